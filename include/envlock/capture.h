@@ -1,0 +1,43 @@
+#ifndef ENVLOCK_CAPTURE_H
+#define ENVLOCK_CAPTURE_H
+
+#include "envlock/lock.h"
+
+/*
+ * Called once per non-fatal problem found while probing (a garbled file, a
+ * library whose version cannot be read): the field concerned is left out of
+ * the lock and the message says why. section names the lock section.
+ */
+typedef void (*el_warn_fn)(void *data, const char *section, const char *message);
+
+typedef struct el_capture_options {
+	/*
+	 * Directory that stands for "/" when reading files (/proc, /etc,
+	 * ld.so.cache, site-packages...). NULL or "/" for this machine; tests
+	 * point it at fixture trees.
+	 */
+	const char *root;
+	/* Interpreter to describe; NULL means python3 on PATH. */
+	const char *python;
+	/* Directory whose git checkout goes into "code"; NULL means the cwd. */
+	const char *workdir;
+	/*
+	 * Where the stat cache lives. NULL selects $ENVLOCK_CACHE_DIR, then
+	 * $XDG_CACHE_HOME/envlock, then $HOME/.cache/envlock; "" disables it.
+	 */
+	const char *cache_dir;
+	/* Written into meta.profile; NULL means "default". */
+	const char *profile;
+	el_warn_fn warn;
+	void *warn_data;
+} el_capture_options;
+
+/*
+ * Probe this machine and build a lock with its fingerprint set.
+ * On success *out is a new lock for the caller to el_lock_free().
+ * A probe that cannot read its source warns and leaves its fields out; only
+ * failures that make the whole lock meaningless (out of memory) fail here.
+ */
+int el_capture(el_lock **out, const el_capture_options *opts);
+
+#endif

@@ -1,0 +1,11 @@
+#ifndef ENVLOCK_H
+#define ENVLOCK_H
+
+/* Umbrella header of libenvlock: include this, or the one module you need. */
+
+#include "envlock/version.h"
+#include "envlock/error.h"
+#include "envlock/lock.h"
+#include "envlock/capture.h"
+
+#endif

@@ -1,0 +1,30 @@
+#ifndef ENVLOCK_ERROR_H
+#define ENVLOCK_ERROR_H
+
+/*
+ * Error reporting for libenvlock.
+ *
+ * Functions return 0 on success or one of the negative codes below, and set a
+ * one-line, human-readable message that el_error_last() returns until the next
+ * failure on the same thread. The library never prints and never exits: the
+ * command-line tool alone maps codes to exit statuses.
+ */
+
+enum el_error_code {
+	EL_OK = 0,
+	EL_ERROR = -1,    /* a runtime failure (I/O, a system call) */
+	EL_ENOMEM = -2,   /* out of memory */
+	EL_EINVAL = -3,   /* bad input: a corrupt, truncated or unsupported file */
+	EL_ENOTFOUND = -4 /* a file or program that was asked for does not exist */
+};
+
+/* The message of the last failure on this thread; never NULL. */
+const char *el_error_last(void);
+
+/* The code of the last failure on this thread (EL_OK if none). */
+int el_error_last_code(void);
+
+/* Forget the last failure. */
+void el_error_clear(void);
+
+#endif

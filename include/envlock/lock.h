@@ -1,0 +1,53 @@
+#ifndef ENVLOCK_LOCK_H
+#define ENVLOCK_LOCK_H
+
+#include <stddef.h>
+
+/*
+ * A lock: the schema-1 document that describes one machine's environment.
+ *
+ * An el_lock is owned by whoever created it (el_capture) and released with
+ * el_lock_free(), which accepts NULL.
+ */
+typedef struct el_lock el_lock;
+
+/* The schema this library writes and reads. */
+#define EL_LOCK_SCHEMA 1
+
+/* "sha256:" + 64 hex digits + NUL. */
+#define EL_FINGERPRINT_SIZE 72
+
+/*
+ * The fingerprint as DESIGN.md defines it: SHA-256 of the RFC 8785 canonical
+ * form of the lock without its "fingerprint" and "meta" members.
+ * Writes "sha256:<hex>" into out.
+ */
+int el_lock_fingerprint(char out[EL_FINGERPRINT_SIZE], const el_lock *lock);
+
+/* The fingerprint stored in the lock, or NULL when it has none. Borrowed. */
+const char *el_lock_stored_fingerprint(const el_lock *lock);
+
+/*
+ * The lock as its file holds it: UTF-8 JSON, keys sorted, two-space indent,
+ * a newline at the end. *out is NUL-terminated and freed by the caller with
+ * free(); *len excludes the NUL.
+ */
+int el_lock_serialize(char **out, size_t *len, const el_lock *lock);
+
+/*
+ * The RFC 8785 canonical form of the whole lock minus "fingerprint" and
+ * "meta": the bytes the fingerprint hashes. Same ownership as above.
+ */
+int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
+
+/*
+ * Write the serialized lock to path atomically: a new temporary file in the
+ * same directory, fsync, rename over path, fsync of the directory. A symlink
+ * planted at path is replaced, never followed. On failure nothing is left
+ * behind and path is untouched.
+ */
+int el_lock_write_file(const el_lock *lock, const char *path);
+
+void el_lock_free(el_lock *lock);
+
+#endif

@@ -1,0 +1,135 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "envlock/capture.h"
+#include "envlock/version.h"
+#include "lock/lock_internal.h"
+#include "probe/probe.h"
+#include "util/error.h"
+
+static json_t *rfc3339_now(void)
+{
+	char text[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(text);
+}
+
+static int fill_meta(json_t *meta, const el_capture_options *opts)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	if (json_object_set_new(meta, "captured_at", rfc3339_now()) ||
+	    json_object_set_new(meta, "envlock_version", json_string(EL_VERSION)) ||
+	    json_object_set_new(meta, "hostname", json_string(host)) ||
+	    json_object_set_new(meta, "profile", json_string(opts->profile ? opts->profile : "default")))
+		return el__error_oom();
+	return EL_OK;
+}
+
+static int run_probes(json_t *doc, el__probe_ctx *ctx)
+{
+	for (unsigned i = 0; i < el__probe_count; i++) {
+		const el__probe *probe = &el__probes[i];
+		json_t *section = NULL;
+		int rc = probe->run(ctx, &section);
+
+		if (rc == EL_ENOMEM)
+			return rc;
+		if (rc < 0) {
+			el__warn(ctx, probe->section, "%s", el_error_last());
+			continue;
+		}
+		if (rc == EL_PROBE_ABSENT || !section)
+			continue;
+		if (json_object_set_new(doc, probe->section, section))
+			return el__error_oom();
+	}
+	return EL_OK;
+}
+
+static int open_cache(el__probe_ctx *ctx, const el_capture_options *opts)
+{
+	char *dir = opts->cache_dir ? strdup(opts->cache_dir) : el__cache_default_dir();
+	const char *why = NULL;
+	int ret;
+
+	ret = el__cache_open(&ctx->cache, dir, &why);
+	if (ret == EL_OK && why)
+		el__warn(ctx, "cache", "%s: %s; capturing without it", dir, why);
+	free(dir);
+	return ret;
+}
+
+int el_capture(el_lock **out, const el_capture_options *opts)
+{
+	static const el_capture_options defaults;
+	char cwd[PATH_MAX];
+	el__probe_ctx ctx = { 0 };
+	char fingerprint[EL_FINGERPRINT_SIZE];
+	json_t *doc = json_object();
+	el_lock *lock = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	ctx.root = opts->root && strcmp(opts->root, "/") != 0 ? opts->root : "";
+	ctx.python = opts->python;
+	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
+	ctx.warn = opts->warn;
+	ctx.warn_data = opts->warn_data;
+	ctx.meta = json_object();
+	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
+		ret = el__error_oom();
+		goto done;
+	}
+	if (!ctx.workdir) {
+		ret = el__error_errno(EL_ERROR, "cannot read the working directory");
+		goto done;
+	}
+	ret = open_cache(&ctx, opts);
+	if (ret != EL_OK)
+		goto done;
+	ret = run_probes(doc, &ctx);
+	if (ret != EL_OK)
+		goto done;
+	ret = fill_meta(ctx.meta, opts);
+	if (ret != EL_OK)
+		goto done;
+	if (json_object_set(doc, "meta", ctx.meta)) {
+		ret = el__error_oom();
+		goto done;
+	}
+	lock = el__lock_wrap(doc);
+	doc = NULL;
+	if (!lock) {
+		ret = el__error_oom();
+		goto done;
+	}
+	ret = el_lock_fingerprint(fingerprint, lock);
+	if (ret != EL_OK)
+		goto done;
+	if (json_object_set_new(lock->doc, "fingerprint", json_string(fingerprint))) {
+		ret = el__error_oom();
+		goto done;
+	}
+	if (el__cache_save(ctx.cache) != EL_OK)
+		el__warn(&ctx, "cache", "%s", el_error_last());
+	*out = lock;
+	lock = NULL;
+done:
+	el_lock_free(lock);
+	json_decref(doc);
+	json_decref(ctx.meta);
+	el__probe_ctx_release(&ctx);
+	el__cache_free(ctx.cache);
+	return ret;
+}

@@ -1,0 +1,88 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/envlock.h"
+
+#include "cli/cli.h"
+
+static const char usage_text[] =
+	"usage: envlock capture [-o FILE] [--python EXE] [--root DIR]\n"
+	"\n"
+	"Probe this machine and print its lock (schema 1) on standard output.\n"
+	"\n"
+	"  -o, --output FILE  write the lock to FILE atomically instead\n"
+	"      --python EXE   describe this Python interpreter (default: python3 on PATH)\n"
+	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Fields that cannot be read are left out with a warning on standard error.\n"
+	"Exit status: 0 ok, 1 runtime failure, 2 bad usage.\n";
+
+static const struct option longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "python", required_argument, NULL, 'P' },
+	{ "root", required_argument, NULL, 'R' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_warning(void *data, const char *section, const char *message)
+{
+	fprintf(stderr, "envlock: warning: %s: %s\n", section, message);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	el_capture_options opts = { .warn = print_warning };
+	const char *output = NULL;
+	el_lock *lock = NULL;
+	char *text = NULL;
+	size_t len;
+	int c, status = CLI_EXIT_FAILURE;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'P': opts.python = optarg; break;
+		case 'R': opts.root = optarg; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_finish_stdout(CLI_EXIT_OK);
+		case ':':
+			return cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("capture", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+	if (output && !*output)
+		return cli_usage_error("capture", "the output path is empty");
+
+	if (el_capture(&lock, &opts) != EL_OK) {
+		cli_error("capture failed: %s", el_error_last());
+		goto done;
+	}
+	if (output) {
+		if (el_lock_write_file(lock, output) != EL_OK) {
+			cli_error("%s", el_error_last());
+			goto done;
+		}
+		status = CLI_EXIT_OK;
+		goto done;
+	}
+	if (el_lock_serialize(&text, &len, lock) != EL_OK) {
+		cli_error("%s", el_error_last());
+		goto done;
+	}
+	fwrite(text, 1, len, stdout);
+	status = cli_finish_stdout(CLI_EXIT_OK);
+done:
+	free(text);
+	el_lock_free(lock);
+	return status;
+}

@@ -1,0 +1,2 @@
+#include "probe/probe.h"
+int el__probe_code(el__probe_ctx *ctx, json_t **section) { return EL_PROBE_ABSENT; } /* PLACEHOLDER */

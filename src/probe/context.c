@@ -1,0 +1,38 @@
+#include "probe/probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "probe/ldcache.h"
+#include "probe/python_locate.h"
+
+void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+
+	if (!ctx->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	/* One line, whatever a file or a program put into the message. */
+	for (char *p = message; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	ctx->warn(ctx->warn_data, section, message);
+}
+
+bool el__ctx_is_host(const el__probe_ctx *ctx)
+{
+	return !ctx->root || !*ctx->root || strcmp(ctx->root, "/") == 0;
+}
+
+void el__probe_ctx_release(el__probe_ctx *ctx)
+{
+	el__ldcache_free(ctx->ldcache);
+	ctx->ldcache = NULL;
+	el__python_free(ctx->python_info);
+	ctx->python_info = NULL;
+}

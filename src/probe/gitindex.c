@@ -1,0 +1,1 @@
+/* PLACEHOLDER: replaced by this file's owner. */

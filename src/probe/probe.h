@@ -1,0 +1,79 @@
+#ifndef EL_PROBE_PROBE_H
+#define EL_PROBE_PROBE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "envlock/capture.h"
+#include "util/cache.h"
+
+/*
+ * A probe fills one section of the lock. Every probe has the same signature
+ * and is listed once in el__probes[] (table.c); the capture runner only walks
+ * that table.
+ *
+ * A probe reads files under ctx->root rather than "/", so unit tests run it
+ * on fixture trees. It returns:
+ *   EL_OK            *section is a new object (the probe owns nothing after);
+ *   EL_PROBE_ABSENT  the section does not apply here (no GPU stack, not a git
+ *                    checkout): not an error, the key stays out of the lock;
+ *   < 0              a failure; the runner warns with el_error_last() and
+ *                    leaves the section out.
+ * Problems with a single field are reported with el__warn() and the field is
+ * left out, so one unreadable file never costs the whole lock.
+ */
+#define EL_PROBE_ABSENT 1
+
+struct el__ldcache;
+struct el__python;
+
+typedef struct el__probe_ctx {
+	const char *root;    /* "" for this machine, else a fixture directory */
+	const char *python;  /* interpreter asked for with --python, or NULL */
+	const char *workdir; /* absolute path of the directory being locked */
+	el__cache *cache;    /* never NULL (may be memory-only) */
+	el_warn_fn warn;
+	void *warn_data;
+	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */
+
+	/* Shared between probes, loaded on first use (see the accessors). */
+	struct el__ldcache *ldcache;
+	int ldcache_rc;
+	bool ldcache_tried;
+	struct el__python *python_info;
+	int python_rc;
+	bool python_tried;
+} el__probe_ctx;
+
+typedef int (*el__probe_fn)(el__probe_ctx *ctx, json_t **section);
+
+typedef struct el__probe {
+	const char *section;
+	el__probe_fn run;
+} el__probe;
+
+extern const el__probe el__probes[];
+extern const unsigned el__probe_count;
+
+/* Report a field left out of section; the message is one line. */
+void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* True when probing this machine itself (root "/"), not a fixture tree. */
+bool el__ctx_is_host(const el__probe_ctx *ctx);
+
+/* Release what the shared accessors loaded. */
+void el__probe_ctx_release(el__probe_ctx *ctx);
+
+/* The probes, in table order. */
+int el__probe_host(el__probe_ctx *ctx, json_t **section);
+int el__probe_cpu(el__probe_ctx *ctx, json_t **section);
+int el__probe_toolchain(el__probe_ctx *ctx, json_t **section);
+int el__probe_libraries(el__probe_ctx *ctx, json_t **section);
+int el__probe_python(el__probe_ctx *ctx, json_t **section);
+int el__probe_gpu(el__probe_ctx *ctx, json_t **section);
+int el__probe_env(el__probe_ctx *ctx, json_t **section);
+int el__probe_code(el__probe_ctx *ctx, json_t **section);
+
+#endif

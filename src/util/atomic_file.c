@@ -1,0 +1,110 @@
+#include "util/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Create a temporary file next to name; its name goes into tmp. */
+static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmpsize)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned long long r;
+		int fd;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return -1;
+		snprintf(tmp, tmpsize, ".%.200s.%016llx.tmp", el__basename(name), r);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int el__atomic_write_at(int dirfd, const char *name, const char *display,
+			const void *data, size_t len, mode_t mode)
+{
+	char tmp[256];
+	int fd;
+
+	if (!display)
+		display = name;
+	fd = create_temp(dirfd, name, mode, tmp, sizeof(tmp));
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s: cannot create a temporary file", display);
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		el__error_errno(EL_ERROR, "%s: write failed", display);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		el__error_errno(EL_ERROR, "%s: write failed", display);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		el__error_errno(EL_ERROR, "%s", display);
+		goto fail;
+	}
+	/* Make the rename itself durable. */
+	fsync(dirfd);
+	return EL_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return el_error_last_code();
+}
+
+int el__atomic_write(const char *path, const void *data, size_t len, mode_t mode)
+{
+	el__buf dir;
+	const char *base = el__basename(path);
+	int dirfd, ret;
+
+	if (!*base)
+		return el__error(EL_ERROR, "%s: is a directory", path);
+	el__buf_init(&dir);
+	if (base == path)
+		el__buf_puts(&dir, ".");
+	else
+		el__buf_add(&dir, path, (size_t)(base - path));
+	if (el__buf_failed(&dir))
+		return el__error_oom();
+	dirfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot open its directory", path);
+		el__buf_free(&dir);
+		return ret;
+	}
+	el__buf_free(&dir);
+	ret = el__atomic_write_at(dirfd, base, path, data, len, mode);
+	close(dirfd);
+	return ret;
+}

@@ -1,0 +1,34 @@
+#ifndef EL_UTIL_BUF_H
+#define EL_UTIL_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A growable byte buffer, after git's strbuf.
+ *
+ * Rules: after el__buf_init(), data is never NULL and always NUL-terminated
+ * (data[len] == '\0'), so it can be passed as a C string. An allocation
+ * failure makes the buffer "failed": further appends are ignored and
+ * el__buf_failed() says so, so that callers check once at the end.
+ * el__buf_detach() hands the memory to the caller (free() it); el__buf_free()
+ * releases it and leaves an empty, reusable buffer.
+ */
+typedef struct el__buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+} el__buf;
+
+void el__buf_init(el__buf *b);
+void el__buf_free(el__buf *b);
+char *el__buf_detach(el__buf *b, size_t *len);
+void el__buf_reset(el__buf *b);
+void el__buf_add(el__buf *b, const void *data, size_t len);
+void el__buf_puts(el__buf *b, const char *s);
+void el__buf_putc(el__buf *b, char c);
+void el__buf_printf(el__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool el__buf_failed(const el__buf *b);
+
+#endif

@@ -1,0 +1,53 @@
+#ifndef EL_UTIL_CACHE_H
+#define EL_UTIL_CACHE_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+/*
+ * The stat cache: facts derived from files (a SHA-256, a version a program
+ * printed), each stored with the identity of the file it came from (device,
+ * inode, size, mtime and ctime in nanoseconds). A fact is returned only
+ * while the file's identity is unchanged; ctime moves on every write, chmod
+ * and rename and cannot be set from user space, so a rewritten file is never
+ * answered from the cache.
+ *
+ * Facts about files modified in the last two seconds are not stored: the
+ * kernel's timestamp clock is coarse, so a second write in the same tick
+ * could keep the identity unchanged (git's "racy clean" problem).
+ *
+ * The cache is one JSON file, cache-v1.json, in a directory that must be
+ * owned by the effective user and not writable by group or others; it is
+ * replaced atomically, never written through a symlink. A cache that cannot
+ * be read is treated as empty: it only ever costs time, never correctness.
+ */
+typedef struct el__cache el__cache;
+
+/*
+ * Open the cache in dir, creating the directory (0700) if needed. dir NULL
+ * or "" gives a cache that lives in memory only. Fails only on allocation;
+ * an unusable directory gives an in-memory cache and *warning (static
+ * text, may be NULL) says why.
+ */
+int el__cache_open(el__cache **out, const char *dir, const char **warning);
+
+/* The default directory (see el_capture_options), in a malloc'd string or NULL. */
+char *el__cache_default_dir(void);
+
+/*
+ * The fact stored for (kind, key), or NULL. With st, the entry must carry
+ * st's identity; without, the key alone identifies it. Borrowed reference.
+ */
+json_t *el__cache_get(el__cache *cache, const char *kind, const char *key, const struct stat *st);
+
+/* Store value (reference stolen) for (kind, key) and st's identity. */
+void el__cache_put(el__cache *cache, const char *kind, const char *key, const struct stat *st, json_t *value);
+
+/* Write the cache back if anything changed. */
+int el__cache_save(el__cache *cache);
+
+void el__cache_free(el__cache *cache);
+
+#endif

@@ -1,0 +1,62 @@
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_message[1024];
+static _Thread_local int last_code;
+
+static int set_message(int code, const char *suffix, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(last_message, sizeof(last_message), fmt, ap);
+
+	if (suffix && n >= 0 && (size_t)n < sizeof(last_message))
+		snprintf(last_message + n, sizeof(last_message) - (size_t)n, ": %s", suffix);
+	last_code = code;
+	return code;
+}
+
+int el__error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(code, NULL, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int el__error_errno(int code, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(code, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return code;
+}
+
+int el__error_oom(void)
+{
+	return el__error(EL_ENOMEM, "out of memory");
+}
+
+const char *el_error_last(void)
+{
+	return last_code ? last_message : "no error";
+}
+
+int el_error_last_code(void)
+{
+	return last_code;
+}
+
+void el_error_clear(void)
+{
+	last_code = EL_OK;
+	last_message[0] = '\0';
+}

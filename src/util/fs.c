@@ -1,0 +1,195 @@
+#include "util/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow)
+{
+	int fd, code, ret = EL_OK;
+	char chunk[65536];
+	ssize_t n;
+
+	el__buf_reset(out);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		code = (errno == ENOENT || errno == ENOTDIR) ? EL_ENOTFOUND : EL_ERROR;
+		return el__error_errno(code, "%s", path);
+	}
+	/* /proc files report size 0, so read until EOF instead of trusting st_size. */
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = el__error_errno(EL_ERROR, "%s", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > max) {
+			ret = el__error(EL_EINVAL, "%s: larger than %zu bytes", path, max);
+			break;
+		}
+		el__buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	if (ret == EL_OK && el__buf_failed(out))
+		ret = el__error_oom();
+	return ret;
+}
+
+void el__root_path(el__buf *out, const char *root, const char *abs)
+{
+	el__buf_reset(out);
+	if (root && *root && strcmp(root, "/") != 0) {
+		size_t rl = strlen(root);
+
+		while (rl > 1 && root[rl - 1] == '/')
+			rl--;
+		el__buf_add(out, root, rl);
+	}
+	el__buf_puts(out, abs);
+}
+
+/* Append component c to the resolved path p ("/" stays "/c"). */
+static void push_component(el__buf *p, const char *c, size_t len)
+{
+	if (p->len == 0 || p->data[p->len - 1] != '/')
+		el__buf_putc(p, '/');
+	el__buf_add(p, c, len);
+}
+
+static void pop_component(el__buf *p)
+{
+	char *slash = strrchr(p->data, '/');
+
+	if (!slash)
+		return;
+	p->len = (size_t)(slash - p->data);
+	if (p->len == 0)
+		p->len = 1; /* keep "/" */
+	p->data[p->len] = '\0';
+}
+
+int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
+{
+	el__buf todo, host, link;
+	int hops = 0, ret = EL_OK;
+
+	el__buf_init(&todo);
+	el__buf_init(&host);
+	el__buf_init(&link);
+	el__buf_reset(out);
+	el__buf_putc(out, '/');
+	el__buf_puts(&todo, abs);
+
+	/* todo holds the components still to walk; out the resolved prefix. */
+	while (todo.len) {
+		const char *s = todo.data;
+		size_t clen;
+		struct stat st;
+
+		while (*s == '/')
+			s++;
+		clen = strcspn(s, "/");
+		if (clen == 0)
+			break;
+		if (clen == 1 && s[0] == '.') {
+			/* nothing */
+		} else if (clen == 2 && s[0] == '.' && s[1] == '.') {
+			pop_component(out);
+		} else {
+			size_t before = out->len;
+
+			push_component(out, s, clen);
+			el__root_path(&host, root, out->data);
+			if (lstat(host.data, &st) != 0) {
+				ret = el__error_errno(errno == ENOENT || errno == ENOTDIR ? EL_ENOTFOUND : EL_ERROR,
+						      "%s", host.data);
+				goto done;
+			}
+			if (S_ISLNK(st.st_mode)) {
+				char target[PATH_MAX];
+				ssize_t n = readlink(host.data, target, sizeof(target) - 1);
+
+				if (n < 0) {
+					ret = el__error_errno(EL_ERROR, "%s", host.data);
+					goto done;
+				}
+				if (++hops > 40) {
+					ret = el__error(EL_EINVAL, "%s: too many levels of symbolic links", abs);
+					goto done;
+				}
+				target[n] = '\0';
+				/* Replace the link by its target, then walk the rest. */
+				el__buf_reset(&link);
+				el__buf_puts(&link, target);
+				el__buf_puts(&link, s + clen);
+				out->len = before ? before : 1;
+				out->data[out->len] = '\0';
+				if (target[0] == '/') {
+					el__buf_reset(out);
+					el__buf_putc(out, '/');
+				}
+				el__buf_reset(&todo);
+				el__buf_add(&todo, link.data, link.len);
+				continue;
+			}
+		}
+		s += clen;
+		{
+			/* Drop the consumed component from todo. */
+			size_t consumed = (size_t)(s - todo.data);
+
+			memmove(todo.data, s, todo.len - consumed + 1);
+			todo.len -= consumed;
+		}
+	}
+	if (el__buf_failed(out) || el__buf_failed(&todo))
+		ret = el__error_oom();
+done:
+	el__buf_free(&todo);
+	el__buf_free(&host);
+	el__buf_free(&link);
+	return ret;
+}
+
+const char *el__basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *el__strtrim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+bool el__startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+long long el__mtime_ns(const struct stat *st)
+{
+	return (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+long long el__ctime_ns(const struct stat *st)
+{
+	return (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}

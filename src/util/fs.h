@@ -1,0 +1,45 @@
+#ifndef EL_UTIL_FS_H
+#define EL_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "util/buf.h"
+
+/*
+ * Read a whole file into out (replacing its content). Files larger than max
+ * bytes fail with EL_EINVAL. ENOENT and ENOTDIR give EL_ENOTFOUND, other
+ * failures EL_ERROR; the message names the path. Never follows a final
+ * symlink when nofollow is true.
+ */
+int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow);
+
+/*
+ * The host path of abs under root: root "" (this machine) gives abs itself,
+ * root "/tmp/fx" gives "/tmp/fx/etc/ld.so.cache". abs must start with '/'.
+ */
+void el__root_path(el__buf *out, const char *root, const char *abs);
+
+/*
+ * Resolve every symlink in abs as if root were "/" (the way chroot would),
+ * so that an absolute link inside a fixture tree stays inside it. out gets
+ * the resolved absolute path, without the root prefix. Returns EL_ENOTFOUND
+ * when a component does not exist, EL_EINVAL on a symlink loop.
+ */
+int el__resolve_in_root(el__buf *out, const char *root, const char *abs);
+
+/* Last path component of path (a pointer into path). */
+const char *el__basename(const char *path);
+
+/* Remove leading and trailing ASCII whitespace in place; returns s. */
+char *el__strtrim(char *s);
+
+/* True when s starts with prefix. */
+bool el__startswith(const char *s, const char *prefix);
+
+/* Nanosecond timestamps of a stat buffer. */
+long long el__mtime_ns(const struct stat *st);
+long long el__ctime_ns(const struct stat *st);
+
+#endif

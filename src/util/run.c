@@ -1,0 +1,86 @@
+#include "util/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+#define MAX_OUTPUT (256 * 1024)
+
+extern char **environ;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int el__run_capture(el__buf *out, int *status, char *const argv[], char *const envp[], int timeout_ms)
+{
+	posix_spawn_file_actions_t fa;
+	int pipefd[2], ret = EL_OK, err;
+	long long deadline = now_ms() + timeout_ms;
+	pid_t pid;
+
+	el__buf_reset(out);
+	*status = -1;
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return el__error_errno(EL_ERROR, "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	err = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp ? envp : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (err != 0) {
+		close(pipefd[0]);
+		errno = err;
+		return el__error_errno(err == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", argv[0]);
+	}
+
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+		char chunk[4096];
+		ssize_t n;
+		int pr;
+
+		if (left <= 0) {
+			ret = el__error(EL_ERROR, "%s: timed out after %d ms", argv[0], timeout_ms);
+			kill(pid, SIGKILL);
+			break;
+		}
+		pr = poll(&pfd, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		n = read(pipefd[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out->len + (size_t)n > MAX_OUTPUT) {
+			ret = el__error(EL_EINVAL, "%s: printed more than %d bytes", argv[0], MAX_OUTPUT);
+			kill(pid, SIGKILL);
+			break;
+		}
+		el__buf_add(out, chunk, (size_t)n);
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	if (ret == EL_OK && el__buf_failed(out))
+		ret = el__error_oom();
+	return ret;
+}

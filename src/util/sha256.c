@@ -1,0 +1,155 @@
+#include "util/sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "util/error.h"
+
+#define READ_CHUNK (1 << 20)
+
+static void to_hex(char hex[EL_SHA256_HEX], const unsigned char *md)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		return el__error(EL_ERROR, "SHA-256 failed");
+	to_hex(hex, md);
+	return EL_OK;
+}
+
+static int hash_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *chunk = malloc(READ_CHUNK);
+	int ret = EL_OK;
+
+	if (!ctx || !chunk) {
+		ret = el__error_oom();
+		goto done;
+	}
+	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		ret = el__error(EL_ERROR, "%s: SHA-256 init failed", path);
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, READ_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = el__error_errno(EL_ERROR, "%s", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen)) {
+		ret = el__error(EL_ERROR, "%s: SHA-256 failed", path);
+		goto done;
+	}
+	to_hex(hex, md);
+done:
+	EVP_MD_CTX_free(ctx);
+	free(chunk);
+	return ret;
+}
+
+int el__sha256_file(char hex[EL_SHA256_HEX], struct stat *st, const char *path)
+{
+	struct stat after;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", path);
+	if (fstat(fd, st) != 0) {
+		ret = el__error_errno(EL_ERROR, "%s", path);
+		goto done;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ret = el__error(EL_EINVAL, "%s: not a regular file", path);
+		goto done;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	ret = hash_fd(hex, fd, path);
+	if (ret == EL_OK && fstat(fd, &after) == 0 &&
+	    (after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	     after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_ctim.tv_sec != st->st_ctim.tv_sec ||
+	     after.st_ctim.tv_nsec != st->st_ctim.tv_nsec))
+		ret = el__error(EL_ERROR, "%s: changed while it was being hashed", path);
+done:
+	close(fd);
+	return ret;
+}
+
+struct pool {
+	el__hash_job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pool = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n) {
+		el__hash_job *job = &pool->jobs[i];
+
+		job->rc = el__sha256_file(job->hex, &job->st, job->path);
+		if (job->rc != EL_OK)
+			snprintf(job->error, sizeof(job->error), "%s", el_error_last());
+	}
+	return NULL;
+}
+
+int el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads)
+{
+	struct pool pool = { .jobs = jobs, .n = n };
+	pthread_t tids[64];
+	unsigned started = 0;
+
+	if (threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (threads > n)
+		threads = (unsigned)n;
+	if (threads > 64)
+		threads = 64;
+	atomic_init(&pool.next, 0);
+	/* The calling thread works too, so one job list never needs a thread. */
+	for (unsigned t = 1; t < threads; t++) {
+		if (pthread_create(&tids[started], NULL, worker, &pool) != 0)
+			break;
+		started++;
+	}
+	worker(&pool);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	return EL_OK;
+}

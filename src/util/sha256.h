@@ -1,0 +1,36 @@
+#ifndef EL_UTIL_SHA256_H
+#define EL_UTIL_SHA256_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#define EL_SHA256_HEX 65 /* 64 hex digits + NUL */
+
+/* SHA-256 of a memory block, as lowercase hex. */
+int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len);
+
+/*
+ * SHA-256 of a regular file's content (OpenSSL EVP). The file is opened
+ * without following a final symlink. *st receives its fstat taken before
+ * hashing; EL_ERROR is returned if the file changed while it was read
+ * (size, mtime or ctime moved), so no torn digest is ever cached.
+ */
+int el__sha256_file(char hex[EL_SHA256_HEX], struct stat *st, const char *path);
+
+/* One file to hash with el__sha256_files(). */
+typedef struct el__hash_job {
+	const char *path;         /* in */
+	char hex[EL_SHA256_HEX];  /* out */
+	struct stat st;           /* out */
+	int rc;                   /* out: EL_OK or an error code */
+	char error[256];          /* out: the message when rc != EL_OK */
+} el__hash_job;
+
+/*
+ * Hash n files on up to threads threads (0: one per online CPU). Each job's
+ * own rc says whether it succeeded; the call itself fails only when no
+ * thread could be started.
+ */
+int el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads);
+
+#endif

@@ -1,0 +1,2 @@
+# PLACEHOLDER
+echo "SKIP: PLACEHOLDER"; exit 77

@@ -1,0 +1,154 @@
+#include "helpers.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cache.h"
+
+char *el_test_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (asprintf(&path, "%s/envlock-test-XXXXXX", tmp) < 0)
+		abort();
+	if (!mkdtemp(path))
+		abort();
+	return path;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void el_test_rmtree(const char *path)
+{
+	if (path)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_parents(const char *path)
+{
+	char *copy = strdup(path);
+
+	for (char *p = copy + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(copy, 0755);
+			*p = '/';
+		}
+	}
+	free(copy);
+}
+
+void el_test_write_bytes(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char *path;
+	FILE *f;
+
+	if (asprintf(&path, "%s/%s", dir, rel) < 0)
+		abort();
+	make_parents(path);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	free(path);
+}
+
+void el_test_write(const char *dir, const char *rel, const char *content)
+{
+	el_test_write_bytes(dir, rel, content, strlen(content));
+}
+
+void el_test_symlink(const char *dir, const char *rel, const char *target)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", dir, rel) < 0)
+		abort();
+	make_parents(path);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+	free(path);
+}
+
+void el_test_script(const char *dir, const char *rel, const char *body)
+{
+	char *path, *text;
+
+	if (asprintf(&text, "#!/bin/sh\n%s\n", body) < 0 || asprintf(&path, "%s/%s", dir, rel) < 0)
+		abort();
+	el_test_write(dir, rel, text);
+	assert_int_equal(chmod(path, 0755), 0);
+	free(text);
+	free(path);
+}
+
+struct warnings {
+	el__buf text;
+};
+
+static void collect(void *data, const char *section, const char *message)
+{
+	struct warnings *w = data;
+
+	el__buf_printf(&w->text, "%s: %s\n", section, message);
+}
+
+void el_test_ctx_init(el__probe_ctx *ctx, const char *root)
+{
+	struct warnings *w = calloc(1, sizeof(*w));
+	const char *why;
+
+	memset(ctx, 0, sizeof(*ctx));
+	el__buf_init(&w->text);
+	ctx->root = root;
+	ctx->workdir = root && *root ? root : "/";
+	assert_int_equal(el__cache_open(&ctx->cache, NULL, &why), 0);
+	ctx->warn = collect;
+	ctx->warn_data = w;
+	ctx->meta = json_object();
+}
+
+void el_test_ctx_release(el__probe_ctx *ctx)
+{
+	struct warnings *w = ctx->warn_data;
+
+	el__probe_ctx_release(ctx);
+	el__cache_free(ctx->cache);
+	json_decref(ctx->meta);
+	el__buf_free(&w->text);
+	free(w);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+const char *el_test_warnings(el__probe_ctx *ctx)
+{
+	return ((struct warnings *)ctx->warn_data)->text.data;
+}
+
+const char *el_test_json(const json_t *v)
+{
+	static char buf[65536];
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
+	free(s);
+	return buf;
+}
+
+void el_test_skip(const char *reason)
+{
+	printf("SKIP: %s\n", reason);
+	fflush(stdout);
+	exit(77);
+}
