@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "envlock/capture.h"
+#include "util/buf.h"
 #include "util/cache.h"
 
 /*
@@ -62,6 +63,14 @@ void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 
 /* True when probing this machine itself (root "/"), not a fixture tree. */
 bool el__ctx_is_host(const el__probe_ctx *ctx);
+
+/*
+ * Find program on $PATH as seen under ctx->root: found gets the host path
+ * (root prefix included) of the first executable regular file. Relative
+ * PATH entries are ignored: a capture must not depend on the cwd.
+ * EL_ENOTFOUND when there is none.
+ */
+int el__probe_which(el__probe_ctx *ctx, const char *program, el__buf *found);
 
 /* Release what the shared accessors loaded. */
 void el__probe_ctx_release(el__probe_ctx *ctx);

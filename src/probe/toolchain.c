@@ -1,2 +1,129 @@
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "probe/probe.h"
-int el__probe_toolchain(el__probe_ctx *ctx, json_t **section) { return EL_PROBE_ABSENT; } /* PLACEHOLDER */
+#include "probe/python_locate.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/run.h"
+
+#define VERSION_TIMEOUT_MS 10000
+
+/*
+ * Compilers found on PATH, each described by the line of its --version
+ * output that names the version. Running them is the only way to ask, so
+ * the answer is cached by the binary's identity: a warm capture starts no
+ * process.
+ */
+static const struct tool {
+	const char *key;         /* lock key, also the program looked up */
+	const char *fallback;    /* absolute path tried when not on PATH */
+	const char *line_prefix; /* the line to keep; NULL keeps the first */
+} tools[] = {
+	{ "cc", NULL, NULL },
+	{ "c++", NULL, NULL },
+	{ "gcc", NULL, NULL },
+	{ "g++", NULL, NULL },
+	{ "clang", NULL, NULL },
+	/* PyTorch's C++ extensions look for nvcc here when it is not on PATH. */
+	{ "nvcc", "/usr/local/cuda/bin/nvcc", "Cuda compilation tools" },
+};
+
+/* The line of text to keep, copied into out; false when there is none. */
+static bool pick_line(const char *text, const char *prefix, el__buf *out)
+{
+	const char *line = text;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+
+		el__buf_reset(out);
+		el__buf_add(out, line, len);
+		el__strtrim(out->data);
+		out->len = strlen(out->data);
+		if (out->len && (!prefix || el__startswith(out->data, prefix)))
+			return true;
+		line += len + (line[len] == '\n');
+	}
+	return false;
+}
+
+static json_t *ask_version(el__probe_ctx *ctx, const struct tool *tool, char *path)
+{
+	char flag[] = "--version", locale[] = "LC_ALL=C", path_var[4096];
+	char *argv[] = { path, flag, NULL };
+	char *envp[] = { locale, path_var, NULL };
+	el__buf out, line;
+	json_t *version = NULL;
+	int status;
+
+	/* LC_ALL=C: a translated --version would make locks differ by locale. */
+	snprintf(path_var, sizeof(path_var), "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	el__buf_init(&out);
+	el__buf_init(&line);
+	if (el__run_capture(&out, &status, argv, envp, VERSION_TIMEOUT_MS) != EL_OK)
+		el__warn(ctx, "toolchain", "%s left out: %s", tool->key, el_error_last());
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		el__warn(ctx, "toolchain", "%s left out: '%s --version' failed", tool->key, path);
+	else if (!pick_line(out.data, tool->line_prefix, &line))
+		el__warn(ctx, "toolchain", "%s left out: '%s --version' printed no version", tool->key, path);
+	else
+		version = json_string(line.data);
+	el__buf_free(&out);
+	el__buf_free(&line);
+	return version;
+}
+
+static void probe_tool(el__probe_ctx *ctx, const struct tool *tool, json_t *section)
+{
+	el__buf path;
+	struct stat st;
+	json_t *version;
+
+	el__buf_init(&path);
+	if (el__probe_which(ctx, tool->key, &path) != EL_OK) {
+		if (!tool->fallback)
+			goto done;
+		el__root_path(&path, ctx->root, tool->fallback);
+	}
+	/* stat follows the alternatives symlinks: the identity is the real binary. */
+	if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode))
+		goto done;
+	version = el__cache_get(ctx->cache, "toolchain", path.data, &st);
+	if (version) {
+		json_object_set(section, tool->key, version);
+		goto done;
+	}
+	version = ask_version(ctx, tool, path.data);
+	if (version) {
+		json_object_set(section, tool->key, version);
+		el__cache_put(ctx->cache, "toolchain", path.data, &st, version);
+	}
+done:
+	el__buf_free(&path);
+}
+
+int el__probe_toolchain(el__probe_ctx *ctx, json_t **section)
+{
+	const el__python *py = NULL;
+	json_t *toolchain = json_object();
+	char text[128];
+
+	if (!toolchain)
+		return el__error_oom();
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		probe_tool(ctx, &tools[i], toolchain);
+	/* The interpreter the python section describes, found without running it again. */
+	if (el__probe_python_locate(ctx, &py) == EL_OK && py->version) {
+		snprintf(text, sizeof(text), "Python %s", py->version);
+		json_object_set_new(toolchain, "python", json_string(text));
+	}
+	if (json_object_size(toolchain) == 0) {
+		json_decref(toolchain);
+		return EL_PROBE_ABSENT;
+	}
+	*section = toolchain;
+	return EL_OK;
+}

@@ -65,8 +65,11 @@ static int open_private_dir(const char *dir, const char **warning)
 	struct stat st;
 	int fd;
 
-	make_dirs(dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		make_dirs(dir);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		*warning = "the cache directory cannot be opened";
 		return -1;

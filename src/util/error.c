@@ -40,6 +40,19 @@ int el__error_errno(int code, const char *fmt, ...)
 	return code;
 }
 
+int el__error_prefix(const char *prefix)
+{
+	char copy[sizeof(last_message)];
+	size_t n;
+
+	memcpy(copy, last_message, sizeof(copy));
+	n = (size_t)snprintf(last_message, sizeof(last_message), "%s: ", prefix);
+	if (n < sizeof(last_message))
+		snprintf(last_message + n, sizeof(last_message) - n, "%.*s",
+			 (int)(sizeof(last_message) - n - 1), copy);
+	return last_code;
+}
+
 int el__error_oom(void)
 {
 	return el__error(EL_ENOMEM, "out of memory");

@@ -12,6 +12,12 @@ int el__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Same, with ": strerror(errno)" appended. errno is read before anything else. */
 int el__error_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Prefix the last message with "<prefix>: " (a path, say) and return the
+ * last code. For callers that add context to a lower layer's failure.
+ */
+int el__error_prefix(const char *prefix);
+
 /* EL_ENOMEM with a fixed message. */
 int el__error_oom(void);
 

@@ -1,2 +1,86 @@
-# PLACEHOLDER
-echo "SKIP: PLACEHOLDER"; exit 77
+#!/usr/bin/env bash
+# The command-line contract: exit codes, messages and files, byte for byte.
+. "$(dirname "$0")/lib.sh"
+need jq
+
+o=$scratch/out e=$scratch/err
+
+run "$o" "$e" "$ENVLOCK" --version
+check_eq "--version exits 0" 0 "$status"
+check_eq "--version output" "envlock $(sed -n 's/^project(envlock VERSION \([0-9.]*\).*/\1/p' "$EL_SOURCE_DIR/CMakeLists.txt")" "$(cat "$o")"
+
+run "$o" "$e" "$ENVLOCK"
+check_eq "no command exits 2" 2 "$status"
+check_eq "no command prints usage" "usage: envlock [--version] [--help] <command> [<args>]" "$(head -1 "$e")"
+
+run "$o" "$e" "$ENVLOCK" --help
+check_eq "--help exits 0" 0 "$status"
+check_eq "--help lists capture" 1 "$(grep -c '^  capture ' "$o")"
+
+run "$o" "$e" "$ENVLOCK" frobnicate
+check_eq "unknown command exits 2" 2 "$status"
+check_eq "unknown command message" "envlock: 'frobnicate' is not an envlock command. See 'envlock --help'." "$(cat "$e")"
+
+run "$o" "$e" "$ENVLOCK" --frobnicate
+check_eq "unknown global option exits 2" 2 "$status"
+check_eq "unknown global option message" "envlock: unknown option '--frobnicate'. See 'envlock --help'." "$(cat "$e")"
+
+run "$o" "$e" "$ENVLOCK" capture --bogus
+check_eq "capture --bogus exits 2" 2 "$status"
+check_eq "capture --bogus message" "envlock capture: unknown option '--bogus'
+Try 'envlock capture --help'." "$(cat "$e")"
+check_eq "capture --bogus prints no lock" "" "$(cat "$o")"
+
+run "$o" "$e" "$ENVLOCK" capture extra
+check_eq "capture with an argument exits 2" 2 "$status"
+check_eq "capture with an argument message" "envlock capture: unexpected argument 'extra'" "$(head -1 "$e")"
+
+run "$o" "$e" "$ENVLOCK" capture -o
+check_eq "-o without a value exits 2" 2 "$status"
+check_eq "-o without a value message" "envlock capture: option '-o' needs a value" "$(head -1 "$e")"
+
+run "$o" "$e" "$ENVLOCK" capture --help
+check_eq "capture --help exits 0" 0 "$status"
+check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--python EXE] [--root DIR]" "$(head -1 "$o")"
+
+# -o into a directory that does not exist: runtime failure, nothing written.
+run "$o" "$e" "$ENVLOCK" capture -o "$scratch/missing/env.lock"
+check_eq "-o into a missing directory exits 1" 1 "$status"
+check_eq "-o into a missing directory message" \
+	"envlock: $scratch/missing/env.lock: cannot open its directory: No such file or directory" "$(cat "$e" | grep -v warning)"
+
+# -o onto a directory.
+mkdir "$scratch/adir"
+run "$o" "$e" "$ENVLOCK" capture -o "$scratch/adir/"
+check_eq "-o onto a directory exits 1" 1 "$status"
+
+# -o writes the same document stdout gets, atomically, leaving no temporary file.
+mkdir "$scratch/w"
+run "$o" "$e" "$ENVLOCK" capture -o "$scratch/w/env.lock"
+check_eq "-o exits 0" 0 "$status"
+check_eq "-o prints nothing on stdout" "" "$(cat "$o")"
+check_eq "-o leaves only the lock" "env.lock" "$(ls -A "$scratch/w")"
+"$ENVLOCK" capture >"$scratch/stdout.lock" 2>/dev/null
+check_eq "-o and stdout give the same lock" \
+	"$(jq -S 'del(.meta)' "$scratch/stdout.lock")" "$(jq -S 'del(.meta)' "$scratch/w/env.lock")"
+check_eq "the lock ends with a newline" "0a" "$(tail -c1 "$scratch/w/env.lock" | od -An -tx1 | tr -d ' ')"
+
+# A symlink planted where the lock goes is replaced, its target untouched.
+echo "precious" >"$scratch/target"
+ln -s "$scratch/target" "$scratch/w/planted.lock"
+run "$o" "$e" "$ENVLOCK" capture -o "$scratch/w/planted.lock"
+check_eq "-o over a symlink exits 0" 0 "$status"
+check_eq "the symlink's target is untouched" "precious" "$(cat "$scratch/target")"
+check_eq "the symlink became a regular file" "regular file" "$(stat -c %F "$scratch/w/planted.lock")"
+
+# A full disk on stdout is a runtime failure, not a silent truncation.
+if [ -w /dev/full ]; then
+	set +e
+	"$ENVLOCK" capture >/dev/full 2>"$e"
+	status=$?
+	set -e
+	check_eq "capture to a full stdout exits 1" 1 "$status"
+	check_eq "capture to a full stdout message" "envlock: cannot write to standard output" "$(grep -v warning "$e")"
+fi
+
+finish

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Install what envlock needs to build and to run its whole test suite.
+#
+# Debian 12 / Ubuntu 22.04 and later (run as root, or it uses sudo):
+#   packaging/install-deps.sh
+#
+# Fedora equivalents (dnf install):
+#   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
+#   libarchive-devel openssl-devel jansson-devel libcmocka-devel
+#   git jq python3 python3-pip strace clang compiler-rt
+set -eu
+
+packages="
+  build-essential cmake pkg-config
+  libseccomp-dev libcap-dev libarchive-dev libssl-dev libjansson-dev
+  libcmocka-dev
+  git jq python3 python3-pip python3-venv strace clang
+"
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=sudo
+else
+	echo "install-deps.sh: run as root (or install sudo)" >&2
+	exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "install-deps.sh: no apt-get here; see the Fedora package list at the top of this script" >&2
+	exit 1
+fi
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	$as_root apt-get update -qq
+	# shellcheck disable=SC2086
+	$as_root apt-get install -y -qq --no-install-recommends $missing
+fi
