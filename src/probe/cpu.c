@@ -90,7 +90,8 @@ static void set_number(el__probe_ctx *ctx, json_t *cpu, const char *key, const c
 	if (!text)
 		return;
 	errno = 0;
-	v = strtoll(text, &end, 0);
+	/* Decimal on x86 ("cpu family : 6"), hexadecimal on Arm ("CPU part : 0xd0c"). */
+	v = strtoll(text, &end, el__startswith(text, "0x") ? 16 : 10);
 	if (errno || end == text || *end || v < 0) {
 		el__warn(ctx, "cpu", "%s left out: \"%s\" is not a number", key, text);
 		return;

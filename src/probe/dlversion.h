@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "probe/probe.h"
+#include "util/buf.h"
 
 /*
  * Versions that only a library itself can tell: dlopen() it and call its
@@ -18,6 +19,7 @@ typedef enum el__dl_query {
 	EL_DL_CUDNN,       /* cudnnGetVersion            -> "9.19.0"  */
 	EL_DL_NCCL,        /* ncclGetVersion             -> "2.28.9"  */
 	EL_DL_CUBLAS,      /* cublasGetProperty x3       -> "13.0.2"  */
+	EL_DL_CUBLASLT,    /* cublasLtGetVersion         -> "13.1.0"  (M*10000+m*100+p) */
 	EL_DL_NVML_DRIVER, /* nvmlSystemGetDriverVersion -> "550.54.15" */
 } el__dl_query;
 
@@ -33,5 +35,27 @@ int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, cha
 void el__decode_cuda_version(int v, char *out, size_t outsize);  /* 1000*M + 10*m */
 void el__decode_cudnn_version(int v, char *out, size_t outsize); /* 8: M*1000+m*100+p; 9+: M*10000+m*100+p */
 void el__decode_nccl_version(int v, char *out, size_t outsize);  /* < 2.9: M*1000+m*100+p; after: M*10000+m*100+p */
+
+/* Time limits of the forked calls, in milliseconds. */
+#define EL_DL_TIMEOUT_MS 10000
+
+/*
+ * What a library says in a forked child: the machinery under
+ * el__dl_version(), shared with the NVML device query (nvml.c).
+ *
+ * host_path (the root prefix included) is dlopen()ed in a child of this
+ * process, which calls fn with the handle and a zeroed answer buffer of max
+ * bytes; fn fills it and returns how many bytes it used. Those bytes end up
+ * in out. The child's stdio goes to /dev/null, so a chatty library cannot
+ * write into a lock on stdout. what names the call in messages ("version
+ * call"). Fails with EL_ERROR when the library cannot be loaded, or the
+ * child crashes, exits early or runs past timeout_ms (it is then killed).
+ */
+typedef size_t (*el__dl_child_fn)(void *lib, void *answer, size_t max, void *arg);
+int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_child_fn fn, void *arg,
+	       size_t max, int timeout_ms);
+
+/* For tests: every time limit becomes ms; 0 restores the defaults. */
+void el__dl_set_timeout(int ms);
 
 #endif

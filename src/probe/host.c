@@ -20,9 +20,9 @@ static bool os_release_value(const char *text, const char *key, char *out, size_
 
 	while (line && *line) {
 		const char *eol = strchr(line, '\n');
-		const char *v = line + klen + 1;
 
 		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			const char *v = line + klen + 1;
 			char quote = (*v == '"' || *v == '\'') ? *v++ : 0;
 			size_t n = 0;
 
@@ -45,14 +45,22 @@ static void probe_os(el__probe_ctx *ctx, json_t *section)
 {
 	static const char *const paths[] = { "/etc/os-release", "/usr/lib/os-release" };
 	char id[128], version[128], text[300];
-	el__buf path, content;
+	el__buf path, resolved, content;
 	int rc = EL_ENOTFOUND;
 
 	el__buf_init(&path);
+	el__buf_init(&resolved);
 	el__buf_init(&content);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && rc == EL_ENOTFOUND; i++) {
-		el__root_path(&path, ctx->root, paths[i]);
-		rc = el__read_file(&content, path.data, OS_RELEASE_MAX, false);
+		/*
+		 * /etc/os-release is usually a link to /usr/lib/os-release: resolve
+		 * it inside the root, or a fixture tree would describe this host.
+		 */
+		rc = el__resolve_in_root(&resolved, ctx->root, paths[i]);
+		if (rc == EL_OK) {
+			el__root_path(&path, ctx->root, resolved.data);
+			rc = el__read_file(&content, path.data, OS_RELEASE_MAX, false);
+		}
 	}
 	if (rc != EL_OK) {
 		el__warn(ctx, "host", "os left out: %s", el_error_last());
@@ -67,6 +75,7 @@ static void probe_os(el__probe_ctx *ctx, json_t *section)
 		json_object_set_new(section, "os", json_string(text));
 	}
 	el__buf_free(&path);
+	el__buf_free(&resolved);
 	el__buf_free(&content);
 }
 

@@ -25,24 +25,32 @@ typedef struct el__ldcache_entry {
 } el__ldcache_entry;
 
 /*
- * Parse a cache image. origin names it in error messages. Fails with
- * EL_EINVAL and a message that says what is wrong (bad magic, truncated
- * header, an entry or string out of bounds).
+ * Parse a cache image (copied; data may be freed afterwards). origin names
+ * it in error messages. Fails with EL_EINVAL and a one-line message that
+ * says what is wrong (bad magic, unsupported version, foreign byte order,
+ * truncated header or entries, a string out of bounds or unterminated).
+ * A file with both layouts is read like the loader reads it: the new part.
+ * Free *out with el__ldcache_free().
  */
 int el__ldcache_parse(el__ldcache **out, const void *data, size_t len, const char *origin);
 
-/* Read and parse the file at path (a host path). */
+/* Read and parse the file at path (a host path); EL_ENOTFOUND when missing. */
 int el__ldcache_load(el__ldcache **out, const char *path);
 
 size_t el__ldcache_count(const el__ldcache *cache);
 const el__ldcache_entry *el__ldcache_entry_at(const el__ldcache *cache, size_t i);
 
 /*
- * The path the loader would use for soname on this machine's architecture
- * (the first baseline entry whose flags match the native ABI), or NULL.
+ * The path the loader would use for soname on this machine's architecture:
+ * the first entry whose flags are el__ldcache_native_flags() and whose hwcap
+ * is 0, or NULL. Entries with a hwcap (glibc-hwcaps subdirectories such as
+ * x86-64-v3, legacy hwcap directories) are skipped: the loader picks them
+ * only after checking the CPU, and the baseline library is the one every
+ * machine with this lock can load. The string belongs to cache.
  */
 const char *el__ldcache_lookup(const el__ldcache *cache, const char *soname);
 
+/* Accepts NULL. */
 void el__ldcache_free(el__ldcache *cache);
 
 /* The ABI flags ld.so.cache uses for this build's architecture. */
@@ -50,21 +58,31 @@ int32_t el__ldcache_native_flags(void);
 
 /*
  * The loader's view of ctx->root: the cache at <root>/etc/ld.so.cache,
- * loaded once per capture. When it is missing or corrupt, a warning says so
- * once and lookups fall back to the loader's default directories.
- * Puts into path the resolved location (without the root prefix) of soname
- * as the loader would find it; EL_ENOTFOUND when it cannot be found.
+ * loaded once per ctx (ctx->ldcache). A missing cache is quietly replaced by
+ * the loader's default directories (/lib/<multiarch>, /usr/lib/<multiarch>,
+ * /lib64, /usr/lib64, /lib, /usr/lib for this build's ABI); a corrupt one
+ * the same way after one "libraries" warning.
+ *
+ * Puts into path the real file the loader would map for soname: the cache's
+ * entry, else <default dir>/<soname>, with every symlink resolved inside the
+ * root (el__resolve_in_root), without the root prefix. A cache entry whose
+ * file is gone is passed over, as the loader does. EL_ENOTFOUND when no
+ * candidate exists.
  */
 int el__probe_find_library(el__probe_ctx *ctx, const char *soname, el__buf *path);
 
 /*
  * Every soname in the loader's view that starts with prefix and has a
  * version after ".so." (libcudart.so.13, not libcudart.so), sorted, each
- * once. *names is a NULL-terminated malloc'd array of malloc'd strings; free
+ * once: the cache's baseline entries for this ABI, or without a usable
+ * cache the names in the default directories with a single-number version
+ * (libfoo.so.6, not its real file libfoo.so.6.0.30). *names is a
+ * NULL-terminated malloc'd array of malloc'd strings, possibly empty; free
  * with el__strv_free().
  */
 int el__probe_list_libraries(el__probe_ctx *ctx, const char *prefix, char ***names);
 
+/* Free a NULL-terminated string vector and its strings; accepts NULL. */
 void el__strv_free(char **v);
 
 #endif

@@ -1,3 +1,271 @@
-/* PLACEHOLDER: replaced by this file's owner. */
 #include "probe/probe.h"
-int el__probe_libraries(el__probe_ctx *ctx, json_t **section) { return EL_PROBE_ABSENT; }
+
+#include <gnu/libc-version.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "probe/dlversion.h"
+#include "probe/ldcache.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/sha256.h"
+
+#define NO_DL_QUERY (-1)
+
+/*
+ * The libraries that change a training run's numbers. An exact name is
+ * looked up as is; a prefix ("libcudart.so.") stands for every version the
+ * loader knows, since two CUDA runtimes can sit side by side.
+ */
+static const struct wanted {
+	const char *name;
+	bool prefix;
+	bool glibc; /* part of glibc: its version is glibc's */
+	int dl;     /* el__dl_query for the library's own version call */
+} wanted[] = {
+	{ "libc.so.6", false, true, NO_DL_QUERY },
+	{ "libm.so.6", false, true, NO_DL_QUERY },
+	{ "libstdc++.so.6", false, false, NO_DL_QUERY },
+	{ "libgomp.so.1", false, false, NO_DL_QUERY },
+	{ "libnvidia-ml.so.1", false, false, EL_DL_NVML_DRIVER },
+	{ "libcuda.so.1", false, false, EL_DL_CUDA_DRIVER },
+	{ "libblas.so.", true, false, NO_DL_QUERY },
+	{ "libcblas.so.", true, false, NO_DL_QUERY },
+	{ "liblapack.so.", true, false, NO_DL_QUERY },
+	{ "libopenblas.so.", true, false, NO_DL_QUERY },
+	{ "libmkl_rt.so.", true, false, NO_DL_QUERY },
+	{ "libcudart.so.", true, false, EL_DL_CUDART },
+	{ "libcublas.so.", true, false, EL_DL_CUBLAS },
+	{ "libcublasLt.so.", true, false, EL_DL_CUBLASLT },
+	{ "libcudnn.so.", true, false, EL_DL_CUDNN },
+	{ "libnccl.so.", true, false, EL_DL_NCCL },
+};
+
+/* A library found, waiting for its hash. */
+struct found {
+	char *soname;
+	char *host;    /* the real file, root prefix included */
+	json_t *entry; /* borrowed: the section owns it */
+};
+
+struct found_list {
+	struct found *v;
+	size_t n, cap;
+};
+
+static bool dotted_digits(const char *s)
+{
+	bool digit = false;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digit = true;
+		else if (*s == '.' && digit)
+			digit = false;
+		else
+			return false;
+	}
+	return digit;
+}
+
+/*
+ * What the file name says: libstdc++.so.6 resolves to libstdc++.so.6.0.30,
+ * libnvidia-ml.so.1 to libnvidia-ml.so.550.54.15. The stem must be the
+ * soname's own, so that libblas.so.3 resolving to libopenblas.so.0 does not
+ * pass off OpenBLAS's "0" as a version.
+ */
+static bool version_from_name(char *out, size_t size, const char *soname, const char *path)
+{
+	const char *so = strstr(soname, ".so.");
+	const char *base = el__basename(path);
+	size_t stem;
+
+	if (!so || strlen(base) <= strlen(soname))
+		return false;
+	stem = (size_t)(so - soname) + 4;
+	if (strncmp(base, soname, stem) != 0 || !dotted_digits(base + stem))
+		return false;
+	snprintf(out, size, "%s", base + stem);
+	return true;
+}
+
+/* The version to lock, or false when nothing says it (the sha256 still pins the file). */
+static bool find_version(el__probe_ctx *ctx, const struct wanted *w, const char *soname,
+			 const char *path, char *out, size_t size)
+{
+	int ret;
+
+	if (version_from_name(out, size, soname, path))
+		return true;
+	if (w->glibc && el__ctx_is_host(ctx)) {
+		snprintf(out, size, "%s", gnu_get_libc_version());
+		return true;
+	}
+	if (w->dl == NO_DL_QUERY)
+		return false;
+	ret = el__dl_version(ctx, path, (el__dl_query)w->dl, out, size);
+	if (ret != EL_OK && ret != EL_ENOTFOUND)
+		el__warn(ctx, "libraries", "%s: version left out: %s", soname, el_error_last());
+	return ret == EL_OK && out[0];
+}
+
+static int found_push(struct found_list *fl, const char *soname, const char *host, json_t *entry)
+{
+	struct found *f;
+
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap ? fl->cap * 2 : 16;
+		struct found *v = realloc(fl->v, cap * sizeof(*v));
+
+		if (!v)
+			return el__error_oom();
+		fl->v = v;
+		fl->cap = cap;
+	}
+	f = &fl->v[fl->n];
+	f->soname = strdup(soname);
+	f->host = strdup(host);
+	f->entry = entry;
+	if (!f->soname || !f->host) {
+		free(f->soname);
+		free(f->host);
+		return el__error_oom();
+	}
+	fl->n++;
+	return EL_OK;
+}
+
+static void found_free(struct found_list *fl)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		free(fl->v[i].soname);
+		free(fl->v[i].host);
+	}
+	free(fl->v);
+}
+
+/* Add soname's path and version to section, and remember it for hashing. */
+static int describe(el__probe_ctx *ctx, const struct wanted *w, const char *soname,
+		    json_t *section, struct found_list *fl)
+{
+	char version[128] = "";
+	el__buf path, host;
+	json_t *entry;
+	int ret;
+
+	el__buf_init(&path);
+	el__buf_init(&host);
+	ret = el__probe_find_library(ctx, soname, &path);
+	if (ret == EL_ENOTFOUND) {
+		ret = EL_OK;
+		goto done;
+	}
+	if (ret != EL_OK)
+		goto done;
+	el__root_path(&host, ctx->root, path.data);
+	entry = json_pack("{s:s}", "path", path.data);
+	if (!entry || el__buf_failed(&host) || json_object_set_new(section, soname, entry) != 0) {
+		ret = el__error_oom();
+		goto done;
+	}
+	if (find_version(ctx, w, soname, path.data, version, sizeof(version)) &&
+	    json_object_set_new(entry, "version", json_string(version)) != 0) {
+		ret = el__error_oom();
+		goto done;
+	}
+	ret = found_push(fl, soname, host.data, entry);
+done:
+	el__buf_free(&path);
+	el__buf_free(&host);
+	return ret;
+}
+
+static int describe_wanted(el__probe_ctx *ctx, const struct wanted *w, json_t *section, struct found_list *fl)
+{
+	char **names;
+	int ret;
+
+	if (!w->prefix)
+		return describe(ctx, w, w->name, section, fl);
+	ret = el__probe_list_libraries(ctx, w->name, &names);
+	for (size_t i = 0; ret == EL_OK && names[i]; i++)
+		ret = describe(ctx, w, names[i], section, fl);
+	el__strv_free(names);
+	return ret;
+}
+
+static void set_sha256(json_t *entry, const char *hex)
+{
+	json_object_set_new(entry, "sha256", json_string(hex));
+}
+
+/*
+ * Hashes come from the stat cache while a file's identity holds: cuBLASLt
+ * alone is half a gigabyte, and a warm capture must cost a stat per
+ * library. The misses are hashed in parallel.
+ */
+static int hash_found(el__probe_ctx *ctx, struct found_list *fl)
+{
+	el__hash_job *jobs = calloc(fl->n ? fl->n : 1, sizeof(*jobs));
+	size_t *owner = calloc(fl->n ? fl->n : 1, sizeof(*owner));
+	size_t n = 0;
+	int ret = EL_OK;
+
+	if (!jobs || !owner) {
+		ret = el__error_oom();
+		goto done;
+	}
+	for (size_t i = 0; i < fl->n; i++) {
+		struct stat st;
+		json_t *hit = NULL;
+
+		if (stat(fl->v[i].host, &st) == 0)
+			hit = el__cache_get(ctx->cache, "sha256", fl->v[i].host, &st);
+		if (json_is_string(hit)) {
+			set_sha256(fl->v[i].entry, json_string_value(hit));
+			continue;
+		}
+		jobs[n].path = fl->v[i].host;
+		owner[n++] = i;
+	}
+	if (n)
+		ret = el__sha256_files(jobs, n, 0);
+	for (size_t j = 0; ret == EL_OK && j < n; j++) {
+		const struct found *f = &fl->v[owner[j]];
+
+		if (jobs[j].rc != EL_OK) {
+			el__warn(ctx, "libraries", "%s: sha256 left out: %s", f->soname, jobs[j].error);
+			continue;
+		}
+		set_sha256(f->entry, jobs[j].hex);
+		el__cache_put(ctx->cache, "sha256", f->host, &jobs[j].st, json_string(jobs[j].hex));
+	}
+done:
+	free(jobs);
+	free(owner);
+	return ret;
+}
+
+int el__probe_libraries(el__probe_ctx *ctx, json_t **section)
+{
+	struct found_list fl = { 0 };
+	json_t *libs = json_object();
+	int ret = libs ? EL_OK : el__error_oom();
+
+	*section = NULL;
+	for (size_t i = 0; ret == EL_OK && i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		ret = describe_wanted(ctx, &wanted[i], libs, &fl);
+	if (ret == EL_OK)
+		ret = hash_found(ctx, &fl);
+	if (ret == EL_OK && json_object_size(libs) == 0)
+		ret = EL_PROBE_ABSENT;
+	found_free(&fl);
+	if (ret != EL_OK) {
+		json_decref(libs);
+		return ret;
+	}
+	*section = libs;
+	return EL_OK;
+}

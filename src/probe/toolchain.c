@@ -38,11 +38,14 @@ static bool pick_line(const char *text, const char *prefix, el__buf *out)
 
 	while (*line) {
 		size_t len = strcspn(line, "\n");
+		const char *trimmed;
 
 		el__buf_reset(out);
 		el__buf_add(out, line, len);
-		el__strtrim(out->data);
-		out->len = strlen(out->data);
+		/* el__strtrim moves the start: keep what it returns, not out->data. */
+		trimmed = el__strtrim(out->data);
+		out->len = strlen(trimmed);
+		memmove(out->data, trimmed, out->len + 1);
 		if (out->len && (!prefix || el__startswith(out->data, prefix)))
 			return true;
 		line += len + (line[len] == '\n');

@@ -8,6 +8,7 @@
 static _Thread_local char last_message[1024];
 static _Thread_local int last_code;
 
+__attribute__((format(printf, 3, 0)))
 static int set_message(int code, const char *suffix, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(last_message, sizeof(last_message), fmt, ap);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +34,13 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 
 	el__buf_reset(out);
 	*status = -1;
+	/*
+	 * posix_spawn reports a failed exec only where the libc can (glibc's
+	 * vfork path does; a fork fallback, as under valgrind, exits 127
+	 * instead): say "not found" the same way everywhere.
+	 */
+	if (access(argv[0], X_OK) != 0)
+		return el__error_errno(errno == ENOENT || errno == ENOTDIR ? EL_ENOTFOUND : EL_ERROR, "%s", argv[0]);
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return el__error_errno(EL_ERROR, "pipe");
 	posix_spawn_file_actions_init(&fa);
@@ -48,7 +56,12 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 		return el__error_errno(err == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", argv[0]);
 	}
 
-	for (;;) {
+	/*
+	 * Read until EOF, or until the program itself has exited: a daemon it
+	 * left behind may hold the pipe open forever, and its output is not
+	 * the program's answer.
+	 */
+	for (bool exited = false;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
 		long long left = deadline - now_ms();
 		char chunk[4096];
@@ -57,14 +70,26 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 
 		if (left <= 0) {
 			ret = el__error(EL_ERROR, "%s: timed out after %d ms", argv[0], timeout_ms);
-			kill(pid, SIGKILL);
+			if (pid > 0)
+				kill(pid, SIGKILL);
 			break;
 		}
-		pr = poll(&pfd, 1, (int)left);
-		if (pr < 0 && errno == EINTR)
+		pr = poll(&pfd, 1, exited ? 0 : (int)(left < 20 ? left : 20));
+		if (pr < 0 && errno != EINTR) {
+			ret = el__error_errno(EL_ERROR, "%s: poll", argv[0]);
+			if (pid > 0)
+				kill(pid, SIGKILL);
+			break;
+		}
+		if (pr <= 0) {
+			if (exited)
+				break; /* drained what it wrote before exiting */
+			if (waitpid(pid, status, WNOHANG) == pid) {
+				pid = -1;
+				exited = true;
+			}
 			continue;
-		if (pr <= 0)
-			continue;
+		}
 		n = read(pipefd[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -72,13 +97,14 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 			break;
 		if (out->len + (size_t)n > MAX_OUTPUT) {
 			ret = el__error(EL_EINVAL, "%s: printed more than %d bytes", argv[0], MAX_OUTPUT);
-			kill(pid, SIGKILL);
+			if (pid > 0)
+				kill(pid, SIGKILL);
 			break;
 		}
 		el__buf_add(out, chunk, (size_t)n);
 	}
 	close(pipefd[0]);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	if (ret == EL_OK && el__buf_failed(out))
 		ret = el__error_oom();

@@ -1,5 +1,6 @@
 #include "helpers.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -151,4 +152,58 @@ void el_test_skip(const char *reason)
 	printf("SKIP: %s\n", reason);
 	fflush(stdout);
 	exit(77);
+}
+
+char *el_test_path(const char *dir, const char *rel)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", dir, rel) < 0)
+		abort();
+	return path;
+}
+
+char *el_test_read(const char *dir, const char *rel, size_t *len)
+{
+	char *path = rel ? el_test_path(dir, rel) : strdup(dir);
+	char *data = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f = fopen(path, "rb");
+
+	free(path);
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			data = realloc(data, cap);
+			if (!data)
+				abort();
+		}
+		size_t got = fread(data + n, 1, cap - n - 1, f);
+
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	data[n] = '\0';
+	if (len)
+		*len = n;
+	return data;
+}
+
+int el_test_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
 }

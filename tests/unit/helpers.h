@@ -39,4 +39,17 @@ const char *el_test_json(const json_t *v);
 /* Exit status 77 (skipped) with a reason, for ctest's SKIP_RETURN_CODE. */
 void el_test_skip(const char *reason) __attribute__((noreturn));
 
+/* dir/rel in a malloc'd string. */
+char *el_test_path(const char *dir, const char *rel);
+
+/*
+ * The whole content of dir/rel (rel NULL: dir is the path), malloc'd and
+ * NUL-terminated; *len (if not NULL) excludes the NUL. NULL when the file
+ * cannot be read.
+ */
+char *el_test_read(const char *dir, const char *rel, size_t *len);
+
+/* The number of entries in dir, "." and ".." not counted; -1 if unreadable. */
+int el_test_count_entries(const char *dir);
+
 #endif

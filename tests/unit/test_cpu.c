@@ -1,3 +1,206 @@
-/* PLACEHOLDER */
+/* src/probe/cpu.c on fixture /proc/cpuinfo files. */
 #include "helpers.h"
-int main(void) { el_test_skip("PLACEHOLDER: not written yet"); }
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/error.h"
+
+static int setup_root(void **state)
+{
+	*state = el_test_mkdtemp();
+	el_error_clear();
+	return 0;
+}
+
+static int teardown_root(void **state)
+{
+	el_test_rmtree(*state);
+	free(*state);
+	return 0;
+}
+
+/* Run the cpu probe on root, expecting EL_OK; returns the section JSON, warnings in *warnings. */
+static const char *probe_ok(const char *root, char *warnings, size_t size)
+{
+	static char json[8192];
+	el__probe_ctx ctx;
+	json_t *section = NULL;
+
+	el_test_ctx_init(&ctx, root);
+	assert_int_equal(el__probe_cpu(&ctx, &section), EL_OK);
+	assert_non_null(section);
+	snprintf(json, sizeof(json), "%s", el_test_json(section));
+	snprintf(warnings, size, "%s", el_test_warnings(&ctx));
+	json_decref(section);
+	el_test_ctx_release(&ctx);
+	return json;
+}
+
+/* Run the cpu probe on root, expecting failure code with message "<root>/proc/cpuinfo<suffix>". */
+static void probe_fails(const char *root, int code, const char *suffix)
+{
+	el__probe_ctx ctx;
+	json_t *section = NULL;
+	char want[4096];
+
+	el_test_ctx_init(&ctx, root);
+	assert_int_equal(el__probe_cpu(&ctx, &section), code);
+	assert_null(section);
+	snprintf(want, sizeof(want), "%s/proc/cpuinfo%s", root, suffix);
+	assert_string_equal(el_error_last(), want);
+	assert_int_equal(el_error_last_code(), code);
+	assert_string_equal(el_test_warnings(&ctx), "");
+	el_test_ctx_release(&ctx);
+}
+
+#define X86_BLOCK(n)                                                                          \
+	"processor\t: " #n "\n"                                                               \
+	"vendor_id\t: GenuineIntel\n"                                                         \
+	"cpu family\t: 6\n"                                                                   \
+	"model\t\t: 85\n"                                                                     \
+	"model name\t: Intel(R) Xeon(R)  Platinum \t 8259CL CPU @ 2.50GHz   \n"               \
+	"stepping\t: 7\n"                                                                     \
+	"microcode\t: 0x5003604\n"                                                            \
+	"cpu MHz\t\t: 2499.998\n"                                                             \
+	"cache size\t: 36608 KB\n"                                                            \
+	"physical id\t: 0\n"                                                                  \
+	"siblings\t: 2\n"                                                                     \
+	"core id\t\t: " #n "\n"                                                               \
+	"cpu cores\t: 2\n"                                                                    \
+	"fpu\t\t: yes\n"                                                                      \
+	"cpuid level\t: 13\n"                                                                 \
+	"wp\t\t: yes\n"                                                                       \
+	"flags\t\t: fpu vme sse2 sse avx2  avx sse avx512f\tfpu ht\n"                         \
+	"vmx flags\t: vnmi preemption_timer invvpid ept_x_only\n"                             \
+	"bugs\t\t: cpu_meltdown spectre_v1 spectre_v2\n"                                      \
+	"bogomips\t: 4999.99\n"                                                               \
+	"clflush size\t: 64\n"                                                                \
+	"address sizes\t: 46 bits physical, 48 bits virtual\n"                                \
+	"power management:\n"                                                                 \
+	"\n"
+
+static void test_x86_two_cpus(void **state)
+{
+	const char *root = *state;
+	char warnings[4096];
+
+	el_test_write(root, "proc/cpuinfo", X86_BLOCK(0) X86_BLOCK(1));
+	assert_string_equal(probe_ok(root, warnings, sizeof(warnings)),
+			    "{\"family\":6,"
+			    "\"flags\":[\"avx\",\"avx2\",\"avx512f\",\"fpu\",\"ht\",\"sse\",\"sse2\",\"vme\"],"
+			    "\"logical_cpus\":2,"
+			    "\"microcode\":\"0x5003604\","
+			    "\"model\":\"Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz\","
+			    "\"model_id\":85,"
+			    "\"stepping\":7,"
+			    "\"vendor\":\"GenuineIntel\"}");
+	assert_string_equal(warnings, "");
+}
+
+#define ARM_BLOCK(n)                                                                              \
+	"processor\t: " #n "\n"                                                                   \
+	"BogoMIPS\t: 243.75\n"                                                                    \
+	"Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid asimdrdm lrcpc\n"  \
+	"CPU implementer\t: 0x41\n"                                                               \
+	"CPU architecture: 8\n"                                                                   \
+	"CPU variant\t: 0x3\n"                                                                    \
+	"CPU part\t: 0xd0c\n"                                                                     \
+	"CPU revision\t: 1\n"                                                                     \
+	"\n"
+
+static void test_aarch64(void **state)
+{
+	const char *root = *state;
+	char warnings[4096];
+
+	el_test_write(root, "proc/cpuinfo", ARM_BLOCK(0) ARM_BLOCK(1) ARM_BLOCK(2) ARM_BLOCK(3));
+	/* Hex ids are numbers; aarch64 has no family, model name or microcode line. */
+	assert_string_equal(probe_ok(root, warnings, sizeof(warnings)),
+			    "{\"flags\":[\"aes\",\"asimd\",\"asimdrdm\",\"atomics\",\"cpuid\",\"crc32\","
+			    "\"evtstrm\",\"fp\",\"lrcpc\",\"pmull\",\"sha1\",\"sha2\"],"
+			    "\"logical_cpus\":4,"
+			    "\"model_id\":3340,"
+			    "\"stepping\":1,"
+			    "\"vendor\":\"0x41\"}");
+	assert_string_equal(warnings, "");
+}
+
+static void test_garbled_numbers(void **state)
+{
+	const char *root = *state;
+	char warnings[4096], want[4096];
+
+	el_test_write(root, "proc/cpuinfo",
+		      "processor\t: 0\n"
+		      "vendor_id\t: AuthenticAMD\n"
+		      "cpu family\t: six\n"
+		      "model\t\t: 85a\n"
+		      "model name\t: AMD EPYC 7R13 Processor\n"
+		      "stepping\t: -1\n"
+		      "flags\t\t: sse\n"
+		      "\n");
+	assert_string_equal(probe_ok(root, warnings, sizeof(warnings)),
+			    "{\"flags\":[\"sse\"],\"logical_cpus\":1,\"model\":\"AMD EPYC 7R13 Processor\","
+			    "\"vendor\":\"AuthenticAMD\"}");
+	assert_string_equal(warnings,
+			    "cpu: family left out: \"six\" is not a number\n"
+			    "cpu: model_id left out: \"85a\" is not a number\n"
+			    "cpu: stepping left out: \"-1\" is not a number\n");
+
+	/* Out of range, empty; and no flags line at all. */
+	el_test_write(root, "proc/cpuinfo",
+		      "processor\t: 0\n"
+		      "cpu family\t: 99999999999999999999\n"
+		      "model\t\t:\n"
+		      "stepping\t: 0\n");
+	assert_string_equal(probe_ok(root, warnings, sizeof(warnings)), "{\"logical_cpus\":1,\"stepping\":0}");
+	snprintf(want, sizeof(want),
+		 "cpu: family left out: \"99999999999999999999\" is not a number\n"
+		 "cpu: model_id left out: \"\" is not a number\n"
+		 "cpu: flags left out: %s/proc/cpuinfo lists none\n",
+		 root);
+	assert_string_equal(warnings, want);
+}
+
+static void test_no_processor_entries(void **state)
+{
+	const char *root = *state;
+
+	el_test_write(root, "proc/cpuinfo", "");
+	probe_fails(root, EL_EINVAL, ": no \"processor\" entries");
+	el_test_write(root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t: sse\n\nnot a key value line\n");
+	probe_fails(root, EL_EINVAL, ": no \"processor\" entries");
+}
+
+static void test_binary_content(void **state)
+{
+	const char *root = *state;
+	static const char data[] = "processor\t: 0\nvendor_id\t: Genuine\0Intel\nflags\t: sse\n";
+
+	el_test_write_bytes(root, "proc/cpuinfo", data, sizeof(data) - 1);
+	probe_fails(root, EL_EINVAL, ": binary content");
+}
+
+static void test_missing_file(void **state)
+{
+	const char *root = *state;
+
+	el_test_write(root, "proc/version", "x");
+	probe_fails(root, EL_ENOTFOUND, ": No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_x86_two_cpus, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_aarch64, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_garbled_numbers, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_no_processor_entries, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_binary_content, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup_root, teardown_root),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
