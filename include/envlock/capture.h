@@ -19,7 +19,11 @@ typedef struct el_capture_options {
 	const char *root;
 	/* Interpreter to describe; NULL means python3 on PATH. */
 	const char *python;
-	/* Directory whose git checkout goes into "code"; NULL means the cwd. */
+	/*
+	 * The directory being locked, as a path inside root: its git checkout
+	 * goes into "code", and pyenv's .python-version is looked up from it.
+	 * NULL means the current directory.
+	 */
 	const char *workdir;
 	/*
 	 * Where the stat cache lives. NULL selects $ENVLOCK_CACHE_DIR, then

@@ -280,14 +280,20 @@ done:
 int el__probe_code(el__probe_ctx *ctx, json_t **section)
 {
 	struct repo r;
+	el__buf workdir;
 	char commit[65];
 	json_t *code = NULL;
 	int ret = EL_PROBE_ABSENT, dirty;
 
+	el__buf_init(&workdir);
 	el__buf_init(&r.worktree);
 	el__buf_init(&r.gitdir);
 	el__buf_init(&r.common);
-	if (!ctx->workdir || ctx->workdir[0] != '/' || !find_repo(&r, ctx->workdir))
+	if (!ctx->workdir || ctx->workdir[0] != '/')
+		goto done;
+	/* workdir names a directory of the probed tree, like every other path. */
+	el__root_path(&workdir, ctx->root, ctx->workdir);
+	if (!find_repo(&r, workdir.data))
 		goto done;
 	if (!resolve_head(&r, commit))
 		goto done; /* an unborn branch has no commit to lock */
@@ -302,6 +308,7 @@ int el__probe_code(el__probe_ctx *ctx, json_t **section)
 	*section = code;
 	ret = EL_OK;
 done:
+	el__buf_free(&workdir);
 	el__buf_free(&r.worktree);
 	el__buf_free(&r.gitdir);
 	el__buf_free(&r.common);

@@ -32,7 +32,7 @@ struct el__python;
 typedef struct el__probe_ctx {
 	const char *root;    /* "" for this machine, else a fixture directory */
 	const char *python;  /* interpreter asked for with --python, or NULL */
-	const char *workdir; /* absolute path of the directory being locked */
+	const char *workdir; /* the directory being locked: an absolute path inside root */
 	el__cache *cache;    /* never NULL (may be memory-only) */
 	el_warn_fn warn;
 	void *warn_data;
