@@ -7,14 +7,14 @@
 # Fedora equivalents (dnf install):
 #   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
-#   git jq python3 python3-pip strace clang compiler-rt
+#   git jq python3 python3-pip strace clang compiler-rt hyperfine
 set -eu
 
 packages="
   build-essential cmake pkg-config
   libseccomp-dev libcap-dev libarchive-dev libssl-dev libjansson-dev
   libcmocka-dev
-  git jq python3 python3-pip python3-venv strace clang
+  git jq python3 python3-pip python3-venv strace clang hyperfine
 "
 
 if [ "$(id -u)" -eq 0 ]; then
