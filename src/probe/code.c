@@ -254,23 +254,27 @@ static int git_dirty(el__probe_ctx *ctx, const struct repo *r, const char *commi
 	/*
 	 * git's answer depends on HEAD, the index and the content of tracked
 	 * files. Files whose stat data matches the index are unchanged; the
-	 * others are named by changed_digest. So the answer can be cached by
-	 * the commit, the index file's identity and that digest.
+	 * others are named by changed_digest. So the answer can be cached with
+	 * the commit and that digest, by the index file's identity. One entry
+	 * per repository: a new answer replaces the old one.
 	 */
-	el__buf_printf(&key, "%s\t%s\t%s", r->gitdir.data, commit,
+	el__buf_printf(&key, "%s\t%s", commit,
 		       check.state == EL_GIT_STAT_CHANGED ? check.changed_digest : "clean");
 	cacheable = check.state != EL_GIT_STAT_UNKNOWN && !too_recent(check.newest_change_ns) &&
 		    stat(index.data, &st) == 0;
 	if (cacheable) {
-		cached = el__cache_get(ctx->cache, "git-dirty", key.data, &st);
-		if (json_is_boolean(cached)) {
-			dirty = json_is_true(cached);
+		cached = el__cache_get(ctx->cache, "git-dirty", r->gitdir.data, &st);
+		if (json_is_boolean(json_object_get(cached, "dirty")) &&
+		    json_is_string(json_object_get(cached, "for")) &&
+		    strcmp(json_string_value(json_object_get(cached, "for")), key.data) == 0) {
+			dirty = json_is_true(json_object_get(cached, "dirty"));
 			goto done;
 		}
 	}
 	dirty = run_git_diff(ctx, r);
 	if (dirty >= 0 && cacheable)
-		el__cache_put(ctx->cache, "git-dirty", key.data, &st, json_boolean(dirty));
+		el__cache_put(ctx->cache, "git-dirty", r->gitdir.data, &st,
+			      json_pack("{s:s,s:b}", "for", key.data, "dirty", dirty));
 done:
 	el__buf_free(&index);
 	el__buf_free(&key);

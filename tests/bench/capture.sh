@@ -49,7 +49,8 @@ pip=$(median_ms pip "$runs_pip" "$python -m pip freeze")
 children=n/a
 if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
 	strace -f -qq -e trace=execve,fork,vfork,clone,clone3 -o "$scratch/trace" "$envlock" capture >/dev/null 2>&1
-	children=$(($(grep -cE 'execve|fork|clone' "$scratch/trace") - 1))
+	# Processes, not threads: an exec, a fork, or a clone without CLONE_THREAD.
+	children=$(($(grep -E 'execve|fork|clone' "$scratch/trace" | grep -vc CLONE_THREAD) - 1))
 fi
 
 ratio=$(jq -n "$pip / $warm * 10 | round / 10")
