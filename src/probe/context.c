@@ -2,10 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "probe/ldcache.h"
 #include "probe/python_locate.h"
@@ -36,34 +33,18 @@ bool el__ctx_is_host(const el__probe_ctx *ctx)
 
 int el__probe_which(el__probe_ctx *ctx, const char *program, el__buf *found)
 {
-	const char *path = getenv("PATH");
-	el__buf dir;
-	int ret = EL_ENOTFOUND;
+	el__buf inside;
+	int ret;
 
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	el__buf_init(&dir);
-	while (*path) {
-		size_t len = strcspn(path, ":");
-		struct stat st;
-
-		if (len && path[0] == '/') {
-			el__buf_reset(&dir);
-			el__buf_add(&dir, path, len);
-			el__buf_printf(&dir, "/%s", program);
-			el__root_path(found, ctx->root, dir.data);
-			if (stat(found->data, &st) == 0 && S_ISREG(st.st_mode) && access(found->data, X_OK) == 0) {
-				ret = EL_OK;
-				break;
-			}
-		}
-		path += len + (path[len] == ':');
-	}
-	el__buf_free(&dir);
+	el__buf_init(&inside);
+	ret = el__which(&inside, ctx->root, program, NULL);
+	if (ret == EL_OK)
+		el__root_path(found, ctx->root, inside.data);
+	else if (ret == EL_ENOTFOUND)
+		el__error(EL_ENOTFOUND, "%s: not found on PATH", program);
+	el__buf_free(&inside);
 	if (ret == EL_OK && el__buf_failed(found))
 		ret = el__error_oom();
-	if (ret == EL_ENOTFOUND)
-		el__error(EL_ENOTFOUND, "%s: not found on PATH", program);
 	return ret;
 }
 

@@ -365,7 +365,7 @@ static int which_system(el__buf *out, pyenv *pe)
 	skip[0] = shims.data;
 	skip[1] = pe->shim_dir;
 	skip[2] = NULL;
-	ret = el__python_which(out, pe->root, pe->command, skip);
+	ret = el__which(out, pe->root, pe->command, skip);
 	el__buf_free(&shims);
 	return ret;
 }
@@ -388,7 +388,7 @@ static int pick(el__buf *out, pyenv *pe)
 		el__buf_reset(out);
 		el__buf_printf(out, "%s/versions/%s/bin/%s", pe->pyenv_root.data, name.data, pe->command);
 		el__root_path(&pe->host, pe->root, out->data);
-		if (el__python_is_exe(pe->host.data)) {
+		if (el__is_executable(pe->host.data)) {
 			ret = EL_OK;
 			goto done;
 		}

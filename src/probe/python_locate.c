@@ -44,58 +44,6 @@ static const char *const path_vars[] = {
 	"PYTHONPLATLIBDIR", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", NULL
 };
 
-bool el__python_is_exe(const char *host)
-{
-	struct stat st;
-
-	return stat(host, &st) == 0 && S_ISREG(st.st_mode) && access(host, X_OK) == 0;
-}
-
-static bool skipped(const char *dir, size_t len, const char *const *skip)
-{
-	while (len > 1 && dir[len - 1] == '/')
-		len--;
-	for (; skip && *skip; skip++) {
-		size_t n = strlen(*skip);
-
-		while (n > 1 && (*skip)[n - 1] == '/')
-			n--;
-		if (n == len && memcmp(dir, *skip, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-int el__python_which(el__buf *out, const char *root, const char *name, const char *const *skip)
-{
-	const char *path = getenv("PATH");
-	el__buf host;
-	int ret = EL_ENOTFOUND;
-
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	el__buf_init(&host);
-	while (*path && ret == EL_ENOTFOUND) {
-		size_t len = strcspn(path, ":");
-
-		if (len && path[0] == '/' && !skipped(path, len, skip)) {
-			el__buf_reset(out);
-			el__buf_add(out, path, len);
-			if (len > 1)
-				el__buf_putc(out, '/');
-			el__buf_puts(out, name);
-			el__root_path(&host, root, out->data);
-			if (el__python_is_exe(host.data))
-				ret = EL_OK;
-		}
-		path += len + (path[len] == ':');
-	}
-	if (ret == EL_OK && (el__buf_failed(out) || el__buf_failed(&host)))
-		ret = el__error_oom();
-	el__buf_free(&host);
-	return ret;
-}
-
 /* The interpreter asked for, as an absolute path inside the root. */
 static int asked_path(el__buf *out, el__probe_ctx *ctx)
 {
@@ -103,7 +51,7 @@ static int asked_path(el__buf *out, el__probe_ctx *ctx)
 
 	el__buf_reset(out);
 	if (!strchr(ctx->python, '/')) {
-		if (el__python_which(out, ctx->root, ctx->python, NULL) == EL_OK)
+		if (el__which(out, ctx->root, ctx->python, NULL) == EL_OK)
 			return EL_OK;
 		return el__error(EL_ENOTFOUND, "%s: not found on PATH", ctx->python);
 	}
@@ -126,8 +74,8 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 
 	if (ctx->python && *ctx->python)
 		ret = asked_path(out, ctx);
-	else if ((ret = el__python_which(out, ctx->root, "python3", NULL)) == EL_ENOTFOUND)
-		ret = el__python_which(out, ctx->root, "python", NULL);
+	else if ((ret = el__which(out, ctx->root, "python3", NULL)) == EL_ENOTFOUND)
+		ret = el__which(out, ctx->root, "python", NULL);
 	if (ret == EL_ENOTFOUND && !(ctx->python && *ctx->python))
 		return EL_PROBE_ABSENT;
 	if (ret != EL_OK)
@@ -135,7 +83,7 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 	el__buf_init(&resolved);
 	el__buf_init(&host);
 	el__root_path(&host, ctx->root, out->data);
-	if (!el__python_is_exe(host.data)) {
+	if (!el__is_executable(host.data)) {
 		ret = el__error(EL_ENOTFOUND, "%s: no such executable file", out->data);
 	} else {
 		ret = el__pyenv_resolve(&resolved, &shim, ctx->root, out->data, ctx->workdir);

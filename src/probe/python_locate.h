@@ -45,16 +45,4 @@ int el__probe_python_locate(el__probe_ctx *ctx, const el__python **out);
 
 void el__python_free(el__python *py);
 
-/*
- * Look name up on PATH (this process's) the way a shell would, but inside
- * root: the first PATH entry holding an executable regular file. Relative
- * entries are passed over, and so are the directories listed in skip (NULL
- * or NULL-terminated, absolute, inside root). out gets the absolute path
- * inside root. EL_ENOTFOUND (no message) when there is none.
- */
-int el__python_which(el__buf *out, const char *root, const char *name, const char *const *skip);
-
-/* True when host (a host path) is an executable regular file. */
-bool el__python_is_exe(const char *host);
-
 #endif

@@ -193,3 +193,55 @@ long long el__ctime_ns(const struct stat *st)
 {
 	return (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
 }
+
+bool el__is_executable(const char *host)
+{
+	struct stat st;
+
+	return stat(host, &st) == 0 && S_ISREG(st.st_mode) && access(host, X_OK) == 0;
+}
+
+static bool skipped(const char *dir, size_t len, const char *const *skip)
+{
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	for (; skip && *skip; skip++) {
+		size_t n = strlen(*skip);
+
+		while (n > 1 && (*skip)[n - 1] == '/')
+			n--;
+		if (n == len && memcmp(dir, *skip, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int el__which(el__buf *out, const char *root, const char *name, const char *const *skip)
+{
+	const char *path = getenv("PATH");
+	el__buf host;
+	int ret = EL_ENOTFOUND;
+
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	el__buf_init(&host);
+	while (*path && ret == EL_ENOTFOUND) {
+		size_t len = strcspn(path, ":");
+
+		if (len && path[0] == '/' && !skipped(path, len, skip)) {
+			el__buf_reset(out);
+			el__buf_add(out, path, len);
+			if (len > 1)
+				el__buf_putc(out, '/');
+			el__buf_puts(out, name);
+			el__root_path(&host, root, out->data);
+			if (el__is_executable(host.data))
+				ret = EL_OK;
+		}
+		path += len + (path[len] == ':');
+	}
+	if (ret == EL_OK && (el__buf_failed(out) || el__buf_failed(&host)))
+		ret = el__error_oom();
+	el__buf_free(&host);
+	return ret;
+}
