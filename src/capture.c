@@ -1,13 +1,16 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envlock/capture.h"
 #include "envlock/version.h"
 #include "lock/lock_internal.h"
 #include "probe/probe.h"
+#include "probe/python_locate.h"
 #include "util/error.h"
 
 static json_t *rfc3339_now(void)
@@ -55,6 +58,34 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx)
 	return EL_OK;
 }
 
+/*
+ * What the caller named explicitly must exist: a mistyped --root or
+ * --python is bad input, not a lock with a section quietly missing.
+ */
+static int check_requested(el__probe_ctx *ctx)
+{
+	const el__python *py;
+	char why[1024];
+	struct stat st;
+	int rc;
+
+	if (*ctx->root) {
+		if (stat(ctx->root, &st) != 0)
+			return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_EINVAL, "--root %s", ctx->root);
+		if (!S_ISDIR(st.st_mode))
+			return el__error(EL_EINVAL, "--root %s: not a directory", ctx->root);
+	}
+	if (!ctx->python)
+		return EL_OK;
+	rc = el__probe_python_locate(ctx, &py);
+	if (rc == EL_OK || rc == EL_ENOMEM)
+		return rc;
+	/* The locator names the interpreter: "<path>: no such executable file". */
+	snprintf(why, sizeof(why), "%s", el_error_last());
+	return el__error(rc == EL_PROBE_ABSENT || rc == EL_ENOTFOUND ? EL_ENOTFOUND : EL_EINVAL,
+			 "--python %s", why);
+}
+
 static int open_cache(el__probe_ctx *ctx, const el_capture_options *opts)
 {
 	char *dir = opts->cache_dir ? strdup(opts->cache_dir) : el__cache_default_dir();
@@ -96,6 +127,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		goto done;
 	}
 	ret = open_cache(&ctx, opts);
+	if (ret != EL_OK)
+		goto done;
+	ret = check_requested(&ctx);
 	if (ret != EL_OK)
 		goto done;
 	ret = run_probes(doc, &ctx);

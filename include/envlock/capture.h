@@ -40,7 +40,9 @@ typedef struct el_capture_options {
  * Probe this machine and build a lock with its fingerprint set.
  * On success *out is a new lock for the caller to el_lock_free().
  * A probe that cannot read its source warns and leaves its fields out; only
- * failures that make the whole lock meaningless (out of memory) fail here.
+ * failures that make the whole lock meaningless fail here: out of memory,
+ * or a root or python asked for that does not exist (EL_ENOTFOUND) or
+ * cannot be used (EL_EINVAL).
  */
 int el_capture(el_lock **out, const el_capture_options *opts);
 

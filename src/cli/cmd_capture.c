@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"  -h, --help         show this help\n"
 	"\n"
 	"Fields that cannot be read are left out with a warning on standard error.\n"
-	"Exit status: 0 ok, 1 runtime failure, 2 bad usage.\n";
+	"Exit status: 0 ok, 1 runtime failure, 2 bad usage or a --root or --python\n"
+	"that does not exist or cannot be used.\n";
 
 static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -63,7 +64,16 @@ int cmd_capture(int argc, char **argv)
 	if (output && !*output)
 		return cli_usage_error("capture", "the output path is empty");
 
-	if (el_capture(&lock, &opts) != EL_OK) {
+	switch (el_capture(&lock, &opts)) {
+	case EL_OK:
+		break;
+	case EL_ENOTFOUND:
+	case EL_EINVAL:
+		/* Something named on the command line is missing or unusable. */
+		cli_error("%s", el_error_last());
+		status = CLI_EXIT_USAGE;
+		goto done;
+	default:
 		cli_error("capture failed: %s", el_error_last());
 		goto done;
 	}

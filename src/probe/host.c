@@ -62,7 +62,11 @@ static void probe_os(el__probe_ctx *ctx, json_t *section)
 			rc = el__read_file(&content, path.data, OS_RELEASE_MAX, false);
 		}
 	}
-	if (rc != EL_OK) {
+	if (rc == EL_ENOTFOUND) {
+		el__root_path(&path, ctx->root, "");
+		el__warn(ctx, "host", "os left out: %s has neither /etc/os-release nor /usr/lib/os-release",
+			 *ctx->root ? path.data : "/");
+	} else if (rc != EL_OK) {
 		el__warn(ctx, "host", "os left out: %s", el_error_last());
 	} else if (!os_release_value(content.data, "ID", id, sizeof(id))) {
 		el__warn(ctx, "host", "os left out: %s has no ID", path.data);

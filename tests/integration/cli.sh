@@ -43,6 +43,26 @@ run "$o" "$e" "$ENVLOCK" capture --help
 check_eq "capture --help exits 0" 0 "$status"
 check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--python EXE] [--root DIR]" "$(head -1 "$o")"
 
+# What the command line names must exist: bad input, exit 2, one line, no lock.
+expect_bad_input() {
+	local what=$1 message=$2
+	shift 2
+	run "$o" "$e" "$ENVLOCK" capture "$@"
+	check_eq "$what exits 2" 2 "$status"
+	check_eq "$what message" "$message" "$(cat "$e")"
+	check_eq "$what prints no lock" "" "$(cat "$o")"
+}
+expect_bad_input "--root missing" "envlock: --root $scratch/nowhere: No such file or directory" --root "$scratch/nowhere"
+touch "$scratch/plain"
+expect_bad_input "--root a file" "envlock: --root $scratch/plain: not a directory" --root "$scratch/plain"
+expect_bad_input "--python missing" "envlock: --python $scratch/nowhere/python3: no such executable file" \
+	--python "$scratch/nowhere/python3"
+expect_bad_input "--python not on PATH" "envlock: --python no-such-python-9: not found on PATH" --python no-such-python-9
+printf '#!/bin/sh\nexit 3\n' >"$scratch/broken-python"
+chmod +x "$scratch/broken-python"
+expect_bad_input "--python that fails" "envlock: --python $scratch/broken-python: exited with status 3" \
+	--python "$scratch/broken-python"
+
 # -o into a directory that does not exist: runtime failure, nothing written.
 run "$o" "$e" "$ENVLOCK" capture -o "$scratch/missing/env.lock"
 check_eq "-o into a missing directory exits 1" 1 "$status"
