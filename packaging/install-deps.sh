@@ -41,3 +41,11 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	$as_root apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# libFuzzer comes with clang's runtime, whose package name carries clang's
+# major version (libclang-rt-14-dev on Debian 12).
+rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q "install ok installed" &&
+	apt-cache show "$rt" >/dev/null 2>&1; then
+	$as_root apt-get install -y -qq --no-install-recommends "$rt"
+fi

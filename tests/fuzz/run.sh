@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets with clang in a build tree of their own and
+# run each for a bounded time over its seed corpus in tests/fuzz/corpus/.
+# A crash fails the test and leaves the input in the build tree: turn it
+# into a regression test.
+#
+#   tests/fuzz/run.sh TARGET [SECONDS]
+set -euo pipefail
+
+target=$1
+seconds=${2:-${EL_FUZZ_SECONDS:-30}}
+src=${EL_SOURCE_DIR:?EL_SOURCE_DIR must point at the source tree}
+build=${EL_FUZZ_BUILD:-${TMPDIR:-/tmp}/envlock-fuzz-build}
+
+command -v clang >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
+# libFuzzer ships in clang's runtime package (libclang-rt-N-dev on Debian).
+if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+	clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
+	echo "SKIP: clang cannot link libFuzzer here (install libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev)"
+	exit 77
+fi
+
+cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DENVLOCK_FUZZ=ON -DENVLOCK_TESTS=OFF \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.log" 2>&1 ||
+	{ cat "$build.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" >>"$build.log" 2>&1 ||
+	{ tail -40 "$build.log"; exit 1; }
+
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp "$src/tests/fuzz/corpus/$target"/* "$corpus"/
+cd "$build"
+"$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$corpus" 2>&1 | tail -15
