@@ -17,15 +17,27 @@
 #define RUN_TIMEOUT_MS 10000
 #define RACY_WINDOW_NS (2LL * 1000000000LL)
 /* Bump when the cached value changes shape. */
-#define CACHE_KEY_VERSION "1"
+#define CACHE_KEY_VERSION "2"
 
 /*
  * What the interpreter is asked, in a form Python 2.7 understands too. The
  * site directories, the user's and sys.prefix are only watched (see
  * watch_list); an old virtualenv's site module may lack the functions.
  */
+/*
+ * For -c, sys.path[0] is the current directory (unless PYTHONSAFEPATH is
+ * set): it goes before anything is imported, or a json.py in a hostile working directory would run (as root,
+ * when root captures). sys is built in and found without a path search.
+ */
 static char script[] =
-	"import sys, json\n"
+	"import sys\n"
+	"if not getattr(sys.flags, 'safe_path', False):\n"
+	"    del sys.path[0]\n"
+	"else:\n"
+	"    import os\n"
+	"    if sys.path and sys.path[0] in ('', os.getcwd()):\n"
+	"        del sys.path[0]\n"
+	"import json\n"
 	"try:\n"
 	"    import site\n"
 	"    u = site.ENABLE_USER_SITE and site.getusersitepackages() or None\n"
@@ -328,23 +340,11 @@ done:
 	return ret;
 }
 
-static bool same_dir(const char *a, const char *b)
-{
-	size_t alen = strlen(a), blen = strlen(b);
-
-	while (alen > 1 && a[alen - 1] == '/')
-		alen--;
-	while (blen > 1 && b[blen - 1] == '/')
-		blen--;
-	return alen == blen && memcmp(a, b, alen) == 0;
-}
-
 /*
- * sys.path as `python -m pip` sees it. For -c the interpreter put '' first
- * (the current directory) unless safe-path mode is on; -m would put the
- * working directory there, and pip's __main__ removes that first entry when
- * it is '' or the working directory. Any other '' or relative entry stands
- * for a directory relative to the working directory.
+ * sys.path as `python -m pip` sees it: without its first entry (the
+ * working directory, which pip's __main__ removes and which the script
+ * already dropped). Any other '' or relative entry stands for a directory
+ * relative to the working directory.
  */
 static int search_path(el__python *py, const json_t *path, const char *workdir)
 {
@@ -355,7 +355,9 @@ static int search_path(el__python *py, const json_t *path, const char *workdir)
 	py->paths = calloc(n + 1, sizeof(*py->paths));
 	if (!py->paths)
 		return el__error_oom();
-	if (first && (!*first || same_dir(first, workdir)))
+	/* The script drops sys.path[0] itself; an interpreter that did not is
+	 * still read right, since pip's own __main__ drops it too. */
+	if (first && !*first)
 		i = 1;
 	el__buf_init(&b);
 	for (; i < n; i++) {

@@ -75,6 +75,17 @@ fi
 (cd / && "$ENVLOCK" capture 2>/dev/null) >"$scratch/root.lock"
 check_eq "no code section outside a checkout" null "$(jq -r .code "$scratch/root.lock")"
 
+# A hostile working directory cannot get code run: the interpreter is asked
+# about sys.path with its working-directory entry gone before any import.
+if command -v python3 >/dev/null; then
+	mkdir "$scratch/hostile"
+	printf 'open(%s, "w").write("ran")\n' "'$scratch/pwned'" >"$scratch/hostile/json.py"
+	cp "$scratch/hostile/json.py" "$scratch/hostile/site.py"
+	(cd "$scratch/hostile" && ENVLOCK_CACHE_DIR=$scratch/hostile-cache "$ENVLOCK" capture >/dev/null 2>&1)
+	check_eq "json.py in the working directory is not imported" "absent" \
+		"$([ -e "$scratch/pwned" ] && echo present || echo absent)"
+fi
+
 # The warm path starts no process: every probe answers from files and the stat cache.
 if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
 	strace -f -qq -e trace=execve,fork,vfork,clone,clone3 -o "$scratch/trace" "$ENVLOCK" capture >/dev/null 2>&1

@@ -209,11 +209,15 @@ static void test_search_path(void **state)
 	assert_string_equal(py->version, "3.11.7");
 	el_test_ctx_release(&ctx);
 
-	/* Safe-path mode: no '', and pip drops a first entry that is the working directory. */
+	/*
+	 * The interpreter drops pip's first entry itself (see the script):
+	 * what it prints is kept, the working directory included.
+	 */
 	fake_python(f, "usr/bin/python3", "\"/work/\", \"/usr/lib/python3.11\"");
 	py = locate(&ctx, f, "/work");
-	assert_int_equal(py->npaths, 1);
-	assert_string_equal(py->paths[0], "/usr/lib/python3.11");
+	assert_int_equal(py->npaths, 2);
+	assert_string_equal(py->paths[0], "/work/");
+	assert_string_equal(py->paths[1], "/usr/lib/python3.11");
 	el_test_ctx_release(&ctx);
 
 	/* A venv's interpreter is a symlink: run as found, the binary resolved. */
