@@ -1,9 +1,12 @@
 #include <ctype.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "probe/gitindex.h"
 #include "probe/probe.h"
@@ -23,6 +26,7 @@
  * cannot settle it, so a clean, unchanged checkout costs no process.
  */
 struct repo {
+	uid_t owner;      /* of the .git entry */
 	el__buf worktree; /* the directory holding .git */
 	el__buf gitdir;   /* HEAD, index: per worktree */
 	el__buf common;   /* refs, packed-refs, config: shared by worktrees */
@@ -57,21 +61,36 @@ static int read_small(el__buf *out, const char *dir, const char *name)
 	return rc;
 }
 
-/* Walk up from workdir to the first directory with a .git. */
-static bool find_repo(struct repo *r, const char *workdir)
+/* Drop the last component of the worktree path ("/a/b" -> "/a", "/a" -> "/"). */
+static void go_up(el__buf *dir)
+{
+	*strrchr(dir->data, '/') = '\0';
+	dir->len = strlen(dir->data);
+	if (dir->len == 0)
+		el__buf_puts(dir, "/");
+}
+
+/*
+ * Walk up from workdir to the first directory with a .git, as git does:
+ * never above top (the probed tree's root) and never into another file
+ * system (git's GIT_DISCOVERY_ACROSS_FILESYSTEM default).
+ */
+static bool find_repo(struct repo *r, const char *workdir, const char *top)
 {
 	el__buf dotgit, text;
+	struct stat start, st;
 	bool found = false;
 
 	el__buf_init(&dotgit);
 	el__buf_init(&text);
 	el__buf_puts(&r->worktree, workdir);
+	if (stat(workdir, &start) != 0)
+		goto done;
 	for (;;) {
-		struct stat st;
-
 		el__buf_reset(&dotgit);
 		el__buf_printf(&dotgit, "%s/.git", strcmp(r->worktree.data, "/") ? r->worktree.data : "");
 		if (lstat(dotgit.data, &st) == 0) {
+			r->owner = st.st_uid;
 			if (S_ISDIR(st.st_mode)) {
 				el__buf_puts(&r->gitdir, dotgit.data);
 				found = true;
@@ -83,12 +102,11 @@ static bool find_repo(struct repo *r, const char *workdir)
 			}
 			break;
 		}
-		if (strcmp(r->worktree.data, "/") == 0)
+		if (strcmp(r->worktree.data, top) == 0 || strcmp(r->worktree.data, "/") == 0)
 			break;
-		*strrchr(r->worktree.data, '/') = '\0';
-		r->worktree.len = strlen(r->worktree.data);
-		if (r->worktree.len == 0)
-			el__buf_puts(&r->worktree, "/");
+		go_up(&r->worktree);
+		if (stat(r->worktree.data, &st) != 0 || st.st_dev != start.st_dev)
+			break;
 	}
 	if (found) {
 		if (read_small(&text, r->gitdir.data, "commondir") == EL_OK)
@@ -104,9 +122,31 @@ static bool find_repo(struct repo *r, const char *workdir)
 				r->hash_size = 32;
 		}
 	}
+done:
 	el__buf_free(&dotgit);
 	el__buf_free(&text);
 	return found;
+}
+
+/*
+ * git's rule for trusting a repository (safe.directory): the effective user
+ * owns it, or, for root, the user sudo ran envlock for. A .git planted in a
+ * shared directory above the working directory must not speak for it.
+ */
+static bool owned_by_caller(uid_t owner)
+{
+	const char *sudo_uid = getenv("SUDO_UID");
+	uid_t me = geteuid();
+	char *end;
+	unsigned long uid;
+
+	if (owner == me)
+		return true;
+	if (me != 0 || !sudo_uid || !*sudo_uid)
+		return false;
+	errno = 0;
+	uid = strtoul(sudo_uid, &end, 10);
+	return !errno && !*end && (uid_t)uid == owner;
 }
 
 static bool is_object_id(const char *s, size_t hash_size)
@@ -186,6 +226,7 @@ done:
 static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
 {
 	el__buf git, out, home;
+	struct passwd *pw;
 	int status, dirty = -1;
 
 	el__buf_init(&git);
@@ -195,7 +236,13 @@ static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
 		el__warn(ctx, "code", "git_dirty left out: the index cannot settle it and git is not on PATH");
 		goto done;
 	}
-	el__buf_printf(&home, "HOME=%s", getenv("HOME") ? getenv("HOME") : "/");
+	/*
+	 * The effective user's own home, never an inherited $HOME: under
+	 * `sudo -E` that would be another user's ~/.gitconfig, whose filter
+	 * commands git diff would run as root.
+	 */
+	pw = getpwuid(geteuid());
+	el__buf_printf(&home, "HOME=%s", pw && pw->pw_dir ? pw->pw_dir : "/");
 	{
 		/*
 		 * Read-only and inert: no optional index write (which, as root, would
@@ -215,8 +262,7 @@ static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
 		else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
 			dirty = WEXITSTATUS(status);
 		else
-			el__warn(ctx, "code", "git_dirty left out: 'git diff --quiet HEAD' failed in %s "
-				 "(exit %d; a repository owned by another user is refused by git)",
+			el__warn(ctx, "code", "git_dirty left out: 'git diff --quiet HEAD' failed in %s (exit %d)",
 				 r->worktree.data, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
 done:
@@ -283,13 +329,14 @@ done:
 
 int el__probe_code(el__probe_ctx *ctx, json_t **section)
 {
-	struct repo r;
-	el__buf workdir;
+	struct repo r = { 0 };
+	el__buf workdir, top;
 	char commit[65];
 	json_t *code = NULL;
 	int ret = EL_PROBE_ABSENT, dirty;
 
 	el__buf_init(&workdir);
+	el__buf_init(&top);
 	el__buf_init(&r.worktree);
 	el__buf_init(&r.gitdir);
 	el__buf_init(&r.common);
@@ -297,8 +344,14 @@ int el__probe_code(el__probe_ctx *ctx, json_t **section)
 		goto done;
 	/* workdir names a directory of the probed tree, like every other path. */
 	el__root_path(&workdir, ctx->root, ctx->workdir);
-	if (!find_repo(&r, workdir.data))
+	el__root_path(&top, ctx->root, "");
+	if (!find_repo(&r, workdir.data, top.len ? top.data : "/"))
 		goto done;
+	if (!owned_by_caller(r.owner)) {
+		el__warn(ctx, "code", "%s is owned by uid %u, not by this user: left out, as git itself "
+			 "refuses such repositories", r.worktree.data, (unsigned)r.owner);
+		goto done;
+	}
 	if (!resolve_head(&r, commit))
 		goto done; /* an unborn branch has no commit to lock */
 	code = json_pack("{s:s}", "git_commit", commit);
@@ -313,6 +366,7 @@ int el__probe_code(el__probe_ctx *ctx, json_t **section)
 	ret = EL_OK;
 done:
 	el__buf_free(&workdir);
+	el__buf_free(&top);
 	el__buf_free(&r.worktree);
 	el__buf_free(&r.gitdir);
 	el__buf_free(&r.common);

@@ -246,6 +246,55 @@ static void test_not_a_checkout(void **state)
 	free(plain);
 }
 
+/* A .git that another user owns does not speak for the directory (git's safe.directory rule). */
+static void test_foreign_repository(void **state)
+{
+	const char *dir = *state;
+	char *repo, *work, want[4096], warnings[4096];
+
+	if (geteuid() != 0) {
+		/* One test, not the whole binary: el_test_skip() would end them all. */
+		print_message("SKIP: test_foreign_repository needs root to hand a repository to another user\n");
+		skip();
+	}
+	/* A .git planted in a shared parent of the working directory. */
+	repo = make_repo(dir, "shared");
+	work = el_test_path(repo, "sub");
+	sh(repo, "chown -R 65534:65534 .git");
+	unsetenv("SUDO_UID");
+	assert_string_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
+	snprintf(want, sizeof(want),
+		 "code: %s is owned by uid 65534, not by this user: left out, as git itself "
+		 "refuses such repositories\n", repo);
+	assert_string_equal(warnings, want);
+	/* Root running for that user through sudo trusts it, as git does. */
+	setenv("SUDO_UID", "65534", 1);
+	assert_string_not_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
+	setenv("SUDO_UID", "65535", 1);
+	assert_string_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
+	unsetenv("SUDO_UID");
+	free(repo);
+	free(work);
+}
+
+/* The search for .git stops at the probed tree's root. */
+static void test_search_stops_at_root(void **state)
+{
+	const char *dir = *state;
+	char *repo = make_repo(dir, "outer"), *root = el_test_path(repo, "fixture-root");
+	el__probe_ctx ctx;
+	json_t *section = NULL;
+
+	el_test_write(root, "work/x", "");
+	el_test_ctx_init(&ctx, root);
+	ctx.workdir = "/work";
+	assert_int_equal(el__probe_code(&ctx, &section), EL_PROBE_ABSENT);
+	assert_null(section);
+	el_test_ctx_release(&ctx);
+	free(repo);
+	free(root);
+}
+
 static void test_index_v4(void **state)
 {
 	char *repo = make_repo(*state, "r");
@@ -296,8 +345,7 @@ static void test_degraded_answers_warn(void **state)
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
 	snprintf(want, sizeof(want),
 		 "code: %s/.git/index: not a git index\n"
-		 "code: git_dirty left out: 'git diff --quiet HEAD' failed in %s "
-		 "(exit 128; a repository owned by another user is refused by git)\n",
+		 "code: git_dirty left out: 'git diff --quiet HEAD' failed in %s (exit 128)\n",
 		 repo, repo);
 	assert_string_equal(warnings, want);
 	free(saved_path);
@@ -679,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_packed_refs, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_linked_worktree, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_not_a_checkout, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_foreign_repository, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_search_stops_at_root, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_index_v4, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_sha256_repository, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_degraded_answers_warn, setup_dir, teardown_dir),
