@@ -114,6 +114,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		opts = &defaults;
 	ctx.root = opts->root && strcmp(opts->root, "/") != 0 ? opts->root : "";
 	ctx.python = opts->python;
+	ctx.may_run = !*ctx.root || opts->trust_root;
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
@@ -132,6 +133,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ret = check_requested(&ctx);
 	if (ret != EL_OK)
 		goto done;
+	if (!ctx.may_run)
+		el__warn(&ctx, "capture", "%s is not trusted: its programs are not run nor its libraries loaded "
+			 "(--trust-root allows it), so versions only they can tell are left out", ctx.root);
 	ret = run_probes(doc, &ctx);
 	if (ret != EL_OK)
 		goto done;

@@ -1,6 +1,8 @@
 #ifndef ENVLOCK_CAPTURE_H
 #define ENVLOCK_CAPTURE_H
 
+#include <stdbool.h>
+
 #include "envlock/lock.h"
 
 /*
@@ -30,6 +32,14 @@ typedef struct el_capture_options {
 	 * $XDG_CACHE_HOME/envlock, then $HOME/.cache/envlock; "" disables it.
 	 */
 	const char *cache_dir;
+	/*
+	 * With a root other than "/": whether the tree's own programs
+	 * (compilers, the interpreter, git) may be run and its libraries
+	 * loaded to ask their versions. Off by default: a mounted image is
+	 * data, and envlock may run as root. Facts only they can tell are
+	 * then left out.
+	 */
+	bool trust_root;
 	/* Written into meta.profile; NULL means "default". */
 	const char *profile;
 	el_warn_fn warn;

@@ -8,13 +8,15 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-	"usage: envlock capture [-o FILE] [--python EXE] [--root DIR]\n"
+	"usage: envlock capture [-o FILE] [--python EXE] [--root DIR [--trust-root]]\n"
 	"\n"
 	"Probe this machine and print its lock (schema 1) on standard output.\n"
 	"\n"
 	"  -o, --output FILE  write the lock to FILE atomically instead\n"
 	"      --python EXE   describe this Python interpreter (default: python3 on PATH)\n"
 	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
+	"      --trust-root   run DIR's programs and load its libraries to ask their\n"
+	"                     versions (never done otherwise: only for trees you trust)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Fields that cannot be read are left out with a warning on standard error.\n"
@@ -25,6 +27,7 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "python", required_argument, NULL, 'P' },
 	{ "root", required_argument, NULL, 'R' },
+	{ "trust-root", no_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -50,6 +53,7 @@ int cmd_capture(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'P': opts.python = optarg; break;
 		case 'R': opts.root = optarg; break;
+		case 'T': opts.trust_root = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);

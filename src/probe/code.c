@@ -232,6 +232,8 @@ static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
 	el__buf_init(&git);
 	el__buf_init(&out);
 	el__buf_init(&home);
+	if (!ctx->may_run)
+		goto done; /* the capture said so once */
 	if (el__probe_which(ctx, "git", &git) != EL_OK) {
 		el__warn(ctx, "code", "git_dirty left out: the index cannot settle it and git is not on PATH");
 		goto done;

@@ -464,6 +464,11 @@ int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, cha
 		ret = el__error(EL_ENOTFOUND, "%s: no %s", el__basename(path), queries[query].symbol);
 		goto done;
 	}
+	if (!ctx->may_run) {
+		/* Not cached: a trusted capture of the same tree may ask. */
+		ret = el__error(EL_ENOTFOUND, "%s: not loaded: the probed tree is not trusted", el__basename(path));
+		goto done;
+	}
 	ret = ask_library(host.data, query, out, outsize);
 	/* Crashes and time-outs are not cached: they may be transient. */
 	if (ret == EL_OK)

@@ -387,6 +387,10 @@ int el__nvml_query(el__probe_ctx *ctx, const char *path, json_t **out)
 		ret = *out ? EL_OK : el__error_oom();
 		goto done;
 	}
+	if (!ctx->may_run) {
+		ret = el__error(EL_ENOTFOUND, "%s: not loaded: the probed tree is not trusted", path);
+		goto done;
+	}
 	ret = ask_nvml(ctx, host.data, out, &complete);
 	if (ret == EL_OK && complete)
 		el__cache_put(ctx->cache, CACHE_KIND, key, &st, json_deep_copy(*out));

@@ -34,6 +34,7 @@ typedef struct el__probe_ctx {
 	const char *python;  /* interpreter asked for with --python, or NULL */
 	const char *workdir; /* the directory being locked: an absolute path inside root */
 	el__cache *cache;    /* never NULL (may be memory-only) */
+	bool may_run;        /* programs and libraries of the tree may be run and loaded */
 	el_warn_fn warn;
 	void *warn_data;
 	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */

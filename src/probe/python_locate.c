@@ -325,6 +325,10 @@ static int answer(json_t **out, el__probe_ctx *ctx, const char *found)
 		*out = json_incref(v);
 		goto done;
 	}
+	if (!ctx->may_run) {
+		ret = el__error(EL_PROBE_ABSENT, "%s: not run: the probed tree is not trusted", found);
+		goto done;
+	}
 	if ((ret = ask(&v, &host, found)) != EL_OK)
 		goto done;
 	json_object_set_new(v, "watch", watch_list(ctx->root, v, &racy));

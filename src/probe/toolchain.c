@@ -99,6 +99,8 @@ static void probe_tool(el__probe_ctx *ctx, const struct tool *tool, json_t *sect
 		json_object_set(section, tool->key, version);
 		goto done;
 	}
+	if (!ctx->may_run)
+		goto done;
 	version = ask_version(ctx, tool, path.data);
 	if (version) {
 		json_object_set(section, tool->key, version);

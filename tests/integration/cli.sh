@@ -41,7 +41,7 @@ check_eq "-o without a value message" "envlock capture: option '-o' needs a valu
 
 run "$o" "$e" "$ENVLOCK" capture --help
 check_eq "capture --help exits 0" 0 "$status"
-check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--python EXE] [--root DIR]" "$(head -1 "$o")"
+check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--python EXE] [--root DIR [--trust-root]]" "$(head -1 "$o")"
 
 # What the command line names must exist: bad input, exit 2, one line, no lock.
 expect_bad_input() {
@@ -62,6 +62,21 @@ printf '#!/bin/sh\nexit 3\n' >"$scratch/broken-python"
 chmod +x "$scratch/broken-python"
 expect_bad_input "--python that fails" "envlock: --python $scratch/broken-python: exited with status 3" \
 	--python "$scratch/broken-python"
+
+# A probed tree is data: its programs are not run without --trust-root.
+tree=$scratch/tree
+mkdir -p "$tree/usr/bin" "$tree/proc"
+printf '#!/bin/sh\ntouch %s\necho "gcc (Fake) 1.0"\n' "$scratch/tree-gcc-ran" >"$tree/usr/bin/gcc"
+chmod +x "$tree/usr/bin/gcc"
+run "$o" "$e" env PATH=/usr/bin "$ENVLOCK" capture --root "$tree"
+check_eq "--root exits 0" 0 "$status"
+check_eq "--root runs nothing of the tree" absent "$([ -e "$scratch/tree-gcc-ran" ] && echo present || echo absent)"
+check_eq "--root says so once" \
+	"envlock: warning: capture: $tree is not trusted: its programs are not run nor its libraries loaded (--trust-root allows it), so versions only they can tell are left out" \
+	"$(grep ': capture: ' "$e")"
+check_eq "--root leaves the toolchain out" null "$(jq -c .toolchain "$o")"
+run "$o" "$e" env PATH=/usr/bin ENVLOCK_CACHE_DIR="$scratch/tree-cache" "$ENVLOCK" capture --root "$tree" --trust-root
+check_eq "--trust-root runs the tree's gcc" '{"gcc":"gcc (Fake) 1.0"}' "$(jq -c .toolchain "$o")"
 
 # -o into a directory that does not exist: runtime failure, nothing written.
 run "$o" "$e" "$ENVLOCK" capture -o "$scratch/missing/env.lock"

@@ -68,7 +68,7 @@ ldcache "$root" "/$cuda/lib64" "/$multiarch"
 # The stat cache keeps no fact about a file changed in the last two seconds.
 sleep 2.2
 
-run "$scratch/lock" "$scratch/err" "$ENVLOCK" capture --root "$root"
+run "$scratch/lock" "$scratch/err" "$ENVLOCK" capture --root "$root" --trust-root
 check_eq "capture --root: exit status" 0 "$status"
 check_eq "capture --root: gpu section" \
 	'{"cublas":"12.4.5","cuda_driver":"12.4","cuda_runtime":"12.4","cudnn":"9.1.0","devices":[{"compute_capability":"9.0","memory_mib":81559,"name":"NVIDIA H100 80GB HBM3"},{"compute_capability":"8.0","memory_mib":40960,"name":"NVIDIA A100-SXM4-40GB"}],"driver":"550.54.15","nccl":"2.21.5"}' \
@@ -89,12 +89,22 @@ check_eq "warm capture: same gpu section" "$(jq -cS .gpu "$scratch/lock")" "$(jq
 check_eq "warm capture: same fingerprint" "$(jq -r .fingerprint "$scratch/lock")" "$(jq -r .fingerprint "$scratch/again")"
 check_eq "warm capture: nothing loaded" "" "$(cat "$counter")"
 
+# Untrusted (no --trust-root) and nothing cached: versions come from files
+# alone and no library of the tree is loaded.
+: >"$counter"
+run "$scratch/untrusted" "$scratch/err" env ENVLOCK_CACHE_DIR="$scratch/untrusted-cache" "$ENVLOCK" capture --root "$root"
+check_eq "untrusted root: exit status" 0 "$status"
+check_eq "untrusted root: versions from files only" \
+	'{"cublas":"12.4.5","cuda_runtime":"12.4","cudnn":"9.1.0","driver":"550.54.15","nccl":"2.21.5"}' \
+	"$(jq -cS .gpu "$scratch/untrusted")"
+check_eq "untrusted root: nothing loaded" "" "$(cat "$counter")"
+
 # A library that crashes costs its field and a warning, not the capture.
 broken=$scratch/broken
 install_file "$broken" "$EL_STUBS_DIR/libcudnn.so.9.1.0" "$cuda/lib64" libcudnn.so.9
 install_file "$broken" "$EL_STUBS_DIR/libcudart.so.12.4.127" "$cuda/lib64" libcudart.so.12.4.127 libcudart.so.12
 ldcache "$broken" "/$cuda/lib64"
-run "$scratch/lock" "$scratch/err" env ENVLOCK_STUB_CUDNN=crash "$ENVLOCK" capture --root "$broken"
+run "$scratch/lock" "$scratch/err" env ENVLOCK_STUB_CUDNN=crash "$ENVLOCK" capture --root "$broken" --trust-root
 check_eq "crashing cuDNN: exit status" 0 "$status"
 check_eq "crashing cuDNN: gpu section" '{"cuda_runtime":"12.4"}' "$(jq -cS .gpu "$scratch/lock")"
 check_eq "crashing cuDNN: warning" 1 "$(grep -c 'gpu: libcudnn.so.9: version call crashed (signal 11)' "$scratch/err" || true)"

@@ -115,6 +115,7 @@ void el_test_ctx_init(el__probe_ctx *ctx, const char *root)
 	ctx->root = root;
 	ctx->workdir = root && *root ? root : "/";
 	assert_int_equal(el__cache_open(&ctx->cache, NULL, &why), 0);
+	ctx->may_run = true; /* fixture trees are the tests' own */
 	ctx->warn = collect;
 	ctx->warn_data = w;
 	ctx->meta = json_object();
