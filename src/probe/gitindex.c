@@ -99,9 +99,14 @@ static int compare_entry(const struct entry *e, const char *worktree, const char
 	else if ((e->mode & MODE_TYPE_MASK) == 0120000 ? !S_ISLNK(st.st_mode)
 		 : (!S_ISREG(st.st_mode) || ((e->mode & 0100) != 0) != ((st.st_mode & 0100) != 0)))
 		state = EL_GIT_STAT_CHANGED;
-	/* Written in the same tick as the index: the content may differ unseen. */
+	/*
+	 * Written in the same tick as the index ("racily clean"): the content
+	 * may differ unseen, so git must look. It is counted as changed, so that
+	 * its answer can be cached under this entry's stat data: git run with
+	 * --no-optional-locks never rewrites the index to clear the condition.
+	 */
 	else if (entry_mtime_ns >= index_mtime_ns)
-		state = EL_GIT_STAT_UNKNOWN;
+		state = EL_GIT_STAT_CHANGED;
 	if (state == EL_GIT_STAT_CHANGED)
 		note_change(changes, newest, path, &st);
 	return state;
@@ -239,7 +244,8 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 			el__buf_printf(&changes, "%s%cintent-to-add\n", path.data, 0);
 		merge_state(state, s);
 	}
-	if (ret == EL_OK && *state == EL_GIT_STAT_CLEAN && has_split_index_link(p, end, hash_size))
+	/* Entries of a split index live in a shared file this digest does not cover. */
+	if (ret == EL_OK && has_split_index_link(p, end, hash_size))
 		*state = EL_GIT_STAT_UNKNOWN;
 	if (ret == EL_OK && el__buf_failed(&changes))
 		ret = el__error_oom();

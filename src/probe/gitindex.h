@@ -11,9 +11,10 @@
  */
 enum el__git_worktree_state {
 	EL_GIT_STAT_CLEAN = 0, /* every entry's stat data matches: unchanged */
-	EL_GIT_STAT_CHANGED,   /* an entry changed or vanished: ask git */
-	EL_GIT_STAT_UNKNOWN,   /* racily clean entries, a split or sparse index,
-				  or a format this reader does not handle: ask git */
+	EL_GIT_STAT_CHANGED,   /* an entry changed, vanished or is racily clean:
+				  ask git, whose answer changed_digest can key */
+	EL_GIT_STAT_UNKNOWN,   /* a split or sparse index, unmerged entries, or a
+				  format this reader does not handle: ask git */
 };
 
 typedef struct el__git_index_result {

@@ -25,6 +25,29 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Wait for pid until deadline, then kill it and reap it; false when it had
+ * to be killed.
+ */
+static bool reap_by(pid_t pid, int *status, long long deadline)
+{
+	const struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return true;
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return false;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
 int el__run_capture(el__buf *out, int *status, char *const argv[], char *const envp[], int timeout_ms)
 {
 	posix_spawn_file_actions_t fa;
@@ -104,8 +127,9 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 		el__buf_add(out, chunk, (size_t)n);
 	}
 	close(pipefd[0]);
-	while (pid > 0 && waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
+	/* A program that closed stdout may still linger: the limit holds for it too. */
+	if (pid > 0 && !reap_by(pid, status, deadline) && ret == EL_OK)
+		ret = el__error(EL_ERROR, "%s: timed out after %d ms", argv[0], timeout_ms);
 	if (ret == EL_OK && el__buf_failed(out))
 		ret = el__error_oom();
 	return ret;

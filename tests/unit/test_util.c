@@ -1197,6 +1197,24 @@ static void test_run_background_child_does_not_block(void **state)
 	el__buf_free(&out);
 }
 
+/* Closing stdout early does not escape the time limit. */
+static void test_run_timeout_after_closing_stdout(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo early; exec >&-; sleep 10", NULL };
+	el__buf out;
+	int status;
+	long long start, elapsed;
+
+	el__buf_init(&out);
+	start = monotonic_ms();
+	assert_error(el__run_capture(&out, &status, argv, NULL, 300), EL_ERROR, "/bin/sh: timed out after 300 ms");
+	elapsed = monotonic_ms() - start;
+	assert_true(elapsed >= 300);
+	assert_true(elapsed < 2000);
+	assert_true(WIFSIGNALED(status));
+	el__buf_free(&out);
+}
+
 static void test_run_output_limit(void **state)
 {
 	char *argv[] = { "/bin/sh", "-c", "head -c 300000 /dev/zero", NULL };
@@ -1259,6 +1277,7 @@ int main(void)
 		T(test_run_not_executable),
 		T(test_run_timeout_kills),
 		T(test_run_background_child_does_not_block),
+		T(test_run_timeout_after_closing_stdout),
 		T(test_run_output_limit),
 	};
 
