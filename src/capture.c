@@ -12,6 +12,7 @@
 #include "probe/probe.h"
 #include "probe/python_locate.h"
 #include "util/error.h"
+#include "util/text.h"
 
 static json_t *rfc3339_now(void)
 {
@@ -29,6 +30,8 @@ static int fill_meta(json_t *meta, const el_capture_options *opts)
 	char host[HOST_NAME_MAX + 1] = "";
 
 	gethostname(host, sizeof(host) - 1);
+	if (!el__utf8_valid(host, strlen(host)))
+		snprintf(host, sizeof(host), "(not UTF-8)");
 	if (json_object_set_new(meta, "captured_at", rfc3339_now()) ||
 	    json_object_set_new(meta, "envlock_version", json_string(EL_VERSION)) ||
 	    json_object_set_new(meta, "hostname", json_string(host)) ||
@@ -153,6 +156,13 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		goto done;
 	}
 	ret = el_lock_fingerprint(fingerprint, lock);
+	if (ret != EL_OK && ret != EL_ENOMEM) {
+		/* Probes write no value the canonical form refuses: this is a bug, not bad input. */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", el_error_last());
+		ret = el__error(EL_ERROR, "cannot fingerprint the lock: %s", why);
+	}
 	if (ret != EL_OK)
 		goto done;
 	if (json_object_set_new(lock->doc, "fingerprint", json_string(fingerprint))) {

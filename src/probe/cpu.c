@@ -6,6 +6,7 @@
 #include "probe/probe.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 #define CPUINFO_MAX (16 << 20)
 
@@ -65,8 +66,8 @@ static void parse_cpuinfo(char *text, struct cpu_fields *f)
 	}
 }
 
-/* Collapse runs of blanks: some firmware pads the model name. */
-static json_t *clean_string(char *s)
+/* Collapse runs of blanks in place: some firmware pads the model name. */
+static char *collapse_blanks(char *s)
 {
 	char *w = s;
 
@@ -79,7 +80,16 @@ static json_t *clean_string(char *s)
 	while (w > s && w[-1] == ' ')
 		w--;
 	*w = '\0';
-	return json_string(s);
+	return s;
+}
+
+/* A text field: blank ones are left out, as absent; non-UTF-8 ones with a warning. */
+static void set_text(el__probe_ctx *ctx, json_t *cpu, const char *key, char *value)
+{
+	if (!value || !*collapse_blanks(value))
+		return;
+	if (el__json_set_text(cpu, key, value) == EL_EINVAL)
+		el__warn(ctx, "cpu", "%s left out: not UTF-8", key);
 }
 
 static void set_number(el__probe_ctx *ctx, json_t *cpu, const char *key, const char *text)
@@ -114,7 +124,7 @@ static json_t *sorted_flags(char *text)
 		words[n++] = w;
 	qsort(words, n, sizeof(words[0]), compare_strings);
 	for (size_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(words[i], words[i - 1]) != 0)
+		if ((i == 0 || strcmp(words[i], words[i - 1]) != 0) && el__utf8_valid(words[i], strlen(words[i])))
 			json_array_append_new(arr, json_string(words[i]));
 	return arr;
 }
@@ -123,7 +133,7 @@ int el__probe_cpu(el__probe_ctx *ctx, json_t **section)
 {
 	struct cpu_fields f = { 0 };
 	el__buf path, text;
-	json_t *cpu = NULL;
+	json_t *cpu = NULL, *flags;
 	int ret;
 
 	el__buf_init(&path);
@@ -146,19 +156,19 @@ int el__probe_cpu(el__probe_ctx *ctx, json_t **section)
 		ret = el__error_oom();
 		goto done;
 	}
-	if (f.vendor)
-		json_object_set_new(cpu, "vendor", clean_string(f.vendor));
-	if (f.model)
-		json_object_set_new(cpu, "model", clean_string(f.model));
+	set_text(ctx, cpu, "vendor", f.vendor);
+	set_text(ctx, cpu, "model", f.model);
 	set_number(ctx, cpu, "family", f.family);
 	set_number(ctx, cpu, "model_id", f.model_id);
 	set_number(ctx, cpu, "stepping", f.stepping);
-	if (f.microcode)
-		json_object_set_new(cpu, "microcode", clean_string(f.microcode));
-	if (f.flags)
-		json_object_set_new(cpu, "flags", sorted_flags(f.flags));
-	else
+	set_text(ctx, cpu, "microcode", f.microcode);
+	flags = f.flags ? sorted_flags(f.flags) : NULL;
+	if (json_array_size(flags))
+		json_object_set_new(cpu, "flags", flags);
+	else {
+		json_decref(flags);
 		el__warn(ctx, "cpu", "flags left out: %s lists none", path.data);
+	}
 	json_object_set_new(cpu, "logical_cpus", json_integer(f.processors));
 	*section = cpu;
 done:

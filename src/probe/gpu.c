@@ -9,6 +9,7 @@
 #include "probe/nvml.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 /*
  * The "gpu" section. Versions come, in order of preference, from what a
@@ -48,9 +49,10 @@ static const struct component {
 	{ "cublas", "libcublas.so.", 3, EL_DL_CUBLAS, NULL, NULL, { NULL, NULL, NULL } },
 };
 
+/* Versions are digits and dots by the time they get here; anything else is left out. */
 static void set_string(json_t *obj, const char *key, const char *value)
 {
-	json_object_set_new(obj, key, json_string(value));
+	el__json_set_text(obj, key, value);
 }
 
 /* The loader's location of soname, resolved to its real file. */

@@ -5,6 +5,7 @@
 #include "probe/probe.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 #define OS_RELEASE_MAX (64 * 1024)
 
@@ -76,7 +77,8 @@ static void probe_os(el__probe_ctx *ctx, json_t *section)
 			snprintf(text, sizeof(text), "%s %s", id, version);
 		else
 			snprintf(text, sizeof(text), "%s", id);
-		json_object_set_new(section, "os", json_string(text));
+		if (el__json_set_text(section, "os", text) == EL_EINVAL)
+			el__warn(ctx, "host", "os left out: %s is not UTF-8", path.data);
 	}
 	el__buf_free(&path);
 	el__buf_free(&resolved);
@@ -95,10 +97,10 @@ static void probe_kernel(el__probe_ctx *ctx, json_t *section)
 		el__warn(ctx, "host", "kernel left out: %s", el_error_last());
 	} else {
 		release = el__strtrim(content.data);
-		if (*release && !strchr(release, '\n'))
-			json_object_set_new(section, "kernel", json_string(release));
-		else
+		if (!*release || strchr(release, '\n'))
 			el__warn(ctx, "host", "kernel left out: %s is not one line", path.data);
+		else if (el__json_set_text(section, "kernel", release) == EL_EINVAL)
+			el__warn(ctx, "host", "kernel left out: %s is not UTF-8", path.data);
 	}
 	el__buf_free(&path);
 	el__buf_free(&content);

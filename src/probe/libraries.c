@@ -11,6 +11,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/sha256.h"
+#include "util/text.h"
 
 #define NO_DL_QUERY (-1)
 
@@ -165,13 +166,17 @@ static int describe(el__probe_ctx *ctx, const struct wanted *w, const char *sona
 	if (ret != EL_OK)
 		goto done;
 	el__root_path(&host, ctx->root, path.data);
+	if (!el__utf8_valid(soname, strlen(soname)) || !el__utf8_valid(path.data, path.len)) {
+		el__warn(ctx, "libraries", "a library whose name or path is not UTF-8 is left out");
+		goto done;
+	}
 	entry = json_pack("{s:s}", "path", path.data);
 	if (!entry || el__buf_failed(&host) || json_object_set_new(section, soname, entry) != 0) {
 		ret = el__error_oom();
 		goto done;
 	}
 	if (find_version(ctx, w, soname, path.data, version, sizeof(version)) &&
-	    json_object_set_new(entry, "version", json_string(version)) != 0) {
+	    el__json_set_text(entry, "version", version) == EL_ENOMEM) {
 		ret = el__error_oom();
 		goto done;
 	}

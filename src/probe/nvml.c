@@ -10,6 +10,7 @@
 
 #include "probe/dlversion.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -209,8 +210,8 @@ static json_t *device_json(el__probe_ctx *ctx, unsigned index, const struct reco
 
 	if (!dev)
 		return NULL;
-	if ((d->have & HAVE_NAME) && d->name[0])
-		json_object_set_new(dev, "name", json_string(d->name));
+	if ((d->have & HAVE_NAME) && d->name[0] && el__json_set_text(dev, "name", d->name) == EL_EINVAL)
+		el__warn(ctx, "gpu", "device %u: name left out: not UTF-8", index);
 	if (d->have & HAVE_CC) {
 		snprintf(cc, sizeof(cc), "%d.%d", d->cc_major, d->cc_minor);
 		json_object_set_new(dev, "compute_capability", json_string(cc));

@@ -11,6 +11,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 /* Most METADATA files put Name and Version in their first lines. */
 #define FIRST_READ 16384
@@ -73,43 +74,6 @@ static bool header_like(const line *l)
 			return false;
 	}
 	return false;
-}
-
-/* Strict UTF-8, as Python's codec decodes it: no overlongs, no surrogates. */
-static bool valid_utf8(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str, *end = s + len;
-
-	while (s < end) {
-		unsigned c = *s;
-		size_t n;
-		unsigned cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		if ((size_t)(end - s) <= n)
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
 }
 
 static bool blank(const char *s, size_t len)
@@ -260,7 +224,7 @@ int el__pymeta_parse(el__pymeta *out, const char *text, size_t len, bool complet
 			ret = el__error(EL_EINVAL, "a header line holds a NUL byte");
 			break;
 		}
-		if (!valid_utf8(l.s, l.len)) {
+		if (!el__utf8_valid(l.s, l.len)) {
 			ret = el__error(EL_EINVAL, "not valid UTF-8");
 			break;
 		}

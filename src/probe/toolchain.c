@@ -8,6 +8,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"
+#include "util/text.h"
 
 #define VERSION_TIMEOUT_MS 10000
 
@@ -72,6 +73,8 @@ static json_t *ask_version(el__probe_ctx *ctx, const struct tool *tool, char *pa
 		el__warn(ctx, "toolchain", "%s left out: '%s --version' failed", tool->key, path);
 	else if (!pick_line(out.data, tool->line_prefix, &line))
 		el__warn(ctx, "toolchain", "%s left out: '%s --version' printed no version", tool->key, path);
+	else if (!el__utf8_valid(line.data, line.len))
+		el__warn(ctx, "toolchain", "%s left out: '%s --version' printed no UTF-8 text", tool->key, path);
 	else
 		version = json_string(line.data);
 	el__buf_free(&out);

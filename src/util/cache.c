@@ -93,7 +93,7 @@ static json_t *load_entries(int dirfd)
 		return NULL;
 	el__buf_init(&b);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-	    st.st_size < CACHE_MAX_BYTES) {
+	    !(st.st_mode & 022) && st.st_size < CACHE_MAX_BYTES) {
 		char chunk[65536];
 		ssize_t n;
 

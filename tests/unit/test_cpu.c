@@ -164,6 +164,27 @@ static void test_garbled_numbers(void **state)
 	assert_string_equal(warnings, want);
 }
 
+/* Blank text fields are absent, not ""; text that is not UTF-8 costs its field. */
+static void test_blank_and_non_utf8_text(void **state)
+{
+	const char *root = *state;
+	char warnings[4096], want[4096];
+
+	el_test_write(root, "proc/cpuinfo",
+		      "processor\t: 0\n"
+		      "vendor_id\t: Genuine\xffIntel\n"
+		      "model name\t:   \n"
+		      "microcode\t:\n"
+		      "flags\t\t: \n"
+		      "\n");
+	assert_string_equal(probe_ok(root, warnings, sizeof(warnings)), "{\"logical_cpus\":1}");
+	snprintf(want, sizeof(want),
+		 "cpu: vendor left out: not UTF-8\n"
+		 "cpu: flags left out: %s/proc/cpuinfo lists none\n",
+		 root);
+	assert_string_equal(warnings, want);
+}
+
 static void test_no_processor_entries(void **state)
 {
 	const char *root = *state;
@@ -197,7 +218,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_x86_two_cpus, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_aarch64, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_garbled_numbers, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_no_processor_entries, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_blank_and_non_utf8_text, setup_root, teardown_root),
+cmocka_unit_test_setup_teardown(test_no_processor_entries, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_binary_content, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup_root, teardown_root),
 	};

@@ -121,6 +121,26 @@ static void test_nothing_found(void **state)
 	free_root(root);
 }
 
+/* A file name that is not UTF-8 costs that library and a warning, never the capture. */
+static void test_non_utf8_name(void **state)
+{
+	char *root = el_test_mkdtemp();
+	el__probe_ctx ctx;
+	json_t *section = NULL;
+
+	el_test_write(root, "usr/lib/libc.so.6", "abc");
+	el_test_write(root, "usr/lib/libopenblas.so.0\xff", "x");
+	el_test_ctx_init(&ctx, root);
+	assert_int_equal(el__probe_libraries(&ctx, &section), EL_OK);
+	assert_string_equal(el_test_json(section),
+		"{\"libc.so.6\":{\"path\":\"/usr/lib/libc.so.6\",\"sha256\":\"" SHA_ABC "\"}}");
+	assert_string_equal(el_test_warnings(&ctx),
+			    "libraries: a library whose name or path is not UTF-8 is left out\n");
+	json_decref(section);
+	el_test_ctx_release(&ctx);
+	free_root(root);
+}
+
 static void test_corrupt_cache_falls_back(void **state)
 {
 	char *root = el_test_mkdtemp();
@@ -239,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_section),
 		cmocka_unit_test(test_nothing_found),
+		cmocka_unit_test(test_non_utf8_name),
 		cmocka_unit_test(test_corrupt_cache_falls_back),
 		cmocka_unit_test(test_unhashable_file),
 		cmocka_unit_test(test_fresh_files_not_cached),

@@ -902,8 +902,23 @@ static void test_cache_shared_dir_refused(void **state)
 	assert_string_equal(after, before);
 	assert_int_equal(el_test_count_entries(cache_dir), 1);
 
-	/* Owned by someone else (needs root to arrange). */
+	/* A cache file others could have written is not read either. */
 	assert_int_equal(chmod(cache_dir, 0700), 0);
+	{
+		char *file = el_test_path(cache_dir, "cache-v1.json");
+
+		assert_int_equal(chmod(file, 0666), 0);
+		c = open_cache(cache_dir, NULL);
+		assert_null(el__cache_get(c, "k", "key", NULL));
+		el__cache_free(c);
+		assert_int_equal(chmod(file, 0600), 0);
+		c = open_cache(cache_dir, NULL);
+		assert_non_null(el__cache_get(c, "k", "key", NULL));
+		el__cache_free(c);
+		free(file);
+	}
+
+	/* Owned by someone else (needs root to arrange). */
 	if (geteuid() == 0) {
 		assert_int_equal(chown(cache_dir, 65534, 65534), 0);
 		c = open_cache(cache_dir, "the cache directory is not owned by this user or is writable by others");
