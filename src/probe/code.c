@@ -274,15 +274,6 @@ done:
 	return dirty;
 }
 
-/* Changes this recent may be followed by another in the same clock tick. */
-static bool too_recent(long long ns)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return ns > (long long)now.tv_sec * 1000000000LL + now.tv_nsec - 2000000000LL;
-}
-
 static int git_dirty(el__probe_ctx *ctx, const struct repo *r, const char *commit)
 {
 	el__git_index_result check = { .state = EL_GIT_STAT_UNKNOWN };
@@ -308,7 +299,7 @@ static int git_dirty(el__probe_ctx *ctx, const struct repo *r, const char *commi
 	 */
 	el__buf_printf(&key, "%s\t%s", commit,
 		       check.state == EL_GIT_STAT_CHANGED ? check.changed_digest : "clean");
-	cacheable = check.state != EL_GIT_STAT_UNKNOWN && !too_recent(check.newest_change_ns) &&
+	cacheable = check.state != EL_GIT_STAT_UNKNOWN && !el__cache_too_recent(check.newest_change_ns) &&
 		    stat(index.data, &st) == 0;
 	if (cacheable) {
 		cached = el__cache_get(ctx->cache, "git-dirty", r->gitdir.data, &st);

@@ -15,7 +15,6 @@
 #include "util/sha256.h"
 
 #define RUN_TIMEOUT_MS 10000
-#define RACY_WINDOW_NS (2LL * 1000000000LL)
 /* Bump when the cached value changes shape. */
 #define CACHE_KEY_VERSION "2"
 
@@ -135,14 +134,6 @@ static int cache_key(el__buf *key, const char *host)
 	return el__buf_failed(key) ? el__error_oom() : EL_OK;
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* mtime of path inside root, or -1 when it does not exist. */
 static long long watched_mtime(const char *root, const char *path, el__buf *host)
 {
@@ -159,7 +150,7 @@ static void watch(json_t *list, const char *root, const char *path, el__buf *hos
 	if (!path || path[0] != '/')
 		return;
 	mtime = watched_mtime(root, path, host);
-	if (mtime > now_ns() - RACY_WINDOW_NS)
+	if (el__cache_too_recent(mtime))
 		*racy = true;
 	json_array_append_new(list, json_pack("[sI]", path, (json_int_t)mtime));
 }

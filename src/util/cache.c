@@ -181,22 +181,23 @@ done:
 	return value;
 }
 
-void el__cache_put(el__cache *cache, const char *kind, const char *key, const struct stat *st, json_t *value)
+bool el__cache_too_recent(long long ns)
 {
 	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ns > (long long)now.tv_sec * 1000000000LL + now.tv_nsec - RACY_WINDOW_NS;
+}
+
+void el__cache_put(el__cache *cache, const char *kind, const char *key, const struct stat *st, json_t *value)
+{
 	char *name = NULL;
 	json_t *entry = NULL;
 
 	if (!cache || !value)
 		goto done;
-	if (st) {
-		long long now_ns;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-		if (el__mtime_ns(st) > now_ns - RACY_WINDOW_NS || el__ctime_ns(st) > now_ns - RACY_WINDOW_NS)
-			goto done;
-	}
+	if (st && (el__cache_too_recent(el__mtime_ns(st)) || el__cache_too_recent(el__ctime_ns(st))))
+		goto done;
 	name = entry_name(kind, key);
 	entry = st ? json_pack("{s:o,s:O}", "id", identity(st), "v", value) : json_pack("{s:O}", "v", value);
 	if (!name || !entry)

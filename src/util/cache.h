@@ -42,6 +42,14 @@ char *el__cache_default_dir(void);
  */
 json_t *el__cache_get(el__cache *cache, const char *kind, const char *key, const struct stat *st);
 
+/*
+ * True when a file changed at ns (a CLOCK_REALTIME mtime or ctime in
+ * nanoseconds) is too recent for a fact about it to be kept: a second
+ * change in the same clock tick could go unseen. el__cache_put applies it
+ * to st itself; callers whose facts depend on other files apply it to those.
+ */
+bool el__cache_too_recent(long long ns);
+
 /* Store value (reference stolen) for (kind, key) and st's identity. */
 void el__cache_put(el__cache *cache, const char *kind, const char *key, const struct stat *st, json_t *value);
 
