@@ -13,13 +13,19 @@ int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow)
 {
 	int fd, code, ret = EL_OK;
 	char chunk[65536];
+	struct stat st;
 	ssize_t n;
 
 	el__buf_reset(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+	/* O_NONBLOCK: a FIFO planted where a file was expected must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		code = (errno == ENOENT || errno == ENOTDIR) ? EL_ENOTFOUND : EL_ERROR;
 		return el__error_errno(code, "%s", path);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: not a regular file", path);
 	}
 	/* /proc files report size 0, so read until EOF instead of trusting st_size. */
 	for (;;) {

@@ -11,7 +11,8 @@
  * Read a whole file into out (replacing its content). Files larger than max
  * bytes fail with EL_EINVAL. ENOENT and ENOTDIR give EL_ENOTFOUND, other
  * failures EL_ERROR; the message names the path. Never follows a final
- * symlink when nofollow is true.
+ * symlink when nofollow is true. Anything but a regular file (a FIFO, a
+ * device, a directory) is EL_EINVAL "not a regular file", without blocking.
  */
 int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow);
 

@@ -283,6 +283,22 @@ static void test_read_file_nofollow(void **state)
 	free(link);
 }
 
+/* A FIFO or a directory where a file was expected: refused at once, never read. */
+static void test_read_file_not_regular(void **state)
+{
+	const char *dir = *state;
+	char *fifo = el_test_path(dir, "fifo");
+	el__buf b;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	el__buf_init(&b);
+	/* Nobody writes to the FIFO: a blocking open would hang here forever. */
+	assert_error(el__read_file(&b, fifo, 100, false), EL_EINVAL, f("%s: not a regular file", fifo));
+	assert_error(el__read_file(&b, dir, 100, false), EL_EINVAL, f("%s: not a regular file", dir));
+	el__buf_free(&b);
+	free(fifo);
+}
+
 static void test_root_path(void **state)
 {
 	el__buf b;
@@ -1258,6 +1274,7 @@ int main(void)
 		T(test_read_file_missing),
 		T(test_read_file_max_size),
 		T(test_read_file_nofollow),
+		T(test_read_file_not_regular),
 		T(test_root_path),
 		T(test_resolve_in_root_links_stay_inside),
 		T(test_resolve_in_root_errors),
