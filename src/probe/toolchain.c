@@ -1,7 +1,10 @@
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "probe/probe.h"
 #include "probe/python_locate.h"
@@ -82,6 +85,32 @@ static json_t *ask_version(el__probe_ctx *ctx, const struct tool *tool, char *pa
 	return version;
 }
 
+/*
+ * Whether the answer belongs to the file itself. A compiler binary's
+ * version changes only with the binary, but a wrapper (a shell script, a
+ * ccache or distcc masquerade link) answers for whatever compiler it runs,
+ * which can change under an unchanged wrapper: such answers are not cached.
+ */
+static bool answer_is_the_file_s(const char *path)
+{
+	static const char *const wrappers[] = { "ccache", "sccache", "distcc", "icecc", NULL };
+	char real[PATH_MAX], magic[4];
+	bool elf;
+	int fd;
+
+	if (!realpath(path, real))
+		return false;
+	for (const char *const *w = wrappers; *w; w++)
+		if (strcmp(el__basename(real), *w) == 0)
+			return false;
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	elf = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) && memcmp(magic, "\x7f" "ELF", 4) == 0;
+	close(fd);
+	return elf;
+}
+
 static void probe_tool(el__probe_ctx *ctx, const struct tool *tool, json_t *section)
 {
 	el__buf path;
@@ -107,7 +136,10 @@ static void probe_tool(el__probe_ctx *ctx, const struct tool *tool, json_t *sect
 	version = ask_version(ctx, tool, path.data);
 	if (version) {
 		json_object_set(section, tool->key, version);
-		el__cache_put(ctx->cache, "toolchain", path.data, &st, version);
+		if (answer_is_the_file_s(path.data))
+			el__cache_put(ctx->cache, "toolchain", path.data, &st, version);
+		else
+			json_decref(version);
 	}
 done:
 	el__buf_free(&path);

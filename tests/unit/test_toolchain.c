@@ -182,15 +182,32 @@ static int count_lines(const char *root, const char *rel)
 	return n;
 }
 
+/* Install the stub compiler binary as root/rel, answering version. */
+static void install_fake_cc(const char *root, const char *rel, const char *version)
+{
+	char *cmd, *vfile;
+
+	if (asprintf(&cmd, "cp '%s/el_fake_cc' '%s/%s'", EL_STUBS_DIR, root, rel) < 0 ||
+	    asprintf(&vfile, "%s.version", rel) < 0)
+		abort();
+	assert_int_equal(system(cmd), 0);
+	el_test_write(root, vfile, version);
+	free(cmd);
+	free(vfile);
+}
+
 static void test_cached_by_binary_identity(void **state)
 {
 	const char *root = *state;
 	el__probe_ctx ctx, fresh;
 	char body[4096];
 
-	snprintf(body, sizeof(body), "echo run >> '%s/count'\necho 'gcc 12.2.0'", root);
-	el_test_script(root, "bin/gcc", body);
+	el_test_write(root, "bin/.keep", "");
+	install_fake_cc(root, "bin/gcc", "gcc 12.2.0\n");
 	el_test_symlink(root, "bin/cc", "gcc");
+	/* A wrapper script: it answers for a compiler that may change under it. */
+	snprintf(body, sizeof(body), "echo run >> '%s/clang.count'\necho 'clang 14.0.6'", root);
+	el_test_script(root, "bin/clang", body);
 	/*
 	 * The cache does not store facts about files changed in the last two
 	 * seconds (their identity could repeat), and ctime cannot be set back:
@@ -198,24 +215,26 @@ static void test_cached_by_binary_identity(void **state)
 	 */
 	sleep(3);
 	el_test_ctx_init(&ctx, root);
-	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 12.2.0\",\"gcc\":\"gcc 12.2.0\"}");
+	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 12.2.0\",\"clang\":\"clang 14.0.6\",\"gcc\":\"gcc 12.2.0\"}");
 	/* cc is a link to gcc, but each name is asked once. */
-	assert_int_equal(count_lines(root, "count"), 2);
-	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 12.2.0\",\"gcc\":\"gcc 12.2.0\"}");
-	assert_int_equal(count_lines(root, "count"), 2);
+	assert_int_equal(count_lines(root, "bin/gcc.count"), 2);
+	assert_int_equal(count_lines(root, "clang.count"), 1);
+	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 12.2.0\",\"clang\":\"clang 14.0.6\",\"gcc\":\"gcc 12.2.0\"}");
+	/* The binary's answer came from the cache; the wrapper was asked again. */
+	assert_int_equal(count_lines(root, "bin/gcc.count"), 2);
+	assert_int_equal(count_lines(root, "clang.count"), 2);
 	assert_string_equal(el_test_warnings(&ctx), "");
 
 	/* Another cache knows nothing: the tool runs again (so the count can move). */
 	el_test_ctx_init(&fresh, root);
-	assert_string_equal(probe(&fresh), "{\"cc\":\"gcc 12.2.0\",\"gcc\":\"gcc 12.2.0\"}");
-	assert_int_equal(count_lines(root, "count"), 4);
+	assert_string_equal(probe(&fresh), "{\"cc\":\"gcc 12.2.0\",\"clang\":\"clang 14.0.6\",\"gcc\":\"gcc 12.2.0\"}");
+	assert_int_equal(count_lines(root, "bin/gcc.count"), 4);
 	el_test_ctx_release(&fresh);
 
 	/* A rewritten binary is a new identity: asked again, the new answer kept. */
-	snprintf(body, sizeof(body), "echo run >> '%s/count'\necho 'gcc 13.1.0'", root);
-	el_test_script(root, "bin/gcc", body);
-	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 13.1.0\",\"gcc\":\"gcc 13.1.0\"}");
-	assert_int_equal(count_lines(root, "count"), 6);
+	install_fake_cc(root, "bin/gcc", "gcc 13.1.0\n");
+	assert_string_equal(probe(&ctx), "{\"cc\":\"gcc 13.1.0\",\"clang\":\"clang 14.0.6\",\"gcc\":\"gcc 13.1.0\"}");
+	assert_int_equal(count_lines(root, "bin/gcc.count"), 6);
 	el_test_ctx_release(&ctx);
 }
 
