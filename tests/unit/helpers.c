@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envlock/error.h"
 #include "util/cache.h"
 
 char *el_test_mkdtemp(void)
@@ -23,6 +24,20 @@ char *el_test_mkdtemp(void)
 	if (!mkdtemp(path))
 		abort();
 	return path;
+}
+
+int el_test_setup_tmpdir(void **state)
+{
+	*state = el_test_mkdtemp();
+	el_error_clear();
+	return 0;
+}
+
+int el_test_teardown_tmpdir(void **state)
+{
+	el_test_rmtree(*state);
+	free(*state);
+	return 0;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

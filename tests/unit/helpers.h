@@ -17,6 +17,13 @@
 char *el_test_mkdtemp(void);
 void el_test_rmtree(const char *path);
 
+/*
+ * cmocka setup and teardown: *state becomes a fresh temporary directory
+ * (and the last error is cleared), removed again afterwards.
+ */
+int el_test_setup_tmpdir(void **state);
+int el_test_teardown_tmpdir(void **state);
+
 /* Write content to dir/rel, creating parent directories. */
 void el_test_write(const char *dir, const char *rel, const char *content);
 void el_test_write_bytes(const char *dir, const char *rel, const void *data, size_t len);

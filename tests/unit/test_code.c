@@ -18,20 +18,6 @@
 
 static char *home; /* a private HOME: no user or global git config applies */
 
-static int setup_dir(void **state)
-{
-	*state = el_test_mkdtemp();
-	el_error_clear();
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	el_test_rmtree(*state);
-	free(*state);
-	return 0;
-}
-
 /* Run a shell command in dir (printf-style); its stdout, trimmed of the final newline, in a static buffer. */
 static const char *sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const char *sh(const char *dir, const char *fmt, ...)
@@ -727,22 +713,22 @@ static void test_image_stat_comparison(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clean_and_dirty_states, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_subdirectory_workdir, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_detached_head, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_packed_refs, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_linked_worktree, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_not_a_checkout, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_foreign_repository, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_search_stops_at_root, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_index_v4, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_sha256_repository, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_degraded_answers_warn, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_index_check_real, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_index_check_file_errors, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_image_corrupt, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_image_unsupported_version, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_image_stat_comparison, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_clean_and_dirty_states, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_subdirectory_workdir, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_detached_head, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_packed_refs, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_linked_worktree, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_not_a_checkout, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_foreign_repository, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_search_stops_at_root, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_index_v4, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_sha256_repository, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_degraded_answers_warn, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_index_check_real, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_index_check_file_errors, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_image_corrupt, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_image_unsupported_version, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_image_stat_comparison, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
 	int rc;
 

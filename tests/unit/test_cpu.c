@@ -7,20 +7,6 @@
 
 #include "envlock/error.h"
 
-static int setup_root(void **state)
-{
-	*state = el_test_mkdtemp();
-	el_error_clear();
-	return 0;
-}
-
-static int teardown_root(void **state)
-{
-	el_test_rmtree(*state);
-	free(*state);
-	return 0;
-}
-
 /* Run the cpu probe on root, expecting EL_OK; returns the section JSON, warnings in *warnings. */
 static const char *probe_ok(const char *root, char *warnings, size_t size)
 {
@@ -215,13 +201,13 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_x86_two_cpus, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_aarch64, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_garbled_numbers, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_blank_and_non_utf8_text, setup_root, teardown_root),
-cmocka_unit_test_setup_teardown(test_no_processor_entries, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_binary_content, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_missing_file, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_x86_two_cpus, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_aarch64, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_garbled_numbers, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_blank_and_non_utf8_text, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+cmocka_unit_test_setup_teardown(test_no_processor_entries, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_binary_content, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_missing_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

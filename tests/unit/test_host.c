@@ -11,19 +11,6 @@
 
 static char machine[65];
 
-static int setup_root(void **state)
-{
-	*state = el_test_mkdtemp();
-	return 0;
-}
-
-static int teardown_root(void **state)
-{
-	el_test_rmtree(*state);
-	free(*state);
-	return 0;
-}
-
 /* Run the host probe on root; the section (owned by the caller) and warnings. */
 static json_t *probe(const char *root, char *warnings, size_t size)
 {
@@ -241,15 +228,15 @@ static void test_glibc_only_for_this_machine(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_os_release_debian, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_quotes_and_escapes, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_rolling, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_in_usr_lib, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_absolute_symlink_stays_in_root, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_missing, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_os_release_without_id, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_kernel_release, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_glibc_only_for_this_machine, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_os_release_debian, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_quotes_and_escapes, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_rolling, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_in_usr_lib, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_absolute_symlink_stays_in_root, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_missing, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_os_release_without_id, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kernel_release, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_glibc_only_for_this_machine, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
 	struct utsname uts;
 

@@ -365,19 +365,6 @@ static void test_serialize_exact_bytes(void **state)
 	el_lock_free(lock);
 }
 
-static int setup_dir(void **state)
-{
-	*state = el_test_mkdtemp();
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	el_test_rmtree(*state);
-	free(*state);
-	return 0;
-}
-
 static void test_write_file(void **state)
 {
 	const char *dir = *state;
@@ -476,9 +463,9 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_refuses_reals),
 		cmocka_unit_test(test_stored_fingerprint),
 		cmocka_unit_test(test_serialize_exact_bytes),
-		cmocka_unit_test_setup_teardown(test_write_file, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_write_file_replaces_symlink, setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_write_file_failure_leaves_nothing, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_write_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_file_replaces_symlink, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_file_failure_leaves_nothing, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,17 +16,14 @@ static char *saved_path;
 
 static int setup_root(void **state)
 {
-	*state = el_test_mkdtemp();
 	setenv("PATH", "/bin", 1);
-	return 0;
+	return el_test_setup_tmpdir(state);
 }
 
 static int teardown_root(void **state)
 {
-	el_test_rmtree(*state);
-	free(*state);
 	setenv("PATH", saved_path, 1);
-	return 0;
+	return el_test_teardown_tmpdir(state);
 }
 
 /* Run the probe with ctx: the section JSON, or "ABSENT". */

@@ -50,20 +50,6 @@ static void assert_error(int rc, int code, const char *message)
 	assert_string_equal(el_error_last(), message);
 }
 
-static int setup_dir(void **state)
-{
-	*state = el_test_mkdtemp();
-	el_error_clear();
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	el_test_rmtree(*state);
-	free(*state);
-	return 0;
-}
-
 /* ---- buf.c ---- */
 
 static void test_buf_init_is_empty_string(void **state)
@@ -1259,7 +1245,7 @@ static void test_run_output_limit(void **state)
 	el__buf_free(&out);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup_dir, teardown_dir)
+#define T(name) cmocka_unit_test_setup_teardown(name, el_test_setup_tmpdir, el_test_teardown_tmpdir)
 
 int main(void)
 {
