@@ -18,7 +18,7 @@ typedef struct el_lock el_lock;
 #define EL_FINGERPRINT_SIZE 72
 
 /*
- * The fingerprint as DESIGN.md defines it: SHA-256 of the RFC 8785 canonical
+ * The fingerprint: SHA-256 of the RFC 8785 canonical
  * form of the lock without its "fingerprint" and "meta" members.
  * Writes "sha256:<hex>" into out.
  */

@@ -6,7 +6,7 @@
  * and is the one place that turns library results into exit statuses.
  */
 
-/* Exit statuses shared by capture, show and profiles (DESIGN.md). */
+/* Exit statuses shared by capture, show and profiles (see README.md). */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAILURE = 1, /* a runtime failure */

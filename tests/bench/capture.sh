@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `envlock capture` against its targets (DESIGN.md):
+# Benchmark of `envlock capture` against its targets:
 #   warm (stat cache filled): median under 10 ms, no child process,
 #   and at least 50x faster than `python3 -m pip freeze` measured in the same run.
 # Times come from hyperfine -N (no shell in between); the figures are medians.

@@ -7,7 +7,7 @@ export ENVLOCK_CACHE_DIR=$scratch/cache
 lock=$scratch/env.lock
 SECRET_TOKEN_FOR_TEST=hunter2 "$ENVLOCK" capture >"$lock" 2>"$scratch/warnings"
 
-# Fingerprint: exactly the jq recipe of DESIGN.md.
+# Fingerprint: exactly the jq recipe README.md gives.
 check_eq "fingerprint = jq -cS recipe" \
 	"sha256:$(jq -cS 'del(.fingerprint,.meta)' "$lock" | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
 	"$(jq -r .fingerprint "$lock")"
