@@ -48,6 +48,23 @@ int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
  */
 int el_lock_write_file(const el_lock *lock, const char *path);
 
+/*
+ * Read a lock back. The text must be JSON (duplicate keys refused), carry a
+ * schema number this library reads, have every member of the shape schema 1
+ * gives it, and match its own fingerprint. Any failure is EL_EINVAL with a
+ * one-line message that starts with origin (and line:column for bad
+ * JSON) and says what is wrong, for example:
+ *   env.lock:12:5: invalid JSON: ...
+ *   env.lock: written for lock schema 2, newer than this envlock reads (1): upgrade envlock
+ *   env.lock: libraries["libc.so.6"].sha256: expected 64 lowercase hex digits
+ *   env.lock: the fingerprint does not match the content (...); re-lock with ...
+ * On success *out is a new lock for the caller to el_lock_free().
+ */
+int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origin);
+
+/* The same for a file (at most 64 MiB); a missing file is EL_ENOTFOUND. */
+int el_lock_read_file(el_lock **out, const char *path);
+
 void el_lock_free(el_lock *lock);
 
 #endif

@@ -116,7 +116,8 @@ static int append_object(el__buf *out, json_t *v, int depth)
 		member = json_object_iter_value(iter);
 		keys[i++] = (struct key){ k, json_object_iter_key_len(iter), member };
 	}
-	qsort(keys, n, sizeof(*keys), compare_keys);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), compare_keys); /* never qsort(NULL, 0): undefined */
 	el__buf_putc(out, '{');
 	for (i = 0; i < n && ret == EL_OK; i++) {
 		if (i)

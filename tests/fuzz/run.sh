@@ -30,5 +30,7 @@ corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 cp "$src/tests/fuzz/corpus/$target"/* "$corpus"/
 cd "$build"
+# libFuzzer reports a crash with exit status 77 unless told otherwise, and
+# 77 is what ctest takes for "skipped": a crash must fail the test.
 "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 "$corpus" 2>&1 | tail -15
+	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 "$corpus" 2>&1 | tail -15

@@ -105,6 +105,13 @@ static void test_jcs_key_order_ascii(void **state)
 			    "{\"\xf0\x9f\x98\x80\":3,\"\xf0\x9f\x98\x80x\":2,\"\xf0\x9f\x98\x81\":1}");
 }
 
+/* Empty containers, nested: found by fuzzing (qsort on an empty member list). */
+static void test_jcs_empty_containers(void **state)
+{
+	assert_string_equal(jcs_text("{}"), "{}");
+	assert_string_equal(jcs_text("{\"a\":{},\"b\":[],\"c\":[{}]}"), "{\"a\":{},\"b\":[],\"c\":[{}]}");
+}
+
 static void test_jcs_rfc8785_string_example(void **state)
 {
 	/* RFC 8785 section 3.2.2, without the (fractional) numbers. */
@@ -451,6 +458,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jcs_rfc8785_property_sorting),
 		cmocka_unit_test(test_jcs_key_order_ascii),
+		cmocka_unit_test(test_jcs_empty_containers),
 		cmocka_unit_test(test_jcs_rfc8785_string_example),
 		cmocka_unit_test(test_jcs_string_escaping),
 		cmocka_unit_test(test_jcs_numbers_and_literals),

@@ -1,0 +1,329 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lock/lock_internal.h"
+#include "lock/path.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#define LOCK_MAX_BYTES (64u << 20)
+
+/*
+ * The shape of a schema-1 lock, as data: reading validates a document
+ * against it, so that everything after (diff, check, show) may rely on
+ * every value having its type.
+ */
+enum kind {
+	K_STRING,
+	K_INTEGER,   /* >= 0 */
+	K_BOOLEAN,
+	K_SHA256,    /* 64 lowercase hex digits */
+	K_DIGEST,    /* "sha256:" + 64 lowercase hex digits */
+	K_GIT_OID,   /* 40 or 64 lowercase hex digits */
+	K_OBJECT,    /* the listed members only, each optional */
+	K_MAP,       /* any member names, every value of one shape */
+	K_ARRAY,     /* every item of one shape */
+	K_ANY,       /* meta: not fingerprinted, not compared, not checked */
+};
+
+struct shape {
+	enum kind kind;
+	const struct member *members; /* K_OBJECT, NULL-terminated by name */
+	const struct shape *item;     /* K_MAP and K_ARRAY */
+};
+
+struct member {
+	const char *name;
+	const struct shape *shape;
+	bool required;
+};
+
+static const struct shape string = { K_STRING, NULL, NULL };
+static const struct shape integer = { K_INTEGER, NULL, NULL };
+static const struct shape boolean = { K_BOOLEAN, NULL, NULL };
+static const struct shape sha256 = { K_SHA256, NULL, NULL };
+static const struct shape digest = { K_DIGEST, NULL, NULL };
+static const struct shape git_oid = { K_GIT_OID, NULL, NULL };
+static const struct shape any = { K_ANY, NULL, NULL };
+static const struct shape strings = { K_MAP, NULL, &string };
+static const struct shape string_list = { K_ARRAY, NULL, &string };
+
+static const struct member host_members[] = {
+	{ "arch", &string, false }, { "os", &string, false },
+	{ "kernel", &string, false }, { "glibc", &string, false }, { NULL, NULL, false },
+};
+static const struct member cpu_members[] = {
+	{ "vendor", &string, false }, { "model", &string, false },
+	{ "family", &integer, false }, { "model_id", &integer, false },
+	{ "stepping", &integer, false }, { "flags", &string_list, false },
+	{ "microcode", &string, false }, { "logical_cpus", &integer, false }, { NULL, NULL, false },
+};
+static const struct member library_members[] = {
+	{ "path", &string, true }, { "version", &string, false },
+	{ "sha256", &sha256, false }, { NULL, NULL, false },
+};
+static const struct shape library = { K_OBJECT, library_members, NULL };
+static const struct member python_members[] = {
+	{ "executable", &string, false }, { "version", &string, false },
+	{ "packages", &strings, false }, { NULL, NULL, false },
+};
+static const struct member device_members[] = {
+	{ "name", &string, false }, { "compute_capability", &string, false },
+	{ "memory_mib", &integer, false }, { NULL, NULL, false },
+};
+static const struct shape device = { K_OBJECT, device_members, NULL };
+static const struct shape devices = { K_ARRAY, NULL, &device };
+static const struct member gpu_members[] = {
+	{ "driver", &string, false }, { "cuda_driver", &string, false },
+	{ "cuda_runtime", &string, false }, { "cudnn", &string, false },
+	{ "nccl", &string, false }, { "cublas", &string, false },
+	{ "devices", &devices, false }, { NULL, NULL, false },
+};
+static const struct member code_members[] = {
+	{ "git_commit", &git_oid, false }, { "git_dirty", &boolean, false }, { NULL, NULL, false },
+};
+static const struct shape host = { K_OBJECT, host_members, NULL };
+static const struct shape cpu = { K_OBJECT, cpu_members, NULL };
+static const struct shape libraries = { K_MAP, NULL, &library };
+static const struct shape python = { K_OBJECT, python_members, NULL };
+static const struct shape gpu = { K_OBJECT, gpu_members, NULL };
+static const struct shape data = { K_MAP, NULL, &digest };
+static const struct shape code = { K_OBJECT, code_members, NULL };
+static const struct shape meta = { K_OBJECT, NULL, &any };
+
+static const struct member lock_members[] = {
+	{ "envlock", &integer, true },
+	{ "fingerprint", &digest, true },
+	{ "meta", &meta, false },
+	{ "host", &host, false },
+	{ "cpu", &cpu, false },
+	{ "toolchain", &strings, false },
+	{ "libraries", &libraries, false },
+	{ "python", &python, false },
+	{ "gpu", &gpu, false },
+	{ "env", &strings, false },
+	{ "data", &data, false },
+	{ "code", &code, false },
+	{ NULL, NULL, false },
+};
+static const struct shape lock_shape = { K_OBJECT, lock_members, NULL };
+
+static bool lower_hex(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static const char *expectation(enum kind kind)
+{
+	switch (kind) {
+	case K_STRING: return "a string";
+	case K_INTEGER: return "a whole number of at least 0";
+	case K_BOOLEAN: return "true or false";
+	case K_SHA256: return "64 lowercase hex digits";
+	case K_DIGEST: return "\"sha256:\" and 64 lowercase hex digits";
+	case K_GIT_OID: return "a git commit id (40 or 64 lowercase hex digits)";
+	case K_OBJECT: case K_MAP: return "an object";
+	case K_ARRAY: return "an array";
+	case K_ANY: break;
+	}
+	return "a value";
+}
+
+struct reader {
+	const char *origin;
+	el__buf path;
+};
+
+static int wrong(struct reader *r, enum kind kind)
+{
+	return el__error(EL_EINVAL, "%s: %s: expected %s", r->origin, r->path.len ? r->path.data : "(top level)",
+			 expectation(kind));
+}
+
+static int check(struct reader *r, json_t *v, const struct shape *s);
+
+static int check_members(struct reader *r, json_t *obj, const struct shape *s)
+{
+	size_t mark = r->path.len;
+	const char *key;
+	json_t *value;
+	int ret = EL_OK;
+
+	/* The listed members that must be there. */
+	for (const struct member *m = s->members; m && m->name && ret == EL_OK; m++) {
+		if (m->required && !json_object_get(obj, m->name)) {
+			el__path_key(&r->path, m->name);
+			ret = el__error(EL_EINVAL, "%s: %s is missing", r->origin, r->path.data);
+		}
+		r->path.len = mark;
+		r->path.data[mark] = '\0';
+	}
+	json_object_foreach(obj, key, value) {
+		const struct shape *child = s->item;
+
+		if (ret != EL_OK)
+			break;
+		if (s->kind == K_OBJECT && s->members) {
+			const struct member *m = s->members;
+
+			while (m->name && strcmp(m->name, key) != 0)
+				m++;
+			child = m->shape;
+		}
+		el__path_key(&r->path, key);
+		if (!child)
+			ret = el__error(EL_EINVAL, "%s: %s: not part of schema %d", r->origin, r->path.data,
+					EL_LOCK_SCHEMA);
+		else
+			ret = check(r, value, child);
+		r->path.len = mark;
+		r->path.data[mark] = '\0';
+	}
+	return ret;
+}
+
+static int check(struct reader *r, json_t *v, const struct shape *s)
+{
+	const char *text = json_string_value(v);
+	size_t mark = r->path.len;
+	int ret = EL_OK;
+
+	switch (s->kind) {
+	case K_ANY:
+		return EL_OK;
+	case K_STRING:
+		return text ? EL_OK : wrong(r, s->kind);
+	case K_INTEGER:
+		return json_is_integer(v) && json_integer_value(v) >= 0 ? EL_OK : wrong(r, s->kind);
+	case K_BOOLEAN:
+		return json_is_boolean(v) ? EL_OK : wrong(r, s->kind);
+	case K_SHA256:
+		return text && lower_hex(text, 64) ? EL_OK : wrong(r, s->kind);
+	case K_DIGEST:
+		return text && el__startswith(text, "sha256:") && lower_hex(text + 7, 64) ? EL_OK : wrong(r, s->kind);
+	case K_GIT_OID:
+		return text && (lower_hex(text, 40) || lower_hex(text, 64)) ? EL_OK : wrong(r, s->kind);
+	case K_OBJECT:
+	case K_MAP:
+		return json_is_object(v) ? check_members(r, v, s) : wrong(r, s->kind);
+	case K_ARRAY:
+		if (!json_is_array(v))
+			return wrong(r, s->kind);
+		for (size_t i = 0; i < json_array_size(v) && ret == EL_OK; i++) {
+			el__path_index(&r->path, i);
+			ret = check(r, json_array_get(v, i), s->item);
+			r->path.len = mark;
+			r->path.data[mark] = '\0';
+		}
+		return ret;
+	}
+	return wrong(r, s->kind);
+}
+
+/* The schema number first: a lock from a future envlock gets its own message. */
+static int check_schema(const char *origin, const json_t *doc)
+{
+	const json_t *schema = json_object_get(doc, "envlock");
+
+	if (!json_is_integer(schema))
+		return el__error(EL_EINVAL, "%s: not an envlock lock (no \"envlock\" schema number)", origin);
+	if (json_integer_value(schema) > EL_LOCK_SCHEMA)
+		return el__error(EL_EINVAL, "%s: written for lock schema %lld, newer than this envlock reads (%d): "
+				 "upgrade envlock", origin, (long long)json_integer_value(schema), EL_LOCK_SCHEMA);
+	if (json_integer_value(schema) < 1)
+		return el__error(EL_EINVAL, "%s: lock schema %lld does not exist", origin,
+				 (long long)json_integer_value(schema));
+	return EL_OK;
+}
+
+static int check_fingerprint(const char *origin, const el_lock *lock)
+{
+	char want[EL_FINGERPRINT_SIZE];
+	int ret = el_lock_fingerprint(want, lock);
+
+	if (ret == EL_EINVAL) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", el_error_last());
+		return el__error(EL_EINVAL, "%s: %s", origin, why);
+	}
+	if (ret != EL_OK)
+		return ret;
+	if (strcmp(want, el_lock_stored_fingerprint(lock)) != 0)
+		return el__error(EL_EINVAL, "%s: the fingerprint does not match the content (edited by hand, or a "
+				 "merge resolved badly?); re-lock with 'envlock capture -o %s'", origin, origin);
+	return EL_OK;
+}
+
+/*
+ * jansson's message quotes the input near the fault, raw: a hostile lock
+ * could put a newline or terminal escape sequences into our one-line error.
+ * Only printable ASCII goes through.
+ */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origin)
+{
+	struct reader r = { .origin = origin };
+	json_error_t jerr;
+	json_t *doc;
+	el_lock *lock;
+	int ret;
+
+	*out = NULL;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		printable(jerr.text);
+		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", origin, jerr.line, jerr.column, jerr.text);
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return el__error(EL_EINVAL, "%s: not an envlock lock (not a JSON object)", origin);
+	}
+	ret = check_schema(origin, doc);
+	el__buf_init(&r.path);
+	if (ret == EL_OK)
+		ret = check(&r, doc, &lock_shape);
+	el__buf_free(&r.path);
+	if (ret != EL_OK) {
+		json_decref(doc);
+		return ret;
+	}
+	lock = el__lock_wrap(doc);
+	if (!lock)
+		return el__error_oom();
+	ret = check_fingerprint(origin, lock);
+	if (ret != EL_OK) {
+		el_lock_free(lock);
+		return ret;
+	}
+	*out = lock;
+	return EL_OK;
+}
+
+int el_lock_read_file(el_lock **out, const char *path)
+{
+	el__buf text;
+	int ret;
+
+	*out = NULL;
+	el__buf_init(&text);
+	ret = el__read_file(&text, path, LOCK_MAX_BYTES, false);
+	if (ret == EL_OK)
+		ret = el_lock_parse(out, text.data, text.len, path);
+	el__buf_free(&text);
+	return ret;
+}
