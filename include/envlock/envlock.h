@@ -7,5 +7,6 @@
 #include "envlock/error.h"
 #include "envlock/lock.h"
 #include "envlock/capture.h"
+#include "envlock/diff.h"
 
 #endif

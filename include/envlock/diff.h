@@ -1,0 +1,43 @@
+#ifndef ENVLOCK_DIFF_H
+#define ENVLOCK_DIFF_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "envlock/lock.h"
+
+/*
+ * What differs between two locks, leaf by leaf. "meta", "fingerprint" and
+ * the schema number are not compared. A section or leaf present on one
+ * side only is added or removed: a component that appears or disappears
+ * is drift. cpu.flags is compared as a set; other arrays item by item.
+ */
+typedef enum el_drift_kind {
+	EL_DRIFT_ADDED,   /* only in the new lock */
+	EL_DRIFT_REMOVED, /* only in the old lock */
+	EL_DRIFT_CHANGED, /* in both, different */
+} el_drift_kind;
+
+typedef struct el_finding {
+	char *path;          /* leaf path: python.packages.numpy, libraries["libc.so.6"].version */
+	char *section;       /* the top-level key it belongs to: "python" */
+	el_drift_kind kind;
+	json_t *old_value;   /* NULL when added; owned by the diff */
+	json_t *new_value;   /* NULL when removed; owned by the diff */
+} el_finding;
+
+typedef struct el_diff {
+	el_finding *findings; /* in document order: sections and keys sorted, array items by index */
+	size_t count;
+} el_diff;
+
+/*
+ * Compare old_lock with new_lock. On success *out is a new diff (maybe
+ * with no findings) for the caller to el_diff_free().
+ */
+int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock);
+
+void el_diff_free(el_diff *diff);
+
+#endif

@@ -1,0 +1,249 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/diff.h"
+#include "lock/lock_internal.h"
+#include "lock/path.h"
+#include "util/error.h"
+
+/* Top-level members that describe the lock rather than the machine. */
+static const char *const not_compared[] = { "envlock", "fingerprint", "meta", NULL };
+
+struct differ {
+	el_diff *diff;
+	size_t cap;
+	const char *section;
+	el__buf path;
+	int ret;
+};
+
+static void add(struct differ *d, el_drift_kind kind, json_t *old_value, json_t *new_value)
+{
+	el_finding *f;
+
+	if (d->ret != EL_OK)
+		return;
+	if (d->diff->count == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		void *p = realloc(d->diff->findings, cap * sizeof(*d->diff->findings));
+
+		if (!p) {
+			d->ret = el__error_oom();
+			return;
+		}
+		d->diff->findings = p;
+		d->cap = cap;
+	}
+	f = &d->diff->findings[d->diff->count];
+	*f = (el_finding){ .path = strdup(d->path.data), .section = strdup(d->section), .kind = kind,
+			   .old_value = json_incref(old_value), .new_value = json_incref(new_value) };
+	d->diff->count++;
+	if (!f->path || !f->section || el__buf_failed(&d->path))
+		d->ret = el__error_oom();
+}
+
+static void compare(struct differ *d, json_t *a, json_t *b);
+
+/* Run fn on the child path, then restore the path. */
+#define WITH_KEY(d, key, stmt)                          \
+	do {                                            \
+		size_t mark__ = (d)->path.len;          \
+		el__path_key(&(d)->path, key);          \
+		stmt;                                   \
+		(d)->path.len = mark__;                 \
+		(d)->path.data[mark__] = '\0';          \
+	} while (0)
+
+#define WITH_INDEX(d, i, stmt)                          \
+	do {                                            \
+		size_t mark__ = (d)->path.len;          \
+		el__path_index(&(d)->path, i);          \
+		stmt;                                   \
+		(d)->path.len = mark__;                 \
+		(d)->path.data[mark__] = '\0';          \
+	} while (0)
+
+/* Every leaf under v, reported as added (v new) or removed (v old). */
+static void one_side(struct differ *d, json_t *v, el_drift_kind kind)
+{
+	const char *key;
+	json_t *child;
+
+	if (json_is_object(v) && json_object_size(v)) {
+		json_object_foreach(v, key, child)
+			WITH_KEY(d, key, one_side(d, child, kind));
+	} else if (json_is_array(v) && json_array_size(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			WITH_INDEX(d, i, one_side(d, json_array_get(v, i), kind));
+	} else {
+		add(d, kind, kind == EL_DRIFT_REMOVED ? v : NULL, kind == EL_DRIFT_ADDED ? v : NULL);
+	}
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The union of both objects' keys, sorted; NULL on allocation failure. */
+static const char **union_keys(json_t *a, json_t *b, size_t *n)
+{
+	size_t cap = json_object_size(a) + json_object_size(b), count = 0;
+	const char **keys = malloc((cap ? cap : 1) * sizeof(*keys));
+	const char *key;
+	json_t *v;
+
+	if (!keys)
+		return NULL;
+	json_object_foreach(a, key, v)
+		keys[count++] = key;
+	json_object_foreach(b, key, v)
+		if (!json_object_get(a, key))
+			keys[count++] = key;
+	qsort(keys, count, sizeof(*keys), by_key);
+	*n = count;
+	return keys;
+}
+
+static void compare_objects(struct differ *d, json_t *a, json_t *b)
+{
+	size_t n = 0;
+	const char **keys = union_keys(a, b, &n);
+
+	if (!keys) {
+		d->ret = el__error_oom();
+		return;
+	}
+	for (size_t i = 0; i < n && d->ret == EL_OK; i++) {
+		json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
+
+		if (!x)
+			WITH_KEY(d, keys[i], one_side(d, y, EL_DRIFT_ADDED));
+		else if (!y)
+			WITH_KEY(d, keys[i], one_side(d, x, EL_DRIFT_REMOVED));
+		else
+			WITH_KEY(d, keys[i], compare(d, x, y));
+	}
+	free(keys);
+}
+
+static bool contains(json_t *array, json_t *v)
+{
+	for (size_t i = 0; i < json_array_size(array); i++)
+		if (json_equal(json_array_get(array, i), v))
+			return true;
+	return false;
+}
+
+/* A set such as cpu.flags: each member gained or lost, at the set's path. */
+static void compare_sets(struct differ *d, json_t *a, json_t *b)
+{
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (!contains(b, json_array_get(a, i)))
+			add(d, EL_DRIFT_REMOVED, json_array_get(a, i), NULL);
+	for (size_t i = 0; i < json_array_size(b); i++)
+		if (!contains(a, json_array_get(b, i)))
+			add(d, EL_DRIFT_ADDED, NULL, json_array_get(b, i));
+}
+
+static void compare_arrays(struct differ *d, json_t *a, json_t *b)
+{
+	size_t na = json_array_size(a), nb = json_array_size(b);
+
+	for (size_t i = 0; i < na || i < nb; i++) {
+		if (i >= na)
+			WITH_INDEX(d, i, one_side(d, json_array_get(b, i), EL_DRIFT_ADDED));
+		else if (i >= nb)
+			WITH_INDEX(d, i, one_side(d, json_array_get(a, i), EL_DRIFT_REMOVED));
+		else
+			WITH_INDEX(d, i, compare(d, json_array_get(a, i), json_array_get(b, i)));
+	}
+}
+
+static void compare(struct differ *d, json_t *a, json_t *b)
+{
+	if (d->ret != EL_OK || json_equal(a, b))
+		return;
+	if (json_is_object(a) && json_is_object(b))
+		compare_objects(d, a, b);
+	else if (json_is_array(a) && json_is_array(b) && strcmp(d->path.data, "cpu.flags") == 0)
+		compare_sets(d, a, b);
+	else if (json_is_array(a) && json_is_array(b))
+		compare_arrays(d, a, b);
+	else
+		add(d, EL_DRIFT_CHANGED, a, b);
+}
+
+static bool compared(const char *key)
+{
+	for (const char *const *k = not_compared; *k; k++)
+		if (strcmp(*k, key) == 0)
+			return false;
+	return true;
+}
+
+int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock)
+{
+	struct differ d = { .ret = EL_OK };
+	json_t *a = json_object(), *b = json_object();
+	const char *key;
+	json_t *v;
+
+	*out = NULL;
+	d.diff = calloc(1, sizeof(*d.diff));
+	if (!d.diff || !a || !b) {
+		d.ret = el__error_oom();
+		goto done;
+	}
+	/* The compared sections of each side, so that sections line up by name. */
+	json_object_foreach(old_lock->doc, key, v)
+		if (compared(key))
+			json_object_set(a, key, v);
+	json_object_foreach(new_lock->doc, key, v)
+		if (compared(key))
+			json_object_set(b, key, v);
+	el__buf_init(&d.path);
+	{
+		size_t n = 0;
+		const char **keys = union_keys(a, b, &n);
+
+		if (!keys)
+			d.ret = el__error_oom();
+		for (size_t i = 0; keys && i < n && d.ret == EL_OK; i++) {
+			json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
+
+			d.section = keys[i];
+			if (!x)
+				WITH_KEY(&d, keys[i], one_side(&d, y, EL_DRIFT_ADDED));
+			else if (!y)
+				WITH_KEY(&d, keys[i], one_side(&d, x, EL_DRIFT_REMOVED));
+			else
+				WITH_KEY(&d, keys[i], compare(&d, x, y));
+		}
+		free(keys);
+	}
+	el__buf_free(&d.path);
+done:
+	json_decref(a);
+	json_decref(b);
+	if (d.ret != EL_OK) {
+		el_diff_free(d.diff);
+		return d.ret;
+	}
+	*out = d.diff;
+	return EL_OK;
+}
+
+void el_diff_free(el_diff *diff)
+{
+	if (!diff)
+		return;
+	for (size_t i = 0; i < diff->count; i++) {
+		free(diff->findings[i].path);
+		free(diff->findings[i].section);
+		json_decref(diff->findings[i].old_value);
+		json_decref(diff->findings[i].new_value);
+	}
+	free(diff->findings);
+	free(diff);
+}

@@ -1,0 +1,152 @@
+/* The diff engine: which leaves differ between two locks, and how they are named. */
+#include "helpers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/diff.h"
+#include "envlock/error.h"
+#include "lock/lock_internal.h"
+
+static el_lock *lock_of(const char *json)
+{
+	json_t *doc = json_loads(json, 0, NULL);
+
+	assert_non_null(doc);
+	return el__lock_wrap(doc);
+}
+
+static const char *kind_name(el_drift_kind kind)
+{
+	switch (kind) {
+	case EL_DRIFT_ADDED: return "added";
+	case EL_DRIFT_REMOVED: return "removed";
+	case EL_DRIFT_CHANGED: return "changed";
+	}
+	return "?";
+}
+
+/* The findings of old -> new, one line each: "kind section path old new". */
+static const char *diff_text(const char *old_json, const char *new_json)
+{
+	static char text[8192];
+	el_lock *a = lock_of(old_json), *b = lock_of(new_json);
+	el_diff *diff = NULL;
+	size_t used = 0;
+
+	assert_int_equal(el_lock_diff(&diff, a, b), EL_OK);
+	text[0] = '\0';
+	for (size_t i = 0; i < diff->count; i++) {
+		const el_finding *f = &diff->findings[i];
+		char *o = f->old_value ? json_dumps(f->old_value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		char *n = f->new_value ? json_dumps(f->new_value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s %s %s %s %s\n", kind_name(f->kind),
+					 f->section, f->path, o ? o : "-", n ? n : "-");
+		free(o);
+		free(n);
+	}
+	el_diff_free(diff);
+	el_lock_free(a);
+	el_lock_free(b);
+	return text;
+}
+
+#define BASE                                                                                          \
+	"\"envlock\":1,\"fingerprint\":\"sha256:0\",\"meta\":{\"hostname\":\"a\"},"                     \
+	"\"host\":{\"kernel\":\"6.1.0\"},\"cpu\":{\"flags\":[\"avx2\",\"avx512f\",\"sse\"]},"            \
+	"\"python\":{\"packages\":{\"numpy\":\"1.24.2\",\"torch\":\"2.1.0\"}},"                          \
+	"\"libraries\":{\"libcudart.so.12\":{\"path\":\"/l/libcudart.so.12\",\"version\":\"12.4\"}}"
+
+static void test_identical(void **state)
+{
+	assert_string_equal(diff_text("{" BASE "}", "{" BASE "}"), "");
+	/* meta and the fingerprint are not compared. */
+	assert_string_equal(diff_text("{" BASE "}",
+				      "{\"envlock\":1,\"fingerprint\":\"sha256:1\",\"meta\":{\"hostname\":\"b\"},"
+				      "\"host\":{\"kernel\":\"6.1.0\"},\"cpu\":{\"flags\":[\"sse\",\"avx512f\",\"avx2\"]},"
+				      "\"python\":{\"packages\":{\"torch\":\"2.1.0\",\"numpy\":\"1.24.2\"}},"
+				      "\"libraries\":{\"libcudart.so.12\":{\"version\":\"12.4\",\"path\":\"/l/libcudart.so.12\"}}}"),
+			    "");
+}
+
+static void test_packages(void **state)
+{
+	assert_string_equal(
+		diff_text("{" BASE "}",
+			  "{\"envlock\":1,\"host\":{\"kernel\":\"6.1.0\"},\"cpu\":{\"flags\":[\"avx2\",\"avx512f\",\"sse\"]},"
+			  "\"python\":{\"packages\":{\"numpy\":\"1.26.4\",\"scipy\":\"1.11.0\"}},"
+			  "\"libraries\":{\"libcudart.so.12\":{\"path\":\"/l/libcudart.so.12\",\"version\":\"12.4\"}}}"),
+		"changed python python.packages.numpy \"1.24.2\" \"1.26.4\"\n"
+		"added python python.packages.scipy - \"1.11.0\"\n"
+		"removed python python.packages.torch \"2.1.0\" -\n");
+}
+
+static void test_flags_as_a_set(void **state)
+{
+	assert_string_equal(
+		diff_text("{\"cpu\":{\"flags\":[\"avx2\",\"avx512f\",\"sse\"]}}",
+			  "{\"cpu\":{\"flags\":[\"amx_tile\",\"avx2\",\"sse\"]}}"),
+		"removed cpu cpu.flags \"avx512f\" -\n"
+		"added cpu cpu.flags - \"amx_tile\"\n");
+}
+
+static void test_quoted_paths_and_changes(void **state)
+{
+	assert_string_equal(
+		diff_text("{\"libraries\":{\"libcudart.so.12\":{\"path\":\"/l/libcudart.so.12\",\"version\":\"12.4\"}},"
+			  "\"host\":{\"kernel\":\"6.1.0\"}}",
+			  "{\"libraries\":{\"libcudart.so.12\":{\"path\":\"/l/libcudart.so.12\",\"version\":\"12.8\"}},"
+			  "\"host\":{\"kernel\":\"6.8.0\"}}"),
+		"changed host host.kernel \"6.1.0\" \"6.8.0\"\n"
+		"changed libraries libraries[\"libcudart.so.12\"].version \"12.4\" \"12.8\"\n");
+}
+
+/* A GPU appearing: every leaf of the new section is added. */
+static void test_section_appears_and_disappears(void **state)
+{
+	const char *gpu = "{\"gpu\":{\"cuda_runtime\":\"12.4\",\"devices\":[{\"memory_mib\":81559,\"name\":\"H100\"}]}}";
+
+	assert_string_equal(diff_text("{}", gpu),
+			    "added gpu gpu.cuda_runtime - \"12.4\"\n"
+			    "added gpu gpu.devices[0].memory_mib - 81559\n"
+			    "added gpu gpu.devices[0].name - \"H100\"\n");
+	assert_string_equal(diff_text(gpu, "{}"),
+			    "removed gpu gpu.cuda_runtime \"12.4\" -\n"
+			    "removed gpu gpu.devices[0].memory_mib 81559 -\n"
+			    "removed gpu gpu.devices[0].name \"H100\" -\n");
+}
+
+static void test_arrays_by_index(void **state)
+{
+	assert_string_equal(
+		diff_text("{\"gpu\":{\"devices\":[{\"name\":\"A100\"},{\"name\":\"A100\"}]}}",
+			  "{\"gpu\":{\"devices\":[{\"name\":\"H100\"}]}}"),
+		"changed gpu gpu.devices[0].name \"A100\" \"H100\"\n"
+		"removed gpu gpu.devices[1].name \"A100\" -\n");
+}
+
+/* Empty containers and a changed type are leaves too. */
+static void test_empty_and_type_changes(void **state)
+{
+	assert_string_equal(diff_text("{\"env\":{}}", "{}"), "removed env env {} -\n");
+	assert_string_equal(diff_text("{\"code\":{\"git_dirty\":false}}", "{\"code\":{\"git_dirty\":\"no\"}}"),
+			    "changed code code.git_dirty false \"no\"\n");
+	assert_string_equal(diff_text("{\"env\":{\"TZ\":\"UTC\"}}", "{\"env\":\"UTC\"}"),
+			    "changed env env {\"TZ\":\"UTC\"} \"UTC\"\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identical),
+		cmocka_unit_test(test_packages),
+		cmocka_unit_test(test_flags_as_a_set),
+		cmocka_unit_test(test_quoted_paths_and_changes),
+		cmocka_unit_test(test_section_appears_and_disappears),
+		cmocka_unit_test(test_arrays_by_index),
+		cmocka_unit_test(test_empty_and_type_changes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
