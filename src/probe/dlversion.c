@@ -16,6 +16,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/run.h"
 
 /* The first byte a child sends: the library loaded, or dlerror() follows. */
 #define SAID_LOADED 'L'
@@ -27,30 +28,6 @@ static int timeout_override;
 void el__dl_set_timeout(int ms)
 {
 	timeout_override = ms > 0 ? ms : 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
 }
 
 /*
@@ -116,14 +93,14 @@ static void __attribute__((noreturn)) child(int fd, pid_t parent, const char *ho
 		const char *why = dlerror();
 
 		said = SAID_DLERROR;
-		write_all(fd, &said, 1);
+		(void)el__write_all(fd, &said, 1);
 		if (why)
-			write_all(fd, why, strnlen(why, DLERROR_MAX));
+			(void)el__write_all(fd, why, strnlen(why, DLERROR_MAX));
 		_exit(0);
 	}
 	n = fn(lib, answer, max, arg);
-	write_all(fd, &said, 1);
-	write_all(fd, answer, n < max ? n : max);
+	(void)el__write_all(fd, &said, 1);
+	(void)el__write_all(fd, answer, n < max ? n : max);
 	_exit(0);
 }
 
@@ -132,7 +109,7 @@ static void collect(el__buf *out, int fd, long long deadline, size_t cap, bool *
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - el__monotonic_ms();
 		char chunk[4096];
 		ssize_t n;
 		int pr;
@@ -174,7 +151,7 @@ static void reap(pid_t pid, long long deadline, int *status, bool *timed_out)
 			*status = 0;
 			return;
 		}
-		if (!*timed_out && now_ms() >= deadline) {
+		if (!*timed_out && el__monotonic_ms() >= deadline) {
 			*timed_out = true;
 			kill(pid, SIGKILL);
 			continue;
@@ -238,7 +215,7 @@ int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_chi
 	}
 	free(answer);
 	close(pipefd[1]);
-	deadline = now_ms() + timeout_ms;
+	deadline = el__monotonic_ms() + timeout_ms;
 	collect(out, pipefd[0], deadline, 1 + (max > DLERROR_MAX ? max : DLERROR_MAX), &timed_out);
 	close(pipefd[0]);
 	if (timed_out)

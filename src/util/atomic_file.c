@@ -12,23 +12,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Create a temporary file next to name; its name goes into tmp. */
 static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmpsize)
 {
@@ -58,7 +41,7 @@ int el__atomic_write_at(int dirfd, const char *name, const char *display,
 	fd = create_temp(dirfd, name, mode, tmp, sizeof(tmp));
 	if (fd < 0)
 		return el__error_errno(EL_ERROR, "%s: cannot create a temporary file", display);
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (el__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		el__error_errno(EL_ERROR, "%s: write failed", display);
 		goto fail;
 	}

@@ -251,3 +251,23 @@ int el__which(el__buf *out, const char *root, const char *name, const char *cons
 	el__buf_free(&host);
 	return ret;
 }
+
+int el__write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* no progress: never spin */
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -42,6 +42,12 @@ int el__which(el__buf *out, const char *root, const char *name, const char *cons
 /* True when host (a host path) is an executable regular file. */
 bool el__is_executable(const char *host);
 
+/*
+ * Write all of data to fd, retrying short writes and EINTR. 0, or -1 with
+ * errno set. Async-signal-safe: a forked child may use it.
+ */
+int el__write_all(int fd, const void *data, size_t len);
+
 /* Last path component of path (a pointer into path). */
 const char *el__basename(const char *path);
 

@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-static long long now_ms(void)
+long long el__monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -38,7 +38,7 @@ static bool reap_by(pid_t pid, int *status, long long deadline)
 
 		if (r == pid || (r < 0 && errno != EINTR))
 			return true;
-		if (now_ms() >= deadline) {
+		if (el__monotonic_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 				;
@@ -52,7 +52,7 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 {
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], ret = EL_OK, err;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = el__monotonic_ms() + timeout_ms;
 	pid_t pid;
 
 	el__buf_reset(out);
@@ -86,7 +86,7 @@ int el__run_capture(el__buf *out, int *status, char *const argv[], char *const e
 	 */
 	for (bool exited = false;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - el__monotonic_ms();
 		char chunk[4096];
 		ssize_t n;
 		int pr;

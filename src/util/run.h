@@ -10,6 +10,9 @@
  * timeout_ms is killed and the call fails. *status gets the wait status.
  * Used on cold paths only: probes cache what programs print.
  */
+/* Milliseconds on CLOCK_MONOTONIC: for deadlines. */
+long long el__monotonic_ms(void);
+
 int el__run_capture(el__buf *out, int *status, char *const argv[], char *const envp[], int timeout_ms);
 
 #endif
