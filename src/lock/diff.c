@@ -44,40 +44,39 @@ static void add(struct differ *d, el_drift_kind kind, json_t *old_value, json_t 
 
 static void compare(struct differ *d, json_t *a, json_t *b);
 
-/* Run fn on the child path, then restore the path. */
-#define WITH_KEY(d, key, stmt)                          \
-	do {                                            \
-		size_t mark__ = (d)->path.len;          \
-		el__path_key(&(d)->path, key);          \
-		stmt;                                   \
-		(d)->path.len = mark__;                 \
-		(d)->path.data[mark__] = '\0';          \
-	} while (0)
-
-#define WITH_INDEX(d, i, stmt)                          \
-	do {                                            \
-		size_t mark__ = (d)->path.len;          \
-		el__path_index(&(d)->path, i);          \
-		stmt;                                   \
-		(d)->path.len = mark__;                 \
-		(d)->path.data[mark__] = '\0';          \
-	} while (0)
-
 /* Every leaf under v, reported as added (v new) or removed (v old). */
 static void one_side(struct differ *d, json_t *v, el_drift_kind kind)
 {
+	size_t mark = d->path.len;
 	const char *key;
 	json_t *child;
 
 	if (json_is_object(v) && json_object_size(v)) {
-		json_object_foreach(v, key, child)
-			WITH_KEY(d, key, one_side(d, child, kind));
+		json_object_foreach(v, key, child) {
+			el__path_key(&d->path, key);
+			one_side(d, child, kind);
+			el__buf_truncate(&d->path, mark);
+		}
 	} else if (json_is_array(v) && json_array_size(v)) {
-		for (size_t i = 0; i < json_array_size(v); i++)
-			WITH_INDEX(d, i, one_side(d, json_array_get(v, i), kind));
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			el__path_index(&d->path, i);
+			one_side(d, json_array_get(v, i), kind);
+			el__buf_truncate(&d->path, mark);
+		}
 	} else {
 		add(d, kind, kind == EL_DRIFT_REMOVED ? v : NULL, kind == EL_DRIFT_ADDED ? v : NULL);
 	}
+}
+
+/* x and y at the same path, either of them missing (NULL). */
+static void compare_present(struct differ *d, json_t *x, json_t *y)
+{
+	if (!x)
+		one_side(d, y, EL_DRIFT_ADDED);
+	else if (!y)
+		one_side(d, x, EL_DRIFT_REMOVED);
+	else
+		compare(d, x, y);
 }
 
 static int by_key(const void *a, const void *b)
@@ -100,14 +99,16 @@ static const char **union_keys(json_t *a, json_t *b, size_t *n)
 	json_object_foreach(b, key, v)
 		if (!json_object_get(a, key))
 			keys[count++] = key;
-	qsort(keys, count, sizeof(*keys), by_key);
+	if (count > 1)
+		qsort(keys, count, sizeof(*keys), by_key);
 	*n = count;
 	return keys;
 }
 
+/* Member by member; at the top level each member is a section. */
 static void compare_objects(struct differ *d, json_t *a, json_t *b)
 {
-	size_t n = 0;
+	size_t n = 0, mark = d->path.len;
 	const char **keys = union_keys(a, b, &n);
 
 	if (!keys) {
@@ -115,14 +116,11 @@ static void compare_objects(struct differ *d, json_t *a, json_t *b)
 		return;
 	}
 	for (size_t i = 0; i < n && d->ret == EL_OK; i++) {
-		json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
-
-		if (!x)
-			WITH_KEY(d, keys[i], one_side(d, y, EL_DRIFT_ADDED));
-		else if (!y)
-			WITH_KEY(d, keys[i], one_side(d, x, EL_DRIFT_REMOVED));
-		else
-			WITH_KEY(d, keys[i], compare(d, x, y));
+		if (mark == 0)
+			d->section = keys[i];
+		el__path_key(&d->path, keys[i]);
+		compare_present(d, json_object_get(a, keys[i]), json_object_get(b, keys[i]));
+		el__buf_truncate(&d->path, mark);
 	}
 	free(keys);
 }
@@ -146,17 +144,15 @@ static void compare_sets(struct differ *d, json_t *a, json_t *b)
 			add(d, EL_DRIFT_ADDED, NULL, json_array_get(b, i));
 }
 
+/* Item by item; json_array_get gives NULL past the end of the shorter one. */
 static void compare_arrays(struct differ *d, json_t *a, json_t *b)
 {
-	size_t na = json_array_size(a), nb = json_array_size(b);
+	size_t na = json_array_size(a), nb = json_array_size(b), mark = d->path.len;
 
-	for (size_t i = 0; i < na || i < nb; i++) {
-		if (i >= na)
-			WITH_INDEX(d, i, one_side(d, json_array_get(b, i), EL_DRIFT_ADDED));
-		else if (i >= nb)
-			WITH_INDEX(d, i, one_side(d, json_array_get(a, i), EL_DRIFT_REMOVED));
-		else
-			WITH_INDEX(d, i, compare(d, json_array_get(a, i), json_array_get(b, i)));
+	for (size_t i = 0; (i < na || i < nb) && d->ret == EL_OK; i++) {
+		el__path_index(&d->path, i);
+		compare_present(d, json_array_get(a, i), json_array_get(b, i));
+		el__buf_truncate(&d->path, mark);
 	}
 }
 
@@ -203,25 +199,7 @@ int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock
 		if (compared(key))
 			json_object_set(b, key, v);
 	el__buf_init(&d.path);
-	{
-		size_t n = 0;
-		const char **keys = union_keys(a, b, &n);
-
-		if (!keys)
-			d.ret = el__error_oom();
-		for (size_t i = 0; keys && i < n && d.ret == EL_OK; i++) {
-			json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
-
-			d.section = keys[i];
-			if (!x)
-				WITH_KEY(&d, keys[i], one_side(&d, y, EL_DRIFT_ADDED));
-			else if (!y)
-				WITH_KEY(&d, keys[i], one_side(&d, x, EL_DRIFT_REMOVED));
-			else
-				WITH_KEY(&d, keys[i], compare(&d, x, y));
-		}
-		free(keys);
-	}
+	compare_objects(&d, a, b);
 	el__buf_free(&d.path);
 done:
 	json_decref(a);

@@ -163,8 +163,7 @@ static int check_members(struct reader *r, json_t *obj, const struct shape *s)
 			el__path_key(&r->path, m->name);
 			ret = el__error(EL_EINVAL, "%s: %s is missing", r->origin, r->path.data);
 		}
-		r->path.len = mark;
-		r->path.data[mark] = '\0';
+		el__buf_truncate(&r->path, mark);
 	}
 	json_object_foreach(obj, key, value) {
 		const struct shape *child = s->item;
@@ -184,8 +183,7 @@ static int check_members(struct reader *r, json_t *obj, const struct shape *s)
 					EL_LOCK_SCHEMA);
 		else
 			ret = check(r, value, child);
-		r->path.len = mark;
-		r->path.data[mark] = '\0';
+		el__buf_truncate(&r->path, mark);
 	}
 	return ret;
 }
@@ -220,8 +218,7 @@ static int check(struct reader *r, json_t *v, const struct shape *s)
 		for (size_t i = 0; i < json_array_size(v) && ret == EL_OK; i++) {
 			el__path_index(&r->path, i);
 			ret = check(r, json_array_get(v, i), s->item);
-			r->path.len = mark;
-			r->path.data[mark] = '\0';
+			el__buf_truncate(&r->path, mark);
 		}
 		return ret;
 	}

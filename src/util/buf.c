@@ -68,6 +68,14 @@ fail:
 	return false;
 }
 
+void el__buf_truncate(el__buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 void el__buf_add(el__buf *b, const void *data, size_t len)
 {
 	if (!grow(b, len))

@@ -25,6 +25,8 @@ void el__buf_init(el__buf *b);
 void el__buf_free(el__buf *b);
 char *el__buf_detach(el__buf *b, size_t *len);
 void el__buf_reset(el__buf *b);
+/* Cut the content back to its first len bytes (a no-op when it is shorter). */
+void el__buf_truncate(el__buf *b, size_t len);
 void el__buf_add(el__buf *b, const void *data, size_t len);
 void el__buf_puts(el__buf *b, const char *s);
 void el__buf_putc(el__buf *b, char c);
