@@ -246,12 +246,8 @@ static int check_fingerprint(const char *origin, const el_lock *lock)
 	char want[EL_FINGERPRINT_SIZE];
 	int ret = el_lock_fingerprint(want, lock);
 
-	if (ret == EL_EINVAL) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", el_error_last());
-		return el__error(EL_EINVAL, "%s: %s", origin, why);
-	}
+	if (ret == EL_EINVAL)
+		return el__error_prefix(origin);
 	if (ret != EL_OK)
 		return ret;
 	if (strcmp(want, el_lock_stored_fingerprint(lock)) != 0)

@@ -60,15 +60,6 @@ static int read_small(el__buf *out, const char *dir, const char *name)
 	return rc;
 }
 
-/* Drop the last component of the worktree path ("/a/b" -> "/a", "/a" -> "/"). */
-static void go_up(el__buf *dir)
-{
-	*strrchr(dir->data, '/') = '\0';
-	dir->len = strlen(dir->data);
-	if (dir->len == 0)
-		el__buf_puts(dir, "/");
-}
-
 /*
  * Walk up from workdir to the first directory with a .git, as git does:
  * never above top (the probed tree's root) and never into another file
@@ -103,7 +94,7 @@ static bool find_repo(struct repo *r, const char *workdir, const char *top)
 		}
 		if (strcmp(r->worktree.data, top) == 0 || strcmp(r->worktree.data, "/") == 0)
 			break;
-		go_up(&r->worktree);
+		el__path_parent(&r->worktree);
 		if (stat(r->worktree.data, &st) != 0 || st.st_dev != start.st_dev)
 			break;
 	}

@@ -71,7 +71,7 @@ static void push_component(el__buf *p, const char *c, size_t len)
 	el__buf_add(p, c, len);
 }
 
-static void pop_component(el__buf *p)
+void el__path_parent(el__buf *p)
 {
 	char *slash = strrchr(p->data, '/');
 
@@ -109,7 +109,7 @@ int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
 		if (clen == 1 && s[0] == '.') {
 			/* nothing */
 		} else if (clen == 2 && s[0] == '.' && s[1] == '.') {
-			pop_component(out);
+			el__path_parent(out);
 		} else {
 			size_t before = out->len;
 

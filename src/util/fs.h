@@ -48,6 +48,9 @@ bool el__is_executable(const char *host);
  */
 int el__write_all(int fd, const void *data, size_t len);
 
+/* Drop the last component of an absolute path: "/a/b" -> "/a", "/a" -> "/". */
+void el__path_parent(el__buf *path);
+
 /* Last path component of path (a pointer into path). */
 const char *el__basename(const char *path);
 
