@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,9 +161,15 @@ static void reap(pid_t pid, long long deadline, int *status, bool *timed_out)
 	}
 }
 
-/* Turn what the child did into a result; on success out holds fn's bytes alone. */
-static int verdict(el__buf *out, const char *name, const char *what, int status, bool timed_out, int timeout_ms)
+/*
+ * Turn what the child did into a result; on success out holds fn's bytes
+ * alone. A time-out or a SIGKILL (the OOM killer) may not happen again:
+ * *transient says so, and such an answer is not worth remembering.
+ */
+static int verdict(el__buf *out, const char *name, const char *what, int status, bool timed_out, int timeout_ms,
+		   bool *transient)
 {
+	*transient = timed_out || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	if (timed_out)
 		return el__error(EL_ERROR, "%s: %s timed out after %g s", name, what, timeout_ms / 1000.0);
 	if (WIFSIGNALED(status))
@@ -182,15 +189,18 @@ static int verdict(el__buf *out, const char *name, const char *what, int status,
 }
 
 int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_child_fn fn, void *arg,
-	       size_t max, int timeout_ms)
+	       size_t max, int timeout_ms, bool *transient)
 {
 	const char *name = el__basename(host_path);
-	bool timed_out = false;
+	bool timed_out = false, unused;
 	long long deadline;
 	int pipefd[2], status = 0;
 	char *answer;
 	pid_t pid, parent = getpid();
 
+	if (!transient)
+		transient = &unused;
+	*transient = true; /* until the child has had its say */
 	el__buf_reset(out);
 	if (timeout_override)
 		timeout_ms = timeout_override;
@@ -221,7 +231,7 @@ int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_chi
 	if (timed_out)
 		kill(pid, SIGKILL);
 	reap(pid, deadline, &status, &timed_out);
-	return verdict(out, name, what, status, timed_out, timeout_ms);
+	return verdict(out, name, what, status, timed_out, timeout_ms, transient);
 }
 
 /* The child's answer to a version query. */
@@ -390,15 +400,18 @@ static int format_answer(const struct answer *a, el__dl_query query, const char 
 	return EL_OK;
 }
 
-/* Ask the library; EL_OK, or EL_ENOTFOUND for a missing entry point, which is worth caching too. */
-static int ask_library(const char *host, el__dl_query query, char *out, size_t outsize)
+/*
+ * Ask the library; EL_OK, or EL_ENOTFOUND for a missing entry point, which
+ * is worth caching too. *transient as el__dl_run() sets it.
+ */
+static int ask_library(const char *host, el__dl_query query, char *out, size_t outsize, bool *transient)
 {
 	struct answer a;
 	el__buf said;
 	int ret;
 
 	el__buf_init(&said);
-	ret = el__dl_run(&said, host, "version call", ask, &query, sizeof(a), EL_DL_TIMEOUT_MS);
+	ret = el__dl_run(&said, host, "version call", ask, &query, sizeof(a), EL_DL_TIMEOUT_MS, transient);
 	if (ret == EL_OK && said.len != sizeof(a))
 		ret = el__error(EL_ERROR, "%s: version call gave a truncated answer", el__basename(host));
 	if (ret == EL_OK) {
@@ -409,20 +422,62 @@ static int ask_library(const char *host, el__dl_query query, char *out, size_t o
 	return ret;
 }
 
+/*
+ * What decides whether a library loads, besides the file itself: where the
+ * loader finds its dependencies. A failure to load is remembered with this
+ * and retried once it changes (ldconfig ran, the variables differ).
+ */
+static void loader_state(el__buf *out)
+{
+	struct stat st;
+	const char *vars[] = { "LD_LIBRARY_PATH", "LD_PRELOAD" };
+
+	if (stat("/etc/ld.so.cache", &st) == 0)
+		el__buf_printf(out, "%ju:%ju:%jd:%lld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+			       (intmax_t)st.st_size, el__mtime_ns(&st));
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		el__buf_printf(out, "\t%s=%s", vars[i], getenv(vars[i]) ? getenv(vars[i]) : "");
+}
+
+/*
+ * A cached answer: a version, null for "no such entry point", or a lasting
+ * failure {"error": message, "loader": state} that holds while the loader's
+ * state is the one it was seen under. EL_PROBE_ABSENT when there is nothing
+ * usable and the library must be asked.
+ */
+static int cached_answer(json_t *hit, const char *loader, const char *name, const char *symbol,
+			 char *out, size_t outsize)
+{
+	const char *error = json_string_value(json_object_get(hit, "error"));
+	const char *seen = json_string_value(json_object_get(hit, "loader"));
+
+	if (json_is_string(hit)) {
+		snprintf(out, outsize, "%s", json_string_value(hit));
+		return EL_OK;
+	}
+	if (json_is_null(hit))
+		return el__error(EL_ENOTFOUND, "%s: no %s", name, symbol);
+	if (error && seen && strcmp(seen, loader) == 0)
+		return el__error(EL_ERROR, "%s", error);
+	return EL_PROBE_ABSENT;
+}
+
 int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, char *out, size_t outsize)
 {
-	el__buf host, kind;
+	el__buf host, kind, loader;
 	struct stat st;
-	json_t *hit;
+	bool transient = true;
 	int ret;
 
 	if ((unsigned)query >= sizeof(queries) / sizeof(queries[0]))
 		return el__error(EL_EINVAL, "unknown version query %d", (int)query);
 	el__buf_init(&host);
 	el__buf_init(&kind);
+	el__buf_init(&loader);
 	el__root_path(&host, ctx->root, path);
 	el__buf_printf(&kind, "dlversion:%s", queries[query].name);
-	if (el__buf_failed(&host) || el__buf_failed(&kind)) {
+	loader_state(&loader);
+	if (el__buf_failed(&host) || el__buf_failed(&kind) || el__buf_failed(&loader)) {
 		ret = el__error_oom();
 		goto done;
 	}
@@ -431,30 +486,28 @@ int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, cha
 		goto done;
 	}
 	/* The answer is a fact about the file: same identity, same answer, no fork. */
-	hit = el__cache_get(ctx->cache, kind.data, host.data, &st);
-	if (json_is_string(hit)) {
-		snprintf(out, outsize, "%s", json_string_value(hit));
-		ret = EL_OK;
+	ret = cached_answer(el__cache_get(ctx->cache, kind.data, host.data, &st), loader.data,
+			    el__basename(path), queries[query].symbol, out, outsize);
+	if (ret != EL_PROBE_ABSENT)
 		goto done;
-	}
-	if (json_is_null(hit)) {
-		ret = el__error(EL_ENOTFOUND, "%s: no %s", el__basename(path), queries[query].symbol);
-		goto done;
-	}
 	if (!ctx->may_run) {
 		/* Not cached: a trusted capture of the same tree may ask. */
 		ret = el__error(EL_ENOTFOUND, "%s: not loaded: the probed tree is not trusted", el__basename(path));
 		goto done;
 	}
-	ret = ask_library(host.data, query, out, outsize);
-	/* Crashes and time-outs are not cached: they may be transient. */
+	ret = ask_library(host.data, query, out, outsize, &transient);
 	if (ret == EL_OK)
 		el__cache_put(ctx->cache, kind.data, host.data, &st, json_string(out));
 	else if (ret == EL_ENOTFOUND)
 		el__cache_put(ctx->cache, kind.data, host.data, &st, json_null());
+	else if (ret == EL_ERROR && !transient)
+		/* A missing dependency or a crash comes back every time: ask again when the loader's state moves. */
+		el__cache_put(ctx->cache, kind.data, host.data, &st,
+			      json_pack("{s:s,s:s}", "error", el_error_last(), "loader", loader.data));
 done:
 	el__buf_free(&host);
 	el__buf_free(&kind);
+	el__buf_free(&loader);
 	return ret;
 }
 

@@ -1,6 +1,7 @@
 #ifndef EL_PROBE_DLVERSION_H
 #define EL_PROBE_DLVERSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "probe/probe.h"
@@ -11,7 +12,10 @@
  * version function. The call runs in a forked child with a time limit, so a
  * library whose constructor crashes or hangs costs a warning, not the
  * capture. Results are cached by the library file's identity, so a warm
- * capture neither forks nor loads anything.
+ * capture neither forks nor loads anything. So are failures that would come
+ * back on every try (a missing dependency, a crash), together with the
+ * loader's state (ld.so.cache, LD_LIBRARY_PATH, LD_PRELOAD): they are asked
+ * again once that moves. Time-outs are always asked again.
  */
 typedef enum el__dl_query {
 	EL_DL_CUDART,      /* cudaRuntimeGetVersion      -> "13.0"    */
@@ -50,10 +54,12 @@ void el__decode_nccl_version(int v, char *out, size_t outsize);  /* < 2.9: M*100
  * write into a lock on stdout. what names the call in messages ("version
  * call"). Fails with EL_ERROR when the library cannot be loaded, or the
  * child crashes, exits early or runs past timeout_ms (it is then killed).
+ * *transient (may be NULL) tells whether such a failure might not happen
+ * again: a time-out, SIGKILL, or no child at all (fork, pipe, memory).
  */
 typedef size_t (*el__dl_child_fn)(void *lib, void *answer, size_t max, void *arg);
 int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_child_fn fn, void *arg,
-	       size_t max, int timeout_ms);
+	       size_t max, int timeout_ms, bool *transient);
 
 /* For tests: every time limit becomes ms; 0 restores the defaults. */
 void el__dl_set_timeout(int ms);

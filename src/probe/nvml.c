@@ -339,7 +339,7 @@ static int ask_nvml(el__probe_ctx *ctx, const char *host, json_t **out, bool *co
 
 	el__buf_init(&said);
 	el__buf_init(&why);
-	ret = el__dl_run(&said, host, "device query", ask, NULL, sizeof(r), NVML_TIMEOUT_MS);
+	ret = el__dl_run(&said, host, "device query", ask, NULL, sizeof(r), NVML_TIMEOUT_MS, NULL);
 	if (ret == EL_OK && said.len != sizeof(r))
 		ret = el__error(EL_ERROR, "%s: device query gave a truncated answer", name);
 	if (ret != EL_OK)

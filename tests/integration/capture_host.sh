@@ -64,6 +64,32 @@ for tool in cc gcc clang; do
 	fi
 done
 
+# gpu: the CUDA toolkit's own headers, when one is installed where capture looks.
+cuda=/usr/local/cuda/include
+hdefine() { awk -v k="$2" '$1 == "#define" && $2 == k {print $3; exit}' "$cuda/$1"; }
+if [ -f "$cuda/cuda_runtime_api.h" ]; then
+	v=$(hdefine cuda_runtime_api.h CUDART_VERSION)
+	check_eq "gpu.cuda_runtime = CUDART_VERSION" "$((v / 1000)).$((v % 1000 / 10))" "$(jq -r .gpu.cuda_runtime "$lock")"
+fi
+if [ -f "$cuda/cudnn_version.h" ]; then
+	check_eq "gpu.cudnn = cudnn_version.h" \
+		"$(hdefine cudnn_version.h CUDNN_MAJOR).$(hdefine cudnn_version.h CUDNN_MINOR).$(hdefine cudnn_version.h CUDNN_PATCHLEVEL)" \
+		"$(jq -r .gpu.cudnn "$lock")"
+fi
+if [ -f "$cuda/nccl.h" ]; then
+	check_eq "gpu.nccl = nccl.h" "$(hdefine nccl.h NCCL_MAJOR).$(hdefine nccl.h NCCL_MINOR).$(hdefine nccl.h NCCL_PATCH)" \
+		"$(jq -r .gpu.nccl "$lock")"
+fi
+if [ -f "$cuda/cublas_api.h" ]; then
+	check_eq "gpu.cublas = cublas_api.h" \
+		"$(hdefine cublas_api.h CUBLAS_VER_MAJOR).$(hdefine cublas_api.h CUBLAS_VER_MINOR).$(hdefine cublas_api.h CUBLAS_VER_PATCH)" \
+		"$(jq -r .gpu.cublas "$lock")"
+fi
+# No driver on this machine, none in the lock.
+if [ ! -e /proc/driver/nvidia/version ] && ! ldconfig -p | grep -q 'libnvidia-ml\.so\.1 '; then
+	check_eq "no driver, no gpu.driver" null "$(jq -r .gpu.driver "$lock")"
+fi
+
 # code: this checkout, when the build runs from one.
 if git -C "$EL_SOURCE_DIR" rev-parse HEAD >/dev/null 2>&1; then
 	(cd "$EL_SOURCE_DIR" && "$ENVLOCK" capture 2>/dev/null) >"$scratch/code.lock"
@@ -92,6 +118,12 @@ if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
 	# A process is an exec, a fork, or a clone without CLONE_THREAD (threads are fine).
 	check_eq "warm capture starts no process" 1 \
 		"$(grep -E 'execve|fork|clone' "$scratch/trace" | grep -vc CLONE_THREAD)"
+	if [ "$failures" -gt 0 ]; then
+		echo "processes started by the warm capture:" >&2
+		grep -E 'execve|fork|clone' "$scratch/trace" | grep -v CLONE_THREAD | cut -c1-300 >&2
+		echo "warnings of the first capture:" >&2
+		cat "$scratch/warnings" >&2
+	fi
 else
 	echo "note: strace unavailable, the no-process check was not run"
 fi

@@ -571,6 +571,51 @@ static void test_dl_version_cached(void **state)
 	free(text);
 }
 
+/*
+ * A failure that would come back on every try (a crash, a failed call) is
+ * remembered with the loader's state and asked again once that moves; a
+ * time-out is always asked again.
+ */
+static void test_dl_failures_cached(void **state)
+{
+	struct fx *fx = *state;
+	const char *lib = "/" MULTIARCH "/libcudnn.so.9";
+	el__probe_ctx ctx;
+	char out[64] = "";
+	char *text;
+
+	use_settled_root(fx);
+	el_test_ctx_init(&ctx, fx->probe_root);
+	setenv("ENVLOCK_STUB_CUDNN", "crash", 1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(el__dl_version(&ctx, lib, EL_DL_CUDNN, out, sizeof(out)), EL_ERROR);
+		assert_string_equal(el_error_last(), "libcudnn.so.9: version call crashed (signal 11)");
+	}
+	text = calls(fx);
+	assert_string_equal(text, "cudnnGetVersion\n");
+	free(text);
+
+	/* Another search path could find another dependency: asked again. */
+	setenv("LD_LIBRARY_PATH", "/nonexistent", 1);
+	assert_int_equal(el__dl_version(&ctx, lib, EL_DL_CUDNN, out, sizeof(out)), EL_ERROR);
+	unsetenv("LD_LIBRARY_PATH");
+	text = calls(fx);
+	assert_string_equal(text, "cudnnGetVersion\ncudnnGetVersion\n");
+	free(text);
+
+	/* A hang may have been a slow machine: not remembered. */
+	setenv("ENVLOCK_STUB_CUDART", "hang", 1);
+	el__dl_set_timeout(300);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(el__dl_version(&ctx, "/" CUDA "/lib64/libcudart.so.12", EL_DL_CUDART, out, sizeof(out)),
+				 EL_ERROR);
+	el__dl_set_timeout(0);
+	text = calls(fx);
+	assert_string_equal(text, "cudnnGetVersion\ncudnnGetVersion\ncudaRuntimeGetVersion\ncudaRuntimeGetVersion\n");
+	free(text);
+	el_test_ctx_release(&ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nvml_field_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dl_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dl_version_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dl_failures_cached, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
