@@ -39,14 +39,16 @@ static const struct component {
 	el__dl_query query;
 	const char *header;    /* header base name ("nccl": nccl.h or nccl_v2.h), or NULL */
 	const char *header2;   /* another one, or NULL */
-	const char *macros[3]; /* the header's major, minor and patch */
+	const char *macros[3]; /* the header's major, minor and patch; or one encoded number (CUDART_VERSION) */
 } components[] = {
-	{ "cuda_runtime", "libcudart.so.", 2, EL_DL_CUDART, NULL, NULL, { NULL, NULL, NULL } },
+	/* CUDART_VERSION is 1000*M + 10*m, the encoding of cudaRuntimeGetVersion. */
+	{ "cuda_runtime", "libcudart.so.", 2, EL_DL_CUDART, "cuda_runtime_api", NULL, { "CUDART_VERSION", NULL, NULL } },
 	/* cuDNN 8+ has its version in cudnn_version.h, cuDNN 7 in cudnn.h. */
 	{ "cudnn", "libcudnn.so.", 3, EL_DL_CUDNN, "cudnn_version", "cudnn",
 	  { "CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL" } },
 	{ "nccl", "libnccl.so.", 3, EL_DL_NCCL, "nccl", NULL, { "NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH" } },
-	{ "cublas", "libcublas.so.", 3, EL_DL_CUBLAS, NULL, NULL, { NULL, NULL, NULL } },
+	{ "cublas", "libcublas.so.", 3, EL_DL_CUBLAS, "cublas_api", NULL,
+	  { "CUBLAS_VER_MAJOR", "CUBLAS_VER_MINOR", "CUBLAS_VER_PATCH" } },
 };
 
 /* Versions are digits and dots by the time they get here; anything else is left out. */
@@ -183,12 +185,19 @@ static bool version_from_header(el__probe_ctx *ctx, const char *abs, const struc
 	if (el__resolve_in_root(&resolved, ctx->root, abs) == EL_OK) {
 		el__root_path(&host, ctx->root, resolved.data);
 		if (el__read_file(&text, host.data, FILE_MAX, false) == EL_OK)
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < 3 && c->macros[i]; i++)
 				v[i] = define_value(text.data, c->macros[i]);
 	}
 	el__buf_free(&resolved);
 	el__buf_free(&host);
 	el__buf_free(&text);
+	if (!c->macros[1]) {
+		/* One encoded number: CUDART_VERSION. */
+		if (v[0] <= 0 || v[0] / 1000 != major)
+			return false;
+		el__decode_cuda_version((int)v[0], out, outsize);
+		return true;
+	}
 	/* A header of another major is another library's. */
 	if (v[0] != major || v[1] < 0 || v[2] < 0)
 		return false;

@@ -427,6 +427,7 @@ static void test_version_calls(void **state)
 	/* Headers of another major, or a distribution's header for a library that is not the distribution's. */
 	install_fixture(fx->root, "cudnn_version-8.9.7.h", CUDA "/include/cudnn_version.h");
 	install_fixture(fx->root, "cudnn_version-9.1.0.h", "usr/include/cudnn_version.h");
+	install_fixture(fx->root, "cuda_runtime_api-11.8.h", CUDA "/include/cuda_runtime_api.h");
 	make_ldcache(fx->root, "/" CUDA "/lib64\n");
 	setenv("ENVLOCK_STUB_CUDART", "12080", 1);
 	setenv("ENVLOCK_STUB_CUDNN", "91900", 1);
@@ -446,11 +447,18 @@ static void test_headers(void **state)
 	install_fixture(fx->root, "cudnn_version-9.1.0.h", CUDA "/include/cudnn_version.h");
 	install_stub(fx->root, "libnccl.so.2.21.5", CUDA "/lib64", "libnccl.so.2", NULL);
 	install_fixture(fx->root, "nccl-2.21.5.h", CUDA "/include/nccl.h");
+	install_stub(fx->root, "libcudart.so.12", CUDA "/lib64", "libcudart.so.12", NULL);
+	install_fixture(fx->root, "cuda_runtime_api-12.4.h", CUDA "/include/cuda_runtime_api.h");
+	install_stub(fx->root, "libcublas.so.12", CUDA "/lib64", "libcublas.so.12", NULL);
+	install_fixture(fx->root, "cublas_api-12.4.5.h", CUDA "/include/cublas_api.h");
 	/* /usr/local/cuda -> cuda-12.4, as the toolkit installs it: headers are looked up from the real directory. */
 	el_test_symlink(fx->root, "usr/local/cuda", "cuda-12.4");
 	make_ldcache(fx->root, "/usr/local/cuda/lib64\n");
+	/* The stubs would answer otherwise: proof that they were not asked. */
 	setenv("ENVLOCK_STUB_CUDNN", "91900", 1);
-	expect_probe(fx, "{\"cudnn\":\"9.1.0\",\"nccl\":\"2.21.5\"}", "");
+	setenv("ENVLOCK_STUB_CUDART", "11080", 1);
+	setenv("ENVLOCK_STUB_CUBLAS", "13.0.0", 1);
+	expect_probe(fx, "{\"cublas\":\"12.4.5\",\"cuda_runtime\":\"12.4\",\"cudnn\":\"9.1.0\",\"nccl\":\"2.21.5\"}", "");
 	text = calls(fx);
 	assert_string_equal(text, "");
 	free(text);
