@@ -25,7 +25,7 @@ static json_t *rfc3339_now(void)
 	return json_string(text);
 }
 
-static int fill_meta(json_t *meta, const el_capture_options *opts)
+static int fill_meta(json_t *meta, const el_profile *profile)
 {
 	char host[HOST_NAME_MAX + 1] = "";
 
@@ -35,17 +35,31 @@ static int fill_meta(json_t *meta, const el_capture_options *opts)
 	if (json_object_set_new(meta, "captured_at", rfc3339_now()) ||
 	    json_object_set_new(meta, "envlock_version", json_string(EL_VERSION)) ||
 	    json_object_set_new(meta, "hostname", json_string(host)) ||
-	    json_object_set_new(meta, "profile", json_string(opts->profile ? opts->profile : "default")))
+	    json_object_set_new(meta, "profile", json_string(profile->name)))
 		return el__error_oom();
 	return EL_OK;
 }
 
-static int run_probes(json_t *doc, el__probe_ctx *ctx)
+static bool wanted(const char *const *sections, const char *name)
+{
+	if (!sections)
+		return true;
+	for (; *sections; sections++)
+		if (strcmp(*sections, name) == 0)
+			return true;
+	return false;
+}
+
+static int run_probes(json_t *doc, el__probe_ctx *ctx, const char *const *sections)
 {
 	for (unsigned i = 0; i < el__probe_count; i++) {
 		const el__probe *probe = &el__probes[i];
 		json_t *section = NULL;
-		int rc = probe->run(ctx, &section);
+		int rc;
+
+		if (!wanted(sections, probe->section))
+			continue;
+		rc = probe->run(ctx, &section);
 
 		if (rc == EL_ENOMEM)
 			return rc;
@@ -110,6 +124,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	char fingerprint[EL_FINGERPRINT_SIZE];
 	json_t *doc = json_object();
 	el_lock *lock = NULL;
+	el_profile *own_profile = NULL;
 	int ret;
 
 	*out = NULL;
@@ -139,10 +154,18 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	if (!ctx.may_run)
 		el__warn(&ctx, "capture", "%s is not trusted: its programs are not run nor its libraries loaded "
 			 "(--trust-root allows it), so versions only they can tell are left out", ctx.root);
-	ret = run_probes(doc, &ctx);
+	if (opts->profile) {
+		ctx.profile = opts->profile;
+	} else {
+		ret = el_profile_load(&own_profile, "default");
+		if (ret != EL_OK)
+			goto done;
+		ctx.profile = own_profile;
+	}
+	ret = run_probes(doc, &ctx, opts->sections);
 	if (ret != EL_OK)
 		goto done;
-	ret = fill_meta(ctx.meta, opts);
+	ret = fill_meta(ctx.meta, ctx.profile);
 	if (ret != EL_OK)
 		goto done;
 	if (json_object_set(doc, "meta", ctx.meta)) {
@@ -175,6 +198,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	lock = NULL;
 done:
 	el_lock_free(lock);
+	el_profile_free(own_profile);
 	json_decref(doc);
 	json_decref(ctx.meta);
 	el__probe_ctx_release(&ctx);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "envlock/lock.h"
+#include "envlock/profile.h"
 
 /*
  * Called once per non-fatal problem found while probing (a garbled file, a
@@ -40,8 +41,16 @@ typedef struct el_capture_options {
 	 * then left out.
 	 */
 	bool trust_root;
-	/* Written into meta.profile; NULL means "default". */
-	const char *profile;
+	/*
+	 * Its name goes into meta.profile and its pins (setenv) into env. NULL
+	 * loads the profile called "default".
+	 */
+	const struct el_profile *profile;
+	/*
+	 * The sections to probe, NULL-terminated ("host", "python"...); NULL
+	 * probes them all. check captures what its lock has, and no more.
+	 */
+	const char *const *sections;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;
@@ -51,8 +60,8 @@ typedef struct el_capture_options {
  * On success *out is a new lock for the caller to el_lock_free().
  * A probe that cannot read its source warns and leaves its fields out; only
  * failures that make the whole lock meaningless fail here: out of memory,
- * or a root or python asked for that does not exist (EL_ENOTFOUND) or
- * cannot be used (EL_EINVAL).
+ * a root or python asked for that does not exist (EL_ENOTFOUND) or cannot
+ * be used (EL_EINVAL), or the default profile that cannot be loaded.
  */
 int el_capture(el_lock **out, const el_capture_options *opts);
 

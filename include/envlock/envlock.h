@@ -8,5 +8,6 @@
 #include "envlock/lock.h"
 #include "envlock/capture.h"
 #include "envlock/diff.h"
+#include "envlock/profile.h"
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /*
  * A lock: the schema-1 document that describes one machine's environment.
  *
@@ -26,6 +28,12 @@ int el_lock_fingerprint(char out[EL_FINGERPRINT_SIZE], const el_lock *lock);
 
 /* The fingerprint stored in the lock, or NULL when it has none. Borrowed. */
 const char *el_lock_stored_fingerprint(const el_lock *lock);
+
+/*
+ * The lock's JSON document, to read (sections by name, meta.profile).
+ * Borrowed; valid as long as the lock.
+ */
+const json_t *el_lock_json(const el_lock *lock);
 
 /*
  * The lock as its file holds it: UTF-8 JSON, keys sorted, two-space indent,

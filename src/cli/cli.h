@@ -1,20 +1,45 @@
 #ifndef EL_CLI_CLI_H
 #define EL_CLI_CLI_H
 
+#include <stdbool.h>
+
+#include "envlock/envlock.h"
+
 /*
  * The envlock command-line tool. It uses libenvlock's public headers only
  * and is the one place that turns library results into exit statuses.
  */
 
-/* Exit statuses shared by capture, show and profiles (see README.md). */
+/* Exit statuses (see README.md). */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1, /* a runtime failure */
+	CLI_EXIT_FAILURE = 1, /* capture, show, profiles: a runtime failure */
+	CLI_EXIT_DRIFT = 1,   /* check, diff: drift that fails */
 	CLI_EXIT_USAGE = 2,   /* bad usage or bad input */
 };
 
 /* One command: cmd_<name>() gets argv with argv[0] = "<name>". */
 int cmd_capture(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
+
+/*
+ * Load the profile named on the command line, or else by the lock
+ * (meta.profile), or else "default". Prints the error; false on failure,
+ * which is bad input (exit 2).
+ */
+bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock);
+
+/* --color WHEN (auto, always, never) into *color; false for another word. */
+bool cli_parse_color(const char *when, bool *color);
+
+/* Read a lock file, printing the error; false on failure (exit 2). */
+bool cli_read_lock(el_lock **out, const char *path);
+
+/* "envlock: warning: SECTION: MESSAGE" on stderr: capture's warnings. */
+void cli_print_warning(void *data, const char *section, const char *message);
 
 /* "envlock: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,11 +8,13 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-	"usage: envlock capture [-o FILE] [--python EXE] [--root DIR [--trust-root]]\n"
+	"usage: envlock capture [-o FILE] [--profile P] [--python EXE] [--root DIR [--trust-root]]\n"
 	"\n"
 	"Probe this machine and print its lock (schema 1) on standard output.\n"
 	"\n"
 	"  -o, --output FILE  write the lock to FILE atomically instead\n"
+	"      --profile P    pin the variables of profile P (a name or a path; default:\n"
+	"                     default) and name it in the lock\n"
 	"      --python EXE   describe this Python interpreter (default: python3 on PATH)\n"
 	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
 	"      --trust-root   run DIR's programs and load its libraries to ask their\n"
@@ -20,11 +22,12 @@ static const char usage_text[] =
 	"  -h, --help         show this help\n"
 	"\n"
 	"Fields that cannot be read are left out with a warning on standard error.\n"
-	"Exit status: 0 ok, 1 runtime failure, 2 bad usage or a --root or --python\n"
-	"that does not exist or cannot be used.\n";
+	"Exit status: 0 ok, 1 runtime failure, 2 bad usage, a bad profile, or a\n"
+	"--root or --python that does not exist or cannot be used.\n";
 
 static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
+	{ "profile", required_argument, NULL, 'p' },
 	{ "python", required_argument, NULL, 'P' },
 	{ "root", required_argument, NULL, 'R' },
 	{ "trust-root", no_argument, NULL, 'T' },
@@ -32,15 +35,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void print_warning(void *data, const char *section, const char *message)
-{
-	fprintf(stderr, "envlock: warning: %s: %s\n", section, message);
-}
-
 int cmd_capture(int argc, char **argv)
 {
-	el_capture_options opts = { .warn = print_warning };
-	const char *output = NULL;
+	el_capture_options opts = { .warn = cli_print_warning };
+	const char *output = NULL, *profile_name = NULL;
+	el_profile *profile = NULL;
 	el_lock *lock = NULL;
 	char *text = NULL;
 	size_t len;
@@ -51,6 +50,7 @@ int cmd_capture(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
+		case 'p': profile_name = optarg; break;
 		case 'P': opts.python = optarg; break;
 		case 'R': opts.root = optarg; break;
 		case 'T': opts.trust_root = true; break;
@@ -67,6 +67,9 @@ int cmd_capture(int argc, char **argv)
 		return cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
 	if (output && !*output)
 		return cli_usage_error("capture", "the output path is empty");
+	if (!cli_load_profile(&profile, profile_name, NULL))
+		return CLI_EXIT_USAGE;
+	opts.profile = profile;
 
 	switch (el_capture(&lock, &opts)) {
 	case EL_OK:
@@ -98,5 +101,6 @@ int cmd_capture(int argc, char **argv)
 done:
 	free(text);
 	el_lock_free(lock);
+	el_profile_free(profile);
 	return status;
 }

@@ -1,3 +1,4 @@
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "capture", cmd_capture, "probe this machine and print its lock" },
+	{ "check", cmd_check, "compare this machine with a lock and report drift" },
+	{ "diff", cmd_diff, "compare two locks" },
+	{ "show", cmd_show, "summarize a lock" },
+	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
 };
 
 static void usage(FILE *out)
@@ -50,6 +55,39 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+void cli_print_warning(void *data, const char *section, const char *message)
+{
+	fprintf(stderr, "envlock: warning: %s: %s\n", section, message);
+}
+
+bool cli_read_lock(el_lock **out, const char *path)
+{
+	int ret = el_lock_read_file(out, path);
+
+	if (ret == EL_OK)
+		return true;
+	if (ret == EL_ENOTFOUND)
+		cli_error("%s: no such lock file (create one with 'envlock capture -o %s')", path, path);
+	else
+		cli_error("%s", el_error_last());
+	return false;
+}
+
+bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock)
+{
+	const char *by_lock = lock ? json_string_value(json_object_get(json_object_get(el_lock_json(lock), "meta"),
+									"profile")) : NULL;
+	const char *name = named ? named : by_lock ? by_lock : "default";
+
+	if (el_profile_load(out, name) == EL_OK)
+		return true;
+	if (!named && by_lock)
+		cli_error("%s (the profile the lock was captured with; choose one with --profile)", el_error_last());
+	else
+		cli_error("%s", el_error_last());
+	return false;
+}
+
 int cli_finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -63,6 +101,8 @@ int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	/* The character set only: reports print "→" where the terminal takes UTF-8. */
+	setlocale(LC_CTYPE, "");
 	if (!name) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

@@ -38,6 +38,7 @@ typedef struct el__probe_ctx {
 	el_warn_fn warn;
 	void *warn_data;
 	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */
+	const struct el_profile *profile; /* its pins are the env section */
 
 	/* Shared between probes, loaded on first use (see the accessors). */
 	struct el__ldcache *ldcache;

@@ -1,0 +1,146 @@
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/envlock.h"
+
+#include "cli/cli.h"
+#include "cli/report.h"
+
+static const char usage_text[] =
+	"usage: envlock check [--lock FILE] [--profile P] [--format F] [--strict] [--python EXE]\n"
+	"\n"
+	"Capture this machine now, as much as the lock holds, and report where it\n"
+	"has drifted from the lock.\n"
+	"\n"
+	"  -l, --lock FILE    the lock to check against (default: env.lock)\n"
+	"      --profile P    drift policy (default: the profile named in the lock)\n"
+	"      --format F     text (default), json or github\n"
+	"      --strict       warnings fail too\n"
+	"      --color WHEN   colour the text report: auto (default), always or never\n"
+	"      --python EXE   the Python interpreter to compare (default: python3 on PATH)\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: 0 no drift the profile refuses (warnings allowed, unless\n"
+	"--strict), 1 drift, 2 bad usage or an unreadable or invalid lock or profile.\n";
+
+static const struct option longopts[] = {
+	{ "lock", required_argument, NULL, 'l' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "strict", no_argument, NULL, 's' },
+	{ "color", required_argument, NULL, 'c' },
+	{ "colour", required_argument, NULL, 'c' },
+	{ "python", required_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+bool cli_parse_color(const char *when, bool *color)
+{
+	if (strcmp(when, "auto") == 0)
+		*color = report_color_auto();
+	else if (strcmp(when, "always") == 0)
+		*color = true;
+	else if (strcmp(when, "never") == 0)
+		*color = false;
+	else
+		return false;
+	return true;
+}
+
+/* The lock's sections: its top-level members but the schema number, fingerprint and meta. */
+static const char **lock_sections(const el_lock *lock)
+{
+	const json_t *doc = el_lock_json(lock);
+	const char **names = calloc(json_object_size(doc) + 1, sizeof(*names));
+	const char *key;
+	json_t *value;
+	size_t n = 0;
+
+	if (!names)
+		return NULL;
+	json_object_foreach((json_t *)(uintptr_t)doc, key, value) {
+		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
+			names[n++] = key;
+	}
+	return names;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	report_options ropts = { .old_label = "env.lock", .new_label = "this machine", .unicode = report_unicode_auto() };
+	el_capture_options copts = { .warn = cli_print_warning };
+	const char *lock_path = "env.lock", *profile_name = NULL, *color = "auto";
+	const char **sections = NULL;
+	el_profile *profile = NULL;
+	el_lock *lock = NULL, *now = NULL;
+	el_diff *diff = NULL;
+	char hint[4200];
+	int c, status = CLI_EXIT_USAGE;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:l:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': lock_path = optarg; break;
+		case 'p': profile_name = optarg; break;
+		case 's': ropts.strict = true; break;
+		case 'c': color = optarg; break;
+		case 'P': copts.python = optarg; break;
+		case 'f':
+			if (!report_parse_format(optarg, &ropts.format))
+				return cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_finish_stdout(CLI_EXIT_OK);
+		case ':':
+			return cli_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+	if (!cli_parse_color(color, &ropts.color))
+		return cli_usage_error("check", "--color takes auto, always or never, not '%s'", color);
+
+	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock))
+		goto done;
+	sections = lock_sections(lock);
+	if (!sections) {
+		cli_error("out of memory");
+		goto done;
+	}
+	copts.profile = profile;
+	copts.sections = sections;
+	if (el_capture(&now, &copts) != EL_OK) {
+		cli_error("%s", el_error_last());
+		goto done;
+	}
+	if (el_lock_diff(&diff, lock, now) != EL_OK) {
+		cli_error("%s", el_error_last());
+		goto done;
+	}
+	ropts.old_label = lock_path;
+	ropts.annotate_file = lock_path;
+	/* The same profile again: a plain capture would lock the default one. */
+	snprintf(hint, sizeof(hint), "If the change is intended, re-lock: envlock capture%s%s -o %s",
+		 strcmp(profile->name, "default") ? " --profile " : "",
+		 strcmp(profile->name, "default") ? profile->name : "", lock_path);
+	ropts.hint = hint;
+	status = report_drift(stdout, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
+	status = cli_finish_stdout(status);
+	if (status == CLI_EXIT_FAILURE && ferror(stdout))
+		status = CLI_EXIT_USAGE;
+done:
+	el_diff_free(diff);
+	el_lock_free(now);
+	el_lock_free(lock);
+	el_profile_free(profile);
+	free(sections);
+	return status;
+}

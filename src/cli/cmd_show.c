@@ -1,0 +1,189 @@
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/envlock.h"
+
+#include "cli/cli.h"
+#include "cli/report.h"
+
+static const char usage_text[] =
+	"usage: envlock show [FILE]\n"
+	"\n"
+	"Summarize a lock (default: env.lock) after checking it: its fingerprint,\n"
+	"where and when it was captured, and each section.\n"
+	"\n"
+	"  -h, --help  show this help\n"
+	"\n"
+	"Exit status: 0 ok, 1 runtime failure, 2 bad usage or an unreadable or\n"
+	"invalid lock.\n";
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Objects with more scalar members than this are counted, not listed (python.packages). */
+#define LIST_MAX 16
+
+static bool is_scalar(const json_t *v)
+{
+	return !json_is_object(v) && !json_is_array(v);
+}
+
+static void print_value(const json_t *v)
+{
+	char *text = report_value_text(v);
+
+	fputs(text ? text : "?", stdout);
+	free(text);
+}
+
+/* An item's scalar members on one line: "name=NVIDIA H100, memory_mib=81559". */
+static void print_members(const json_t *item)
+{
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	if (is_scalar(item)) {
+		print_value(item);
+		return;
+	}
+	if (json_is_array(item)) {
+		printf("%zu items", json_array_size(item));
+		return;
+	}
+	json_object_foreach((json_t *)(uintptr_t)item, key, v) {
+		printf("%s%s=", first ? "" : ", ", key);
+		if (is_scalar(v))
+			print_value(v);
+		else
+			printf("(%zu)", json_is_array(v) ? json_array_size(v) : json_object_size(v));
+		first = false;
+	}
+}
+
+static bool all_scalar(const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+		if (!is_scalar(v))
+			return false;
+	}
+	return true;
+}
+
+/* One member of a section: "  key  value", or its items below it. */
+static void print_member(const char *key, const json_t *v, int width)
+{
+	size_t i;
+	const char *k;
+	json_t *item;
+
+	printf("  %-*s  ", width, key);
+	if (is_scalar(v)) {
+		print_value(v);
+		putchar('\n');
+	} else if (json_is_array(v)) {
+		bool scalars = true;
+
+		json_array_foreach(v, i, item)
+			scalars &= is_scalar(item);
+		printf("%zu\n", json_array_size(v));
+		if (scalars)
+			return; /* cpu.flags: the count; the lock has the list */
+		json_array_foreach(v, i, item) {
+			printf("    [%zu] ", i);
+			print_members(item);
+			putchar('\n');
+		}
+	} else if (all_scalar(v) && json_object_size(v) > LIST_MAX) {
+		printf("%zu\n", json_object_size(v));
+	} else {
+		printf("%zu\n", json_object_size(v));
+		json_object_foreach((json_t *)(uintptr_t)v, k, item) {
+			printf("    %s  ", k);
+			print_members(item);
+			putchar('\n');
+		}
+	}
+}
+
+static void print_section(const char *name, const json_t *section)
+{
+	const char *key;
+	json_t *v;
+	int width = 0;
+
+	printf("\n%s\n", name);
+	if (!json_is_object(section)) {
+		print_member("", section, 0);
+		return;
+	}
+	json_object_foreach((json_t *)(uintptr_t)section, key, v) {
+		if ((int)strlen(key) > width)
+			width = (int)strlen(key);
+	}
+	if (width > 32)
+		width = 32;
+	json_object_foreach((json_t *)(uintptr_t)section, key, v)
+		print_member(key, v, width);
+}
+
+static void print_meta(const json_t *meta, const char *key, const char *label)
+{
+	const json_t *v = json_object_get(meta, key);
+
+	if (!v)
+		return;
+	printf("%-12s ", label);
+	print_value(v);
+	putchar('\n');
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *path = "env.lock", *key;
+	const json_t *doc, *meta;
+	el_lock *lock = NULL;
+	json_t *section;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_finish_stdout(CLI_EXIT_OK);
+		default:
+			return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("show", "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc)
+		path = argv[optind];
+	if (!cli_read_lock(&lock, path))
+		return CLI_EXIT_USAGE;
+
+	doc = el_lock_json(lock);
+	meta = json_object_get(doc, "meta");
+	printf("%-12s %s (schema %d)\n", "lock", path, (int)json_integer_value(json_object_get(doc, "envlock")));
+	printf("%-12s %s (verified)\n", "fingerprint", el_lock_stored_fingerprint(lock));
+	print_meta(meta, "captured_at", "captured at");
+	print_meta(meta, "hostname", "on host");
+	print_meta(meta, "profile", "profile");
+	print_meta(meta, "envlock_version", "by envlock");
+	json_object_foreach((json_t *)(uintptr_t)doc, key, section) {
+		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
+			print_section(key, section);
+	}
+	el_lock_free(lock);
+	return cli_finish_stdout(CLI_EXIT_OK);
+}

@@ -1,0 +1,307 @@
+#include "cli/report.h"
+
+#include <langinfo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+/*
+ * The three ways check and diff report drift. Every finding carries the
+ * severity the profile gives its path; what fails is decided here, once.
+ */
+
+#define PATH_COLUMN_MAX 44
+
+struct counts {
+	size_t n[3]; /* by el_severity */
+};
+
+static bool fails(el_severity s, bool strict)
+{
+	return s == EL_SEVERITY_REFUSE || (strict && s == EL_SEVERITY_WARN);
+}
+
+bool report_parse_format(const char *name, report_format *out)
+{
+	static const struct {
+		const char *name;
+		report_format format;
+	} names[] = { { "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "github", REPORT_GITHUB } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0) {
+			*out = names[i].format;
+			return true;
+		}
+	return false;
+}
+
+bool report_color_auto(void)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (no_color && *no_color)
+		return false;
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO);
+}
+
+bool report_unicode_auto(void)
+{
+	const char *codeset = nl_langinfo(CODESET);
+
+	return codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
+/*
+ * A value as one line of text: a plain printable string as it is, anything
+ * else as JSON. A lock may come from anywhere: its strings never reach the
+ * terminal with their control characters.
+ */
+char *report_value_text(const json_t *v)
+{
+	if (!v)
+		return strdup("(absent)");
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		bool plain = *s != '\0';
+
+		for (const unsigned char *c = (const unsigned char *)s; *c && plain; c++)
+			plain = *c >= 0x20 && *c != 0x7f;
+		if (plain)
+			return strdup(s);
+	}
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+static const char *change_name(el_drift_kind kind)
+{
+	switch (kind) {
+	case EL_DRIFT_ADDED:
+		return "added";
+	case EL_DRIFT_REMOVED:
+		return "removed";
+	case EL_DRIFT_CHANGED:
+		break;
+	}
+	return "changed";
+}
+
+static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < diff->count; i++)
+		c->n[sev[i]]++;
+}
+
+static void summary_line(FILE *out, const struct counts *c)
+{
+	fprintf(out, "%zu refused, %zu warning%s, %zu ignored", c->n[EL_SEVERITY_REFUSE], c->n[EL_SEVERITY_WARN],
+		c->n[EL_SEVERITY_WARN] == 1 ? "" : "s", c->n[EL_SEVERITY_IGNORE]);
+}
+
+/* ---- text ---- */
+
+struct style {
+	const char *bold, *red, *yellow, *dim, *reset;
+};
+
+static void text_section_header(FILE *out, const struct style *st, const char *section, const json_t *old_doc,
+				const json_t *new_doc, const report_options *opts)
+{
+	fprintf(out, "%s%s%s", st->bold, section, st->reset);
+	if (!json_object_get(old_doc, section))
+		fprintf(out, " (not in %s)", opts->old_label);
+	else if (!json_object_get(new_doc, section))
+		fprintf(out, " (not in %s)", opts->new_label);
+	fputc('\n', out);
+}
+
+/* A value, "(absent)" dimmed when there is none. */
+static void text_value(FILE *out, const struct style *st, const json_t *v)
+{
+	char *text = report_value_text(v);
+
+	fprintf(out, "%s%s%s", v ? "" : st->dim, text ? text : "?", v ? "" : st->reset);
+	free(text);
+}
+
+static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, const json_t *old_doc,
+		       const json_t *new_doc, const report_options *opts, const struct counts *c)
+{
+	static const struct style plain = { "", "", "", "", "" };
+	static const struct style ansi = { "\033[1m", "\033[1;31m", "\033[33m", "\033[2m", "\033[0m" };
+	const struct style *st = opts->color ? &ansi : &plain;
+	const char *arrow = opts->unicode ? "\u2192" : "->";
+	const char *section = NULL;
+	int width = 0;
+	bool failed = false;
+
+	for (size_t i = 0; i < diff->count; i++) {
+		int len = (int)strlen(diff->findings[i].path);
+
+		if (sev[i] != EL_SEVERITY_IGNORE && len > width)
+			width = len < PATH_COLUMN_MAX ? len : PATH_COLUMN_MAX;
+	}
+	for (size_t i = 0; i < diff->count; i++) {
+		const el_finding *f = &diff->findings[i];
+		const char *color = sev[i] == EL_SEVERITY_REFUSE ? st->red : st->yellow;
+
+		failed |= fails(sev[i], opts->strict);
+		if (sev[i] == EL_SEVERITY_IGNORE)
+			continue; /* counted in the summary, listed by --format json */
+		if (!section || strcmp(section, f->section) != 0) {
+			if (section)
+				fputc('\n', out);
+			section = f->section;
+			text_section_header(out, st, section, old_doc, new_doc, opts);
+		}
+		fprintf(out, "  %s%-6s%s  %-*s  ", color, el_severity_name(sev[i]), st->reset, width, f->path);
+		text_value(out, st, f->old_value);
+		fprintf(out, " %s ", arrow);
+		text_value(out, st, f->new_value);
+		fputc('\n', out);
+	}
+	if (section)
+		fputc('\n', out);
+	if (diff->count == 0) {
+		fprintf(out, "no drift: %s matches %s\n", opts->new_label, opts->old_label);
+		return 0;
+	}
+	fprintf(out, "%s", failed ? st->red : "");
+	summary_line(out, c);
+	fprintf(out, "%s%s\n", failed ? ": drift refused" : ": nothing refused", failed ? st->reset : "");
+	if (failed && c->n[EL_SEVERITY_REFUSE] == 0)
+		fprintf(out, "(--strict: warnings fail)\n");
+	if (failed && opts->hint)
+		fprintf(out, "%s\n", opts->hint);
+	return failed;
+}
+
+/* ---- json ---- */
+
+static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
+		       const report_options *opts, const struct counts *c)
+{
+	json_t *doc, *list;
+	bool failed = false;
+	int ret;
+
+	list = json_array();
+	for (size_t i = 0; list && i < diff->count; i++) {
+		const el_finding *f = &diff->findings[i];
+
+		failed |= fails(sev[i], opts->strict);
+		if (json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section",
+							  f->section, "change", change_name(f->kind), "severity",
+							  el_severity_name(sev[i]), "old", f->old_value, "new",
+							  f->new_value)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	doc = json_pack("{s:b,s:s,s:s,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", failed, "old", opts->old_label, "new",
+			opts->new_label, "profile", profile->name, "strict", opts->strict, "counts", "refuse",
+			(json_int_t)c->n[EL_SEVERITY_REFUSE], "warn", (json_int_t)c->n[EL_SEVERITY_WARN], "ignore",
+			(json_int_t)c->n[EL_SEVERITY_IGNORE], "findings", list);
+	if (!doc) {
+		cli_error("out of memory");
+		return -1;
+	}
+	ret = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	fputc('\n', out);
+	json_decref(doc);
+	return ret == 0 ? failed : -1;
+}
+
+/* ---- github ---- */
+
+/* Workflow-command escaping: data escapes %, CR and LF; properties also ':' and ','. */
+static void github_escaped(FILE *out, const char *s, bool property)
+{
+	for (; *s; s++) {
+		if (*s == '%')
+			fputs("%25", out);
+		else if (*s == '\r')
+			fputs("%0D", out);
+		else if (*s == '\n')
+			fputs("%0A", out);
+		else if (property && *s == ':')
+			fputs("%3A", out);
+		else if (property && *s == ',')
+			fputs("%2C", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static int report_github(FILE *out, const el_diff *diff, const el_severity *sev, const report_options *opts,
+			 const struct counts *c)
+{
+	bool failed = false;
+
+	for (size_t i = 0; i < diff->count; i++) {
+		const el_finding *f = &diff->findings[i];
+		bool fail = fails(sev[i], opts->strict);
+		char *old_text, *new_text;
+
+		failed |= fail;
+		if (sev[i] == EL_SEVERITY_IGNORE)
+			continue;
+		old_text = report_value_text(f->old_value);
+		new_text = report_value_text(f->new_value);
+		fprintf(out, "::%s ", fail ? "error" : "warning");
+		if (opts->annotate_file) {
+			fputs("file=", out);
+			github_escaped(out, opts->annotate_file, true);
+			fputc(',', out);
+		}
+		fprintf(out, "title=envlock drift (%s)::", el_severity_name(sev[i]));
+		github_escaped(out, f->path, false);
+		fputs(": ", out);
+		github_escaped(out, old_text ? old_text : "?", false);
+		fputs(" -> ", out);
+		github_escaped(out, new_text ? new_text : "?", false);
+		fputc('\n', out);
+		free(old_text);
+		free(new_text);
+	}
+	fputs("envlock: ", out);
+	summary_line(out, c);
+	fputc('\n', out);
+	return failed;
+}
+
+int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
+		 const json_t *new_doc, const report_options *opts)
+{
+	el_severity *sev = calloc(diff->count ? diff->count : 1, sizeof(*sev));
+	struct counts c;
+	int ret;
+
+	if (!sev) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < diff->count; i++)
+		sev[i] = el_profile_severity(profile, diff->findings[i].path);
+	count_all(&c, diff, sev);
+	switch (opts->format) {
+	case REPORT_JSON:
+		ret = report_json(out, diff, sev, profile, opts, &c);
+		break;
+	case REPORT_GITHUB:
+		ret = report_github(out, diff, sev, opts, &c);
+		break;
+	default:
+		ret = report_text(out, diff, sev, old_doc, new_doc, opts, &c);
+		break;
+	}
+	free(sev);
+	if (ret < 0)
+		return CLI_EXIT_USAGE; /* out of memory or a failed write: check and diff have no other code */
+	return ret ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
+}

@@ -1,0 +1,54 @@
+#ifndef EL_CLI_REPORT_H
+#define EL_CLI_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "envlock/envlock.h"
+
+/* How check and diff print what they found. */
+typedef enum report_format {
+	REPORT_TEXT,   /* grouped by section, for people */
+	REPORT_JSON,   /* one object, for programs */
+	REPORT_GITHUB, /* ::error and ::warning workflow commands */
+} report_format;
+
+typedef struct report_options {
+	report_format format;
+	bool strict;    /* a warning fails too */
+	bool color;     /* text: ANSI colours */
+	bool unicode;   /* text: "→" rather than "->" */
+	const char *old_label; /* "env.lock", or the first file of diff */
+	const char *new_label; /* "this machine", or the second file */
+	const char *hint;      /* text: what to do about refused drift, or NULL */
+	const char *annotate_file; /* github: the file the annotations point at, or NULL */
+} report_options;
+
+/*
+ * Parse a --format value; false for an unknown one.
+ */
+bool report_parse_format(const char *name, report_format *out);
+
+/*
+ * Print diff under profile's policy to out, between old_doc and new_doc
+ * (the two locks' documents, to tell a section that one side lacks).
+ * Returns the exit status: 0 nothing refused (nor warned, with strict),
+ * 1 drift.
+ */
+int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
+		 const json_t *new_doc, const report_options *opts);
+
+/*
+ * A lock value as one printable line: a plain string as it is, anything
+ * else (numbers, control characters, "") as JSON; "(absent)" for NULL.
+ * Free the result; NULL when out of memory.
+ */
+char *report_value_text(const json_t *v);
+
+/* Whether colour suits stdout: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
+bool report_color_auto(void);
+
+/* Whether the locale's character set is UTF-8 (after setlocale(LC_CTYPE, "")). */
+bool report_unicode_auto(void);
+
+#endif

@@ -1,0 +1,67 @@
+#include "envlock/profile.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+
+#include "lock/path.h"
+
+/*
+ * Drift rules: a pattern is a leaf path whose keys may hold '*' and '?',
+ * or be "**" for any number of keys. It matches a leaf when it matches the
+ * leaf's path or a path above it, so "cpu" covers every leaf of cpu.
+ */
+
+static bool seg_match(const el__path_seg *pat, const el__path_seg *seg)
+{
+	/* [*] is any index; a bare '*' any key or index. */
+	if (pat->index && !seg->index)
+		return false;
+	return fnmatch(pat->text, seg->text, 0) == 0;
+}
+
+static bool match_from(const el__path_seg *pat, size_t np, const el__path_seg *path, size_t n)
+{
+	if (np == 0)
+		return true; /* the pattern ran out: everything below matches */
+	if (!pat->index && pat->text[0] == '*' && pat->text[1] == '*' && pat->text[2] == '\0') {
+		for (size_t skip = 0; skip <= n; skip++)
+			if (match_from(pat + 1, np - 1, path + skip, n - skip))
+				return true;
+		return false;
+	}
+	return n > 0 && seg_match(pat, path) && match_from(pat + 1, np - 1, path + 1, n - 1);
+}
+
+bool el_drift_pattern_match(const char *pattern, const char *path)
+{
+	el__path_seg *pat = NULL, *leaf = NULL;
+	size_t np = 0, n = 0;
+	bool hit = false;
+
+	if (el__path_split(pattern, true, &pat, &np) == 0 && el__path_split(path, false, &leaf, &n) == 0)
+		hit = match_from(pat, np, leaf, n);
+	el__path_segs_free(pat, np);
+	el__path_segs_free(leaf, n);
+	return hit;
+}
+
+el_severity el_profile_severity(const el_profile *profile, const char *path)
+{
+	for (size_t i = profile->rule_count; i-- > 0;)
+		if (el_drift_pattern_match(profile->rules[i].pattern, path))
+			return profile->rules[i].severity;
+	return EL_SEVERITY_REFUSE;
+}
+
+const char *el_severity_name(el_severity severity)
+{
+	switch (severity) {
+	case EL_SEVERITY_IGNORE:
+		return "ignore";
+	case EL_SEVERITY_WARN:
+		return "warn";
+	case EL_SEVERITY_REFUSE:
+		break;
+	}
+	return "refuse";
+}
