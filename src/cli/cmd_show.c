@@ -78,7 +78,12 @@ static bool all_scalar(const json_t *obj)
 	return true;
 }
 
-/* One member of a section: "  key  value", or its items below it. */
+/*
+ * One member of a section on its line: a value, a small object's members
+ * (a library: path, sha256, version), or a count with one line per item
+ * below it (GPU devices). Large flat objects and lists are counted only
+ * (python.packages, cpu.flags): the lock itself has them.
+ */
 static void print_member(const char *key, const json_t *v, int width)
 {
 	size_t i;
@@ -86,31 +91,33 @@ static void print_member(const char *key, const json_t *v, int width)
 	json_t *item;
 
 	printf("  %-*s  ", width, key);
-	if (is_scalar(v)) {
-		print_value(v);
+	if (is_scalar(v) || (json_is_object(v) && all_scalar(v) && json_object_size(v) <= LIST_MAX)) {
+		print_members(v);
 		putchar('\n');
-	} else if (json_is_array(v)) {
+		return;
+	}
+	if (json_is_array(v)) {
 		bool scalars = true;
 
 		json_array_foreach(v, i, item)
 			scalars &= is_scalar(item);
 		printf("%zu\n", json_array_size(v));
 		if (scalars)
-			return; /* cpu.flags: the count; the lock has the list */
+			return;
 		json_array_foreach(v, i, item) {
 			printf("    [%zu] ", i);
 			print_members(item);
 			putchar('\n');
 		}
-	} else if (all_scalar(v) && json_object_size(v) > LIST_MAX) {
-		printf("%zu\n", json_object_size(v));
-	} else {
-		printf("%zu\n", json_object_size(v));
-		json_object_foreach((json_t *)(uintptr_t)v, k, item) {
-			printf("    %s  ", k);
-			print_members(item);
-			putchar('\n');
-		}
+		return;
+	}
+	printf("%zu\n", json_object_size(v));
+	if (all_scalar(v))
+		return;
+	json_object_foreach((json_t *)(uintptr_t)v, k, item) {
+		printf("    %s  ", k);
+		print_members(item);
+		putchar('\n');
 	}
 }
 

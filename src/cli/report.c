@@ -129,8 +129,8 @@ static void text_value(FILE *out, const struct style *st, const json_t *v)
 	free(text);
 }
 
-static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, const json_t *old_doc,
-		       const json_t *new_doc, const report_options *opts, const struct counts *c)
+static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
+		       const json_t *old_doc, const json_t *new_doc, const report_options *opts, const struct counts *c)
 {
 	static const struct style plain = { "", "", "", "", "" };
 	static const struct style ansi = { "\033[1m", "\033[1;31m", "\033[33m", "\033[2m", "\033[0m" };
@@ -146,6 +146,8 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 		if (sev[i] != EL_SEVERITY_IGNORE && len > width)
 			width = len < PATH_COLUMN_MAX ? len : PATH_COLUMN_MAX;
 	}
+	fprintf(out, "%s%s%s against %s (profile %s)\n\n", st->bold, opts->new_label, st->reset, opts->old_label,
+		profile->name);
 	for (size_t i = 0; i < diff->count; i++) {
 		const el_finding *f = &diff->findings[i];
 		const char *color = sev[i] == EL_SEVERITY_REFUSE ? st->red : st->yellow;
@@ -168,14 +170,16 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 	if (section)
 		fputc('\n', out);
 	if (diff->count == 0) {
-		fprintf(out, "no drift: %s matches %s\n", opts->new_label, opts->old_label);
+		fprintf(out, "no drift\n");
 		return 0;
 	}
 	fprintf(out, "%s", failed ? st->red : "");
 	summary_line(out, c);
-	fprintf(out, "%s%s\n", failed ? ": drift refused" : ": nothing refused", failed ? st->reset : "");
-	if (failed && c->n[EL_SEVERITY_REFUSE] == 0)
-		fprintf(out, "(--strict: warnings fail)\n");
+	fprintf(out, "%s%s\n",
+		!failed ? ": nothing refused"
+		: c->n[EL_SEVERITY_REFUSE] ? ": drift refused"
+					   : ": drift refused (--strict: warnings fail)",
+		failed ? st->reset : "");
 	if (failed && opts->hint)
 		fprintf(out, "%s\n", opts->hint);
 	return failed;
@@ -297,7 +301,7 @@ int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, cons
 		ret = report_github(out, diff, sev, opts, &c);
 		break;
 	default:
-		ret = report_text(out, diff, sev, old_doc, new_doc, opts, &c);
+		ret = report_text(out, diff, sev, profile, old_doc, new_doc, opts, &c);
 		break;
 	}
 	free(sev);

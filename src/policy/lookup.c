@@ -136,8 +136,12 @@ int el__profile_read_path(el__profile_source *out, const char *path, const char 
 	int ret;
 
 	el__buf_init(&full);
-	if (path[0] != '/' && base_dir)
+	if (path[0] != '/' && base_dir) {
+		/* "./x" from "." stays "./x", not "././x": it names the file in messages. */
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
 		el__buf_printf(&full, "%s/", base_dir);
+	}
 	el__buf_puts(&full, path);
 	ret = el__buf_failed(&full) ? el__error_oom() : read_source(out, full.data);
 	el__buf_free(&full);

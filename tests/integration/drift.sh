@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# check, diff, show and profiles: golden reports, drift scenarios made from
+# a real capture of this machine, and bad input.
+#
+#   drift.sh            run the checks
+#   drift.sh --update   rewrite tests/golden/ from the current binary (review the diff!)
+. "$(dirname "$0")/lib.sh"
+need jq sha256sum
+
+fixtures=$EL_SOURCE_DIR/tests/fixtures/drift
+golden=$EL_SOURCE_DIR/tests/golden
+export ENVLOCK_CACHE_DIR=$scratch/cache
+# Only the built-in profiles, whatever this machine has in ~/.config or /etc.
+export ENVLOCK_PROFILE_PATH=$scratch/no-profiles
+unset NO_COLOR
+
+# Re-fingerprint a lock edited with jq, as README.md tells how.
+refingerprint() {
+	local fp
+	fp="sha256:$(jq -cS 'del(.fingerprint,.meta)' "$1" | tr -d '\n' | sha256sum | cut -d' ' -f1)"
+	jq -S --indent 2 --arg fp "$fp" '.fingerprint=$fp' "$1" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+
+# edit NAME JQ-FILTER: $scratch/NAME.lock, the base lock edited and re-fingerprinted.
+edit() {
+	jq "$2" "$scratch/base.lock" >"$scratch/$1.lock"
+	refingerprint "$scratch/$1.lock"
+}
+
+# ---- golden reports (the fixture locks; names relative, as users type them) ----
+golden_case() { # NAME EXPECTED-STATUS -- command...
+	local name=$1 want=$2
+	shift 3
+	run "$scratch/out" "$scratch/err" "$@"
+	if [ "${update:-}" = 1 ]; then
+		cp "$scratch/out" "$golden/$name"
+	fi
+	check_eq "golden $name: exit status" "$want" "$status"
+	check_eq "golden $name: output" "$(cat "$golden/$name")" "$(cat "$scratch/out")"
+	check_eq "golden $name: nothing on stderr" "" "$(cat "$scratch/err")"
+}
+[ "${1:-}" = --update ] && update=1
+cd "$fixtures"
+golden_case diff.txt 1 -- env LC_ALL=C "$ENVLOCK" diff a.lock b.lock
+golden_case diff-utf8.txt 1 -- env LC_ALL=C.UTF-8 "$ENVLOCK" diff a.lock b.lock
+golden_case diff.json 1 -- "$ENVLOCK" diff a.lock b.lock --format json
+golden_case diff-github.txt 1 -- "$ENVLOCK" diff --format github a.lock b.lock
+golden_case kernel.txt 0 -- env LC_ALL=C "$ENVLOCK" diff a.lock kernel.lock
+golden_case kernel-strict.txt 1 -- env LC_ALL=C "$ENVLOCK" diff --strict a.lock kernel.lock
+cd - >/dev/null
+
+# The json report is one object that jq reads, with every finding's severity.
+"$ENVLOCK" diff "$fixtures/a.lock" "$fixtures/b.lock" --format json >"$scratch/d.json" || true
+check_eq "json: the escape-laden version survives as data" '"1.0\u001b]0;pwned\u0007"' \
+	"$(jq -c '.findings[] | select(.path == "python.packages.evil-pkg") | .new' "$scratch/d.json")"
+check_eq "json: ignored findings are listed" '["cpu.microcode"]' \
+	"$(jq -c '[.findings[] | select(.severity == "ignore") | .path]' "$scratch/d.json")"
+# No raw escape byte reaches the terminal from a hostile lock.
+"$ENVLOCK" diff "$fixtures/a.lock" "$fixtures/b.lock" >"$scratch/d.txt" || true
+check_eq "text: no ESC byte from the lock's values" 0 "$(grep -c $'\033' "$scratch/d.txt" || true)"
+
+# ---- colour: only on a terminal, never with NO_COLOR or TERM=dumb ----
+if command -v script >/dev/null; then
+	tty_run() { TERM=xterm script -qec "$*" /dev/null </dev/null; }
+	(cd "$fixtures" && tty_run "LC_ALL=C '$ENVLOCK' diff a.lock b.lock") >"$scratch/tty.txt" || true
+	check_eq "tty: refusals in bold red" 1 "$(grep -c $'\033\\[1;31mrefuse' "$scratch/tty.txt" | grep -c '^[1-9]')"
+	check_eq "tty: warnings in yellow" 1 "$(grep -c $'\033\\[33mwarn' "$scratch/tty.txt" | grep -c '^[1-9]')"
+	# Stripped of colour and CRs, it is the plain report.
+	check_eq "tty: same text once the colour is gone" "$(cat "$golden/diff.txt")" \
+		"$(sed -e $'s/\033\\[[0-9;]*m//g' -e 's/\r$//' "$scratch/tty.txt")"
+	tty_run "NO_COLOR=1 '$ENVLOCK' diff '$fixtures/a.lock' '$fixtures/b.lock'" >"$scratch/tty-nc.txt" || true
+	check_eq "tty: NO_COLOR turns colour off" 0 "$(grep -c $'\033' "$scratch/tty-nc.txt" || true)"
+	tty_run "TERM=dumb '$ENVLOCK' diff '$fixtures/a.lock' '$fixtures/b.lock'" >"$scratch/tty-dumb.txt" || true
+	check_eq "tty: TERM=dumb turns colour off" 0 "$(grep -c $'\033' "$scratch/tty-dumb.txt" || true)"
+	tty_run "'$ENVLOCK' diff --color=never '$fixtures/a.lock' '$fixtures/b.lock'" >"$scratch/tty-never.txt" || true
+	check_eq "tty: --color=never" 0 "$(grep -c $'\033' "$scratch/tty-never.txt" || true)"
+else
+	echo "note: script(1) unavailable, the terminal checks were not run"
+fi
+"$ENVLOCK" diff --color=always "$fixtures/a.lock" "$fixtures/b.lock" >"$scratch/always.txt" || true
+check_eq "--color=always colours a pipe" 1 "$(grep -c $'\033\\[1;31m' "$scratch/always.txt" | grep -c '^[1-9]')"
+
+# ---- drift scenarios from a real capture of this machine ----
+"$ENVLOCK" capture -o "$scratch/base.lock" 2>/dev/null
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/base.lock"
+check_eq "unchanged machine: exit 0" 0 "$status"
+check_eq "unchanged machine: no drift" "no drift" "$(tail -1 "$scratch/out")"
+
+# scenario NAME JQ-EDIT EXPECTED-STATUS EXPECTED-FINDINGS [check options...]
+# The findings are compared as "severity path old new" lines from --format json
+# (old is the lock's value, new this machine's).
+scenario() {
+	local name=$1 filter=$2 want=$3 findings=$4
+	shift 4
+	edit "$name" "$filter"
+	run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/$name.lock" --format json "$@"
+	check_eq "$name: exit status" "$want" "$status"
+	check_eq "$name: findings" "$findings" \
+		"$(jq -r '.findings[] | "\(.severity) \(.path) \(.old) \(.new)"' "$scratch/out" 2>&1)"
+}
+
+pkg=$(jq -r '.python.packages // {} | keys[0] // empty' "$scratch/base.lock")
+if [ -n "$pkg" ]; then
+	real=$(jq -r --arg p "$pkg" '.python.packages[$p]' "$scratch/base.lock")
+	scenario upgraded ".python.packages[\"$pkg\"] = \"0.0.1\"" 1 "refuse python.packages.$pkg 0.0.1 $real"
+	scenario removed '.python.packages["envlock-ghost"] = "1.0"' 1 \
+		"refuse python.packages.envlock-ghost 1.0 null"
+fi
+if [ "$(jq -r '.gpu.cuda_runtime // empty' "$scratch/base.lock")" != "" ]; then
+	rt=$(jq -r .gpu.cuda_runtime "$scratch/base.lock")
+	scenario cuda-runtime '.gpu.cuda_runtime = "11.8"' 1 "refuse gpu.cuda_runtime 11.8 $rt"
+fi
+if [ "$(jq -r '.gpu.cudnn // empty' "$scratch/base.lock")" != "" ]; then
+	dnn=$(jq -r .gpu.cudnn "$scratch/base.lock")
+	scenario cudnn '.gpu.cudnn = "8.9.7"' 1 "refuse gpu.cudnn 8.9.7 $dnn"
+fi
+if jq -e '.cpu.flags | index("avx512f")' "$scratch/base.lock" >/dev/null; then
+	# This machine has it: a lock without it sees the flag appear.
+	scenario avx512f '.cpu.flags -= ["avx512f"]' 0 "warn cpu.flags null avx512f"
+else
+	# The lock was made where avx512f existed; this machine lost it.
+	scenario avx512f '.cpu.flags += ["avx512f"] | .cpu.flags |= sort' 0 "warn cpu.flags avx512f null"
+	run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/avx512f.lock" --strict
+	check_eq "avx512f lost, --strict: exit 1" 1 "$status"
+fi
+kernel=$(uname -r)
+scenario kernel '.host.kernel = "5.10.0-old"' 0 "warn host.kernel 5.10.0-old $kernel"
+scenario pin '.env.TZ = "Europe/Paris"' 1 "refuse env.TZ Europe/Paris UTC"
+scenario gpu-gone '.gpu.devices = [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "memory_mib": 81559}]' 1 \
+	"$(printf '%s\n' 'refuse gpu.devices[0].compute_capability 9.0 null' \
+		'refuse gpu.devices[0].memory_mib 81559 null' 'refuse gpu.devices[0].name NVIDIA H100 80GB HBM3 null')"
+# A GPU appeared: the lock from a machine without one, the other with one.
+jq 'del(.gpu)' "$fixtures/a.lock" >"$scratch/nogpu.lock"
+refingerprint "$scratch/nogpu.lock"
+run "$scratch/out" "$scratch/err" env LC_ALL=C "$ENVLOCK" diff "$scratch/nogpu.lock" "$fixtures/a.lock"
+check_eq "gpu appeared: exit 1" 1 "$status"
+check_eq "gpu appeared: the section is named as missing on one side" "gpu (not in $scratch/nogpu.lock)" \
+	"$(grep '^gpu' "$scratch/out")"
+check_eq "gpu appeared: every leaf listed" 9 "$(grep -c '  refuse  gpu\.\|  warn    gpu\.' "$scratch/out")"
+
+# The profile named in the lock decides the policy; --profile overrides it.
+jq '.meta.profile = "strict"' "$scratch/kernel.lock" >"$scratch/kernel-strict.lock"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/kernel-strict.lock"
+check_eq "meta.profile strict: the kernel refuses" 1 "$status"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/kernel-strict.lock" --profile default
+check_eq "--profile default overrides the lock's strict" 0 "$status"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock"
+check_eq "refused drift: the re-lock hint" "If the change is intended, re-lock: envlock capture -o $scratch/pin.lock" \
+	"$(tail -1 "$scratch/out")"
+
+# check captures only what the lock has: no python section, no python run.
+edit nopython 'del(.python) | del(.toolchain.python)'
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/nopython.lock" --format json
+check_eq "a lock without python: no python finding" "[]" \
+	"$(jq -c '[.findings[] | select(.section == "python")]' "$scratch/out")"
+
+# github format
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock" --format github
+check_eq "github: an ::error line for a refused pin" \
+	"::error file=$scratch/pin.lock,title=envlock drift (refuse)::env.TZ: Europe/Paris -> UTC" \
+	"$(grep '^::error' "$scratch/out")"
+
+# ---- capture --profile ----
+run "$scratch/tf.lock" "$scratch/err" "$ENVLOCK" capture --profile tensorflow
+check_eq "capture --profile: meta.profile" tensorflow "$(jq -r .meta.profile "$scratch/tf.lock")"
+check_eq "capture --profile: the profile's pins in env" 1 "$(jq -r .env.TF_DETERMINISTIC_OPS "$scratch/tf.lock")"
+check_eq "capture: meta.profile defaults to default" default "$(jq -r .meta.profile "$scratch/base.lock")"
+
+# ---- bad input: one line on stderr, exit 2 ----
+bad() { # WHAT EXPECTED-STDERR -- command...
+	local what=$1 want=$2
+	shift 3
+	run "$scratch/out" "$scratch/err" "$@"
+	check_eq "$what: exit 2" 2 "$status"
+	check_eq "$what: message" "$want" "$(cat "$scratch/err")"
+	check_eq "$what: nothing on stdout" "" "$(cat "$scratch/out")"
+}
+cd "$scratch"
+bad "missing lock" "envlock: env.lock: no such lock file (create one with 'envlock capture -o env.lock')" -- \
+	"$ENVLOCK" check
+jq '.env.TZ = "Asia/Tokyo"' base.lock >handedit.lock
+bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with 'envlock capture -o handedit.lock'" -- \
+	"$ENVLOCK" check --lock handedit.lock
+printf '{\n  "envlock": 1,\n  "host": {\n' >truncated.lock
+bad "truncated lock" "envlock: truncated.lock:4:0: invalid JSON: string or '}' expected near end of file" -- \
+	"$ENVLOCK" diff truncated.lock base.lock
+jq '.envlock = 2' base.lock >future.lock
+bad "future schema" "envlock: future.lock: written for lock schema 2, newer than this envlock reads (1): upgrade envlock" -- \
+	"$ENVLOCK" show future.lock
+printf 'include default\nfrobnicate on\n' >bad.profile
+bad "unknown directive" "envlock: ./bad.profile:2: unknown directive 'frobnicate'" -- \
+	"$ENVLOCK" check --lock base.lock --profile ./bad.profile
+printf 'drift fatal python\n' >sev.profile
+bad "bad severity" "envlock: ./sev.profile:1: drift: severity must be refuse, warn or ignore, not 'fatal'" -- \
+	"$ENVLOCK" diff base.lock base.lock --profile ./sev.profile
+printf 'include ./b.profile\n' >a.profile
+printf '# b\ninclude ./a.profile\n' >b.profile
+bad "include cycle" "envlock: ./b.profile:2: include: include cycle: './a.profile' is already being read" -- \
+	"$ENVLOCK" capture --profile ./a.profile
+bad "missing profile" "envlock: profile 'nosuch' not found (looked in $scratch/no-profiles, and the built-in profiles)" -- \
+	"$ENVLOCK" check --lock base.lock --profile nosuch
+jq '.meta.profile = "gone"' base.lock >gone.lock
+bad "profile named by the lock is missing" "envlock: profile 'gone' not found (looked in $scratch/no-profiles, and the built-in profiles) (the profile the lock was captured with; choose one with --profile)" -- \
+	"$ENVLOCK" check --lock gone.lock
+bad "unknown format" "$(printf "envlock check: unknown format 'yaml' (text, json or github)\nTry 'envlock check --help'.")" -- \
+	"$ENVLOCK" check --format yaml
+bad "diff with one file" "$(printf "envlock diff: expects two lock files, A and B\nTry 'envlock diff --help'.")" -- \
+	"$ENVLOCK" diff base.lock
+cd - >/dev/null
+
+# ---- show ----
+run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$fixtures/a.lock"
+check_eq "show: exit 0" 0 "$status"
+check_eq "show: the verified fingerprint" "fingerprint  $(jq -r .fingerprint "$fixtures/a.lock") (verified)" \
+	"$(sed -n 2p "$scratch/out")"
+check_eq "show: a library line" '  libc.so.6        path=/usr/lib/x86_64-linux-gnu/libc.so.6, sha256=1111111111111111111111111111111111111111111111111111111111111111, version=2.36' \
+	"$(grep '  libc.so.6 ' "$scratch/out")"
+check_eq "show: a device line" '    [0] compute_capability=9.0, memory_mib=81559, name=NVIDIA H100 80GB HBM3' \
+	"$(grep '\[0\]' "$scratch/out")"
+
+# ---- profiles ----
+mkdir -p "$scratch/no-profiles"
+printf 'include default\nsetenv TZ Asia/Tokyo\n' >"$scratch/no-profiles/default"
+printf 'include default\n' >"$scratch/no-profiles/team"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" profiles
+check_eq "profiles: exit 0" 0 "$status"
+check_eq "profiles: the listing" "$(printf '%-10s  %s\n' \
+	ci "(built in)" \
+	default "$scratch/no-profiles/default" \
+	"" "(built in) (shadowed)" \
+	jax "(built in)" \
+	pytorch "(built in)" \
+	strict "(built in)" \
+	team "$scratch/no-profiles/team" \
+	tensorflow "(built in)")" "$(sed -n '1,8p' "$scratch/out")"
+check_eq "profiles: the lookup order" "$(printf '%s\n' "Looked up in this order:" "  $scratch/no-profiles" "  (built in)")" \
+	"$(sed -n '10,$p' "$scratch/out")"
+# A profile that includes its own name extends the next one down.
+run "$scratch/tokyo.lock" "$scratch/err" "$ENVLOCK" capture
+check_eq "a user default over the built-in one: its pin" Asia/Tokyo "$(jq -r .env.TZ "$scratch/tokyo.lock")"
+check_eq "a user default over the built-in one: the built-in pins too" 0 "$(jq -r .env.PYTHONHASHSEED "$scratch/tokyo.lock")"
+
+finish
