@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark of `envlock capture` against its targets:
-#   warm (stat cache filled): median under 10 ms, no child process,
-#   and at least 50x faster than `python3 -m pip freeze` measured in the same run.
+# Benchmark of `envlock capture` and `envlock check` against their targets:
+#   capture warm (stat cache filled): median under 10 ms, no child process,
+#   and at least 50x faster than `python3 -m pip freeze` measured in the same run;
+#   check warm (the lock captured here, nothing drifted): median under 15 ms.
 # Times come from hyperfine -N (no shell in between); the figures are medians.
 #
 # Usage: tests/bench/capture.sh [path/to/envlock]   (default: build/envlock)
@@ -29,7 +30,7 @@ median_ms() {
 # Measured where users run it: inside a git checkout (this one).
 cd "$here/../.."
 
-echo "envlock capture benchmark: $(nproc) CPUs, kernel $(uname -r), $(date -u +%FT%TZ)"
+echo "envlock capture and check benchmark: $(nproc) CPUs, kernel $(uname -r), $(date -u +%FT%TZ)"
 echo "binary: $envlock"
 
 # Cold: an empty stat cache every run, so every library is hashed, every
@@ -43,6 +44,8 @@ export ENVLOCK_CACHE_DIR=$scratch/warm
 sleep 2.1 # facts about files younger than 2 s are not cached (racy-clean rule)
 "$envlock" capture >/dev/null 2>&1
 warm=$(median_ms warm "$runs_warm" --warmup 5 "$envlock capture")
+"$envlock" capture -o "$scratch/env.lock" 2>/dev/null
+check=$(median_ms check "$runs_warm" --warmup 5 "$envlock check --lock $scratch/env.lock")
 true_ms=$(median_ms true "$runs_warm" --warmup 5 "true")
 pip=$(median_ms pip "$runs_pip" "$python -m pip freeze")
 
@@ -59,6 +62,7 @@ verdict() { if jq -en "$1" >/dev/null; then echo PASS; else echo FAIL; fi; }
 printf '\n%-48s %10s\n' "measure (median)" "value"
 printf '%-48s %7s ms\n' "capture, cold stat cache ($runs_cold runs)" "$cold"
 printf '%-48s %7s ms   target < 10 ms: %s\n' "capture, warm ($runs_warm runs)" "$warm" "$(verdict "$warm < 10")"
+printf '%-48s %7s ms   target < 15 ms: %s\n' "check, warm, no drift ($runs_warm runs)" "$check" "$(verdict "$check < 15")"
 printf '%-48s %7s ms\n' "  for scale: true ($runs_warm runs)" "$true_ms"
 printf '%-48s %7s ms\n' "$python -m pip freeze ($runs_pip runs)" "$pip"
 printf '%-48s %7sx     target >= 50x: %s\n' "pip freeze / capture warm" "$ratio" "$(verdict "$ratio >= 50")"

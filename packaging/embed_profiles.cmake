@@ -1,6 +1,6 @@
 # Writes OUT, a C file holding the shipped profiles (FILES, a list) as byte
 # arrays, so that envlock finds them even when it is not installed.
-set(body "/* Generated from profiles/ by cmake/embed_profiles.cmake: do not edit. */\n")
+set(body "/* Generated from profiles/ by packaging/embed_profiles.cmake: do not edit. */\n")
 string(APPEND body "#include \"policy/builtin.h\"\n\n")
 set(table "")
 set(i 0)
