@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lock/path.h"
 
@@ -11,12 +12,32 @@
  * leaf's path or a path above it, so "cpu" covers every leaf of cpu.
  */
 
+/*
+ * '*' and '?' are the only wildcards: '[' and '\' (in a quoted key, such as
+ * a data path) are escaped before fnmatch() sees them.
+ */
 static bool seg_match(const el__path_seg *pat, const el__path_seg *seg)
 {
+	size_t len = strlen(pat->text);
+	char small[256], *glob = len * 2 < sizeof(small) ? small : malloc(len * 2 + 1), *o;
+	bool hit;
+
 	/* [*] is any index; a bare '*' any key or index. */
 	if (pat->index && !seg->index)
 		return false;
-	return fnmatch(pat->text, seg->text, 0) == 0;
+	if (!glob)
+		return false;
+	o = glob;
+	for (const char *c = pat->text; *c; c++) {
+		if (*c == '[' || *c == '\\')
+			*o++ = '\\';
+		*o++ = *c;
+	}
+	*o = '\0';
+	hit = fnmatch(glob, seg->text, 0) == 0;
+	if (glob != small)
+		free(glob);
+	return hit;
 }
 
 static bool match_from(const el__path_seg *pat, size_t np, const el__path_seg *path, size_t n)

@@ -187,9 +187,14 @@ int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(con
 	el__buf_init(&looked);
 	ret = EL_ENOTFOUND;
 	for (char **d = dirs; *d && ret == EL_ENOTFOUND; d++) {
+		struct stat st;
+
 		el__buf_reset(&path);
 		el__buf_printf(&path, "%s/%s", *d, name);
 		el__buf_printf(&looked, "%s, ", *d);
+		/* As the listing does: a directory of that name is not a profile. */
+		if (stat(path.data, &st) == 0 && !S_ISREG(st.st_mode))
+			continue;
 		ret = read_source(out, path.data);
 		if (ret == EL_OK && skip && skip(out->id, data)) {
 			el__profile_source_free(out);
@@ -207,8 +212,8 @@ int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(con
 	}
 	if (ret == EL_ENOTFOUND) {
 		*all_skipped = skipped;
-		ret = el__error(EL_ENOTFOUND, "profile '%s' not found (looked in %sand the built-in profiles)", name,
-				looked.data);
+		ret = el__error(EL_ENOTFOUND, "profile '%s' not found (looked in %s%sthe built-in profiles)", name,
+				looked.data, looked.len ? "and " : "");
 	}
 	el__buf_free(&path);
 	el__buf_free(&looked);

@@ -52,7 +52,7 @@ struct parser {
 static int __attribute__((format(printf, 3, 4))) bad_line(const struct place *pl, const char *directive,
 							 const char *fmt, ...)
 {
-	char what[512];
+	char what[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -108,7 +108,7 @@ static bool sandbox_path_valid(const char *s)
 	return true;
 }
 
-/* RFC 1123 host name: labels of letters, digits and '-', dot-separated. */
+/* RFC 1123 host name: labels of letters, digits and '-' (at most 63), dot-separated. */
 static bool hostname_valid(const char *s)
 {
 	size_t label = 0;
@@ -120,8 +120,8 @@ static bool hostname_valid(const char *s)
 			if (label == 0 || c[-1] == '-')
 				return false;
 			label = 0;
-		} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-			   (*c == '-' && label > 0)) {
+		} else if (((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			    (*c == '-' && label > 0)) && label < 63) {
 			label++;
 		} else {
 			return false;
@@ -338,6 +338,11 @@ static int do_seccomp(struct parser *ps, const struct place *pl, char **argv, in
 			char *copy = strdup(argv[i]), *save = NULL;
 			int ret = copy ? EL_OK : el__error_oom();
 
+			if (pass == 0 && (!argv[i][0] || argv[i][0] == ',' || strstr(argv[i], ",,") ||
+					  argv[i][strlen(argv[i]) - 1] == ',')) {
+				free(copy);
+				return BAD(pl, argv, "an empty system call name in '%s'", argv[i]);
+			}
 			for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && ret == EL_OK;
 			     name = strtok_r(NULL, ",", &save)) {
 				if (pass == 0) {
@@ -377,7 +382,7 @@ static int do_hostname(struct parser *ps, const struct place *pl, char **argv, i
 	char *copy;
 
 	if (!hostname_valid(argv[1]))
-		return BAD(pl, argv, "'%s' is not a host name (letters, digits, '-' and '.', at most 64)", argv[1]);
+		return BAD(pl, argv, "'%s' is not a host name (letters, digits, '-' and '.'; labels of at most 63, 64 in all)", argv[1]);
 	if (!(copy = strdup(argv[1])))
 		return el__error_oom();
 	free(ps->p->hostname);
@@ -494,10 +499,24 @@ static const struct directive {
 	{ "python-seed", 1, 1, "on|off", do_python_seed },
 };
 
+/* The bytes of the UTF-8 character at s (1 for anything else), for messages. */
+static int utf8_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	int n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+	for (int i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
 /*
- * Split line (NUL-terminated, modified in place) into argv. Quoted
- * arguments lose their quotes and escapes; a '#' at the start of a word
- * begins a comment.
+ * Split line (NUL-terminated, modified in place) into argv. A word that
+ * starts with a double quote is a quoted string: it loses its quotes and
+ * escapes. Quotes inside a word are plain characters, so that a drift
+ * pattern is written as findings print it: libraries["libc.so.6"].version.
+ * A '#' at the start of a word begins a comment.
  */
 static int split_words(const struct place *pl, char *line, char **argv, int *argc)
 {
@@ -505,7 +524,7 @@ static int split_words(const struct place *pl, char *line, char **argv, int *arg
 
 	*argc = 0;
 	for (;;) {
-		char *w;
+		char *w, *out;
 
 		while (*r == ' ' || *r == '\t')
 			r++;
@@ -516,36 +535,31 @@ static int split_words(const struct place *pl, char *line, char **argv, int *arg
 		w = r;
 		argv[(*argc)++] = w;
 		if (*r != '"') {
-			while (*r && *r != ' ' && *r != '\t') {
-				if (*r == '"')
-					return bad_line(pl, NULL, "a quote inside a word (quote the whole argument)");
+			while (*r && *r != ' ' && *r != '\t')
+				r++;
+			if (*r)
+				*r++ = '\0';
+			continue;
+		}
+		for (out = w, r++;; r++) {
+			if (*r == '\0' || (*r == '\\' && r[1] == '\0'))
+				return bad_line(pl, NULL, "unterminated quote");
+			if (*r == '"')
+				break;
+			if (*r == '\\') {
+				if (r[1] != '"' && r[1] != '\\')
+					return bad_line(pl, NULL, "unknown escape '\\%.*s' (only \\\" and \\\\)",
+							utf8_len(r + 1), r + 1);
 				r++;
 			}
-		} else {
-			char *out = w;
-
-			for (r++;; r++) {
-				if (*r == '\0')
-					return bad_line(pl, NULL, "unterminated quote");
-				if (*r == '"')
-					break;
-				if (*r == '\\') {
-					if (r[1] != '"' && r[1] != '\\')
-						return bad_line(pl, NULL, "unknown escape '\\%c' (only \\\" and \\\\)",
-								r[1] ? r[1] : ' ');
-					r++;
-				}
-				*out++ = *r;
-			}
-			r++;
-			if (*r && *r != ' ' && *r != '\t')
-				return bad_line(pl, NULL, "text right after a closing quote");
-			*out = '\0';
-			if (!*r)
-				return EL_OK;
+			*out++ = *r;
 		}
+		r++;
+		if (*r && *r != ' ' && *r != '\t')
+			return bad_line(pl, NULL, "text right after a closing quote");
+		*out = '\0';
 		if (*r)
-			*r++ = '\0';
+			r++;
 	}
 }
 
@@ -582,8 +596,14 @@ static int parse_source(struct parser *ps, const el__profile_source *src, const 
 	el__buf line;
 	int ret = EL_OK;
 
-	if (memchr(text, '\0', src->text.len))
-		return el__error(EL_EINVAL, "%s: contains a NUL byte: not a profile", label);
+	if (memchr(text, '\0', src->text.len)) {
+		const char *nul = memchr(text, '\0', src->text.len);
+
+		pl.line = 1;
+		for (const char *c = text; c < nul; c++)
+			pl.line += *c == '\n';
+		return bad_line(&pl, NULL, "a NUL byte: not a text file");
+	}
 	el__buf_init(&line);
 	while (text < end && ret == EL_OK) {
 		const char *nl = memchr(text, '\n', (size_t)(end - text));
