@@ -631,6 +631,12 @@ static int by_string(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void sort_strings(char **v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), by_string);
+}
+
 static int parse_top(el_profile **out, const char *name, const el__profile_source *src, const char *label)
 {
 	struct parser ps = { 0 };
@@ -653,10 +659,12 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 		el_profile_free(ps.p);
 		return ret;
 	}
-	qsort(ps.p->pins, ps.p->pin_count, sizeof(*ps.p->pins), by_pin_name);
-	qsort(ps.p->keepenv, ps.p->keepenv_count, sizeof(char *), by_string);
-	qsort(ps.p->seccomp_deny, ps.p->seccomp_deny_count, sizeof(char *), by_string);
-	qsort(ps.p->seccomp_allow, ps.p->seccomp_allow_count, sizeof(char *), by_string);
+	/* An empty list is still NULL, which qsort() may not be given. */
+	if (ps.p->pin_count)
+		qsort(ps.p->pins, ps.p->pin_count, sizeof(*ps.p->pins), by_pin_name);
+	sort_strings(ps.p->keepenv, ps.p->keepenv_count);
+	sort_strings(ps.p->seccomp_deny, ps.p->seccomp_deny_count);
+	sort_strings(ps.p->seccomp_allow, ps.p->seccomp_allow_count);
 	*out = ps.p;
 	return EL_OK;
 }

@@ -29,8 +29,14 @@ cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" >>"$build.log" 2>&1 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 cp "$src/tests/fuzz/corpus/$target"/* "$corpus"/
+# A target with a dictionary (tests/fuzz/TARGET.dict: the keywords of its
+# format) gets it; the others run without one.
+dict=()
+if [ -f "$src/tests/fuzz/$target.dict" ]; then
+	dict=("-dict=$src/tests/fuzz/$target.dict")
+fi
 cd "$build"
 # libFuzzer reports a crash with exit status 77 unless told otherwise, and
 # 77 is what ctest takes for "skipped": a crash must fail the test.
 "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 "$corpus" 2>&1 | tail -15
+	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 "${dict[@]}" "$corpus" 2>&1 | tail -15
