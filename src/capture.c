@@ -40,26 +40,12 @@ static int fill_meta(json_t *meta, const el_profile *profile)
 	return EL_OK;
 }
 
-static bool wanted(const char *const *sections, const char *name)
-{
-	if (!sections)
-		return true;
-	for (; *sections; sections++)
-		if (strcmp(*sections, name) == 0)
-			return true;
-	return false;
-}
-
-static int run_probes(json_t *doc, el__probe_ctx *ctx, const char *const *sections)
+static int run_probes(json_t *doc, el__probe_ctx *ctx)
 {
 	for (unsigned i = 0; i < el__probe_count; i++) {
 		const el__probe *probe = &el__probes[i];
 		json_t *section = NULL;
-		int rc;
-
-		if (!wanted(sections, probe->section))
-			continue;
-		rc = probe->run(ctx, &section);
+		int rc = probe->run(ctx, &section);
 
 		if (rc == EL_ENOMEM)
 			return rc;
@@ -162,7 +148,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 			goto done;
 		ctx.profile = own_profile;
 	}
-	ret = run_probes(doc, &ctx, opts->sections);
+	ret = run_probes(doc, &ctx);
 	if (ret != EL_OK)
 		goto done;
 	ret = fill_meta(ctx.meta, ctx.profile);

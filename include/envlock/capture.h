@@ -46,11 +46,6 @@ typedef struct el_capture_options {
 	 * loads the profile called "default".
 	 */
 	const struct el_profile *profile;
-	/*
-	 * The sections to probe, NULL-terminated ("host", "python"...); NULL
-	 * probes them all. check captures what its lock has, and no more.
-	 */
-	const char *const *sections;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;

@@ -47,6 +47,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The usage error every command gives: the message, then a pointer to --help. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The unknown option getopt_long() just refused, as the user wrote it ("-x", "--frob"). */
+const char *cli_bad_option(char **argv);
+
 /* Flush stdout and report a failed write (a full disk, a closed pipe). */
 int cli_finish_stdout(int status);
 

@@ -60,7 +60,7 @@ int cmd_capture(int argc, char **argv)
 		case ':':
 			return cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("capture", "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("capture", "unknown option '%s'", cli_bad_option(argv));
 		}
 	}
 	if (optind < argc)

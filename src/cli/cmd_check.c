@@ -1,5 +1,4 @@
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,7 @@
 static const char usage_text[] =
 	"usage: envlock check [--lock FILE] [--profile P] [--format F] [--strict] [--python EXE]\n"
 	"\n"
-	"Capture this machine now, as much as the lock holds, and report where it\n"
-	"has drifted from the lock.\n"
+	"Capture this machine now and report where it has drifted from the lock.\n"
 	"\n"
 	"  -l, --lock FILE    the lock to check against (default: env.lock)\n"
 	"      --profile P    drift policy (default: the profile named in the lock)\n"
@@ -38,43 +36,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-bool cli_parse_color(const char *when, bool *color)
-{
-	if (strcmp(when, "auto") == 0)
-		*color = report_color_auto();
-	else if (strcmp(when, "always") == 0)
-		*color = true;
-	else if (strcmp(when, "never") == 0)
-		*color = false;
-	else
-		return false;
-	return true;
-}
-
-/* The lock's sections: its top-level members but the schema number, fingerprint and meta. */
-static const char **lock_sections(const el_lock *lock)
-{
-	const json_t *doc = el_lock_json(lock);
-	const char **names = calloc(json_object_size(doc) + 1, sizeof(*names));
-	const char *key;
-	json_t *value;
-	size_t n = 0;
-
-	if (!names)
-		return NULL;
-	json_object_foreach((json_t *)(uintptr_t)doc, key, value) {
-		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
-			names[n++] = key;
-	}
-	return names;
-}
-
 int cmd_check(int argc, char **argv)
 {
 	report_options ropts = { .old_label = "env.lock", .new_label = "this machine", .unicode = report_unicode_auto() };
 	el_capture_options copts = { .warn = cli_print_warning };
 	const char *lock_path = "env.lock", *profile_name = NULL, *color = "auto";
-	const char **sections = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
@@ -100,7 +66,7 @@ int cmd_check(int argc, char **argv)
 		case ':':
 			return cli_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("check", "unknown option '%s'", cli_bad_option(argv));
 		}
 	}
 	if (optind < argc)
@@ -110,13 +76,12 @@ int cmd_check(int argc, char **argv)
 
 	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock))
 		goto done;
-	sections = lock_sections(lock);
-	if (!sections) {
-		cli_error("out of memory");
-		goto done;
-	}
+	/*
+	 * Every section capture probes, not just those the lock has: a
+	 * component that appeared since (a GPU on a node locked on a CPU-only
+	 * one) is drift too.
+	 */
 	copts.profile = profile;
-	copts.sections = sections;
 	if (el_capture(&now, &copts) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;
@@ -141,6 +106,5 @@ done:
 	el_lock_free(now);
 	el_lock_free(lock);
 	el_profile_free(profile);
-	free(sections);
 	return status;
 }

@@ -36,7 +36,7 @@ int cmd_profiles(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);
 		default:
-			return cli_usage_error("profiles", "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("profiles", "unknown option '%s'", cli_bad_option(argv));
 		}
 	}
 	if (optind < argc)

@@ -33,6 +33,20 @@ static bool is_scalar(const json_t *v)
 	return !json_is_object(v) && !json_is_array(v);
 }
 
+/* Keys come from the lock too (python.packages, env): never raw control characters. */
+static void print_key_padded(const char *key, int width)
+{
+	char *text = report_key_text(key);
+
+	printf("%-*s", width, text ? text : "?");
+	free(text);
+}
+
+static void print_key(const char *key)
+{
+	print_key_padded(key, 0);
+}
+
 static void print_value(const json_t *v)
 {
 	char *text = report_value_text(v);
@@ -57,7 +71,9 @@ static void print_members(const json_t *item)
 		return;
 	}
 	json_object_foreach((json_t *)(uintptr_t)item, key, v) {
-		printf("%s%s=", first ? "" : ", ", key);
+		printf("%s", first ? "" : ", ");
+		print_key(key);
+		putchar('=');
 		if (is_scalar(v))
 			print_value(v);
 		else
@@ -90,7 +106,9 @@ static void print_member(const char *key, const json_t *v, int width)
 	const char *k;
 	json_t *item;
 
-	printf("  %-*s  ", width, key);
+	fputs("  ", stdout);
+	print_key_padded(key, width);
+	fputs("  ", stdout);
 	if (is_scalar(v) || (json_is_object(v) && all_scalar(v) && json_object_size(v) <= LIST_MAX)) {
 		print_members(v);
 		putchar('\n');
@@ -115,7 +133,9 @@ static void print_member(const char *key, const json_t *v, int width)
 	if (all_scalar(v))
 		return;
 	json_object_foreach((json_t *)(uintptr_t)v, k, item) {
-		printf("    %s  ", k);
+		fputs("    ", stdout);
+		print_key(k);
+		fputs("  ", stdout);
 		print_members(item);
 		putchar('\n');
 	}
@@ -169,7 +189,7 @@ int cmd_show(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);
 		default:
-			return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("show", "unknown option '%s'", cli_bad_option(argv));
 		}
 	}
 	if (argc - optind > 1)

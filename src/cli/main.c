@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,10 +76,21 @@ bool cli_read_lock(el_lock **out, const char *path)
 
 bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock)
 {
-	const char *by_lock = lock ? json_string_value(json_object_get(json_object_get(el_lock_json(lock), "meta"),
-									"profile")) : NULL;
-	const char *name = named ? named : by_lock ? by_lock : "default";
+	const json_t *by_lock = lock ? json_object_get(json_object_get(el_lock_json(lock), "meta"), "profile") : NULL;
+	const char *name = named ? named : "default";
 
+	if (!named && by_lock) {
+		/*
+		 * meta is not fingerprinted: anyone can edit it. A lock names a
+		 * profile, never a file to read (which a parse error would quote).
+		 */
+		name = json_string_value(by_lock);
+		if (!name || !*name || strchr(name, '/') || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+								     "0123456789_-") != strlen(name)) {
+			cli_error("the lock's meta.profile is not a profile name; choose the profile with --profile");
+			return false;
+		}
+	}
 	if (el_profile_load(out, name) == EL_OK)
 		return true;
 	if (!named && by_lock)
@@ -86,6 +98,17 @@ bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock)
 	else
 		cli_error("%s", el_error_last());
 	return false;
+}
+
+const char *cli_bad_option(char **argv)
+{
+	static char short_opt[3] = "-?";
+
+	if (optopt) {
+		short_opt[1] = (char)optopt;
+		return short_opt;
+	}
+	return argv[optind - 1];
 }
 
 int cli_finish_stdout(int status)

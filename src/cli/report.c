@@ -49,6 +49,19 @@ bool report_color_auto(void)
 	return isatty(STDOUT_FILENO);
 }
 
+bool cli_parse_color(const char *when, bool *color)
+{
+	if (strcmp(when, "auto") == 0)
+		*color = report_color_auto();
+	else if (strcmp(when, "always") == 0)
+		*color = true;
+	else if (strcmp(when, "never") == 0)
+		*color = false;
+	else
+		return false;
+	return true;
+}
+
 bool report_unicode_auto(void)
 {
 	const char *codeset = nl_langinfo(CODESET);
@@ -61,20 +74,41 @@ bool report_unicode_auto(void)
  * else as JSON. A lock may come from anywhere: its strings never reach the
  * terminal with their control characters.
  */
+bool report_plain(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+		/* U+0080-U+009F, C1 controls: 0xC2 0x80-0x9F in UTF-8 (CSI is one of them). */
+		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+			return false;
+	}
+	return true;
+}
+
+char *report_key_text(const char *key)
+{
+	json_t *s;
+	char *text;
+
+	if (report_plain(key))
+		return strdup(key);
+	s = json_string(key);
+	text = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : strdup("(not UTF-8)");
+	json_decref(s);
+	return text;
+}
+
 char *report_value_text(const json_t *v)
 {
 	if (!v)
 		return strdup("(absent)");
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		bool plain = *s != '\0';
-
-		for (const unsigned char *c = (const unsigned char *)s; *c && plain; c++)
-			plain = *c >= 0x20 && *c != 0x7f;
-		if (plain)
-			return strdup(s);
-	}
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (json_is_string(v) && report_plain(json_string_value(v)))
+		return strdup(json_string_value(v));
+	/* jansson escapes C0 controls; C1 controls (U+0080-U+009F) are escaped by ENSURE_ASCII. */
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
 }
 
 static const char *change_name(el_drift_kind kind)
@@ -187,6 +221,13 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 
 /* ---- json ---- */
 
+static json_t *label_json(const char *label)
+{
+	json_t *s = json_string(label);
+
+	return s ? s : json_string("(not UTF-8)");
+}
+
 static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
 		       const report_options *opts, const struct counts *c)
 {
@@ -207,8 +248,9 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 			list = NULL;
 		}
 	}
-	doc = json_pack("{s:b,s:s,s:s,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", failed, "old", opts->old_label, "new",
-			opts->new_label, "profile", profile->name, "strict", opts->strict, "counts", "refuse",
+	/* A file name need not be UTF-8; JSON strings must be. */
+	doc = json_pack("{s:b,s:o,s:o,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", failed, "old", label_json(opts->old_label),
+			"new", label_json(opts->new_label), "profile", profile->name, "strict", opts->strict, "counts", "refuse",
 			(json_int_t)c->n[EL_SEVERITY_REFUSE], "warn", (json_int_t)c->n[EL_SEVERITY_WARN], "ignore",
 			(json_int_t)c->n[EL_SEVERITY_IGNORE], "findings", list);
 	if (!doc) {
@@ -288,7 +330,7 @@ int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, cons
 
 	if (!sev) {
 		cli_error("out of memory");
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_USAGE; /* 1 would read as drift */
 	}
 	for (size_t i = 0; i < diff->count; i++)
 		sev[i] = el_profile_severity(profile, diff->findings[i].path);

@@ -38,6 +38,12 @@ bool report_parse_format(const char *name, report_format *out);
 int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
 		 const json_t *new_doc, const report_options *opts);
 
+/* Whether s prints as it is: not empty, no C0 or C1 control character. */
+bool report_plain(const char *s);
+
+/* A key as one printable line: itself when plain, else a JSON string. Free it. */
+char *report_key_text(const char *key);
+
 /*
  * A lock value as one printable line: a plain string as it is, anything
  * else (numbers, control characters, "") as JSON; "(absent)" for NULL.

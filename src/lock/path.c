@@ -34,11 +34,13 @@ void el__path_key(el__buf *path, const char *key)
 	for (const char *c = key; *c; c++) {
 		unsigned char u = (unsigned char)*c;
 
-		/* As JSON escapes them: a path is one printable line, whatever the key. */
+		/* As JSON escapes them: a path is one printable line, whatever the key (C1 controls too). */
 		if (*c == '"' || *c == '\\')
 			el__buf_printf(path, "\\%c", *c);
 		else if (u < 0x20 || u == 0x7f)
 			el__buf_printf(path, "\\u%04x", u);
+		else if (u == 0xc2 && (unsigned char)c[1] >= 0x80 && (unsigned char)c[1] <= 0x9f)
+			el__buf_printf(path, "\\u%04x", (unsigned char)*++c); /* C1 controls: U+0080-U+009F */
 		else
 			el__buf_putc(path, *c);
 	}
@@ -79,7 +81,12 @@ static int quoted_key(el__buf *key, const char **p)
 
 			if (v == 0)
 				return -1; /* a key is a C string */
-			el__buf_putc(key, (char)v);
+			if (v < 0x80) {
+				el__buf_putc(key, (char)v);
+			} else { /* U+0080-U+00FF, in UTF-8 as the key holds it */
+				el__buf_putc(key, (char)(0xc0 | (v >> 6)));
+				el__buf_putc(key, (char)(0x80 | (v & 0x3f)));
+			}
 			s += 5;
 		} else {
 			return -1;

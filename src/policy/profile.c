@@ -604,6 +604,8 @@ static int parse_source(struct parser *ps, const el__profile_source *src, const 
 			pl.line += *c == '\n';
 		return bad_line(&pl, NULL, "a NUL byte: not a text file");
 	}
+	if (src->text.len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3; /* a byte-order mark, as some editors write */
 	el__buf_init(&line);
 	while (text < end && ret == EL_OK) {
 		const char *nl = memchr(text, '\n', (size_t)(end - text));

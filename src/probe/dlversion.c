@@ -18,6 +18,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"
+#include "util/sha256.h"
 
 /* The first byte a child sends: the library loaded, or dlerror() follows. */
 #define SAID_LOADED 'L'
@@ -181,8 +182,18 @@ static int verdict(el__buf *out, const char *name, const char *what, int status,
 		return el__error_oom();
 	if (out->len == 0)
 		return el__error(EL_ERROR, "%s: %s exited before answering", name, what);
-	if (out->data[0] == SAID_DLERROR)
-		return el__error(EL_ERROR, "%s: cannot be loaded: %s", name, out->len > 1 ? out->data + 1 : "?");
+	if (out->data[0] == SAID_DLERROR) {
+		const char *why = out->len > 1 ? out->data + 1 : "?";
+
+		/*
+		 * A dependency that is not there, or lacks a symbol, stays so until
+		 * the loader's state moves; "failed to map segment" and the like
+		 * depend on the memory limits of the moment.
+		 */
+		*transient = !strstr(why, "cannot open shared object file") && !strstr(why, "undefined symbol") &&
+			     !strstr(why, "invalid ELF header") && !strstr(why, "wrong ELF class");
+		return el__error(EL_ERROR, "%s: cannot be loaded: %s", name, why);
+	}
 	memmove(out->data, out->data + 1, out->len);
 	out->len--;
 	return EL_OK;
@@ -431,12 +442,21 @@ static void loader_state(el__buf *out)
 {
 	struct stat st;
 	const char *vars[] = { "LD_LIBRARY_PATH", "LD_PRELOAD" };
+	char hex[EL_SHA256_HEX];
+	el__buf state;
 
+	el__buf_init(&state);
 	if (stat("/etc/ld.so.cache", &st) == 0)
-		el__buf_printf(out, "%ju:%ju:%jd:%lld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+		el__buf_printf(&state, "%ju:%ju:%jd:%lld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
 			       (intmax_t)st.st_size, el__mtime_ns(&st));
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		el__buf_printf(out, "\t%s=%s", vars[i], getenv(vars[i]) ? getenv(vars[i]) : "");
+		el__buf_printf(&state, "\t%s=%s", vars[i], getenv(vars[i]) ? getenv(vars[i]) : "");
+	/* Stored as a digest: the cache file need not spell out the user's variables. */
+	if (!el__buf_failed(&state) && el__sha256_hex(hex, state.data, state.len) == EL_OK)
+		el__buf_puts(out, hex);
+	else
+		el__buf_puts(out, "?");
+	el__buf_free(&state);
 }
 
 /*

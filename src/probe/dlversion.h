@@ -13,9 +13,11 @@
  * library whose constructor crashes or hangs costs a warning, not the
  * capture. Results are cached by the library file's identity, so a warm
  * capture neither forks nor loads anything. So are failures that would come
- * back on every try (a missing dependency, a crash), together with the
- * loader's state (ld.so.cache, LD_LIBRARY_PATH, LD_PRELOAD): they are asked
- * again once that moves. Time-outs are always asked again.
+ * back on every try (a missing dependency or symbol, a crash, a failing
+ * call), together with a digest of the loader's state (ld.so.cache,
+ * LD_LIBRARY_PATH, LD_PRELOAD): they are asked again once that moves.
+ * Time-outs, SIGKILL and mapping failures (memory limits) are always asked
+ * again.
  */
 typedef enum el__dl_query {
 	EL_DL_CUDART,      /* cudaRuntimeGetVersion      -> "13.0"    */
@@ -55,7 +57,8 @@ void el__decode_nccl_version(int v, char *out, size_t outsize);  /* < 2.9: M*100
  * call"). Fails with EL_ERROR when the library cannot be loaded, or the
  * child crashes, exits early or runs past timeout_ms (it is then killed).
  * *transient (may be NULL) tells whether such a failure might not happen
- * again: a time-out, SIGKILL, or no child at all (fork, pipe, memory).
+ * again: a time-out, SIGKILL, a load that failed for want of memory, or no
+ * child at all (fork, pipe, memory).
  */
 typedef size_t (*el__dl_child_fn)(void *lib, void *answer, size_t max, void *arg);
 int el__dl_run(el__buf *out, const char *host_path, const char *what, el__dl_child_fn fn, void *arg,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "probe/dlversion.h"
 #include "probe/ldcache.h"
@@ -171,6 +172,34 @@ static long define_value(const char *text, const char *name)
 	return -1;
 }
 
+/*
+ * The values of c's macros in the header at host (-1 where absent). A
+ * header can be large (cuda_runtime_api.h is 600 KB): what it says is kept
+ * in the stat cache, so a warm capture does not read it again.
+ */
+static void header_defines(el__probe_ctx *ctx, const struct component *c, const char *host, el__buf *text,
+			   long v[3])
+{
+	struct stat st;
+	char kind[64];
+	json_t *hit;
+
+	snprintf(kind, sizeof(kind), "header:%s", c->key);
+	if (stat(host, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	hit = el__cache_get(ctx->cache, kind, host, &st);
+	if (json_is_array(hit) && json_array_size(hit) == 3) {
+		for (int i = 0; i < 3; i++)
+			v[i] = (long)json_integer_value(json_array_get(hit, (size_t)i));
+		return;
+	}
+	if (el__read_file(text, host, FILE_MAX, false) != EL_OK)
+		return;
+	for (int i = 0; i < 3 && c->macros[i]; i++)
+		v[i] = define_value(text->data, c->macros[i]);
+	el__cache_put(ctx->cache, kind, host, &st, json_pack("[III]", (json_int_t)v[0], (json_int_t)v[1], (json_int_t)v[2]));
+}
+
 /* The version a header states, if it belongs to major. */
 static bool version_from_header(el__probe_ctx *ctx, const char *abs, const struct component *c, long major,
 				char *out, size_t outsize)
@@ -184,9 +213,7 @@ static bool version_from_header(el__probe_ctx *ctx, const char *abs, const struc
 	/* Resolved inside the root: /usr/include/cudnn_version.h is an alternatives link. */
 	if (el__resolve_in_root(&resolved, ctx->root, abs) == EL_OK) {
 		el__root_path(&host, ctx->root, resolved.data);
-		if (el__read_file(&text, host.data, FILE_MAX, false) == EL_OK)
-			for (int i = 0; i < 3 && c->macros[i]; i++)
-				v[i] = define_value(text.data, c->macros[i]);
+		header_defines(ctx, c, host.data, &text, v);
 	}
 	el__buf_free(&resolved);
 	el__buf_free(&host);

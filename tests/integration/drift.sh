@@ -148,11 +148,12 @@ run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock"
 check_eq "refused drift: the re-lock hint" "If the change is intended, re-lock: envlock capture -o $scratch/pin.lock" \
 	"$(tail -1 "$scratch/out")"
 
-# check captures only what the lock has: no python section, no python run.
+# A section the lock lacks but this machine has appeared: drift, not a gap.
 edit nopython 'del(.python) | del(.toolchain.python)'
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/nopython.lock" --format json
-check_eq "a lock without python: no python finding" "[]" \
-	"$(jq -c '[.findings[] | select(.section == "python")]' "$scratch/out")"
+check_eq "a section that appeared: exit 1" 1 "$status"
+check_eq "a section that appeared: python.version added" '["added","refuse"]' \
+	"$(jq -c '[.findings[] | select(.path == "python.version") | .change, .severity]' "$scratch/out")"
 
 # github format
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock" --format github
@@ -202,6 +203,12 @@ bad "missing profile" "envlock: profile 'nosuch' not found (looked in $scratch/n
 jq '.meta.profile = "gone"' base.lock >gone.lock
 bad "profile named by the lock is missing" "envlock: profile 'gone' not found (looked in $scratch/no-profiles, and the built-in profiles) (the profile the lock was captured with; choose one with --profile)" -- \
 	"$ENVLOCK" check --lock gone.lock
+# meta is not fingerprinted: a lock names a profile, never a file to read.
+jq '.meta.profile = "/etc/passwd"' base.lock >steal.lock
+bad "meta.profile as a path" "envlock: the lock's meta.profile is not a profile name; choose the profile with --profile" -- \
+	"$ENVLOCK" check --lock steal.lock
+bad "unknown short option" "$(printf "envlock check: unknown option '-x'\nTry 'envlock check --help'.")" -- \
+	"$ENVLOCK" check -xh
 bad "unknown format" "$(printf "envlock check: unknown format 'yaml' (text, json or github)\nTry 'envlock check --help'.")" -- \
 	"$ENVLOCK" check --format yaml
 bad "diff with one file" "$(printf "envlock diff: expects two lock files, A and B\nTry 'envlock diff --help'.")" -- \
