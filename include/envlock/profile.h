@@ -107,6 +107,9 @@ el_severity el_profile_severity(const el_profile *profile, const char *path);
 /* Whether a drift pattern matches path (exposed for tests). */
 bool el_drift_pattern_match(const char *pattern, const char *path);
 
+/* Whether name can name a profile in the lookup: letters, digits, '_' and '-', at most 64. */
+bool el_profile_name_valid(const char *name);
+
 /* "refuse", "warn", "ignore". */
 const char *el_severity_name(el_severity severity);
 

@@ -98,9 +98,6 @@ int cmd_check(int argc, char **argv)
 		 strcmp(profile->name, "default") ? profile->name : "", lock_path);
 	ropts.hint = hint;
 	status = report_drift(stdout, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
-	status = cli_finish_stdout(status);
-	if (status == CLI_EXIT_FAILURE && ferror(stdout))
-		status = CLI_EXIT_USAGE;
 done:
 	el_diff_free(diff);
 	el_lock_free(now);

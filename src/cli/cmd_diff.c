@@ -81,9 +81,6 @@ int cmd_diff(int argc, char **argv)
 	ropts.new_label = files[1];
 	ropts.annotate_file = files[1];
 	status = report_drift(stdout, diff, profile, el_lock_json(a), el_lock_json(b), &ropts);
-	status = cli_finish_stdout(status);
-	if (status == CLI_EXIT_FAILURE && ferror(stdout))
-		status = CLI_EXIT_USAGE;
 done:
 	el_diff_free(diff);
 	el_lock_free(a);

@@ -85,8 +85,7 @@ bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock)
 		 * profile, never a file to read (which a parse error would quote).
 		 */
 		name = json_string_value(by_lock);
-		if (!name || !*name || strchr(name, '/') || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-								     "0123456789_-") != strlen(name)) {
+		if (!name || !el_profile_name_valid(name)) {
 			cli_error("the lock's meta.profile is not a profile name; choose the profile with --profile");
 			return false;
 		}

@@ -16,6 +16,7 @@
 
 struct counts {
 	size_t n[3]; /* by el_severity */
+	bool failed; /* a refusal, or a warning under --strict: the exit status */
 };
 
 static bool fails(el_severity s, bool strict)
@@ -124,11 +125,12 @@ static const char *change_name(el_drift_kind kind)
 	return "changed";
 }
 
-static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev)
+static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev, bool strict)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < diff->count; i++)
 		c->n[sev[i]]++;
+	c->failed = c->n[EL_SEVERITY_REFUSE] || (strict && c->n[EL_SEVERITY_WARN]);
 }
 
 static void summary_line(FILE *out, const struct counts *c)
@@ -172,7 +174,6 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 	const char *arrow = opts->unicode ? "\u2192" : "->";
 	const char *section = NULL;
 	int width = 0;
-	bool failed = false;
 
 	for (size_t i = 0; i < diff->count; i++) {
 		int len = (int)strlen(diff->findings[i].path);
@@ -186,7 +187,6 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 		const el_finding *f = &diff->findings[i];
 		const char *color = sev[i] == EL_SEVERITY_REFUSE ? st->red : st->yellow;
 
-		failed |= fails(sev[i], opts->strict);
 		if (sev[i] == EL_SEVERITY_IGNORE)
 			continue; /* counted in the summary, listed by --format json */
 		if (!section || strcmp(section, f->section) != 0) {
@@ -207,16 +207,16 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 		fprintf(out, "no drift\n");
 		return 0;
 	}
-	fprintf(out, "%s", failed ? st->red : "");
+	fprintf(out, "%s", c->failed ? st->red : "");
 	summary_line(out, c);
 	fprintf(out, "%s%s\n",
-		!failed ? ": nothing refused"
+		!c->failed ? ": nothing refused"
 		: c->n[EL_SEVERITY_REFUSE] ? ": drift refused"
 					   : ": drift refused (--strict: warnings fail)",
-		failed ? st->reset : "");
-	if (failed && opts->hint)
+		c->failed ? st->reset : "");
+	if (c->failed && opts->hint)
 		fprintf(out, "%s\n", opts->hint);
-	return failed;
+	return 0;
 }
 
 /* ---- json ---- */
@@ -232,14 +232,12 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 		       const report_options *opts, const struct counts *c)
 {
 	json_t *doc, *list;
-	bool failed = false;
 	int ret;
 
 	list = json_array();
 	for (size_t i = 0; list && i < diff->count; i++) {
 		const el_finding *f = &diff->findings[i];
 
-		failed |= fails(sev[i], opts->strict);
 		if (json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section",
 							  f->section, "change", change_name(f->kind), "severity",
 							  el_severity_name(sev[i]), "old", f->old_value, "new",
@@ -249,7 +247,7 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 		}
 	}
 	/* A file name need not be UTF-8; JSON strings must be. */
-	doc = json_pack("{s:b,s:o,s:o,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", failed, "old", label_json(opts->old_label),
+	doc = json_pack("{s:b,s:o,s:o,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", c->failed, "old", label_json(opts->old_label),
 			"new", label_json(opts->new_label), "profile", profile->name, "strict", opts->strict, "counts", "refuse",
 			(json_int_t)c->n[EL_SEVERITY_REFUSE], "warn", (json_int_t)c->n[EL_SEVERITY_WARN], "ignore",
 			(json_int_t)c->n[EL_SEVERITY_IGNORE], "findings", list);
@@ -260,7 +258,7 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 	ret = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	fputc('\n', out);
 	json_decref(doc);
-	return ret == 0 ? failed : -1;
+	return ret == 0 ? 0 : -1;
 }
 
 /* ---- github ---- */
@@ -287,14 +285,11 @@ static void github_escaped(FILE *out, const char *s, bool property)
 static int report_github(FILE *out, const el_diff *diff, const el_severity *sev, const report_options *opts,
 			 const struct counts *c)
 {
-	bool failed = false;
-
 	for (size_t i = 0; i < diff->count; i++) {
 		const el_finding *f = &diff->findings[i];
 		bool fail = fails(sev[i], opts->strict);
 		char *old_text, *new_text;
 
-		failed |= fail;
 		if (sev[i] == EL_SEVERITY_IGNORE)
 			continue;
 		old_text = report_value_text(f->old_value);
@@ -318,7 +313,7 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 	fputs("envlock: ", out);
 	summary_line(out, c);
 	fputc('\n', out);
-	return failed;
+	return 0;
 }
 
 int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
@@ -334,7 +329,7 @@ int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, cons
 	}
 	for (size_t i = 0; i < diff->count; i++)
 		sev[i] = el_profile_severity(profile, diff->findings[i].path);
-	count_all(&c, diff, sev);
+	count_all(&c, diff, sev, opts->strict);
 	switch (opts->format) {
 	case REPORT_JSON:
 		ret = report_json(out, diff, sev, profile, opts, &c);
@@ -347,7 +342,11 @@ int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, cons
 		break;
 	}
 	free(sev);
+	if (ret == 0 && (fflush(out) != 0 || ferror(out))) {
+		cli_error("cannot write the report");
+		ret = -1;
+	}
 	if (ret < 0)
 		return CLI_EXIT_USAGE; /* out of memory or a failed write: check and diff have no other code */
-	return ret ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
+	return c.failed ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
 }

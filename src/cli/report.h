@@ -33,7 +33,7 @@ bool report_parse_format(const char *name, report_format *out);
  * Print diff under profile's policy to out, between old_doc and new_doc
  * (the two locks' documents, to tell a section that one side lacks).
  * Returns the exit status: 0 nothing refused (nor warned, with strict),
- * 1 drift.
+ * 1 drift, 2 when the report could not be made or written (out flushed).
  */
 int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
 		 const json_t *new_doc, const report_options *opts);

@@ -27,7 +27,7 @@ void el__profile_source_free(el__profile_source *src)
 	el__buf_init(&src->text);
 }
 
-bool el__profile_name_valid(const char *name)
+bool el_profile_name_valid(const char *name)
 {
 	if (!name[0])
 		return false;
@@ -169,6 +169,17 @@ static int find_builtin(el__profile_source *out, const char *name)
 	return EL_ENOTFOUND;
 }
 
+/* A candidate found (ret EL_OK) that skip() rules out is as good as none. */
+static int unless_skipped(int ret, el__profile_source *out, bool (*skip)(const char *id, const void *data),
+			  const void *data, bool *skipped)
+{
+	if (ret != EL_OK || !skip || !skip(out->id, data))
+		return ret;
+	el__profile_source_free(out);
+	*skipped = true;
+	return EL_ENOTFOUND;
+}
+
 int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(const char *id, const void *data),
 		     const void *data, bool *all_skipped)
 {
@@ -178,7 +189,7 @@ int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(con
 	bool skipped = false;
 
 	*all_skipped = false;
-	if (!el__profile_name_valid(name))
+	if (!el_profile_name_valid(name))
 		return el__error(EL_EINVAL, "'%s' is not a profile name (letters, digits, '_' and '-'; a path has a '/')", name);
 	ret = el_profile_search_path(&dirs);
 	if (ret != EL_OK)
@@ -195,21 +206,10 @@ int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(con
 		/* As the listing does: a directory of that name is not a profile. */
 		if (stat(path.data, &st) == 0 && !S_ISREG(st.st_mode))
 			continue;
-		ret = read_source(out, path.data);
-		if (ret == EL_OK && skip && skip(out->id, data)) {
-			el__profile_source_free(out);
-			skipped = true;
-			ret = EL_ENOTFOUND;
-		}
+		ret = unless_skipped(read_source(out, path.data), out, skip, data, &skipped);
 	}
-	if (ret == EL_ENOTFOUND) {
-		ret = find_builtin(out, name);
-		if (ret == EL_OK && skip && skip(out->id, data)) {
-			el__profile_source_free(out);
-			skipped = true;
-			ret = EL_ENOTFOUND;
-		}
-	}
+	if (ret == EL_ENOTFOUND)
+		ret = unless_skipped(find_builtin(out, name), out, skip, data, &skipped);
 	if (ret == EL_ENOTFOUND) {
 		*all_skipped = skipped;
 		ret = el__error(EL_ENOTFOUND, "profile '%s' not found (looked in %s%sthe built-in profiles)", name,
@@ -263,7 +263,7 @@ static int list_dir(el_profile_entry **v, size_t *n, const char *dir)
 	while (ret == EL_OK && (e = readdir(d))) {
 		struct stat st;
 
-		if (!el__profile_name_valid(e->d_name))
+		if (!el_profile_name_valid(e->d_name))
 			continue; /* README.md, editor leftovers */
 		el__buf_reset(&path);
 		el__buf_printf(&path, "%s/%s", dir, e->d_name);

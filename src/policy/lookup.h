@@ -17,9 +17,6 @@ typedef struct el__profile_source {
 
 void el__profile_source_free(el__profile_source *src);
 
-/* Whether name can name a profile in the lookup (a plain file name, no '/'). */
-bool el__profile_name_valid(const char *name);
-
 /*
  * Find the profile called name, skipping the files that skip() says are
  * being read already (a profile that includes its own name gets the next

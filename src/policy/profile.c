@@ -321,11 +321,51 @@ static int do_mount(struct parser *ps, const struct place *pl, char **argv, int 
 	return EL_OK;
 }
 
-/* One or more names, comma-separated, possibly over several arguments. */
+/*
+ * The system call names of argv[2...], comma-separated, into *names (one
+ * copy, split in place; free (*names)[0] and *names). Every name is checked
+ * before any is used, so that a bad one changes nothing.
+ */
+static int seccomp_names(const struct place *pl, char **argv, int argc, char ***names, size_t *count)
+{
+	el__buf joined;
+	char *save = NULL;
+	int ret = EL_OK;
+
+	*names = NULL;
+	*count = 0;
+	el__buf_init(&joined);
+	for (int i = 2; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		if (!len || argv[i][0] == ',' || argv[i][len - 1] == ',' || strstr(argv[i], ",,")) {
+			el__buf_free(&joined);
+			return BAD(pl, argv, "an empty system call name in '%s'", argv[i]);
+		}
+		el__buf_printf(&joined, "%s%s", i > 2 ? "," : "", argv[i]);
+	}
+	*names = calloc(joined.len / 2 + 2, sizeof(**names)); /* "a,b,c": at most len/2 + 1 names */
+	if (el__buf_failed(&joined) || !*names) {
+		el__buf_free(&joined);
+		free(*names);
+		*names = NULL;
+		return el__error_oom();
+	}
+	for (char *name = strtok_r(el__buf_detach(&joined, NULL), ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		(*names)[(*count)++] = name;
+		if (ret == EL_OK && seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+			ret = BAD(pl, argv, "unknown system call '%s'", name);
+	}
+	return ret;
+}
+
 static int do_seccomp(struct parser *ps, const struct place *pl, char **argv, int argc)
 {
 	el_profile *p = ps->p;
+	char **names;
+	size_t count;
 	bool deny;
+	int ret;
 
 	if (strcmp(argv[1], "deny") == 0)
 		deny = true;
@@ -333,35 +373,21 @@ static int do_seccomp(struct parser *ps, const struct place *pl, char **argv, in
 		deny = false;
 	else
 		return BAD(pl, argv, "expects deny or allow, not '%s'", argv[1]);
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 2; i < argc; i++) {
-			char *copy = strdup(argv[i]), *save = NULL;
-			int ret = copy ? EL_OK : el__error_oom();
-
-			if (pass == 0 && (!argv[i][0] || argv[i][0] == ',' || strstr(argv[i], ",,") ||
-					  argv[i][strlen(argv[i]) - 1] == ',')) {
-				free(copy);
-				return BAD(pl, argv, "an empty system call name in '%s'", argv[i]);
-			}
-			for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && ret == EL_OK;
-			     name = strtok_r(NULL, ",", &save)) {
-				if (pass == 0) {
-					/* Validated first, so that a bad name changes nothing. */
-					if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
-						ret = BAD(pl, argv, "unknown system call '%s'", name);
-					continue;
-				}
-				list_remove(deny ? p->seccomp_allow : p->seccomp_deny,
-					    deny ? &p->seccomp_allow_count : &p->seccomp_deny_count, name);
-				ret = deny ? list_add(&p->seccomp_deny, &p->seccomp_deny_count, &ps->deny_cap, name)
-					   : list_add(&p->seccomp_allow, &p->seccomp_allow_count, &ps->allow_cap, name);
-			}
-			free(copy);
-			if (ret != EL_OK)
-				return ret;
+	ret = seccomp_names(pl, argv, argc, &names, &count);
+	/* A name moves from one list to the other: the later directive wins. */
+	for (size_t i = 0; ret == EL_OK && i < count; i++) {
+		if (deny) {
+			list_remove(p->seccomp_allow, &p->seccomp_allow_count, names[i]);
+			ret = list_add(&p->seccomp_deny, &p->seccomp_deny_count, &ps->deny_cap, names[i]);
+		} else {
+			list_remove(p->seccomp_deny, &p->seccomp_deny_count, names[i]);
+			ret = list_add(&p->seccomp_allow, &p->seccomp_allow_count, &ps->allow_cap, names[i]);
 		}
 	}
-	return EL_OK;
+	if (names)
+		free(names[0]);
+	free(names);
+	return ret;
 }
 
 static int do_gpu(struct parser *ps, const struct place *pl, char **argv, int argc)
