@@ -111,17 +111,72 @@ static bool answer_is_the_file_s(const char *path)
 	return elf;
 }
 
+/*
+ * The program a trivial exec wrapper runs, or NULL. Installers put such
+ * scripts on PATH (CUDA's "/usr/local/bin/nvcc" is often just
+ * `exec /usr/local/cuda-X/bin/nvcc "$@"`): the wrapper answers exactly as its
+ * target does, so the target is what to ask and to cache by. Only a script
+ * of one shebang, comments, blank lines and one `exec /ABS/PATH "$@"` line
+ * qualifies; anything that could make the answer depend on more than the
+ * target (variables, arguments, other commands) keeps it a wrapper.
+ */
+static char *exec_wrapper_target(const char *path)
+{
+	char text[2048], *line, *save = NULL, *target = NULL;
+	bool shebang = true;
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len < 2 || len == (ssize_t)sizeof(text) - 1 || memcmp(text, "#!", 2) != 0 ||
+	    memchr(text, '\0', (size_t)len))
+		return NULL;
+	text[len] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), shebang = false) {
+		char *word = line + strspn(line, " \t"), *end;
+
+		if (shebang || *word == '\0' || *word == '#')
+			continue;
+		if (target || strncmp(word, "exec", 4) != 0 || !strchr(" \t", word[4]) || !word[4])
+			goto not_trivial;
+		word += 4 + strspn(word + 4, " \t");
+		end = word + strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-");
+		if (*word != '/' || end == word || !strchr(" \t", *end) || !*end)
+			goto not_trivial;
+		*end = '\0';
+		end++;
+		end += strspn(end, " \t");
+		if (strncmp(end, "\"$@\"", 4) != 0 || end[4 + strspn(end + 4, " \t")] != '\0')
+			goto not_trivial;
+		target = word;
+	}
+	return target ? strdup(target) : NULL;
+not_trivial:
+	return NULL;
+}
+
 static void probe_tool(el__probe_ctx *ctx, const struct tool *tool, json_t *section)
 {
 	el__buf path;
 	struct stat st;
 	json_t *version;
+	char *target;
 
 	el__buf_init(&path);
 	if (el__probe_which(ctx, tool->key, &path) != EL_OK) {
 		if (!tool->fallback)
 			goto done;
 		el__root_path(&path, ctx->root, tool->fallback);
+	}
+	/* A chain of wrappers is followed a few steps, as a kernel follows #! lines. */
+	for (int hops = 0; hops < 4 && (target = exec_wrapper_target(path.data)); hops++) {
+		el__buf_reset(&path);
+		el__buf_add(&path, target, strlen(target));
+		free(target);
 	}
 	/* stat follows the alternatives symlinks: the identity is the real binary. */
 	if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode))

@@ -235,6 +235,37 @@ static void test_cached_by_binary_identity(void **state)
 	el_test_ctx_release(&ctx);
 }
 
+static void test_exec_wrapper_is_its_target(void **state)
+{
+	const char *root = *state;
+	el__probe_ctx ctx;
+	char body[4096];
+
+	el_test_write(root, "opt/cuda/bin/.keep", "");
+	install_fake_cc(root, "opt/cuda/bin/nvcc", "Cuda compilation tools, release 13.0, V13.0.88\n");
+	/* CUDA's /usr/local/bin/nvcc: a one-line exec wrapper, followed to its target. */
+	snprintf(body, sizeof(body), "# installed by the toolkit\n\n  exec %s/opt/cuda/bin/nvcc   \"$@\"  ", root);
+	el_test_script(root, "bin/nvcc", body);
+	/* A wrapper that does anything else is asked every time. */
+	snprintf(body, sizeof(body), "echo run >> '%s/gcc.count'\nexec %s/opt/cuda/bin/nvcc \"$@\"", root, root);
+	el_test_script(root, "bin/gcc", body);
+	snprintf(body, sizeof(body), "exec %s/opt/cuda/bin/nvcc -O \"$@\"", root);
+	el_test_script(root, "bin/clang", body);
+	snprintf(body, sizeof(body), "exec $HOME/nvcc \"$@\"");
+	el_test_script(root, "bin/cc", body);
+	sleep(3);
+	el_test_ctx_init(&ctx, root);
+	assert_string_equal(probe(&ctx), "{\"gcc\":\"Cuda compilation tools, release 13.0, V13.0.88\","
+					 "\"nvcc\":\"Cuda compilation tools, release 13.0, V13.0.88\"}");
+	assert_int_equal(count_lines(root, "opt/cuda/bin/nvcc.count"), 2);
+	assert_int_equal(count_lines(root, "gcc.count"), 1);
+	/* Warm: the target's answer is cached; the gcc wrapper runs again. */
+	probe(&ctx);
+	assert_int_equal(count_lines(root, "opt/cuda/bin/nvcc.count"), 3);
+	assert_int_equal(count_lines(root, "gcc.count"), 2);
+	el_test_ctx_release(&ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_none_is_absent, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_environment_is_pinned, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_cached_by_binary_identity, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_exec_wrapper_is_its_target, setup_root, teardown_root),
 	};
 
 	saved_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
