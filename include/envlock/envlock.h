@@ -9,5 +9,6 @@
 #include "envlock/capture.h"
 #include "envlock/diff.h"
 #include "envlock/profile.h"
+#include "envlock/sandbox.h"
 
 #endif

@@ -17,6 +17,7 @@ static const struct command {
 	{ "check", cmd_check, "compare this machine with a lock and report drift" },
 	{ "diff", cmd_diff, "compare two locks" },
 	{ "show", cmd_show, "summarize a lock" },
+	{ "exec", cmd_exec, "run a command in the sandbox, with the environment pinned" },
 	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
 };
 

@@ -39,7 +39,7 @@ bool report_parse_format(const char *name, report_format *out)
 	return false;
 }
 
-bool report_color_auto(void)
+bool report_color_auto(int fd)
 {
 	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
 
@@ -47,13 +47,13 @@ bool report_color_auto(void)
 		return false;
 	if (term && strcmp(term, "dumb") == 0)
 		return false;
-	return isatty(STDOUT_FILENO);
+	return isatty(fd);
 }
 
 bool cli_parse_color(const char *when, bool *color)
 {
 	if (strcmp(when, "auto") == 0)
-		*color = report_color_auto();
+		*color = report_color_auto(STDOUT_FILENO);
 	else if (strcmp(when, "always") == 0)
 		*color = true;
 	else if (strcmp(when, "never") == 0)

@@ -51,8 +51,8 @@ char *report_key_text(const char *key);
  */
 char *report_value_text(const json_t *v);
 
-/* Whether colour suits stdout: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
-bool report_color_auto(void);
+/* Whether colour suits fd: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
+bool report_color_auto(int fd);
 
 /* Whether the locale's character set is UTF-8 (after setlocale(LC_CTYPE, "")). */
 bool report_unicode_auto(void);

@@ -52,3 +52,8 @@ int el__json_set_text(json_t *obj, const char *key, const char *value)
 		return el__error_oom();
 	return EL_OK;
 }
+
+int el__strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}

@@ -23,4 +23,7 @@ bool el__utf8_valid(const char *s, size_t len);
  */
 int el__json_set_text(json_t *obj, const char *key, const char *value);
 
+/* qsort comparator for an array of C strings, in strcmp order. */
+int el__strcmp_ptr(const void *a, const void *b);
+
 #endif

@@ -1,0 +1,329 @@
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envlock/envlock.h"
+#include "envlock/sandbox.h"
+
+#include "cli/cli.h"
+#include "cli/report.h"
+
+/* exec's own statuses; otherwise it exits with the command's. */
+enum {
+	EXEC_FAILED = 125,        /* envlock failed or refused to run the command */
+};
+
+static const char usage_text[] =
+	"usage: envlock exec [options] [--] CMD [ARG]...\n"
+	"\n"
+	"Check this machine against the lock, then run CMD in a sandbox with the\n"
+	"environment pinned: new user, mount, PID, IPC, UTS and cgroup namespaces,\n"
+	"the host's system directories read-only, the working directory writable,\n"
+	"no capabilities, a seccomp filter.\n"
+	"\n"
+	"  -l, --lock FILE        the lock (default: env.lock)\n"
+	"      --no-lock          run without a lock: no drift check, the profile's pins\n"
+	"      --profile P        the profile (default: the one named in the lock)\n"
+	"      --on-drift WHAT    refuse (default), warn or ignore\n"
+	"      --seed N           PYTHONHASHSEED=N and ENVLOCK_SEED=N; seeds Python's\n"
+	"                         random, numpy, torch and tensorflow at their import\n"
+	"  -C, --workdir DIR      the writable working directory (default: the current one)\n"
+	"      --bind SRC[:DEST]  bind a host path, writable\n"
+	"      --ro-bind SRC[:DEST]  bind a host path, read-only\n"
+	"      --tmpfs DEST       an empty tmpfs\n"
+	"      --python EXE       the Python interpreter the drift check compares\n"
+	"      --dry-run          print the sandbox's plan and run nothing\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Exit status: the command's; 128+N when it died of signal N; 125 when envlock\n"
+	"failed or refused (drift, a bad lock, the sandbox could not be set up);\n"
+	"126 the command is not executable; 127 it was not found.\n";
+
+static const struct option longopts[] = {
+	{ "lock", required_argument, NULL, 'l' },
+	{ "no-lock", no_argument, NULL, 'N' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "on-drift", required_argument, NULL, 'd' },
+	{ "seed", required_argument, NULL, 's' },
+	{ "workdir", required_argument, NULL, 'C' },
+	{ "bind", required_argument, NULL, 'b' },
+	{ "ro-bind", required_argument, NULL, 'r' },
+	{ "tmpfs", required_argument, NULL, 't' },
+	{ "python", required_argument, NULL, 'P' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef enum on_drift { ON_DRIFT_REFUSE, ON_DRIFT_WARN, ON_DRIFT_IGNORE } on_drift;
+
+typedef struct exec_args {
+	const char *lock_path, *profile_name, *workdir, *seed, *python;
+	bool no_lock, dry_run, lock_given;
+	on_drift drift;
+	el_mount *mounts;
+	size_t mount_count;
+	char **argv;
+} exec_args;
+
+static pid_t sandbox_pid;
+
+/* Signals to envlock are the command's: passed to the sandbox's PID 1, which passes them on. */
+static void forward_signal(int sig)
+{
+	if (sandbox_pid > 0)
+		kill(sandbox_pid, sig);
+}
+
+static void forward_signals(pid_t pid)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+
+	sandbox_pid = pid;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa, NULL);
+}
+
+static void mounts_free(el_mount *mounts, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(mounts[i].source);
+		free(mounts[i].dest);
+	}
+	free(mounts);
+}
+
+/* An absolute path for a --bind source given relative to the current directory. */
+static char *absolute(const char *path)
+{
+	char cwd[4096], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
+}
+
+/* --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST. */
+static bool add_mount(exec_args *a, el_mount_kind kind, const char *arg)
+{
+	el_mount *grown = realloc(a->mounts, (a->mount_count + 1) * sizeof(*a->mounts));
+	el_mount *m;
+	const char *colon;
+
+	if (!grown)
+		return false;
+	a->mounts = grown;
+	m = &a->mounts[a->mount_count];
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	if (kind == EL_MOUNT_TMPFS) {
+		m->dest = strdup(arg);
+	} else {
+		char *source;
+
+		colon = strchr(arg, ':');
+		source = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+		m->source = source ? absolute(source) : NULL;
+		free(source);
+		m->dest = colon ? strdup(colon + 1) : NULL;
+		if (!m->source || (colon && !m->dest)) {
+			free(m->source);
+			free(m->dest);
+			return false;
+		}
+	}
+	if (kind == EL_MOUNT_TMPFS && !m->dest)
+		return false;
+	a->mount_count++;
+	return true;
+}
+
+__attribute__((format(printf, 1, 2))) static int exec_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("envlock: exec: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'envlock exec --help' for more information.\n", stderr);
+	return EXEC_FAILED;
+}
+
+/* 0 to go on, or the exit status. */
+static int parse_args(exec_args *a, int argc, char **argv)
+{
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	/* "+": the command's own options are not envlock's, even without "--". */
+	while ((c = getopt_long(argc, argv, "+:l:C:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': a->lock_path = optarg; a->lock_given = true; break;
+		case 'N': a->no_lock = true; break;
+		case 'p': a->profile_name = optarg; break;
+		case 's': a->seed = optarg; break;
+		case 'C': a->workdir = optarg; break;
+		case 'P': a->python = optarg; break;
+		case 'n': a->dry_run = true; break;
+		case 'd':
+			if (strcmp(optarg, "refuse") == 0)
+				a->drift = ON_DRIFT_REFUSE;
+			else if (strcmp(optarg, "warn") == 0)
+				a->drift = ON_DRIFT_WARN;
+			else if (strcmp(optarg, "ignore") == 0)
+				a->drift = ON_DRIFT_IGNORE;
+			else
+				return exec_usage_error("--on-drift takes refuse, warn or ignore, not '%s'", optarg);
+			break;
+		case 'b':
+		case 'r':
+		case 't':
+			if (!add_mount(a, c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg))
+				return exec_usage_error("cannot use '%s' as a mount", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_finish_stdout(CLI_EXIT_OK) == CLI_EXIT_OK ? -1 : EXEC_FAILED;
+		case ':':
+			return exec_usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return exec_usage_error("unknown option '%s'", cli_bad_option(argv));
+		}
+	}
+	if (a->no_lock && a->lock_given)
+		return exec_usage_error("%s", "--lock and --no-lock contradict each other");
+	if (optind >= argc)
+		return exec_usage_error("%s", "no command to run (envlock exec [options] -- CMD [ARG]...)");
+	a->argv = argv + optind;
+	return 0;
+}
+
+/*
+ * The drift check, while the sandbox sets itself up. Returns 0 to go on,
+ * or EXEC_FAILED; the findings go to stderr.
+ */
+static int check_drift(const exec_args *a, const el_lock *lock, const el_profile *profile)
+{
+	report_options ropts = { .old_label = a->lock_path, .new_label = "this machine",
+				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
+	el_capture_options copts = { .warn = cli_print_warning, .profile = profile, .python = a->python };
+	el_lock *now = NULL;
+	el_diff *diff = NULL;
+	char hint[4200];
+	int verdict;
+
+	if (el_capture(&now, &copts) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		return EXEC_FAILED;
+	}
+	if (el_lock_diff(&diff, lock, now) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		el_lock_free(now);
+		return EXEC_FAILED;
+	}
+	verdict = 0;
+	if (diff->count > 0 && a->drift != ON_DRIFT_IGNORE) {
+		snprintf(hint, sizeof(hint), "If the change is intended, re-lock: envlock capture%s%s -o %s",
+			 strcmp(profile->name, "default") ? " --profile " : "",
+			 strcmp(profile->name, "default") ? profile->name : "", a->lock_path);
+		ropts.hint = hint;
+		ropts.color = report_color_auto(STDERR_FILENO);
+		verdict = report_drift(stderr, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
+		if (verdict == 1 && a->drift == ON_DRIFT_WARN) {
+			cli_error("exec: running despite the drift (--on-drift warn)");
+			verdict = 0;
+		} else if (verdict == 1) {
+			cli_error("exec: refusing to run: this machine has drifted from %s "
+				  "(--on-drift warn runs anyway)", a->lock_path);
+		}
+	}
+	el_diff_free(diff);
+	el_lock_free(now);
+	return verdict == 0 ? 0 : EXEC_FAILED;
+}
+
+static int run(const exec_args *a, const el_sandbox_plan *plan, const el_lock *lock, const el_profile *profile)
+{
+	el_sandbox *sandbox = NULL;
+	int status = EXEC_FAILED;
+
+	if (el_sandbox_start(&sandbox, plan) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		return EXEC_FAILED;
+	}
+	forward_signals(el_sandbox_pid(sandbox));
+	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
+	if (lock && check_drift(a, lock, profile) != 0)
+		goto done;
+	if (el_sandbox_ready(sandbox) != EL_OK || el_sandbox_go(sandbox) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		goto done;
+	}
+	el_sandbox_wait(sandbox, &status);
+done:
+	el_sandbox_free(sandbox);
+	sandbox_pid = 0;
+	return status;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	exec_args a = { .lock_path = "env.lock" };
+	el_sandbox_options sopts = { 0 };
+	el_sandbox_plan *plan = NULL;
+	el_profile *profile = NULL;
+	el_lock *lock = NULL;
+	int status;
+
+	status = parse_args(&a, argc, argv);
+	if (status != 0) {
+		status = status < 0 ? CLI_EXIT_OK : status;
+		goto done;
+	}
+	status = EXEC_FAILED;
+	if (!a.no_lock && access(a.lock_path, F_OK) != 0 && errno == ENOENT) {
+		cli_error("exec: %s: no such file; capture one with 'envlock capture -o %s', "
+			  "or run without a lock: --no-lock", a.lock_path, a.lock_path);
+		goto done;
+	}
+	if (!a.no_lock && !cli_read_lock(&lock, a.lock_path))
+		goto done;
+	if (!cli_load_profile(&profile, a.profile_name, lock))
+		goto done;
+	sopts.profile = profile;
+	sopts.lock = lock;
+	sopts.workdir = a.workdir;
+	sopts.mounts = a.mounts;
+	sopts.mount_count = a.mount_count;
+	sopts.seed = a.seed;
+	sopts.argv = a.argv;
+	sopts.host_uid = geteuid();
+	sopts.host_gid = getegid();
+	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		goto done;
+	}
+	if (a.dry_run) {
+		status = el_sandbox_plan_write(plan, stdout) == EL_OK ? CLI_EXIT_OK : EXEC_FAILED;
+		if (status != CLI_EXIT_OK)
+			cli_error("exec: %s", el_error_last());
+		goto done;
+	}
+	status = run(&a, plan, lock, profile);
+done:
+	el_sandbox_plan_free(plan);
+	el_profile_free(profile);
+	el_lock_free(lock);
+	mounts_free(a.mounts, a.mount_count);
+	return status;
+}

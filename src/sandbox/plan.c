@@ -1,0 +1,721 @@
+/*
+ * Deciding the sandbox: everything it will be, from the profile, the lock
+ * and the options, worked out on the host without running anything. The
+ * setup in the sandbox only carries the plan out, so what --dry-run prints
+ * is what runs, and unit tests can check it on fixture trees.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sandbox/plan.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/text.h"
+
+extern char **environ;
+
+/* The host's system directories, bound read-only (or recreated as the links they are). */
+static const char *const system_dirs[] = {
+	"/usr", "/etc", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", NULL,
+};
+
+/* Device nodes of the minimal /dev, bound from the host. */
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
+
+static const struct {
+	const char *name, *target;
+} dev_links[] = {
+	{ "fd", "/proc/self/fd" },  { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
+};
+
+#define SANDBOX_HOME "/home/envlock"
+#define SANDBOX_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SANDBOX_HOSTNAME "envlock"
+
+const char *const el__seccomp_default_deny[] = {
+	/* Looking into or changing other processes. */
+	"ptrace", "process_vm_readv", "process_vm_writev",
+	/* The kernel itself. */
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+	"swapon", "swapoff", "bpf", "perf_event_open", "userfaultfd",
+	/* The file system tree, old and new mount API. */
+	"mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
+	"open_tree", "move_mount", "mount_setattr", "open_by_handle_at",
+	/* Kernel keyrings are not namespaced. */
+	"keyctl", "add_key", "request_key",
+	/* New namespaces (clone's namespace flags are a rule of their own). */
+	"unshare", "setns",
+	NULL,
+};
+
+typedef struct plan_builder {
+	el_sandbox_plan *plan;
+	const el_sandbox_options *opts;
+	const char *root; /* host root to inspect */
+	size_t mount_cap, env_cap;
+} plan_builder;
+
+static void steps_free(struct el__mount_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(steps[i].source);
+		free(steps[i].dest);
+	}
+	free(steps);
+}
+
+static void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void el_sandbox_plan_free(el_sandbox_plan *plan)
+{
+	if (!plan)
+		return;
+	free(plan->profile_name);
+	free(plan->hostname);
+	free(plan->cwd);
+	steps_free(plan->mounts, plan->mount_count);
+	strv_free(plan->env);
+	strv_free(plan->argv);
+	strv_free(plan->seccomp_deny);
+	free(plan);
+}
+
+static int add_step(plan_builder *b, el__mount_op op, const char *source, const char *dest, unsigned mode)
+{
+	el_sandbox_plan *plan = b->plan;
+	struct el__mount_step *step;
+
+	if (plan->mount_count == b->mount_cap) {
+		size_t cap = b->mount_cap ? 2 * b->mount_cap : 32;
+		void *grown = realloc(plan->mounts, cap * sizeof(*plan->mounts));
+
+		if (!grown)
+			return el__error_oom();
+		plan->mounts = grown;
+		b->mount_cap = cap;
+	}
+	step = &plan->mounts[plan->mount_count];
+	memset(step, 0, sizeof(*step));
+	step->op = op;
+	step->mode = mode;
+	step->source = source ? strdup(source) : NULL;
+	step->dest = strdup(dest);
+	if ((source && !step->source) || !step->dest) {
+		free(step->source);
+		free(step->dest);
+		return el__error_oom();
+	}
+	plan->mount_count++;
+	return EL_OK;
+}
+
+/* lstat of a host path, looked at under the host root. */
+static int host_lstat(const plan_builder *b, const char *path, struct stat *st)
+{
+	el__buf full;
+	int ret;
+
+	el__buf_init(&full);
+	el__root_path(&full, b->root, path);
+	ret = el__buf_failed(&full) ? -1 : lstat(full.data, st);
+	el__buf_free(&full);
+	return ret;
+}
+
+static int host_stat(const plan_builder *b, const char *path, struct stat *st)
+{
+	el__buf full;
+	int ret;
+
+	el__buf_init(&full);
+	el__root_path(&full, b->root, path);
+	ret = el__buf_failed(&full) ? -1 : stat(full.data, st);
+	el__buf_free(&full);
+	return ret;
+}
+
+/*
+ * A clean absolute path: "/" separated names, no ".", "..", or empty
+ * names, no trailing slash. Sandbox paths are made of these, so that no
+ * step can climb out of where the plan says.
+ */
+static int normalize_path(char **out, const char *what, const char *path)
+{
+	el__buf clean;
+	const char *p = path;
+
+	if (path[0] != '/')
+		return el__error(EL_EINVAL, "%s '%s': not an absolute path", what, path);
+	el__buf_init(&clean);
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
+			el__buf_free(&clean);
+			return el__error(EL_EINVAL, "%s '%s': '.' and '..' are not allowed", what, path);
+		}
+		el__buf_putc(&clean, '/');
+		el__buf_add(&clean, p, len);
+		p += len;
+	}
+	if (clean.len == 0)
+		el__buf_putc(&clean, '/');
+	if (el__buf_failed(&clean)) {
+		el__buf_free(&clean);
+		return el__error_oom();
+	}
+	*out = el__buf_detach(&clean, NULL);
+	return EL_OK;
+}
+
+/* Whether path is dir or below it ("/usr" holds "/usr/lib", not "/usrx"). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool under_system_dir(const char *path)
+{
+	for (const char *const *d = system_dirs; *d; d++)
+		if (path_within(path, *d))
+			return true;
+	return false;
+}
+
+static int add_system_dirs(plan_builder *b)
+{
+	char target[PATH_MAX];
+	el__buf full;
+	struct stat st;
+	int ret = EL_OK;
+
+	el__buf_init(&full);
+	for (const char *const *d = system_dirs; *d && ret == EL_OK; d++) {
+		if (host_lstat(b, *d, &st) != 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			/* Merged /usr: /bin -> usr/bin stays a link, into the bound /usr. */
+			ssize_t n;
+
+			el__buf_reset(&full);
+			el__root_path(&full, b->root, *d);
+			n = readlink(full.data, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			ret = add_step(b, EL__MOUNT_SYMLINK, target, *d, 0);
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = add_step(b, EL__MOUNT_RO_BIND, *d, *d, 0);
+		}
+	}
+	el__buf_free(&full);
+	return ret;
+}
+
+/*
+ * The interpreter the lock describes, when it lives outside the system
+ * directories (pyenv under $HOME, a venv): its prefix is bound read-only,
+ * the venv's base install too, and its bin directory goes first on PATH.
+ */
+static int add_python(plan_builder *b, el__buf *path_var)
+{
+	const json_t *python = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "python") : NULL;
+	const char *exe = json_string_value(json_object_get(python, "executable"));
+	el__buf dir, real, resolved;
+	char *prefixes[2] = { NULL, NULL };
+	int ret = EL_OK;
+
+	if (!exe || exe[0] != '/')
+		return EL_OK;
+	el__buf_init(&dir);
+	el__buf_init(&real);
+	el__buf_init(&resolved);
+	el__buf_puts(&dir, exe);
+	el__path_parent(&dir);
+	el__buf_puts(&real, dir.data);
+	/* The venv's interpreter is a link to its base install: follow it, within the root. */
+	if (el__resolve_in_root(&resolved, b->root, exe) == EL_OK) {
+		el__buf_reset(&real);
+		el__buf_puts(&real, resolved.data);
+		el__path_parent(&real);
+	}
+	for (int i = 0; i < 2; i++) {
+		el__buf prefix;
+
+		el__buf_init(&prefix);
+		el__buf_puts(&prefix, i == 0 ? dir.data : real.data);
+		if (strcmp(el__basename(prefix.data), "bin") == 0)
+			el__path_parent(&prefix);
+		if (!el__buf_failed(&prefix) && strcmp(prefix.data, "/") != 0 && !under_system_dir(prefix.data) &&
+		    (i == 0 || !prefixes[0] || strcmp(prefixes[0], prefix.data) != 0))
+			ret = normalize_path(&prefixes[i], "python prefix", prefix.data);
+		el__buf_free(&prefix);
+		if (ret != EL_OK)
+			goto done;
+	}
+	for (int i = 0; i < 2 && ret == EL_OK; i++) {
+		struct stat st;
+
+		if (prefixes[i] && host_stat(b, prefixes[i], &st) == 0 && S_ISDIR(st.st_mode))
+			ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+	}
+	if (!under_system_dir(dir.data)) {
+		el__buf_puts(path_var, dir.data);
+		el__buf_putc(path_var, ':');
+	}
+done:
+	free(prefixes[0]);
+	free(prefixes[1]);
+	el__buf_free(&dir);
+	el__buf_free(&real);
+	el__buf_free(&resolved);
+	return ret;
+}
+
+static int add_dev(plan_builder *b)
+{
+	el_gpu_mode gpu = b->opts->profile->gpu;
+	bool found_gpu = false;
+	el__buf name;
+	struct stat st;
+	DIR *dir;
+	int ret;
+
+	ret = add_step(b, EL__MOUNT_TMPFS, NULL, "/dev", 0755);
+	for (const char *const *n = dev_nodes; *n && ret == EL_OK; n++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/dev/%s", *n);
+		if (host_stat(b, path, &st) == 0 && S_ISCHR(st.st_mode))
+			ret = add_step(b, EL__MOUNT_DEV, path, path, 0);
+	}
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]) && ret == EL_OK; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/dev/%s", dev_links[i].name);
+		ret = add_step(b, EL__MOUNT_SYMLINK, dev_links[i].target, path, 0);
+	}
+	if (ret == EL_OK)
+		ret = add_step(b, EL__MOUNT_DEVPTS, NULL, "/dev/pts", 0);
+	if (ret == EL_OK)
+		ret = add_step(b, EL__MOUNT_TMPFS, NULL, "/dev/shm", 01777);
+	if (ret != EL_OK || gpu == EL_GPU_NONE)
+		return ret;
+
+	/* GPU nodes: /dev/nvidia0.., nvidiactl, nvidia-uvm*, nvidia-modeset, nvidia-caps/, dri/. */
+	el__buf_init(&name);
+	el__root_path(&name, b->root, "/dev");
+	dir = opendir(name.data);
+	if (dir) {
+		struct dirent *e;
+		char **names = NULL;
+		size_t count = 0;
+
+		while ((e = readdir(dir))) {
+			char **grown;
+
+			if (strncmp(e->d_name, "nvidia", 6) != 0 && strcmp(e->d_name, "dri") != 0)
+				continue;
+			grown = realloc(names, (count + 1) * sizeof(*names));
+			if (!grown || !(grown[count] = strdup(e->d_name))) {
+				names = grown ? grown : names;
+				ret = el__error_oom();
+				break;
+			}
+			names = grown;
+			count++;
+		}
+		closedir(dir);
+		/* readdir's order is the file system's: sort, so the plan reads the same every time. */
+		qsort(names, count, sizeof(*names), el__strcmp_ptr);
+		for (size_t i = 0; i < count; i++) {
+			char path[300];
+
+			snprintf(path, sizeof(path), "/dev/%s", names[i]);
+			if (ret == EL_OK && host_stat(b, path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISDIR(st.st_mode))) {
+				ret = add_step(b, EL__MOUNT_DEV, path, path, 0);
+				found_gpu = true;
+			}
+			free(names[i]);
+		}
+		free(names);
+	}
+	el__buf_free(&name);
+	if (ret == EL_OK && gpu == EL_GPU_REQUIRE && !found_gpu)
+		return el__error(EL_ENOTFOUND, "the profile requires a GPU (gpu require), but there is no /dev/nvidia* or /dev/dri here");
+	return ret;
+}
+
+/* The working directory: bound writable at its own path, its .git read-only. */
+static int add_workdir(plan_builder *b)
+{
+	const char *given = b->opts->workdir;
+	char cwd[PATH_MAX], *clean = NULL;
+	el__buf git;
+	struct stat st;
+	int ret;
+
+	if (!given) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return el__error_errno(EL_ERROR, "the current directory");
+		given = cwd;
+	}
+	ret = normalize_path(&clean, "working directory", given);
+	if (ret != EL_OK)
+		return ret;
+	if (host_stat(b, clean, &st) != 0) {
+		ret = el__error_errno(EL_ENOTFOUND, "working directory %s", clean);
+		goto done;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ret = el__error(EL_EINVAL, "working directory %s: not a directory", clean);
+		goto done;
+	}
+	for (const char *const *d = system_dirs; *d; d++) {
+		if (path_within(*d, clean)) {
+			ret = el__error(EL_EINVAL, "working directory %s: it would make %s writable; choose another with --workdir",
+					clean, *d);
+			goto done;
+		}
+	}
+	ret = add_step(b, EL__MOUNT_BIND, clean, clean, 0);
+	el__buf_init(&git);
+	el__buf_printf(&git, "%s/.git", strcmp(clean, "/") ? clean : "");
+	/* A real directory only: a planted link must not choose what gets bound. */
+	if (ret == EL_OK && host_lstat(b, git.data, &st) == 0 && S_ISDIR(st.st_mode))
+		ret = add_step(b, EL__MOUNT_RO_BIND, git.data, git.data, 0);
+	el__buf_free(&git);
+	if (ret == EL_OK) {
+		b->plan->cwd = clean;
+		clean = NULL;
+	}
+done:
+	free(clean);
+	return ret;
+}
+
+static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count, const char *origin)
+{
+	int ret = EL_OK;
+
+	for (size_t i = 0; i < count && ret == EL_OK; i++) {
+		const el_mount *m = &mounts[i];
+		char *dest = NULL, *source = NULL;
+		struct stat st;
+
+		ret = normalize_path(&dest, m->kind == EL_MOUNT_TMPFS ? "tmpfs" : "bind destination",
+				     m->dest ? m->dest : m->source);
+		if (ret == EL_OK && strcmp(dest, "/") == 0)
+			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", origin);
+		if (ret == EL_OK && m->kind != EL_MOUNT_TMPFS) {
+			ret = normalize_path(&source, "bind source", m->source);
+			if (ret == EL_OK && host_stat(b, source, &st) != 0)
+				ret = el__error_errno(EL_ENOTFOUND, "%s: bind source %s", origin, source);
+		}
+		if (ret == EL_OK) {
+			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
+					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;
+
+			ret = add_step(b, op, source, dest, 0755);
+		}
+		free(dest);
+		free(source);
+	}
+	return ret;
+}
+
+/* Set NAME=value in the plan's environment, replacing an earlier value. */
+static int env_set(plan_builder *b, const char *name, const char *value)
+{
+	el_sandbox_plan *plan = b->plan;
+	size_t n = strlen(name);
+	char *entry;
+
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return el__error_oom();
+	for (size_t i = 0; i < plan->env_count; i++) {
+		if (strncmp(plan->env[i], name, n) == 0 && plan->env[i][n] == '=') {
+			free(plan->env[i]);
+			plan->env[i] = entry;
+			return EL_OK;
+		}
+	}
+	if (plan->env_count + 1 >= b->env_cap) {
+		size_t cap = b->env_cap ? 2 * b->env_cap : 32;
+		char **grown = realloc(plan->env, cap * sizeof(*plan->env));
+
+		if (!grown) {
+			free(entry);
+			return el__error_oom();
+		}
+		plan->env = grown;
+		b->env_cap = cap;
+	}
+	plan->env[plan->env_count++] = entry;
+	plan->env[plan->env_count] = NULL;
+	return EL_OK;
+}
+
+static const char *env_get(const el_sandbox_plan *plan, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < plan->env_count; i++)
+		if (strncmp(plan->env[i], name, n) == 0 && plan->env[i][n] == '=')
+			return plan->env[i] + n + 1;
+	return NULL;
+}
+
+static const char *host_getenv(const plan_builder *b, const char *name)
+{
+	char *const *env = b->opts->host_env ? b->opts->host_env : environ;
+	size_t n = strlen(name);
+
+	for (; env && *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static bool seed_valid(const char *seed)
+{
+	/* PYTHONHASHSEED takes 0..4294967295. */
+	char *end;
+	unsigned long long v;
+
+	if (!seed[0] || strspn(seed, "0123456789") != strlen(seed) || strlen(seed) > 10)
+		return false;
+	v = strtoull(seed, &end, 10);
+	return v <= 4294967295ULL;
+}
+
+/*
+ * The environment: fixed defaults, then the lock's pins, the profile's
+ * (the same unless they drifted, which the check reports), what keepenv
+ * passes through, and the seed. Nothing else from the host.
+ */
+static int build_env(plan_builder *b, const char *path_var)
+{
+	const el_profile *profile = b->opts->profile;
+	const json_t *pins = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "env") : NULL;
+	const char *seed = b->opts->seed, *key, *python_path;
+	json_t *value;
+	int ret;
+
+	ret = env_set(b, "HOME", SANDBOX_HOME);
+	if (ret == EL_OK)
+		ret = env_set(b, "PATH", path_var);
+	if (ret == EL_OK)
+		ret = env_set(b, "LC_ALL", "C.UTF-8");
+	if (ret == EL_OK)
+		ret = env_set(b, "TZ", "UTC");
+	json_object_foreach((json_t *)(uintptr_t)pins, key, value)
+		if (ret == EL_OK && json_is_string(value))
+			ret = env_set(b, key, json_string_value(value));
+	for (size_t i = 0; i < profile->pin_count && ret == EL_OK; i++)
+		ret = env_set(b, profile->pins[i].name, profile->pins[i].value);
+	for (size_t i = 0; i < profile->keepenv_count && ret == EL_OK; i++) {
+		const char *v = host_getenv(b, profile->keepenv[i]);
+
+		if (v)
+			ret = env_set(b, profile->keepenv[i], v);
+	}
+	if (ret != EL_OK)
+		return ret;
+	if (seed && !seed_valid(seed))
+		return el__error(EL_EINVAL, "--seed '%s': not a number from 0 to 4294967295", seed);
+	if (!seed && profile->python_seed) {
+		/* python-seed on alone: the pinned hash seed seeds the rest too. */
+		seed = env_get(b->plan, "PYTHONHASHSEED");
+		if (!seed || !seed_valid(seed))
+			seed = "0";
+	}
+	if (!seed)
+		return EL_OK;
+	ret = env_set(b, "PYTHONHASHSEED", seed);
+	if (ret == EL_OK)
+		ret = env_set(b, "ENVLOCK_SEED", seed);
+	python_path = env_get(b->plan, "PYTHONPATH");
+	if (ret == EL_OK) {
+		char *joined;
+
+		if (asprintf(&joined, "%s%s%s", EL__PYTHON_HOOK_DIR, python_path && *python_path ? ":" : "",
+			     python_path ? python_path : "") < 0)
+			return el__error_oom();
+		ret = env_set(b, "PYTHONPATH", joined);
+		free(joined);
+	}
+	if (ret == EL_OK)
+		ret = add_step(b, EL__MOUNT_TMPFS, NULL, "/run/envlock", 0755);
+	if (ret == EL_OK) {
+		ret = add_step(b, EL__MOUNT_FILE, NULL, EL__PYTHON_HOOK_DIR "/sitecustomize.py", 0444);
+		if (ret == EL_OK) {
+			b->plan->mounts[b->plan->mount_count - 1].content = el__python_hook;
+			b->plan->mounts[b->plan->mount_count - 1].content_len = el__python_hook_len;
+		}
+	}
+	if (ret == EL_OK)
+		ret = add_step(b, EL__MOUNT_READONLY, NULL, "/run/envlock", 0);
+	return ret;
+}
+
+static int env_compare(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+static bool in_list(char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int build_seccomp(plan_builder *b)
+{
+	const el_profile *profile = b->opts->profile;
+	el_sandbox_plan *plan = b->plan;
+	size_t cap = profile->seccomp_deny_count + 1, n = 0;
+
+	for (const char *const *d = el__seccomp_default_deny; *d; d++)
+		cap++;
+	plan->seccomp_deny = calloc(cap, sizeof(*plan->seccomp_deny));
+	if (!plan->seccomp_deny)
+		return el__error_oom();
+	for (const char *const *d = el__seccomp_default_deny; *d; d++)
+		if (!in_list(profile->seccomp_allow, profile->seccomp_allow_count, *d) &&
+		    !(plan->seccomp_deny[n++] = strdup(*d)))
+			return el__error_oom();
+	for (size_t i = 0; i < profile->seccomp_deny_count; i++)
+		if (!in_list(plan->seccomp_deny, n, profile->seccomp_deny[i]) &&
+		    !(plan->seccomp_deny[n++] = strdup(profile->seccomp_deny[i])))
+			return el__error_oom();
+	plan->seccomp_deny_count = n;
+	qsort(plan->seccomp_deny, n, sizeof(*plan->seccomp_deny), el__strcmp_ptr);
+	/* "seccomp allow unshare" is the profile's way to allow nested namespaces, clone's included. */
+	plan->deny_clone_namespaces = !in_list(profile->seccomp_allow, profile->seccomp_allow_count, "unshare");
+	return EL_OK;
+}
+
+static int copy_argv(el_sandbox_plan *plan, char *const *argv)
+{
+	size_t n = 0;
+
+	while (argv && argv[n])
+		n++;
+	if (n == 0)
+		return el__error(EL_EINVAL, "no command to run");
+	plan->argv = calloc(n + 1, sizeof(*plan->argv));
+	if (!plan->argv)
+		return el__error_oom();
+	for (size_t i = 0; i < n; i++)
+		if (!(plan->argv[i] = strdup(argv[i])))
+			return el__error_oom();
+	return EL_OK;
+}
+
+int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
+{
+	const el_profile *profile = opts->profile;
+	plan_builder b = { .opts = opts, .root = opts->host_root ? opts->host_root : "/" };
+	el_sandbox_plan *plan = calloc(1, sizeof(*plan));
+	el__buf path_var;
+	int ret;
+
+	*out = NULL;
+	if (!plan)
+		return el__error_oom();
+	b.plan = plan;
+	el__buf_init(&path_var);
+	plan->namespaces = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	if (profile->net == EL_NET_NONE)
+		plan->namespaces |= CLONE_NEWNET;
+	plan->uid = profile->uid;
+	plan->gid = profile->gid;
+	plan->host_uid = opts->host_uid;
+	plan->host_gid = opts->host_gid;
+	plan->cpus = profile->cpus;
+	plan->aslr = profile->aslr;
+	plan->umask = 022;
+	plan->profile_name = strdup(profile->name);
+	plan->hostname = strdup(profile->hostname ? profile->hostname : SANDBOX_HOSTNAME);
+	if (!plan->profile_name || !plan->hostname) {
+		ret = el__error_oom();
+		goto done;
+	}
+	ret = copy_argv(plan, opts->argv);
+	if (ret == EL_OK)
+		ret = add_system_dirs(&b);
+	if (ret == EL_OK)
+		ret = add_python(&b, &path_var);
+	el__buf_puts(&path_var, SANDBOX_PATH);
+	if (ret == EL_OK && el__buf_failed(&path_var))
+		ret = el__error_oom();
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/tmp", 01777);
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/var/tmp", 01777);
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/run", 0755);
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, SANDBOX_HOME, 0700);
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_PROC, NULL, "/proc", 0);
+	if (ret == EL_OK)
+		ret = add_dev(&b);
+	if (ret == EL_OK)
+		ret = add_workdir(&b);
+	if (ret == EL_OK)
+		ret = build_env(&b, path_var.data);
+	if (ret == EL_OK)
+		ret = add_user_mounts(&b, profile->mounts, profile->mount_count, profile->source);
+	if (ret == EL_OK)
+		ret = add_user_mounts(&b, opts->mounts, opts->mount_count, "command line");
+	/* Last: nothing can be created in the sandbox's root itself. */
+	if (ret == EL_OK)
+		ret = add_step(&b, EL__MOUNT_READONLY, NULL, "/", 0);
+	if (ret == EL_OK)
+		ret = build_seccomp(&b);
+	if (ret == EL_OK)
+		qsort(plan->env, plan->env_count, sizeof(*plan->env), env_compare);
+done:
+	el__buf_free(&path_var);
+	if (ret != EL_OK) {
+		el_sandbox_plan_free(plan);
+		return ret;
+	}
+	*out = plan;
+	return EL_OK;
+}

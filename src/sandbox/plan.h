@@ -1,0 +1,67 @@
+#ifndef EL_SANDBOX_PLAN_H
+#define EL_SANDBOX_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "envlock/sandbox.h"
+
+/*
+ * The plan's insides, shared by the code that builds it (plan.c), prints
+ * it and carries it out in the sandbox (setup.c and the steps it calls).
+ */
+
+typedef enum el__mount_op {
+	EL__MOUNT_RO_BIND, /* source bound recursively, read-only, nosuid, nodev */
+	EL__MOUNT_BIND,    /* the same, writable */
+	EL__MOUNT_DEV,     /* a device node (or a directory of them) bound writable, devices allowed */
+	EL__MOUNT_TMPFS,   /* an empty tmpfs (mode in .mode) */
+	EL__MOUNT_PROC,    /* a new procfs for the sandbox's PID namespace */
+	EL__MOUNT_DEVPTS,  /* a new devpts instance */
+	EL__MOUNT_SYMLINK, /* dest is a symbolic link to source */
+	EL__MOUNT_FILE,    /* dest is a file holding content */
+	EL__MOUNT_READONLY /* dest, already mounted, made read-only */
+} el__mount_op;
+
+struct el__mount_step {
+	el__mount_op op;
+	char *source;        /* host path, link target, or NULL */
+	char *dest;          /* absolute path inside the sandbox */
+	unsigned mode;       /* tmpfs and file modes */
+	const char *content; /* EL__MOUNT_FILE: static text */
+	size_t content_len;
+};
+
+struct el_sandbox_plan {
+	char *profile_name;
+	int namespaces; /* CLONE_NEW* flags */
+	uid_t uid, gid; /* inside */
+	uid_t host_uid;
+	gid_t host_gid;
+	char *hostname;
+	char *cwd; /* inside */
+	struct el__mount_step *mounts;
+	size_t mount_count;
+	char **env; /* "NAME=value", sorted by name, NULL-terminated */
+	size_t env_count;
+	char **argv; /* NULL-terminated */
+	unsigned cpus;
+	bool aslr;
+	mode_t umask;
+	char **seccomp_deny; /* syscall names denied with EPERM, sorted, NULL-terminated */
+	size_t seccomp_deny_count;
+	bool deny_clone_namespaces; /* clone() with CLONE_NEW* flags: EPERM */
+};
+
+/* The seccomp filter's built-in denials (NULL-terminated), before the profile's changes. */
+extern const char *const el__seccomp_default_deny[];
+
+/* The sitecustomize.py that seeds Python, built into envlock. */
+extern const char el__python_hook[];
+extern const size_t el__python_hook_len;
+
+/* Where the hook lives inside the sandbox. */
+#define EL__PYTHON_HOOK_DIR "/run/envlock/python"
+
+#endif

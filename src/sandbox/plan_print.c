@@ -1,0 +1,152 @@
+/*
+ * The plan as text, for --dry-run: what the sandbox will be, step by step,
+ * in the order the setup carries it out.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sandbox/plan.h"
+#include "util/error.h"
+
+static const char *op_name(el__mount_op op)
+{
+	switch (op) {
+	case EL__MOUNT_RO_BIND: return "ro-bind";
+	case EL__MOUNT_BIND: return "bind";
+	case EL__MOUNT_DEV: return "dev-bind";
+	case EL__MOUNT_TMPFS: return "tmpfs";
+	case EL__MOUNT_PROC: return "proc";
+	case EL__MOUNT_DEVPTS: return "devpts";
+	case EL__MOUNT_SYMLINK: return "symlink";
+	case EL__MOUNT_FILE: return "file";
+	case EL__MOUNT_READONLY: return "remount-ro";
+	}
+	return "?";
+}
+
+/* Text from the host (paths, values) printed so that a control character cannot reach the terminal. */
+static void put_text(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else if (*p == '\\')
+			fputs("\\\\", out);
+		else
+			fputc(*p, out);
+	}
+}
+
+static void put_word(FILE *out, const char *s)
+{
+	/* Shell-like quoting only where needed, so the command reads as typed. */
+	if (*s && strcspn(s, " \t\n'\"\\$`*?[]{}();&|<>#~!") == strlen(s)) {
+		put_text(out, s);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('\'', out);
+}
+
+static void print_mounts(const el_sandbox_plan *plan, FILE *out)
+{
+	fputs("mounts:\n  tmpfs      /  (the new root)\n", out);
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+
+		fprintf(out, "  %-10s ", op_name(m->op));
+		put_text(out, m->dest);
+		switch (m->op) {
+		case EL__MOUNT_SYMLINK:
+			fputs(" -> ", out);
+			put_text(out, m->source);
+			break;
+		case EL__MOUNT_TMPFS:
+		case EL__MOUNT_FILE:
+			fprintf(out, "  (mode %04o)", m->mode);
+			break;
+		case EL__MOUNT_RO_BIND:
+		case EL__MOUNT_BIND:
+		case EL__MOUNT_DEV:
+			if (strcmp(m->source, m->dest) != 0) {
+				fputs("  from ", out);
+				put_text(out, m->source);
+			}
+			break;
+		default:
+			break;
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_seccomp(const el_sandbox_plan *plan, FILE *out)
+{
+	fputs("seccomp:\n  EPERM      ", out);
+	for (size_t i = 0; i < plan->seccomp_deny_count; i++)
+		fprintf(out, "%s%s", i ? " " : "", plan->seccomp_deny[i]);
+	fputs("\n  EPERM      ioctl TIOCSTI, TIOCLINUX (the request's low 32 bits)\n", out);
+	if (plan->deny_clone_namespaces)
+		fputs("  EPERM      clone with a CLONE_NEW* flag\n", out);
+	fputs("  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"
+	      "  ENOSYS     system calls the filter does not know\n"
+	      "  kill       calls from other architectures and x32\n", out);
+}
+
+int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out)
+{
+	static const struct {
+		int flag;
+		const char *name;
+	} namespaces[] = {
+		{ CLONE_NEWUSER, "user" }, { CLONE_NEWNS, "mount" }, { CLONE_NEWPID, "pid" },
+		{ CLONE_NEWIPC, "ipc" },   { CLONE_NEWUTS, "uts" },  { CLONE_NEWCGROUP, "cgroup" },
+		{ CLONE_NEWNET, "net" },
+	};
+
+	fputs("profile: ", out);
+	put_text(out, plan->profile_name);
+	fputs("\nnamespaces:", out);
+	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++)
+		if (plan->namespaces & namespaces[i].flag)
+			fprintf(out, " %s", namespaces[i].name);
+	if (plan->namespaces & CLONE_NEWNET)
+		fputs(" (loopback only)", out);
+	fprintf(out, "\nuser: uid %u gid %u (uid %u gid %u on the host)\nhostname: %s\n",
+		(unsigned)plan->uid, (unsigned)plan->gid, (unsigned)plan->host_uid, (unsigned)plan->host_gid,
+		plan->hostname);
+	print_mounts(plan, out);
+	fputs("environment:\n", out);
+	for (size_t i = 0; i < plan->env_count; i++) {
+		fputs("  ", out);
+		put_text(out, plan->env[i]);
+		fputc('\n', out);
+	}
+	fputs("working directory: ", out);
+	put_text(out, plan->cwd);
+	fprintf(out, "\numask: %04o\n", (unsigned)plan->umask);
+	if (plan->cpus)
+		fprintf(out, "cpus: %u (the first %u this process may use)\n", plan->cpus, plan->cpus);
+	else
+		fputs("cpus: all this process may use\n", out);
+	fprintf(out, "aslr: %s\n", plan->aslr ? "on" : "off");
+	fputs("capabilities: none (effective, permitted, inheritable, ambient and bounding sets cleared)\n"
+	      "no_new_privs: on\nsession: new (setsid)\nfile descriptors: 0, 1 and 2 only\n", out);
+	print_seccomp(plan, out);
+	fputs("command:", out);
+	for (char **a = plan->argv; *a; a++) {
+		fputc(' ', out);
+		put_word(out, *a);
+	}
+	fputc('\n', out);
+	if (fflush(out) != 0 || ferror(out))
+		return el__error_errno(EL_ERROR, "writing the plan");
+	return EL_OK;
+}

@@ -1,0 +1,290 @@
+/*
+ * The sandbox's first process, in order: map the user, name the host,
+ * bring up loopback, build the root, pin the CPUs and turn off ASLR,
+ * compile the seccomp filter, tell envlock it is ready, wait for the
+ * verdict, start the command, and stay as PID 1: reap, forward signals,
+ * exit with the command's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/setup.h"
+
+extern char **environ;
+
+/* The signals PID 1 passes on to the command. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+int el__setup_fail(el__setup *s, const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+	int n;
+
+	message[0] = 'E';
+	va_start(ap, fmt);
+	n = vsnprintf(message + 1, sizeof(message) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(message) - 2)
+		n = (int)sizeof(message) - 2;
+	if (s->status_fd >= 0) {
+		/* One write, shorter than PIPE_BUF: envlock reads it whole. */
+		(void)!write(s->status_fd, message, (size_t)n + 1);
+		close(s->status_fd);
+		s->status_fd = -1;
+	}
+	return -1;
+}
+
+__attribute__((noreturn)) static void fail_exit(void)
+{
+	_exit(125);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* One uid and one gid: the invoking user's, seen inside as the plan's. */
+static int map_user(el__setup *s)
+{
+	const el_sandbox_plan *plan = s->plan;
+	char map[64];
+
+	if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+		return el__setup_fail(s, "user namespace: setgroups: %s", strerror(errno));
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)plan->uid, (unsigned)plan->host_uid);
+	if (write_file("/proc/self/uid_map", map) != 0)
+		return el__setup_fail(s, "user namespace: uid_map: %s", strerror(errno));
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)plan->gid, (unsigned)plan->host_gid);
+	if (write_file("/proc/self/gid_map", map) != 0)
+		return el__setup_fail(s, "user namespace: gid_map: %s", strerror(errno));
+	return 0;
+}
+
+static int loopback_up(el__setup *s)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return el__setup_fail(s, "loopback: %s", strerror(err));
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
+		int err = errno;
+
+		close(fd);
+		return el__setup_fail(s, "loopback: %s", strerror(err));
+	}
+	close(fd);
+	return 0;
+}
+
+/* cpus N: the first N CPUs of those envlock may use. */
+static int pin_cpus(el__setup *s)
+{
+	unsigned want = s->plan->cpus, have = 0;
+	cpu_set_t allowed, chosen;
+
+	if (want == 0)
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		return el__setup_fail(s, "cpus: %s", strerror(errno));
+	CPU_ZERO(&chosen);
+	for (int cpu = 0; cpu < CPU_SETSIZE && have < want; cpu++) {
+		if (CPU_ISSET(cpu, &allowed)) {
+			CPU_SET(cpu, &chosen);
+			have++;
+		}
+	}
+	if (have < want)
+		return el__setup_fail(s, "cpus %u: only %u CPUs are available here", want, have);
+	if (sched_setaffinity(0, sizeof(chosen), &chosen) != 0)
+		return el__setup_fail(s, "cpus: %s", strerror(errno));
+	return 0;
+}
+
+static int setup(el__setup *s)
+{
+	const el_sandbox_plan *plan = s->plan;
+
+	if (map_user(s) != 0)
+		return -1;
+	if (sethostname(plan->hostname, strlen(plan->hostname)) != 0)
+		return el__setup_fail(s, "hostname: %s", strerror(errno));
+	if ((plan->namespaces & CLONE_NEWNET) && loopback_up(s) != 0)
+		return -1;
+	if (el__setup_mounts(s) != 0 || pin_cpus(s) != 0)
+		return -1;
+	if (!plan->aslr && personality(ADDR_NO_RANDOMIZE) == -1)
+		return el__setup_fail(s, "aslr off: %s", strerror(errno));
+	return el__seccomp_compile(s);
+}
+
+/* In the command's process: the last steps, then execve. Never returns. */
+__attribute__((noreturn)) static void run_command(el__setup *s)
+{
+	const el_sandbox_plan *plan = s->plan;
+	sigset_t none;
+	int err;
+
+	/* What PID 1 blocked and caught must not be inherited. */
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	umask(plan->umask);
+	if (setsid() < 0) {
+		dprintf(2, "envlock: exec: setsid: %s\n", strerror(errno));
+		_exit(125);
+	}
+	/* Only 0, 1 and 2 cross execve. */
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+		dprintf(2, "envlock: exec: closing file descriptors: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (el__drop_capabilities() != 0) {
+		dprintf(2, "envlock: exec: dropping capabilities: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || el__seccomp_install(&s->seccomp) != 0) {
+		dprintf(2, "envlock: exec: seccomp: %s\n", strerror(errno));
+		_exit(125);
+	}
+	/* execvp searches the PATH of environ: the sandbox's, not envlock's. */
+	environ = plan->env;
+	execvp(plan->argv[0], plan->argv);
+	err = errno;
+	if (err == ENOENT) {
+		dprintf(2, "envlock: exec: %s: command not found\n", plan->argv[0]);
+		_exit(127);
+	}
+	dprintf(2, "envlock: exec: %s: %s\n", plan->argv[0], strerror(err));
+	_exit(126);
+}
+
+/* PID 1: reap everything, pass signals on, end with the command. */
+__attribute__((noreturn)) static void be_init(pid_t command, int sigfd)
+{
+	for (;;) {
+		struct signalfd_siginfo info;
+		ssize_t n = read(sigfd, &info, sizeof(info));
+		int status;
+		pid_t pid;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(info))
+			_exit(125);
+		if (info.ssi_signo != SIGCHLD) {
+			kill(command, (int)info.ssi_signo);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			/* Only the command's own status counts: an orphan that ends is just reaped. */
+			if (pid != command)
+				continue;
+			if (WIFSIGNALED(status))
+				_exit(128 + WTERMSIG(status));
+			_exit(WEXITSTATUS(status));
+		}
+	}
+}
+
+static void caught(int sig)
+{
+	(void)sig;
+}
+
+__attribute__((noreturn)) void el__sandbox_main(el__setup *s)
+{
+	struct sigaction sa = { .sa_handler = caught };
+	sigset_t set;
+	pid_t command;
+	char go;
+	int sigfd;
+
+	/* If envlock dies, so does the sandbox (PID 1 takes the rest with it). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+		el__setup_fail(s, "PR_SET_PDEATHSIG: %s", strerror(errno));
+		fail_exit();
+	}
+	/*
+	 * Its own session: a terminal's ^C reaches envlock, which forwards it
+	 * once, instead of reaching this process group directly too.
+	 */
+	setsid();
+	/*
+	 * A PID namespace's init gets signals from outside only when it
+	 * handles them: handled, blocked, and read from a signalfd.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		sigaction(forwarded[i], &sa, NULL);
+		sigaddset(&set, forwarded[i]);
+	}
+	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		el__setup_fail(s, "signalfd: %s", strerror(errno));
+		fail_exit();
+	}
+	if (setup(s) != 0)
+		fail_exit();
+	if (write(s->status_fd, "R", 1) != 1)
+		fail_exit();
+	close(s->status_fd);
+	s->status_fd = -1;
+	/* End of file: envlock refused (drift) or died. */
+	if (read(s->go_fd, &go, 1) != 1)
+		_exit(125);
+	close(s->go_fd);
+	command = fork();
+	if (command < 0) {
+		dprintf(2, "envlock: exec: fork: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (command == 0) {
+		close(sigfd);
+		run_command(s);
+	}
+	/* PID 1 itself needs no privilege from here on. */
+	el__drop_capabilities();
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	be_init(command, sigfd);
+}

@@ -1,0 +1,44 @@
+#ifndef EL_SANDBOX_SETUP_H
+#define EL_SANDBOX_SETUP_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sandbox/plan.h"
+
+/*
+ * The sandbox's side: the process that clone() started in the new
+ * namespaces carries the plan out, becomes PID 1, and starts the command.
+ * It cannot return errors to envlock's code: a failure is written to the
+ * status pipe as text and the process exits 125.
+ */
+
+/* The seccomp programs, compiled before the command is started. */
+typedef struct el__seccomp_programs {
+	struct sock_fprog known; /* ENOSYS for what the filter does not know; other architectures killed */
+	struct sock_fprog deny;  /* the plan's denials */
+} el__seccomp_programs;
+
+typedef struct el__setup {
+	const el_sandbox_plan *plan;
+	int status_fd; /* to envlock: "R" ready, or "E" and a message */
+	int go_fd;     /* from envlock: a byte to run, end of file to give up */
+	int oldfd, newfd;
+	el__seccomp_programs seccomp;
+} el__setup;
+
+/* Write "E<message>" to the status pipe; returns -1 for `return el__setup_fail(...)`. */
+int el__setup_fail(el__setup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The sandbox process's whole life; never returns. */
+__attribute__((noreturn)) void el__sandbox_main(el__setup *s);
+
+/* Steps, each 0 or -1 after el__setup_fail(). */
+int el__setup_mounts(el__setup *s);
+int el__seccomp_compile(el__setup *s);
+int el__seccomp_install(const el__seccomp_programs *programs);
+int el__drop_capabilities(void);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * envlock's side of the sandbox: clone the first process into the new
+ * namespaces, learn over a pipe whether its setup worked, tell it when to
+ * run the command, and wait for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/setup.h"
+#include "util/error.h"
+
+struct el_sandbox {
+	pid_t pid;
+	int status_fd; /* read end: "R" or "E<message>" */
+	int go_fd;     /* write end */
+	bool reaped;
+};
+
+static bool sysctl_is(const char *path, const char *value)
+{
+	char text[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	return strcmp(text, value) == 0;
+}
+
+/* Why the kernel refused the namespaces, naming the setting that decides it. */
+static int clone_error(int err)
+{
+	if (err == EPERM || err == ENOSPC || err == EACCES) {
+		if (sysctl_is("/proc/sys/kernel/unprivileged_userns_clone", "0"))
+			return el__error(EL_ERROR, "this kernel does not allow unprivileged user namespaces: "
+				"sysctl kernel.unprivileged_userns_clone is 0 (set it to 1)");
+		if (sysctl_is("/proc/sys/user/max_user_namespaces", "0"))
+			return el__error(EL_ERROR, "this kernel does not allow user namespaces: "
+				"sysctl user.max_user_namespaces is 0 (set it above 0)");
+		if (sysctl_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"))
+			return el__error(EL_ERROR, "AppArmor restricts unprivileged user namespaces: "
+				"sysctl kernel.apparmor_restrict_unprivileged_userns is 1 (set it to 0, or give envlock an AppArmor profile that allows userns)");
+	}
+	errno = err;
+	return el__error_errno(EL_ERROR, "creating the sandbox's namespaces");
+}
+
+int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
+{
+	el_sandbox *sb = calloc(1, sizeof(*sb));
+	int status_pipe[2] = { -1, -1 }, go_pipe[2] = { -1, -1 };
+	long pid;
+
+	*out = NULL;
+	if (!sb)
+		return el__error_oom();
+	if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) {
+		int err = errno;
+
+		for (int i = 0; i < 2; i++) {
+			if (status_pipe[i] >= 0)
+				close(status_pipe[i]);
+			if (go_pipe[i] >= 0)
+				close(go_pipe[i]);
+		}
+		free(sb);
+		errno = err;
+		return el__error_errno(EL_ERROR, "pipe");
+	}
+	fflush(NULL);
+	/* fork() with namespaces: the child runs on a copy of this memory, plan included. */
+	pid = syscall(SYS_clone, (unsigned long)plan->namespaces | SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (pid == 0) {
+		el__setup s = {
+			.plan = plan, .status_fd = status_pipe[1], .go_fd = go_pipe[0], .oldfd = -1, .newfd = -1,
+		};
+
+		close(status_pipe[0]);
+		close(go_pipe[1]);
+		el__sandbox_main(&s);
+	}
+	close(status_pipe[1]);
+	close(go_pipe[0]);
+	if (pid < 0) {
+		int err = errno;
+
+		close(status_pipe[0]);
+		close(go_pipe[1]);
+		free(sb);
+		return clone_error(err);
+	}
+	sb->pid = (pid_t)pid;
+	sb->status_fd = status_pipe[0];
+	sb->go_fd = go_pipe[1];
+	*out = sb;
+	return EL_OK;
+}
+
+static void reap(el_sandbox *sb, int *status)
+{
+	int st = 0;
+
+	while (!sb->reaped && waitpid(sb->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sb->reaped = true;
+	if (status)
+		*status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+int el_sandbox_ready(el_sandbox *sb)
+{
+	char message[1100];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(message) - 1) {
+		n = read(sb->status_fd, message + len, sizeof(message) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (message[0] == 'R')
+			break;
+	}
+	message[len] = '\0';
+	if (len > 0 && message[0] == 'R')
+		return EL_OK;
+	reap(sb, NULL);
+	if (len > 1 && message[0] == 'E')
+		return el__error(EL_ERROR, "sandbox setup: %s", message + 1);
+	return el__error(EL_ERROR, "sandbox setup: the sandbox ended before it was ready");
+}
+
+int el_sandbox_go(el_sandbox *sb)
+{
+	ssize_t n;
+
+	do
+		n = write(sb->go_fd, "G", 1);
+	while (n < 0 && errno == EINTR);
+	close(sb->go_fd);
+	sb->go_fd = -1;
+	close(sb->status_fd);
+	sb->status_fd = -1;
+	if (n != 1)
+		return el__error_errno(EL_ERROR, "starting the command");
+	return EL_OK;
+}
+
+int el_sandbox_wait(el_sandbox *sb, int *status)
+{
+	reap(sb, status);
+	return EL_OK;
+}
+
+pid_t el_sandbox_pid(const el_sandbox *sb)
+{
+	return sb->pid;
+}
+
+void el_sandbox_free(el_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (!sb->reaped) {
+		kill(sb->pid, SIGKILL);
+		reap(sb, NULL);
+	}
+	if (sb->status_fd >= 0)
+		close(sb->status_fd);
+	if (sb->go_fd >= 0)
+		close(sb->go_fd);
+	free(sb);
+}
