@@ -8,6 +8,8 @@
 #   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
+#   bubblewrap util-linux python3-numpy python3-torch
+# then, as root, packaging/create-test-user.sh
 set -eu
 
 packages="
@@ -15,6 +17,7 @@ packages="
   libseccomp-dev libcap-dev libarchive-dev libssl-dev libjansson-dev
   libcmocka-dev
   git jq python3 python3-pip python3-venv strace clang hyperfine
+  bubblewrap util-linux python3-numpy python3-torch
 "
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -48,4 +51,12 @@ rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q "install ok installed" &&
 	apt-cache show "$rt" >/dev/null 2>&1; then
 	$as_root apt-get install -y -qq --no-install-recommends "$rt"
+fi
+
+# The unprivileged user the sandbox tests run as (the tests use setpriv and
+# runuser from util-linux to become it).
+if [ "$(id -u)" -eq 0 ]; then
+	"$(dirname "$0")/create-test-user.sh"
+elif ! id -u envlock-test >/dev/null 2>&1; then
+	echo "install-deps.sh: the sandbox tests need the user envlock-test: sudo $(dirname "$0")/create-test-user.sh" >&2
 fi

@@ -81,6 +81,8 @@ typedef struct el_profile {
 	el_gpu_mode gpu;
 	char *hostname;   /* NULL: envlock's default */
 	unsigned cpus;    /* 0: all the CPUs envlock may use */
+	unsigned uid;     /* the user ID the command sees inside the sandbox ("uid N"), default 1000 */
+	unsigned gid;     /* the group ID it sees there ("gid N"), default 1000 */
 	bool aslr;        /* true unless "aslr off" */
 	bool python_seed; /* "python-seed on" */
 } el_profile;

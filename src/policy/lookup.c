@@ -203,9 +203,18 @@ int el__profile_find(el__profile_source *out, const char *name, bool (*skip)(con
 		el__buf_reset(&path);
 		el__buf_printf(&path, "%s/%s", *d, name);
 		el__buf_printf(&looked, "%s, ", *d);
-		/* As the listing does: a directory of that name is not a profile. */
-		if (stat(path.data, &st) == 0 && !S_ISREG(st.st_mode))
+		if (stat(path.data, &st) == 0) {
+			/* As the listing does: a directory of that name is not a profile. */
+			if (!S_ISREG(st.st_mode))
+				continue;
+		} else if (errno == EACCES) {
+			/*
+			 * A directory this user cannot enter (another user's $HOME
+			 * after sudo -u) holds no profile for them: look further.
+			 * A file that is there but unreadable stays an error.
+			 */
 			continue;
+		}
 		ret = unless_skipped(read_source(out, path.data), out, skip, data, &skipped);
 	}
 	if (ret == EL_ENOTFOUND)

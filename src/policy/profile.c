@@ -25,6 +25,10 @@
 #define MAX_ARGS 64
 #define MAX_GLOBSTARS 4 /* "**" keys in one pattern: each one multiplies the matching work */
 #define MAX_CPUS 4096
+#define MAX_ID 4294967294ULL /* uid_t and gid_t are 32 bits; (uid_t)-1 means "no change" to the kernel */
+#define DEFAULT_ID 1000      /* the first ordinary user on most distributions */
+
+_Static_assert(UINT_MAX >= MAX_ID, "an el_profile's uid and gid hold any ID");
 
 /* The files being read, innermost first: an include of one of them is a cycle. */
 struct chain {
@@ -432,6 +436,33 @@ static int do_cpus(struct parser *ps, const struct place *pl, char **argv, int a
 	return EL_OK;
 }
 
+/* A user or group ID, what ("user" or "group"), into *out: plain decimal digits, 0 to MAX_ID. */
+static int parse_id(const struct place *pl, char **argv, const char *what, unsigned *out)
+{
+	const char *s = argv[1];
+	unsigned long long v = 0;
+
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9' || v > MAX_ID)
+			return BAD(pl, argv, "expects a %s ID from 0 to %llu, not '%s'", what, MAX_ID, s);
+		v = v * 10 + (unsigned long long)(*c - '0');
+	}
+	if (!*s || v > MAX_ID)
+		return BAD(pl, argv, "expects a %s ID from 0 to %llu, not '%s'", what, MAX_ID, s);
+	*out = (unsigned)v;
+	return EL_OK;
+}
+
+static int do_uid(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	return parse_id(pl, argv, "user", &ps->p->uid);
+}
+
+static int do_gid(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	return parse_id(pl, argv, "group", &ps->p->gid);
+}
+
 static int do_aslr(struct parser *ps, const struct place *pl, char **argv, int argc)
 {
 	return on_off(pl, argv, &ps->p->aslr);
@@ -521,6 +552,8 @@ static const struct directive {
 	{ "gpu", 1, 1, "auto|none|require", do_gpu },
 	{ "hostname", 1, 1, "NAME", do_hostname },
 	{ "cpus", 1, 1, "N", do_cpus },
+	{ "uid", 1, 1, "N", do_uid },
+	{ "gid", 1, 1, "N", do_gid },
 	{ "aslr", 1, 1, "on|off", do_aslr },
 	{ "python-seed", 1, 1, "on|off", do_python_seed },
 };
@@ -676,6 +709,8 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 	if (!ps.p)
 		return el__error_oom();
 	ps.p->aslr = true;
+	ps.p->uid = DEFAULT_ID;
+	ps.p->gid = DEFAULT_ID;
 	ps.p->name = strdup(name);
 	ps.p->source = strdup(src->file ? src->file : label);
 	if (!ps.p->name || !ps.p->source) {

@@ -2,11 +2,11 @@
  * The seccomp filter, compiled by libseccomp into two programs that the
  * kernel runs one after the other (the stricter answer wins):
  *
- *   known: every system call libseccomp knows for this architecture is
- *          allowed, anything else returns ENOSYS, so that a C library
- *          trying a call newer than the filter falls back instead of
- *          failing with EPERM; calls from another architecture or the x32
- *          ABI kill the process.
+ *   known: a system call numbered above the highest libseccomp knows for
+ *          this architecture returns ENOSYS, so that a C library trying a
+ *          call newer than the filter falls back instead of failing with
+ *          EPERM; calls from another architecture or the x32 ABI kill the
+ *          process.
  *   deny:  the plan's denials with EPERM, ioctl TIOCSTI/TIOCLINUX compared
  *          on the request's low 32 bits (the kernel ignores the rest), and
  *          clone with a namespace flag. clone3 returns ENOSYS: its flags
@@ -18,7 +18,10 @@
  * installed by the command's process just before execve.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -81,26 +84,53 @@ static scmp_filter_ctx new_filter(uint32_t default_action)
 	return ctx;
 }
 
-static int compile_known(el__setup *s)
+/* The highest system call number libseccomp knows for this architecture. */
+static int highest_known_syscall(void)
 {
-	scmp_filter_ctx ctx = new_filter(SCMP_ACT_ERRNO(ENOSYS));
-	int rc = 0, ret;
+	int highest = -1;
 
-	if (!ctx)
-		return el__setup_fail(s, "seccomp: cannot create a filter");
-	for (int nr = 0; nr < MAX_SYSCALL_NR && rc == 0; nr++) {
+	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
-		if (!name)
-			continue;
-		/* clone3 stays ENOSYS: see the comment at the top. */
-		if (strcmp(name, "clone3") != 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (name)
+			highest = nr;
 		free(name);
 	}
-	ret = rc ? el__setup_fail(s, "seccomp: %s", strerror(-rc)) : export_program(s, ctx, &s->seccomp.known, "known");
-	seccomp_release(ctx);
-	return ret;
+	return highest;
+}
+
+/*
+ * The "known" program, written out by hand: libseccomp compares system
+ * call numbers for equality only, so saying "above the highest number
+ * I know" would take one rule per known call (hundreds, milliseconds to
+ * compile on every run). runc does the same for the same reason. Which
+ * numbers are known still comes from libseccomp's table.
+ */
+static int compile_known(el__setup *s)
+{
+	const uint32_t arch = seccomp_arch_native();
+	const int highest = highest_known_syscall();
+	struct sock_filter program[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* x32 calls carry this bit under the x86-64 architecture value. */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, arch == SCMP_ARCH_X86_64 ? 0x40000000U : 0U, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)highest, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+
+	if (highest < 0)
+		return el__setup_fail(s, "seccomp: libseccomp knows no system call of this architecture");
+	s->seccomp.known.filter = malloc(sizeof(program));
+	if (!s->seccomp.known.filter)
+		return el__setup_fail(s, "seccomp: out of memory");
+	memcpy(s->seccomp.known.filter, program, sizeof(program));
+	s->seccomp.known.len = sizeof(program) / sizeof(program[0]);
+	return 0;
 }
 
 static int compile_deny(el__setup *s)

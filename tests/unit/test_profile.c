@@ -237,7 +237,7 @@ static void write_chain(const char *dir, int files)
 
 /* ---- directives ---- */
 
-/* An empty profile has the documented defaults: host network, GPU auto, ASLR on, no seed. */
+/* An empty profile has the documented defaults: host network, GPU auto, uid and gid 1000, ASLR on, no seed. */
 static void test_defaults(void **state)
 {
 	el_profile *p = parse("");
@@ -254,6 +254,8 @@ static void test_defaults(void **state)
 	assert_int_equal(p->gpu, EL_GPU_AUTO);
 	assert_null(p->hostname);
 	assert_int_equal(p->cpus, 0);
+	assert_int_equal(p->uid, 1000);
+	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
 	assert_false(p->python_seed);
 	el_profile_free(p);
@@ -594,6 +596,53 @@ static void test_cpus_invalid(void **state)
 	expect_error("cpus \"\"", "t:1: cpus: expects a number of CPUs from 1 to 4096, not ''");
 	expect_error("cpus", "t:1: cpus: expects N");
 	expect_error("cpus 1 2", "t:1: cpus: expects N");
+}
+
+/* uid and gid take 0 to 4294967294, each on its own; the last one wins. */
+static void test_uid_gid(void **state)
+{
+	el_profile *p = parse("uid 0\ngid 0\n");
+
+	assert_int_equal(p->uid, 0);
+	assert_int_equal(p->gid, 0);
+	el_profile_free(p);
+	p = parse("uid 1\nuid 4294967294\n");
+	assert_int_equal(p->uid, 4294967294U);
+	assert_int_equal(p->gid, 1000);
+	el_profile_free(p);
+	p = parse("gid 0065534\n");
+	assert_int_equal(p->uid, 1000);
+	assert_int_equal(p->gid, 65534);
+	el_profile_free(p);
+	p = parse("gid 4294967294\ngid 100\nuid 1001\n");
+	assert_int_equal(p->uid, 1001);
+	assert_int_equal(p->gid, 100);
+	el_profile_free(p);
+}
+
+/* uid and gid refuse (uid_t)-1, anything larger, and anything that is not plain digits (without overflowing). */
+static void test_uid_gid_invalid(void **state)
+{
+	static const char *const bad[] = { "4294967295", "4294967296", "-1", "+1", "1x", "x1", "1.5", "0x10", "1e3",
+					   "18446744073709551616", "99999999999999999999999" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = str("uid %s", bad[i]);
+		char *message = str("t:1: uid: expects a user ID from 0 to 4294967294, not '%s'", bad[i]);
+
+		expect_error(text, message);
+		free(text);
+		free(message);
+		text = str("gid %s", bad[i]);
+		message = str("t:1: gid: expects a group ID from 0 to 4294967294, not '%s'", bad[i]);
+		expect_error(text, message);
+		free(text);
+		free(message);
+	}
+	expect_error("uid \"\"", "t:1: uid: expects a user ID from 0 to 4294967294, not ''");
+	expect_error("gid \" 1\"", "t:1: gid: expects a group ID from 0 to 4294967294, not ' 1'");
+	expect_error("uid", "t:1: uid: expects N");
+	expect_error("gid 1 2", "t:1: gid: expects N");
 }
 
 /* aslr and python-seed take on or off (lower case); the last one wins. */
@@ -1001,6 +1050,27 @@ static void test_include_error_inside(void **state)
 	free(message);
 }
 
+/* uid and gid from an included profile hold until a later line sets them; a bad one names the included file. */
+static void test_include_uid_gid(void **state)
+{
+	const struct fixture *fx = *state;
+	char *message = str("%s/bad:2: gid: expects a group ID from 0 to 4294967294, not '-1'", fx->second);
+	el_profile *p;
+
+	el_test_write(fx->first, "base", "uid 0\ngid 0\n");
+	p = parse("include base\ngid 100\n");
+	assert_int_equal(p->uid, 0);
+	assert_int_equal(p->gid, 100);
+	el_profile_free(p);
+	p = parse("uid 5\ngid 6\ninclude base\n");
+	assert_int_equal(p->uid, 0);
+	assert_int_equal(p->gid, 0);
+	el_profile_free(p);
+	el_test_write(fx->second, "bad", "uid 7\ngid -1\n");
+	expect_error("include bad\n", message);
+	free(message);
+}
+
 /* A user profile can build on a shipped one by name; rule origins name the built-in copy. */
 static void test_include_builtin(void **state)
 {
@@ -1155,6 +1225,8 @@ static void test_builtin_default(void **state)
 				     "TZ=UTC\n");
 	assert_string_equal(words(p->keepenv, p->keepenv_count), "CUDA_VISIBLE_DEVICES");
 	assert_int_equal(p->net, EL_NET_HOST);
+	assert_int_equal(p->uid, 1000);
+	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
 	assert_false(p->python_seed);
 	assert_string_equal(p->rules[0].origin, "default (built in):50");
@@ -1218,14 +1290,15 @@ static void test_builtin_ci(void **state)
 	el_profile_free(p);
 }
 
-/* pytorch: default's pins, and Python seeded. */
+/* pytorch: default's pins, torch's deterministic algorithms asked of the Python hook, and Python seeded. */
 static void test_builtin_pytorch(void **state)
 {
 	el_profile *p = load("pytorch");
 
 	assert_true(p->python_seed);
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 8);
 	assert_string_equal(pin(p, "CUBLAS_WORKSPACE_CONFIG"), ":4096:8");
+	assert_string_equal(pin(p, "ENVLOCK_TORCH_DETERMINISTIC"), "1");
 	assert_string_equal(severity(p, "cpu.flags"), "warn");
 	el_profile_free(p);
 }
@@ -1271,6 +1344,8 @@ static void test_builtins_match_sources(void **state)
 			assert_int_equal(f->rules[r].severity, b->rules[r].severity);
 		}
 		assert_int_equal(f->net, b->net);
+		assert_int_equal(f->uid, b->uid);
+		assert_int_equal(f->gid, b->gid);
 		assert_int_equal(f->aslr, b->aslr);
 		assert_int_equal(f->python_seed, b->python_seed);
 		free(builtin_pins);
@@ -1646,6 +1721,8 @@ int main(void)
 		TEST(test_hostname_invalid),
 		TEST(test_cpus),
 		TEST(test_cpus_invalid),
+		TEST(test_uid_gid),
+		TEST(test_uid_gid_invalid),
 		TEST(test_aslr_python_seed),
 		TEST(test_unknown_directive),
 		TEST(test_comments),
@@ -1673,6 +1750,7 @@ int main(void)
 		TEST(test_include_missing),
 		TEST(test_include_missing_long_path),
 		TEST(test_include_error_inside),
+		TEST(test_include_uid_gid),
 		TEST(test_include_builtin),
 		TEST(test_load_by_name),
 		TEST(test_load_by_path),
