@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -285,6 +286,13 @@ int cmd_exec(int argc, char **argv)
 	el_lock *lock = NULL;
 	int status;
 
+	/*
+	 * With 0, 1 or 2 closed, a pipe envlock opens could take the number and
+	 * reach the command as its standard input or output.
+	 */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			return EXEC_FAILED;
 	status = parse_args(&a, argc, argv);
 	if (status != 0) {
 		status = status < 0 ? CLI_EXIT_OK : status;

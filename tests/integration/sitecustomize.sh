@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The Python seeding hook that `envlock exec` puts first on PYTHONPATH
+# (profiles/python/sitecustomize.py), run straight with python3, no sandbox:
+# random seeded at start, numpy and torch at their first import (a stand-in
+# numpy checks the import machinery where the real one is missing), torch's
+# deterministic mode, inert without a seed, never importing the frameworks
+# itself, the shadowed sitecustomize still run once, and a bad seed reported
+# in one line. For python3 on PATH and Debian's /usr/bin/python3, those that
+# are there; checks whose package an interpreter lacks are skipped with a note.
+. "$(dirname "$0")/lib.sh"
+
+hook=$EL_SOURCE_DIR/profiles/python
+[ -f "$hook/sitecustomize.py" ] || skip "$hook/sitecustomize.py is missing"
+
+# The interpreters, each once (the one on PATH may be Debian's).
+pythons=()
+seen=" "
+for py in "$(command -v python3 || true)" /usr/bin/python3; do
+	[ -x "$py" ] || continue
+	exe=$(env -u PYTHONPATH "$py" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
+	case $seen in *" $exe "*) continue ;; esac
+	seen="$seen$exe "
+	pythons+=("$exe") # not a pyenv shim: a second less for each of the runs
+done
+[ "${#pythons[@]}" -gt 0 ] || skip "no python3 here"
+
+# plain PY ARGS...: stdout of python without the hook and without the variables.
+plain() {
+	env -u PYTHONPATH -u ENVLOCK_SEED -u ENVLOCK_TORCH_DETERMINISTIC "$@"
+}
+# hooked [VAR=VALUE...] PY ARGS...: python with only the hook on PYTHONPATH
+# (a PYTHONPATH= among the VARs replaces it); $scratch/out, $scratch/err, $status.
+hooked() {
+	run "$scratch/out" "$scratch/err" env -u ENVLOCK_SEED -u ENVLOCK_TORCH_DETERMINISTIC \
+		PYTHONPATH="$hook" "$@"
+}
+out() { cat "$scratch/out"; }
+err() { cat "$scratch/err"; }
+
+# A stand-in numpy: records its seeds, imports its random submodule as numpy does.
+mkdir -p "$scratch/fake/numpy" "$scratch/fake-bad/numpy"
+printf 'from . import random\n' >"$scratch/fake/numpy/__init__.py"
+printf 'seeds = []\ndef seed(n):\n    seeds.append(n)\n' >"$scratch/fake/numpy/random.py"
+printf 'from . import random\n' >"$scratch/fake-bad/numpy/__init__.py"
+printf 'def seed(n):\n    raise ValueError("no seeding\\ntoday")\n' >"$scratch/fake-bad/numpy/random.py"
+# Another sitecustomize, later on PYTHONPATH, that says it ran.
+mkdir -p "$scratch/chain" "$scratch/chain-bad"
+printf 'print("chained sitecustomize ran")\n' >"$scratch/chain/sitecustomize.py"
+printf 'raise RuntimeError("chained one broke")\n' >"$scratch/chain-bad/sitecustomize.py"
+
+for py in "${pythons[@]}"; do
+	v=$(plain "$py" -c 'import sys; print(sys.version.split()[0])')
+	label="$py ($v)"
+
+	# ---- random, seeded at start ----
+	want42=$(plain "$py" -c 'import random; random.seed(42); print(repr(random.random()))')
+	draw='import random; print(repr(random.random()))'
+	hooked ENVLOCK_SEED=42 "$py" -c "$draw"
+	check_eq "$label: seed 42: random.random() as after random.seed(42)" "$want42" "$(out)"
+	check_eq "$label: seed 42: exit 0" 0 "$status"
+	check_eq "$label: seed 42: nothing on stderr" "" "$(err)"
+	first=$(out)
+	hooked ENVLOCK_SEED=42 "$py" -c "$draw"
+	check_eq "$label: seed 42: a second run draws the same" "$first" "$(out)"
+	hooked ENVLOCK_SEED=43 "$py" -c "$draw"
+	check_eq "$label: seed 43 draws something else" differs "$([ "$(out)" != "$first" ] && echo differs || out)"
+
+	# ---- the hook imports none of the frameworks ----
+	hooked ENVLOCK_SEED=42 "$py" -c \
+		'import sys; print(sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "torch", "tensorflow", "jax"}))'
+	check_eq "$label: the hook imports no framework" "[]" "$(out)"
+
+	# ---- no seed: inert ----
+	probe='import sys; print([type(f).__name__ for f in sys.meta_path]); print("random" in sys.modules)
+import random; print(random.random() != random.random())'
+	hooked "$py" -c "$probe"
+	check_eq "$label: no seed: as plain python" "$(plain "$py" -c "$probe")" "$(out)"
+	check_eq "$label: no seed: nothing on stderr" "" "$(err)"
+
+	# ---- the shadowed sitecustomize ----
+	whose='import sys; print(getattr(sys.modules.get("sitecustomize"), "__file__", None))'
+	theirs=$(plain "$py" -c "$whose")
+	if [ "$theirs" != None ]; then
+		hooked ENVLOCK_SEED=42 "$py" -c "$whose"
+		check_eq "$label: the interpreter's own sitecustomize still runs" "$theirs" "$(out)"
+	fi
+	hooked ENVLOCK_SEED=42 PYTHONPATH="$hook:$scratch/chain" "$py" -c "$draw"
+	check_eq "$label: chained: its marker once, then the seeded draw" \
+		"$(printf 'chained sitecustomize ran\n%s' "$want42")" "$(out)"
+	check_eq "$label: chained: nothing on stderr" "" "$(err)"
+	hooked PYTHONPATH="$hook:$scratch/chain" "$py" -c 'import sitecustomize; print(sitecustomize.__file__)'
+	check_eq "$label: chained without a seed: marker once, and it is sitecustomize" \
+		"$(printf 'chained sitecustomize ran\n%s' "$scratch/chain/sitecustomize.py")" "$(out)"
+	hooked ENVLOCK_SEED=42 PYTHONPATH="$hook:$scratch/chain-bad" "$py" -c "$draw"
+	check_eq "$label: chained one raising: the program runs, seeded" "$want42" "$(out)"
+	check_eq "$label: chained one raising: site.py's report" \
+		"$(printf 'Error in sitecustomize; set PYTHONVERBOSE for traceback:\nRuntimeError: chained one broke')" "$(err)"
+
+	# ---- a bad seed ----
+	hooked ENVLOCK_SEED=abc "$py" -c 'print("ran")'
+	check_eq "$label: ENVLOCK_SEED=abc: the program runs" "0 ran" "$status $(out)"
+	check_eq "$label: ENVLOCK_SEED=abc: one line on stderr" \
+		"1 envlock: sitecustomize:" "$(wc -l <"$scratch/err") $(cut -c1-23 "$scratch/err")"
+
+	# ---- the import machinery, with a stand-in numpy ----
+	hooked ENVLOCK_SEED=42 PYTHONPATH="$hook:$scratch/fake" "$py" -c '
+import numpy.random, numpy, importlib
+importlib.reload(numpy)
+print(numpy.random.seeds, type(numpy.__loader__).__name__, numpy.__spec__.loader is numpy.__loader__)'
+	check_eq "$label: stand-in numpy: seeded once, by \`import numpy.random\`, not again on reload; its own loader" \
+		"[42] SourceFileLoader True" "$(out)"
+	check_eq "$label: stand-in numpy: nothing on stderr" "" "$(err)"
+	hooked ENVLOCK_SEED=42 PYTHONPATH="$hook:$scratch/fake-bad" "$py" -c 'import numpy; print("ran")'
+	check_eq "$label: numpy.random.seed raising: the program runs" "0 ran" "$status $(out)"
+	check_eq "$label: numpy.random.seed raising: one line" \
+		"envlock: sitecustomize: seeding numpy failed: ValueError: no seeding today" "$(err)"
+
+	# ---- numpy ----
+	if plain "$py" -c 'import numpy' >/dev/null 2>&1; then
+		want=$(plain "$py" -c 'import numpy as np; np.random.seed(42); print(repr(np.random.rand()))')
+		hooked ENVLOCK_SEED=42 "$py" -c 'import numpy as np; print(repr(np.random.rand()))'
+		check_eq "$label: numpy: np.random.rand() as after np.random.seed(42)" "$want" "$(out)"
+		hooked ENVLOCK_SEED=42 "$py" -c 'import numpy.random; import numpy as np; print(repr(np.random.rand()))'
+		check_eq "$label: numpy: the same with \`import numpy.random\` first" "$want" "$(out)"
+		check_eq "$label: numpy: nothing on stderr" "" "$(err)"
+	else
+		echo "note: $label cannot import numpy, its numpy checks were not run"
+	fi
+
+	# ---- torch ----
+	# Each import of torch takes seconds: one run for each case.
+	probe='print(repr(torch.rand(1).item()), torch.are_deterministic_algorithms_enabled(),
+      torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)'
+	if base=$(plain "$py" -c "import torch; torch.manual_seed(42); $probe" 2>/dev/null); then
+		want=$(echo "$base" | cut -d' ' -f1)
+		defaults=$(echo "$base" | cut -d' ' -f2-)
+		probe="import torch; $probe"
+		hooked ENVLOCK_SEED=42 "$py" -c "$probe"
+		check_eq "$label: torch: torch.rand(1) as after torch.manual_seed(42)" "$want" "$(out | cut -d' ' -f1)"
+		check_eq "$label: torch: no envlock line on stderr" 0 "$(grep -c '^envlock:' "$scratch/err" || true)"
+		check_eq "$label: torch: without ENVLOCK_TORCH_DETERMINISTIC: torch's defaults" \
+			"$defaults" "$(out | cut -d' ' -f2-)"
+		check_eq "$label: torch: without ENVLOCK_TORCH_DETERMINISTIC: not deterministic" \
+			False "$(out | cut -d' ' -f2)"
+		hooked ENVLOCK_SEED=42 ENVLOCK_TORCH_DETERMINISTIC=1 "$py" -c "$probe"
+		check_eq "$label: torch: ENVLOCK_TORCH_DETERMINISTIC=1: seeded, deterministic, no cuDNN benchmark" \
+			"$want True False True" "$(out)"
+	else
+		echo "note: $label cannot import torch, its torch checks were not run"
+	fi
+	echo "ok: $label"
+done
+
+finish
