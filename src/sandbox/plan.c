@@ -285,6 +285,8 @@ static int add_python(plan_builder *b, el__buf *path_var)
 
 		if (prefixes[i] && host_stat(b, prefixes[i], &st) == 0 && S_ISDIR(st.st_mode))
 			ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+		else if (i == 0)
+			goto done; /* nothing there to run */
 	}
 	if (!under_system_dir(dir.data)) {
 		el__buf_puts(path_var, dir.data);
@@ -398,6 +400,11 @@ static int add_workdir(plan_builder *b)
 		ret = el__error(EL_EINVAL, "working directory %s: not a directory", clean);
 		goto done;
 	}
+	if (path_within(clean, "/proc") || path_within(clean, "/dev") || path_within(clean, "/sys")) {
+		ret = el__error(EL_EINVAL, "working directory %s: the sandbox has its own; choose another with --workdir",
+				clean);
+		goto done;
+	}
 	for (const char *const *d = system_dirs; *d; d++) {
 		if (path_within(*d, clean)) {
 			ret = el__error(EL_EINVAL, "working directory %s: it would make %s writable; choose another with --workdir",
@@ -430,15 +437,16 @@ static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count
 		char *dest = NULL, *source = NULL;
 		struct stat st;
 
-		ret = normalize_path(&dest, m->kind == EL_MOUNT_TMPFS ? "tmpfs" : "bind destination",
-				     m->dest ? m->dest : m->source);
-		if (ret == EL_OK && strcmp(dest, "/") == 0)
-			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", origin);
-		if (ret == EL_OK && m->kind != EL_MOUNT_TMPFS) {
+		if (m->kind != EL_MOUNT_TMPFS) {
 			ret = normalize_path(&source, "bind source", m->source);
 			if (ret == EL_OK && host_stat(b, source, &st) != 0)
 				ret = el__error_errno(EL_ENOTFOUND, "%s: bind source %s", origin, source);
 		}
+		if (ret == EL_OK)
+			ret = normalize_path(&dest, m->kind == EL_MOUNT_TMPFS ? "tmpfs" : "bind destination",
+					     m->dest ? m->dest : m->source);
+		if (ret == EL_OK && strcmp(dest, "/") == 0)
+			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", origin);
 		if (ret == EL_OK) {
 			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
 					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;
@@ -526,6 +534,7 @@ static int build_env(plan_builder *b, const char *path_var)
 	const el_profile *profile = b->opts->profile;
 	const json_t *pins = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "env") : NULL;
 	const char *seed = b->opts->seed, *key, *python_path;
+	char pinned_seed[16];
 	json_t *value;
 	int ret;
 
@@ -553,9 +562,11 @@ static int build_env(plan_builder *b, const char *path_var)
 		return el__error(EL_EINVAL, "--seed '%s': not a number from 0 to 4294967295", seed);
 	if (!seed && profile->python_seed) {
 		/* python-seed on alone: the pinned hash seed seeds the rest too. */
-		seed = env_get(b->plan, "PYTHONHASHSEED");
-		if (!seed || !seed_valid(seed))
-			seed = "0";
+		const char *pinned = env_get(b->plan, "PYTHONHASHSEED");
+
+		/* A copy: setting PYTHONHASHSEED again frees the entry it points into. */
+		snprintf(pinned_seed, sizeof(pinned_seed), "%s", pinned && seed_valid(pinned) ? pinned : "0");
+		seed = pinned_seed;
 	}
 	if (!seed)
 		return EL_OK;
@@ -679,11 +690,6 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	if (ret == EL_OK)
 		ret = add_system_dirs(&b);
 	if (ret == EL_OK)
-		ret = add_python(&b, &path_var);
-	el__buf_puts(&path_var, SANDBOX_PATH);
-	if (ret == EL_OK && el__buf_failed(&path_var))
-		ret = el__error_oom();
-	if (ret == EL_OK)
 		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/tmp", 01777);
 	if (ret == EL_OK)
 		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/var/tmp", 01777);
@@ -697,6 +703,16 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 		ret = add_dev(&b);
 	if (ret == EL_OK)
 		ret = add_workdir(&b);
+	/*
+	 * After the tmpfs mounts and the working directory, which would hide
+	 * it (an interpreter under /tmp) or make it writable (a .venv in the
+	 * working directory).
+	 */
+	if (ret == EL_OK)
+		ret = add_python(&b, &path_var);
+	el__buf_puts(&path_var, SANDBOX_PATH);
+	if (ret == EL_OK && el__buf_failed(&path_var))
+		ret = el__error_oom();
 	if (ret == EL_OK)
 		ret = build_env(&b, path_var.data);
 	if (ret == EL_OK)

@@ -3,7 +3,9 @@
  * in the order the setup carries it out.
  */
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sandbox/plan.h"
@@ -25,17 +27,41 @@ static const char *op_name(el__mount_op op)
 	return "?";
 }
 
-/* Text from the host (paths, values) printed so that a control character cannot reach the terminal. */
-static void put_text(FILE *out, const char *s)
+/* A C0 or DEL byte, or the UTF-8 form of a C1 control (U+0080..U+009F): its length, else 0. */
+static size_t control_length(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/*
+ * Text from the host (paths, values, arguments) printed so that no control
+ * character reaches the terminal: each byte of one as \xNN. With
+ * escape_backslash, a backslash is doubled so the text reads back exactly.
+ */
+static void put_escaped(FILE *out, const char *s, bool escape_backslash)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else if (*p == '\\')
+		size_t n = control_length(p);
+
+		if (n) {
+			for (size_t i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", p[i]);
+			p += n - 1;
+		} else if (*p == '\\' && escape_backslash) {
 			fputs("\\\\", out);
-		else
+		} else {
 			fputc(*p, out);
+		}
 	}
+}
+
+static void put_text(FILE *out, const char *s)
+{
+	put_escaped(out, s, true);
 }
 
 static void put_word(FILE *out, const char *s)
@@ -46,11 +72,20 @@ static void put_word(FILE *out, const char *s)
 		return;
 	}
 	fputc('\'', out);
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "'");
+
+		/* Between quotes a backslash is itself; control characters are still escaped. */
+		char *part = strndup(p, n);
+
+		if (part)
+			put_escaped(out, part, false);
+		free(part);
+		p += n;
+		if (*p == '\'') {
 			fputs("'\\''", out);
-		else
-			fputc(*p, out);
+			p++;
+		}
 	}
 	fputc('\'', out);
 }
