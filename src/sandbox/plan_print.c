@@ -130,6 +130,9 @@ static void print_seccomp(const el_sandbox_plan *plan, FILE *out)
 	fputs("\n  EPERM      ioctl TIOCSTI, TIOCLINUX (the request's low 32 bits)\n", out);
 	if (plan->deny_clone_namespaces)
 		fputs("  EPERM      clone with a CLONE_NEW* flag\n", out);
+	fputs("  EPERM      chmod, fchmod, fchmodat, fchmodat2, creat, open, openat, mknod, mknodat\n"
+	      "             making a file set-user-ID or set-group-ID\n"
+	      "  ENOSYS     openat2 (its mode cannot be inspected)\n", out);
 	fputs("  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"
 	      "  ENOSYS     system calls the filter does not know\n"
 	      "  kill       calls from other architectures and x32\n", out);

@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -133,6 +135,57 @@ static int compile_known(el__setup *s)
 	return 0;
 }
 
+/*
+ * No file made set-user-ID or set-group-ID. When root runs envlock, the
+ * sandbox's user is root on the host: a set-user-ID file it leaves in the
+ * working directory would be a root shell for whoever can reach it there.
+ * Each rule names the argument holding the mode (and, for open, the
+ * O_CREAT that makes the mode count). openat2 keeps its mode in memory a
+ * filter cannot read: ENOSYS, and the C library's open() does not use it.
+ */
+static int deny_setid_files(scmp_filter_ctx ctx)
+{
+	static const struct {
+		const char *name;
+		unsigned mode_arg;  /* which argument holds the mode */
+		int flags_arg;      /* the open flags' argument, or -1 */
+	} calls[] = {
+		{ "chmod", 1, -1 }, { "fchmod", 1, -1 }, { "fchmodat", 2, -1 }, { "fchmodat2", 2, -1 },
+		{ "creat", 1, -1 }, { "mknod", 1, -1 },  { "mknodat", 2, -1 },  { "open", 2, 1 },
+		{ "openat", 3, 2 },
+	};
+	/* O_CREAT, or O_TMPFILE's own bit: either makes the mode count. */
+	static const scmp_datum_t creating[] = { O_CREAT, __O_TMPFILE };
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i].name);
+
+		/* Unknown to this libseccomp: the known program answers ENOSYS. */
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		for (scmp_datum_t bit = S_ISGID; bit <= S_ISUID && rc == 0; bit <<= 1) {
+			struct scmp_arg_cmp mode = { calls[i].mode_arg, SCMP_CMP_MASKED_EQ, bit, bit };
+
+			if (calls[i].flags_arg < 0) {
+				rc = seccomp_rule_add_array(ctx, eperm, nr, 1, &mode);
+				continue;
+			}
+			for (size_t c = 0; c < sizeof(creating) / sizeof(creating[0]) && rc == 0; c++) {
+				struct scmp_arg_cmp both[2] = {
+					{ (unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ, creating[c], creating[c] }, mode,
+				};
+
+				rc = seccomp_rule_add_array(ctx, eperm, nr, 2, both);
+			}
+		}
+	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+	return rc;
+}
+
 static int compile_deny(el__setup *s)
 {
 	const el_sandbox_plan *plan = s->plan;
@@ -158,6 +211,8 @@ static int compile_deny(el__setup *s)
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i]));
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc == 0)
+		rc = deny_setid_files(ctx);
 	ret = rc ? el__setup_fail(s, "seccomp: %s", strerror(-rc)) : export_program(s, ctx, &s->seccomp.deny, "deny");
 	seccomp_release(ctx);
 	return ret;

@@ -432,6 +432,9 @@ static void assert_python_binds(const el_sandbox_plan *plan, const char *const *
 #define TEXT_SECCOMP_REST                                                                              \
 	"  EPERM      ioctl TIOCSTI, TIOCLINUX (the request's low 32 bits)\n"                               \
 	"  EPERM      clone with a CLONE_NEW* flag\n"                                                       \
+	"  EPERM      chmod, fchmod, fchmodat, fchmodat2, creat, open, openat, mknod, mknodat\n"           \
+	"             making a file set-user-ID or set-group-ID\n"                                         \
+	"  ENOSYS     openat2 (its mode cannot be inspected)\n"                                            \
 	"  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"          \
 	"  ENOSYS     system calls the filter does not know\n"                                              \
 	"  kill       calls from other architectures and x32\n"
@@ -1416,7 +1419,8 @@ static void test_seccomp_changes(void **state)
 	text = plan_text(plan);
 	assert_null(strstr(text, "clone with a CLONE_NEW* flag"));
 	lines = lines_starting(text, "  ENOSYS");
-	assert_string_equal(lines, "  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"
+	assert_string_equal(lines, "  ENOSYS     openat2 (its mode cannot be inspected)\n"
+				   "  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"
 				   "  ENOSYS     system calls the filter does not know\n");
 	free(lines);
 	free(text);
