@@ -72,13 +72,19 @@ typedef struct exec_args {
 	char **argv;
 } exec_args;
 
-static pid_t sandbox_pid;
+static volatile sig_atomic_t sandbox_pid, command_started, signal_before_start;
 
-/* Signals to envlock are the command's: passed to the sandbox's PID 1, which passes them on. */
+/*
+ * Signals to envlock are the command's: passed to the sandbox's PID 1,
+ * which passes them on. One that comes before the command started stops
+ * the run instead (there is no command yet to tell).
+ */
 static void forward_signal(int sig)
 {
-	if (sandbox_pid > 0)
-		kill(sandbox_pid, sig);
+	if (!command_started)
+		signal_before_start = sig;
+	else if (sandbox_pid > 0)
+		kill((pid_t)sandbox_pid, sig);
 }
 
 static void forward_signals(pid_t pid)
@@ -258,6 +264,8 @@ static int run(const exec_args *a, const el_sandbox_plan *plan, const el_lock *l
 	el_sandbox *sandbox = NULL;
 	int status = EXEC_FAILED;
 
+	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
+	signal(SIGCHLD, SIG_DFL);
 	if (el_sandbox_start(&sandbox, plan) != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		return EXEC_FAILED;
@@ -266,14 +274,24 @@ static int run(const exec_args *a, const el_sandbox_plan *plan, const el_lock *l
 	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
 	if (lock && check_drift(a, lock, profile) != 0)
 		goto done;
-	if (el_sandbox_ready(sandbox) != EL_OK || el_sandbox_go(sandbox) != EL_OK) {
+	if (el_sandbox_ready(sandbox) != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		goto done;
 	}
-	el_sandbox_wait(sandbox, &status);
+	/* From here a signal is forwarded; one that came before ends the run as it would have. */
+	command_started = 1;
+	if (signal_before_start) {
+		status = 128 + signal_before_start;
+		goto done;
+	}
+	if (el_sandbox_go(sandbox) != EL_OK || el_sandbox_wait(sandbox, &status) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		status = EXEC_FAILED;
+	}
 done:
-	el_sandbox_free(sandbox);
+	/* No forwarding to a PID that may be reused once the sandbox is reaped. */
 	sandbox_pid = 0;
+	el_sandbox_free(sandbox);
 	return status;
 }
 
@@ -310,6 +328,7 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	sopts.profile = profile;
 	sopts.lock = lock;
+	sopts.lock_path = lock ? a.lock_path : NULL;
 	sopts.workdir = a.workdir;
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;

@@ -110,8 +110,18 @@ static int make_file(int rootfd, const char *path, unsigned mode, int flags)
 	if (fd < 0)
 		return -1;
 	dirfd = fd;
-	fd = openat(dirfd, name, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* O_NONBLOCK: a FIFO left where a file goes must not stall the setup. */
+	fd = openat(dirfd, name, flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
 	close(dirfd);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	return fd;
 }
 
@@ -209,6 +219,42 @@ done:
 	return ret;
 }
 
+/*
+ * The kernel-wide knobs under the new /proc made read-only, as bubblewrap
+ * does: when root runs envlock, the sandbox's user is root on the host,
+ * and /proc/sys checks the uid (kernel.core_pattern runs a program as
+ * root on the next crash).
+ */
+static int proc_readonly(el__setup *s, const char *proc)
+{
+	static const char *const knobs[] = { "sys", "sysrq-trigger", "irq", "bus", NULL };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+
+	for (const char *const *k = knobs; *k; k++) {
+		char path[4096];
+		int fd, tree;
+
+		snprintf(path, sizeof(path), "%s/%s", proc, *k);
+		fd = open_in(s->newfd, path, O_PATH);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		tree = fd < 0 ? -1 : open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0 ||
+		    attach(tree, fd) != 0) {
+			int err = errno;
+
+			if (tree >= 0)
+				close(tree);
+			if (fd >= 0)
+				close(fd);
+			return el__setup_fail(s, "read-only %s: %s", path, strerror(err));
+		}
+		close(tree);
+		close(fd);
+	}
+	return 0;
+}
+
 static int tmpfs_step(el__setup *s, const char *dest, unsigned mode)
 {
 	char text[16];
@@ -289,8 +335,9 @@ static int run_step(el__setup *s, const struct el__mount_step *m)
 	case EL__MOUNT_TMPFS:
 		return tmpfs_step(s, m->dest, m->mode);
 	case EL__MOUNT_PROC:
-		return new_fs_step(s, "proc", m->dest, NULL,
-				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		if (new_fs_step(s, "proc", m->dest, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0)
+			return -1;
+		return proc_readonly(s, m->dest);
 	case EL__MOUNT_DEVPTS:
 		return new_fs_step(s, "devpts", m->dest, devpts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	case EL__MOUNT_SYMLINK:

@@ -45,8 +45,10 @@ static const struct {
 #define SANDBOX_HOSTNAME "envlock"
 
 const char *const el__seccomp_default_deny[] = {
-	/* Looking into or changing other processes. */
-	"ptrace", "process_vm_readv", "process_vm_writev",
+	/* Looking into or changing other processes (PID 1 included). */
+	"ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_getfd", "kcmp",
+	/* io_uring's operations bypass every argument rule below. */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
 	/* The kernel itself. */
 	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
 	"swapon", "swapoff", "bpf", "perf_event_open", "userfaultfd",
@@ -375,6 +377,36 @@ static int add_dev(plan_builder *b)
 	return ret;
 }
 
+/*
+ * The lock, when it lies in the working directory, read-only: the command
+ * must not rewrite what the next run is checked against (and what its
+ * binds come from).
+ */
+static int add_lock_readonly(plan_builder *b, const char *workdir)
+{
+	const char *given = b->opts->lock_path;
+	char cwd[PATH_MAX], *clean = NULL;
+	el__buf path, real;
+	struct stat st;
+	int ret = EL_OK;
+
+	if (!given)
+		return EL_OK;
+	el__buf_init(&path);
+	el__buf_init(&real);
+	if (given[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		el__buf_printf(&path, "%s/", cwd);
+	el__buf_puts(&path, given);
+	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK &&
+	    normalize_path(&clean, "lock", real.data) == EL_OK && path_within(clean, workdir) &&
+	    host_lstat(b, clean, &st) == 0 && S_ISREG(st.st_mode))
+		ret = add_step(b, EL__MOUNT_RO_BIND, clean, clean, 0);
+	free(clean);
+	el__buf_free(&path);
+	el__buf_free(&real);
+	return ret;
+}
+
 /* The working directory: bound writable at its own path, its .git read-only. */
 static int add_workdir(plan_builder *b)
 {
@@ -396,6 +428,16 @@ static int add_workdir(plan_builder *b)
 		ret = el__error_errno(EL_ENOTFOUND, "working directory %s", clean);
 		goto done;
 	}
+	/* Where it really is: a link to /usr must meet the checks below as /usr. */
+	el__buf_init(&git);
+	if (el__resolve_in_root(&git, b->root, clean) == EL_OK) {
+		free(clean);
+		clean = NULL;
+		ret = normalize_path(&clean, "working directory", git.data);
+	}
+	el__buf_free(&git);
+	if (ret != EL_OK)
+		goto done;
 	if (!S_ISDIR(st.st_mode)) {
 		ret = el__error(EL_EINVAL, "working directory %s: not a directory", clean);
 		goto done;
@@ -406,11 +448,19 @@ static int add_workdir(plan_builder *b)
 		goto done;
 	}
 	for (const char *const *d = system_dirs; *d; d++) {
-		if (path_within(*d, clean)) {
+		el__buf real;
+		bool hit;
+
+		/* A merged-/usr link counts as where it leads too (/lib64 is /usr/lib64). */
+		el__buf_init(&real);
+		hit = path_within(*d, clean) ||
+		      (el__resolve_in_root(&real, b->root, *d) == EL_OK && path_within(real.data, clean));
+		if (hit)
 			ret = el__error(EL_EINVAL, "working directory %s: it would make %s writable; choose another with --workdir",
-					clean, *d);
+					clean, path_within(*d, clean) ? *d : real.data);
+		el__buf_free(&real);
+		if (hit)
 			goto done;
-		}
 	}
 	ret = add_step(b, EL__MOUNT_BIND, clean, clean, 0);
 	el__buf_init(&git);
@@ -419,6 +469,8 @@ static int add_workdir(plan_builder *b)
 	if (ret == EL_OK && host_lstat(b, git.data, &st) == 0 && S_ISDIR(st.st_mode))
 		ret = add_step(b, EL__MOUNT_RO_BIND, git.data, git.data, 0);
 	el__buf_free(&git);
+	if (ret == EL_OK)
+		ret = add_lock_readonly(b, clean);
 	if (ret == EL_OK) {
 		b->plan->cwd = clean;
 		clean = NULL;

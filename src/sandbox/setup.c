@@ -59,6 +59,20 @@ __attribute__((noreturn)) static void fail_exit(void)
 	_exit(125);
 }
 
+/* Move the pipes to 3 and 4 and close everything above. */
+static int keep_only_pipes(el__setup *s)
+{
+	int status_fd = fcntl(s->status_fd, F_DUPFD_CLOEXEC, 10), go_fd = fcntl(s->go_fd, F_DUPFD_CLOEXEC, 10);
+
+	if (status_fd < 0 || go_fd < 0)
+		return -1;
+	if (dup3(status_fd, 3, O_CLOEXEC) != 3 || dup3(go_fd, 4, O_CLOEXEC) != 4)
+		return -1;
+	s->status_fd = 3;
+	s->go_fd = 4;
+	return (int)syscall(SYS_close_range, 5U, ~0U, 0U);
+}
+
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -142,14 +156,22 @@ static int setup(el__setup *s)
 
 	if (map_user(s) != 0)
 		return -1;
+	/*
+	 * Not dumpable: the command runs as the same user, and could otherwise
+	 * open PID 1's /proc files (mem, environ) or ptrace it. Only after the
+	 * maps: a process that is not dumpable cannot open its own uid_map.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0)
+		return el__setup_fail(s, "PR_SET_DUMPABLE: %s", strerror(errno));
 	if (sethostname(plan->hostname, strlen(plan->hostname)) != 0)
 		return el__setup_fail(s, "hostname: %s", strerror(errno));
 	if ((plan->namespaces & CLONE_NEWNET) && loopback_up(s) != 0)
 		return -1;
 	if (el__setup_mounts(s) != 0 || pin_cpus(s) != 0)
 		return -1;
-	if (!plan->aslr && personality(ADDR_NO_RANDOMIZE) == -1)
-		return el__setup_fail(s, "aslr off: %s", strerror(errno));
+	/* Set either way: a host's setarch -R must not leak in. */
+	if (personality(plan->aslr ? PER_LINUX : PER_LINUX | ADDR_NO_RANDOMIZE) == -1)
+		return el__setup_fail(s, "personality: %s", strerror(errno));
 	return el__seccomp_compile(s);
 }
 
@@ -160,10 +182,9 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 	sigset_t none;
 	int err;
 
-	/* What PID 1 blocked and caught must not be inherited. */
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		signal(forwarded[i], SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	/* Every disposition back to default: what PID 1 caught, what envlock's caller ignored. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	umask(plan->umask);
@@ -210,7 +231,9 @@ __attribute__((noreturn)) static void be_init(pid_t command, int sigfd)
 		if (n != (ssize_t)sizeof(info))
 			_exit(125);
 		if (info.ssi_signo != SIGCHLD) {
-			kill(command, (int)info.ssi_signo);
+			/* Its process group (it is a session leader), as a terminal would; itself if it left it. */
+			if (kill(-command, (int)info.ssi_signo) != 0)
+				kill(command, (int)info.ssi_signo);
 			continue;
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -240,6 +263,15 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 	/* If envlock dies, so does the sandbox (PID 1 takes the rest with it). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
 		el__setup_fail(s, "PR_SET_PDEATHSIG: %s", strerror(errno));
+		fail_exit();
+	}
+	/*
+	 * Nothing envlock inherited stays open here: the command could reach
+	 * PID 1's descriptors (a directory of the host's, a socket) through
+	 * /proc/1/fd or pidfd_getfd. Only 0-2 and the two pipes remain.
+	 */
+	if (keep_only_pipes(s) != 0) {
+		el__setup_fail(s, "closing inherited file descriptors: %s", strerror(errno));
 		fail_exit();
 	}
 	/*
@@ -283,8 +315,12 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 		close(sigfd);
 		run_command(s);
 	}
-	/* PID 1 itself needs no privilege from here on. */
-	el__drop_capabilities();
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* PID 1 needs no privilege from here on, and runs under the command's filter too. */
+	if (el__drop_capabilities() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    el__seccomp_install(&s->seccomp) != 0) {
+		dprintf(2, "envlock: exec: hardening the sandbox's PID 1: %s\n", strerror(errno));
+		kill(command, SIGKILL);
+		_exit(125);
+	}
 	be_init(command, sigfd);
 }

@@ -21,6 +21,7 @@ struct el_sandbox {
 	int status_fd; /* read end: "R" or "E<message>" */
 	int go_fd;     /* write end */
 	bool reaped;
+	int status; /* once reaped: PID 1's exit status, or 128+N */
 };
 
 static bool sysctl_is(const char *path, const char *value)
@@ -109,15 +110,22 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	return EL_OK;
 }
 
-static void reap(el_sandbox *sb, int *status)
+/* Wait for PID 1 once; its status is kept for a second ask. */
+static int reap(el_sandbox *sb)
 {
-	int st = 0;
+	int st;
+	pid_t pid;
 
-	while (!sb->reaped && waitpid(sb->pid, &st, 0) < 0 && errno == EINTR)
-		;
+	if (sb->reaped)
+		return EL_OK;
+	do
+		pid = waitpid(sb->pid, &st, 0);
+	while (pid < 0 && errno == EINTR);
+	if (pid != sb->pid)
+		return el__error_errno(EL_ERROR, "waiting for the sandbox");
 	sb->reaped = true;
-	if (status)
-		*status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	sb->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return EL_OK;
 }
 
 int el_sandbox_ready(el_sandbox *sb)
@@ -139,19 +147,24 @@ int el_sandbox_ready(el_sandbox *sb)
 	message[len] = '\0';
 	if (len > 0 && message[0] == 'R')
 		return EL_OK;
-	reap(sb, NULL);
+	if (reap(sb) != EL_OK)
+		return EL_ERROR;
 	if (len > 1 && message[0] == 'E')
 		return el__error(EL_ERROR, "sandbox setup: %s", message + 1);
-	return el__error(EL_ERROR, "sandbox setup: the sandbox ended before it was ready");
+	return el__error(EL_ERROR, "sandbox setup: the sandbox ended before it was ready (status %d)", sb->status);
 }
 
 int el_sandbox_go(el_sandbox *sb)
 {
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
 	ssize_t n;
 
+	/* PID 1 gone since it was ready: EPIPE to report, not a silent SIGPIPE. */
+	sigaction(SIGPIPE, &ignore, &old);
 	do
 		n = write(sb->go_fd, "G", 1);
 	while (n < 0 && errno == EINTR);
+	sigaction(SIGPIPE, &old, NULL);
 	close(sb->go_fd);
 	sb->go_fd = -1;
 	close(sb->status_fd);
@@ -163,8 +176,11 @@ int el_sandbox_go(el_sandbox *sb)
 
 int el_sandbox_wait(el_sandbox *sb, int *status)
 {
-	reap(sb, status);
-	return EL_OK;
+	int ret = reap(sb);
+
+	if (ret == EL_OK)
+		*status = sb->status;
+	return ret;
 }
 
 pid_t el_sandbox_pid(const el_sandbox *sb)
@@ -178,7 +194,7 @@ void el_sandbox_free(el_sandbox *sb)
 		return;
 	if (!sb->reaped) {
 		kill(sb->pid, SIGKILL);
-		reap(sb, NULL);
+		reap(sb);
 	}
 	if (sb->status_fd >= 0)
 		close(sb->status_fd);
