@@ -132,7 +132,8 @@ static int mount_point(int newfd, const char *dest, bool directory)
 
 	if (directory)
 		return make_dirs(newfd, dest);
-	fd = make_file(newfd, dest, 0644, O_WRONLY);
+	/* Read-only: the file may be there already, and not writable (a lock bound on itself). */
+	fd = make_file(newfd, dest, 0644, O_RDONLY);
 	if (fd < 0 && errno == EISDIR)
 		errno = ENOTDIR;
 	if (fd < 0)

@@ -416,9 +416,13 @@ static int add_workdir(plan_builder *b)
 	struct stat st;
 	int ret;
 
-	if (!given) {
+	if (!given || given[0] != '/') {
 		if (!getcwd(cwd, sizeof(cwd)))
 			return el__error_errno(EL_ERROR, "the current directory");
+		/* -C DIR relative to the current directory, as git -C. */
+		if (given && snprintf(cwd + strlen(cwd), sizeof(cwd) - strlen(cwd), "/%s", given) >=
+				     (int)(sizeof(cwd) - strlen(cwd)))
+			return el__error(EL_EINVAL, "working directory %s: too long", given);
 		given = cwd;
 	}
 	ret = normalize_path(&clean, "working directory", given);
