@@ -52,7 +52,8 @@ typedef struct el_sandbox el_sandbox;
  * Create the namespaces and start setting the sandbox up. Returns once the
  * first process exists; it waits for el_sandbox_go() before running the
  * command. When the kernel refuses an unprivileged user namespace, the
- * message names the setting to change.
+ * message names the setting to change. Call it from a single-threaded
+ * process: the new process allocates and runs libseccomp before it execs.
  */
 int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan);
 
