@@ -69,6 +69,13 @@ int el_sandbox_go(el_sandbox *sandbox);
  */
 int el_sandbox_wait(el_sandbox *sandbox, int *status);
 
+/*
+ * The signals the sandbox's PID 1 passes on to the command (INT, TERM,
+ * HUP, QUIT, USR1, USR2); *count gets their number. A caller forwards
+ * these to el_sandbox_pid().
+ */
+const int *el_sandbox_forwarded_signals(size_t *count);
+
 /* The host PID of the sandbox's PID 1: signals sent to it reach the command. */
 pid_t el_sandbox_pid(const el_sandbox *sandbox);
 

@@ -89,11 +89,12 @@ static void forward_signal(int sig)
 
 static void forward_signals(pid_t pid)
 {
-	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	size_t count;
+	const int *signals = el_sandbox_forwarded_signals(&count);
 
 	sandbox_pid = pid;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	for (size_t i = 0; i < count; i++)
 		sigaction(signals[i], &sa, NULL);
 }
 

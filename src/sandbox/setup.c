@@ -31,6 +31,12 @@ extern char **environ;
 /* The signals PID 1 passes on to the command. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
+const int *el_sandbox_forwarded_signals(size_t *count)
+{
+	*count = sizeof(forwarded) / sizeof(forwarded[0]);
+	return forwarded;
+}
+
 int el__setup_fail(el__setup *s, const char *fmt, ...)
 {
 	char message[1024];
