@@ -1,8 +1,10 @@
 #include "probe/gitindex.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -73,19 +75,14 @@ static void note_change(el__buf *changes, long long *newest, const char *path, c
 }
 
 /* Does the file on disk still carry the stat data the index recorded? */
-static int compare_entry(const struct entry *e, const char *worktree, const char *path,
+static int compare_entry(const struct entry *e, int worktree, const char *path,
 			 long long index_mtime_ns, el__buf *changes, long long *newest)
 {
-	el__buf full;
 	struct stat st;
-	int rc, state = EL_GIT_STAT_CLEAN;
+	int state = EL_GIT_STAT_CLEAN;
 	long long entry_mtime_ns = (long long)e->mtime_s * 1000000000LL + e->mtime_ns;
 
-	el__buf_init(&full);
-	el__buf_printf(&full, "%s/%s", worktree, path);
-	rc = lstat(full.data, &st);
-	el__buf_free(&full);
-	if (rc != 0) {
+	if (fstatat(worktree, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		note_change(changes, newest, path, NULL);
 		return EL_GIT_STAT_CHANGED;
 	}
@@ -203,7 +200,7 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 	const unsigned char *p = data, *end;
 	unsigned version, count;
 	el__buf path, changes;
-	int ret = EL_OK;
+	int wt, ret = EL_OK;
 	int *state = &result->state;
 
 	memset(result, 0, sizeof(*result));
@@ -218,6 +215,12 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 	}
 	end = data + len - hash_size; /* the trailing checksum */
 	p += 12;
+	/*
+	 * Entries are looked up relative to the worktree, one path walk less
+	 * each. A worktree that cannot be opened leaves wt -1: every lookup
+	 * fails and every entry counts as changed, as with full paths.
+	 */
+	wt = open(worktree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	el__buf_init(&path);
 	el__buf_init(&changes);
 	for (size_t i = 0; i < count; i++) {
@@ -239,7 +242,7 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 			continue;
 		/* An intent-to-add entry always differs from HEAD. */
 		s = (e.xflags & XFLAG_INTENT_TO_ADD) ? EL_GIT_STAT_CHANGED
-			: compare_entry(&e, worktree, path.data, index_mtime_ns, &changes, &result->newest_change_ns);
+			: compare_entry(&e, wt, path.data, index_mtime_ns, &changes, &result->newest_change_ns);
 		if (e.xflags & XFLAG_INTENT_TO_ADD)
 			el__buf_printf(&changes, "%s%cintent-to-add\n", path.data, 0);
 		merge_state(state, s);
@@ -251,6 +254,8 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 		ret = el__error_oom();
 	if (ret == EL_OK && *state == EL_GIT_STAT_CHANGED)
 		ret = el__sha256_hex(result->changed_digest, changes.data, changes.len);
+	if (wt >= 0)
+		close(wt);
 	el__buf_free(&path);
 	el__buf_free(&changes);
 	return ret;

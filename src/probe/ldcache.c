@@ -469,9 +469,12 @@ static int strv_push(struct strv *sv, const char *s)
 /* name starts with prefix and carries a version: "libfoo.so.6", not "libfoo.so". */
 static bool is_versioned(const char *name, const char *prefix)
 {
-	const char *so = strstr(name, ".so.");
+	const char *so;
 
-	return el__startswith(name, prefix) && so && so[4] >= '0' && so[4] <= '9';
+	if (!el__startswith(name, prefix))
+		return false; /* first: this runs on every cache entry for every prefix */
+	so = strstr(name, ".so.");
+	return so && so[4] >= '0' && so[4] <= '9';
 }
 
 static int list_cache(const el__ldcache *cache, const char *prefix, struct strv *sv)

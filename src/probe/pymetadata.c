@@ -239,17 +239,7 @@ int el__pymeta_parse(el__pymeta *out, const char *text, size_t len, bool complet
 
 static ssize_t read_some(int fd, el__buf *b, size_t want)
 {
-	char chunk[FIRST_READ];
-	ssize_t n;
-
-	if (want > sizeof(chunk))
-		want = sizeof(chunk);
-	do
-		n = read(fd, chunk, want);
-	while (n < 0 && errno == EINTR);
-	if (n > 0)
-		el__buf_add(b, chunk, (size_t)n);
-	return n;
+	return el__buf_read(b, fd, want < FIRST_READ ? want : FIRST_READ);
 }
 
 /* Read from fd until the headers are known, the file ends or the cap is hit. */
@@ -269,6 +259,10 @@ static int read_and_parse(el__pymeta *out, int fd, const char *display)
 			break;
 		}
 		n = read_some(fd, &b, EL_PYMETA_MAX_BYTES - b.len);
+		if (n < 0 && el__buf_failed(&b)) {
+			ret = el__error_oom();
+			break;
+		}
 		if (n < 0) {
 			ret = el__error_errno(EL_ERROR, "%s", display);
 			break;

@@ -1,9 +1,11 @@
 #include "util/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char empty_string[1];
 
@@ -83,6 +85,23 @@ void el__buf_add(el__buf *b, const void *data, size_t len)
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+long el__buf_read(el__buf *b, int fd, size_t want)
+{
+	ssize_t n;
+
+	if (!grow(b, want)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	do
+		n = read(fd, b->data + b->len, want);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		b->len += (size_t)n;
+	b->data[b->len] = '\0';
+	return n;
 }
 
 void el__buf_puts(el__buf *b, const char *s)

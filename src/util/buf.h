@@ -30,6 +30,12 @@ void el__buf_truncate(el__buf *b, size_t len);
 void el__buf_add(el__buf *b, const void *data, size_t len);
 void el__buf_puts(el__buf *b, const char *s);
 void el__buf_putc(el__buf *b, char c);
+/*
+ * Read up to want bytes from fd straight onto the end of the buffer (no
+ * bounce copy). Returns read(2)'s result, retried on EINTR; on -1 errno is
+ * read's, or ENOMEM when the buffer could not grow.
+ */
+long el__buf_read(el__buf *b, int fd, size_t want);
 void el__buf_printf(el__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool el__buf_failed(const el__buf *b);
 

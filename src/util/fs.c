@@ -12,9 +12,10 @@
 int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow)
 {
 	int fd, code, ret = EL_OK;
-	char chunk[65536];
 	struct stat st;
-	ssize_t n;
+	size_t want;
+	bool sized;
+	long n;
 
 	el__buf_reset(out);
 	/* O_NONBLOCK: a FIFO planted where a file was expected must not hang us. */
@@ -27,26 +28,31 @@ int el__read_file(el__buf *out, const char *path, size_t max, bool nofollow)
 		close(fd);
 		return el__error(EL_EINVAL, "%s: not a regular file", path);
 	}
-	/* /proc files report size 0, so read until EOF instead of trusting st_size. */
+	/*
+	 * Read into the buffer itself, sized from st_size plus one byte to see
+	 * the end in the same call: a short read of a regular file is its end.
+	 * /proc files report size 0 and hand out a page at a time, so those
+	 * are read until read(2) returns 0.
+	 */
+	sized = st.st_size > 0;
+	want = sized && (size_t)st.st_size < max ? (size_t)st.st_size + 1 : 4096;
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (want > max + 1 - out->len)
+			want = max + 1 - out->len;
+		n = el__buf_read(out, fd, want);
 		if (n < 0) {
-			ret = el__error_errno(EL_ERROR, "%s", path);
+			ret = errno == ENOMEM ? el__error_oom() : el__error_errno(EL_ERROR, "%s", path);
 			break;
 		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > max) {
+		if (out->len > max) {
 			ret = el__error(EL_EINVAL, "%s: larger than %zu bytes", path, max);
 			break;
 		}
-		el__buf_add(out, chunk, (size_t)n);
+		if (n == 0 || (sized && (size_t)n < want))
+			break;
+		want = out->len < 4096 ? 4096 : out->len;
 	}
 	close(fd);
-	if (ret == EL_OK && el__buf_failed(out))
-		ret = el__error_oom();
 	return ret;
 }
 

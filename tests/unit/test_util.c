@@ -252,6 +252,35 @@ static void test_read_file_max_size(void **state)
 	free(path);
 }
 
+/* Larger than any one read; and a /proc file, which says size 0 and comes a page at a time. */
+static void test_read_file_large_and_proc(void **state)
+{
+	const char *dir = *state;
+	char *path = el_test_path(dir, "big");
+	size_t size = 200000;
+	char *text = malloc(size + 1);
+	el__buf b;
+
+	for (size_t i = 0; i < size; i++)
+		text[i] = (char)('a' + i % 26);
+	text[size] = '\0';
+	el_test_write(dir, "big", text);
+	el__buf_init(&b);
+	assert_int_equal(el__read_file(&b, path, size, false), EL_OK);
+	assert_int_equal(b.len, size);
+	assert_memory_equal(b.data, text, size);
+	assert_error(el__read_file(&b, path, size - 1, false), EL_EINVAL,
+		     f("%s: larger than %zu bytes", path, size - 1));
+
+	assert_int_equal(el__read_file(&b, "/proc/self/smaps", 1 << 24, false), EL_OK);
+	assert_true(b.len > 8192);
+	assert_int_equal(b.data[b.len - 1], '\n');
+	assert_non_null(strstr(b.data, "[stack]"));
+	el__buf_free(&b);
+	free(text);
+	free(path);
+}
+
 static void test_read_file_nofollow(void **state)
 {
 	const char *dir = *state;
@@ -1259,6 +1288,7 @@ int main(void)
 		T(test_read_file_exact_bytes),
 		T(test_read_file_missing),
 		T(test_read_file_max_size),
+		T(test_read_file_large_and_proc),
 		T(test_read_file_nofollow),
 		T(test_read_file_not_regular),
 		T(test_root_path),
