@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -21,8 +22,9 @@
  * The "code" section: the commit checked out in the working directory and
  * whether tracked files differ from it (untracked files do not count, as
  * with `git describe --dirty`). HEAD and refs are plain files; the dirty
- * check compares the index's stat data first and runs git only when that
- * cannot settle it, so a clean, unchanged checkout costs no process.
+ * check reads the index (see git_dirty) and asks git only whether the index
+ * differs from HEAD, an answer kept in the stat cache: a clean, unchanged
+ * checkout costs no process.
  */
 struct repo {
 	uid_t owner;      /* of the .git entry */
@@ -212,12 +214,19 @@ done:
 	return ok;
 }
 
-/* Ask git itself; -1 when it cannot tell (not installed, refused the repo). */
-static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
+/*
+ * Does the index differ from HEAD (staged changes)? Asked of git as
+ * `git diff --cached --quiet HEAD`, which compares two sets of stored
+ * objects and never reads the worktree: no clean filter, no fsmonitor, no
+ * textconv or external diff program runs, whatever the repository's
+ * configuration says (a job may have written that configuration: a .git it
+ * created in its working directory). -1 when git cannot tell.
+ */
+static int run_git_diff_cached(el__probe_ctx *ctx, const struct repo *r)
 {
 	el__buf git, out, home;
 	struct passwd *pw;
-	int status, dirty = -1;
+	int status, staged = -1;
 
 	el__buf_init(&git);
 	el__buf_init(&out);
@@ -225,88 +234,160 @@ static int run_git_diff(el__probe_ctx *ctx, const struct repo *r)
 	if (!ctx->may_run)
 		goto done; /* the capture said so once */
 	if (el__probe_which(ctx, "git", &git) != EL_OK) {
-		el__warn(ctx, "code", "git_dirty left out: the index cannot settle it and git is not on PATH");
+		el__warn(ctx, "code", "git_dirty left out: git is not on PATH to compare the index with HEAD");
 		goto done;
 	}
 	/*
 	 * The effective user's own home, never an inherited $HOME: under
-	 * `sudo -E` that would be another user's ~/.gitconfig, whose filter
-	 * commands git diff would run as root.
+	 * `sudo -E` that would be another user's ~/.gitconfig.
 	 */
 	pw = getpwuid(geteuid());
 	el__buf_printf(&home, "HOME=%s", pw && pw->pw_dir ? pw->pw_dir : "/");
 	{
-		/*
-		 * Read-only and inert: no optional index write (which, as root, would
-		 * hand the user's index to root), no fsmonitor hook, no external diff
-		 * or textconv program from the repository's config.
-		 */
-		char a0[] = "--no-optional-locks", a1[] = "-c", a2[] = "core.fsmonitor=false",
-		     a3[] = "-C", a5[] = "diff", a6[] = "--no-ext-diff", a7[] = "--no-textconv",
-		     a8[] = "--quiet", a9[] = "HEAD", a10[] = "--";
-		char *argv[] = { git.data, a0, a1, a2, a3, r->worktree.data, a5, a6, a7, a8, a9, a10, NULL };
-		char locale[] = "LC_ALL=C", path[4096];
-		char *envp[] = { locale, path, home.data, NULL };
+		/* No optional index write (as root it would hand the index to root), no fetch of missing objects. */
+		char a0[] = "--no-optional-locks", a1[] = "--no-pager", a2[] = "-c", a3[] = "core.fsmonitor=false",
+		     a4[] = "-c", a5[] = "protocol.allow=never", a6[] = "-C", a8[] = "diff", a9[] = "--cached",
+		     a10[] = "--no-ext-diff", a11[] = "--no-textconv", a12[] = "--quiet", a13[] = "HEAD", a14[] = "--";
+		char *argv[] = { git.data, a0, a1, a2, a3, a4, a5, a6, r->worktree.data, a8, a9, a10, a11, a12, a13, a14, NULL };
+		char locale[] = "LC_ALL=C", no_fetch[] = "GIT_NO_LAZY_FETCH=1", path[4096];
+		char *envp[] = { locale, no_fetch, path, home.data, NULL };
 
 		snprintf(path, sizeof(path), "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 		if (el__run_capture(&out, &status, argv, envp, GIT_TIMEOUT_MS) != EL_OK)
 			el__warn(ctx, "code", "git_dirty left out: %s", el_error_last());
 		else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
-			dirty = WEXITSTATUS(status);
+			staged = WEXITSTATUS(status);
 		else
-			el__warn(ctx, "code", "git_dirty left out: 'git diff --quiet HEAD' failed in %s (exit %d)",
+			el__warn(ctx, "code", "git_dirty left out: 'git diff --cached --quiet HEAD' failed in %s (exit %d)",
 				 r->worktree.data, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
 done:
 	el__buf_free(&git);
 	el__buf_free(&out);
 	el__buf_free(&home);
-	return dirty;
+	return staged;
 }
 
+/* Staged changes, from the stat cache while the index file and HEAD are the same. */
+static int index_differs_from_head(el__probe_ctx *ctx, const struct repo *r, const char *index, const char *commit)
+{
+	struct stat st;
+	json_t *cached;
+	bool cacheable = stat(index, &st) == 0;
+	int staged;
+
+	if (cacheable) {
+		cached = el__cache_get(ctx->cache, "git-staged", r->gitdir.data, &st);
+		if (json_is_boolean(json_object_get(cached, "staged")) &&
+		    json_is_string(json_object_get(cached, "for")) &&
+		    strcmp(json_string_value(json_object_get(cached, "for")), commit) == 0)
+			return json_is_true(json_object_get(cached, "staged"));
+	}
+	staged = run_git_diff_cached(ctx, r);
+	if (staged >= 0 && cacheable)
+		el__cache_put(ctx->cache, "git-staged", r->gitdir.data, &st,
+			      json_pack("{s:s,s:b}", "for", commit, "staged", staged));
+	return staged;
+}
+
+static void to_hex(char *hex, const unsigned char *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = digits[bytes[i] >> 4];
+		hex[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+/*
+ * Does a suspect's content still equal its indexed blob? The file's blob
+ * id is kept in the stat cache under the file's identity, so a touched or
+ * edited file is hashed once, not at every capture.
+ */
+static int suspect_matches(el__probe_ctx *ctx, const struct repo *r, const el__git_suspect *s, bool *match)
+{
+	char want[2 * EL_GIT_OID_MAX + 1], have[2 * EL_GIT_OID_MAX + 1];
+	unsigned char oid[EL_GIT_OID_MAX];
+	el__buf key;
+	json_t *cached;
+	bool found;
+	int ret = EL_OK;
+
+	to_hex(want, s->oid, r->hash_size);
+	el__buf_init(&key);
+	el__buf_printf(&key, "%s/%s", r->worktree.data, s->path);
+	if (el__buf_failed(&key))
+		return el__error_oom();
+	cached = el__cache_get(ctx->cache, "git-blob", key.data, &s->st);
+	if (json_is_string(cached)) {
+		*match = strcmp(json_string_value(cached), want) == 0;
+		goto done;
+	}
+	ret = el__git_blob_id(r->worktree.data, s, r->hash_size, oid, &found);
+	*match = false;
+	if (ret == EL_OK && found) {
+		to_hex(have, oid, r->hash_size);
+		*match = strcmp(have, want) == 0;
+		el__cache_put(ctx->cache, "git-blob", key.data, &s->st, json_string(have));
+	}
+done:
+	el__buf_free(&key);
+	return ret;
+}
+
+/*
+ * git_dirty: tracked files differ from HEAD, as `git diff --quiet HEAD`
+ * says, in two halves. Worktree against index is decided here, from the
+ * index's stat data and, for files whose stat data moved, their content
+ * hashed as blobs: git is never run on worktree files, since a clean
+ * filter named by the repository would run with envlock's rights. Index
+ * against HEAD is asked of git with --cached (see run_git_diff_cached).
+ * -1 when it cannot be told.
+ */
 static int git_dirty(el__probe_ctx *ctx, const struct repo *r, const char *commit)
 {
 	el__git_index_result check = { .state = EL_GIT_STAT_UNKNOWN };
-	el__buf index, key;
-	struct stat st;
-	bool cacheable;
-	int dirty;
-	json_t *cached;
+	el__buf index;
+	int dirty = 0;
 
 	el__buf_init(&index);
-	el__buf_init(&key);
 	el__buf_printf(&index, "%s/index", r->gitdir.data);
+	if (el__buf_failed(&index))
+		return -1;
 	if (el__git_index_check(&check, index.data, r->worktree.data, r->hash_size) != EL_OK) {
-		el__warn(ctx, "code", "%s", el_error_last());
-		check.state = EL_GIT_STAT_UNKNOWN;
+		el__warn(ctx, "code", "git_dirty left out: %s", el_error_last());
+		dirty = -1;
+		goto done;
 	}
-	/*
-	 * git's answer depends on HEAD, the index and the content of tracked
-	 * files. Files whose stat data matches the index are unchanged; the
-	 * others are named by changed_digest. So the answer can be cached with
-	 * the commit and that digest, by the index file's identity. One entry
-	 * per repository: a new answer replaces the old one.
-	 */
-	el__buf_printf(&key, "%s\t%s", commit,
-		       check.state == EL_GIT_STAT_CHANGED ? check.changed_digest : "clean");
-	cacheable = check.state != EL_GIT_STAT_UNKNOWN && !el__cache_too_recent(check.newest_change_ns) &&
-		    stat(index.data, &st) == 0;
-	if (cacheable) {
-		cached = el__cache_get(ctx->cache, "git-dirty", r->gitdir.data, &st);
-		if (json_is_boolean(json_object_get(cached, "dirty")) &&
-		    json_is_string(json_object_get(cached, "for")) &&
-		    strcmp(json_string_value(json_object_get(cached, "for")), key.data) == 0) {
-			dirty = json_is_true(json_object_get(cached, "dirty"));
-			goto done;
+	switch (check.state) {
+	case EL_GIT_STAT_CHANGED:
+		dirty = 1;
+		goto done;
+	case EL_GIT_STAT_UNKNOWN:
+		el__warn(ctx, "code", "git_dirty left out: %s is a split index or of a version envlock does not read",
+			 index.data);
+		dirty = -1;
+		goto done;
+	case EL_GIT_STAT_SUSPECT:
+		for (size_t i = 0; i < check.nsuspects && dirty == 0; i++) {
+			bool match = false;
+
+			if (suspect_matches(ctx, r, &check.suspects[i], &match) != EL_OK) {
+				el__warn(ctx, "code", "git_dirty left out: %s", el_error_last());
+				dirty = -1;
+				goto done;
+			}
+			dirty = !match;
 		}
+		break;
 	}
-	dirty = run_git_diff(ctx, r);
-	if (dirty >= 0 && cacheable)
-		el__cache_put(ctx->cache, "git-dirty", r->gitdir.data, &st,
-			      json_pack("{s:s,s:b}", "for", key.data, "dirty", dirty));
+	if (dirty == 0)
+		dirty = index_differs_from_head(ctx, r, index.data, commit);
 done:
+	el__git_index_result_free(&check);
 	el__buf_free(&index);
-	el__buf_free(&key);
 	return dirty;
 }
 

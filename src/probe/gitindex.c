@@ -2,14 +2,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/sha256.h"
 
 #define INDEX_MAX (512u << 20)
 #define STAT_FIELDS 40 /* ctime, mtime (s, ns), dev, ino, mode, uid, gid, size */
@@ -22,6 +27,7 @@
 #define MODE_TYPE_MASK 0170000
 #define MODE_GITLINK 0160000
 #define MODE_DIR 0040000
+#define MODE_SYMLINK 0120000
 
 static unsigned be32(const unsigned char *p)
 {
@@ -36,6 +42,7 @@ static unsigned be16(const unsigned char *p)
 struct entry {
 	unsigned ctime_s, ctime_ns, mtime_s, mtime_ns, ino, mode, uid, gid, size;
 	unsigned flags, xflags;
+	const unsigned char *oid; /* hash_size bytes, inside the image */
 };
 
 /* git's offset varint (v4 path prefix lengths); false on overflow or EOF. */
@@ -58,55 +65,57 @@ static bool read_varint(const unsigned char **p, const unsigned char *end, size_
 	return true;
 }
 
-/* Remember a changed entry: its path and what lstat says now. */
-static void note_change(el__buf *changes, long long *newest, const char *path, const struct stat *st)
+static int add_suspect(el__git_index_result *r, const char *path, const struct entry *e,
+		       const struct stat *st, size_t hash_size)
 {
-	if (!st) {
-		el__buf_printf(changes, "%s%cmissing\n", path, 0);
-		return;
+	el__git_suspect *v, *sp;
+
+	if (r->nsuspects % 16 == 0) {
+		v = realloc(r->suspects, (r->nsuspects + 16) * sizeof(*v));
+		if (!v)
+			return el__error_oom();
+		r->suspects = v;
 	}
-	el__buf_printf(changes, "%s%c%llu %llu %lld %lld %lld %o\n", path, 0,
-		       (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		       (long long)st->st_size, el__mtime_ns(st), el__ctime_ns(st), (unsigned)st->st_mode);
-	if (el__mtime_ns(st) > *newest)
-		*newest = el__mtime_ns(st);
-	if (el__ctime_ns(st) > *newest)
-		*newest = el__ctime_ns(st);
+	sp = &r->suspects[r->nsuspects];
+	memset(sp, 0, sizeof(*sp));
+	if (!(sp->path = strdup(path)))
+		return el__error_oom();
+	memcpy(sp->oid, e->oid, hash_size);
+	sp->mode = e->mode;
+	sp->st = *st;
+	r->nsuspects++;
+	return EL_OK;
 }
 
-/* Does the file on disk still carry the stat data the index recorded? */
-static int compare_entry(const struct entry *e, int worktree, const char *path,
-			 long long index_mtime_ns, el__buf *changes, long long *newest)
+/*
+ * Does the file on disk still match the entry? Matching stat data says
+ * yes, as for git. Otherwise a vanished file, another file type, a flipped
+ * executable bit or another size says no; what is left (same size, other
+ * times or inode, or written in the index's own clock tick: "racily
+ * clean") becomes a suspect whose content decides.
+ */
+static int compare_entry(el__git_index_result *r, const struct entry *e, int worktree, const char *path,
+			 long long index_mtime_ns, size_t hash_size)
 {
 	struct stat st;
-	int state = EL_GIT_STAT_CLEAN;
 	long long entry_mtime_ns = (long long)e->mtime_s * 1000000000LL + e->mtime_ns;
+	bool is_link = (e->mode & MODE_TYPE_MASK) == MODE_SYMLINK;
 
-	if (fstatat(worktree, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		note_change(changes, newest, path, NULL);
+	if (fstatat(worktree, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return EL_GIT_STAT_CHANGED;
-	}
+	if (is_link ? !S_ISLNK(st.st_mode)
+		    : (!S_ISREG(st.st_mode) || ((e->mode & 0100) != 0) != ((st.st_mode & 0100) != 0)))
+		return EL_GIT_STAT_CHANGED;
+	if ((unsigned)st.st_size != e->size)
+		return EL_GIT_STAT_CHANGED;
 	if ((unsigned)st.st_mtim.tv_sec != e->mtime_s || (unsigned)st.st_ctim.tv_sec != e->ctime_s ||
 	    /* git stores 0 nanoseconds when it was built without them. */
 	    (e->mtime_ns && (unsigned)st.st_mtim.tv_nsec != e->mtime_ns) ||
 	    (e->ctime_ns && (unsigned)st.st_ctim.tv_nsec != e->ctime_ns) ||
 	    (unsigned)st.st_ino != e->ino || st.st_uid != e->uid || st.st_gid != e->gid ||
-	    (unsigned)st.st_size != e->size)
-		state = EL_GIT_STAT_CHANGED;
-	else if ((e->mode & MODE_TYPE_MASK) == 0120000 ? !S_ISLNK(st.st_mode)
-		 : (!S_ISREG(st.st_mode) || ((e->mode & 0100) != 0) != ((st.st_mode & 0100) != 0)))
-		state = EL_GIT_STAT_CHANGED;
-	/*
-	 * Written in the same tick as the index ("racily clean"): the content
-	 * may differ unseen, so git must look. It is counted as changed, so that
-	 * its answer can be cached under this entry's stat data: git run with
-	 * --no-optional-locks never rewrites the index to clear the condition.
-	 */
-	else if (entry_mtime_ns >= index_mtime_ns)
-		state = EL_GIT_STAT_CHANGED;
-	if (state == EL_GIT_STAT_CHANGED)
-		note_change(changes, newest, path, &st);
-	return state;
+	    entry_mtime_ns >= index_mtime_ns)
+		return add_suspect(r, path, e, &st, hash_size) == EL_OK ? EL_GIT_STAT_SUSPECT : EL_ENOMEM;
+	return EL_GIT_STAT_CLEAN;
 }
 
 static int parse_entry(struct entry *e, const unsigned char **p, const unsigned char *end,
@@ -126,6 +135,7 @@ static int parse_entry(struct entry *e, const unsigned char **p, const unsigned 
 	e->uid = be32(s + 28);
 	e->gid = be32(s + 32);
 	e->size = be32(s + 36);
+	e->oid = s + STAT_FIELDS;
 	e->flags = be16(s + STAT_FIELDS + hash_size);
 	e->xflags = 0;
 	s += fixed;
@@ -187,11 +197,34 @@ static bool has_split_index_link(const unsigned char *p, const unsigned char *en
 	return false;
 }
 
-/* Merge one entry's verdict: CHANGED wins over UNKNOWN over CLEAN. */
+/* Merge one entry's verdict: CHANGED wins over UNKNOWN over SUSPECT over CLEAN. */
 static void merge_state(int *state, int entry_state)
 {
-	if (entry_state == EL_GIT_STAT_CHANGED || (entry_state == EL_GIT_STAT_UNKNOWN && *state == EL_GIT_STAT_CLEAN))
+	if (entry_state > *state)
 		*state = entry_state;
+}
+
+/*
+ * git's verify_path, the part that matters here: an index entry names a
+ * file inside the worktree. A crafted index must not make envlock look
+ * above it or into .git.
+ */
+static bool valid_path(const char *path)
+{
+	const char *c = path;
+
+	if (!*path || *path == '/')
+		return false;
+	for (;;) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.') ||
+		    (n == 4 && strncasecmp(c, ".git", 4) == 0))
+			return false;
+		if (!c[n])
+			return true;
+		c += n + 1;
+	}
 }
 
 int el__git_index_check_image(el__git_index_result *result, const unsigned char *data, size_t len,
@@ -199,7 +232,7 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 {
 	const unsigned char *p = data, *end;
 	unsigned version, count;
-	el__buf path, changes;
+	el__buf path;
 	int wt, ret = EL_OK;
 	int *state = &result->state;
 
@@ -222,8 +255,7 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 	 */
 	wt = open(worktree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	el__buf_init(&path);
-	el__buf_init(&changes);
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && *state != EL_GIT_STAT_CHANGED; i++) {
 		const unsigned char *entry_start = p;
 		struct entry e = { 0 };
 		int s;
@@ -231,33 +263,144 @@ int el__git_index_check_image(el__git_index_result *result, const unsigned char 
 		ret = parse_entry(&e, &p, end, version, hash_size, i);
 		if (ret == EL_OK)
 			ret = parse_path(&path, &p, end, entry_start, version, i);
+		if (ret == EL_OK && !valid_path(path.data))
+			ret = el__error(EL_EINVAL, "entry %zu names a path outside the worktree", i);
 		if (ret != EL_OK)
 			break;
-		if ((e.flags >> 12 & 3) != 0 || (e.mode & MODE_TYPE_MASK) == MODE_DIR) {
-			/* Unmerged stages or a sparse-index directory: let git decide. */
-			merge_state(state, EL_GIT_STAT_UNKNOWN);
-			continue;
+		if ((e.mode & MODE_TYPE_MASK) == MODE_DIR || (e.xflags & XFLAG_SKIP_WORKTREE) ||
+		    (e.mode & MODE_TYPE_MASK) == MODE_GITLINK)
+			continue; /* a sparse-index directory, a file kept out of the worktree, a submodule */
+		/* Unmerged stages (a conflict) and intent-to-add entries always differ from HEAD. */
+		if ((e.flags >> 12 & 3) != 0 || (e.xflags & XFLAG_INTENT_TO_ADD))
+			s = EL_GIT_STAT_CHANGED;
+		else
+			s = compare_entry(result, &e, wt, path.data, index_mtime_ns, hash_size);
+		if (s == EL_ENOMEM) {
+			ret = s;
+			break;
 		}
-		if ((e.xflags & XFLAG_SKIP_WORKTREE) || (e.mode & MODE_TYPE_MASK) == MODE_GITLINK)
-			continue;
-		/* An intent-to-add entry always differs from HEAD. */
-		s = (e.xflags & XFLAG_INTENT_TO_ADD) ? EL_GIT_STAT_CHANGED
-			: compare_entry(&e, wt, path.data, index_mtime_ns, &changes, &result->newest_change_ns);
-		if (e.xflags & XFLAG_INTENT_TO_ADD)
-			el__buf_printf(&changes, "%s%cintent-to-add\n", path.data, 0);
 		merge_state(state, s);
 	}
-	/* Entries of a split index live in a shared file this digest does not cover. */
-	if (ret == EL_OK && has_split_index_link(p, end, hash_size))
+	/* Entries of a split index live in a shared file this reader does not open. */
+	if (ret == EL_OK && *state != EL_GIT_STAT_CHANGED && has_split_index_link(p, end, hash_size))
 		*state = EL_GIT_STAT_UNKNOWN;
-	if (ret == EL_OK && el__buf_failed(&changes))
+	if (ret == EL_OK && el__buf_failed(&path))
 		ret = el__error_oom();
-	if (ret == EL_OK && *state == EL_GIT_STAT_CHANGED)
-		ret = el__sha256_hex(result->changed_digest, changes.data, changes.len);
 	if (wt >= 0)
 		close(wt);
 	el__buf_free(&path);
-	el__buf_free(&changes);
+	if (ret != EL_OK)
+		el__git_index_result_free(result);
+	return ret;
+}
+
+void el__git_index_result_free(el__git_index_result *result)
+{
+	for (size_t i = 0; i < result->nsuspects; i++)
+		free(result->suspects[i].path);
+	free(result->suspects);
+	result->suspects = NULL;
+	result->nsuspects = 0;
+}
+
+/*
+ * Open path (checked by valid_path: no "..", no empty component) under the
+ * worktree one component at a time, following no symbolic link: git counts
+ * a file reached through a linked directory as deleted. (openat2's
+ * RESOLVE_NO_SYMLINKS would do the same, but envlock's own seccomp filter
+ * refuses openat2, and a capture may run inside envlock exec.)
+ */
+static int open_beneath(int worktree, const char *path)
+{
+	char part[PATH_MAX];
+	int dir = worktree, fd;
+	const char *c = path;
+
+	for (;;) {
+		size_t n = strcspn(c, "/");
+
+		if (n >= sizeof(part)) {
+			errno = ENAMETOOLONG;
+			fd = -1;
+			break;
+		}
+		memcpy(part, c, n);
+		part[n] = '\0';
+		if (!c[n]) {
+			fd = openat(dir, part, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+			break;
+		}
+		fd = openat(dir, part, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dir != worktree)
+			close(dir);
+		if (fd < 0)
+			return -1;
+		dir = fd;
+		c += n + 1;
+	}
+	if (dir != worktree)
+		close(dir);
+	return fd;
+}
+
+int el__git_blob_id(const char *worktree, const el__git_suspect *s, size_t hash_size,
+		    unsigned char oid[EL_GIT_OID_MAX], bool *found)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, hash_size == 20 ? "SHA1" : "SHA2-256", NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md_out[EVP_MAX_MD_SIZE], chunk[65536];
+	char header[64], target[PATH_MAX];
+	unsigned oid_len = 0;
+	int wt = -1, fd = -1, ret = EL_OK;
+	struct stat st;
+	ssize_t n = 0;
+	size_t left;
+
+	*found = false;
+	if (!md || !ctx || !EVP_DigestInit_ex(ctx, md, NULL)) {
+		ret = el__error(EL_ERROR, "%s: cannot hash it", s->path);
+		goto done;
+	}
+	wt = open(worktree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (wt < 0)
+		goto done; /* gone: not the blob */
+	if ((s->mode & MODE_TYPE_MASK) == MODE_SYMLINK) {
+		/* A symbolic link's blob is its target. */
+		if ((n = readlinkat(wt, s->path, target, sizeof(target))) < 0 || (size_t)n >= sizeof(target))
+			goto done;
+		snprintf(header, sizeof(header), "blob %zd", n);
+		EVP_DigestUpdate(ctx, header, strlen(header) + 1);
+		EVP_DigestUpdate(ctx, target, (size_t)n);
+	} else {
+		fd = open_beneath(wt, s->path);
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != s->st.st_size)
+			goto done; /* replaced meanwhile, or reached through a link */
+		snprintf(header, sizeof(header), "blob %lld", (long long)st.st_size);
+		EVP_DigestUpdate(ctx, header, strlen(header) + 1);
+		for (left = (size_t)st.st_size; left > 0; left -= (size_t)n) {
+			n = read(fd, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0)
+				goto done; /* shrank under us */
+			EVP_DigestUpdate(ctx, chunk, (size_t)n);
+		}
+	}
+	if (!EVP_DigestFinal_ex(ctx, md_out, &oid_len) || oid_len != hash_size) {
+		ret = el__error(EL_ERROR, "%s: cannot hash it", s->path);
+		goto done;
+	}
+	memcpy(oid, md_out, hash_size);
+	*found = true;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (wt >= 0)
+		close(wt);
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(md);
 	return ret;
 }
 

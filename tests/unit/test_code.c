@@ -325,17 +325,55 @@ static void test_degraded_answers_warn(void **state)
 	snprintf(want, sizeof(want), "{\"git_commit\":\"%s\"}", commit);
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
 	setenv("PATH", saved_path, 1);
-	assert_string_equal(warnings, "code: git_dirty left out: the index cannot settle it and git is not on PATH\n");
-
-	/* A corrupt index: the reader says so, and git refuses it too. */
-	el_test_write(repo, ".git/index", "garbage that is long enough to have a checksum");
+	assert_string_equal(warnings, "code: git_dirty left out: git is not on PATH to compare the index with HEAD\n");
+	/* A tracked file that differs needs no git to say so. */
+	el_test_write(repo, "a.txt", "alpha, changed\n");
+	setenv("PATH", "/nonexistent", 1);
+	snprintf(want, sizeof(want), "{\"git_commit\":\"%s\",\"git_dirty\":true}", commit);
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
-	snprintf(want, sizeof(want),
-		 "code: %s/.git/index: not a git index\n"
-		 "code: git_dirty left out: 'git diff --quiet HEAD' failed in %s (exit 128)\n",
-		 repo, repo);
+	setenv("PATH", saved_path, 1);
+	assert_string_equal(warnings, "");
+
+	/* A corrupt index: the reader says so, and git is not asked. */
+	el_test_write(repo, ".git/index", "garbage that is long enough to have a checksum");
+	snprintf(want, sizeof(want), "{\"git_commit\":\"%s\"}", commit);
+	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
+	snprintf(want, sizeof(want), "code: git_dirty left out: %s/.git/index: not a git index\n", repo);
 	assert_string_equal(warnings, want);
 	free(saved_path);
+	free(repo);
+}
+
+/*
+ * A job can write a .git into its working directory: a capture there must
+ * not run what that repository's configuration names. Clean filters and
+ * fsmonitor hooks are the commands `git diff HEAD` would run.
+ */
+static void test_repository_commands_never_run(void **state)
+{
+	const char *dir = *state;
+	char *repo = make_repo(dir, "r");
+	char *marker = el_test_path(dir, "ran");
+
+	settle(repo);
+	sh(repo, "printf '*.txt filter=evil\\n' > .git/info/attributes && "
+		 "git config filter.evil.clean 'touch %s; cat' && git config filter.evil.process 'touch %s' && "
+		 "git config core.fsmonitor 'touch %s; false'", marker, marker, marker);
+	assert_probe(repo, repo, false);
+	/* Touched: hashed here, as git would after the filter. */
+	sh(repo, "touch a.txt");
+	assert_probe(repo, repo, false);
+	/* Changed, same size. */
+	el_test_write(repo, "a.txt", "ALPHA\n");
+	assert_probe(repo, repo, true);
+	/* Staged: asked of git with --cached, which reads no worktree file. */
+	sh(repo, "git -c filter.evil.clean=cat -c filter.evil.process= -c core.fsmonitor=false add a.txt");
+	assert_probe(repo, repo, true);
+	assert_int_equal(access(marker, F_OK), -1);
+	/* The test would see it: git diff HEAD runs the filter here. */
+	sh(repo, "git -c core.fsmonitor=false diff --quiet HEAD -- || true");
+	assert_int_equal(access(marker, F_OK), 0);
+	free(marker);
 	free(repo);
 }
 
@@ -359,16 +397,42 @@ static int index_state(const char *repo)
 {
 	char *index = el_test_path(repo, ".git/index");
 	el__git_index_result result;
+	int state;
 
 	memset(&result, 0xff, sizeof(result));
 	assert_int_equal(el__git_index_check(&result, index, repo, 20), EL_OK);
 	free(index);
-	return result.state;
+	state = result.state;
+	el__git_index_result_free(&result);
+	return state;
+}
+
+/* The only suspect's blob id, in hex, as envlock hashes the file now. */
+static const char *suspect_blob(const char *repo, const char *want_path)
+{
+	static char hex[41];
+	char *index = el_test_path(repo, ".git/index");
+	el__git_index_result result;
+	unsigned char oid[EL_GIT_OID_MAX];
+	bool found;
+
+	assert_int_equal(el__git_index_check(&result, index, repo, 20), EL_OK);
+	assert_int_equal(result.state, EL_GIT_STAT_SUSPECT);
+	assert_int_equal(result.nsuspects, 1);
+	assert_string_equal(result.suspects[0].path, want_path);
+	assert_int_equal(el__git_blob_id(repo, &result.suspects[0], 20, oid, &found), EL_OK);
+	assert_true(found);
+	for (int i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", oid[i]);
+	el__git_index_result_free(&result);
+	free(index);
+	return hex;
 }
 
 static void test_index_check_real(void **state)
 {
 	char *repo = make_repo(*state, "r");
+	char *indexed;
 
 	settle(repo);
 	assert_int_equal(index_state(repo), EL_GIT_STAT_CLEAN);
@@ -376,8 +440,17 @@ static void test_index_check_real(void **state)
 	assert_int_equal(index_state(repo), EL_GIT_STAT_CLEAN);
 	sh(repo, "git update-index --index-version 3");
 	assert_int_equal(index_state(repo), EL_GIT_STAT_CLEAN);
-	/* Same size, new content: the stat data moved. */
+	/* Touched only: a suspect whose content is still the indexed blob. */
+	indexed = strdup(sh(repo, "git rev-parse :a.txt"));
+	sh(repo, "touch a.txt");
+	assert_string_equal(suspect_blob(repo, "a.txt"), indexed);
+	/* Same size, new content: a suspect, and its blob is another one. */
 	el_test_write(repo, "a.txt", "ALPHA\n");
+	assert_string_equal(suspect_blob(repo, "a.txt"), "43581617a67b3cbef4bf71458d418efa59ac2de6");
+	assert_string_equal(sh(repo, "git hash-object a.txt"), "43581617a67b3cbef4bf71458d418efa59ac2de6");
+	free(indexed);
+	/* Another size: changed, without reading it. */
+	el_test_write(repo, "a.txt", "alpha and more\n");
 	assert_int_equal(index_state(repo), EL_GIT_STAT_CHANGED);
 	sh(repo, "git add a.txt");
 	settle(repo);
@@ -644,17 +717,17 @@ static void test_image_stat_comparison(void **state)
 	assert_int_equal(check(&m, dir, later, &s), EL_OK);
 	assert_int_equal(s, EL_GIT_STAT_CHANGED);
 
-	/*
-	 * Racily clean: the entry is as new as the index. git must look, and
-	 * its answer is keyed by the entry's stat data like any change.
-	 */
+	/* Racily clean: the entry is as new as the index, so its content must decide. */
 	header(&m, "DIRC", 2, 1);
 	entry(&m, &st, 0100644, 0, 0, "f.txt");
 	trailer(&m);
 	assert_int_equal(check(&m, dir, mtime_ns, &s), EL_OK);
-	assert_int_equal(s, EL_GIT_STAT_CHANGED);
-	assert_int_equal(strlen(last_result.changed_digest), 64);
-	assert_int_equal(last_result.newest_change_ns, mtime_ns > el__ctime_ns(&st) ? mtime_ns : el__ctime_ns(&st));
+	assert_int_equal(s, EL_GIT_STAT_SUSPECT);
+	assert_int_equal(last_result.nsuspects, 1);
+	assert_string_equal(last_result.suspects[0].path, "f.txt");
+	assert_int_equal(last_result.suspects[0].mode, 0100644);
+	assert_int_equal(last_result.suspects[0].st.st_ino, st.st_ino);
+	el__git_index_result_free(&last_result);
 
 	/* Size, executable bit, type, missing file. */
 	other = st;
@@ -693,12 +766,12 @@ static void test_image_stat_comparison(void **state)
 	assert_int_equal(check(&m, dir, later, &s), EL_OK);
 	assert_int_equal(s, EL_GIT_STAT_CHANGED);
 
-	/* Unmerged stages, and a split index's "link" extension: git decides. */
+	/* Unmerged stages are a change; a split index's "link" extension cannot be read alone. */
 	header(&m, "DIRC", 2, 1);
 	entry(&m, &st, 0100644, 0x1000, 0, "f.txt");
 	trailer(&m);
 	assert_int_equal(check(&m, dir, later, &s), EL_OK);
-	assert_int_equal(s, EL_GIT_STAT_UNKNOWN);
+	assert_int_equal(s, EL_GIT_STAT_CHANGED);
 	header(&m, "DIRC", 2, 1);
 	entry(&m, &st, 0100644, 0, 0, "f.txt");
 	put(&m, "link", 4);
@@ -710,10 +783,108 @@ static void test_image_stat_comparison(void **state)
 	free(path);
 }
 
+/* A crafted index cannot point the reader outside the worktree or into .git. */
+static void test_image_paths_outside(void **state)
+{
+	static const char *const bad[] = { "../f.txt", "a/../../f.txt", "/etc/passwd", ".git/config", "a/.GIT/x",
+					   "a//b", "./f.txt", "a/.", "", NULL };
+	const char *dir = *state;
+	char *path = el_test_path(dir, "f.txt");
+	struct image m;
+	struct stat st;
+	int s;
+
+	el_test_write(dir, "f.txt", "content\n");
+	assert_int_equal(lstat(path, &st), 0);
+	for (size_t i = 0; bad[i]; i++) {
+		header(&m, "DIRC", 2, 1);
+		entry(&m, &st, 0100644, 0, 0, bad[i]);
+		trailer(&m);
+		el_error_clear();
+		assert_int_equal(check(&m, dir, 0, &s), EL_EINVAL);
+		assert_string_equal(el_error_last(), "entry 0 names a path outside the worktree");
+	}
+	/* Names that only look alike are fine. */
+	header(&m, "DIRC", 2, 2);
+	entry(&m, &st, 0100644, 0, 0, ".gitignore");
+	entry(&m, &st, 0100644, 0, 0, "a/..b/.git2");
+	trailer(&m);
+	assert_int_equal(check(&m, dir, 0, &s), EL_OK);
+	assert_int_equal(s, EL_GIT_STAT_CHANGED); /* both missing */
+	free(path);
+}
+
+/* A suspect for path as it is now (its path borrowed from a static buffer). */
+static el__git_suspect suspect(const char *path, unsigned mode, const char *worktree)
+{
+	static char copy[256];
+	el__git_suspect sp = { .path = copy, .mode = mode };
+	char *full = el_test_path(worktree, path);
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (lstat(full, &sp.st) != 0)
+		memset(&sp.st, 0, sizeof(sp.st));
+	free(full);
+	return sp;
+}
+
+static const char *hex(const unsigned char *oid, size_t n)
+{
+	static char out[65];
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", oid[i]);
+	return out;
+}
+
+/* Blob ids as `git hash-object` prints them (SHA-1, and SHA-256 repositories). */
+static void test_blob_id(void **state)
+{
+	const char *dir = *state;
+	unsigned char oid[EL_GIT_OID_MAX];
+	el__git_suspect sp;
+	bool found;
+
+	el_test_write(dir, "f.txt", "content\n");
+	el_test_write(dir, "real/g.txt", "content\n");
+	el_test_symlink(dir, "link", "f.txt");
+	el_test_symlink(dir, "via", "real");
+	sp = suspect("f.txt", 0100644, dir);
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_true(found);
+	assert_string_equal(hex(oid, 20), "d95f3ad14dee633a758d2e331151e950dd13e4ed");
+	assert_int_equal(el__git_blob_id(dir, &sp, 32, oid, &found), EL_OK);
+	assert_true(found);
+	assert_string_equal(hex(oid, 32), "7c490ebf9db90b84753749c721ef2bedfeb85c1da94160f2619df1249c64bdda");
+	/* A symbolic link's blob is its target. */
+	sp = suspect("link", 0120000, dir);
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_true(found);
+	assert_string_equal(hex(oid, 20), "7f66e4fb948e0071a63a15b9a2373e19aa4a40ea");
+	/* Not through a link on the way, not a link where a file was, not a file that is gone or grew. */
+	sp = suspect("via/g.txt", 0100644, dir);
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_false(found);
+	sp = suspect("link", 0100644, dir);
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_false(found);
+	sp = suspect("missing", 0100644, dir);
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_false(found);
+	sp = suspect("f.txt", 0100644, dir);
+	el_test_write(dir, "f.txt", "content and more\n");
+	assert_int_equal(el__git_blob_id(dir, &sp, 20, oid, &found), EL_OK);
+	assert_false(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_and_dirty_states, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_image_paths_outside, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_blob_id, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_repository_commands_never_run, el_test_setup_tmpdir,
+						el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_subdirectory_workdir, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_detached_head, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_packed_refs, el_test_setup_tmpdir, el_test_teardown_tmpdir),
