@@ -54,6 +54,14 @@ static int clone_error(int err)
 		if (sysctl_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"))
 			return el__error(EL_ERROR, "AppArmor restricts unprivileged user namespaces: "
 				"sysctl kernel.apparmor_restrict_unprivileged_userns is 1 (set it to 0, or give envlock an AppArmor profile that allows userns)");
+		/*
+		 * None of those binds root. Root is refused inside a chroot (the
+		 * kernel's rule: the root must be its mount namespace's) and by a
+		 * seccomp filter or security module that forbids namespaces.
+		 */
+		if (err == EPERM && geteuid() == 0)
+			return el__error(EL_ERROR, "root may not create user namespaces here: the kernel refuses them "
+				"inside a chroot, and a seccomp filter or security module can forbid them");
 	}
 	errno = err;
 	return el__error_errno(EL_ERROR, "creating the sandbox's namespaces");

@@ -18,17 +18,36 @@ userns_blocked() {
 	fi
 }
 
-halves=(root)
+# Why envlock cannot start a sandbox as the current user (on stdout), if it cannot.
+start_fails() {
+	local why
+
+	why=$("$ENVLOCK" exec --no-lock -C /tmp -- true 2>&1 >/dev/null) && return 1
+	echo "${why:-exit status $?}" | head -1
+}
+
+halves=()
+not_run=
 if [ "$(id -u)" -ne 0 ]; then
+	why=$(start_fails) && skip "envlock exec cannot start a sandbox as uid $(id -u): $why"
 	halves=(self)
-	"$ENVLOCK" exec --no-lock -- true 2>/dev/null || skip "envlock exec cannot start a sandbox as uid $(id -u): $("$ENVLOCK" exec --no-lock -- true 2>&1 | head -1)"
 	note "not run as root: the first half runs as uid $(id -u), the unprivileged half is not run (setpriv needs root)"
-elif ! id -u "$user" >/dev/null 2>&1; then
-	note "the unprivileged half is not run: no user $user (create it with packaging/create-test-user.sh)"
-elif ! command -v setpriv >/dev/null; then
-	note "the unprivileged half is not run: setpriv is not installed (util-linux)"
-elif why=$(userns_blocked); then
-	note "the unprivileged half is not run: $why"
 else
-	halves+=(user)
+	if why=$(start_fails); then
+		note "the root half is not run: $why"
+		not_run="root: $why"
+	else
+		halves=(root)
+	fi
+	if ! id -u "$user" >/dev/null 2>&1; then
+		note "the unprivileged half is not run: no user $user (create it with packaging/create-test-user.sh)"
+	elif ! command -v setpriv >/dev/null; then
+		note "the unprivileged half is not run: setpriv is not installed (util-linux)"
+	elif why=$(userns_blocked); then
+		note "the unprivileged half is not run: $why"
+		not_run="$not_run; $user: $why"
+	else
+		halves+=(user)
+	fi
 fi
+[ "${#halves[@]}" -gt 0 ] || skip "no sandbox can start here ($not_run)"
