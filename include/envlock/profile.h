@@ -47,6 +47,7 @@ typedef struct el_mount {
 	el_mount_kind kind;
 	char *source;
 	char *dest;
+	char *origin; /* "FILE:LINE" of the profile line, for messages; NULL on the command line */
 } el_mount;
 
 typedef struct el_drift_rule {

@@ -315,10 +315,13 @@ static int do_mount(struct parser *ps, const struct place *pl, char **argv, int 
 	m.kind = tmpfs ? EL_MOUNT_TMPFS : strcmp(argv[0], "bind") == 0 ? EL_MOUNT_BIND : EL_MOUNT_RO_BIND;
 	m.source = tmpfs ? NULL : strdup(argv[1]);
 	m.dest = strdup(argv[argc - 1]);
-	if (!m.dest || (!tmpfs && !m.source) ||
+	if (asprintf(&m.origin, "%s:%u", pl->label, pl->line) < 0)
+		m.origin = NULL;
+	if (!m.dest || (!tmpfs && !m.source) || !m.origin ||
 	    grow(&p->mounts, &ps->mount_cap, p->mount_count, sizeof(*p->mounts)) != EL_OK) {
 		free(m.source);
 		free(m.dest);
+		free(m.origin);
 		return el__error_oom();
 	}
 	p->mounts[p->mount_count++] = m;
@@ -806,6 +809,7 @@ void el_profile_free(el_profile *p)
 	for (size_t i = 0; i < p->mount_count; i++) {
 		free(p->mounts[i].source);
 		free(p->mounts[i].dest);
+		free(p->mounts[i].origin);
 	}
 	free(p->mounts);
 	free_strings(p->seccomp_deny, p->seccomp_deny_count);

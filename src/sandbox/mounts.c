@@ -149,11 +149,24 @@ static int attach(int mntfd, int destfd)
 
 static int bind_step(el__setup *s, const struct el__mount_step *m)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+	/*
+	 * Private: a mount made on the host later must not show up inside,
+	 * with its own (writable) flags, under a read-only bind.
+	 */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		/* The plan resolved every source: a link on the way now was planted since. */
+		.resolve = RESOLVE_FLAGS | RESOLVE_NO_SYMLINKS,
+	};
+	const char *rel = m->source + strspn(m->source, "/");
 	struct stat st;
 	int src, tree, dest;
 
-	src = open_in(s->oldfd, m->source, O_PATH);
+	src = (int)syscall(SYS_openat2, s->oldfd, *rel ? rel : ".", &how, sizeof(how));
+	if (src < 0 && errno == ELOOP)
+		return el__setup_fail(s, "bind %s: a symbolic link appeared on its path after the plan was made",
+				      m->source);
 	if (src < 0)
 		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
 	if (fstat(src, &st) != 0) {

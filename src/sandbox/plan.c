@@ -241,10 +241,68 @@ static int add_system_dirs(plan_builder *b)
 	return ret;
 }
 
+/* Some entry of dir (under the root) whose name starts with prefix. */
+static bool has_entry_starting(const plan_builder *b, const char *dir, const char *prefix)
+{
+	el__buf full;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	el__buf_init(&full);
+	el__root_path(&full, b->root, dir);
+	d = el__buf_failed(&full) ? NULL : opendir(full.data);
+	while (d && !found && (e = readdir(d)))
+		found = el__startswith(e->d_name, prefix);
+	if (d)
+		closedir(d);
+	el__buf_free(&full);
+	return found;
+}
+
+/*
+ * Whether prefix is a Python installation that runs exe_name, reached
+ * without a symbolic link on the way. The lock names the interpreter and
+ * anyone can edit a lock (its fingerprint is a digest, not a signature):
+ * what it names must not choose an arbitrary directory to show inside the
+ * sandbox. A prefix qualifies when bin/exe_name is an executable file and
+ * it holds a venv's pyvenv.cfg or a lib/python3.* directory; and it is
+ * bound at its real path only, so a link cannot redirect the bind.
+ */
+static bool is_python_prefix(const plan_builder *b, const char *prefix, const char *exe_name)
+{
+	el__buf path, real;
+	struct stat st;
+	bool runs, venv = false, install = false, direct;
+
+	el__buf_init(&path);
+	el__buf_init(&real);
+	el__buf_printf(&path, "%s/bin/%s", prefix, exe_name);
+	/* Links resolved inside the root, as in the sandbox (a venv's python is one). */
+	runs = el__startswith(exe_name, "python") && !el__buf_failed(&path) &&
+	       el__resolve_in_root(&real, b->root, path.data) == EL_OK && host_stat(b, real.data, &st) == 0 &&
+	       S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	if (runs) {
+		el__buf_reset(&path);
+		el__buf_printf(&path, "%s/pyvenv.cfg", prefix);
+		venv = !el__buf_failed(&path) && host_lstat(b, path.data, &st) == 0 && S_ISREG(st.st_mode);
+	}
+	if (runs && !venv) {
+		el__buf_reset(&path);
+		el__buf_printf(&path, "%s/lib", prefix);
+		install = !el__buf_failed(&path) && has_entry_starting(b, path.data, "python3");
+	}
+	direct = el__resolve_in_root(&real, b->root, prefix) == EL_OK && strcmp(real.data, prefix) == 0;
+	el__buf_free(&path);
+	el__buf_free(&real);
+	return (venv || install) && direct;
+}
+
 /*
  * The interpreter the lock describes, when it lives outside the system
  * directories (pyenv under $HOME, a venv): its prefix is bound read-only,
  * the venv's base install too, and its bin directory goes first on PATH.
+ * Only prefixes is_python_prefix() accepts are bound.
  */
 static int add_python(plan_builder *b, el__buf *path_var)
 {
@@ -252,6 +310,7 @@ static int add_python(plan_builder *b, el__buf *path_var)
 	const char *exe = json_string_value(json_object_get(python, "executable"));
 	el__buf dir, real, resolved;
 	char *prefixes[2] = { NULL, NULL };
+	const char *bin = NULL;
 	int ret = EL_OK;
 
 	if (!exe || exe[0] != '/')
@@ -283,15 +342,18 @@ static int add_python(plan_builder *b, el__buf *path_var)
 			goto done;
 	}
 	for (int i = 0; i < 2 && ret == EL_OK; i++) {
-		struct stat st;
+		/* The base install (behind a venv's link) must run the interpreter the link names. */
+		const char *name = el__basename(i == 1 && resolved.len ? resolved.data : exe);
 
-		if (prefixes[i] && host_stat(b, prefixes[i], &st) == 0 && S_ISDIR(st.st_mode))
-			ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
-		else if (i == 0)
-			goto done; /* nothing there to run */
+		if (!prefixes[i] || !is_python_prefix(b, prefixes[i], name))
+			continue; /* nothing there to run, or nothing that may be shown */
+		ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+		/* The first one bound gives PATH its interpreter: the venv's, else the real one's. */
+		if (!bin)
+			bin = i == 0 ? dir.data : real.data;
 	}
-	if (!under_system_dir(dir.data)) {
-		el__buf_puts(path_var, dir.data);
+	if (bin && !under_system_dir(bin)) {
+		el__buf_puts(path_var, bin);
 		el__buf_putc(path_var, ':');
 	}
 done:
@@ -484,25 +546,52 @@ done:
 	return ret;
 }
 
+/* Replace *path (normalized, existing) by its real path inside the root. */
+static int resolve_source(plan_builder *b, char **path)
+{
+	el__buf real;
+	char *clean = NULL;
+	int ret;
+
+	el__buf_init(&real);
+	ret = el__resolve_in_root(&real, b->root, *path);
+	if (ret == EL_OK)
+		ret = normalize_path(&clean, "bind source", real.data);
+	if (ret == EL_OK) {
+		free(*path);
+		*path = clean;
+	}
+	el__buf_free(&real);
+	return ret;
+}
+
 static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count, const char *origin)
 {
 	int ret = EL_OK;
 
 	for (size_t i = 0; i < count && ret == EL_OK; i++) {
 		const el_mount *m = &mounts[i];
+		/* The profile's FILE:LINE, else where the list came from. */
+		const char *where = m->origin ? m->origin : origin;
 		char *dest = NULL, *source = NULL;
 		struct stat st;
 
 		if (m->kind != EL_MOUNT_TMPFS) {
 			ret = normalize_path(&source, "bind source", m->source);
 			if (ret == EL_OK && host_stat(b, source, &st) != 0)
-				ret = el__error_errno(EL_ENOTFOUND, "%s: bind source %s", origin, source);
+				ret = el__error_errno(EL_ENOTFOUND, "%s: bind source %s", where, source);
+			/*
+			 * Bound from where it really is: setup then follows no link,
+			 * so one planted after the plan cannot redirect the bind.
+			 */
+			if (ret == EL_OK)
+				ret = resolve_source(b, &source);
 		}
 		if (ret == EL_OK)
 			ret = normalize_path(&dest, m->kind == EL_MOUNT_TMPFS ? "tmpfs" : "bind destination",
 					     m->dest ? m->dest : m->source);
 		if (ret == EL_OK && strcmp(dest, "/") == 0)
-			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", origin);
+			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", where);
 		if (ret == EL_OK) {
 			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
 					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;

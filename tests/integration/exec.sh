@@ -524,6 +524,37 @@ half_checks() {
 	x el exec --no-lock -- /usr/bin/python3 probe.py write .git/evil
 	check_eq "$p .git -> /etc: writing through it fails" ".git/evil EROFS" "$(out)"
 	check_eq "$p .git -> /etc: nothing on the host's /etc" no "$([ -e /etc/evil ] && echo yes || echo no)"
+
+	# A bind source replaced by a link between the plan and the set-up (the plan resolved it).
+	mkdir -p "$dir/race/src" "$dir/race/secret"
+	cp "$EL_STUBS_DIR/el_plan_race" "$dir/race/el_plan_race"
+	[ "$half" = user ] && chown -R "$user:$user" "$dir/race"
+	cd "$dir/work" || exit 1
+	x "${as[@]}" "$dir/race/el_plan_race" "$dir/work" "$dir/race/src" "$dir/race/secret"
+	check_eq "$p a bind source turned into a link after the plan: refused" \
+		"refused: sandbox setup: bind $dir/race/src: a symbolic link appeared on its path after the plan was made" \
+		"$(out)"
+
+	# A mount made on the host after the start does not show inside (the binds are
+	# private), even under a shared mount, whose events would otherwise propagate.
+	if [ "$(id -u)" -eq 0 ]; then
+		mkdir -p "$dir/prop"
+		mount -t tmpfs envlock-test "$dir/prop"
+		mount --make-shared "$dir/prop"
+		mkdir -p "$dir/prop/mnt"
+		rm -f "$dir/work/go"
+		"${elcmd[@]}" "$bin" exec --no-lock --ro-bind "$dir/prop" -- /bin/sh -c \
+			'while [ ! -e go ]; do sleep 0.05; done; [ -e "$0/mnt/seen" ] && echo visible || echo hidden' \
+			"$dir/prop" >"$scratch/out" 2>"$scratch/err" &
+		local waiter=$!
+		sleep 0.5
+		mount -t tmpfs envlock-test "$dir/prop/mnt"
+		echo x >"$dir/prop/mnt/seen"
+		touch "$dir/work/go"
+		wait "$waiter" || true
+		umount "$dir/prop/mnt" "$dir/prop"
+		check_eq "$p a host mount made after the start stays outside" hidden "$(out)"
+	fi
 	cd "$work" || exit 1
 }
 

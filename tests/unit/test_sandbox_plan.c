@@ -133,7 +133,7 @@ static int setup(void **state)
 	mkdirs(fx->root, "usr/sbin");
 	mkdirs(fx->root, "usr/lib");
 	mkdirs(fx->root, "usr/lib64");
-	el_test_write(fx->root, "usr/bin/python3.11", "#!/bin/false\n");
+	el_test_script(fx->root, "usr/bin/python3.11", "exit 1");
 	el_test_symlink(fx->root, "usr/bin/python3", "python3.11");
 	el_test_write(fx->root, "etc/hostname", "host\n");
 	el_test_symlink(fx->root, "bin", "usr/bin");
@@ -562,8 +562,8 @@ static void test_full_text(void **state)
 {
 	struct fixture *fx = *state;
 	static const el_mount mounts[] = {
-		{ EL_MOUNT_RO_BIND, "/data/ref", "/ref" },
-		{ EL_MOUNT_TMPFS, NULL, "/cache" },
+		{ EL_MOUNT_RO_BIND, "/data/ref", "/ref", NULL },
+		{ EL_MOUNT_TMPFS, NULL, "/cache", NULL },
 	};
 	el_sandbox_plan *plan;
 	char *text;
@@ -914,7 +914,7 @@ static const char *const pyenv_dests[] = { "/home/u/venv", "/home/u/.pyenv/versi
 
 static void pyenv(struct fixture *fx)
 {
-	el_test_write(fx->root, "home/u/.pyenv/versions/3.11.2/bin/python3.11", "");
+	el_test_script(fx->root, "home/u/.pyenv/versions/3.11.2/bin/python3.11", "exit 0");
 	el_test_symlink(fx->root, "home/u/.pyenv/versions/3.11.2/bin/python3", "python3.11");
 	el_test_write(fx->root, "home/u/.pyenv/versions/3.11.2/lib/python3.11/os.py", "");
 }
@@ -931,6 +931,48 @@ static void test_python_prefix(void **state)
 	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
 	assert_string_equal(env_get(plan, "PATH"), "/home/u/.pyenv/versions/3.11.2/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
+}
+
+/*
+ * Anyone can edit a lock: what it names as the interpreter binds nothing
+ * unless it is a Python installation running that interpreter, reached
+ * without a link on the way.
+ */
+static void test_python_lock_cannot_pick_a_directory(void **state)
+{
+	static const char *const exes[] = {
+		"/home/u/secrets/bin/python3", /* no installation there: an executable alone */
+		"/home/u/.pyenv/versions/3.11.2/bin/cat", /* not an interpreter's name */
+		"/home/u/plain/bin/python3", /* not executable */
+		"/home/u/link/bin/python3", /* the prefix is a link (its real prefix is another step) */
+		NULL,
+	};
+	struct fixture *fx = *state;
+
+	pyenv(fx);
+	el_test_script(fx->root, "home/u/secrets/bin/python3", "exit 0");
+	el_test_write(fx->root, "home/u/secrets/id_rsa", "key\n");
+	el_test_script(fx->root, "home/u/.pyenv/versions/3.11.2/bin/cat", "exit 0");
+	el_test_write(fx->root, "home/u/plain/bin/python3", "");
+	el_test_write(fx->root, "home/u/plain/lib/python3.11/os.py", "");
+	el_test_symlink(fx->root, "home/u/link", ".pyenv/versions/3.11.2");
+	for (const char *const *exe = exes; *exe; exe++) {
+		char *json = str("{\"envlock\":1,\"python\":{\"executable\":\"%s\"}}", *exe);
+		el_sandbox_plan *plan;
+
+		set_lock(fx, json);
+		plan = plan_ok(&fx->opts);
+		if (exe == &exes[3]) {
+			/* The link's target is a real installation: bound at its own path only. */
+			assert_python_binds(plan, pyenv_dests,
+					    "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
+		} else {
+			assert_python_binds(plan, pyenv_dests, "");
+			assert_string_equal(env_get(plan, "PATH"), DEFAULT_PATH);
+		}
+		el_sandbox_plan_free(plan);
+		free(json);
+	}
 }
 
 /* Under /usr (or any system directory): nothing bound, PATH as it is. */
@@ -990,7 +1032,8 @@ static void test_python_under_tmp_stays_visible(void **state)
 	el_sandbox_plan *plan;
 	int bind, tmp;
 
-	el_test_write(fx->root, "tmp/venv/bin/python3", "");
+	el_test_script(fx->root, "tmp/venv/bin/python3", "exit 0");
+	el_test_write(fx->root, "tmp/venv/pyvenv.cfg", "home = /usr/bin\n");
 	set_lock(fx, "{\"envlock\":1,\"python\":{\"executable\":\"/tmp/venv/bin/python3\"}}");
 	plan = plan_ok(&fx->opts);
 	bind = step_index(plan, EL__MOUNT_RO_BIND, "/tmp/venv");
@@ -1130,9 +1173,9 @@ static void test_user_mounts(void **state)
 {
 	struct fixture *fx = *state;
 	static const el_mount mounts[] = {
-		{ EL_MOUNT_RO_BIND, "/data/opts", NULL },
-		{ EL_MOUNT_TMPFS, NULL, "/cache" },
-		{ EL_MOUNT_BIND, "/data/in", "/out/" },
+		{ EL_MOUNT_RO_BIND, "/data/opts", NULL, NULL },
+		{ EL_MOUNT_TMPFS, NULL, "/cache", NULL },
+		{ EL_MOUNT_BIND, "/data/in", "/out/", NULL },
 	};
 	el_sandbox_plan *plan;
 	int i;
@@ -1178,37 +1221,40 @@ static void test_user_mounts_invalid(void **state)
 	fx->opts.mounts = &m;
 	fx->opts.mount_count = 1;
 
-	m = (el_mount){ EL_MOUNT_BIND, "data/in", NULL };
+	m = (el_mount){ EL_MOUNT_BIND, "data/in", NULL, NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "bind source 'data/in': not an absolute path");
-	m = (el_mount){ EL_MOUNT_BIND, "data/in", "/in" };
+	m = (el_mount){ EL_MOUNT_BIND, "data/in", "/in", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "bind source 'data/in': not an absolute path");
-	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/in", "in" };
+	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/in", "in", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "bind destination 'in': not an absolute path");
-	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/in", "/a/../b" };
+	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/in", "/a/../b", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "bind destination '/a/../b': '.' and '..' are not allowed");
-	m = (el_mount){ EL_MOUNT_BIND, "/data/../etc", "/x" };
+	m = (el_mount){ EL_MOUNT_BIND, "/data/../etc", "/x", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "bind source '/data/../etc': '.' and '..' are not allowed");
-	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "scratch" };
+	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "scratch", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "tmpfs 'scratch': not an absolute path");
-	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "/scratch/.." };
+	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "/scratch/..", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "tmpfs '/scratch/..': '.' and '..' are not allowed");
 
 	/* Over the root, however written. */
-	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "/" };
+	m = (el_mount){ EL_MOUNT_TMPFS, NULL, "/", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "command line: cannot mount over the sandbox's root");
-	m = (el_mount){ EL_MOUNT_BIND, "/data/in", "//" };
+	m = (el_mount){ EL_MOUNT_BIND, "/data/in", "//", NULL };
 	expect_refused(&fx->opts, EL_EINVAL, "command line: cannot mount over the sandbox's root");
 
-	/* A source that does not exist. */
-	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/nope", "/nope" };
+	/* A source that does not exist; from a profile, its FILE:LINE. */
+	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/nope", "/nope", NULL };
 	expect_refused(&fx->opts, EL_ENOTFOUND, "command line: bind source /data/nope: No such file or directory");
+	m = (el_mount){ EL_MOUNT_RO_BIND, "/data/nope", "/nope", "/etc/envlock/profiles/team:7" };
+	expect_refused(&fx->opts, EL_ENOTFOUND,
+		       "/etc/envlock/profiles/team:7: bind source /data/nope: No such file or directory");
 
-	/* The profile's are named by its file. */
+	/* The profile's are named by its file and line. */
 	fx->opts.mount_count = 0;
 	set_profile(fx, "tmpfs /\n");
-	expect_refused(&fx->opts, EL_EINVAL, "test.profile: cannot mount over the sandbox's root");
-	set_profile(fx, "bind /data/nope /x\n");
-	expect_refused(&fx->opts, EL_ENOTFOUND, "test.profile: bind source /data/nope: No such file or directory");
+	expect_refused(&fx->opts, EL_EINVAL, "test.profile:1: cannot mount over the sandbox's root");
+	set_profile(fx, "# data\n\nbind /data/nope /x\n");
+	expect_refused(&fx->opts, EL_ENOTFOUND, "test.profile:3: bind source /data/nope: No such file or directory");
 }
 
 /* ---- /dev and the GPU ---- */
@@ -1619,6 +1665,7 @@ int main(void)
 		TEST(test_python_seed_profile),
 		TEST(test_python_prefix),
 		TEST(test_python_system),
+		TEST(test_python_lock_cannot_pick_a_directory),
 		TEST(test_python_venv),
 		TEST(test_python_under_tmp_stays_visible),
 		TEST(test_python_absent),
