@@ -190,45 +190,6 @@ static void canonical_name(el__buf *out, const char *entry, const char *name)
 	el__buf_free(&stem);
 }
 
-static char *dup_or_null(json_t *value, bool *oom)
-{
-	char *copy;
-
-	if (!json_is_string(value))
-		return NULL;
-	if (!(copy = strdup(json_string_value(value))))
-		*oom = true;
-	return copy;
-}
-
-/*
- * The two headers of one metadata file. A site-packages holds a hundred of
- * them: a warm capture takes what they said from the stat cache, keyed by
- * the file's identity, instead of opening and parsing each one again.
- */
-static int read_headers(scan *s, el__pymeta *m, int dfd, const char *rel, const char *display)
-{
-	struct stat st;
-	json_t *hit;
-	bool oom = false;
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	if (fstatat(dfd, rel, &st, 0) != 0 || !S_ISREG(st.st_mode))
-		return EL_ENOTFOUND;
-	hit = el__cache_get(s->ctx->cache, "pymeta", display, &st);
-	if (json_is_array(hit) && json_array_size(hit) == 2) {
-		m->name = dup_or_null(json_array_get(hit, 0), &oom);
-		m->version = dup_or_null(json_array_get(hit, 1), &oom);
-		return oom ? el__error_oom() : EL_OK;
-	}
-	ret = el__pymeta_read_at(m, dfd, rel, display);
-	if (ret == EL_OK)
-		el__cache_put(s->ctx->cache, "pymeta", display, &st,
-			      json_pack("[s?s?]", m->name, m->version));
-	return ret;
-}
-
 /* METADATA, else PKG-INFO, else the entry itself: importlib's order. */
 static int read_metadata(scan *s, el__pymeta *m, int dfd, const char *dir, const char *entry)
 {
@@ -244,7 +205,7 @@ static int read_metadata(scan *s, el__pymeta *m, int dfd, const char *dir, const
 			ret = el__error_oom();
 			break;
 		}
-		ret = read_headers(s, m, dfd, rel.data, join(&s->path, dir, rel.data));
+		ret = el__pymeta_read_at(m, dfd, rel.data, join(&s->path, dir, rel.data));
 	}
 	el__buf_free(&rel);
 	return ret;

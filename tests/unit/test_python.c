@@ -18,7 +18,6 @@
 
 #include "envlock/error.h"
 #include "probe/python_locate.h"
-#include "util/cache.h"
 
 #define FAKE_PYTHON EL_FIXTURES "/python/fake-python"
 
@@ -458,18 +457,13 @@ static void backdate(const char *dir)
 }
 
 /* The stat cache keeps nothing about a file changed in the last two seconds. */
-static void wait_until_settled(const char *path)
+static void wait_until_fake_python_settles(void)
 {
 	struct stat st;
 
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(FAKE_PYTHON, &st), 0);
 	while (time(NULL) < st.st_ctim.tv_sec + 3)
 		sleep(1);
-}
-
-static void wait_until_fake_python_settles(void)
-{
-	wait_until_settled(FAKE_PYTHON);
 }
 
 static void test_cache(void **state)
@@ -539,73 +533,6 @@ static void test_cache(void **state)
 	el_test_ctx_release(&ctx);
 }
 
-/* What the cache holds for a metadata file as it is now, or NULL. */
-static json_t *cached_headers(el__probe_ctx *ctx, fx *f, const char *rel)
-{
-	char host[4096];
-	struct stat st;
-
-	snprintf(host, sizeof(host), "%s/%s", f->root, rel);
-	assert_int_equal(stat(host, &st), 0);
-	return el__cache_get(ctx->cache, "pymeta", host + strlen(f->root), &st);
-}
-
-/* A warm capture takes Name and Version from the stat cache, never from a changed file. */
-static void test_metadata_cache(void **state)
-{
-	static const char meta[] = D "numpy-1.26.4.dist-info/METADATA";
-	fx *f = *state;
-	el__probe_ctx ctx;
-	struct stat st;
-	char host[4096];
-
-	el_test_write(f->root, meta, "Name: numpy\nVersion: 1.26.4\n");
-	fake_python(f, "usr/bin/python3", "\"/usr/lib/python3/dist-packages\"");
-	backdate(f->root);
-	snprintf(host, sizeof(host), "%s/%s", f->root, meta);
-	wait_until_settled(host); /* its ctime, which backdating cannot move */
-	el_test_ctx_init(&ctx, f->root);
-	ctx.workdir = "/work";
-	assert_int_equal(run_ctx(f, &ctx), EL_OK);
-	assert_string_equal(el_test_json(cached_headers(&ctx, f, meta)), "[\"numpy\",\"1.26.4\"]");
-
-	/* The file is not read again while its identity holds: a planted answer shows it. */
-	assert_int_equal(stat(host, &st), 0);
-	el__cache_put(ctx.cache, "pymeta", host + strlen(f->root), &st, json_pack("[ss]", "numpy", "0.0.1"));
-	el__probe_ctx_release(&ctx);
-	ctx.python_tried = false;
-	assert_int_equal(run_ctx(f, &ctx), EL_OK);
-	assert_string_equal(f->json, "{\"executable\":\"/usr/bin/python3\",\"packages\":{\"numpy\":\"0.0.1\"},"
-				     "\"version\":\"3.11.7\"}");
-
-	/* Rewritten (a new ctime): read again, and too recent to be kept. */
-	el_test_write(f->root, meta, "Name: numpy\nVersion: 2.0.0\n");
-	el__probe_ctx_release(&ctx);
-	ctx.python_tried = false;
-	assert_int_equal(run_ctx(f, &ctx), EL_OK);
-	assert_string_equal(f->json, "{\"executable\":\"/usr/bin/python3\",\"packages\":{\"numpy\":\"2.0.0\"},"
-				     "\"version\":\"3.11.7\"}");
-	assert_null(cached_headers(&ctx, f, meta));
-
-	/* A file without a Version is cached as such, and still warned about. */
-	el_test_write(f->root, meta, "Name: numpy\n");
-	backdate(f->root);
-	wait_until_settled(host);
-	el__probe_ctx_release(&ctx);
-	ctx.python_tried = false;
-	assert_int_equal(run_ctx(f, &ctx), EL_OK);
-	assert_string_equal(el_test_json(cached_headers(&ctx, f, meta)), "[\"numpy\",null]");
-	el__probe_ctx_release(&ctx);
-	ctx.python_tried = false;
-	assert_int_equal(run_ctx(f, &ctx), EL_OK);
-	/* The context keeps the warnings of both runs: the read one and the cached one. */
-	assert_string_equal(f->warnings, "python: /usr/lib/python3/dist-packages/numpy-1.26.4.dist-info: "
-					 "no Version in its metadata, skipped\n"
-					 "python: /usr/lib/python3/dist-packages/numpy-1.26.4.dist-info: "
-					 "no Version in its metadata, skipped\n");
-	el_test_ctx_release(&ctx);
-}
-
 static void test_failures(void **state)
 {
 	fx *f = *state;
@@ -654,7 +581,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pyenv_version_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pyenv_global_and_system, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metadata_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 	};
 
