@@ -76,6 +76,14 @@ int el_sandbox_wait(el_sandbox *sandbox, int *status);
  */
 const int *el_sandbox_forwarded_signals(size_t *count);
 
+/*
+ * Something the caller should tell the user, or NULL. Started by root, the
+ * sandbox's user runs as an unprivileged host user and reaches the
+ * working directory and binds through idmapped mounts; where a file system
+ * cannot idmap, it is root on the host instead, and this says so.
+ */
+const char *el_sandbox_warning(const el_sandbox *sandbox);
+
 /* The host PID of the sandbox's PID 1: signals sent to it reach the command. */
 pid_t el_sandbox_pid(const el_sandbox *sandbox);
 

@@ -271,6 +271,8 @@ static int run(const exec_args *a, const el_sandbox_plan *plan, const el_lock *l
 		cli_error("exec: %s", el_error_last());
 		return EXEC_FAILED;
 	}
+	if (el_sandbox_warning(sandbox))
+		cli_print_warning(NULL, "exec", el_sandbox_warning(sandbox));
 	forward_signals(el_sandbox_pid(sandbox));
 	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
 	if (lock && check_drift(a, lock, profile) != 0)

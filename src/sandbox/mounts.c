@@ -160,9 +160,20 @@ static int bind_step(el__setup *s, const struct el__mount_step *m)
 		.resolve = RESOLVE_FLAGS | RESOLVE_NO_SYMLINKS,
 	};
 	const char *rel = m->source + strspn(m->source, "/");
+	int *premade = s->idmap_fds ? &s->idmap_fds[m - s->plan->mounts] : NULL;
 	struct stat st;
 	int src, tree, dest;
 
+	if (premade && *premade >= 0) {
+		/* Made by envlock outside, flags and idmapping set: only attached here. */
+		tree = *premade;
+		*premade = -1;
+		if (fstat(tree, &st) != 0) {
+			close(tree);
+			return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
+		}
+		goto attach_it;
+	}
 	src = (int)syscall(SYS_openat2, s->oldfd, *rel ? rel : ".", &how, sizeof(how));
 	if (src < 0 && errno == ELOOP)
 		return el__setup_fail(s, "bind %s: a symbolic link appeared on its path after the plan was made",
@@ -178,16 +189,12 @@ static int bind_step(el__setup *s, const struct el__mount_step *m)
 	close(src);
 	if (tree < 0)
 		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
-	if (m->op == EL__MOUNT_RO_BIND)
-		attr.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
-	else if (m->op == EL__MOUNT_BIND)
-		attr.attr_set |= MOUNT_ATTR_NODEV;
-	else
-		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	attr.attr_set |= el__bind_attrs(m->op);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
 		close(tree);
 		return el__setup_fail(s, "bind %s: setting its flags: %s", m->source, strerror(errno));
 	}
+attach_it:
 	dest = mount_point(s->newfd, m->dest, S_ISDIR(st.st_mode));
 	if (dest < 0 || attach(tree, dest) != 0) {
 		int err = errno;
@@ -200,6 +207,15 @@ static int bind_step(el__setup *s, const struct el__mount_step *m)
 	close(dest);
 	close(tree);
 	return 0;
+}
+
+unsigned long long el__bind_attrs(el__mount_op op)
+{
+	if (op == EL__MOUNT_RO_BIND)
+		return MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
+	if (op == EL__MOUNT_BIND)
+		return MOUNT_ATTR_NODEV;
+	return MOUNT_ATTR_NOEXEC; /* a device node */
 }
 
 /* A new file system (tmpfs, proc, devpts) with options, mounted at dest. */

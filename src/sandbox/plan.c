@@ -130,6 +130,20 @@ static int add_step(plan_builder *b, el__mount_op op, const char *source, const 
 	return EL_OK;
 }
 
+/*
+ * add_step for a bind of the user's own files (the working directory, the
+ * options' binds, the Python installation): idmapped when root started the
+ * sandbox (see plan.h).
+ */
+static int add_user_step(plan_builder *b, el__mount_op op, const char *source, const char *dest)
+{
+	int ret = add_step(b, op, source, dest, 0);
+
+	if (ret == EL_OK && op != EL__MOUNT_TMPFS)
+		b->plan->mounts[b->plan->mount_count - 1].idmap = b->plan->root_idmapped;
+	return ret;
+}
+
 /* lstat of a host path, looked at under the host root. */
 static int host_lstat(const plan_builder *b, const char *path, struct stat *st)
 {
@@ -347,7 +361,8 @@ static int add_python(plan_builder *b, el__buf *path_var)
 
 		if (!prefixes[i] || !is_python_prefix(b, prefixes[i], name))
 			continue; /* nothing there to run, or nothing that may be shown */
-		ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+		/* Idmapped too: a root-run's pyenv under /root is not open to the sandbox's user otherwise. */
+		ret = add_user_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i]);
 		/* The first one bound gives PATH its interpreter: the venv's, else the real one's. */
 		if (!bin)
 			bin = i == 0 ? dir.data : real.data;
@@ -462,7 +477,7 @@ static int add_lock_readonly(plan_builder *b, const char *workdir)
 	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK &&
 	    normalize_path(&clean, "lock", real.data) == EL_OK && path_within(clean, workdir) &&
 	    host_lstat(b, clean, &st) == 0 && S_ISREG(st.st_mode))
-		ret = add_step(b, EL__MOUNT_RO_BIND, clean, clean, 0);
+		ret = add_user_step(b, EL__MOUNT_RO_BIND, clean, clean);
 	free(clean);
 	el__buf_free(&path);
 	el__buf_free(&real);
@@ -528,12 +543,12 @@ static int add_workdir(plan_builder *b)
 		if (hit)
 			goto done;
 	}
-	ret = add_step(b, EL__MOUNT_BIND, clean, clean, 0);
+	ret = add_user_step(b, EL__MOUNT_BIND, clean, clean);
 	el__buf_init(&git);
 	el__buf_printf(&git, "%s/.git", strcmp(clean, "/") ? clean : "");
 	/* A real directory only: a planted link must not choose what gets bound. */
 	if (ret == EL_OK && host_lstat(b, git.data, &st) == 0 && S_ISDIR(st.st_mode))
-		ret = add_step(b, EL__MOUNT_RO_BIND, git.data, git.data, 0);
+		ret = add_user_step(b, EL__MOUNT_RO_BIND, git.data, git.data);
 	el__buf_free(&git);
 	if (ret == EL_OK)
 		ret = add_lock_readonly(b, clean);
@@ -596,7 +611,8 @@ static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count
 			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
 					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;
 
-			ret = add_step(b, op, source, dest, 0755);
+			ret = op == EL__MOUNT_TMPFS ? add_step(b, op, source, dest, 0755)
+						    : add_user_step(b, op, source, dest);
 		}
 		free(dest);
 		free(source);
@@ -822,6 +838,7 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	plan->gid = profile->gid;
 	plan->host_uid = opts->host_uid;
 	plan->host_gid = opts->host_gid;
+	plan->root_idmapped = opts->host_uid == 0;
 	plan->cpus = profile->cpus;
 	plan->aslr = profile->aslr;
 	plan->umask = 022;

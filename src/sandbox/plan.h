@@ -31,6 +31,7 @@ struct el__mount_step {
 	unsigned mode;       /* tmpfs and file modes */
 	const char *content; /* EL__MOUNT_FILE: static text */
 	size_t content_len;
+	bool idmap; /* with root_idmapped: bound through an idmapped mount */
 };
 
 struct el_sandbox_plan {
@@ -39,6 +40,17 @@ struct el_sandbox_plan {
 	uid_t uid, gid; /* inside */
 	uid_t host_uid;
 	gid_t host_gid;
+	/*
+	 * Started by root: the user runs as EL__ROOT_RUNS_AS on the host, not
+	 * as root, so root's files elsewhere (/etc/shadow) are not its own;
+	 * the binds marked idmap (the working directory, its .git and lock, the
+	 * profile's and options' binds, the lock's Python installation) go
+	 * through idmapped mounts that show
+	 * root's files there as the user's, and make what it writes root's.
+	 * Where a file system cannot, the user is root on the host after all,
+	 * with a warning (see spawn.c).
+	 */
+	bool root_idmapped;
 	char *hostname;
 	char *cwd; /* inside */
 	struct el__mount_step *mounts;
@@ -53,6 +65,9 @@ struct el_sandbox_plan {
 	size_t seccomp_deny_count;
 	bool deny_clone_namespaces; /* clone() with CLONE_NEW* flags: EPERM */
 };
+
+/* The host uid and gid that a sandbox started by root runs as. */
+#define EL__ROOT_RUNS_AS 65534
 
 /* The seccomp filter's built-in denials (NULL-terminated), before the profile's changes. */
 extern const char *const el__seccomp_default_deny[];

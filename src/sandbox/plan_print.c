@@ -114,6 +114,8 @@ static void print_mounts(const el_sandbox_plan *plan, FILE *out)
 				fputs("  from ", out);
 				put_text(out, m->source);
 			}
+			if (m->idmap && plan->root_idmapped)
+				fputs("  (idmapped)", out);
 			break;
 		default:
 			break;
@@ -157,9 +159,14 @@ int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out)
 			fprintf(out, " %s", namespaces[i].name);
 	if (plan->namespaces & CLONE_NEWNET)
 		fputs(" (loopback only)", out);
-	fprintf(out, "\nuser: uid %u gid %u (uid %u gid %u on the host)\nhostname: %s\n",
-		(unsigned)plan->uid, (unsigned)plan->gid, (unsigned)plan->host_uid, (unsigned)plan->host_gid,
-		plan->hostname);
+	if (plan->root_idmapped)
+		fprintf(out, "\nuser: uid %u gid %u (uid %u gid %u on the host; in the binds marked idmapped, "
+			"root's files are its own and what it writes is root's)\nhostname: %s\n",
+			(unsigned)plan->uid, (unsigned)plan->gid, EL__ROOT_RUNS_AS, EL__ROOT_RUNS_AS, plan->hostname);
+	else
+		fprintf(out, "\nuser: uid %u gid %u (uid %u gid %u on the host)\nhostname: %s\n",
+			(unsigned)plan->uid, (unsigned)plan->gid, (unsigned)plan->host_uid,
+			(unsigned)plan->host_gid, plan->hostname);
 	print_mounts(plan, out);
 	fputs("environment:\n", out);
 	for (size_t i = 0; i < plan->env_count; i++) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -65,18 +66,34 @@ __attribute__((noreturn)) static void fail_exit(void)
 	_exit(125);
 }
 
-/* Move the pipes to 3 and 4 and close everything above. */
+/*
+ * Move the pipes to 3 and 4, the idmapped trees (if any) after them, and
+ * close everything above. Every descriptor is first copied above all the
+ * targets, so that no move overwrites one still to be moved.
+ */
 static int keep_only_pipes(el__setup *s)
 {
-	int status_fd = fcntl(s->status_fd, F_DUPFD_CLOEXEC, 10), go_fd = fcntl(s->go_fd, F_DUPFD_CLOEXEC, 10);
+	const size_t count = s->idmap_fds ? s->plan->mount_count : 0;
+	int above = (int)(5 + count), next = 5;
+	int status_fd = fcntl(s->status_fd, F_DUPFD_CLOEXEC, above), go_fd = fcntl(s->go_fd, F_DUPFD_CLOEXEC, above);
 
 	if (status_fd < 0 || go_fd < 0)
 		return -1;
+	for (size_t i = 0; i < count; i++)
+		if (s->idmap_fds[i] >= 0 && (s->idmap_fds[i] = fcntl(s->idmap_fds[i], F_DUPFD_CLOEXEC, above)) < 0)
+			return -1;
 	if (dup3(status_fd, 3, O_CLOEXEC) != 3 || dup3(go_fd, 4, O_CLOEXEC) != 4)
 		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (s->idmap_fds[i] < 0)
+			continue;
+		if (dup3(s->idmap_fds[i], next, O_CLOEXEC) != next)
+			return -1;
+		s->idmap_fds[i] = next++;
+	}
 	s->status_fd = 3;
 	s->go_fd = 4;
-	return (int)syscall(SYS_close_range, 5U, ~0U, 0U);
+	return (int)syscall(SYS_close_range, (unsigned)next, ~0U, 0U);
 }
 
 static int write_file(const char *path, const char *text)
@@ -91,12 +108,39 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* envlock died: the status pipe's reading end is closed (poll says POLLERR). */
+static bool envlock_gone(const el__setup *s)
+{
+	struct pollfd p = { .fd = s->status_fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
 /* One uid and one gid: the invoking user's, seen inside as the plan's. */
 static int map_user(el__setup *s)
 {
 	const el_sandbox_plan *plan = s->plan;
-	char map[64];
+	char map[64], mapped;
 
+	if (s->parent_maps) {
+		/*
+		 * Root's run: the host ids are not this process's own, so envlock
+		 * writes the maps; then this process takes the mapped ids (it was
+		 * host root, unmapped here). Inside uid 0 is mapped to nobody, so
+		 * the kernel sees no root giving up its uid: the capabilities this
+		 * namespace's creator holds stay for the set-up.
+		 */
+		if (read(s->go_fd, &mapped, 1) != 1 || mapped != 'M')
+			return el__setup_fail(s, "user namespace: envlock did not write its maps");
+		if (setresgid(plan->gid, plan->gid, plan->gid) != 0 || setresuid(plan->uid, plan->uid, plan->uid) != 0)
+			return el__setup_fail(s, "user namespace: taking uid %u: %s", (unsigned)plan->uid, strerror(errno));
+		/* A change of ids clears the parent-death signal: set it again, then make sure envlock still lives. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+			return el__setup_fail(s, "PR_SET_PDEATHSIG: %s", strerror(errno));
+		if (envlock_gone(s))
+			_exit(125);
+		return 0;
+	}
 	if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
 		return el__setup_fail(s, "user namespace: setgroups: %s", strerror(errno));
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)plan->uid, (unsigned)plan->host_uid);

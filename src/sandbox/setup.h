@@ -27,6 +27,13 @@ typedef struct el__setup {
 	int go_fd;     /* from envlock: a byte to run, end of file to give up */
 	int oldfd, newfd;
 	el__seccomp_programs seccomp;
+	/*
+	 * Started by root with idmapped binds: per mount step, the detached
+	 * idmapped tree envlock made for it, or -1 (NULL: none at all); and
+	 * envlock writes the user namespace's maps, then sends "M" on go_fd.
+	 */
+	int *idmap_fds;
+	bool parent_maps;
 } el__setup;
 
 /* Write "E<message>" to the status pipe; returns -1 for `return el__setup_fail(...)`. */
@@ -34,6 +41,9 @@ int el__setup_fail(el__setup *s, const char *fmt, ...) __attribute__((format(pri
 
 /* The sandbox process's whole life; never returns. */
 __attribute__((noreturn)) void el__sandbox_main(el__setup *s);
+
+/* The mount flags (MOUNT_ATTR_*) of a bind step, besides nosuid. */
+unsigned long long el__bind_attrs(el__mount_op op);
 
 /* Steps, each 0 or -1 after el__setup_fail(). */
 int el__setup_mounts(el__setup *s);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/idmap.h"
 #include "sandbox/setup.h"
 #include "util/error.h"
 
@@ -22,6 +23,7 @@ struct el_sandbox {
 	int go_fd;     /* write end */
 	bool reaped;
 	int status; /* once reaped: PID 1's exit status, or 128+N */
+	char *warning; /* for the caller to show, or NULL */
 };
 
 static bool sysctl_is(const char *path, const char *value)
@@ -67,15 +69,46 @@ static int clone_error(int err)
 	return el__error_errno(EL_ERROR, "creating the sandbox's namespaces");
 }
 
+/*
+ * Root's run: the idmapped trees for PID 1 to attach (*fds, NULL when
+ * none), or, where they cannot be made, a warning and the user as root.
+ */
+static int prepare_idmap(el_sandbox *sb, const el_sandbox_plan *plan, int **fds)
+{
+	char why[512];
+	int rc;
+
+	*fds = NULL;
+	if (!plan->root_idmapped)
+		return EL_OK;
+	if (!(*fds = malloc(plan->mount_count * sizeof(**fds) + 1)))
+		return el__error_oom();
+	rc = el__idmap_prepare(plan, *fds, why, sizeof(why));
+	if (rc == EL_OK)
+		return EL_OK;
+	free(*fds);
+	*fds = NULL;
+	if (rc != EL_IDMAP_UNSUPPORTED)
+		return rc;
+	if (asprintf(&sb->warning, "%s: the sandbox's user is root on the host, and root's files are its own", why) < 0)
+		sb->warning = NULL;
+	return EL_OK;
+}
+
 int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 {
 	el_sandbox *sb = calloc(1, sizeof(*sb));
 	int status_pipe[2] = { -1, -1 }, go_pipe[2] = { -1, -1 };
+	int *idmap_fds = NULL;
 	long pid;
 
 	*out = NULL;
 	if (!sb)
 		return el__error_oom();
+	if (prepare_idmap(sb, plan, &idmap_fds) != EL_OK) {
+		free(sb);
+		return EL_ERROR;
+	}
 	if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) {
 		int err = errno;
 
@@ -85,6 +118,10 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 			if (go_pipe[i] >= 0)
 				close(go_pipe[i]);
 		}
+		if (idmap_fds)
+			el__idmap_close(idmap_fds, plan->mount_count);
+		free(idmap_fds);
+		free(sb->warning);
 		free(sb);
 		errno = err;
 		return el__error_errno(EL_ERROR, "pipe");
@@ -95,6 +132,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	if (pid == 0) {
 		el__setup s = {
 			.plan = plan, .status_fd = status_pipe[1], .go_fd = go_pipe[0], .oldfd = -1, .newfd = -1,
+			.idmap_fds = idmap_fds, .parent_maps = idmap_fds != NULL,
 		};
 
 		close(status_pipe[0]);
@@ -103,11 +141,15 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	}
 	close(status_pipe[1]);
 	close(go_pipe[0]);
+	if (idmap_fds)
+		el__idmap_close(idmap_fds, plan->mount_count); /* PID 1 has its copies */
 	if (pid < 0) {
 		int err = errno;
 
 		close(status_pipe[0]);
 		close(go_pipe[1]);
+		free(idmap_fds);
+		free(sb->warning);
 		free(sb);
 		return clone_error(err);
 	}
@@ -115,7 +157,24 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	sb->status_fd = status_pipe[0];
 	sb->go_fd = go_pipe[1];
 	*out = sb;
+	if (idmap_fds) {
+		free(idmap_fds);
+		/* PID 1 waits for its maps ("M" on the go pipe) before anything else. */
+		if (el__idmap_write_maps(sb->pid, plan) != EL_OK || write(sb->go_fd, "M", 1) != 1) {
+			char message[1024];
+
+			snprintf(message, sizeof(message), "%s", el_error_last());
+			*out = NULL;
+			el_sandbox_free(sb);
+			return el__error(EL_ERROR, "%s", message);
+		}
+	}
 	return EL_OK;
+}
+
+const char *el_sandbox_warning(const el_sandbox *sb)
+{
+	return sb->warning;
 }
 
 /* Wait for PID 1 once; its status is kept for a second ask. */
@@ -208,5 +267,6 @@ void el_sandbox_free(el_sandbox *sb)
 		close(sb->status_fd);
 	if (sb->go_fd >= 0)
 		close(sb->go_fd);
+	free(sb->warning);
 	free(sb);
 }

@@ -79,7 +79,7 @@ EOF
 
 # ---- one half: everything, as one user ----
 half_checks() {
-	local half=$1 dir=$base/$1 uid gid home bin
+	local half=$1 dir=$base/$1 uid gid home bin idm user_line
 	local -a as elcmd
 
 	mkdir -p "$dir/work" "$dir/profiles" "$dir/no-profiles" "$dir/bindsrc" "$dir/rosrc" "$dir/git/.git" "$dir/gitlink"
@@ -105,6 +105,15 @@ half_checks() {
 		uid=$(id -u)
 		gid=$(id -g)
 		home=$(getent passwd "$(id -un)" | cut -d: -f6)
+	fi
+	# Run by root, the sandbox's user is nobody on the host, and the
+	# workdir and binds are idmapped; run by a user, that user.
+	if [ "$uid" = 0 ]; then
+		idm="  (idmapped)"
+		user_line="uid 1000 gid 1000 (uid 65534 gid 65534 on the host; in the binds marked idmapped, root's files are its own and what it writes is root's)"
+	else
+		idm=
+		user_line="uid 1000 gid 1000 (uid $uid gid $gid on the host)"
 	fi
 	# LC_ALL=C: the drift report in ASCII.
 	elcmd=("${as[@]}" env -u CUDA_VISIBLE_DEVICES -u FOO_SECRET LC_ALL=C
@@ -225,6 +234,22 @@ half_checks() {
 	check_eq "$p only fds 0 1 2 (7 and 9 open in envlock)" "fds 0 1 2" "$(out)"
 	x el exec --no-lock -- touch owned
 	check_eq "$p a file made in the workdir belongs to the invoking user" "$uid:$gid" "$(stat -c %u:%g owned 2>&1)"
+	# Inside, the workdir is the sandbox user's; the host's other files are not (root's run included).
+	x el exec --no-lock -- sh -c 'stat -c %u:%g .; cat /etc/shadow >/dev/null 2>&1 && echo shadow read || echo shadow refused'
+	check_eq "$p the workdir is the sandbox user's, /etc/shadow is not" "$(printf '%s\n' 1000:1000 "shadow refused")" \
+		"$(out)"
+	if [ "$uid" = 0 ]; then
+		x el exec --no-lock -- sh -c 'grep -E "^ *[0-9]" /proc/self/uid_map'
+		check_eq "$p root's sandbox runs as nobody on the host" "1000 65534 1" "$(out | tr -s ' ' | sed 's/^ //')"
+		# A file system that cannot idmap: root on the host after all, and said so.
+		mkdir -p "$dir/ramfs"
+		mount -t ramfs envlock-test "$dir/ramfs"
+		x el exec --no-lock -C "$dir/ramfs" -- touch made
+		check_eq "$p ramfs workdir: the command ran" 0 "$status"
+		check_eq "$p ramfs workdir: the warning" "envlock: warning: exec: $dir/ramfs: no idmapped mount there (Invalid argument): the sandbox's user is root on the host, and root's files are its own" "$(err)"
+		check_eq "$p ramfs workdir: the file is root's" 0:0 "$(stat -c %u:%g "$dir/ramfs/made" 2>&1)"
+		umount "$dir/ramfs"
+	fi
 	x el exec --no-lock -- /usr/bin/python3 probe.py write /usr/x /x "$work/w"
 	check_eq "$p /usr and / read-only, the workdir writable" \
 		"$(printf '%s\n' "/usr/x EROFS" "/x EROFS" "$work/w ok")" "$(out)"
@@ -502,10 +527,9 @@ half_checks() {
 	check_eq "$p --dry-run: nothing ran" no "$([ -e ran-dry ] && echo yes || echo no)"
 	check_eq "$p --dry-run: nothing on stderr" "" "$(err)"
 	check_eq "$p --dry-run: the plan's head" "$(printf '%s\n' "profile: default" \
-		"namespaces: user mount pid ipc uts cgroup" \
-		"user: uid 1000 gid 1000 (uid $uid gid $gid on the host)" "hostname: envlock")" \
+		"namespaces: user mount pid ipc uts cgroup" "user: $user_line" "hostname: envlock")" \
 		"$(head -4 "$scratch/out")"
-	check_eq "$p --dry-run: the workdir bound" "  bind       $work" "$(grep "^  bind       $work\$" "$scratch/out")"
+	check_eq "$p --dry-run: the workdir bound" "  bind       $work$idm" "$(grep "^  bind       $work" "$scratch/out")"
 	check_eq "$p --dry-run: the command" "command: touch ran-dry" "$(tail -1 "$scratch/out")"
 	check_eq "$p --dry-run: working directory" "working directory: $work" "$(grep '^working directory:' "$scratch/out")"
 
@@ -514,11 +538,11 @@ half_checks() {
 	x el exec --no-lock -- /usr/bin/python3 probe.py write .git/x y
 	check_eq "$p .git read-only, the workdir writable" "$(printf '%s\n' ".git/x EROFS" "y ok")" "$(out)"
 	x el exec --no-lock --dry-run -- true
-	check_eq "$p .git: ro-bound in the plan" "  ro-bind    $dir/git/.git" "$(grep '\.git' "$scratch/out")"
+	check_eq "$p .git: ro-bound in the plan" "  ro-bind    $dir/git/.git$idm" "$(grep '\.git' "$scratch/out")"
 	cd "$dir/gitlink" || exit 1
 	x el exec --no-lock --dry-run -- true
 	check_eq "$p .git -> /etc: the plan binds nothing for it" "" "$(grep '\.git' "$scratch/out" || true)"
-	check_eq "$p .git -> /etc: the only writable bind is the workdir" "  bind       $dir/gitlink" \
+	check_eq "$p .git -> /etc: the only writable bind is the workdir" "  bind       $dir/gitlink$idm" \
 		"$(grep '^  bind ' "$scratch/out")"
 	check_eq "$p .git -> /etc: no read-only bind from the workdir" "" "$(grep "^  ro-bind    $dir" "$scratch/out" || true)"
 	x el exec --no-lock -- /usr/bin/python3 probe.py write .git/evil

@@ -975,6 +975,56 @@ static void test_python_lock_cannot_pick_a_directory(void **state)
 	}
 }
 
+/*
+ * Started by root: the user's own binds (workdir, its .git, the options',
+ * the Python installation) are idmapped, the system directories are not,
+ * and the plan says whom the user is on the host.
+ */
+static void test_root_idmapped_binds(void **state)
+{
+	static const el_mount mounts[] = { { EL_MOUNT_RO_BIND, "/data/in", "/in", NULL },
+					   { EL_MOUNT_TMPFS, NULL, "/scratch", NULL } };
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *text;
+
+	pyenv(fx);
+	mkdirs(fx->root, "data/in");
+	set_lock(fx, "{\"envlock\":1,\"python\":{\"executable\":\"/home/u/.pyenv/versions/3.11.2/bin/python3\"}}");
+	fx->opts.mounts = mounts;
+	fx->opts.mount_count = 2;
+	fx->opts.host_uid = 0;
+	fx->opts.host_gid = 0;
+	plan = plan_ok(&fx->opts);
+	assert_true(plan->root_idmapped);
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+		bool want = (m->op == EL__MOUNT_BIND || m->op == EL__MOUNT_RO_BIND) &&
+			    (strcmp(m->dest, "/home/u/proj") == 0 || strcmp(m->dest, "/home/u/proj/.git") == 0 ||
+			     strcmp(m->dest, "/in") == 0 || strcmp(m->dest, "/home/u/.pyenv/versions/3.11.2") == 0);
+
+		if (m->idmap != want)
+			fail_msg("%s: idmap %d", m->dest, m->idmap);
+	}
+	text = plan_text(plan);
+	assert_non_null(strstr(text, "\nuser: uid 1000 gid 1000 (uid 65534 gid 65534 on the host; in the binds marked "
+				     "idmapped, root's files are its own and what it writes is root's)\n"));
+	assert_non_null(strstr(text, "\n  bind       /home/u/proj  (idmapped)\n"));
+	assert_non_null(strstr(text, "\n  ro-bind    /in  from /data/in  (idmapped)\n"));
+	assert_non_null(strstr(text, "\n  ro-bind    /usr\n"));
+	free(text);
+	el_sandbox_plan_free(plan);
+
+	/* Anyone else: nothing idmapped, the user is the invoking one. */
+	fx->opts.host_uid = 1234;
+	plan = plan_ok(&fx->opts);
+	assert_false(plan->root_idmapped);
+	text = plan_text(plan);
+	assert_null(strstr(text, "idmapped"));
+	free(text);
+	el_sandbox_plan_free(plan);
+}
+
 /* Under /usr (or any system directory): nothing bound, PATH as it is. */
 static void test_python_system(void **state)
 {
@@ -1666,6 +1716,7 @@ int main(void)
 		TEST(test_python_prefix),
 		TEST(test_python_system),
 		TEST(test_python_lock_cannot_pick_a_directory),
+		TEST(test_root_idmapped_binds),
 		TEST(test_python_venv),
 		TEST(test_python_under_tmp_stays_visible),
 		TEST(test_python_absent),

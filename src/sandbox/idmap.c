@@ -1,0 +1,169 @@
+/*
+ * Idmapped binds for a sandbox started by root: see idmap.h. The mapping
+ * is a user namespace whose only line maps 0 to EL__ROOT_RUNS_AS (uid and
+ * gid), made by a child that unshares one and waits while envlock writes
+ * its maps; the namespace outlives the child through its /proc file.
+ */
+#include "sandbox/idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/setup.h"
+#include "util/error.h"
+
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int write_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid)
+{
+	char map[64];
+
+	snprintf(map, sizeof(map), "%u %u 1\n", inside_uid, EL__ROOT_RUNS_AS);
+	if (write_proc(pid, "uid_map", map) != 0)
+		return -1;
+	/* No setgroups: the one group mapped is all there is. */
+	if (write_proc(pid, "setgroups", "deny") != 0 && errno != ENOENT)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", inside_gid, EL__ROOT_RUNS_AS);
+	return write_proc(pid, "gid_map", map);
+}
+
+int el__idmap_write_maps(pid_t pid, const el_sandbox_plan *plan)
+{
+	if (write_maps(pid, (unsigned)plan->uid, (unsigned)plan->gid) != 0)
+		return el__error_errno(EL_ERROR, "writing the sandbox's user namespace maps");
+	return EL_OK;
+}
+
+/* A user namespace mapping 0 to EL__ROOT_RUNS_AS: its file descriptor, or -1. */
+static int mapping_namespace(void)
+{
+	int ready[2], hold[2], fd = -1, err = 0;
+	char path[64], c;
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(hold, O_CLOEXEC) != 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		/* Says so once unshared, then waits for end of file: envlock has the namespace open. */
+		if (unshare(CLONE_NEWUSER) == 0 && write(ready[1], "U", 1) == 1)
+			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+				;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (pid >= 0) {
+		ssize_t n;
+
+		do
+			n = read(ready[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		if (n != 1)
+			err = EPERM; /* the child could not unshare */
+		else if (write_maps(pid, 0, 0) != 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			err = errno;
+		close(hold[1]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		err = errno;
+		close(hold[1]);
+	}
+	close(ready[0]);
+	errno = err;
+	return fd;
+}
+
+void el__idmap_close(int *fds, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t why_size)
+{
+	int userns, ret = EL_OK;
+
+	for (size_t i = 0; i < plan->mount_count; i++)
+		fds[i] = -1;
+	userns = mapping_namespace();
+	if (userns < 0) {
+		snprintf(why, why_size, "cannot make the user namespace for idmapped mounts: %s", strerror(errno));
+		return EL_IDMAP_UNSUPPORTED;
+	}
+	for (size_t i = 0; i < plan->mount_count && ret == EL_OK; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+		struct mount_attr attr = {
+			.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | el__bind_attrs(m->op),
+			.propagation = MS_PRIVATE,
+			.userns_fd = (unsigned long long)userns,
+		};
+		int src;
+
+		if (!m->idmap)
+			continue;
+		/* As the sandbox's own set-up does: the plan resolved it, so no link on the way. */
+		src = (int)syscall(SYS_openat2, AT_FDCWD, m->source, &how, sizeof(how));
+		if (src < 0 && errno == ELOOP) {
+			ret = el__error(EL_ERROR, "sandbox setup: bind %s: a symbolic link appeared on its path after "
+				"the plan was made", m->source);
+			break;
+		}
+		if (src < 0) {
+			ret = el__error_errno(EL_ERROR, "sandbox setup: bind %s", m->source);
+			break;
+		}
+		fds[i] = (int)syscall(SYS_open_tree, src, "",
+				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		close(src);
+		if (fds[i] < 0) {
+			ret = el__error_errno(EL_ERROR, "sandbox setup: bind %s", m->source);
+			break;
+		}
+		if (syscall(SYS_mount_setattr, fds[i], "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+			/* EINVAL: the file system (NFS, FUSE...) cannot idmap; EPERM: not allowed here. */
+			snprintf(why, why_size, "%s: no idmapped mount there (%s)", m->source, strerror(errno));
+			ret = EL_IDMAP_UNSUPPORTED;
+		}
+	}
+	close(userns);
+	if (ret != EL_OK)
+		el__idmap_close(fds, plan->mount_count);
+	return ret;
+}
