@@ -130,13 +130,13 @@ int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t w
 		const struct el__mount_step *m = &plan->mounts[i];
 		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
 		struct mount_attr attr = {
-			.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | el__bind_attrs(m->op),
+			.attr_set = MOUNT_ATTR_NOSUID | el__bind_attrs(m->op) | (m->idmap ? MOUNT_ATTR_IDMAP : 0),
 			.propagation = MS_PRIVATE,
-			.userns_fd = (unsigned long long)userns,
+			.userns_fd = m->idmap ? (unsigned long long)userns : 0,
 		};
 		int src;
 
-		if (!m->idmap)
+		if (!m->idmap && !m->premade)
 			continue;
 		/* As the sandbox's own set-up does: the plan resolved it, so no link on the way. */
 		src = (int)syscall(SYS_openat2, AT_FDCWD, m->source, &how, sizeof(how));

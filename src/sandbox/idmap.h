@@ -10,9 +10,10 @@
  * Root's sandbox (plan->root_idmapped): envlock, still in the initial
  * namespaces, makes an idmapped detached mount for every step marked idmap,
  * in which files owned by root appear owned by EL__ROOT_RUNS_AS, the host
- * user the sandbox runs as, and files it creates are root's. The sandbox's
- * PID 1 attaches them (setup.h: idmap_fds). Only root can make them: the
- * file systems are the host's.
+ * user the sandbox runs as, and files it creates are root's; and a plain
+ * one for every step marked premade, whose source that user may not reach.
+ * The sandbox's PID 1 attaches them (setup.h: idmap_fds). Only root can
+ * idmap them: the file systems are the host's.
  *
  * Returns EL_OK with fds[i] the tree of step i (-1 for the others);
  * EL_IDMAP_UNSUPPORTED when a source's file system (or the kernel) cannot

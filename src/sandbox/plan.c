@@ -132,8 +132,7 @@ static int add_step(plan_builder *b, el__mount_op op, const char *source, const 
 
 /*
  * add_step for a bind of the user's own files (the working directory, the
- * options' binds, the Python installation): idmapped when root started the
- * sandbox (see plan.h).
+ * options' binds): idmapped when root started the sandbox (see plan.h).
  */
 static int add_user_step(plan_builder *b, el__mount_op op, const char *source, const char *dest)
 {
@@ -361,8 +360,14 @@ static int add_python(plan_builder *b, el__buf *path_var)
 
 		if (!prefixes[i] || !is_python_prefix(b, prefixes[i], name))
 			continue; /* nothing there to run, or nothing that may be shown */
-		/* Idmapped too: a root-run's pyenv under /root is not open to the sandbox's user otherwise. */
-		ret = add_user_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i]);
+		/*
+		 * Opened by envlock when root runs it (a pyenv under /root is out of
+		 * the sandbox user's reach) but not idmapped: the lock chose it, so
+		 * the sandbox gets no more of it than any user may read.
+		 */
+		ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+		if (ret == EL_OK)
+			b->plan->mounts[b->plan->mount_count - 1].premade = b->plan->root_idmapped;
 		/* The first one bound gives PATH its interpreter: the venv's, else the real one's. */
 		if (!bin)
 			bin = i == 0 ? dir.data : real.data;

@@ -31,7 +31,8 @@ struct el__mount_step {
 	unsigned mode;       /* tmpfs and file modes */
 	const char *content; /* EL__MOUNT_FILE: static text */
 	size_t content_len;
-	bool idmap; /* with root_idmapped: bound through an idmapped mount */
+	bool idmap;   /* with root_idmapped: bound through an idmapped mount */
+	bool premade; /* with root_idmapped: opened by envlock, not idmapped (see plan.c) */
 };
 
 struct el_sandbox_plan {
@@ -44,8 +45,7 @@ struct el_sandbox_plan {
 	 * Started by root: the user runs as EL__ROOT_RUNS_AS on the host, not
 	 * as root, so root's files elsewhere (/etc/shadow) are not its own;
 	 * the binds marked idmap (the working directory, its .git and lock, the
-	 * profile's and options' binds, the lock's Python installation) go
-	 * through idmapped mounts that show
+	 * profile's and options' binds) go through idmapped mounts that show
 	 * root's files there as the user's, and make what it writes root's.
 	 * Where a file system cannot, the user is root on the host after all,
 	 * with a warning (see spawn.c).

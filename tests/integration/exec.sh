@@ -412,7 +412,12 @@ half_checks() {
 				note "[$half] the lock's python ($lockpy) is a system one: the bind-and-PATH check was not run" ;;
 			*)
 				check_eq "$p lock: its python's directory first on PATH, and python3 is it" \
-					"$(printf '%s\n' "${lockpy%/*}" "$lockpy")" "$(sed -n 1,2p "$scratch/out")" ;;
+					"$(printf '%s\n' "${lockpy%/*}" "$lockpy")" "$(sed -n 1,2p "$scratch/out")"
+				# The lock chose it: bound as it is, never idmapped to the sandbox's user.
+				if [ "$uid" = 0 ] && [ "$(stat -c %u "$lockpy")" = 0 ]; then
+					x el exec --lock LOCK -- stat -c %u "$lockpy"
+					check_eq "$p lock: root's python is not the sandbox user's" 65534 "$(out)"
+				fi ;;
 			esac
 		fi
 		jq '.env.OMP_NUM_THREADS = "4"' LOCK >omp.lock
