@@ -57,51 +57,47 @@ int el__idmap_write_maps(pid_t pid, const el_sandbox_plan *plan)
 	return EL_OK;
 }
 
-/* A user namespace mapping 0 to EL__ROOT_RUNS_AS: its file descriptor, or -1. */
+/* The helper's life: wait for end of file on the pipe (arg: its two ends), then go. */
+static int hold_namespace(void *arg)
+{
+	const int *hold = arg;
+	char c;
+
+	close(hold[1]); /* its own copy of the writing end */
+	while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/*
+ * A user namespace mapping 0 to EL__ROOT_RUNS_AS: its file descriptor, or
+ * -1. A helper is cloned straight into a new user namespace, sharing this
+ * process's memory (a fork of envlock costs milliseconds in page tables
+ * and copy-on-write faults), and holds it while envlock writes its maps and
+ * opens it. The helper only blocks in read(2) on its own small stack.
+ */
 static int mapping_namespace(void)
 {
-	int ready[2], hold[2], fd = -1, err = 0;
-	char path[64], c;
+	static char stack[16384] __attribute__((aligned(16)));
+	int hold[2], fd = -1, err = 0;
+	char path[64];
 	pid_t pid;
 
-	if (pipe2(ready, O_CLOEXEC) != 0)
+	if (pipe2(hold, O_CLOEXEC) != 0)
 		return -1;
-	if (pipe2(hold, O_CLOEXEC) != 0) {
-		close(ready[0]);
-		close(ready[1]);
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		/* Says so once unshared, then waits for end of file: envlock has the namespace open. */
-		if (unshare(CLONE_NEWUSER) == 0 && write(ready[1], "U", 1) == 1)
-			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-				;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	if (pid >= 0) {
-		ssize_t n;
-
-		do
-			n = read(ready[0], &c, 1);
-		while (n < 0 && errno == EINTR);
+	pid = clone(hold_namespace, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | SIGCHLD, hold);
+	if (pid < 0) {
+		err = errno;
+	} else {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		if (n != 1)
-			err = EPERM; /* the child could not unshare */
-		else if (write_maps(pid, 0, 0) != 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (write_maps(pid, 0, 0) != 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			err = errno;
-		close(hold[1]);
+	}
+	close(hold[1]);
+	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-	} else {
-		err = errno;
-		close(hold[1]);
-	}
-	close(ready[0]);
+	close(hold[0]);
 	errno = err;
 	return fd;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -297,6 +298,35 @@ __attribute__((noreturn)) static void be_init(pid_t command, int sigfd)
 	}
 }
 
+static int command_entry(void *arg)
+{
+	el__setup *s = arg;
+
+	close(s->sigfd); /* this process's copy: the descriptor table is not shared */
+	run_command(s);
+}
+
+/*
+ * Start the command in a process of its own. Like posix_spawn, it shares
+ * PID 1's memory until execve (this process waits meanwhile), on a stack
+ * of its own: a fork of envlock's memory would cost milliseconds of page
+ * tables and copy-on-write faults. What run_command changes is its own:
+ * signal dispositions (no CLONE_SIGHAND), descriptors (no CLONE_FILES),
+ * credentials, the filter; environ too, which PID 1 no longer reads.
+ */
+static pid_t start_command(el__setup *s)
+{
+	const size_t size = 256 * 1024;
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	pid = clone(command_entry, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, s);
+	munmap(stack, size);
+	return pid;
+}
+
 static void caught(int sig)
 {
 	(void)sig;
@@ -356,14 +386,11 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 	if (read(s->go_fd, &go, 1) != 1)
 		_exit(125);
 	close(s->go_fd);
-	command = fork();
+	s->sigfd = sigfd;
+	command = start_command(s);
 	if (command < 0) {
-		dprintf(2, "envlock: exec: fork: %s\n", strerror(errno));
+		dprintf(2, "envlock: exec: starting the command: %s\n", strerror(errno));
 		_exit(125);
-	}
-	if (command == 0) {
-		close(sigfd);
-		run_command(s);
 	}
 	/* PID 1 needs no privilege from here on, and runs under the command's filter too. */
 	if (el__drop_capabilities() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||

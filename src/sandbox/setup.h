@@ -34,6 +34,7 @@ typedef struct el__setup {
 	 */
 	int *idmap_fds;
 	bool parent_maps;
+	int sigfd; /* PID 1's signalfd, closed in the command */
 } el__setup;
 
 /* Write "E<message>" to the status pipe; returns -1 for `return el__setup_fail(...)`. */
