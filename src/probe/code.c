@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"
+#include "util/text.h"
 
 #define SMALL_FILE_MAX (1 << 20)
 #define PACKED_REFS_MAX (256u << 20)
@@ -290,17 +291,6 @@ static int index_differs_from_head(el__probe_ctx *ctx, const struct repo *r, con
 	return staged;
 }
 
-static void to_hex(char *hex, const unsigned char *bytes, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		hex[2 * i] = digits[bytes[i] >> 4];
-		hex[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	hex[2 * n] = '\0';
-}
-
 /*
  * Does a suspect's content still equal its indexed blob? The file's blob
  * id is kept in the stat cache under the file's identity, so a touched or
@@ -315,7 +305,7 @@ static int suspect_matches(el__probe_ctx *ctx, const struct repo *r, const el__g
 	bool found;
 	int ret = EL_OK;
 
-	to_hex(want, s->oid, r->hash_size);
+	el__hex(want, s->oid, r->hash_size);
 	el__buf_init(&key);
 	el__buf_printf(&key, "%s/%s", r->worktree.data, s->path);
 	if (el__buf_failed(&key))
@@ -328,7 +318,7 @@ static int suspect_matches(el__probe_ctx *ctx, const struct repo *r, const el__g
 	ret = el__git_blob_id(r->worktree.data, s, r->hash_size, oid, &found);
 	*match = false;
 	if (ret == EL_OK && found) {
-		to_hex(have, oid, r->hash_size);
+		el__hex(have, oid, r->hash_size);
 		*match = strcmp(have, want) == 0;
 		el__cache_put(ctx->cache, "git-blob", key.data, &s->st, json_string(have));
 	}

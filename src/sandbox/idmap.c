@@ -1,20 +1,17 @@
 /*
  * Idmapped binds for a sandbox started by root: see idmap.h. The mapping
  * is a user namespace whose only line maps 0 to EL__ROOT_RUNS_AS (uid and
- * gid), made by a child that unshares one and waits while envlock writes
- * its maps; the namespace outlives the child through its /proc file.
+ * gid), held by a helper cloned into it while envlock writes its maps and
+ * opens it; the descriptor keeps the namespace after the helper is gone.
  */
 #include "sandbox/idmap.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,38 +121,16 @@ int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t w
 	}
 	for (size_t i = 0; i < plan->mount_count && ret == EL_OK; i++) {
 		const struct el__mount_step *m = &plan->mounts[i];
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-		struct mount_attr attr = {
-			.attr_set = MOUNT_ATTR_NOSUID | el__bind_attrs(m->op) | (m->idmap ? MOUNT_ATTR_IDMAP : 0),
-			.propagation = MS_PRIVATE,
-			.userns_fd = m->idmap ? (unsigned long long)userns : 0,
-		};
-		int src;
 
 		if (!m->idmap && !m->premade)
 			continue;
-		/* As the sandbox's own set-up does: the plan resolved it, so no link on the way. */
-		src = (int)syscall(SYS_openat2, AT_FDCWD, m->source, &how, sizeof(how));
-		if (src < 0 && errno == ELOOP) {
-			ret = el__error(EL_ERROR, "sandbox setup: bind %s: a symbolic link appeared on its path after "
-				"the plan was made", m->source);
-			break;
-		}
-		if (src < 0) {
-			ret = el__error_errno(EL_ERROR, "sandbox setup: bind %s", m->source);
-			break;
-		}
-		fds[i] = (int)syscall(SYS_open_tree, src, "",
-				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-		close(src);
-		if (fds[i] < 0) {
-			ret = el__error_errno(EL_ERROR, "sandbox setup: bind %s", m->source);
-			break;
-		}
-		if (syscall(SYS_mount_setattr, fds[i], "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
-			/* EINVAL: the file system (NFS, FUSE...) cannot idmap; EPERM: not allowed here. */
+		fds[i] = el__bind_tree(AT_FDCWD, m->source, m->op, m->idmap ? userns : -1);
+		/* EINVAL: the file system (NFS, FUSE...) cannot idmap; EPERM: not allowed here. */
+		if (fds[i] < 0 && m->idmap && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP)) {
 			snprintf(why, why_size, "%s: no idmapped mount there (%s)", m->source, strerror(errno));
 			ret = EL_IDMAP_UNSUPPORTED;
+		} else if (fds[i] < 0) {
+			ret = el__error(EL_ERROR, "sandbox setup: bind %s: %s", m->source, el__bind_reason(errno));
 		}
 	}
 	close(userns);

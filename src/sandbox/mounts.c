@@ -147,54 +147,68 @@ static int attach(int mntfd, int destfd)
 	return move_mount(mntfd, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-static int bind_step(el__setup *s, const struct el__mount_step *m)
+int el__bind_tree(int rootfd, const char *source, el__mount_op op, int idmap_userns)
 {
 	/*
 	 * Private: a mount made on the host later must not show up inside,
 	 * with its own (writable) flags, under a read-only bind.
 	 */
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		/* The plan resolved every source: a link on the way now was planted since. */
-		.resolve = RESOLVE_FLAGS | RESOLVE_NO_SYMLINKS,
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_NOSUID | el__bind_attrs(op) | (idmap_userns >= 0 ? MOUNT_ATTR_IDMAP : 0),
+		.propagation = MS_PRIVATE,
+		.userns_fd = idmap_userns >= 0 ? (unsigned long long)idmap_userns : 0,
 	};
-	const char *rel = m->source + strspn(m->source, "/");
-	int *premade = s->idmap_fds ? &s->idmap_fds[m - s->plan->mounts] : NULL;
-	struct stat st;
-	int src, tree, dest;
+	/* The plan resolved every source: a link on the way now was planted since. */
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	const char *path = source;
+	int src, tree, err;
 
-	if (premade && *premade >= 0) {
-		/* Made by envlock outside, flags and idmapping set: only attached here. */
-		tree = *premade;
-		*premade = -1;
-		if (fstat(tree, &st) != 0) {
-			close(tree);
-			return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
-		}
-		goto attach_it;
+	if (rootfd != AT_FDCWD) {
+		how.resolve |= RESOLVE_FLAGS;
+		path += strspn(path, "/");
+		if (!*path)
+			path = ".";
 	}
-	src = (int)syscall(SYS_openat2, s->oldfd, *rel ? rel : ".", &how, sizeof(how));
-	if (src < 0 && errno == ELOOP)
-		return el__setup_fail(s, "bind %s: a symbolic link appeared on its path after the plan was made",
-				      m->source);
+	src = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	if (src < 0)
-		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
-	if (fstat(src, &st) != 0) {
-		close(src);
-		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
-	}
+		return -1;
 	/* Recursive: a mount below the source (a locked one, too) comes along. */
 	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	err = errno;
 	close(src);
-	if (tree < 0)
-		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
-	attr.attr_set |= el__bind_attrs(m->op);
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+	if (tree >= 0 && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+		err = errno;
 		close(tree);
-		return el__setup_fail(s, "bind %s: setting its flags: %s", m->source, strerror(errno));
+		tree = -1;
 	}
-attach_it:
+	errno = err;
+	return tree;
+}
+
+const char *el__bind_reason(int err)
+{
+	return err == ELOOP ? "a symbolic link appeared on its path after the plan was made" : strerror(err);
+}
+
+static int bind_step(el__setup *s, const struct el__mount_step *m)
+{
+	int *premade = s->idmap_fds ? &s->idmap_fds[m - s->plan->mounts] : NULL;
+	struct stat st;
+	int tree, dest;
+
+	if (premade && *premade >= 0) {
+		/* Made by envlock outside (see idmap.h): only attached here. */
+		tree = *premade;
+		*premade = -1;
+	} else {
+		tree = el__bind_tree(s->oldfd, m->source, m->op, -1);
+		if (tree < 0)
+			return el__setup_fail(s, "bind %s: %s", m->source, el__bind_reason(errno));
+	}
+	if (fstat(tree, &st) != 0) {
+		close(tree);
+		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
+	}
 	dest = mount_point(s->newfd, m->dest, S_ISDIR(st.st_mode));
 	if (dest < 0 || attach(tree, dest) != 0) {
 		int err = errno;

@@ -46,6 +46,18 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s);
 /* The mount flags (MOUNT_ATTR_*) of a bind step, besides nosuid. */
 unsigned long long el__bind_attrs(el__mount_op op);
 
+/*
+ * A detached, private copy of source for a bind step of type op, its flags
+ * set (idmapped through idmap_userns when that is >= 0): source is opened
+ * in rootfd's tree (AT_FDCWD: the caller's) following no symbolic link,
+ * since the plan resolved it. The tree's descriptor, or -1 with errno
+ * (ELOOP: a link appeared on the way; see el__bind_reason).
+ */
+int el__bind_tree(int rootfd, const char *source, el__mount_op op, int idmap_userns);
+
+/* Why a bind failed, for errno from el__bind_tree. */
+const char *el__bind_reason(int err);
+
 /* Steps, each 0 or -1 after el__setup_fail(). */
 int el__setup_mounts(el__setup *s);
 int el__seccomp_compile(el__setup *s);

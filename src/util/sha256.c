@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "util/error.h"
+#include "util/text.h"
 
 #define READ_CHUNK (1 << 20)
 
@@ -45,17 +46,6 @@ static const EVP_MD *sha256(void)
 	return sha256_md;
 }
 
-static void to_hex(char hex[EL_SHA256_HEX], const unsigned char *md)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-}
-
 int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -63,7 +53,7 @@ int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 
 	if (!sha256() || !EVP_Digest(data, len, md, &mdlen, sha256(), NULL))
 		return el__error(EL_ERROR, "SHA-256 failed");
-	to_hex(hex, md);
+	el__hex(hex, md, 32);
 	return EL_OK;
 }
 
@@ -100,7 +90,7 @@ static int hash_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
 		ret = el__error(EL_ERROR, "%s: SHA-256 failed", path);
 		goto done;
 	}
-	to_hex(hex, md);
+	el__hex(hex, md, 32);
 done:
 	EVP_MD_CTX_free(ctx);
 	free(chunk);

@@ -26,4 +26,7 @@ int el__json_set_text(json_t *obj, const char *key, const char *value);
 /* qsort comparator for an array of C strings, in strcmp order. */
 int el__strcmp_ptr(const void *a, const void *b);
 
+/* n bytes as 2n lowercase hex digits and a NUL, into out (2n + 1 bytes). */
+void el__hex(char *out, const unsigned char *bytes, size_t n);
+
 #endif
