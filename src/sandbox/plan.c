@@ -138,7 +138,7 @@ static int add_user_step(plan_builder *b, el__mount_op op, const char *source, c
 {
 	int ret = add_step(b, op, source, dest, 0);
 
-	if (ret == EL_OK && op != EL__MOUNT_TMPFS)
+	if (ret == EL_OK)
 		b->plan->mounts[b->plan->mount_count - 1].idmap = b->plan->root_idmapped;
 	return ret;
 }
