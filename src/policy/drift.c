@@ -19,12 +19,13 @@
 static bool seg_match(const el__path_seg *pat, const el__path_seg *seg)
 {
 	size_t len = strlen(pat->text);
-	char small[256], *glob = len * 2 < sizeof(small) ? small : malloc(len * 2 + 1), *o;
+	char small[256], *glob, *o;
 	bool hit;
 
-	/* [*] is any index; a bare '*' any key or index. */
+	/* [*] is any index; a bare '*' any key or index. Decided before any allocation. */
 	if (pat->index && !seg->index)
 		return false;
+	glob = len * 2 < sizeof(small) ? small : malloc(len * 2 + 1);
 	if (!glob)
 		return false;
 	o = glob;

@@ -1377,6 +1377,18 @@ static void test_pattern_exact_and_prefix(void **state)
 	NO_MATCH("python.packages.numpy", "python.packages.numpyx");
 }
 
+/* An index pattern longer than the matcher's stack buffer, against keys and indexes (a leak the fuzzer found). */
+static void test_pattern_long_index(void **state)
+{
+	char pattern[600], path[600];
+
+	snprintf(pattern, sizeof(pattern), "gpu.devices[%0300d]", 7);
+	snprintf(path, sizeof(path), "gpu.devices[%0300d]", 7);
+	NO_MATCH(pattern, "gpu.devices.name");
+	MATCH(pattern, path);
+	NO_MATCH(pattern, "gpu.devices[7]");
+}
+
 /* '*' and '?' match within one key. */
 static void test_pattern_star_in_key(void **state)
 {
@@ -1766,6 +1778,7 @@ int main(void)
 		TEST(test_builtin_jax),
 		TEST(test_builtins_match_sources),
 		TEST(test_pattern_exact_and_prefix),
+		TEST(test_pattern_long_index),
 		TEST(test_pattern_star_in_key),
 		TEST(test_pattern_quoted_keys),
 		TEST(test_pattern_quoted_key_is_literal),
