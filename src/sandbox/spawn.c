@@ -81,7 +81,8 @@ static int prepare_idmap(el_sandbox *sb, const el_sandbox_plan *plan, int **fds)
 	*fds = NULL;
 	if (!plan->root_idmapped)
 		return EL_OK;
-	if (!(*fds = malloc(plan->mount_count * sizeof(**fds) + 1)))
+	/* A plan always has steps (the root made read-only last, at least). */
+	if (!(*fds = calloc(plan->mount_count, sizeof(**fds))))
 		return el__error_oom();
 	rc = el__idmap_prepare(plan, *fds, why, sizeof(why));
 	if (rc == EL_OK)
@@ -158,9 +159,13 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	sb->go_fd = go_pipe[1];
 	*out = sb;
 	if (idmap_fds) {
-		free(idmap_fds);
 		/* PID 1 waits for its maps ("M" on the go pipe) before anything else. */
-		if (el__idmap_write_maps(sb->pid, plan) != EL_OK || write(sb->go_fd, "M", 1) != 1) {
+		int ret = el__idmap_write_maps(sb->pid, plan);
+
+		free(idmap_fds);
+		if (ret == EL_OK && write(sb->go_fd, "M", 1) != 1)
+			ret = el__error_errno(EL_ERROR, "starting the sandbox");
+		if (ret != EL_OK) {
 			char message[1024];
 
 			snprintf(message, sizeof(message), "%s", el_error_last());
