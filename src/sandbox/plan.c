@@ -657,7 +657,7 @@ static int env_set(plan_builder *b, const char *name, const char *value)
 	return EL_OK;
 }
 
-static const char *env_get(const el_sandbox_plan *plan, const char *name)
+const char *el__plan_env_get(const el_sandbox_plan *plan, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -728,7 +728,7 @@ static int build_env(plan_builder *b, const char *path_var)
 		return el__error(EL_EINVAL, "--seed '%s': not a number from 0 to 4294967295", seed);
 	if (!seed && profile->python_seed) {
 		/* python-seed on alone: the pinned hash seed seeds the rest too. */
-		const char *pinned = env_get(b->plan, "PYTHONHASHSEED");
+		const char *pinned = el__plan_env_get(b->plan, "PYTHONHASHSEED");
 
 		/* A copy: setting PYTHONHASHSEED again frees the entry it points into. */
 		snprintf(pinned_seed, sizeof(pinned_seed), "%s", pinned && seed_valid(pinned) ? pinned : "0");
@@ -739,7 +739,7 @@ static int build_env(plan_builder *b, const char *path_var)
 	ret = env_set(b, "PYTHONHASHSEED", seed);
 	if (ret == EL_OK)
 		ret = env_set(b, "ENVLOCK_SEED", seed);
-	python_path = env_get(b->plan, "PYTHONPATH");
+	python_path = el__plan_env_get(b->plan, "PYTHONPATH");
 	if (ret == EL_OK) {
 		char *joined;
 

@@ -66,6 +66,9 @@ struct el_sandbox_plan {
 	bool deny_clone_namespaces; /* clone() with CLONE_NEW* flags: EPERM */
 };
 
+/* The value of NAME in the plan's environment, or NULL. */
+const char *el__plan_env_get(const el_sandbox_plan *plan, const char *name);
+
 /* The host uid and gid that a sandbox started by root runs as. */
 #define EL__ROOT_RUNS_AS 65534
 

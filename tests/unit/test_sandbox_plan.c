@@ -298,15 +298,6 @@ static void assert_env(const el_sandbox_plan *plan, const char *expected)
 	free(got);
 }
 
-static const char *env_get(const el_sandbox_plan *plan, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < plan->env_count; i++)
-		if (strncmp(plan->env[i], name, n) == 0 && plan->env[i][n] == '=')
-			return plan->env[i] + n + 1;
-	return NULL;
-}
 
 /* Index of the first step with op and dest, or -1. */
 static int step_index(const el_sandbox_plan *plan, el__mount_op op, const char *dest)
@@ -741,9 +732,9 @@ static void test_keepenv_environ(void **state)
 	set_profile(fx, "keepenv EL_TEST_SANDBOX_KEEP\n");
 	fx->opts.host_env = NULL;
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(env_get(plan, "EL_TEST_SANDBOX_KEEP"), "kept");
-	assert_null(env_get(plan, "EL_TEST_SANDBOX_OTHER"));
-	assert_string_equal(env_get(plan, "HOME"), "/home/envlock");
+	assert_string_equal(el__plan_env_get(plan, "EL_TEST_SANDBOX_KEEP"), "kept");
+	assert_null(el__plan_env_get(plan, "EL_TEST_SANDBOX_OTHER"));
+	assert_string_equal(el__plan_env_get(plan, "HOME"), "/home/envlock");
 	el_sandbox_plan_free(plan);
 	unsetenv("EL_TEST_SANDBOX_KEEP");
 	unsetenv("EL_TEST_SANDBOX_OTHER");
@@ -792,8 +783,8 @@ static void test_seed_bounds(void **state)
 
 		fx->opts.seed = *s;
 		plan = plan_ok(&fx->opts);
-		assert_string_equal(env_get(plan, "PYTHONHASHSEED"), *s);
-		assert_string_equal(env_get(plan, "ENVLOCK_SEED"), *s);
+		assert_string_equal(el__plan_env_get(plan, "PYTHONHASHSEED"), *s);
+		assert_string_equal(el__plan_env_get(plan, "ENVLOCK_SEED"), *s);
 		el_sandbox_plan_free(plan);
 	}
 }
@@ -823,18 +814,18 @@ static void test_seed_keeps_pythonpath(void **state)
 	set_profile(fx, "keepenv PYTHONPATH\n");
 	fx->opts.seed = "7";
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(env_get(plan, "PYTHONPATH"), "/run/envlock/python:/host/site");
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python:/host/site");
 	el_sandbox_plan_free(plan);
 
 	fx->opts.host_env = empty_env;
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(env_get(plan, "PYTHONPATH"), "/run/envlock/python");
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python");
 	el_sandbox_plan_free(plan);
 
 	/* A pinned PYTHONPATH is kept after the hook the same way. */
 	set_profile(fx, "setenv PYTHONPATH /opt/lib\n");
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(env_get(plan, "PYTHONPATH"), "/run/envlock/python:/opt/lib");
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python:/opt/lib");
 	el_sandbox_plan_free(plan);
 
 	/* Without a seed, the host's PYTHONPATH is passed as it is. */
@@ -842,7 +833,7 @@ static void test_seed_keeps_pythonpath(void **state)
 	fx->opts.host_env = default_host_env;
 	fx->opts.seed = NULL;
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(env_get(plan, "PYTHONPATH"), "/host/site");
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/host/site");
 	assert_int_equal(step_index(plan, EL__MOUNT_TMPFS, "/run/envlock"), -1);
 	el_sandbox_plan_free(plan);
 }
@@ -855,7 +846,7 @@ static void test_seed_keeps_pythonpath(void **state)
 static void expect_seeds(struct fixture *fx, const char *hash_seed, const char *envlock_seed)
 {
 	el_sandbox_plan *plan = plan_ok(&fx->opts);
-	const char *h = env_get(plan, "PYTHONHASHSEED"), *e = env_get(plan, "ENVLOCK_SEED");
+	const char *h = el__plan_env_get(plan, "PYTHONHASHSEED"), *e = el__plan_env_get(plan, "ENVLOCK_SEED");
 	char *got_hash = h ? strdup(h) : NULL, *got_envlock = e ? strdup(e) : NULL;
 	bool ok = got_hash && got_envlock && strcmp(got_hash, hash_seed) == 0 && strcmp(got_envlock, envlock_seed) == 0;
 	char *message = ok ? NULL
@@ -887,7 +878,7 @@ static void test_python_seed_profile(void **state)
 	set_lock(fx, "{\"envlock\":1,\"env\":{\"PYTHONHASHSEED\":\"123\"}}");
 	plan = plan_ok(&fx->opts);
 	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS SEED_STEPS "readonly /\n");
-	assert_string_equal(env_get(plan, "PYTHONPATH"), "/run/envlock/python");
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python");
 	el_sandbox_plan_free(plan);
 	expect_seeds(fx, "123", "123");
 
@@ -929,7 +920,7 @@ static void test_python_prefix(void **state)
 	set_lock(fx, "{\"envlock\":1,\"python\":{\"executable\":\"/home/u/.pyenv/versions/3.11.2/bin/python3\"}}");
 	plan = plan_ok(&fx->opts);
 	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
-	assert_string_equal(env_get(plan, "PATH"), "/home/u/.pyenv/versions/3.11.2/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/.pyenv/versions/3.11.2/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 }
 
@@ -968,7 +959,7 @@ static void test_python_lock_cannot_pick_a_directory(void **state)
 					    "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
 		} else {
 			assert_python_binds(plan, pyenv_dests, "");
-			assert_string_equal(env_get(plan, "PATH"), DEFAULT_PATH);
+			assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
 		}
 		el_sandbox_plan_free(plan);
 		free(json);
@@ -1040,7 +1031,7 @@ static void test_python_system(void **state)
 		set_lock(fx, json);
 		plan = plan_ok(&fx->opts);
 		assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
-		assert_string_equal(env_get(plan, "PATH"), DEFAULT_PATH);
+		assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
 		el_sandbox_plan_free(plan);
 		free(json);
 	}
@@ -1061,14 +1052,14 @@ static void test_python_venv(void **state)
 	assert_python_binds(plan, pyenv_dests,
 			    "ro-bind /home/u/venv /home/u/venv\n"
 			    "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
-	assert_string_equal(env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 
 	/* A venv on the system interpreter: only the venv. */
 	el_test_symlink(fx->root, "home/u/venv/bin/python3", "/usr/bin/python3");
 	plan = plan_ok(&fx->opts);
 	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/venv /home/u/venv\n");
-	assert_string_equal(env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 }
 
@@ -1092,7 +1083,7 @@ static void test_python_under_tmp_stays_visible(void **state)
 	tmp = step_index(plan, EL__MOUNT_TMPFS, "/tmp");
 	assert_true(bind >= 0);
 	assert_true(tmp >= 0);
-	assert_string_equal(env_get(plan, "PATH"), "/tmp/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/tmp/venv/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 	if (bind < tmp)
 		fail_msg("ro-bind /tmp/venv is step %d, before tmpfs /tmp (step %d) that hides it", bind, tmp);
@@ -1107,7 +1098,7 @@ static void test_python_absent(void **state)
 	set_lock(fx, "{\"envlock\":1,\"python\":{\"version\":\"3.11.2\"}}");
 	plan = plan_ok(&fx->opts);
 	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
-	assert_string_equal(env_get(plan, "PATH"), DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 }
 
@@ -1568,7 +1559,7 @@ static void test_text_escapes_env(void **state)
 	fx->opts.host_env = host_env;
 	plan = plan_ok(&fx->opts);
 	/* The plan itself keeps the bytes. */
-	assert_string_equal(env_get(plan, "TITLE"), "\x1b]0;pwned\x07");
+	assert_string_equal(el__plan_env_get(plan, "TITLE"), "\x1b]0;pwned\x07");
 	text = plan_text(plan);
 	lines = lines_starting(text, "  ");
 	assert_non_null(strstr(lines, "  TITLE=\\x1b]0;pwned\\x07\n"));
