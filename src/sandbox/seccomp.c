@@ -86,19 +86,22 @@ static scmp_filter_ctx new_filter(uint32_t default_action)
 	return ctx;
 }
 
-/* The highest system call number libseccomp knows for this architecture. */
+/*
+ * The highest system call number libseccomp knows for this architecture.
+ * Searched from the top down: every lookup scans libseccomp's whole table,
+ * and the first number found ends the search.
+ */
 static int highest_known_syscall(void)
 {
-	int highest = -1;
-
-	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++) {
+	for (int nr = MAX_SYSCALL_NR - 1; nr >= 0; nr--) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
-		if (name)
-			highest = nr;
-		free(name);
+		if (name) {
+			free(name);
+			return nr;
+		}
 	}
-	return highest;
+	return -1;
 }
 
 /*
