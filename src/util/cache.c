@@ -59,8 +59,7 @@ static void make_dirs(const char *dir)
 	el__buf_free(&b);
 }
 
-/* Open dir only if it is ours alone: a shared or foreign cache could lie. */
-static int open_private_dir(const char *dir, const char **warning)
+int el__cache_open_dir(const char *dir, const char **warning)
 {
 	struct stat st;
 	int fd;
@@ -125,7 +124,7 @@ int el__cache_open(el__cache **out, const char *dir, const char **warning)
 		return el__error_oom();
 	c->dirfd = -1;
 	if (dir && *dir) {
-		c->dirfd = open_private_dir(dir, warning);
+		c->dirfd = el__cache_open_dir(dir, warning);
 		if (c->dirfd >= 0)
 			c->entries = load_entries(c->dirfd);
 	}

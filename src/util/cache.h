@@ -33,6 +33,14 @@ typedef struct el__cache el__cache;
  */
 int el__cache_open(el__cache **out, const char *dir, const char **warning);
 
+/*
+ * Open the cache directory dir (made 0700 when missing) only if it is this
+ * user's alone, not writable by group or others, and not reached through
+ * a final symlink: a shared or foreign cache could lie. The directory's
+ * descriptor, or -1 and *warning (static text) says why.
+ */
+int el__cache_open_dir(const char *dir, const char **warning);
+
 /* The default directory (see el_capture_options), in a malloc'd string or NULL. */
 char *el__cache_default_dir(void);
 

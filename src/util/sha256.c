@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "util/error.h"
+#include "util/parallel.h"
 #include "util/text.h"
 
 #define READ_CHUNK (1 << 20)
@@ -57,7 +57,7 @@ int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 	return EL_OK;
 }
 
-static int hash_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
+int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -114,7 +114,7 @@ int el__sha256_file(char hex[EL_SHA256_HEX], struct stat *st, const char *path)
 		goto done;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	ret = hash_fd(hex, fd, path);
+	ret = el__sha256_fd(hex, fd, path);
 	if (ret == EL_OK && fstat(fd, &after) == 0 &&
 	    (after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
 	     after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_ctim.tv_sec != st->st_ctim.tv_sec ||
@@ -125,51 +125,17 @@ done:
 	return ret;
 }
 
-struct pool {
-	el__hash_job *jobs;
-	size_t n;
-	atomic_size_t next;
-};
-
-static void *worker(void *arg)
+static void hash_one(void *data, size_t i)
 {
-	struct pool *pool = arg;
-	size_t i;
+	el__hash_job *job = &((el__hash_job *)data)[i];
 
-	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n) {
-		el__hash_job *job = &pool->jobs[i];
-
-		job->rc = el__sha256_file(job->hex, &job->st, job->path);
-		if (job->rc != EL_OK)
-			snprintf(job->error, sizeof(job->error), "%s", el_error_last());
-	}
-	return NULL;
+	job->rc = el__sha256_file(job->hex, &job->st, job->path);
+	if (job->rc != EL_OK)
+		snprintf(job->error, sizeof(job->error), "%s", el_error_last());
 }
 
 int el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads)
 {
-	struct pool pool = { .jobs = jobs, .n = n };
-	pthread_t tids[64];
-	unsigned started = 0;
-
-	if (threads == 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-		threads = cpus > 0 ? (unsigned)cpus : 1;
-	}
-	if (threads > n)
-		threads = (unsigned)n;
-	if (threads > 64)
-		threads = 64;
-	atomic_init(&pool.next, 0);
-	/* The calling thread works too, so one job list never needs a thread. */
-	for (unsigned t = 1; t < threads; t++) {
-		if (pthread_create(&tids[started], NULL, worker, &pool) != 0)
-			break;
-		started++;
-	}
-	worker(&pool);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	el__parallel_for(n, threads, hash_one, jobs);
 	return EL_OK;
 }

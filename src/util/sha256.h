@@ -10,6 +10,12 @@
 int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len);
 
 /*
+ * SHA-256 of what is left to read from fd, read in 1 MiB chunks; path
+ * names it in error messages.
+ */
+int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path);
+
+/*
  * SHA-256 of a regular file's content (OpenSSL EVP). The file is opened
  * without following a final symlink. *st receives its fstat taken before
  * hashing; EL_ERROR is returned if the file changed while it was read

@@ -1,0 +1,100 @@
+#ifndef ENVLOCK_DATA_H
+#define ENVLOCK_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "envlock/lock.h"
+
+/*
+ * Content addresses for declared data (the lock's "data" section).
+ *
+ * A regular file's address is the SHA-256 of its content, as sha256sum
+ * prints it. A directory's is the SHA-256 of its manifest: one line per
+ * regular file or symbolic link below it, sorted by path byte by byte
+ * (LC_ALL=C order), each
+ *
+ *     <sha256> <size> <mode> <path>\n
+ *
+ * sha256 and size: of the content, or for a symbolic link of its target's
+ * text (the link is recorded, never followed); mode: the type and
+ * permission bits as ls -l and find -printf %M write them ("-rw-r--r--",
+ * "lrwxrwxrwx"); path: relative to the directory, '/'-separated, with a
+ * backslash written "\\" and a newline "\n". Directories themselves are
+ * not lines: an empty one adds nothing. Sockets, FIFOs and devices are
+ * refused. Addresses are written "sha256:<hex>".
+ */
+
+/* One line of a manifest. */
+typedef struct el_data_entry {
+	char *path;              /* relative, raw bytes (not escaped) */
+	mode_t mode;             /* S_IFREG or S_IFLNK, and the permission bits */
+	unsigned long long size; /* of the content, or of the link's target text */
+	char sha256[65];         /* lowercase hex */
+} el_data_entry;
+
+/* A hashed file or tree. */
+typedef struct el_data_tree {
+	bool directory;          /* false: a single file, described by entries[0] (its path "") */
+	el_data_entry *entries;  /* sorted by path */
+	size_t count;
+	char digest[EL_FINGERPRINT_SIZE]; /* "sha256:<hex>": the address */
+} el_data_tree;
+
+typedef struct el_data_options {
+	/* The digest cache's directory, as el_capture_options.cache_dir: NULL the default, "" none. */
+	const char *cache_dir;
+	/* Hashing threads; 0: one per online CPU. */
+	unsigned threads;
+} el_data_options;
+
+/*
+ * Hash the file or directory tree at path (a final symlink in path itself
+ * is followed: the user named it; none inside a tree is). Files whose
+ * identity the digest cache knows are not read. On success *out is for
+ * el_data_tree_free(). EL_ENOTFOUND when path does not exist; EL_EINVAL,
+ * naming the entry, for a socket, FIFO or device; EL_ERROR when a file
+ * cannot be read or changed while it was hashed.
+ */
+int el_data_hash(el_data_tree **out, const char *path, const el_data_options *options);
+
+/* The manifest text of a directory tree (NUL-terminated; free() it). */
+int el_data_manifest(char **text, size_t *len, const el_data_tree *tree);
+
+/*
+ * Read a manifest back (a directory tree); display names it in messages.
+ * EL_EINVAL on a malformed or unsorted line, naming its number.
+ */
+int el_data_manifest_parse(el_data_tree **out, const char *text, size_t len, const char *display);
+
+void el_data_tree_free(el_data_tree *tree);
+
+typedef enum el_data_change_kind {
+	EL_DATA_CHANGED, /* content, size or mode */
+	EL_DATA_ADDED,
+	EL_DATA_REMOVED,
+} el_data_change_kind;
+
+typedef struct el_data_change {
+	el_data_change_kind kind;
+	const char *path;        /* borrowed from the trees compared */
+} el_data_change;
+
+/*
+ * What differs between two trees, in path order. *changes is for free();
+ * the paths it holds are the trees', valid while they are.
+ */
+int el_data_compare(el_data_change **changes, size_t *count, const el_data_tree *old, const el_data_tree *now);
+
+/*
+ * The manifest store: directory manifests kept by address under the cache
+ * directory (manifests/<hex>), so that a later check can name the files
+ * that changed. Saving an address already stored does nothing. Loading
+ * checks that the text still hashes to its address: EL_ENOTFOUND when it
+ * is not stored (or no longer matches).
+ */
+int el_data_store_save(const el_data_tree *tree, const char *cache_dir);
+int el_data_store_load(el_data_tree **out, const char *digest, const char *cache_dir);
+
+#endif
