@@ -8,6 +8,7 @@
 
 #include "envlock/capture.h"
 #include "envlock/version.h"
+#include "data/section.h"
 #include "lock/lock_internal.h"
 #include "probe/probe.h"
 #include "probe/python_locate.h"
@@ -59,6 +60,16 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx)
 			return el__error_oom();
 	}
 	return EL_OK;
+}
+
+static int add_data(json_t *doc, const el_capture_options *opts, const el_profile *profile)
+{
+	json_t *section = NULL;
+	int ret = el__data_section(&section, opts, profile);
+
+	if (ret == EL_OK && section && json_object_set_new(doc, "data", section))
+		ret = el__error_oom();
+	return ret;
 }
 
 /*
@@ -149,6 +160,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		ctx.profile = own_profile;
 	}
 	ret = run_probes(doc, &ctx);
+	if (ret != EL_OK)
+		goto done;
+	ret = add_data(doc, opts, ctx.profile);
 	if (ret != EL_OK)
 		goto done;
 	ret = fill_meta(ctx.meta, ctx.profile);

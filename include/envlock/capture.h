@@ -46,6 +46,20 @@ typedef struct el_capture_options {
 	 * loads the profile called "default".
 	 */
 	const struct el_profile *profile;
+	/*
+	 * Files and directory trees to hash into the lock's data section
+	 * (--data), besides the profile's "data" directives. Keys are the
+	 * paths as given, without trailing slashes. One that does not exist
+	 * fails the capture (EL_ENOTFOUND).
+	 */
+	const char *const *data;
+	size_t data_count;
+	/*
+	 * A lock whose data entries are to be verified (check, exec): they are
+	 * hashed too, and one that no longer exists is left out of the new
+	 * lock (drift: removed) instead of failing the capture.
+	 */
+	const el_lock *verify_data_of;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;

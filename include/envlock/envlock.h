@@ -8,6 +8,7 @@
 #include "envlock/lock.h"
 #include "envlock/capture.h"
 #include "envlock/diff.h"
+#include "envlock/data.h"
 #include "envlock/profile.h"
 #include "envlock/sandbox.h"
 

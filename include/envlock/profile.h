@@ -73,6 +73,8 @@ typedef struct el_profile {
 	size_t rule_count;
 
 	el_net net;
+	char **data;      /* data PATH: hashed into the lock's data section, in order (relative: to the working directory) */
+	size_t data_count;
 	el_mount *mounts; /* in order */
 	size_t mount_count;
 	char **seccomp_deny; /* syscall names, sorted, on top of the built-in set */

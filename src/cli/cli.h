@@ -33,6 +33,14 @@ int cmd_exec(int argc, char **argv);
  */
 bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock);
 
+/*
+ * "If the change is intended, re-lock: envlock capture ... -o LOCK": the
+ * capture that locks this machine with the same profile and the lock's
+ * data entries, words quoted for a POSIX shell. NULL when out of memory;
+ * free() it.
+ */
+char *cli_relock_hint(const el_profile *profile, const el_lock *lock, const char *lock_path);
+
 /* --color WHEN (auto, always, never) into *color; false for another word. */
 bool cli_parse_color(const char *when, bool *color);
 

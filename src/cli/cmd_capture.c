@@ -8,13 +8,16 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-	"usage: envlock capture [-o FILE] [--profile P] [--python EXE] [--root DIR [--trust-root]]\n"
+	"usage: envlock capture [-o FILE] [--profile P] [--data PATH]... [--python EXE]\n"
+	"                       [--root DIR [--trust-root]]\n"
 	"\n"
 	"Probe this machine and print its lock (schema 1) on standard output.\n"
 	"\n"
 	"  -o, --output FILE  write the lock to FILE atomically instead\n"
 	"      --profile P    pin the variables of profile P (a name or a path; default:\n"
 	"                     default) and name it in the lock\n"
+	"      --data PATH    lock a file or directory tree by content (SHA-256), under\n"
+	"                     the key PATH; repeatable\n"
 	"      --python EXE   describe this Python interpreter (default: python3 on PATH)\n"
 	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
 	"      --trust-root   run DIR's programs and load its libraries to ask their\n"
@@ -23,12 +26,13 @@ static const char usage_text[] =
 	"\n"
 	"Fields that cannot be read are left out with a warning on standard error.\n"
 	"Exit status: 0 ok, 1 runtime failure, 2 bad usage, a bad profile, or a\n"
-	"--root or --python that does not exist or cannot be used.\n";
+	"--root, --python or --data path that does not exist or cannot be used.\n";
 
 static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "python", required_argument, NULL, 'P' },
+	{ "data", required_argument, NULL, 'D' },
 	{ "root", required_argument, NULL, 'R' },
 	{ "trust-root", no_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
@@ -42,8 +46,15 @@ int cmd_capture(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
 	char *text = NULL;
-	size_t len;
+	/* At most one --data per argument. */
+	const char **data = calloc((size_t)argc, sizeof(*data));
+	size_t len, data_count = 0;
 	int c, status = CLI_EXIT_FAILURE;
+
+	if (!data) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAILURE;
+	}
 
 	opterr = 0;
 	optind = 1;
@@ -54,22 +65,40 @@ int cmd_capture(int argc, char **argv)
 		case 'P': opts.python = optarg; break;
 		case 'R': opts.root = optarg; break;
 		case 'T': opts.trust_root = true; break;
+		case 'D':
+			if (!*optarg) {
+				status = cli_usage_error("capture", "--data needs a path");
+				goto done;
+			}
+			data[data_count++] = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return cli_finish_stdout(CLI_EXIT_OK);
+			status = cli_finish_stdout(CLI_EXIT_OK);
+			goto done;
 		case ':':
-			return cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
+			status = cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
+			goto done;
 		default:
-			return cli_usage_error("capture", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("capture", "unknown option '%s'", cli_bad_option(argv));
+			goto done;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
-	if (output && !*output)
-		return cli_usage_error("capture", "the output path is empty");
+	status = CLI_EXIT_USAGE;
+	if (optind < argc) {
+		status = cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (output && !*output) {
+		status = cli_usage_error("capture", "the output path is empty");
+		goto done;
+	}
 	if (!cli_load_profile(&profile, profile_name, NULL))
-		return CLI_EXIT_USAGE;
+		goto done;
+	status = CLI_EXIT_FAILURE;
 	opts.profile = profile;
+	opts.data = data;
+	opts.data_count = data_count;
 
 	switch (el_capture(&lock, &opts)) {
 	case EL_OK:
@@ -99,6 +128,7 @@ int cmd_capture(int argc, char **argv)
 	fwrite(text, 1, len, stdout);
 	status = cli_finish_stdout(CLI_EXIT_OK);
 done:
+	free(data);
 	free(text);
 	el_lock_free(lock);
 	el_profile_free(profile);

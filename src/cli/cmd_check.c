@@ -44,7 +44,8 @@ int cmd_check(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
-	char hint[4200];
+	data_files_list files = { 0 };
+	char *hint = NULL;
 	int c, status = CLI_EXIT_USAGE;
 
 	opterr = 0;
@@ -82,6 +83,7 @@ int cmd_check(int argc, char **argv)
 	 * one) is drift too.
 	 */
 	copts.profile = profile;
+	copts.verify_data_of = lock;
 	if (el_capture(&now, &copts) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;
@@ -92,13 +94,16 @@ int cmd_check(int argc, char **argv)
 	}
 	ropts.old_label = lock_path;
 	ropts.annotate_file = lock_path;
-	/* The same profile again: a plain capture would lock the default one. */
-	snprintf(hint, sizeof(hint), "If the change is intended, re-lock: envlock capture%s%s -o %s",
-		 strcmp(profile->name, "default") ? " --profile " : "",
-		 strcmp(profile->name, "default") ? profile->name : "", lock_path);
-	ropts.hint = hint;
+	ropts.hint = hint = cli_relock_hint(profile, lock, lock_path);
+	if (data_files_collect(&files, diff, copts.cache_dir) != EL_OK) {
+		cli_error("out of memory");
+		goto done;
+	}
+	ropts.data_files = &files;
 	status = report_drift(stdout, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
 done:
+	data_files_free(&files);
+	free(hint);
 	el_diff_free(diff);
 	el_lock_free(now);
 	el_lock_free(lock);

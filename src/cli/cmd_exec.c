@@ -224,10 +224,12 @@ static int check_drift(const exec_args *a, const el_lock *lock, const el_profile
 {
 	report_options ropts = { .old_label = a->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
-	el_capture_options copts = { .warn = cli_print_warning, .profile = profile, .python = a->python };
+	el_capture_options copts = { .warn = cli_print_warning, .profile = profile, .python = a->python,
+				     .verify_data_of = lock };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
-	char hint[4200];
+	data_files_list files = { 0 };
+	char *hint = NULL;
 	int verdict;
 
 	if (el_capture(&now, &copts) != EL_OK) {
@@ -241,10 +243,9 @@ static int check_drift(const exec_args *a, const el_lock *lock, const el_profile
 	}
 	verdict = 0;
 	if (diff->count > 0 && a->drift != ON_DRIFT_IGNORE) {
-		snprintf(hint, sizeof(hint), "If the change is intended, re-lock: envlock capture%s%s -o %s",
-			 strcmp(profile->name, "default") ? " --profile " : "",
-			 strcmp(profile->name, "default") ? profile->name : "", a->lock_path);
-		ropts.hint = hint;
+		ropts.hint = hint = cli_relock_hint(profile, lock, a->lock_path);
+		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
+			ropts.data_files = &files;
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
 		if (verdict == 1 && a->drift == ON_DRIFT_WARN) {
@@ -255,6 +256,8 @@ static int check_drift(const exec_args *a, const el_lock *lock, const el_profile
 				  "(--on-drift warn runs anyway)", a->lock_path);
 		}
 	}
+	data_files_free(&files);
+	free(hint);
 	el_diff_free(diff);
 	el_lock_free(now);
 	return verdict == 0 ? 0 : EXEC_FAILED;

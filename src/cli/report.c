@@ -165,6 +165,22 @@ static void text_value(FILE *out, const struct style *st, const json_t *v)
 	free(text);
 }
 
+static const char *data_change_name(el_data_change_kind kind)
+{
+	return kind == EL_DATA_ADDED ? "added" : kind == EL_DATA_REMOVED ? "removed" : "changed";
+}
+
+/* The files behind a data finding, one a line under it. */
+static void text_data_files(FILE *out, const data_files *files)
+{
+	for (size_t i = 0; files && i < files->count; i++) {
+		char *path = report_key_text(files->changes[i].path);
+
+		fprintf(out, "          %-7s  %s\n", data_change_name(files->changes[i].kind), path ? path : "?");
+		free(path);
+	}
+}
+
 static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
 		       const json_t *old_doc, const json_t *new_doc, const report_options *opts, const struct counts *c)
 {
@@ -200,6 +216,7 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 		fprintf(out, " %s ", arrow);
 		text_value(out, st, f->new_value);
 		fputc('\n', out);
+		text_data_files(out, data_files_for(opts->data_files, f));
 	}
 	if (section)
 		fputc('\n', out);
@@ -228,6 +245,35 @@ static json_t *label_json(const char *label)
 	return s ? s : json_string("(not UTF-8)");
 }
 
+/* "files": [{"change", "path"}] on a data finding; a path that is not UTF-8 as a JSON-escaped text of its bytes. */
+static int json_add_data_files(json_t *item, const data_files *files)
+{
+	json_t *list;
+
+	if (!item)
+		return -1;
+	if (!files)
+		return 0;
+	list = json_array();
+	for (size_t i = 0; list && i < files->count; i++) {
+		const char *path = files->changes[i].path;
+		json_t *name = json_string(path);
+
+		if (!name) {
+			char *escaped = report_key_text(path);
+
+			name = escaped ? json_string(escaped) : NULL;
+			free(escaped);
+		}
+		if (json_array_append_new(list, json_pack("{s:s,s:o}", "change",
+							  data_change_name(files->changes[i].kind), "path", name)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return list ? json_object_set_new(item, "files", list) : -1;
+}
+
 static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
 		       const report_options *opts, const struct counts *c)
 {
@@ -237,11 +283,15 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 	list = json_array();
 	for (size_t i = 0; list && i < diff->count; i++) {
 		const el_finding *f = &diff->findings[i];
+		json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section", f->section, "change",
+					 change_name(f->kind), "severity", el_severity_name(sev[i]), "old",
+					 f->old_value, "new", f->new_value);
 
-		if (json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section",
-							  f->section, "change", change_name(f->kind), "severity",
-							  el_severity_name(sev[i]), "old", f->old_value, "new",
-							  f->new_value)) != 0) {
+		if (json_add_data_files(item, data_files_for(opts->data_files, f)) != 0) {
+			json_decref(item);
+			item = NULL;
+		}
+		if (json_array_append_new(list, item) != 0) {
 			json_decref(list);
 			list = NULL;
 		}
@@ -282,6 +332,27 @@ static void github_escaped(FILE *out, const char *s, bool property)
 	}
 }
 
+/* One annotation per file behind a data finding: "data.train: changed a/b.bin". */
+static void github_data_files(FILE *out, const data_files *files, bool fail, const report_options *opts)
+{
+	for (size_t i = 0; files && i < files->count; i++) {
+		char *path = report_key_text(files->changes[i].path);
+
+		fprintf(out, "::%s ", fail ? "error" : "warning");
+		if (opts->annotate_file) {
+			fputs("file=", out);
+			github_escaped(out, opts->annotate_file, true);
+			fputc(',', out);
+		}
+		fputs("title=envlock data drift::", out);
+		github_escaped(out, files->finding->path, false);
+		fprintf(out, ": %s ", data_change_name(files->changes[i].kind));
+		github_escaped(out, path ? path : "?", false);
+		fputc('\n', out);
+		free(path);
+	}
+}
+
 static int report_github(FILE *out, const el_diff *diff, const el_severity *sev, const report_options *opts,
 			 const struct counts *c)
 {
@@ -309,6 +380,7 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 		fputc('\n', out);
 		free(old_text);
 		free(new_text);
+		github_data_files(out, data_files_for(opts->data_files, f), fail, opts);
 	}
 	fputs("envlock: ", out);
 	summary_line(out, c);

@@ -6,6 +6,8 @@
 
 #include "envlock/envlock.h"
 
+#include "cli/data_files.h"
+
 /* How check and diff print what they found. */
 typedef enum report_format {
 	REPORT_TEXT,   /* grouped by section, for people */
@@ -22,6 +24,7 @@ typedef struct report_options {
 	const char *new_label; /* "this machine", or the second file */
 	const char *hint;      /* text: what to do about refused drift, or NULL */
 	const char *annotate_file; /* github: the file the annotations point at, or NULL */
+	const data_files_list *data_files; /* the files behind data findings, or NULL */
 } report_options;
 
 /*

@@ -48,7 +48,7 @@ struct place {
 
 struct parser {
 	el_profile *p;
-	size_t pin_cap, keep_cap, rule_cap, mount_cap, deny_cap, allow_cap;
+	size_t pin_cap, keep_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap;
 };
 
 #define BAD(pl, argv, ...) bad_line(pl, argv[0], __VA_ARGS__)
@@ -303,6 +303,18 @@ static int do_net(struct parser *ps, const struct place *pl, char **argv, int ar
 	return EL_OK;
 }
 
+/* data PATH...: files and trees every capture hashes into the lock's data section. */
+static int do_data(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	for (int i = 1; i < argc; i++)
+		if (!argv[i][0])
+			return BAD(pl, argv, "%s", "an empty path");
+	for (int i = 1; i < argc; i++)
+		if (list_add(&ps->p->data, &ps->p->data_count, &ps->data_cap, argv[i]) != EL_OK)
+			return el__error_oom();
+	return EL_OK;
+}
+
 static int do_mount(struct parser *ps, const struct place *pl, char **argv, int argc)
 {
 	el_profile *p = ps->p;
@@ -551,6 +563,7 @@ static const struct directive {
 	{ "bind", 1, 2, "SRC [DEST]", do_mount },
 	{ "ro-bind", 1, 2, "SRC [DEST]", do_mount },
 	{ "tmpfs", 1, 1, "DEST", do_mount },
+	{ "data", 1, MAX_ARGS, "PATH...", do_data },
 	{ "seccomp", 2, MAX_ARGS, "deny|allow SYSCALL[,SYSCALL...]", do_seccomp },
 	{ "gpu", 1, 1, "auto|none|require", do_gpu },
 	{ "hostname", 1, 1, "NAME", do_hostname },
@@ -801,6 +814,7 @@ void el_profile_free(el_profile *p)
 	}
 	free(p->pins);
 	free_strings(p->keepenv, p->keepenv_count);
+	free_strings(p->data, p->data_count);
 	for (size_t i = 0; i < p->rule_count; i++) {
 		free(p->rules[i].pattern);
 		free(p->rules[i].origin);

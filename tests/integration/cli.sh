@@ -41,7 +41,7 @@ check_eq "-o without a value message" "envlock capture: option '-o' needs a valu
 
 run "$o" "$e" "$ENVLOCK" capture --help
 check_eq "capture --help exits 0" 0 "$status"
-check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--profile P] [--python EXE] [--root DIR [--trust-root]]" "$(head -1 "$o")"
+check_eq "capture --help first line" "usage: envlock capture [-o FILE] [--profile P] [--data PATH]... [--python EXE]" "$(head -1 "$o")"
 
 # What the command line names must exist: bad input, exit 2, one line, no lock.
 expect_bad_input() {

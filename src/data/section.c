@@ -1,0 +1,84 @@
+/*
+ * The lock's data section: every declared file or tree (--data, the
+ * profile's data directives, and for check and exec the lock's own
+ * entries) hashed under its path, its manifest kept in the store so that
+ * check can later name the files that changed.
+ */
+#include "data/section.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlock/data.h"
+#include "util/error.h"
+#include "util/text.h"
+
+/* The key a path is locked under: as given, without trailing slashes ("/" stays). */
+static char *data_key(const char *path)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	return strndup(path, len);
+}
+
+/* Hash one path into section; a missing path is skipped when missing_ok. */
+static int add_path(json_t *section, const char *path, bool missing_ok, const char *cache_dir)
+{
+	el_data_options opts = { .cache_dir = cache_dir };
+	el_data_tree *tree = NULL;
+	char *key = data_key(path);
+	int ret;
+
+	if (!key)
+		return el__error_oom();
+	if (json_object_get(section, key)) {
+		free(key);
+		return EL_OK;
+	}
+	if (!el__utf8_valid(key, strlen(key))) {
+		free(key);
+		return el__error(EL_EINVAL, "data: a path that is not UTF-8 cannot be a lock key");
+	}
+	ret = el_data_hash(&tree, key, &opts);
+	if (ret == EL_ENOTFOUND && missing_ok) {
+		el_error_clear();
+		free(key);
+		return EL_OK;
+	}
+	if (ret == EL_OK)
+		ret = el__json_set_text(section, key, tree->digest);
+	/* Without the store, check still names the entry, only not its files. */
+	if (ret == EL_OK)
+		el_data_store_save(tree, cache_dir);
+	el_data_tree_free(tree);
+	free(key);
+	return ret == EL_OK ? EL_OK : el__error_prefix("data");
+}
+
+int el__data_section(json_t **out, const el_capture_options *opts, const el_profile *profile)
+{
+	const json_t *verify = opts->verify_data_of ? json_object_get(el_lock_json(opts->verify_data_of), "data") : NULL;
+	json_t *section = json_object();
+	const char *key;
+	json_t *value;
+	int ret = section ? EL_OK : el__error_oom();
+
+	*out = NULL;
+	for (size_t i = 0; ret == EL_OK && i < opts->data_count; i++)
+		ret = add_path(section, opts->data[i], false, opts->cache_dir);
+	for (size_t i = 0; ret == EL_OK && i < profile->data_count; i++)
+		ret = add_path(section, profile->data[i], opts->verify_data_of != NULL, opts->cache_dir);
+	json_object_foreach((json_t *)(uintptr_t)verify, key, value) {
+		if (ret == EL_OK)
+			ret = add_path(section, key, true, opts->cache_dir);
+	}
+	if (ret != EL_OK || json_object_size(section) == 0) {
+		json_decref(section);
+		return ret;
+	}
+	*out = section;
+	return EL_OK;
+}
