@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "envlock/lock.h"
 #include "envlock/profile.h"
 
@@ -45,6 +47,16 @@ void el_sandbox_plan_free(el_sandbox_plan *plan);
 
 /* The plan as text: namespaces, mounts in order, environment, seccomp rules. */
 int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out);
+
+/* The command's environment: "NAME=value", sorted by name, NULL-terminated. Borrowed from the plan. */
+char *const *el_sandbox_plan_env(const el_sandbox_plan *plan);
+
+/*
+ * The sandbox's settings for a run record: namespaces, net, hostname,
+ * cpus, aslr, uid, gid, seccompDeny and cwd, in a new JSON object for the
+ * caller to json_decref().
+ */
+int el_sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan);
 
 typedef struct el_sandbox el_sandbox;
 

@@ -12,12 +12,7 @@
 #include "envlock/sandbox.h"
 
 #include "cli/cli.h"
-#include "cli/report.h"
-
-/* exec's own statuses; otherwise it exits with the command's. */
-enum {
-	EXEC_FAILED = 125,        /* envlock failed or refused to run the command */
-};
+#include "cli/exec_run.h"
 
 static const char usage_text[] =
 	"usage: envlock exec [options] [--] CMD [ARG]...\n"
@@ -61,42 +56,14 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-typedef enum on_drift { ON_DRIFT_REFUSE, ON_DRIFT_WARN, ON_DRIFT_IGNORE } on_drift;
-
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python;
 	bool no_lock, dry_run, lock_given;
-	on_drift drift;
+	exec_on_drift drift;
 	el_mount *mounts;
 	size_t mount_count;
 	char **argv;
 } exec_args;
-
-static volatile sig_atomic_t sandbox_pid, command_started, signal_before_start;
-
-/*
- * Signals to envlock are the command's: passed to the sandbox's PID 1,
- * which passes them on. One that comes before the command started stops
- * the run instead (there is no command yet to tell).
- */
-static void forward_signal(int sig)
-{
-	if (!command_started)
-		signal_before_start = sig;
-	else if (sandbox_pid > 0)
-		kill((pid_t)sandbox_pid, sig);
-}
-
-static void forward_signals(pid_t pid)
-{
-	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-	size_t count;
-	const int *signals = el_sandbox_forwarded_signals(&count);
-
-	sandbox_pid = pid;
-	for (size_t i = 0; i < count; i++)
-		sigaction(signals[i], &sa, NULL);
-}
 
 static void mounts_free(el_mount *mounts, size_t count)
 {
@@ -184,13 +151,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'P': a->python = optarg; break;
 		case 'n': a->dry_run = true; break;
 		case 'd':
-			if (strcmp(optarg, "refuse") == 0)
-				a->drift = ON_DRIFT_REFUSE;
-			else if (strcmp(optarg, "warn") == 0)
-				a->drift = ON_DRIFT_WARN;
-			else if (strcmp(optarg, "ignore") == 0)
-				a->drift = ON_DRIFT_IGNORE;
-			else
+			if (!exec_on_drift_parse(optarg, &a->drift))
 				return exec_usage_error("--on-drift takes refuse, warn or ignore, not '%s'", optarg);
 			break;
 		case 'b':
@@ -216,91 +177,6 @@ static int parse_args(exec_args *a, int argc, char **argv)
 	return 0;
 }
 
-/*
- * The drift check, while the sandbox sets itself up. Returns 0 to go on,
- * or EXEC_FAILED; the findings go to stderr.
- */
-static int check_drift(const exec_args *a, const el_lock *lock, const el_profile *profile)
-{
-	report_options ropts = { .old_label = a->lock_path, .new_label = "this machine",
-				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
-	el_capture_options copts = { .warn = cli_print_warning, .profile = profile, .python = a->python,
-				     .verify_data_of = lock };
-	el_lock *now = NULL;
-	el_diff *diff = NULL;
-	data_files_list files = { 0 };
-	char *hint = NULL;
-	int verdict;
-
-	if (el_capture(&now, &copts) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
-		return EXEC_FAILED;
-	}
-	if (el_lock_diff(&diff, lock, now) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
-		el_lock_free(now);
-		return EXEC_FAILED;
-	}
-	verdict = 0;
-	if (diff->count > 0 && a->drift != ON_DRIFT_IGNORE) {
-		ropts.hint = hint = cli_relock_hint(profile, lock, a->lock_path);
-		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
-			ropts.data_files = &files;
-		ropts.color = report_color_auto(STDERR_FILENO);
-		verdict = report_drift(stderr, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
-		if (verdict == 1 && a->drift == ON_DRIFT_WARN) {
-			cli_error("exec: running despite the drift (--on-drift warn)");
-			verdict = 0;
-		} else if (verdict == 1) {
-			cli_error("exec: refusing to run: this machine has drifted from %s "
-				  "(--on-drift warn runs anyway)", a->lock_path);
-		}
-	}
-	data_files_free(&files);
-	free(hint);
-	el_diff_free(diff);
-	el_lock_free(now);
-	return verdict == 0 ? 0 : EXEC_FAILED;
-}
-
-static int run(const exec_args *a, const el_sandbox_plan *plan, const el_lock *lock, const el_profile *profile)
-{
-	el_sandbox *sandbox = NULL;
-	int status = EXEC_FAILED;
-
-	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
-	signal(SIGCHLD, SIG_DFL);
-	if (el_sandbox_start(&sandbox, plan) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
-		return EXEC_FAILED;
-	}
-	if (el_sandbox_warning(sandbox))
-		cli_print_warning(NULL, "exec", el_sandbox_warning(sandbox));
-	forward_signals(el_sandbox_pid(sandbox));
-	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
-	if (lock && check_drift(a, lock, profile) != 0)
-		goto done;
-	if (el_sandbox_ready(sandbox) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
-		goto done;
-	}
-	/* From here a signal is forwarded; one that came before ends the run as it would have. */
-	command_started = 1;
-	if (signal_before_start) {
-		status = 128 + signal_before_start;
-		goto done;
-	}
-	if (el_sandbox_go(sandbox) != EL_OK || el_sandbox_wait(sandbox, &status) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
-		status = EXEC_FAILED;
-	}
-done:
-	/* No forwarding to a PID that may be reused once the sandbox is reaped. */
-	sandbox_pid = 0;
-	el_sandbox_free(sandbox);
-	return status;
-}
-
 int cmd_exec(int argc, char **argv)
 {
 	exec_args a = { .lock_path = "env.lock" };
@@ -308,6 +184,7 @@ int cmd_exec(int argc, char **argv)
 	el_sandbox_plan *plan = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
+	exec_run run = { 0 };
 	int status;
 
 	/*
@@ -352,7 +229,14 @@ int cmd_exec(int argc, char **argv)
 			cli_error("exec: %s", el_error_last());
 		goto done;
 	}
-	status = run(&a, plan, lock, profile);
+	run.plan = plan;
+	run.lock = lock;
+	run.lock_path = a.lock_path;
+	run.profile = profile;
+	run.python = a.python;
+	run.on_drift = a.drift;
+	status = exec_run_sandbox(&run);
+	json_decref(run.findings);
 done:
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);

@@ -274,20 +274,18 @@ static int json_add_data_files(json_t *item, const data_files *files)
 	return list ? json_object_set_new(item, "files", list) : -1;
 }
 
-static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
-		       const report_options *opts, const struct counts *c)
+/* The findings as a JSON array (NULL when out of memory). */
+static json_t *findings_json(const el_diff *diff, const el_severity *sev, const data_files_list *files)
 {
-	json_t *doc, *list;
-	int ret;
+	json_t *list = json_array();
 
-	list = json_array();
 	for (size_t i = 0; list && i < diff->count; i++) {
 		const el_finding *f = &diff->findings[i];
 		json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section", f->section, "change",
 					 change_name(f->kind), "severity", el_severity_name(sev[i]), "old",
 					 f->old_value, "new", f->new_value);
 
-		if (json_add_data_files(item, data_files_for(opts->data_files, f)) != 0) {
+		if (json_add_data_files(item, data_files_for(files, f)) != 0) {
 			json_decref(item);
 			item = NULL;
 		}
@@ -296,6 +294,30 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 			list = NULL;
 		}
 	}
+	return list;
+}
+
+json_t *report_findings_json(const el_diff *diff, const el_profile *profile)
+{
+	el_severity *sev = calloc(diff->count ? diff->count : 1, sizeof(*sev));
+	json_t *list;
+
+	if (!sev)
+		return NULL;
+	for (size_t i = 0; i < diff->count; i++)
+		sev[i] = el_profile_severity(profile, diff->findings[i].path);
+	list = findings_json(diff, sev, NULL);
+	free(sev);
+	return list;
+}
+
+static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
+		       const report_options *opts, const struct counts *c)
+{
+	json_t *doc, *list;
+	int ret;
+
+	list = findings_json(diff, sev, opts->data_files);
 	/* A file name need not be UTF-8; JSON strings must be. */
 	doc = json_pack("{s:b,s:o,s:o,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", c->failed, "old", label_json(opts->old_label),
 			"new", label_json(opts->new_label), "profile", profile->name, "strict", opts->strict, "counts", "refuse",

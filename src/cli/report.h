@@ -41,6 +41,13 @@ bool report_parse_format(const char *name, report_format *out);
 int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
 		 const json_t *new_doc, const report_options *opts);
 
+/*
+ * The findings as --format json lists them (path, section, change,
+ * severity, old, new), for run records: a new JSON array, or NULL when out
+ * of memory.
+ */
+json_t *report_findings_json(const el_diff *diff, const el_profile *profile);
+
 /* Whether s prints as it is: not empty, no C0 or C1 control character. */
 bool report_plain(const char *s);
 

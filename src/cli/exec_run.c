@@ -1,0 +1,149 @@
+/*
+ * Running a planned sandbox for exec and replay: start it, check drift
+ * while it sets itself up, let the command go only after the verdict,
+ * pass signals on, wait.
+ */
+#include "cli/exec_run.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/report.h"
+
+static const char *const drift_names[] = { "refuse", "warn", "ignore" };
+
+const char *exec_on_drift_name(exec_on_drift drift)
+{
+	return drift_names[drift];
+}
+
+bool exec_on_drift_parse(const char *name, exec_on_drift *out)
+{
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(name, drift_names[i]) == 0) {
+			*out = (exec_on_drift)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static volatile sig_atomic_t sandbox_pid, command_started, signal_before_start;
+
+/*
+ * Signals to envlock are the command's: passed to the sandbox's PID 1,
+ * which passes them on. One that comes before the command started stops
+ * the run instead (there is no command yet to tell).
+ */
+static void forward_signal(int sig)
+{
+	if (!command_started)
+		signal_before_start = sig;
+	else if (sandbox_pid > 0)
+		kill((pid_t)sandbox_pid, sig);
+}
+
+static void forward_signals(pid_t pid)
+{
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	size_t count;
+	const int *signals = el_sandbox_forwarded_signals(&count);
+
+	sandbox_pid = pid;
+	command_started = 0;
+	signal_before_start = 0;
+	for (size_t i = 0; i < count; i++)
+		sigaction(signals[i], &sa, NULL);
+}
+
+/*
+ * The drift check, while the sandbox sets itself up. Returns 0 to go on,
+ * or EXEC_FAILED; the findings go to stderr and into run->findings.
+ */
+static int check_drift(exec_run *run)
+{
+	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
+				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
+	el_capture_options copts = { .warn = cli_print_warning, .profile = run->profile, .python = run->python,
+				     .verify_data_of = run->lock };
+	el_lock *now = NULL;
+	el_diff *diff = NULL;
+	data_files_list files = { 0 };
+	char *hint = NULL;
+	int verdict = 0;
+
+	if (el_capture(&now, &copts) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		return EXEC_FAILED;
+	}
+	if (el_lock_diff(&diff, run->lock, now) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		el_lock_free(now);
+		return EXEC_FAILED;
+	}
+	run->findings = report_findings_json(diff, run->profile);
+	if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
+		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path);
+		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
+			ropts.data_files = &files;
+		ropts.color = report_color_auto(STDERR_FILENO);
+		verdict = report_drift(stderr, diff, run->profile, el_lock_json(run->lock), el_lock_json(now), &ropts);
+		if (verdict == 1 && run->on_drift == EXEC_DRIFT_WARN) {
+			cli_error("exec: running despite the drift (--on-drift warn)");
+			verdict = 0;
+		} else if (verdict == 1) {
+			cli_error("exec: refusing to run: this machine has drifted from %s "
+				  "(--on-drift warn runs anyway)", run->lock_path);
+		}
+	}
+	data_files_free(&files);
+	free(hint);
+	el_diff_free(diff);
+	el_lock_free(now);
+	return verdict == 0 ? 0 : EXEC_FAILED;
+}
+
+int exec_run_sandbox(exec_run *run)
+{
+	el_sandbox *sandbox = NULL;
+	int status = EXEC_FAILED;
+
+	run->findings = NULL;
+	clock_gettime(CLOCK_REALTIME, &run->started);
+	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
+	signal(SIGCHLD, SIG_DFL);
+	if (el_sandbox_start(&sandbox, run->plan) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		goto done;
+	}
+	if (el_sandbox_warning(sandbox))
+		cli_print_warning(NULL, "exec", el_sandbox_warning(sandbox));
+	forward_signals(el_sandbox_pid(sandbox));
+	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
+	if (run->lock && check_drift(run) != 0)
+		goto done;
+	if (el_sandbox_ready(sandbox) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		goto done;
+	}
+	/* From here a signal is forwarded; one that came before ends the run as it would have. */
+	command_started = 1;
+	if (signal_before_start) {
+		status = 128 + signal_before_start;
+		goto done;
+	}
+	if (el_sandbox_go(sandbox) != EL_OK || el_sandbox_wait(sandbox, &status) != EL_OK) {
+		cli_error("exec: %s", el_error_last());
+		status = EXEC_FAILED;
+	}
+done:
+	/* No forwarding to a PID that may be reused once the sandbox is reaped. */
+	sandbox_pid = 0;
+	el_sandbox_free(sandbox);
+	clock_gettime(CLOCK_REALTIME, &run->finished);
+	getrusage(RUSAGE_CHILDREN, &run->usage);
+	return status;
+}

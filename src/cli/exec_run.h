@@ -1,0 +1,44 @@
+#ifndef EL_CLI_EXEC_RUN_H
+#define EL_CLI_EXEC_RUN_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "envlock/envlock.h"
+
+/* exec's own status; otherwise it exits with the command's. */
+#define EXEC_FAILED 125 /* envlock failed or refused to run the command */
+
+typedef enum exec_on_drift { EXEC_DRIFT_REFUSE, EXEC_DRIFT_WARN, EXEC_DRIFT_IGNORE } exec_on_drift;
+
+/* "refuse", "warn", "ignore"; and back (false for another word). */
+const char *exec_on_drift_name(exec_on_drift drift);
+bool exec_on_drift_parse(const char *name, exec_on_drift *out);
+
+/* One run of a planned sandbox, with or without the drift check. */
+typedef struct exec_run {
+	/* in */
+	const el_sandbox_plan *plan;
+	const el_lock *lock;       /* NULL: no drift check */
+	const char *lock_path;     /* for messages and the re-lock hint */
+	const el_profile *profile;
+	const char *python;        /* --python for the check, or NULL */
+	exec_on_drift on_drift;
+	/* out */
+	json_t *findings;          /* the drift check's findings (a new array), NULL when none was made */
+	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
+	struct rusage usage;       /* the sandbox's, once it ended */
+} exec_run;
+
+/*
+ * Start the sandbox, check drift while it sets itself up (when run->lock
+ * is set), then run the command and wait for it. Returns exec's exit
+ * status: the command's, 128+N when it died of signal N, EXEC_FAILED when
+ * envlock failed or refused (the reason on stderr). Signals to envlock
+ * meanwhile are passed on to the command. Call it from a single-threaded
+ * process. Free run->findings with json_decref().
+ */
+int exec_run_sandbox(exec_run *run);
+
+#endif
