@@ -47,11 +47,20 @@ typedef struct el_data_options {
 	const char *cache_dir;
 	/* Hashing threads; 0: one per online CPU. */
 	unsigned threads;
+	/*
+	 * For paths a job could have written (a run's outputs): no symbolic
+	 * link anywhere on path, its last component included, and a relative
+	 * path resolved beneath dirfd (then required) rather than the current
+	 * directory. A link there is EL_EINVAL.
+	 */
+	bool no_links;
+	int dirfd;
 } el_data_options;
 
 /*
- * Hash the file or directory tree at path (a final symlink in path itself
- * is followed: the user named it; none inside a tree is). Files whose
+ * Hash the file or directory tree at path (a symlink on path itself is
+ * followed: the user named it, unless options->no_links; none inside a
+ * tree is). Files whose
  * identity the digest cache knows are not read. On success *out is for
  * el_data_tree_free(). EL_ENOTFOUND when path does not exist; EL_EINVAL,
  * naming the entry, for a socket, FIFO or device; EL_ERROR when a file

@@ -25,6 +25,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /*
  * Load the profile named on the command line, or else by the lock

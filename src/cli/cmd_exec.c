@@ -12,6 +12,7 @@
 #include "envlock/sandbox.h"
 
 #include "cli/cli.h"
+#include "cli/exec_record.h"
 #include "cli/exec_run.h"
 
 static const char usage_text[] =
@@ -33,6 +34,10 @@ static const char usage_text[] =
 	"      --ro-bind SRC[:DEST]  bind a host path, read-only\n"
 	"      --tmpfs DEST       an empty tmpfs\n"
 	"      --python EXE       the Python interpreter the drift check compares\n"
+	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
+	"                         or to a new file in DIR, also when the run fails\n"
+	"      --output PATH      a file or directory the command makes (relative to the\n"
+	"                         working directory): its SHA-256 goes in the record\n"
 	"      --dry-run          print the sandbox's plan and run nothing\n"
 	"  -h, --help             show this help\n"
 	"\n"
@@ -51,17 +56,21 @@ static const struct option longopts[] = {
 	{ "ro-bind", required_argument, NULL, 'r' },
 	{ "tmpfs", required_argument, NULL, 't' },
 	{ "python", required_argument, NULL, 'P' },
+	{ "record", required_argument, NULL, 'R' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 typedef struct exec_args {
-	const char *lock_path, *profile_name, *workdir, *seed, *python;
+	const char *lock_path, *profile_name, *workdir, *seed, *python, *record;
 	bool no_lock, dry_run, lock_given;
 	exec_on_drift drift;
 	el_mount *mounts;
 	size_t mount_count;
+	const char **outputs;
+	size_t output_count;
 	char **argv;
 } exec_args;
 
@@ -150,6 +159,16 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'C': a->workdir = optarg; break;
 		case 'P': a->python = optarg; break;
 		case 'n': a->dry_run = true; break;
+		case 'R':
+			if (!*optarg)
+				return exec_usage_error("%s", "--record needs a path");
+			a->record = optarg;
+			break;
+		case 'o':
+			if (!*optarg)
+				return exec_usage_error("%s", "--output needs a path");
+			a->outputs[a->output_count++] = optarg;
+			break;
 		case 'd':
 			if (!exec_on_drift_parse(optarg, &a->drift))
 				return exec_usage_error("--on-drift takes refuse, warn or ignore, not '%s'", optarg);
@@ -173,8 +192,22 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "--lock and --no-lock contradict each other");
 	if (optind >= argc)
 		return exec_usage_error("%s", "no command to run (envlock exec [options] -- CMD [ARG]...)");
+	if (a->output_count && !a->record)
+		return exec_usage_error("%s", "--output names what goes in the run record: it needs --record");
 	a->argv = argv + optind;
 	return 0;
+}
+
+/* The working directory's absolute path and a descriptor of it, for the record. */
+static bool open_workdir(char **path, int *fd, const char *given)
+{
+	*path = realpath(given ? given : ".", NULL);
+	*fd = *path ? open(*path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (*fd < 0) {
+		cli_error("exec: working directory %s: %s", given ? given : ".", strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 int cmd_exec(int argc, char **argv)
@@ -185,7 +218,9 @@ int cmd_exec(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
 	exec_run run = { 0 };
-	int status;
+	exec_record_target target = { .dirfd = -1 };
+	char *workdir = NULL, *lock_abs = NULL;
+	int workdir_fd = -1, status;
 
 	/*
 	 * With 0, 1 or 2 closed, a pipe envlock opens could take the number and
@@ -194,6 +229,11 @@ int cmd_exec(int argc, char **argv)
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
 			return EXEC_FAILED;
+	/* At most one --output per argument. */
+	if (!(a.outputs = calloc((size_t)argc, sizeof(*a.outputs)))) {
+		cli_error("out of memory");
+		return EXEC_FAILED;
+	}
 	status = parse_args(&a, argc, argv);
 	if (status != 0) {
 		status = status < 0 ? CLI_EXIT_OK : status;
@@ -229,6 +269,13 @@ int cmd_exec(int argc, char **argv)
 			cli_error("exec: %s", el_error_last());
 		goto done;
 	}
+	/* Where the record and the outputs are, fixed before the command can change them. */
+	if (a.record && (!exec_record_target_open(&target, a.record) || !open_workdir(&workdir, &workdir_fd, a.workdir)))
+		goto done;
+	if (a.record && lock && !(lock_abs = realpath(a.lock_path, NULL))) {
+		cli_error("exec: %s: %s", a.lock_path, strerror(errno));
+		goto done;
+	}
 	run.plan = plan;
 	run.lock = lock;
 	run.lock_path = a.lock_path;
@@ -236,8 +283,27 @@ int cmd_exec(int argc, char **argv)
 	run.python = a.python;
 	run.on_drift = a.drift;
 	status = exec_run_sandbox(&run);
+	if (a.record) {
+		exec_record_input in = {
+			.argv = a.argv, .workdir = workdir, .workdir_fd = workdir_fd, .lock_path = lock_abs,
+			.lock = lock, .profile = profile, .seed = a.seed, .python = a.python, .on_drift = a.drift, .mounts = a.mounts,
+			.mount_count = a.mount_count, .plan = plan, .outputs = a.outputs,
+			.output_count = a.output_count, .run = &run, .status = status,
+		};
+
+		/* The command's status stands; a record that could not be written is envlock's failure. */
+		if (!exec_record_write(&target, &in) && status == 0)
+			status = EXEC_FAILED;
+	}
 	json_decref(run.findings);
+	json_decref(run.code);
 done:
+	exec_record_target_close(&target);
+	if (workdir_fd >= 0)
+		close(workdir_fd);
+	free(workdir);
+	free(lock_abs);
+	free(a.outputs);
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);
 	el_lock_free(lock);

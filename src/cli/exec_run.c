@@ -85,6 +85,7 @@ static int check_drift(exec_run *run)
 		return EXEC_FAILED;
 	}
 	run->findings = report_findings_json(diff, run->profile);
+	run->code = json_incref(json_object_get(el_lock_json(now), "code"));
 	if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
 		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path);
 		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
@@ -112,6 +113,7 @@ int exec_run_sandbox(exec_run *run)
 	int status = EXEC_FAILED;
 
 	run->findings = NULL;
+	run->code = NULL;
 	clock_gettime(CLOCK_REALTIME, &run->started);
 	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
 	signal(SIGCHLD, SIG_DFL);

@@ -27,6 +27,7 @@ typedef struct exec_run {
 	exec_on_drift on_drift;
 	/* out */
 	json_t *findings;          /* the drift check's findings (a new array), NULL when none was made */
+	json_t *code;              /* the check's code section (git_commit, git_dirty), NULL when none */
 	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
 	struct rusage usage;       /* the sandbox's, once it ended */
 } exec_run;
@@ -37,7 +38,7 @@ typedef struct exec_run {
  * status: the command's, 128+N when it died of signal N, EXEC_FAILED when
  * envlock failed or refused (the reason on stderr). Signals to envlock
  * meanwhile are passed on to the command. Call it from a single-threaded
- * process. Free run->findings with json_decref().
+ * process. Free run->findings and run->code with json_decref().
  */
 int exec_run_sandbox(exec_run *run);
 

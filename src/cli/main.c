@@ -18,6 +18,7 @@ static const struct command {
 	{ "diff", cmd_diff, "compare two locks" },
 	{ "show", cmd_show, "summarize a lock" },
 	{ "exec", cmd_exec, "run a command in the sandbox, with the environment pinned" },
+	{ "replay", cmd_replay, "run recorded runs again and compare their outputs bit for bit" },
 	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
 };
 

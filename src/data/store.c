@@ -52,9 +52,15 @@ done:
 	return fd;
 }
 
+/* The name of digest in the store: 64 lowercase hex digits, never a path (a lock's digest is input). */
 static const char *hex_of(const char *digest)
 {
-	return strncmp(digest, "sha256:", 7) == 0 && strlen(digest) == 7 + 64 ? digest + 7 : NULL;
+	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+		return NULL;
+	for (const char *p = digest + 7; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return NULL;
+	return digest + 7;
 }
 
 int el_data_store_save(const el_data_tree *tree, const char *cache_dir)

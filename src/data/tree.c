@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,15 +246,68 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       el__mtime_ns(a) == el__mtime_ns(b) && el__ctime_ns(a) == el__ctime_ns(b);
 }
 
+#define FILE_FLAGS (O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+
+/*
+ * The same walk one component at a time, for kernels before 5.6, seccomp
+ * filters that answer ENOSYS or EPERM for openat2, and valgrind: rel comes
+ * from readdir (no "." or ".." in it), so no link followed means beneath.
+ */
+static int open_by_components(int rootfd, const char *rel)
+{
+	int dirfd = rootfd, fd, err;
+	const char *slash;
+	char name[NAME_MAX + 1];
+
+	while ((slash = strchr(rel, '/'))) {
+		size_t len = (size_t)(slash - rel);
+
+		if (len > NAME_MAX) {
+			fd = -1;
+			errno = ENAMETOOLONG;
+			goto done;
+		}
+		memcpy(name, rel, len);
+		name[len] = '\0';
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dirfd != rootfd) {
+			err = errno;
+			close(dirfd);
+			errno = err;
+		}
+		if (fd < 0)
+			return -1;
+		dirfd = fd;
+		rel = slash + 1;
+	}
+	fd = openat(dirfd, rel, FILE_FLAGS);
+done:
+	if (dirfd != rootfd) {
+		err = errno;
+		close(dirfd);
+		errno = err;
+	}
+	return fd;
+}
+
 /* Open a file of the tree from its root, no link on the way. */
 static int open_beneath(int rootfd, const char *rel)
 {
+	static int no_openat2;
 	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		.flags = FILE_FLAGS,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
+	int fd;
 
-	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (__atomic_load_n(&no_openat2, __ATOMIC_RELAXED))
+		return open_by_components(rootfd, rel);
+	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		return open_by_components(rootfd, rel);
+	return fd;
 }
 
 /*
@@ -278,9 +332,16 @@ static void hash_pending(void *data, size_t i)
 		job->rc = fail_at(w, e->path, EL_ERROR, NULL);
 	else if (fstat(fd, &before) != 0 || !same_file(&before, &job->st))
 		job->rc = fail_at(w, e->path, EL_ERROR, "changed while it was hashed");
-	else if ((job->rc = el__sha256_fd(e->sha256, fd, w->top)) == EL_OK &&
-		 (fstat(fd, &after) != 0 || !same_file(&after, &before)))
-		job->rc = fail_at(w, e->path, EL_ERROR, "changed while it was hashed");
+	else {
+		el__buf name;
+
+		/* A read error names the file, not the tree. */
+		where(&name, w, e->path);
+		job->rc = el__buf_failed(&name) ? el__error_oom() : el__sha256_fd(e->sha256, fd, name.data);
+		el__buf_free(&name);
+		if (job->rc == EL_OK && (fstat(fd, &after) != 0 || !same_file(&after, &before)))
+			job->rc = fail_at(w, e->path, EL_ERROR, "changed while it was hashed");
+	}
 	if (fd >= 0)
 		close(fd);
 	if (job->rc != EL_OK)
@@ -339,13 +400,34 @@ static int tree_digest(el_data_tree *t)
 	return ret;
 }
 
-static int open_top(walk *w, const char *path, el_data_tree *t)
+/* The top of a path a job could have written: no link on the way, beneath dirfd when relative. */
+static int open_no_links(const char *path, int dirfd)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (path[0] == '/' ? 0 : RESOLVE_BENEATH),
+	};
+
+	return (int)syscall(SYS_openat2, path[0] == '/' ? AT_FDCWD : dirfd, path, &how, sizeof(how));
+}
+
+static int open_top(walk *w, const char *path, el_data_tree *t, const el_data_options *options)
 {
 	struct stat st;
 
-	/* The path the user named is followed; nothing below it is. */
-	w->rootfd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (w->rootfd < 0 && (errno == ENXIO || errno == EOPNOTSUPP) && stat(path, &st) == 0)
+	/* The path the user named is followed (unless a job could have written it); nothing below it is. */
+	if (options->no_links) {
+		w->rootfd = open_no_links(path, options->dirfd);
+		if (w->rootfd < 0 && (errno == ELOOP || errno == EXDEV))
+			return el__error(EL_EINVAL, "%s: a symbolic link on the way (or out of the working directory), not followed",
+					 path);
+	} else {
+		w->rootfd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	}
+	/* A socket cannot be opened: tell it by its type. */
+	if (w->rootfd < 0 && (errno == ENXIO || errno == EOPNOTSUPP) &&
+	    fstatat(options->no_links && path[0] != '/' ? options->dirfd : AT_FDCWD, path, &st,
+		    options->no_links ? AT_SYMLINK_NOFOLLOW : 0) == 0)
 		return refuse_kind(w, NULL, st.st_mode);
 	if (w->rootfd < 0)
 		return el__error_errno(errno == ENOENT || errno == ENOTDIR ? EL_ENOTFOUND : EL_ERROR, "%s", path);
@@ -379,7 +461,7 @@ int el_data_hash(el_data_tree **out, const char *path, const el_data_options *op
 		dir = el__cache_default_dir();
 	ret = el__datacache_open(&w.cache, options->cache_dir ? options->cache_dir : dir, &why);
 	if (ret == EL_OK)
-		ret = open_top(&w, path, t);
+		ret = open_top(&w, path, t, options);
 	if (ret == EL_OK)
 		ret = hash_all(&w, options->threads);
 	if (ret == EL_OK && t->directory && t->count > 1)

@@ -1,0 +1,164 @@
+#ifndef ENVLOCK_RECORD_H
+#define ENVLOCK_RECORD_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <jansson.h>
+
+/*
+ * A run record: what `envlock exec --record` writes about one run and what
+ * `envlock replay` reads back. The file is an in-toto Statement v1 whose
+ * subjects are the run's outputs and whose predicate is SLSA Provenance v1,
+ * so that provenance tools can read it as well; src/record/record.c maps
+ * every field below onto the document.
+ *
+ * Ownership: a record and everything it points to belong to whoever holds
+ * the record. el_record_read() and el_record_parse() allocate every member
+ * (strings and arrays with malloc, JSON values holding one reference), and
+ * el_record_free() releases all of them with the record itself. A record
+ * built by hand may be given to el_record_free() only if it was built the
+ * same way, starting from el_record_new(). The functions that write a
+ * record only read it.
+ */
+
+/* 32 lowercase hex digits (128 random bits) + NUL. */
+#define EL_RECORD_ID_SIZE 33
+
+/* 64 lowercase hex digits + NUL. */
+#define EL_RECORD_SHA256_SIZE 65
+
+/* A pinned variable (name, value), or a data path and its "sha256:<hex>". */
+typedef struct el_record_pair {
+	char *name;
+	char *value;
+} el_record_pair;
+
+/* A mount given on the command line. */
+typedef struct el_record_mount {
+	char *kind;   /* "bind", "ro-bind" or "tmpfs" */
+	char *source; /* NULL for a tmpfs, and only for one */
+	char *dest;
+} el_record_mount;
+
+/* An --output of the run. */
+typedef struct el_record_output {
+	char *path;                          /* as given to --output */
+	char sha256[EL_RECORD_SHA256_SIZE];  /* lowercase hex; "" when it did not exist after the run */
+} el_record_output;
+
+typedef struct el_record {
+	char **argv;               /* the command; argc >= 1 */
+	size_t argc;
+	char *workdir;             /* absolute host path of the working directory */
+	char *lock_path;           /* as given; NULL: the run had no lock (--no-lock) */
+	char *lock_fingerprint;    /* "sha256:<hex>" of that lock; NULL exactly when lock_path is */
+	char *profile;             /* profile name */
+	char *seed;                /* the --seed value; NULL when none */
+	char *python;              /* the --python the drift check compared; NULL: python3 on PATH */
+	char *on_drift;            /* "refuse", "warn" or "ignore" */
+	el_record_pair *env;       /* pinned variables, as set in the sandbox; names unique */
+	size_t env_count;
+	el_record_mount *mounts;   /* --bind/--ro-bind/--tmpfs, in command-line order */
+	size_t mount_count;
+	el_record_pair *data;      /* the lock's data section: path -> "sha256:<hex>" */
+	size_t data_count;
+	char *git_commit;          /* 40 or 64 lowercase hex digits; NULL: not a git checkout */
+	int git_dirty;             /* 1 dirty, 0 clean, -1 unknown (always -1 without git_commit) */
+	json_t *drift;             /* array of findings (objects with at least "path" and
+				      "severity"), maybe empty; NULL: no drift check was made */
+	char *envlock_version;
+	json_t *sandbox;           /* object: the sandbox settings (namespaces, net, hostname,
+				      cpus, aslr, seccomp summary); NULL: not recorded */
+	char invocation_id[EL_RECORD_ID_SIZE]; /* "" until known: see el_record_to_json() */
+	struct timespec started;   /* CLOCK_REALTIME */
+	struct timespec finished;
+	int exit_status;           /* as envlock exec exits: the command's status, 128+N on
+				      signal N, 125 when envlock refused; 0..255 */
+	struct rusage usage;       /* RUSAGE_CHILDREN of the run; only ru_utime, ru_stime and
+				      ru_maxrss are recorded */
+	el_record_output *outputs; /* --output paths, in order; paths unique */
+	size_t output_count;
+} el_record;
+
+/*
+ * A new, empty record (every pointer NULL, git_dirty -1) for the caller to
+ * fill with malloc'd members and release with el_record_free(). NULL when
+ * out of memory.
+ */
+el_record *el_record_new(void);
+
+/*
+ * The record as an in-toto Statement: a new JSON object for the caller to
+ * json_decref(). When record->invocation_id is "", the document gets a
+ * fresh random one (the record itself is left as it is, so two calls give
+ * two ids). The document is checked as el_record_parse() checks a file, so
+ * nothing written is refused when read back: EL_EINVAL, with a message that
+ * starts "run record: " and names the field, for a record that could not
+ * be read back as it is (a required member NULL, text that is not UTF-8, a
+ * malformed digest or time, an unknown on_drift or mount kind, a repeated
+ * variable or output, git_dirty known without git_commit...).
+ */
+int el_record_to_json(json_t **out, const el_record *record);
+
+/*
+ * The record as its file holds it: UTF-8 JSON, keys sorted, two-space
+ * indent, a newline at the end (as locks are written). *text is
+ * NUL-terminated and freed by the caller with free(); *len (may be NULL)
+ * excludes the NUL. Fails as el_record_to_json() does.
+ */
+int el_record_serialize(char **text, size_t *len, const el_record *record);
+
+/*
+ * Write the record durably and atomically (the file and its directory are
+ * fsync'd). path names either
+ *  - an existing directory: a new file run-YYYYMMDDTHHMMSSZ-XXXXXXXX.json is
+ *    made in it (the start time in UTC, 8 random hex digits); an existing
+ *    file is never replaced, another random name is taken instead;
+ *  - or a file to create or replace: a temporary file in the same directory
+ *    is renamed over it, so a symlink planted at path is replaced, never
+ *    followed.
+ * A final symlink is never followed, even one that points to a directory:
+ * write "DIR/" (a trailing slash) to write into the directory a link names.
+ * On success *written (when not NULL) receives the path of the file written,
+ * malloc'd for the caller to free(). On failure nothing is left behind, an
+ * existing file at path is untouched and *written is NULL.
+ */
+int el_record_write(const el_record *record, const char *path, char **written);
+
+/*
+ * The same into the directory dirfd stands for, opened beforehand by a
+ * caller who must not let the path be re-resolved later (exec opens it
+ * before the command runs, and the command may write there): name is the
+ * file to create or replace, or NULL for a new run-....json in it. display
+ * names the target in messages and in *written.
+ */
+int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written);
+
+/*
+ * Read a record back: the text must be JSON (duplicate keys refused) of
+ * exactly the shape el_record_serialize() writes. Anything else is EL_EINVAL
+ * with one line "DISPLAY: what is wrong", naming the member where there is
+ * one, for example:
+ *   run.json:3:7: invalid JSON: ...
+ *   run.json: not an in-toto Statement v1 (_type is "https://in-toto.io/Statement/v0.1")
+ *   run.json: predicate.buildDefinition.externalParameters.argv: missing
+ *   run.json: subject[1].digest.sha256: not 64 lowercase hex digits
+ * On success *out is a new record for the caller to el_record_free(); env
+ * comes back in strcmp order of the names, everything else in the order
+ * it was written.
+ */
+int el_record_parse(el_record **out, const char *text, size_t len, const char *display);
+
+/*
+ * The same for a file, named by its path in messages. A missing file is
+ * EL_ENOTFOUND; a file larger than 16 MiB or anything but a regular file is
+ * EL_EINVAL.
+ */
+int el_record_read(el_record **out, const char *path);
+
+/* Release the record and everything it points to; accepts NULL. */
+void el_record_free(el_record *record);
+
+#endif

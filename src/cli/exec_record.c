@@ -1,0 +1,242 @@
+/*
+ * exec --record: the run record of DESIGN.md, written once the run is
+ * over, for failed and refused runs too.
+ */
+#include "cli/exec_record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+bool exec_record_target_open(exec_record_target *t, const char *path)
+{
+	struct stat st;
+	char *copy = strdup(path), *slash;
+
+	t->dirfd = -1;
+	t->name = NULL;
+	t->path = path;
+	if (!copy) {
+		cli_error("out of memory");
+		return false;
+	}
+	/* An existing directory (a link to one is followed: the user named it before the run). */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		t->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(copy);
+		if (t->dirfd < 0) {
+			cli_error("exec: --record %s: %s", path, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	/* A file: its directory now, its name later (a link planted at the name is replaced). */
+	slash = strrchr(copy, '/');
+	if (slash && slash[1] == '\0') {
+		cli_error("exec: --record %s: no such directory", path);
+		free(copy);
+		return false;
+	}
+	if (slash == copy)
+		t->dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash) {
+		*slash = '\0';
+		t->dirfd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else
+		t->dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dirfd < 0) {
+		cli_error("exec: --record %s: %s", path, strerror(errno));
+		free(copy);
+		return false;
+	}
+	t->name = strdup(slash ? slash + 1 : copy);
+	free(copy);
+	if (!t->name) {
+		cli_error("out of memory");
+		exec_record_target_close(t);
+		return false;
+	}
+	return true;
+}
+
+void exec_record_target_close(exec_record_target *t)
+{
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	t->dirfd = -1;
+	free(t->name);
+	t->name = NULL;
+}
+
+bool exec_output_digest(char hex[EL_RECORD_SHA256_SIZE], int workdir_fd, const char *output)
+{
+	el_data_options opts = { .cache_dir = "", .no_links = true, .dirfd = workdir_fd };
+	el_data_tree *tree = NULL;
+	int rc = el_data_hash(&tree, output, &opts);
+
+	hex[0] = '\0';
+	if (rc == EL_ENOTFOUND) {
+		el_error_clear();
+		return true;
+	}
+	if (rc != EL_OK) {
+		cli_error("exec: --output %s", el_error_last());
+		return false;
+	}
+	snprintf(hex, EL_RECORD_SHA256_SIZE, "%s", tree->digest + strlen("sha256:"));
+	el_data_tree_free(tree);
+	return true;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The environment the command got, as name/value pairs. */
+static bool add_env(el_record *r, const el_sandbox_plan *plan)
+{
+	char *const *env = el_sandbox_plan_env(plan);
+	size_t n = 0;
+
+	while (env[n])
+		n++;
+	if (!(r->env = calloc(n ? n : 1, sizeof(*r->env))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		r->env[i].name = eq ? strndup(env[i], (size_t)(eq - env[i])) : strdup(env[i]);
+		r->env[i].value = strdup(eq ? eq + 1 : "");
+		r->env_count++;
+		if (!r->env[i].name || !r->env[i].value)
+			return false;
+	}
+	return true;
+}
+
+static bool add_mounts(el_record *r, const el_mount *mounts, size_t count)
+{
+	static const char *const kinds[] = { [EL_MOUNT_BIND] = "bind", [EL_MOUNT_RO_BIND] = "ro-bind",
+					     [EL_MOUNT_TMPFS] = "tmpfs" };
+
+	if (!(r->mounts = calloc(count ? count : 1, sizeof(*r->mounts))))
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		el_record_mount *m = &r->mounts[r->mount_count++];
+
+		m->kind = strdup(kinds[mounts[i].kind]);
+		m->source = dup_or_null(mounts[i].source);
+		m->dest = strdup(mounts[i].dest ? mounts[i].dest : mounts[i].source);
+		if (!m->kind || !m->dest || (mounts[i].source && !m->source))
+			return false;
+	}
+	return true;
+}
+
+/* The lock's data section: what the run read, by address. */
+static bool add_data(el_record *r, const el_lock *lock)
+{
+	const json_t *data = lock ? json_object_get(el_lock_json(lock), "data") : NULL;
+	const char *key;
+	json_t *value;
+
+	if (!(r->data = calloc(json_object_size(data) + 1, sizeof(*r->data))))
+		return false;
+	json_object_foreach((json_t *)(uintptr_t)data, key, value) {
+		el_record_pair *p = &r->data[r->data_count++];
+
+		p->name = strdup(key);
+		p->value = strdup(json_string_value(value) ? json_string_value(value) : "");
+		if (!p->name || !p->value)
+			return false;
+	}
+	return true;
+}
+
+static bool add_code(el_record *r, const json_t *code)
+{
+	const json_t *commit = json_object_get(code, "git_commit"), *dirty = json_object_get(code, "git_dirty");
+
+	if (!json_is_string(commit))
+		return true;
+	if (!(r->git_commit = strdup(json_string_value(commit))))
+		return false;
+	r->git_dirty = json_is_boolean(dirty) ? json_is_true(dirty) : -1;
+	return true;
+}
+
+static bool add_outputs(el_record *r, const exec_record_input *in)
+{
+	if (!(r->outputs = calloc(in->output_count ? in->output_count : 1, sizeof(*r->outputs))))
+		return false;
+	for (size_t i = 0; i < in->output_count; i++) {
+		el_record_output *o = &r->outputs[r->output_count++];
+
+		if (!(o->path = strdup(in->outputs[i])))
+			return false;
+		/* A failed hash is said already; the record still says what ran, with the output as missing. */
+		exec_output_digest(o->sha256, in->workdir_fd, in->outputs[i]);
+	}
+	return true;
+}
+
+static bool build(el_record *r, const exec_record_input *in)
+{
+	size_t argc = 0;
+
+	while (in->argv[argc])
+		argc++;
+	if (!(r->argv = calloc(argc + 1, sizeof(*r->argv))))
+		return false;
+	for (; r->argc < argc; r->argc++)
+		if (!(r->argv[r->argc] = strdup(in->argv[r->argc])))
+			return false;
+	r->workdir = strdup(in->workdir);
+	r->profile = strdup(in->profile->name);
+	r->on_drift = strdup(exec_on_drift_name(in->on_drift));
+	r->envlock_version = strdup(EL_VERSION);
+	r->seed = dup_or_null(in->seed);
+	r->python = dup_or_null(in->python);
+	if (in->lock) {
+		r->lock_path = strdup(in->lock_path);
+		r->lock_fingerprint = dup_or_null(el_lock_stored_fingerprint(in->lock));
+	}
+	if (!r->workdir || !r->profile || !r->on_drift || !r->envlock_version || (in->seed && !r->seed) || (in->python && !r->python) ||
+	    (in->lock && (!r->lock_path || !r->lock_fingerprint)))
+		return false;
+	r->drift = in->run->findings ? json_incref(in->run->findings) : NULL;
+	if (el_sandbox_plan_summary(&r->sandbox, in->plan) != EL_OK)
+		return false;
+	r->started = in->run->started;
+	r->finished = in->run->finished;
+	r->usage = in->run->usage;
+	r->exit_status = in->status;
+	return add_env(r, in->plan) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
+	       add_code(r, in->run->code) && add_outputs(r, in);
+}
+
+bool exec_record_write(const exec_record_target *t, const exec_record_input *in)
+{
+	el_record *r = el_record_new();
+	char *written = NULL;
+	bool ok;
+
+	if (!r || !build(r, in)) {
+		el_record_free(r);
+		cli_error("exec: --record %s: out of memory", t->path);
+		return false;
+	}
+	ok = el_record_write_at(r, t->dirfd, t->name, t->path, &written) == EL_OK;
+	if (!ok)
+		cli_error("exec: --record %s", el_error_last());
+	free(written);
+	el_record_free(r);
+	return ok;
+}

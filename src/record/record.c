@@ -1,0 +1,211 @@
+/*
+ * The run record format.
+ *
+ * A record is an in-toto Statement v1 (https://in-toto.io/Statement/v1)
+ * with an SLSA Provenance v1 predicate (https://slsa.dev/provenance/v1):
+ * the run is the "build", its --output files are what it produced. Every
+ * member below is written, in this shape, and reading refuses anything
+ * else; "(optional)" members are left out rather than written empty.
+ *
+ *   _type                        "https://in-toto.io/Statement/v1"
+ *   subject[]                    the outputs that existed after the run, in
+ *                                --output order: {name: the path as given,
+ *                                digest: {sha256}}
+ *   predicateType                "https://slsa.dev/provenance/v1"
+ *   predicate.buildDefinition
+ *     buildType                  "urn:envlock:exec:v1" (the project has no web
+ *                                domain to name its build type with)
+ *     externalParameters         what the user chose:
+ *       argv[]                   the command
+ *       workdir                  absolute host path of the working directory
+ *       lock (optional)          {path: as given, digest: {sha256: the lock's
+ *                                fingerprint without "sha256:"}}; absent with
+ *                                --no-lock
+ *       env{}                    pinned variables, name -> value
+ *       seed (optional)          the --seed value
+ *       python (optional)        the --python the drift check compared
+ *       onDrift                  "refuse", "warn" or "ignore"
+ *       mounts[]                 {kind: "bind"|"ro-bind"|"tmpfs", source (not
+ *                                for a tmpfs), dest}, in command-line order
+ *       outputs[]                every --output path as given, in order
+ *     internalParameters         what envlock chose:
+ *       profile                  the profile's name
+ *       sandbox (optional)       the sandbox settings, an object passed through
+ *       envlockVersion           the version that ran
+ *     resolvedDependencies[]     in this order:
+ *       the lock, when there is one: {name: its path, digest: {sha256}}, the
+ *       same as externalParameters.lock
+ *       the code, in a git checkout: {name: "code", digest: {gitCommit},
+ *       annotations: {dirty: true|false} (left out when unknown)}
+ *       each data entry of the lock: {name: its path, digest: {sha256}}
+ *   predicate.runDetails
+ *     builder                    {id: "urn:envlock:exec", version: {envlock:
+ *                                the version, again}}
+ *     metadata                   {invocationId: 32 random lowercase hex digits,
+ *                                startedOn, finishedOn: RFC 3339 UTC with
+ *                                nanoseconds, "2024-05-06T07:08:09.123456789Z"}
+ *     byproducts[]               in this order:
+ *       {name: "drift", annotations: {findings: [...]}}, when a drift check
+ *       was made: the findings as check --format json gives them, each with
+ *       at least path and severity ("refuse", "warn" or "ignore")
+ *       {name: "run", annotations: {
+ *         exitStatus: as envlock exec exited (0..255),
+ *         missingOutputs: the outputs that did not exist after the run,
+ *         rusage: {userSeconds, systemSeconds: CPU time of the run's
+ *                  processes (RUSAGE_CHILDREN), maxRssKiB: their largest
+ *                  resident set}}}
+ *
+ * The two specs leave annotations to the producer: "dirty", "findings",
+ * "exitStatus", "missingOutputs" and "rusage" are envlock's names. A missing
+ * output is not a subject (a subject needs a digest) but it stays in
+ * externalParameters.outputs and in missingOutputs, so that a replay knows
+ * it was asked for. The externalParameters are complete: with the lock they
+ * name, they are what a replay needs.
+ */
+#include "record/record_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "util/error.h"
+#include "util/text.h"
+
+el_record *el_record_new(void)
+{
+	el_record *record = calloc(1, sizeof(*record));
+
+	if (record)
+		record->git_dirty = -1;
+	return record;
+}
+
+static void free_pairs(el_record_pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(pairs[i].name);
+		free(pairs[i].value);
+	}
+	free(pairs);
+}
+
+void el_record_free(el_record *record)
+{
+	if (!record)
+		return;
+	for (size_t i = 0; i < record->argc; i++)
+		free(record->argv[i]);
+	free(record->argv);
+	free(record->workdir);
+	free(record->lock_path);
+	free(record->lock_fingerprint);
+	free(record->profile);
+	free(record->seed);
+	free(record->python);
+	free(record->on_drift);
+	free_pairs(record->env, record->env_count);
+	for (size_t i = 0; i < record->mount_count; i++) {
+		free(record->mounts[i].kind);
+		free(record->mounts[i].source);
+		free(record->mounts[i].dest);
+	}
+	free(record->mounts);
+	free_pairs(record->data, record->data_count);
+	free(record->git_commit);
+	json_decref(record->drift);
+	free(record->envlock_version);
+	json_decref(record->sandbox);
+	for (size_t i = 0; i < record->output_count; i++)
+		free(record->outputs[i].path);
+	free(record->outputs);
+	free(record);
+}
+
+int el__record_time_format(char out[EL__RECORD_TIME_SIZE], const struct timespec *ts)
+{
+	char text[80]; /* room for any int the fields could hold: the compiler cannot see their ranges */
+	struct tm tm;
+
+	if (ts->tv_nsec < 0 || ts->tv_nsec > 999999999 || !gmtime_r(&ts->tv_sec, &tm) ||
+	    tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		return el__error(EL_EINVAL, "not a time between the years 0 and 9999");
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)ts->tv_nsec);
+	memcpy(out, text, EL__RECORD_TIME_SIZE - 1);
+	out[EL__RECORD_TIME_SIZE - 1] = '\0';
+	return EL_OK;
+}
+
+/* The n decimal digits at s, or -1 when they are not all digits. */
+static long digits(const char *s, int n)
+{
+	long v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+bool el__record_time_parse(struct timespec *ts, const char *text)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
+	struct tm tm = { 0 }, back;
+	time_t t;
+
+	if (strlen(text) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] != 'd' && text[i] != shape[i])
+			return false;
+	tm.tm_year = (int)digits(text, 4) - 1900;
+	tm.tm_mon = (int)digits(text + 5, 2) - 1;
+	tm.tm_mday = (int)digits(text + 8, 2);
+	tm.tm_hour = (int)digits(text + 11, 2);
+	tm.tm_min = (int)digits(text + 14, 2);
+	tm.tm_sec = (int)digits(text + 17, 2);
+	ts->tv_nsec = digits(text + 20, 9);
+	if (tm.tm_year < -1900 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
+	    tm.tm_sec < 0 || ts->tv_nsec < 0)
+		return false;
+	/* timegm() normalizes 2024-02-30 into March: only a date that survives the round trip is real. */
+	t = timegm(&tm);
+	if (!gmtime_r(&t, &back) || back.tm_year != tm.tm_year || back.tm_mon != tm.tm_mon ||
+	    back.tm_mday != tm.tm_mday || back.tm_hour != tm.tm_hour || back.tm_min != tm.tm_min ||
+	    back.tm_sec != tm.tm_sec)
+		return false;
+	ts->tv_sec = t;
+	return true;
+}
+
+int el__record_random_hex(char *out, size_t nbytes)
+{
+	unsigned char bytes[32];
+
+	if (nbytes > sizeof(bytes) || RAND_bytes(bytes, (int)nbytes) != 1)
+		return el__error(EL_ERROR, "no random bytes from OpenSSL");
+	el__hex(out, bytes, nbytes);
+	return EL_OK;
+}
+
+bool el__record_lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[n] == '\0';
+}
+
+bool el__record_on_drift_valid(const char *s)
+{
+	return strcmp(s, "refuse") == 0 || strcmp(s, "warn") == 0 || strcmp(s, "ignore") == 0;
+}
+
+bool el__record_mount_kind_valid(const char *s)
+{
+	return strcmp(s, "bind") == 0 || strcmp(s, "ro-bind") == 0 || strcmp(s, "tmpfs") == 0;
+}

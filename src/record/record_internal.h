@@ -1,0 +1,60 @@
+#ifndef EL_RECORD_INTERNAL_H
+#define EL_RECORD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "envlock/record.h"
+
+/* The URIs a record is recognized by; see the format in record.c. */
+#define EL__STATEMENT_TYPE "https://in-toto.io/Statement/v1"
+#define EL__PROVENANCE_TYPE "https://slsa.dev/provenance/v1"
+#define EL__RECORD_BUILD_TYPE "urn:envlock:exec:v1"
+#define EL__RECORD_BUILDER_ID "urn:envlock:exec"
+
+/* Records larger than this are refused unread. */
+#define EL__RECORD_MAX_BYTES (16u << 20)
+
+/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" and a NUL. */
+#define EL__RECORD_TIME_SIZE 31
+
+/*
+ * ts as RFC 3339 UTC with nanoseconds. EL_EINVAL (message "not a time
+ * between the years 0 and 9999") when it has no such form.
+ */
+int el__record_time_format(char out[EL__RECORD_TIME_SIZE], const struct timespec *ts);
+
+/* The reverse, for exactly the form above; false for anything else. */
+bool el__record_time_parse(struct timespec *ts, const char *text);
+
+/* nbytes random bytes (OpenSSL's generator) as 2 * nbytes hex digits and a NUL. */
+int el__record_random_hex(char *out, size_t nbytes);
+
+/* True when s is exactly n lowercase hex digits. */
+bool el__record_lower_hex(const char *s, size_t n);
+
+/* The values the text fields take. */
+bool el__record_on_drift_valid(const char *s);
+bool el__record_mount_kind_valid(const char *s);
+
+/*
+ * The record a Statement describes, checked as el_record_parse() checks a
+ * file (display starts every message). *out is for el_record_free().
+ */
+int el__record_from_json(el_record **out, const json_t *doc, const char *display);
+
+/*
+ * Rename dirfd/from to dirfd/to unless to exists: 0, or -1 with errno
+ * (EEXIST when to is taken; from is then still there). Where the file
+ * system cannot rename without replacing, a hard link and an unlink of
+ * from do the same.
+ */
+int el__rename_noreplace(int dirfd, const char *from, const char *to);
+
+/* The hard-link way alone (exposed for tests). */
+int el__link_noreplace(int dirfd, const char *from, const char *to);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * A record onto disk, durably and atomically: serialized, written to a
+ * temporary file in the target directory, fsync'd, then renamed into
+ * place and the directory fsync'd. A new file in a directory never
+ * replaces one that is there; a named file is replaced whole.
+ */
+#include "record/record_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+int el__link_noreplace(int dirfd, const char *from, const char *to)
+{
+	if (linkat(dirfd, from, dirfd, to, 0) != 0)
+		return -1;
+	unlinkat(dirfd, from, 0);
+	return 0;
+}
+
+int el__rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	if (syscall(SYS_renameat2, dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	return el__link_noreplace(dirfd, from, to);
+}
+
+/* The temporary file, written and fsync'd; its name in tmp. */
+static int write_temp(int dirfd, const char *text, size_t len, char *tmp, size_t size, const char *display)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		char hex[17];
+		int fd;
+
+		if (el__record_random_hex(hex, 8) != EL_OK)
+			return el_error_last_code();
+		snprintf(tmp, size, ".run-record.%s.tmp", hex);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return el__error_errno(EL_ERROR, "%s: cannot create a temporary file", display);
+		if (el__write_all(fd, text, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+			int ret = el__error_errno(EL_ERROR, "%s: write failed", display);
+
+			unlinkat(dirfd, tmp, 0);
+			return ret;
+		}
+		return EL_OK;
+	}
+	return el__error(EL_ERROR, "%s: cannot create a temporary file", display);
+}
+
+/* A new run-<start>-<random>.json in dirfd, never over an existing file. */
+static int write_new(int dirfd, const el_record *r, const char *text, size_t len, const char *display, char **written)
+{
+	char tmp[64], name[64], hex[9], when[EL__RECORD_TIME_SIZE];
+	int ret = el__record_time_format(when, &r->started);
+
+	if (ret != EL_OK)
+		return ret;
+	ret = write_temp(dirfd, text, len, tmp, sizeof(tmp), display);
+	if (ret != EL_OK)
+		return ret;
+	for (int attempt = 0; attempt < 16; attempt++) {
+		/* "2024-05-06T07:08:09.1...Z" -> "20240506T070809Z" */
+		if ((ret = el__record_random_hex(hex, 4)) != EL_OK)
+			break;
+		snprintf(name, sizeof(name), "run-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s.json", when, when + 5, when + 8, when + 11,
+			 when + 14, when + 17, hex);
+		if (el__rename_noreplace(dirfd, tmp, name) == 0) {
+			fsync(dirfd);
+			if (written && asprintf(written, "%s%s%s", display,
+						display[strlen(display) - 1] == '/' ? "" : "/", name) < 0)
+				*written = NULL;
+			return EL_OK;
+		}
+		if (errno != EEXIST) {
+			ret = el__error_errno(EL_ERROR, "%s", display);
+			break;
+		}
+		ret = el__error(EL_ERROR, "%s: no free name for a new record", display);
+	}
+	unlinkat(dirfd, tmp, 0);
+	return ret;
+}
+
+int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (written)
+		*written = NULL;
+	ret = el_record_serialize(&text, &len, record);
+	if (ret != EL_OK)
+		return ret;
+	if (name) {
+		ret = el__atomic_write_at(dirfd, name, display, text, len, 0644);
+		if (ret == EL_OK && written && !(*written = strdup(display)))
+			ret = el__error_oom();
+	} else {
+		ret = write_new(dirfd, record, text, len, display, written);
+	}
+	free(text);
+	return ret;
+}
+
+int el_record_write(const el_record *record, const char *path, char **written)
+{
+	struct stat st;
+	const char *base = el__basename(path);
+	char *dir;
+	int dirfd, ret;
+
+	if (written)
+		*written = NULL;
+	/* An existing directory (never through a final link, unless written "DIR/"): a new file in it. */
+	if ((*base == '\0' ? stat(path, &st) : lstat(path, &st)) == 0 && S_ISDIR(st.st_mode)) {
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (*base ? O_NOFOLLOW : 0));
+		if (dirfd < 0)
+			return el__error_errno(EL_ERROR, "%s", path);
+		ret = el_record_write_at(record, dirfd, NULL, path, written);
+		close(dirfd);
+		return ret;
+	}
+	if (*base == '\0')
+		return el__error(EL_ERROR, "%s: not a directory", path);
+	dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path));
+	if (!dir)
+		return el__error_oom();
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dirfd < 0)
+		return el__error_errno(EL_ERROR, "%s: cannot open its directory", path);
+	ret = el_record_write_at(record, dirfd, base, path, written);
+	close(dirfd);
+	return ret;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Benchmark of data hashing against its targets (DESIGN.md):
+#   - one 1 GiB file: envlock's throughput per core at least 0.9x sha256sum's
+#     on the same file, measured in the same run;
+#   - the same 1 GiB as 4 files per core, hashed as a tree on every core:
+#     the speed-up over one core (scaling with cores), and against
+#     sha256sum run on every core (xargs -P);
+#   - a 10k-file tree: a warm re-check (digest cache filled, nothing
+#     changed) at least 20x faster than the cold hash (no cache; the files
+#     in the page cache, so the cold figure is hashing, not the disk).
+# The 10k files are sized like an image data set (4 KiB to 252 KiB, about
+# 128 KiB on average: 1.25 GiB in all); a tree of 10k 4 KiB files is
+# measured too, for scale, with no target.
+#
+# It times el_hashbench (tests/bench/el_hashbench.c: el_data_hash, what
+# capture --data runs, without the capture's probes around it) with
+# hyperfine; the figures are medians. About 4 GiB of scratch space in
+# $TMPDIR (default /var/tmp).
+#
+# Usage: tests/bench/data.sh [path/to/build]   (default: build)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath "${1:-$here/../../build}")
+bench=$build/tests/el_hashbench
+runs=${RUNS:-5}
+scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/envlock-databench.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+cpus=$(nproc)
+
+for tool in hyperfine jq sha256sum python3; do
+	command -v "$tool" >/dev/null || { echo "data.sh: $tool is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+done
+[ -x "$bench" ] || { echo "data.sh: $bench is not built (cmake --build $build)" >&2; exit 1; }
+
+# median_s NAME RUNS [hyperfine options] -- COMMAND...
+median_s() {
+	local name=$1 runs=$2
+	shift 2
+	hyperfine -N --style none --runs "$runs" --export-json "$scratch/$name.json" "$@" >/dev/null 2>&1
+	jq '.results[0].median' "$scratch/$name.json"
+}
+ratio() { jq -n "$1 / $2 * 100 | round / 100"; }
+verdict() { if jq -en "$1" >/dev/null; then echo PASS; else echo FAIL; fi; }
+
+echo "envlock data benchmark: $cpus CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%FT%TZ)"
+echo "sha256sum: $(sha256sum --version | head -1)"
+
+# --- one 1 GiB file ---
+head -c $((1 << 30)) /dev/urandom >"$scratch/big"
+cat "$scratch/big" >/dev/null
+want=$(sha256sum <"$scratch/big" | cut -d' ' -f1)
+got=$("$bench" "$scratch/big" "" 1)
+[ "$got" = "sha256:$want" ] || { echo "data.sh: el_hashbench gives $got, sha256sum $want" >&2; exit 1; }
+sum_s=$(median_s sum "$runs" --warmup 1 "sha256sum $scratch/big")
+one_s=$(median_s one "$runs" --warmup 1 "$bench $scratch/big '' 1")
+
+# --- the same bytes as 4 files per CPU ---
+mkdir "$scratch/split"
+split -n "$((cpus * 4))" -d -a 3 "$scratch/big" "$scratch/split/part-"
+rm "$scratch/big"
+cat "$scratch"/split/* >/dev/null
+tree1_s=$(median_s tree1 "$runs" --warmup 1 "$bench $scratch/split '' 1")
+treeN_s=$(median_s treeN "$runs" --warmup 1 "$bench $scratch/split '' 0")
+xargs_s=$(median_s xargs "$runs" --warmup 1 --shell=bash \
+	"find $scratch/split -type f -print0 | xargs -0 -n 4 -P $cpus sha256sum >/dev/null")
+rm -rf "$scratch/split"
+
+# --- 10k files ---
+# make_tree DIR MIN_KIB MAX_KIB: 10k files in 100 directories, sizes spread evenly, made old enough to cache.
+make_tree() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import os, sys
+root, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+chunk = os.urandom(hi * 1024)
+for d in range(100):
+    os.makedirs(f"{root}/d{d:02}")
+    for f in range(100):
+        i = d * 100 + f
+        size = (lo + (i * 7919) % (hi - lo + 1)) * 1024 if hi > lo else lo * 1024
+        with open(f"{root}/d{d:02}/f{f:03}.bin", "wb") as out:
+            out.write(chunk[i % 1024:][:size] + i.to_bytes(4, "little"))
+        os.utime(f"{root}/d{d:02}/f{f:03}.bin", (1700000000, 1700000000))
+PY
+	cat "$1"/*/* >/dev/null
+}
+
+# cold_warm NAME DIR: cold hash and warm re-check medians, in seconds, "COLD WARM".
+cold_warm() {
+	local name=$1 dir=$2 cache=$scratch/cache-$1 cold warm
+	cold=$(median_s "$name-cold" "$runs" --warmup 1 --prepare "rm -rf $cache" "$bench $dir $cache 0")
+	sleep 2.1 # ctimes younger than 2 s are not cached (the racy rule): the files were just made
+	"$bench" "$dir" "$cache" 0 >/dev/null
+	warm=$(median_s "$name-warm" $((runs * 4)) --warmup 2 "$bench $dir $cache 0")
+	echo "$cold $warm"
+}
+
+make_tree "$scratch/images" 4 252
+read -r img_cold img_warm < <(cold_warm images "$scratch/images")
+img_bytes=$(du -sb "$scratch/images" | cut -f1)
+rm -rf "$scratch/images"
+make_tree "$scratch/small" 4 4
+read -r small_cold small_warm < <(cold_warm small "$scratch/small")
+
+mib() { jq -n "1024 / $1 | round"; }
+ms() { jq -n "$1 * 1000 * 100 | round / 100"; }
+
+printf '\n%-58s %12s\n' "measure (median)" "value"
+printf '%-58s %8s MiB/s\n' "sha256sum, 1 GiB file" "$(mib "$sum_s")"
+printf '%-58s %8s MiB/s   %sx sha256sum   target >= 0.9: %s\n' "envlock, 1 GiB file, one core" "$(mib "$one_s")" \
+	"$(ratio "$sum_s" "$one_s")" "$(verdict "$sum_s / $one_s >= 0.9")"
+printf '%-58s %8s MiB/s\n' "envlock, the same as $((cpus * 4)) files, one thread" "$(mib "$tree1_s")"
+printf '%-58s %8s MiB/s   %sx one thread (%s CPUs)\n' "envlock, the same as $((cpus * 4)) files, every core" \
+	"$(mib "$treeN_s")" "$(ratio "$tree1_s" "$treeN_s")" "$cpus"
+printf '%-58s %8s MiB/s   envlock %sx\n' "sha256sum on every core (xargs -P $cpus), the same files" "$(mib "$xargs_s")" \
+	"$(ratio "$xargs_s" "$treeN_s")"
+printf '%-58s %8s ms\n' "10k files, $((img_bytes >> 20)) MiB: cold hash" "$(ms "$img_cold")"
+printf '%-58s %8s ms   %sx faster   target >= 20: %s\n' "10k files, $((img_bytes >> 20)) MiB: warm re-check" \
+	"$(ms "$img_warm")" "$(ratio "$img_cold" "$img_warm")" "$(verdict "$img_cold / $img_warm >= 20")"
+printf '%-58s %8s ms\n' "10k files of 4 KiB: cold hash" "$(ms "$small_cold")"
+printf '%-58s %8s ms   %sx faster   (no target)\n' "10k files of 4 KiB: warm re-check" "$(ms "$small_warm")" \
+	"$(ratio "$small_cold" "$small_warm")"
