@@ -33,11 +33,11 @@ for tool in hyperfine jq sha256sum python3; do
 done
 [ -x "$bench" ] || { echo "data.sh: $bench is not built (cmake --build $build)" >&2; exit 1; }
 
-# median_s NAME RUNS [hyperfine options] -- COMMAND...
+# median_s NAME RUNS [hyperfine options] COMMAND (-N for no shell in between)
 median_s() {
 	local name=$1 runs=$2
 	shift 2
-	hyperfine -N --style none --runs "$runs" --export-json "$scratch/$name.json" "$@" >/dev/null 2>&1
+	hyperfine --style none --runs "$runs" --export-json "$scratch/$name.json" "$@" >/dev/null 2>&1
 	jq '.results[0].median' "$scratch/$name.json"
 }
 ratio() { jq -n "$1 / $2 * 100 | round / 100"; }
@@ -52,16 +52,16 @@ cat "$scratch/big" >/dev/null
 want=$(sha256sum <"$scratch/big" | cut -d' ' -f1)
 got=$("$bench" "$scratch/big" "" 1)
 [ "$got" = "sha256:$want" ] || { echo "data.sh: el_hashbench gives $got, sha256sum $want" >&2; exit 1; }
-sum_s=$(median_s sum "$runs" --warmup 1 "sha256sum $scratch/big")
-one_s=$(median_s one "$runs" --warmup 1 "$bench $scratch/big '' 1")
+sum_s=$(median_s sum "$runs" -N --warmup 1 "sha256sum $scratch/big")
+one_s=$(median_s one "$runs" -N --warmup 1 "$bench $scratch/big '' 1")
 
 # --- the same bytes as 4 files per CPU ---
 mkdir "$scratch/split"
 split -n "$((cpus * 4))" -d -a 3 "$scratch/big" "$scratch/split/part-"
 rm "$scratch/big"
 cat "$scratch"/split/* >/dev/null
-tree1_s=$(median_s tree1 "$runs" --warmup 1 "$bench $scratch/split '' 1")
-treeN_s=$(median_s treeN "$runs" --warmup 1 "$bench $scratch/split '' 0")
+tree1_s=$(median_s tree1 "$runs" -N --warmup 1 "$bench $scratch/split '' 1")
+treeN_s=$(median_s treeN "$runs" -N --warmup 1 "$bench $scratch/split '' 0")
 xargs_s=$(median_s xargs "$runs" --warmup 1 --shell=bash \
 	"find $scratch/split -type f -print0 | xargs -0 -n 4 -P $cpus sha256sum >/dev/null")
 rm -rf "$scratch/split"
@@ -88,10 +88,10 @@ PY
 # cold_warm NAME DIR: cold hash and warm re-check medians, in seconds, "COLD WARM".
 cold_warm() {
 	local name=$1 dir=$2 cache=$scratch/cache-$1 cold warm
-	cold=$(median_s "$name-cold" "$runs" --warmup 1 --prepare "rm -rf $cache" "$bench $dir $cache 0")
+	cold=$(median_s "$name-cold" "$runs" -N --warmup 1 --prepare "rm -rf $cache" "$bench $dir $cache 0")
 	sleep 2.1 # ctimes younger than 2 s are not cached (the racy rule): the files were just made
 	"$bench" "$dir" "$cache" 0 >/dev/null
-	warm=$(median_s "$name-warm" $((runs * 4)) --warmup 2 "$bench $dir $cache 0")
+	warm=$(median_s "$name-warm" $((runs * 4)) -N --warmup 2 "$bench $dir $cache 0")
 	echo "$cold $warm"
 }
 
