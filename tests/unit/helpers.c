@@ -223,3 +223,23 @@ int el_test_count_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+const char *el_test_fmt(const char *fmt, ...)
+{
+	static char bufs[8][8192];
+	static int next;
+	char *b = bufs[next++ % 8];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(bufs[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+void el_test_assert_error(int rc, int code, const char *message)
+{
+	assert_int_equal(rc, code);
+	assert_int_equal(el_error_last_code(), code);
+	assert_string_equal(el_error_last(), message);
+}

@@ -46,6 +46,15 @@ const char *el_test_json(const json_t *v);
 /* Exit status 77 (skipped) with a reason, for ctest's SKIP_RETURN_CODE. */
 void el_test_skip(const char *reason) __attribute__((noreturn));
 
+/*
+ * printf into one of 8 rotating static buffers (8 KiB each): expected
+ * messages, several in one assertion.
+ */
+const char *el_test_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* rc is code, and the thread's last error says exactly message. */
+void el_test_assert_error(int rc, int code, const char *message);
+
 /* dir/rel in a malloc'd string. */
 char *el_test_path(const char *dir, const char *rel);
 

@@ -46,28 +46,6 @@ static el_data_tree poison;
 
 /* ---- helpers ---- */
 
-/* printf into one of a few rotating static buffers: expected messages. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-	static char bufs[8][8192];
-	static int next;
-	char *b = bufs[next++ % 8];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(bufs[0]), fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-/* rc is code, and the thread's last error says exactly message. */
-static void assert_error(int rc, int code, const char *message)
-{
-	assert_int_equal(rc, code);
-	assert_int_equal(el_error_last_code(), code);
-	assert_string_equal(el_error_last(), message);
-}
 
 /* SHA-256 as lowercase hex, straight from OpenSSL. */
 static void sha_hex(char out[65], const void *data, size_t len)
@@ -277,7 +255,7 @@ static void assert_tree(const el_data_tree *tree, const want *ws, size_t n)
 	assert_string_equal(text, expect);
 	assert_int_equal(len, strlen(expect));
 	sha_hex(hex, expect, strlen(expect));
-	assert_string_equal(tree->digest, f("sha256:%s", hex));
+	assert_string_equal(tree->digest, el_test_fmt("sha256:%s", hex));
 	free(text);
 	free(expect);
 }
@@ -548,16 +526,16 @@ static void test_manifest_exact_text(void **state)
 
 	/* The escapes, spelled out: a backslash is "\\", a newline "\n". */
 	expect = manifest_of(rich, RICH_COUNT);
-	assert_non_null(strstr(expect, f("%s 3 -rw-r--r-- back\\\\slash\n", sha_of("bs\n"))));
-	assert_non_null(strstr(expect, f("%s 3 -rw-r--r-- new\\nline\n", sha_of("nl\n"))));
+	assert_non_null(strstr(expect, el_test_fmt("%s 3 -rw-r--r-- back\\\\slash\n", sha_of("bs\n"))));
+	assert_non_null(strstr(expect, el_test_fmt("%s 3 -rw-r--r-- new\\nline\n", sha_of("nl\n"))));
 	/* A link is its target's text: /etc/shadow is never opened. */
-	assert_non_null(strstr(expect, f("%s 11 lrwxrwxrwx shadow\n", sha_of("/etc/shadow"))));
-	assert_non_null(strstr(expect, f("%s 12 lrwxrwxrwx dangling\n", sha_of("no/such/file"))));
+	assert_non_null(strstr(expect, el_test_fmt("%s 11 lrwxrwxrwx shadow\n", sha_of("/etc/shadow"))));
+	assert_non_null(strstr(expect, el_test_fmt("%s 12 lrwxrwxrwx dangling\n", sha_of("no/such/file"))));
 
 	/* The address is the plain sha256sum of that text. */
 	copy = el_test_path(fx->tmp, "manifest.txt");
 	el_test_write(fx->tmp, "manifest.txt", expect);
-	assert_string_equal(tree->digest, f("sha256:%s", sha256sum(copy)));
+	assert_string_equal(tree->digest, el_test_fmt("sha256:%s", sha256sum(copy)));
 	free(copy);
 	free(expect);
 	el_data_tree_free(tree);
@@ -597,7 +575,7 @@ static void test_manifest_order_is_bytewise(void **state)
 	assert_tree(tree, order, sizeof(order) / sizeof(order[0]));
 	/* The raw name orders, not its escaped form: "a\nb" (0x0a) before "a b" (0x20). */
 	assert_int_equal(el_data_manifest(&text, &len, tree), EL_OK);
-	assert_string_equal(text, f("%1$s 0 -rw-r--r-- A\n%1$s 0 -rw-r--r-- Z\n%1$s 0 -rw-r--r-- _\n"
+	assert_string_equal(text, el_test_fmt("%1$s 0 -rw-r--r-- A\n%1$s 0 -rw-r--r-- Z\n%1$s 0 -rw-r--r-- _\n"
 				    "%1$s 0 -rw-r--r-- a\n%1$s 0 -rw-r--r-- a\\nb\n%1$s 0 -rw-r--r-- a b\n"
 				    "%1$s 0 -rw-r--r-- a-b\n%1$s 0 -rw-r--r-- a.b\n%1$s 0 -rw-r--r-- a0\n"
 				    "%1$s 0 -rw-r--r-- a\\\\b\n%1$s 0 -rw-r--r-- ab/c-d\n%1$s 0 -rw-r--r-- ab/c.d\n"
@@ -671,10 +649,10 @@ static void test_manifest_empty_directories_add_nothing(void **state)
 	/* A file beside empty directories: the same address as the file alone. */
 	el_test_write(fx->tmp, "alone/f", "x");
 	el_test_write(fx->tree, "f", "x");
-	tree = hash_ok(f("%s/alone", fx->tmp), &fx->opts);
+	tree = hash_ok(el_test_fmt("%s/alone", fx->tmp), &fx->opts);
 	with_dirs = hash_ok(fx->tree, &fx->opts);
 	assert_string_equal(with_dirs->digest, tree->digest);
-	assert_string_equal(tree->digest, f("sha256:%s", sha_of(f("%s 1 -rw-r--r-- f\n", sha_of("x")))));
+	assert_string_equal(tree->digest, el_test_fmt("sha256:%s", sha_of(el_test_fmt("%s 1 -rw-r--r-- f\n", sha_of("x")))));
 	el_data_tree_free(tree);
 	el_data_tree_free(with_dirs);
 }
@@ -762,7 +740,7 @@ static void test_single_file_address(void **state)
 	el_test_write_bytes(fx->tmp, "big", data, big_len);
 	sha_hex(hex, data, big_len);
 	tree = hash_ok(big, &fx->opts);
-	assert_string_equal(tree->digest, f("sha256:%s", hex));
+	assert_string_equal(tree->digest, el_test_fmt("sha256:%s", hex));
 	assert_string_equal(hex, sha256sum(big));
 	assert_int_equal(tree->entries[0].size, big_len);
 	el_data_tree_free(tree);
@@ -814,14 +792,14 @@ static void test_top_missing_is_not_found(void **state)
 	char *dangling = el_test_path(fx->tree, "dangling");
 	el_data_tree *tree = &poison;
 
-	assert_error(el_data_hash(&tree, missing, &fx->opts), EL_ENOTFOUND,
-		     f("%s: No such file or directory", missing));
+	el_test_assert_error(el_data_hash(&tree, missing, &fx->opts), EL_ENOTFOUND,
+		     el_test_fmt("%s: No such file or directory", missing));
 	assert_null(tree);
 	el_test_write(fx->tree, "file", "x");
-	assert_error(el_data_hash(&tree, under_file, &fx->opts), EL_ENOTFOUND, f("%s: Not a directory", under_file));
+	el_test_assert_error(el_data_hash(&tree, under_file, &fx->opts), EL_ENOTFOUND, el_test_fmt("%s: Not a directory", under_file));
 	el_test_symlink(fx->tree, "dangling", "nowhere");
-	assert_error(el_data_hash(&tree, dangling, &fx->opts), EL_ENOTFOUND,
-		     f("%s: No such file or directory", dangling));
+	el_test_assert_error(el_data_hash(&tree, dangling, &fx->opts), EL_ENOTFOUND,
+		     el_test_fmt("%s: No such file or directory", dangling));
 	assert_null(tree);
 	free(missing);
 	free(under_file);
@@ -851,20 +829,20 @@ static void test_special_files_in_tree_refused(void **state)
 	el_test_write(fifo_tree, "sub/ok", "x");
 	el_test_write(fifo_tree, "ok", "x");
 	assert_int_equal(mkfifo(fifo, 0644), 0);
-	assert_error(el_data_hash(&tree, fifo_tree, &fx->opts), EL_EINVAL,
-		     f("%s/sub/name: a FIFO " ONLY_KINDS, fifo_tree));
+	el_test_assert_error(el_data_hash(&tree, fifo_tree, &fx->opts), EL_EINVAL,
+		     el_test_fmt("%s/sub/name: a FIFO " ONLY_KINDS, fifo_tree));
 	assert_null(tree);
 
 	el_test_write(sock_tree, "sub/ok", "x");
 	make_socket(sock);
-	assert_error(el_data_hash(&tree, sock_tree, &fx->opts), EL_EINVAL,
-		     f("%s/sub/name: a socket " ONLY_KINDS, sock_tree));
+	el_test_assert_error(el_data_hash(&tree, sock_tree, &fx->opts), EL_EINVAL,
+		     el_test_fmt("%s/sub/name: a socket " ONLY_KINDS, sock_tree));
 	assert_null(tree);
 
 	/* Directly below the top. */
 	assert_int_equal(unlink(fifo), 0);
-	assert_int_equal(mkfifo(f("%s/top", fifo_tree), 0644), 0);
-	assert_error(el_data_hash(&tree, fifo_tree, &fx->opts), EL_EINVAL, f("%s/top: a FIFO " ONLY_KINDS, fifo_tree));
+	assert_int_equal(mkfifo(el_test_fmt("%s/top", fifo_tree), 0644), 0);
+	el_test_assert_error(el_data_hash(&tree, fifo_tree, &fx->opts), EL_EINVAL, el_test_fmt("%s/top: a FIFO " ONLY_KINDS, fifo_tree));
 	free(fifo_tree);
 	free(sock_tree);
 	free(fifo);
@@ -882,13 +860,13 @@ static void test_special_files_as_top_refused(void **state)
 	make_socket(sock);
 	el_test_symlink(fx->tmp, "link-to-fifo", "fifo");
 	/* An opened FIFO with no writer must not block the hash. */
-	assert_error(el_data_hash(&tree, fifo, &fx->opts), EL_EINVAL, f("%s: a FIFO " ONLY_KINDS, fifo));
+	el_test_assert_error(el_data_hash(&tree, fifo, &fx->opts), EL_EINVAL, el_test_fmt("%s: a FIFO " ONLY_KINDS, fifo));
 	assert_null(tree);
-	assert_error(el_data_hash(&tree, sock, &fx->opts), EL_EINVAL, f("%s: a socket " ONLY_KINDS, sock));
-	assert_error(el_data_hash(&tree, "/dev/null", &fx->opts), EL_EINVAL,
+	el_test_assert_error(el_data_hash(&tree, sock, &fx->opts), EL_EINVAL, el_test_fmt("%s: a socket " ONLY_KINDS, sock));
+	el_test_assert_error(el_data_hash(&tree, "/dev/null", &fx->opts), EL_EINVAL,
 		     "/dev/null: a character device " ONLY_KINDS);
 	/* Followed, and named as the user named it. */
-	assert_error(el_data_hash(&tree, link, &fx->opts), EL_EINVAL, f("%s: a FIFO " ONLY_KINDS, link));
+	el_test_assert_error(el_data_hash(&tree, link, &fx->opts), EL_EINVAL, el_test_fmt("%s: a FIFO " ONLY_KINDS, link));
 	assert_null(tree);
 	free(fifo);
 	free(sock);
@@ -909,13 +887,13 @@ static void test_devices_in_tree_refused(void **state)
 			skip(); /* making devices needs CAP_MKNOD */
 		fail_msg("mknod: %s", strerror(errno));
 	}
-	assert_error(el_data_hash(&tree, fx->tree, &fx->opts), EL_EINVAL,
-		     f("%s/sub/null: a character device " ONLY_KINDS, fx->tree));
+	el_test_assert_error(el_data_hash(&tree, fx->tree, &fx->opts), EL_EINVAL,
+		     el_test_fmt("%s/sub/null: a character device " ONLY_KINDS, fx->tree));
 	assert_null(tree);
 	make_dir(fx->tmp, "b/dev");
 	assert_int_equal(mknod(blk, S_IFBLK | 0600, makedev(7, 0)), 0);
-	assert_error(el_data_hash(&tree, f("%s/b", fx->tmp), &fx->opts), EL_EINVAL,
-		     f("%s/b/dev/loop: a block device " ONLY_KINDS, fx->tmp));
+	el_test_assert_error(el_data_hash(&tree, el_test_fmt("%s/b", fx->tmp), &fx->opts), EL_EINVAL,
+		     el_test_fmt("%s/b/dev/loop: a block device " ONLY_KINDS, fx->tmp));
 	free(null);
 	free(blk);
 }
@@ -1019,7 +997,7 @@ static void test_unreadable_entries_fail(void **state)
 
 	assert_int_equal(chmod(fx->tmp, 0755), 0);
 	for (int i = 0; i < 20; i++)
-		el_test_write(fx->tree, f("sub/ok%02d", i), "x");
+		el_test_write(fx->tree, el_test_fmt("sub/ok%02d", i), "x");
 	write_mode(fx->tree, "sub/locked", "secret", 6, 0000);
 	assert_int_equal(chmod(sub, 0755), 0);
 	if (!hash_in_child(fx->tree, become_nobody, 4, &res)) {
@@ -1027,12 +1005,12 @@ static void test_unreadable_entries_fail(void **state)
 		skip(); /* cannot become an unprivileged user here */
 	}
 	assert_int_equal(res.rc, EL_ERROR);
-	assert_string_equal(res.message, f("%s/sub/locked: Permission denied", fx->tree));
+	assert_string_equal(res.message, el_test_fmt("%s/sub/locked: Permission denied", fx->tree));
 
 	assert_int_equal(chmod(sub, 0000), 0);
 	assert_true(hash_in_child(fx->tree, become_nobody, 4, &res));
 	assert_int_equal(res.rc, EL_ERROR);
-	assert_string_equal(res.message, f("%s/sub: Permission denied", fx->tree));
+	assert_string_equal(res.message, el_test_fmt("%s/sub: Permission denied", fx->tree));
 	free(sub);
 }
 
@@ -1049,10 +1027,10 @@ static void test_read_error_names_the_file(void **state)
 		skip(); /* no seccomp filter here */
 	}
 	assert_int_equal(res.rc, EL_ERROR);
-	assert_string_equal(res.message, f("%s/sub/f: Input/output error", fx->tree));
+	assert_string_equal(res.message, el_test_fmt("%s/sub/f: Input/output error", fx->tree));
 	assert_true(hash_in_child(file, reads_fail, 1, &res));
 	assert_int_equal(res.rc, EL_ERROR);
-	assert_string_equal(res.message, f("%s: Input/output error", file));
+	assert_string_equal(res.message, el_test_fmt("%s: Input/output error", file));
 	free(file);
 }
 
@@ -1081,7 +1059,7 @@ static void test_without_openat2(void **state)
 	assert_int_equal(chmod(fx->tmp, 0755), 0);
 	if (hash_in_child(fx->tree, nobody_without_openat2, 4, &res)) {
 		assert_int_equal(res.rc, EL_ERROR);
-		assert_string_equal(res.message, f("%s/d1/d2/locked: Permission denied", fx->tree));
+		assert_string_equal(res.message, el_test_fmt("%s/d1/d2/locked: Permission denied", fx->tree));
 	}
 	el_data_tree_free(tree);
 }
@@ -1122,7 +1100,7 @@ static void test_parse_round_trip(void **state)
 
 static void test_parse_fields(void **state)
 {
-	const char *text = f("%s 0 -rwSr-Sr-T a\n%s 18446744073709551615 lrwxrwxrwx b\\\\c\\n\n%s 7 ---------- "
+	const char *text = el_test_fmt("%s 0 -rwSr-Sr-T a\n%s 18446744073709551615 lrwxrwxrwx b\\\\c\\n\n%s 7 ---------- "
 			     "name with  spaces \n",
 			     SHA256_EMPTY, SHA256_ABC, SHA256_ABC);
 	el_data_tree *t = NULL;
@@ -1165,49 +1143,49 @@ static void test_parse_refusals(void **state)
 	bad_hex[10] = 'g';
 	memcpy(short_hex, SHA256_ABC, 63);
 	short_hex[63] = '\0';
-	/* f()'s buffers rotate: each case keeps its own copy. */
+	/* el_test_fmt()'s buffers rotate: each case keeps its own copy. */
 #define BAD(text_) (cases[n++] = (struct bad){ strdup(text_), 0, NULL })
 #define BAD_AT(text_, line_, msg_) (cases[n++] = (struct bad){ strdup(text_), line_, msg_ })
-	BAD(f("%s 1 -rw-r--r-- a\n", bad_hex));
-	BAD(f("%s 1 -rw-r--r-- a\n", upper));
-	BAD(f("%s 1 -rw-r--r-- a\n", short_hex));
-	BAD(f("%s  1 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- a\n", bad_hex));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- a\n", upper));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- a\n", short_hex));
+	BAD(el_test_fmt("%s  1 -rw-r--r-- a\n", SHA256_ABC));
 	BAD("abc 1 -rw-r--r-- a\n");
 	BAD("\n");
-	BAD(f("%s\n", SHA256_ABC));
-	BAD(f("%s 01 -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 00 -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s -1 -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s +1 -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1x -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 18446744073709551616 -rw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-z a\n", SHA256_ABC));
-	BAD(f("%s 1 -wr-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1 -rwtr--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-s a\n", SHA256_ABC));
-	BAD(f("%s 1 drwxr-xr-x a\n", SHA256_ABC));
-	BAD(f("%s 1 prw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1 crw-r--r-- a\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r- a\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-- \n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r--\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-- a\\\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-- a\\tb\n", SHA256_ABC));
-	BAD(f("%s 1 -rw-r--r-- \\\n", SHA256_ABC));
+	BAD(el_test_fmt("%s\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 01 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 00 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s -1 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s +1 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1x -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 18446744073709551616 -rw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-z a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -wr-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rwtr--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-s a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 drwxr-xr-x a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 prw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 crw-r--r-- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r- a\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- \n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r--\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- a\\\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- a\\tb\n", SHA256_ABC));
+	BAD(el_test_fmt("%s 1 -rw-r--r-- \\\n", SHA256_ABC));
 	/* Line numbers count from one, at the line at fault. */
-	BAD_AT(f("%s%s 1 -rw-r--r-- b\n%s 1 -rw-r--r-- c\\x\n", ok, SHA256_ABC, SHA256_ABC), 3, NULL);
-	BAD_AT(f("%s%s 1 -rw-r--r-- b", ok, SHA256_ABC), 2, "m:2: the last line has no newline (truncated?)");
-	BAD_AT(f("%s 1 -rw-r--r-- c\n%s 1 -rw-r--r-- d\n%s 1 -rw-r--r-- b\n", SHA256_ABC, SHA256_ABC, SHA256_ABC), 3,
+	BAD_AT(el_test_fmt("%s%s 1 -rw-r--r-- b\n%s 1 -rw-r--r-- c\\x\n", ok, SHA256_ABC, SHA256_ABC), 3, NULL);
+	BAD_AT(el_test_fmt("%s%s 1 -rw-r--r-- b", ok, SHA256_ABC), 2, "m:2: the last line has no newline (truncated?)");
+	BAD_AT(el_test_fmt("%s 1 -rw-r--r-- c\n%s 1 -rw-r--r-- d\n%s 1 -rw-r--r-- b\n", SHA256_ABC, SHA256_ABC, SHA256_ABC), 3,
 	       "m:3: paths out of order or repeated");
-	BAD_AT(f("%s%s 2 -rw-r--r-- a\n", ok, SHA256_ABC), 2, "m:2: paths out of order or repeated");
+	BAD_AT(el_test_fmt("%s%s 2 -rw-r--r-- a\n", ok, SHA256_ABC), 2, "m:2: paths out of order or repeated");
 	/* The raw path orders: "a b" (0x20) after "a\nb" (0x0a), though "\\n" is 0x5c 0x6e once escaped. */
-	BAD_AT(f("%s 1 -rw-r--r-- a b\n%s 1 -rw-r--r-- a\\nb\n", SHA256_ABC, SHA256_ABC), 2,
+	BAD_AT(el_test_fmt("%s 1 -rw-r--r-- a b\n%s 1 -rw-r--r-- a\\nb\n", SHA256_ABC, SHA256_ABC), 2,
 	       "m:2: paths out of order or repeated");
 	assert_true(n <= sizeof(cases) / sizeof(cases[0]));
 
 	for (size_t i = 0; i < n; i++) {
 		el_data_tree *t = &poison;
-		const char *message = cases[i].message ? cases[i].message : f("m:%d: not a manifest line (SHA256 SIZE MODE PATH)", cases[i].line ? cases[i].line : 1);
+		const char *message = cases[i].message ? cases[i].message : el_test_fmt("m:%d: not a manifest line (SHA256 SIZE MODE PATH)", cases[i].line ? cases[i].line : 1);
 		int rc = el_data_manifest_parse(&t, cases[i].text, strlen(cases[i].text), "m");
 
 		if (rc != EL_EINVAL || strcmp(el_error_last(), message) != 0)
@@ -1224,7 +1202,7 @@ static void test_parse_refusals(void **state)
 		el_data_tree *t = NULL;
 
 		nul[len - 3] = '\0';
-		assert_error(el_data_manifest_parse(&t, nul, (size_t)len, "m"), EL_EINVAL, "m:1: not a manifest line (SHA256 SIZE MODE PATH)");
+		el_test_assert_error(el_data_manifest_parse(&t, nul, (size_t)len, "m"), EL_EINVAL, "m:1: not a manifest line (SHA256 SIZE MODE PATH)");
 		assert_null(t);
 	}
 	/* Every valid line above parses once it stands alone. */
@@ -1267,11 +1245,11 @@ static const char *changes_text(const el_data_change *c, size_t n)
 static void test_compare_kinds_in_path_order(void **state)
 {
 	const char *a = SHA256_ABC, *e = SHA256_EMPTY;
-	el_data_tree *old = parse_ok(f("%1$s 3 -rw-r--r-- content\n%1$s 3 -rw-r--r-- gone\n%1$s 3 -rw-r--r-- mode\n"
+	el_data_tree *old = parse_ok(el_test_fmt("%1$s 3 -rw-r--r-- content\n%1$s 3 -rw-r--r-- gone\n%1$s 3 -rw-r--r-- mode\n"
 				       "%1$s 3 -rw-r--r-- same\n%1$s 3 -rw-r--r-- size\n%1$s 3 -rw-r--r-- sub/b\n"
 				       "%1$s 3 -rw-r--r-- type\n",
 				       a));
-	el_data_tree *now = parse_ok(f("%2$s 0 -rw-r--r-- a-first\n%2$s 3 -rw-r--r-- content\n"
+	el_data_tree *now = parse_ok(el_test_fmt("%2$s 0 -rw-r--r-- a-first\n%2$s 3 -rw-r--r-- content\n"
 				       "%1$s 3 -rwxr-xr-x mode\n%1$s 3 -rw-r--r-- same\n%1$s 4 -rw-r--r-- size\n"
 				       "%1$s 3 -rw-r--r-- sub.b\n%1$s 3 lrwxrwxrwx type\n%1$s 3 -rw-r--r-- z-last\n",
 				       a, e));
@@ -1299,7 +1277,7 @@ static void test_compare_kinds_in_path_order(void **state)
 	el_data_tree_free(now);
 
 	old = parse_ok("");
-	now = parse_ok(f("%s 3 -rw-r--r-- x\n", a));
+	now = parse_ok(el_test_fmt("%s 3 -rw-r--r-- x\n", a));
 	assert_int_equal(el_data_compare(&c, &n, old, old), EL_OK);
 	assert_int_equal(n, 0);
 	free(c);
@@ -1324,8 +1302,8 @@ static void test_compare_hashed_trees(void **state)
 	el_test_symlink(fx->tree, "l", "a");
 	old = hash_ok(fx->tree, &fx->opts);
 	el_test_write(fx->tree, "a", "ONE");                      /* same size */
-	assert_int_equal(chmod(f("%s/b", fx->tree), 0700), 0);   /* mode only */
-	assert_int_equal(unlink(f("%s/c/d", fx->tree)), 0);
+	assert_int_equal(chmod(el_test_fmt("%s/b", fx->tree), 0700), 0);   /* mode only */
+	assert_int_equal(unlink(el_test_fmt("%s/c/d", fx->tree)), 0);
 	el_test_write(fx->tree, "c/d2", "three");
 	el_test_symlink(fx->tree, "l", "b");                      /* the target's text */
 	now = hash_ok(fx->tree, &fx->opts);
@@ -1355,8 +1333,8 @@ static void test_cache_second_run_reads_nothing(void **state)
 	watch w;
 
 	build(fx->tree, ws, 6);
-	assert_int_equal(unlink(f("%s/hard", fx->tree)), 0);
-	assert_int_equal(link(f("%s/a", fx->tree), f("%s/hard", fx->tree)), 0);
+	assert_int_equal(unlink(el_test_fmt("%s/hard", fx->tree)), 0);
+	assert_int_equal(link(el_test_fmt("%s/a", fx->tree), el_test_fmt("%s/hard", fx->tree)), 0);
 	wait_until_cacheable();
 	watch_begin(&w, fx->tree);
 
@@ -1375,7 +1353,7 @@ static void test_cache_second_run_reads_nothing(void **state)
 		unsigned int mdlen;
 
 		assert_non_null(r);
-		assert_int_equal(lstat(f("%s/%s", fx->tree, ws[i].path), &st), 0);
+		assert_int_equal(lstat(el_test_fmt("%s/%s", fx->tree, ws[i].path), &st), 0);
 		assert_int_equal(r->size, (uint64_t)st.st_size);
 		assert_int_equal(r->mtime_ns, (uint64_t)ns_of(&st.st_mtim));
 		assert_int_equal(r->ctime_ns, (uint64_t)ns_of(&st.st_ctim));
@@ -1487,14 +1465,14 @@ static void test_cache_invalidation(void **state)
 	} while (0)
 
 	/* The content rewritten, same size, the mtime put back: ctime moved. */
-	assert_int_equal(stat(f("%s/a", fx->tree), &st), 0);
+	assert_int_equal(stat(el_test_fmt("%s/a", fx->tree), &st), 0);
 	el_test_write(fx->tree, "a", "AAAA\n");
 	{
 		struct timespec times[2] = { st.st_atim, st.st_mtim };
 		struct stat now;
 
-		assert_int_equal(utimensat(AT_FDCWD, f("%s/a", fx->tree), times, 0), 0);
-		assert_int_equal(stat(f("%s/a", fx->tree), &now), 0);
+		assert_int_equal(utimensat(AT_FDCWD, el_test_fmt("%s/a", fx->tree), times, 0), 0);
+		assert_int_equal(stat(el_test_fmt("%s/a", fx->tree), &now), 0);
 		assert_int_equal(now.st_size, st.st_size);
 		assert_true(ns_of(&now.st_mtim) == ns_of(&st.st_mtim));
 		assert_int_equal(now.st_ino, st.st_ino);
@@ -1503,12 +1481,12 @@ static void test_cache_invalidation(void **state)
 	STEP("a");
 
 	/* chmod: the mode, and a re-read (ctime moved). */
-	assert_int_equal(chmod(f("%s/b", fx->tree), 0600), 0);
+	assert_int_equal(chmod(el_test_fmt("%s/b", fx->tree), 0600), 0);
 	ws[1].mode = "-rw-------";
 	STEP("b");
 
 	/* rename: the same inode under another name. */
-	assert_int_equal(rename(f("%s/c", fx->tree), f("%s/c2", fx->tree)), 0);
+	assert_int_equal(rename(el_test_fmt("%s/c", fx->tree), el_test_fmt("%s/c2", fx->tree)), 0);
 	ws[2].path = "c2";
 	STEP("");
 
@@ -1524,7 +1502,7 @@ static void test_cache_invalidation(void **state)
 		assert_true(listed(opened, "d0"));
 		assert_false(listed(opened, "keep"));
 		/* delete "d" */
-		assert_int_equal(unlink(f("%s/d", fx->tree)), 0);
+		assert_int_equal(unlink(el_test_fmt("%s/d", fx->tree)), 0);
 		memmove(&added[3], &added[4], 5 * sizeof(added[0]));
 		tree = hash_ok(fx->tree, &fx->opts);
 		assert_tree(tree, added, 8);
@@ -1537,26 +1515,26 @@ static void test_cache_invalidation(void **state)
 
 	/* Replaced by another file of the same size and mtime (a new inode). */
 	assert_string_equal(ws[4].path, "e");
-	assert_int_equal(stat(f("%s/e", fx->tree), &st), 0);
+	assert_int_equal(stat(el_test_fmt("%s/e", fx->tree), &st), 0);
 	el_test_write(fx->tree, "e.new", "EEEE\n");
 	{
 		struct timespec times[2] = { st.st_atim, st.st_mtim };
 
-		assert_int_equal(utimensat(AT_FDCWD, f("%s/e.new", fx->tree), times, 0), 0);
+		assert_int_equal(utimensat(AT_FDCWD, el_test_fmt("%s/e.new", fx->tree), times, 0), 0);
 	}
-	assert_int_equal(rename(f("%s/e.new", fx->tree), f("%s/e", fx->tree)), 0);
+	assert_int_equal(rename(el_test_fmt("%s/e.new", fx->tree), el_test_fmt("%s/e", fx->tree)), 0);
 	ws[4].data = "EEEE\n";
 	STEP("e");
 
 	/* Deleted and made again under the same name, size and mtime (the inode may be reused). */
 	assert_string_equal(ws[7].path, "z");
-	assert_int_equal(stat(f("%s/z", fx->tree), &st), 0);
-	assert_int_equal(unlink(f("%s/z", fx->tree)), 0);
+	assert_int_equal(stat(el_test_fmt("%s/z", fx->tree), &st), 0);
+	assert_int_equal(unlink(el_test_fmt("%s/z", fx->tree)), 0);
 	el_test_write(fx->tree, "z", "ZZZZ\n");
 	{
 		struct timespec times[2] = { st.st_atim, st.st_mtim };
 
-		assert_int_equal(utimensat(AT_FDCWD, f("%s/z", fx->tree), times, 0), 0);
+		assert_int_equal(utimensat(AT_FDCWD, el_test_fmt("%s/z", fx->tree), times, 0), 0);
 	}
 	ws[7].data = "ZZZZ\n";
 	STEP("z");
@@ -1891,7 +1869,7 @@ static void test_default_cache_dir(void **state)
 	el_test_write(fx->tree, "a", "abc");
 	assert_int_equal(setenv("ENVLOCK_CACHE_DIR", dir, 1), 0);
 	tree = hash_ok(fx->tree, NULL);
-	assert_string_equal(tree->digest, f("sha256:%s", sha_of(f("%s 3 -rw-r--r-- a\n", SHA256_ABC))));
+	assert_string_equal(tree->digest, el_test_fmt("sha256:%s", sha_of(el_test_fmt("%s 3 -rw-r--r-- a\n", SHA256_ABC))));
 	el_data_tree_free(tree);
 	/* options NULL: the default directory (here ENVLOCK_CACHE_DIR), made on first use. */
 	assert_int_equal(stat(dir, &st), 0);
@@ -1919,7 +1897,7 @@ static void test_store_round_trip(void **state)
 	build_rich(fx->tree);
 	tree = hash_ok(fx->tree, &fx->opts);
 	assert_int_equal(el_data_store_save(tree, fx->cache), EL_OK);
-	name = el_test_path(fx->cache, f("manifests/%s", tree->digest + 7));
+	name = el_test_path(fx->cache, el_test_fmt("manifests/%s", tree->digest + 7));
 	/* The file is the manifest, byte for byte, this user's alone. */
 	assert_int_equal(el_data_manifest(&text, &len, tree), EL_OK);
 	stored = el_test_read(name, NULL, &slen);
@@ -1929,7 +1907,7 @@ static void test_store_round_trip(void **state)
 	assert_int_equal(lstat(name, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 077, 0);
-	assert_int_equal(stat(f("%s/manifests", fx->cache), &again), 0);
+	assert_int_equal(stat(el_test_fmt("%s/manifests", fx->cache), &again), 0);
 	assert_int_equal(again.st_mode & 07777, 0700);
 
 	assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_OK);
@@ -1970,7 +1948,7 @@ static void test_store_empty_tree_and_files(void **state)
 	el_test_write(fx->tmp, "single", "abc");
 	tree = hash_ok(file, &fx->opts);
 	assert_int_equal(el_data_store_save(tree, fx->cache), EL_OK);
-	assert_int_equal(el_test_count_entries(f("%s/manifests", fx->cache)), 1);
+	assert_int_equal(el_test_count_entries(el_test_fmt("%s/manifests", fx->cache)), 1);
 	assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_ENOTFOUND);
 	assert_null(back);
 	el_data_tree_free(tree);
@@ -1996,7 +1974,7 @@ static void test_store_altered_not_loaded(void **state)
 	el_test_write(fx->tree, "b/c", "two\n");
 	tree = hash_ok(fx->tree, &fx->opts);
 	assert_int_equal(el_data_store_save(tree, fx->cache), EL_OK);
-	name = el_test_path(fx->cache, f("manifests/%s", tree->digest + 7));
+	name = el_test_path(fx->cache, el_test_fmt("manifests/%s", tree->digest + 7));
 	text = el_test_read(name, NULL, &len);
 	assert_non_null(text);
 
@@ -2031,11 +2009,11 @@ static void test_store_altered_not_loaded(void **state)
 	assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_OK);
 	el_data_tree_free(back);
 	/* The store directory itself shared: not used. */
-	assert_int_equal(chmod(f("%s/manifests", fx->cache), 0777), 0);
+	assert_int_equal(chmod(el_test_fmt("%s/manifests", fx->cache), 0777), 0);
 	assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_ENOTFOUND);
 	assert_int_equal(el_data_store_save(other, fx->cache), EL_OK);
-	assert_int_equal(access(f("%s/manifests/%s", fx->cache, other->digest + 7), F_OK), -1);
-	assert_int_equal(chmod(f("%s/manifests", fx->cache), 0700), 0);
+	assert_int_equal(access(el_test_fmt("%s/manifests/%s", fx->cache, other->digest + 7), F_OK), -1);
+	assert_int_equal(chmod(el_test_fmt("%s/manifests", fx->cache), 0700), 0);
 	/* A symlink in the store is not followed. */
 	{
 		char *elsewhere = el_test_path(fx->tmp, "elsewhere");
@@ -2082,9 +2060,9 @@ static void test_store_unknown_digest(void **state)
 	assert_int_equal(el_data_store_load(&back, tree->digest + 7, fx->cache), EL_ENOTFOUND);
 	assert_int_equal(el_data_store_load(&back, "", fx->cache), EL_ENOTFOUND);
 	assert_int_equal(el_data_store_load(&back, "sha256:", fx->cache), EL_ENOTFOUND);
-	assert_int_equal(el_data_store_load(&back, f("sha512:%s", tree->digest + 7), fx->cache), EL_ENOTFOUND);
-	assert_int_equal(el_data_store_load(&back, f("%.70s", tree->digest), fx->cache), EL_ENOTFOUND);
-	assert_int_equal(el_data_store_load(&back, f("%sa", tree->digest), fx->cache), EL_ENOTFOUND);
+	assert_int_equal(el_data_store_load(&back, el_test_fmt("sha512:%s", tree->digest + 7), fx->cache), EL_ENOTFOUND);
+	assert_int_equal(el_data_store_load(&back, el_test_fmt("%.70s", tree->digest), fx->cache), EL_ENOTFOUND);
+	assert_int_equal(el_data_store_load(&back, el_test_fmt("%sa", tree->digest), fx->cache), EL_ENOTFOUND);
 	assert_null(back);
 	/* The real one still loads. */
 	assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_OK);
@@ -2181,7 +2159,7 @@ static void test_symlink_loops(void **state)
 	assert_tree(tree, ws, 4);
 	el_data_tree_free(tree);
 	/* A loop named as the top cannot be followed. */
-	assert_error(el_data_hash(&tree, self, &fx->opts), EL_ERROR, f("%s: Too many levels of symbolic links", self));
+	el_test_assert_error(el_data_hash(&tree, self, &fx->opts), EL_ERROR, el_test_fmt("%s: Too many levels of symbolic links", self));
 	assert_null(tree);
 	free(self);
 }

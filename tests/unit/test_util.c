@@ -27,28 +27,6 @@
 #define SHA256_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA256_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
-/* printf into one of a few rotating static buffers: expected messages. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-	static char bufs[4][4096];
-	static int next;
-	char *b = bufs[next++ % 4];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(bufs[0]), fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-/* rc is code, and the thread's last error says exactly message. */
-static void assert_error(int rc, int code, const char *message)
-{
-	assert_int_equal(rc, code);
-	assert_int_equal(el_error_last_code(), code);
-	assert_string_equal(el_error_last(), message);
-}
 
 /* ---- buf.c ---- */
 
@@ -226,12 +204,12 @@ static void test_read_file_missing(void **state)
 	el__buf b;
 
 	el__buf_init(&b);
-	assert_error(el__read_file(&b, path, 100, false), EL_ENOTFOUND,
-		     f("%s: No such file or directory", path));
+	el_test_assert_error(el__read_file(&b, path, 100, false), EL_ENOTFOUND,
+		     el_test_fmt("%s: No such file or directory", path));
 	/* A path through a regular file is "not found" too. */
 	el_test_write(dir, "file", "x");
-	assert_error(el__read_file(&b, under_file, 100, false), EL_ENOTFOUND,
-		     f("%s: Not a directory", under_file));
+	el_test_assert_error(el__read_file(&b, under_file, 100, false), EL_ENOTFOUND,
+		     el_test_fmt("%s: Not a directory", under_file));
 	el__buf_free(&b);
 	free(path);
 	free(under_file);
@@ -247,7 +225,7 @@ static void test_read_file_max_size(void **state)
 	el__buf_init(&b);
 	assert_int_equal(el__read_file(&b, path, 10, false), EL_OK);
 	assert_string_equal(b.data, "0123456789");
-	assert_error(el__read_file(&b, path, 9, false), EL_EINVAL, f("%s: larger than 9 bytes", path));
+	el_test_assert_error(el__read_file(&b, path, 9, false), EL_EINVAL, el_test_fmt("%s: larger than 9 bytes", path));
 	el__buf_free(&b);
 	free(path);
 }
@@ -269,8 +247,8 @@ static void test_read_file_large_and_proc(void **state)
 	assert_int_equal(el__read_file(&b, path, size, false), EL_OK);
 	assert_int_equal(b.len, size);
 	assert_memory_equal(b.data, text, size);
-	assert_error(el__read_file(&b, path, size - 1, false), EL_EINVAL,
-		     f("%s: larger than %zu bytes", path, size - 1));
+	el_test_assert_error(el__read_file(&b, path, size - 1, false), EL_EINVAL,
+		     el_test_fmt("%s: larger than %zu bytes", path, size - 1));
 
 	assert_int_equal(el__read_file(&b, "/proc/self/smaps", 1 << 24, false), EL_OK);
 	assert_true(b.len > 8192);
@@ -290,8 +268,8 @@ static void test_read_file_nofollow(void **state)
 	el_test_write(dir, "target", "through the link");
 	el_test_symlink(dir, "link", "target");
 	el__buf_init(&b);
-	assert_error(el__read_file(&b, link, 100, true), EL_ERROR,
-		     f("%s: Too many levels of symbolic links", link));
+	el_test_assert_error(el__read_file(&b, link, 100, true), EL_ERROR,
+		     el_test_fmt("%s: Too many levels of symbolic links", link));
 	assert_int_equal(el__read_file(&b, link, 100, false), EL_OK);
 	assert_string_equal(b.data, "through the link");
 	el__buf_free(&b);
@@ -308,8 +286,8 @@ static void test_read_file_not_regular(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	el__buf_init(&b);
 	/* Nobody writes to the FIFO: a blocking open would hang here forever. */
-	assert_error(el__read_file(&b, fifo, 100, false), EL_EINVAL, f("%s: not a regular file", fifo));
-	assert_error(el__read_file(&b, dir, 100, false), EL_EINVAL, f("%s: not a regular file", dir));
+	el_test_assert_error(el__read_file(&b, fifo, 100, false), EL_EINVAL, el_test_fmt("%s: not a regular file", fifo));
+	el_test_assert_error(el__read_file(&b, dir, 100, false), EL_EINVAL, el_test_fmt("%s: not a regular file", dir));
 	el__buf_free(&b);
 	free(fifo);
 }
@@ -376,11 +354,11 @@ static void test_resolve_in_root_links_stay_inside(void **state)
 	assert_int_equal(el__resolve_in_root(&b, root, "/"), EL_OK);
 	assert_string_equal(b.data, "/");
 	/* ".." after a link applies to the link's target, as the kernel does. */
-	assert_error(el__resolve_in_root(&b, root, "/lib/../etc/os-release"), EL_ENOTFOUND,
-		     f("%s/usr/etc: No such file or directory", root));
+	el_test_assert_error(el__resolve_in_root(&b, root, "/lib/../etc/os-release"), EL_ENOTFOUND,
+		     el_test_fmt("%s/usr/etc: No such file or directory", root));
 	/* An absolute link to a file the host has but the root lacks. */
-	assert_error(el__resolve_in_root(&b, root, "/usr/lib/passwd"), EL_ENOTFOUND,
-		     f("%s/etc/passwd: No such file or directory", root));
+	el_test_assert_error(el__resolve_in_root(&b, root, "/usr/lib/passwd"), EL_ENOTFOUND,
+		     el_test_fmt("%s/etc/passwd: No such file or directory", root));
 	el__buf_free(&b);
 	free(root_slash);
 }
@@ -395,15 +373,15 @@ static void test_resolve_in_root_errors(void **state)
 	el_test_symlink(root, "loop/b", "/loop/a");
 	el_test_symlink(root, "self", "self");
 	el__buf_init(&b);
-	assert_error(el__resolve_in_root(&b, root, "/loop/a"), EL_EINVAL,
+	el_test_assert_error(el__resolve_in_root(&b, root, "/loop/a"), EL_EINVAL,
 		     "/loop/a: too many levels of symbolic links");
-	assert_error(el__resolve_in_root(&b, root, "/self/x"), EL_EINVAL,
+	el_test_assert_error(el__resolve_in_root(&b, root, "/self/x"), EL_EINVAL,
 		     "/self/x: too many levels of symbolic links");
-	assert_error(el__resolve_in_root(&b, root, "/usr/nope/libfoo.so"), EL_ENOTFOUND,
-		     f("%s/usr/nope: No such file or directory", root));
+	el_test_assert_error(el__resolve_in_root(&b, root, "/usr/nope/libfoo.so"), EL_ENOTFOUND,
+		     el_test_fmt("%s/usr/nope: No such file or directory", root));
 	/* A file used as a directory. */
-	assert_error(el__resolve_in_root(&b, root, "/etc/os-release/x"), EL_ENOTFOUND,
-		     f("%s/etc/os-release/x: Not a directory", root));
+	el_test_assert_error(el__resolve_in_root(&b, root, "/etc/os-release/x"), EL_ENOTFOUND,
+		     el_test_fmt("%s/etc/os-release/x: Not a directory", root));
 	el__buf_free(&b);
 }
 
@@ -418,7 +396,7 @@ static void test_resolve_in_root_host(void **state)
 	el__buf_init(&b);
 	/* Root "" is this machine: the path resolves as the kernel would. */
 	assert_int_equal(el__resolve_in_root(&b, "", path), EL_OK);
-	assert_string_equal(b.data, f("%s/usr/lib/libfoo.so.1", real));
+	assert_string_equal(b.data, el_test_fmt("%s/usr/lib/libfoo.so.1", real));
 	el__buf_free(&b);
 	free(path);
 	free(real);
@@ -533,7 +511,7 @@ static void test_atomic_write_replaces_symlink(void **state)
 	assert_int_equal(el__atomic_write(dangling, "x", 1, 0644), EL_OK);
 	assert_int_equal(lstat(dangling, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	assert_int_equal(access(f("%s/created-through-link", dir), F_OK), -1);
+	assert_int_equal(access(el_test_fmt("%s/created-through-link", dir), F_OK), -1);
 	assert_int_equal(el_test_count_entries(dir), 3);
 	free(path);
 	free(dangling);
@@ -549,20 +527,20 @@ static void test_atomic_write_failures_leave_nothing(void **state)
 	char *slash = el_test_path(dir, "sub/");
 	char *got;
 
-	assert_error(el__atomic_write(missing, "x", 1, 0644), EL_ERROR,
-		     f("%s: cannot open its directory: No such file or directory", missing));
+	el_test_assert_error(el__atomic_write(missing, "x", 1, 0644), EL_ERROR,
+		     el_test_fmt("%s: cannot open its directory: No such file or directory", missing));
 	el_test_write(dir, "regular", "keep");
-	assert_error(el__atomic_write(under_file, "x", 1, 0644), EL_ERROR,
-		     f("%s: cannot open its directory: Not a directory", under_file));
+	el_test_assert_error(el__atomic_write(under_file, "x", 1, 0644), EL_ERROR,
+		     el_test_fmt("%s: cannot open its directory: Not a directory", under_file));
 	got = el_test_read(dir, "regular", NULL);
 	assert_string_equal(got, "keep");
 	free(got);
 	/* The rename fails after the temporary file was written: it must go. */
 	el_test_write(dir, "sub/inside", "y");
-	assert_error(el__atomic_write(onto_dir, "x", 1, 0644), EL_ERROR, f("%s: Is a directory", onto_dir));
+	el_test_assert_error(el__atomic_write(onto_dir, "x", 1, 0644), EL_ERROR, el_test_fmt("%s: Is a directory", onto_dir));
 	assert_int_equal(el_test_count_entries(dir), 2);
 	assert_int_equal(el_test_count_entries(onto_dir), 1);
-	assert_error(el__atomic_write(slash, "x", 1, 0644), EL_ERROR, f("%s: is a directory", slash));
+	el_test_assert_error(el__atomic_write(slash, "x", 1, 0644), EL_ERROR, el_test_fmt("%s: is a directory", slash));
 	assert_int_equal(el_test_count_entries(onto_dir), 1);
 	free(missing);
 	free(under_file);
@@ -584,8 +562,8 @@ static void test_atomic_write_at_and_relative(void **state)
 	free(got);
 	/* The display name, else the name, is what messages say. */
 	el_test_write(dir, "d/x", "");
-	assert_error(el__atomic_write_at(dirfd, "d", "shown", "1", 1, 0644), EL_ERROR, "shown: Is a directory");
-	assert_error(el__atomic_write_at(dirfd, "d", NULL, "1", 1, 0644), EL_ERROR, "d: Is a directory");
+	el_test_assert_error(el__atomic_write_at(dirfd, "d", "shown", "1", 1, 0644), EL_ERROR, "shown: Is a directory");
+	el_test_assert_error(el__atomic_write_at(dirfd, "d", NULL, "1", 1, 0644), EL_ERROR, "d: Is a directory");
 	close(dirfd);
 
 	/* A bare name is written in the working directory. */
@@ -653,12 +631,12 @@ static void test_sha256_file_refuses_non_regular(void **state)
 
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	/* A FIFO without a writer must not block the hasher. */
-	assert_error(el__sha256_file(hex, &st, fifo), EL_EINVAL, f("%s: not a regular file", fifo));
-	assert_error(el__sha256_file(hex, &st, dir), EL_EINVAL, f("%s: not a regular file", dir));
+	el_test_assert_error(el__sha256_file(hex, &st, fifo), EL_EINVAL, el_test_fmt("%s: not a regular file", fifo));
+	el_test_assert_error(el__sha256_file(hex, &st, dir), EL_EINVAL, el_test_fmt("%s: not a regular file", dir));
 	el_test_write(dir, "target", "abc");
 	el_test_symlink(dir, "link", "target");
-	assert_error(el__sha256_file(hex, &st, link), EL_ERROR, f("%s: Too many levels of symbolic links", link));
-	assert_error(el__sha256_file(hex, &st, missing), EL_ENOTFOUND, f("%s: No such file or directory", missing));
+	el_test_assert_error(el__sha256_file(hex, &st, link), EL_ERROR, el_test_fmt("%s: Too many levels of symbolic links", link));
+	el_test_assert_error(el__sha256_file(hex, &st, missing), EL_ENOTFOUND, el_test_fmt("%s: No such file or directory", missing));
 	free(fifo);
 	free(link);
 	free(missing);
@@ -706,9 +684,9 @@ static void test_sha256_files_pool(void **state)
 			}
 			if (counts[c] == N + 2) {
 				assert_int_equal(jobs[N].rc, EL_ENOTFOUND);
-				assert_string_equal(jobs[N].error, f("%s: No such file or directory", paths[N]));
+				assert_string_equal(jobs[N].error, el_test_fmt("%s: No such file or directory", paths[N]));
 				assert_int_equal(jobs[N + 1].rc, EL_EINVAL);
-				assert_string_equal(jobs[N + 1].error, f("%s: not a regular file", dir));
+				assert_string_equal(jobs[N + 1].error, el_test_fmt("%s: not a regular file", dir));
 			}
 		}
 	}
@@ -846,7 +824,7 @@ static void test_cache_persists(void **state)
 	assert_int_equal(fst.st_mode & 07777, 0600);
 	assert_int_equal(stat(cache_dir, &fst), 0);
 	assert_int_equal(fst.st_mode & 07777, 0700);
-	assert_int_equal(stat(f("%s/a/b", dir), &fst), 0);
+	assert_int_equal(stat(el_test_fmt("%s/a/b", dir), &fst), 0);
 	assert_int_equal(fst.st_mode & 07777, 0700);
 	assert_int_equal(el_test_count_entries(cache_dir), 1);
 
@@ -985,14 +963,14 @@ static void test_cache_symlinks_refused(void **state)
 	free(text);
 
 	/* Nor a symlink at the file: it is not read, and saving replaces it. */
-	assert_int_equal(unlink(f("%s/cache-v1.json", cache_dir)), 0);
+	assert_int_equal(unlink(el_test_fmt("%s/cache-v1.json", cache_dir)), 0);
 	el_test_symlink(cache_dir, "cache-v1.json", elsewhere_file);
 	c = open_cache(cache_dir, NULL);
 	assert_null(el__cache_get(c, "k", "key", NULL));
 	el__cache_put(c, "k", "mine", NULL, json_string("y"));
 	assert_int_equal(el__cache_save(c), EL_OK);
 	el__cache_free(c);
-	assert_int_equal(lstat(f("%s/cache-v1.json", cache_dir), &st), 0);
+	assert_int_equal(lstat(el_test_fmt("%s/cache-v1.json", cache_dir), &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	text = el_test_read(elsewhere_file, NULL, NULL);
 	assert_string_equal(text, "{\"entries\":{\"k\\tkey\":{\"v\":\"stored\"}},\"version\":1}");
@@ -1038,8 +1016,8 @@ static void test_error_formats(void **state)
 	el_error_clear();
 	assert_int_equal(el_error_last_code(), EL_OK);
 	assert_string_equal(el_error_last(), "no error");
-	assert_error(el__error(EL_EINVAL, "%s: line %d", "f.lock", 3), EL_EINVAL, "f.lock: line 3");
-	assert_error(el__error_oom(), EL_ENOMEM, "out of memory");
+	el_test_assert_error(el__error(EL_EINVAL, "%s: line %d", "f.lock", 3), EL_EINVAL, "f.lock: line 3");
+	el_test_assert_error(el__error_oom(), EL_ENOMEM, "out of memory");
 	el_error_clear();
 	assert_int_equal(el_error_last_code(), EL_OK);
 	assert_string_equal(el_error_last(), "no error");
@@ -1048,11 +1026,11 @@ static void test_error_formats(void **state)
 static void test_error_errno(void **state)
 {
 	errno = ENOENT;
-	assert_error(el__error_errno(EL_ENOTFOUND, "%s", "/x"), EL_ENOTFOUND, "/x: No such file or directory");
+	el_test_assert_error(el__error_errno(EL_ENOTFOUND, "%s", "/x"), EL_ENOTFOUND, "/x: No such file or directory");
 	/* errno survives, for callers that look at it after reporting. */
 	assert_int_equal(errno, ENOENT);
 	errno = EACCES;
-	assert_error(el__error_errno(EL_ERROR, "open %s", "y"), EL_ERROR, "open y: Permission denied");
+	el_test_assert_error(el__error_errno(EL_ERROR, "open %s", "y"), EL_ERROR, "open y: Permission denied");
 }
 
 static void test_error_prefix(void **state)
@@ -1115,7 +1093,7 @@ static void test_error_is_per_thread(void **state)
 	el__error(EL_EINVAL, "from main");
 	assert_int_equal(pthread_create(&t, NULL, error_in_thread, NULL), 0);
 	pthread_join(t, NULL);
-	assert_error(EL_EINVAL, EL_EINVAL, "from main");
+	el_test_assert_error(EL_EINVAL, EL_EINVAL, "from main");
 }
 
 /* ---- run.c ---- */
@@ -1183,7 +1161,7 @@ static void test_run_missing_program(void **state)
 	int status = 0;
 
 	el__buf_init(&out);
-	assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_ENOTFOUND,
+	el_test_assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_ENOTFOUND,
 		     "/nonexistent/envlock-test-prog: No such file or directory");
 	assert_int_equal(status, -1);
 	assert_int_equal(out.len, 0);
@@ -1199,8 +1177,8 @@ static void test_run_not_executable(void **state)
 
 	el_test_write(*state, "plain", "#!/bin/sh\necho should not run\n");
 	el__buf_init(&out);
-	assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_ERROR,
-		     f("%s: Permission denied", path));
+	el_test_assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_ERROR,
+		     el_test_fmt("%s: Permission denied", path));
 	assert_int_equal(status, -1);
 	el__buf_free(&out);
 	free(path);
@@ -1215,7 +1193,7 @@ static void test_run_timeout_kills(void **state)
 
 	el__buf_init(&out);
 	start = monotonic_ms();
-	assert_error(el__run_capture(&out, &status, argv, NULL, 300), EL_ERROR, "/bin/sleep: timed out after 300 ms");
+	el_test_assert_error(el__run_capture(&out, &status, argv, NULL, 300), EL_ERROR, "/bin/sleep: timed out after 300 ms");
 	elapsed = monotonic_ms() - start;
 	assert_true(elapsed >= 300);
 	assert_true(elapsed < 2000);
@@ -1253,7 +1231,7 @@ static void test_run_timeout_after_closing_stdout(void **state)
 
 	el__buf_init(&out);
 	start = monotonic_ms();
-	assert_error(el__run_capture(&out, &status, argv, NULL, 300), EL_ERROR, "/bin/sh: timed out after 300 ms");
+	el_test_assert_error(el__run_capture(&out, &status, argv, NULL, 300), EL_ERROR, "/bin/sh: timed out after 300 ms");
 	elapsed = monotonic_ms() - start;
 	assert_true(elapsed >= 300);
 	assert_true(elapsed < 2000);
@@ -1268,7 +1246,7 @@ static void test_run_output_limit(void **state)
 	int status;
 
 	el__buf_init(&out);
-	assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_EINVAL,
+	el_test_assert_error(el__run_capture(&out, &status, argv, NULL, 5000), EL_EINVAL,
 		     "/bin/sh: printed more than 262144 bytes");
 	assert_true(out.len <= 262144);
 	el__buf_free(&out);
