@@ -278,7 +278,7 @@ static json_t *time_text(struct builder *b, const struct timespec *ts, const cha
 
 static json_t *metadata(struct builder *b, const el_record *r)
 {
-	char id[EL_RECORD_ID_SIZE];
+	char id[EL_RECORD_ID_SIZE] = "";
 	json_t *meta = object(b);
 
 	/* A record that was never given an id gets a fresh one each time it is written. */

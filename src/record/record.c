@@ -172,8 +172,12 @@ bool el__record_time_parse(struct timespec *ts, const char *text)
 	if (tm.tm_year < -1900 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
 	    tm.tm_sec < 0 || ts->tv_nsec < 0)
 		return false;
-	/* timegm() normalizes 2024-02-30 into March: only a date that survives the round trip is real. */
-	t = timegm(&tm);
+	/*
+	 * timegm() normalizes 2024-02-30 into March, in its argument too: only
+	 * a date that survives the round trip unchanged is real.
+	 */
+	back = tm;
+	t = timegm(&back);
 	if (!gmtime_r(&t, &back) || back.tm_year != tm.tm_year || back.tm_mon != tm.tm_mon ||
 	    back.tm_mday != tm.tm_mday || back.tm_hour != tm.tm_hour || back.tm_min != tm.tm_min ||
 	    back.tm_sec != tm.tm_sec)

@@ -1,49 +1,103 @@
 /*
  * A Statement back into a record: the shape record.c describes and
- * build.c writes, checked member by member. Each refusal is one line,
- * "DISPLAY: MEMBER: what is wrong", naming the member by its path in the
- * document (predicate.buildDefinition.externalParameters.argv[2]).
+ * build.c writes, checked member by member, nothing read past. Each
+ * refusal is one line, "DISPLAY: MEMBER: what is wrong", the member named
+ * by its path in the document
+ * (predicate.buildDefinition.externalParameters.argv[2]), so that a
+ * hand-edited or damaged record says where it went wrong.
  */
 #include "record/record_internal.h"
 
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/error.h"
+#include "lock/path.h"
 #include "util/buf.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 struct reader {
 	const char *display;
-	int ret; /* the first failure; every step after it does nothing */
+	el__buf path;          /* the member being read */
+	int ret;               /* the first failure; every step after it does nothing */
+	el_record *r;          /* what has been read so far */
+	const json_t *subject; /* the subjects, checked; their digests go to r->outputs */
 };
 
-__attribute__((format(printf, 3, 4)))
-static void bad(struct reader *rd, const char *member, const char *fmt, ...)
+enum type { T_OBJECT, T_ARRAY, T_STRING, T_INTEGER, T_NUMBER, T_BOOLEAN };
+
+typedef void read_fn(struct reader *rd, const json_t *v);
+
+#define EXT "predicate.buildDefinition.externalParameters"
+
+__attribute__((format(printf, 3, 0)))
+static void vbad(struct reader *rd, const char *member, const char *fmt, va_list ap)
 {
 	char what[512];
-	va_list ap;
 
 	if (rd->ret)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	rd->ret = el__error(EL_EINVAL, "%s: %s%s%s", rd->display, member, *member ? ": " : "", what);
 }
 
-/* Member paths, cut short if ever longer than the buffer (they name, they do not address). */
-__attribute__((format(printf, 3, 4)))
-static void name_of(char *out, size_t size, const char *fmt, ...)
+/* Refuse the member being read. */
+__attribute__((format(printf, 2, 3)))
+static void bad(struct reader *rd, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(out, size, fmt, ap);
+	vbad(rd, rd->path.data, fmt, ap);
 	va_end(ap);
+}
+
+/* Refuse a member named in full, for the checks that compare two places. */
+__attribute__((format(printf, 3, 4)))
+static void bad_named(struct reader *rd, const char *member, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbad(rd, member, fmt, ap);
+	va_end(ap);
+}
+
+static size_t enter(struct reader *rd, const char *key)
+{
+	size_t mark = rd->path.len;
+
+	el__path_key(&rd->path, key);
+	return mark;
+}
+
+static size_t enter_index(struct reader *rd, size_t i)
+{
+	size_t mark = rd->path.len;
+
+	el__path_index(&rd->path, i);
+	return mark;
+}
+
+static void leave(struct reader *rd, size_t mark)
+{
+	el__buf_truncate(&rd->path, mark);
+}
+
+/* Refuse parent.key (the member key of the one being read). */
+__attribute__((format(printf, 3, 4)))
+static void bad_at(struct reader *rd, const char *key, const char *fmt, ...)
+{
+	size_t mark = enter(rd, key);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbad(rd, rd->path.data, fmt, ap);
+	va_end(ap);
+	leave(rd, mark);
 }
 
 static void oom(struct reader *rd)
@@ -52,57 +106,121 @@ static void oom(struct reader *rd)
 		rd->ret = el__error_oom();
 }
 
-/* parent[key], which must be of the type check tells; NULL (and a refusal unless optional) when not. */
-static json_t *member(struct reader *rd, const json_t *parent, const char *path, const char *key,
-		      int (*check)(const json_t *), const char *type, bool optional)
+/*
+ * Text from the file, for a message: printable ASCII only (a record could
+ * carry a newline or a terminal escape into our one line) and cut short.
+ */
+static const char *shown(char out[48], const char *s)
 {
-	char name[256];
-	json_t *v;
+	size_t i;
+
+	for (i = 0; s[i] && i < 40; i++)
+		out[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	strcpy(out + i, s[i] ? "..." : "");
+	return out;
+}
+
+static const char *type_name(enum type t)
+{
+	switch (t) {
+	case T_OBJECT: return "an object";
+	case T_ARRAY: return "an array";
+	case T_STRING: return "a string";
+	case T_INTEGER: return "an integer";
+	case T_NUMBER: return "a number";
+	case T_BOOLEAN: return "true or false";
+	}
+	return "a value";
+}
+
+static bool has_type(const json_t *v, enum type t)
+{
+	switch (t) {
+	case T_OBJECT: return json_is_object(v);
+	case T_ARRAY: return json_is_array(v);
+	case T_STRING: return json_is_string(v);
+	case T_INTEGER: return json_is_integer(v);
+	case T_NUMBER: return json_is_number(v);
+	case T_BOOLEAN: return json_is_boolean(v);
+	}
+	return false;
+}
+
+/* v, the member being read, checked to be of type t; NULL (refused) when it is not. */
+static const json_t *typed(struct reader *rd, const json_t *v, enum type t)
+{
+	if (rd->ret)
+		return NULL;
+	if (!v)
+		bad(rd, "missing");
+	else if (!has_type(v, t))
+		bad(rd, "not %s", type_name(t));
+	return rd->ret ? NULL : v;
+}
+
+/* parent[key] of type t; NULL when absent (refused unless optional) or refused. */
+static const json_t *get(struct reader *rd, const json_t *parent, const char *key, enum type t, bool optional)
+{
+	const json_t *v;
+	size_t mark;
 
 	if (rd->ret || !parent)
 		return NULL;
 	v = json_object_get(parent, key);
-	name_of(name, sizeof(name), "%s%s%s", path, *path ? "." : "", key);
-	if (!v) {
-		if (!optional)
-			bad(rd, name, "missing");
+	if (!v && optional)
 		return NULL;
-	}
-	if (!check(v)) {
-		bad(rd, name, "not %s", type);
-		return NULL;
-	}
+	mark = enter(rd, key);
+	v = typed(rd, v, t);
+	leave(rd, mark);
 	return v;
 }
 
-static int is_object(const json_t *v) { return json_is_object(v); }
-static int is_array(const json_t *v) { return json_is_array(v); }
-static int is_string(const json_t *v) { return json_is_string(v); }
-static int is_integer(const json_t *v) { return json_is_integer(v); }
-static int is_number(const json_t *v) { return json_is_number(v); }
-static int is_boolean(const json_t *v) { return json_is_boolean(v); }
+/* Read parent[key] with fn, its path entered. */
+static void descend(struct reader *rd, const json_t *parent, const char *key, enum type t, bool optional, read_fn *fn)
+{
+	const json_t *v = get(rd, parent, key, t, optional);
+	size_t mark;
 
-#define OBJECT(rd, p, path, key) member(rd, p, path, key, is_object, "an object", false)
-#define ARRAY(rd, p, path, key) member(rd, p, path, key, is_array, "an array", false)
-#define STRING(rd, p, path, key) member(rd, p, path, key, is_string, "a string", false)
+	if (!v)
+		return;
+	mark = enter(rd, key);
+	fn(rd, v);
+	leave(rd, mark);
+}
 
-/* Members other than those named are refused: nothing is read past. */
-static void only(struct reader *rd, const json_t *obj, const char *path, const char *const *allowed)
+/* Read each item of the array being read with fn, which gets objects only. */
+static void each(struct reader *rd, const json_t *arr, read_fn *fn)
+{
+	for (size_t i = 0; i < json_array_size(arr) && !rd->ret; i++) {
+		size_t mark = enter_index(rd, i);
+
+		if (typed(rd, json_array_get(arr, i), T_OBJECT))
+			fn(rd, json_array_get(arr, i));
+		leave(rd, mark);
+	}
+}
+
+/* Members other than those named are refused. */
+static void only(struct reader *rd, const json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
 
 	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
-		bool known = false;
+		const char *const *a = allowed;
 
-		for (const char *const *a = allowed; *a && !known; a++)
-			known = strcmp(*a, key) == 0;
-		if (!known)
-			bad(rd, path, "unexpected member \"%s\"", key);
+		while (*a && strcmp(*a, key) != 0)
+			a++;
+		if (!*a) {
+			bad_at(rd, key, "not part of a run record");
+			return;
+		}
 	}
 }
 
-static char *copy(struct reader *rd, const json_t *s)
+#define ONLY(rd, obj, ...) only(rd, obj, (const char *const[]){ __VA_ARGS__, NULL })
+
+static char *dup(struct reader *rd, const json_t *s)
 {
 	char *c;
 
@@ -113,39 +231,61 @@ static char *copy(struct reader *rd, const json_t *s)
 	return c;
 }
 
-static void expect_text(struct reader *rd, const json_t *v, const char *path, const char *want, const char *what)
+/* A copy of the string parent[key]; NULL when absent (and optional) or refused. */
+static char *take(struct reader *rd, const json_t *parent, const char *key, bool optional)
 {
-	if (v && strcmp(json_string_value(v), want) != 0)
-		bad(rd, "", "not %s (%s is \"%s\")", what, path, json_string_value(v));
+	return dup(rd, get(rd, parent, key, T_STRING, optional));
 }
 
-/* {sha256: 64 lowercase hex} (or gitCommit: 40 or 64 hex); the hex, or NULL. */
-static const char *digest_hex(struct reader *rd, const json_t *obj, const char *path, const char *algorithm)
+/* The string parent[key] must be want; what is refused names what the document is not. */
+static void expect(struct reader *rd, const json_t *parent, const char *key, const char *want)
 {
-	const json_t *digest = OBJECT(rd, obj, path, "digest");
-	char dpath[256];
-	const json_t *hex;
-	const char *text;
-	size_t len;
+	const json_t *v = get(rd, parent, key, T_STRING, false);
+	char seen[48];
 
-	name_of(dpath, sizeof(dpath), "%s%sdigest", path, *path ? "." : "");
-	hex = STRING(rd, digest, dpath, algorithm);
-	if (!hex)
+	if (v && strcmp(json_string_value(v), want) != 0)
+		bad_at(rd, key, "\"%s\" where \"%s\" was expected", shown(seen, json_string_value(v)), want);
+}
+
+/* "sha256:" and hex, malloc'd. */
+static char *prefixed(struct reader *rd, const char *hex)
+{
+	char *s;
+
+	if (rd->ret || !hex)
 		return NULL;
-	text = json_string_value(hex);
-	len = strlen(text);
-	if (strcmp(algorithm, "gitCommit") == 0 ? !((len == 40 || len == 64) && el__record_lower_hex(text, len))
-						: !el__record_lower_hex(text, 64)) {
-		bad(rd, dpath, "%s: not %s lowercase hex digits", algorithm, strcmp(algorithm, "gitCommit") ? "64" : "40 or 64");
+	if (asprintf(&s, "sha256:%s", hex) < 0) {
+		oom(rd);
 		return NULL;
 	}
-	return text;
+	return s;
 }
 
-static char **strings(struct reader *rd, const json_t *arr, const char *path, size_t *n)
+/* parent.digest, a DigestSet of the one algorithm: its lowercase hex, borrowed; NULL when refused. */
+static const char *digest(struct reader *rd, const json_t *parent, const char *algorithm)
+{
+	const json_t *set = get(rd, parent, "digest", T_OBJECT, false), *hex;
+	bool git = strcmp(algorithm, "gitCommit") == 0;
+	const char *text = NULL;
+	size_t mark;
+
+	if (!set)
+		return NULL;
+	mark = enter(rd, "digest");
+	only(rd, set, (const char *const[]){ algorithm, NULL });
+	if ((hex = get(rd, set, algorithm, T_STRING, false))) {
+		text = json_string_value(hex);
+		if (git ? !el__record_lower_hex(text, 40) && !el__record_lower_hex(text, 64) : !el__record_lower_hex(text, 64))
+			bad_at(rd, algorithm, "not %s lowercase hex digits", git ? "40 or 64" : "64");
+	}
+	leave(rd, mark);
+	return rd->ret ? NULL : text;
+}
+
+/* The strings of an array (the member being read), copied; *n of them. */
+static char **strings(struct reader *rd, const json_t *arr, size_t *n)
 {
 	char **out = calloc(json_array_size(arr) + 1, sizeof(*out));
-	char name[256];
 
 	*n = 0;
 	if (!out) {
@@ -153,306 +293,313 @@ static char **strings(struct reader *rd, const json_t *arr, const char *path, si
 		return NULL;
 	}
 	for (size_t i = 0; i < json_array_size(arr) && !rd->ret; i++) {
-		const json_t *s = json_array_get(arr, i);
+		size_t mark = enter_index(rd, i);
 
-		name_of(name, sizeof(name), "%s[%zu]", path, i);
-		if (!json_is_string(s))
-			bad(rd, name, "not a string");
-		else if ((out[i] = copy(rd, s)))
+		if ((out[*n] = dup(rd, typed(rd, json_array_get(arr, i), T_STRING))))
 			(*n)++;
+		leave(rd, mark);
 	}
 	return out;
 }
 
-#define EXT "predicate.buildDefinition.externalParameters"
+/* ---- subject ---- */
 
-static void read_lock(struct reader *rd, el_record *r, const json_t *ext)
+static void read_subject(struct reader *rd, const json_t *s)
 {
-	const json_t *lock = member(rd, ext, EXT, "lock", is_object, "an object", true);
-	const char *hex;
-
-	if (!lock)
-		return;
-	only(rd, lock, EXT ".lock", (const char *const[]){ "path", "digest", NULL });
-	r->lock_path = copy(rd, STRING(rd, lock, EXT ".lock", "path"));
-	hex = digest_hex(rd, lock, EXT ".lock", "sha256");
-	if (hex && asprintf(&r->lock_fingerprint, "sha256:%s", hex) < 0) {
-		r->lock_fingerprint = NULL;
-		oom(rd);
-	}
+	ONLY(rd, s, "name", "digest");
+	get(rd, s, "name", T_STRING, false);
+	digest(rd, s, "sha256");
 }
 
-static void read_env(struct reader *rd, el_record *r, const json_t *env)
+/* ---- predicate.buildDefinition ---- */
+
+static void read_argv(struct reader *rd, const json_t *argv)
 {
+	if (json_array_size(argv) == 0)
+		bad(rd, "empty");
+	else
+		rd->r->argv = strings(rd, argv, &rd->r->argc);
+}
+
+static void read_lock(struct reader *rd, const json_t *lock)
+{
+	ONLY(rd, lock, "path", "digest");
+	rd->r->lock_path = take(rd, lock, "path", false);
+	rd->r->lock_fingerprint = prefixed(rd, digest(rd, lock, "sha256"));
+}
+
+static void read_env(struct reader *rd, const json_t *env)
+{
+	el_record *r = rd->r;
 	const char *key;
 	json_t *v;
-	char name[300];
 
-	if (!env)
-		return;
 	if (!(r->env = calloc(json_object_size(env) + 1, sizeof(*r->env)))) {
 		oom(rd);
 		return;
 	}
-	/* JSON_SORT_KEYS wrote them in strcmp order; jansson keeps the order read. */
+	/* Written with sorted keys; jansson keeps the order it read. */
 	json_object_foreach((json_t *)(uintptr_t)env, key, v) {
-		name_of(name, sizeof(name), EXT ".env.%s", key);
-		if (!json_is_string(v)) {
-			bad(rd, name, "not a string");
+		el_record_pair *p = &r->env[r->env_count];
+		size_t mark = enter(rd, key);
+
+		p->value = dup(rd, typed(rd, v, T_STRING));
+		leave(rd, mark);
+		if (rd->ret)
 			return;
-		}
-		r->env[r->env_count].name = strdup(key);
-		r->env[r->env_count].value = copy(rd, v);
-		if (!r->env[r->env_count].name || !r->env[r->env_count].value) {
-			free(r->env[r->env_count].name);
-			free(r->env[r->env_count].value);
+		r->env_count++;
+		if (!(p->name = strdup(key))) {
 			oom(rd);
 			return;
 		}
-		r->env_count++;
 	}
 }
 
-static void read_mounts(struct reader *rd, el_record *r, const json_t *mounts)
+static void read_mount(struct reader *rd, const json_t *m)
 {
-	char name[256];
+	el_record_mount *out = &rd->r->mounts[rd->r->mount_count++];
+	bool tmpfs;
 
-	if (!mounts)
-		return;
-	if (!(r->mounts = calloc(json_array_size(mounts) + 1, sizeof(*r->mounts)))) {
+	ONLY(rd, m, "kind", "source", "dest");
+	out->kind = take(rd, m, "kind", false);
+	if (out->kind && !el__record_mount_kind_valid(out->kind))
+		bad_at(rd, "kind", "not bind, ro-bind or tmpfs");
+	tmpfs = out->kind && strcmp(out->kind, "tmpfs") == 0;
+	if (tmpfs && json_object_get(m, "source"))
+		bad_at(rd, "source", "a tmpfs has none");
+	out->source = take(rd, m, "source", tmpfs);
+	out->dest = take(rd, m, "dest", false);
+}
+
+static void read_mounts(struct reader *rd, const json_t *mounts)
+{
+	if (!(rd->r->mounts = calloc(json_array_size(mounts) + 1, sizeof(*rd->r->mounts))))
+		oom(rd);
+	else
+		each(rd, mounts, read_mount);
+}
+
+/* The paths asked for; their digests come from the subjects (see match_outputs). */
+static void read_outputs(struct reader *rd, const json_t *outputs)
+{
+	el_record *r = rd->r;
+	size_t n = json_array_size(outputs);
+
+	if (!(r->outputs = calloc(n + 1, sizeof(*r->outputs)))) {
 		oom(rd);
 		return;
 	}
-	for (size_t i = 0; i < json_array_size(mounts) && !rd->ret; i++) {
-		const json_t *m = json_array_get(mounts, i);
-		el_record_mount *out = &r->mounts[r->mount_count];
-		const json_t *kind;
+	for (size_t i = 0; i < n && !rd->ret; i++) {
+		size_t mark = enter_index(rd, i);
 
-		name_of(name, sizeof(name), EXT ".mounts[%zu]", i);
-		if (!json_is_object(m)) {
-			bad(rd, name, "not an object");
-			return;
-		}
-		only(rd, m, name, (const char *const[]){ "kind", "source", "dest", NULL });
-		kind = STRING(rd, m, name, "kind");
-		if (kind && !el__record_mount_kind_valid(json_string_value(kind)))
-			bad(rd, name, "kind: not bind, ro-bind or tmpfs");
-		out->kind = copy(rd, kind);
-		out->source = copy(rd, member(rd, m, name, "source", is_string, "a string",
-					       kind && strcmp(json_string_value(kind), "tmpfs") == 0));
-		if (kind && strcmp(json_string_value(kind), "tmpfs") == 0 && json_object_get(m, "source"))
-			bad(rd, name, "source: a tmpfs has none");
-		out->dest = copy(rd, STRING(rd, m, name, "dest"));
-		r->mount_count++;
-	}
-}
-
-static void read_external(struct reader *rd, el_record *r, const json_t *ext)
-{
-	const json_t *argv, *workdir, *on_drift;
-
-	only(rd, ext, EXT, (const char *const[]){ "argv", "workdir", "lock", "env", "seed", "python", "onDrift", "mounts", "outputs", NULL });
-	argv = ARRAY(rd, ext, EXT, "argv");
-	if (argv && json_array_size(argv) == 0)
-		bad(rd, EXT ".argv", "empty");
-	if (argv)
-		r->argv = strings(rd, argv, EXT ".argv", &r->argc);
-	workdir = STRING(rd, ext, EXT, "workdir");
-	if (workdir && json_string_value(workdir)[0] != '/')
-		bad(rd, EXT ".workdir", "not an absolute path");
-	r->workdir = copy(rd, workdir);
-	read_lock(rd, r, ext);
-	read_env(rd, r, OBJECT(rd, ext, EXT, "env"));
-	r->seed = copy(rd, member(rd, ext, EXT, "seed", is_string, "a string", true));
-	r->python = copy(rd, member(rd, ext, EXT, "python", is_string, "a string", true));
-	on_drift = STRING(rd, ext, EXT, "onDrift");
-	if (on_drift && !el__record_on_drift_valid(json_string_value(on_drift)))
-		bad(rd, EXT ".onDrift", "not refuse, warn or ignore");
-	r->on_drift = copy(rd, on_drift);
-	read_mounts(rd, r, ARRAY(rd, ext, EXT, "mounts"));
-}
-
-/* The outputs asked for; their digests come from the subjects. */
-static void read_outputs(struct reader *rd, el_record *r, const json_t *ext, const json_t *subject)
-{
-	const json_t *outputs = ARRAY(rd, ext, EXT, "outputs");
-	char name[256];
-
-	if (!outputs || !subject)
-		return;
-	if (!(r->outputs = calloc(json_array_size(outputs) + 1, sizeof(*r->outputs)))) {
-		oom(rd);
-		return;
-	}
-	for (size_t i = 0; i < json_array_size(outputs) && !rd->ret; i++) {
-		const json_t *p = json_array_get(outputs, i);
-
-		name_of(name, sizeof(name), EXT ".outputs[%zu]", i);
-		if (!json_is_string(p)) {
-			bad(rd, name, "not a string");
-			return;
-		}
-		for (size_t k = 0; k < r->output_count; k++)
-			if (strcmp(r->outputs[k].path, json_string_value(p)) == 0)
-				bad(rd, name, "\"%s\" given twice", json_string_value(p));
-		if ((r->outputs[r->output_count].path = copy(rd, p)))
+		if ((r->outputs[i].path = dup(rd, typed(rd, json_array_get(outputs, i), T_STRING))))
 			r->output_count++;
-	}
-	for (size_t i = 0; i < json_array_size(subject) && !rd->ret; i++) {
-		const json_t *s = json_array_get(subject, i);
-		const json_t *sname;
-		const char *hex;
-		size_t k;
-
-		name_of(name, sizeof(name), "subject[%zu]", i);
-		if (!json_is_object(s)) {
-			bad(rd, name, "not an object");
-			return;
-		}
-		only(rd, s, name, (const char *const[]){ "name", "digest", NULL });
-		sname = STRING(rd, s, name, "name");
-		hex = digest_hex(rd, s, name, "sha256");
-		if (!sname || !hex)
-			return;
-		for (k = 0; k < r->output_count && strcmp(r->outputs[k].path, json_string_value(sname)) != 0; k++)
-			;
-		if (k == r->output_count)
-			bad(rd, name, "name: \"%s\" is not one of the outputs", json_string_value(sname));
-		else if (r->outputs[k].sha256[0])
-			bad(rd, name, "name: \"%s\" is a subject twice", json_string_value(sname));
-		else
-			memcpy(r->outputs[k].sha256, hex, 65);
+		for (size_t k = 0; k < i && !rd->ret; k++)
+			if (strcmp(r->outputs[k].path, r->outputs[i].path) == 0)
+				bad(rd, "the same as outputs[%zu]", k);
+		leave(rd, mark);
 	}
 }
 
-static void read_internal(struct reader *rd, el_record *r, const json_t *in)
+static void read_external(struct reader *rd, const json_t *ext)
 {
-	const char *path = "predicate.buildDefinition.internalParameters";
+	el_record *r = rd->r;
+
+	ONLY(rd, ext, "argv", "workdir", "lock", "env", "seed", "python", "onDrift", "mounts", "outputs");
+	descend(rd, ext, "argv", T_ARRAY, false, read_argv);
+	r->workdir = take(rd, ext, "workdir", false);
+	if (r->workdir && r->workdir[0] != '/')
+		bad_at(rd, "workdir", "not an absolute path");
+	descend(rd, ext, "lock", T_OBJECT, true, read_lock);
+	descend(rd, ext, "env", T_OBJECT, false, read_env);
+	r->seed = take(rd, ext, "seed", true);
+	r->python = take(rd, ext, "python", true);
+	r->on_drift = take(rd, ext, "onDrift", false);
+	if (r->on_drift && !el__record_on_drift_valid(r->on_drift))
+		bad_at(rd, "onDrift", "not refuse, warn or ignore");
+	descend(rd, ext, "mounts", T_ARRAY, false, read_mounts);
+	descend(rd, ext, "outputs", T_ARRAY, false, read_outputs);
+}
+
+static void read_internal(struct reader *rd, const json_t *in)
+{
 	const json_t *sandbox;
 
-	only(rd, in, path, (const char *const[]){ "profile", "sandbox", "envlockVersion", NULL });
-	r->profile = copy(rd, STRING(rd, in, path, "profile"));
-	sandbox = member(rd, in, path, "sandbox", is_object, "an object", true);
-	if (sandbox && !rd->ret && !(r->sandbox = json_deep_copy(sandbox)))
+	ONLY(rd, in, "profile", "sandbox", "envlockVersion");
+	rd->r->profile = take(rd, in, "profile", false);
+	sandbox = get(rd, in, "sandbox", T_OBJECT, true);
+	if (sandbox && !(rd->r->sandbox = json_deep_copy(sandbox)))
 		oom(rd);
-	r->envlock_version = copy(rd, STRING(rd, in, path, "envlockVersion"));
+	rd->r->envlock_version = take(rd, in, "envlockVersion", false);
+}
+
+/* The lock's entry must repeat externalParameters.lock. */
+static void read_lock_dependency(struct reader *rd, const json_t *dep)
+{
+	const el_record *r = rd->r;
+	const json_t *name;
+	const char *hex;
+
+	ONLY(rd, dep, "name", "digest");
+	name = get(rd, dep, "name", T_STRING, false);
+	hex = digest(rd, dep, "sha256");
+	if (name && hex && (strcmp(json_string_value(name), r->lock_path) != 0 || strcmp(hex, r->lock_fingerprint + 7) != 0))
+		bad(rd, "not the lock of " EXT ".lock");
+}
+
+static bool is_code(const json_t *dep)
+{
+	return json_object_get(json_object_get(dep, "digest"), "gitCommit") != NULL;
+}
+
+static void read_code_annotations(struct reader *rd, const json_t *a)
+{
+	const json_t *dirty;
+
+	ONLY(rd, a, "dirty");
+	if ((dirty = get(rd, a, "dirty", T_BOOLEAN, false)))
+		rd->r->git_dirty = json_is_true(dirty);
+}
+
+static void read_code(struct reader *rd, const json_t *dep)
+{
+	const char *commit;
+
+	ONLY(rd, dep, "name", "digest", "annotations");
+	expect(rd, dep, "name", "code");
+	commit = digest(rd, dep, "gitCommit");
+	if (commit && !(rd->r->git_commit = strdup(commit)))
+		oom(rd);
+	descend(rd, dep, "annotations", T_OBJECT, true, read_code_annotations);
+}
+
+static void read_data(struct reader *rd, const json_t *dep)
+{
+	el_record_pair *p = &rd->r->data[rd->r->data_count++];
+
+	ONLY(rd, dep, "name", "digest");
+	p->name = take(rd, dep, "name", false);
+	p->value = prefixed(rd, digest(rd, dep, "sha256"));
+}
+
+/* One entry, its index entered. */
+static void read_entry(struct reader *rd, const json_t *deps, size_t i, read_fn *fn)
+{
+	size_t mark = enter_index(rd, i);
+
+	if (typed(rd, json_array_get(deps, i), T_OBJECT))
+		fn(rd, json_array_get(deps, i));
+	leave(rd, mark);
 }
 
 /* The lock (when there is one), the code (when known), then the data entries. */
-static void read_dependencies(struct reader *rd, el_record *r, const json_t *deps)
+static void read_dependencies(struct reader *rd, const json_t *deps)
 {
-	const char *path = "predicate.buildDefinition.resolvedDependencies";
 	size_t i = 0, n = json_array_size(deps);
-	char name[256];
 
-	if (!deps)
-		return;
-	if (r->lock_path) {
-		const json_t *lock = json_array_get(deps, 0);
-		const json_t *lname = json_is_object(lock) ? json_object_get(lock, "name") : NULL;
-		const char *hex;
-
-		name_of(name, sizeof(name), "%s[0]", path);
-		hex = lock ? digest_hex(rd, lock, name, "sha256") : NULL;
-		if (!rd->ret && (!json_is_string(lname) || strcmp(json_string_value(lname), r->lock_path) != 0 || !hex ||
-				 strcmp(hex, r->lock_fingerprint + 7) != 0))
-			bad(rd, name, "not the lock of externalParameters.lock");
-		i = 1;
-	}
-	if (i < n && json_is_object(json_array_get(deps, i)) &&
-	    json_is_object(json_object_get(json_array_get(deps, i), "digest")) &&
-	    json_object_get(json_object_get(json_array_get(deps, i), "digest"), "gitCommit")) {
-		const json_t *code = json_array_get(deps, i), *annotations;
-
-		name_of(name, sizeof(name), "%s[%zu]", path, i);
-		only(rd, code, name, (const char *const[]){ "name", "digest", "annotations", NULL });
-		expect_text(rd, STRING(rd, code, name, "name"), "name", "code", "the code");
-		r->git_commit = copy(rd, json_object_get(json_object_get(code, "digest"), "gitCommit"));
-		digest_hex(rd, code, name, "gitCommit");
-		annotations = member(rd, code, name, "annotations", is_object, "an object", true);
-		if (annotations) {
-			char apath[300];
-			const json_t *dirty;
-
-			name_of(apath, sizeof(apath), "%s.annotations", name);
-			dirty = member(rd, annotations, apath, "dirty", is_boolean, "true or false", false);
-			if (dirty)
-				r->git_dirty = json_is_true(dirty);
+	if (rd->r->lock_path) {
+		if (n == 0) {
+			bad(rd, "no entry for the lock of " EXT ".lock");
+			return;
 		}
-		i++;
+		read_entry(rd, deps, i++, read_lock_dependency);
 	}
-	if (!(r->data = calloc(n - i + 1, sizeof(*r->data)))) {
+	if (i < n && is_code(json_array_get(deps, i)))
+		read_entry(rd, deps, i++, read_code);
+	if (!(rd->r->data = calloc(n - i + 1, sizeof(*rd->r->data)))) {
 		oom(rd);
 		return;
 	}
-	for (; i < n && !rd->ret; i++) {
-		const json_t *d = json_array_get(deps, i);
-		const char *hex;
-
-		name_of(name, sizeof(name), "%s[%zu]", path, i);
-		if (!json_is_object(d)) {
-			bad(rd, name, "not an object");
-			return;
-		}
-		only(rd, d, name, (const char *const[]){ "name", "digest", NULL });
-		r->data[r->data_count].name = copy(rd, STRING(rd, d, name, "name"));
-		hex = digest_hex(rd, d, name, "sha256");
-		if (!rd->ret && asprintf(&r->data[r->data_count].value, "sha256:%s", hex) < 0) {
-			r->data[r->data_count].value = NULL;
-			oom(rd);
-		}
-		r->data_count++;
-	}
+	while (i < n && !rd->ret)
+		read_entry(rd, deps, i++, read_data);
 }
 
-#define RUN "predicate.runDetails"
-
-static void read_time(struct reader *rd, struct timespec *ts, const json_t *meta, const char *key)
+static void read_build_definition(struct reader *rd, const json_t *bd)
 {
-	const json_t *t = STRING(rd, meta, RUN ".metadata", key);
+	ONLY(rd, bd, "buildType", "externalParameters", "internalParameters", "resolvedDependencies");
+	expect(rd, bd, "buildType", EL__RECORD_BUILD_TYPE);
+	descend(rd, bd, "externalParameters", T_OBJECT, false, read_external);
+	descend(rd, bd, "internalParameters", T_OBJECT, false, read_internal);
+	descend(rd, bd, "resolvedDependencies", T_ARRAY, false, read_dependencies);
+}
+
+/* ---- predicate.runDetails ---- */
+
+static void read_version(struct reader *rd, const json_t *version)
+{
+	const json_t *v;
+
+	ONLY(rd, version, "envlock");
+	v = get(rd, version, "envlock", T_STRING, false);
+	if (v && strcmp(json_string_value(v), rd->r->envlock_version) != 0)
+		bad_at(rd, "envlock", "not the envlockVersion of predicate.buildDefinition.internalParameters");
+}
+
+static void read_builder(struct reader *rd, const json_t *builder)
+{
+	ONLY(rd, builder, "id", "version");
+	expect(rd, builder, "id", EL__RECORD_BUILDER_ID);
+	descend(rd, builder, "version", T_OBJECT, false, read_version);
+}
+
+static void read_time(struct reader *rd, const json_t *meta, const char *key, struct timespec *ts)
+{
+	const json_t *t = get(rd, meta, key, T_STRING, false);
 
 	if (t && !el__record_time_parse(ts, json_string_value(t)))
-		bad(rd, RUN ".metadata", "%s: not an RFC 3339 UTC time with nanoseconds", key);
+		bad_at(rd, key, "not an RFC 3339 UTC time with nanoseconds (YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ)");
 }
 
-static void read_metadata(struct reader *rd, el_record *r, const json_t *meta)
+static void read_metadata(struct reader *rd, const json_t *meta)
 {
 	const json_t *id;
 
-	only(rd, meta, RUN ".metadata", (const char *const[]){ "invocationId", "startedOn", "finishedOn", NULL });
-	id = STRING(rd, meta, RUN ".metadata", "invocationId");
+	ONLY(rd, meta, "invocationId", "startedOn", "finishedOn");
+	id = get(rd, meta, "invocationId", T_STRING, false);
 	if (id && !el__record_lower_hex(json_string_value(id), EL_RECORD_ID_SIZE - 1))
-		bad(rd, RUN ".metadata.invocationId", "not %d lowercase hex digits", EL_RECORD_ID_SIZE - 1);
+		bad_at(rd, "invocationId", "not %d lowercase hex digits", EL_RECORD_ID_SIZE - 1);
 	else if (id)
-		memcpy(r->invocation_id, json_string_value(id), EL_RECORD_ID_SIZE);
-	read_time(rd, &r->started, meta, "startedOn");
-	read_time(rd, &r->finished, meta, "finishedOn");
+		memcpy(rd->r->invocation_id, json_string_value(id), EL_RECORD_ID_SIZE);
+	read_time(rd, meta, "startedOn", &rd->r->started);
+	read_time(rd, meta, "finishedOn", &rd->r->finished);
 }
 
-static void read_builder(struct reader *rd, const el_record *r, const json_t *builder)
+static void read_finding(struct reader *rd, const json_t *f)
 {
-	const json_t *version;
+	const json_t *severity;
 
-	only(rd, builder, RUN ".builder", (const char *const[]){ "id", "version", NULL });
-	expect_text(rd, STRING(rd, builder, RUN ".builder", "id"), RUN ".builder.id", EL__RECORD_BUILDER_ID,
-		    "a record of envlock exec");
-	version = OBJECT(rd, builder, RUN ".builder", "version");
-	if (version && r->envlock_version)
-		expect_text(rd, STRING(rd, version, RUN ".builder.version", "envlock"), RUN ".builder.version.envlock",
-			    r->envlock_version, "the envlockVersion of internalParameters");
+	/* Findings carry what check --format json gives; path and severity are what a record relies on. */
+	get(rd, f, "path", T_STRING, false);
+	severity = get(rd, f, "severity", T_STRING, false);
+	if (severity && !el__record_on_drift_valid(json_string_value(severity)))
+		bad_at(rd, "severity", "not refuse, warn or ignore");
 }
 
-/* Seconds (a JSON number) as a timeval, to the microsecond. */
-static void read_seconds(struct reader *rd, struct timeval *tv, const json_t *v, const char *path, const char *key)
+static void read_findings(struct reader *rd, const json_t *findings)
 {
-	double d;
+	each(rd, findings, read_finding);
+	if (!rd->ret && !(rd->r->drift = json_deep_copy(findings)))
+		oom(rd);
+}
+
+static void read_drift(struct reader *rd, const json_t *a)
+{
+	ONLY(rd, a, "findings");
+	descend(rd, a, "findings", T_ARRAY, false, read_findings);
+}
+
+/* CPU seconds (a JSON number) into a timeval, to the microsecond. */
+static void read_seconds(struct reader *rd, const json_t *usage, const char *key, struct timeval *tv)
+{
+	const json_t *v = get(rd, usage, key, T_NUMBER, false);
 	long long usec;
+	double d;
 
 	if (!v)
 		return;
 	d = json_number_value(v);
 	if (!(d >= 0 && d < 1e15)) {
-		bad(rd, path, "%s: not a number of seconds", key);
+		bad_at(rd, key, "not a number of seconds from 0 to 10^15");
 		return;
 	}
 	usec = (long long)(d * 1e6 + 0.5);
@@ -460,153 +607,185 @@ static void read_seconds(struct reader *rd, struct timeval *tv, const json_t *v,
 	tv->tv_usec = (suseconds_t)(usec % 1000000);
 }
 
-static void read_run(struct reader *rd, el_record *r, const json_t *run, const char *path)
+static void read_rusage(struct reader *rd, const json_t *usage)
 {
-	char apath[256];
-	const json_t *a, *status, *missing, *usage, *v;
+	const json_t *rss;
 
-	name_of(apath, sizeof(apath), "%s.annotations", path);
-	a = OBJECT(rd, run, path, "annotations");
-	only(rd, a, apath, (const char *const[]){ "exitStatus", "missingOutputs", "rusage", NULL });
-	status = member(rd, a, apath, "exitStatus", is_integer, "an integer", false);
+	ONLY(rd, usage, "userSeconds", "systemSeconds", "maxRssKiB");
+	read_seconds(rd, usage, "userSeconds", &rd->r->usage.ru_utime);
+	read_seconds(rd, usage, "systemSeconds", &rd->r->usage.ru_stime);
+	rss = get(rd, usage, "maxRssKiB", T_INTEGER, false);
+	if (rss && json_integer_value(rss) < 0)
+		bad_at(rd, "maxRssKiB", "negative");
+	else if (rss)
+		rd->r->usage.ru_maxrss = (long)json_integer_value(rss);
+}
+
+static const char *subject_name(const json_t *subject, size_t j)
+{
+	return json_string_value(json_object_get(json_array_get(subject, j), "name"));
+}
+
+/*
+ * Each output, in order, is either the next subject (which gives its
+ * digest) or the next of missingOutputs (the member being read): what the
+ * writer makes, and nothing else, reads.
+ */
+static void match_outputs(struct reader *rd, const json_t *missing)
+{
+	size_t ns = json_array_size(rd->subject), nm = json_array_size(missing), j = 0, m = 0;
+	el_record *r = rd->r;
+	char name[96];
+
+	for (size_t i = 0; i < r->output_count && !rd->ret; i++) {
+		const char *path = r->outputs[i].path;
+
+		if (j < ns && strcmp(subject_name(rd->subject, j), path) == 0) {
+			memcpy(r->outputs[i].sha256, json_string_value(json_object_get(json_object_get(
+				json_array_get(rd->subject, j++), "digest"), "sha256")), EL_RECORD_SHA256_SIZE);
+		} else if (m < nm && strcmp(json_string_value(json_array_get(missing, m)), path) == 0) {
+			m++;
+		} else {
+			snprintf(name, sizeof(name), EXT ".outputs[%zu]", i);
+			bad_named(rd, name, "neither the next subject nor the next of %s", rd->path.data);
+		}
+	}
+	if (j < ns) {
+		snprintf(name, sizeof(name), "subject[%zu]", j);
+		bad_named(rd, name, "matches no remaining output of " EXT ".outputs (each is one subject or one missing output, in order)");
+	} else if (m < nm) {
+		size_t mark = enter_index(rd, m);
+
+		bad(rd, "matches no remaining output of " EXT ".outputs (each is one subject or one missing output, in order)");
+		leave(rd, mark);
+	}
+}
+
+static void read_missing(struct reader *rd, const json_t *missing)
+{
+	for (size_t i = 0; i < json_array_size(missing) && !rd->ret; i++) {
+		size_t mark = enter_index(rd, i);
+
+		typed(rd, json_array_get(missing, i), T_STRING);
+		leave(rd, mark);
+	}
+	match_outputs(rd, missing);
+}
+
+static void read_run(struct reader *rd, const json_t *a)
+{
+	const json_t *status;
+
+	ONLY(rd, a, "exitStatus", "missingOutputs", "rusage");
+	status = get(rd, a, "exitStatus", T_INTEGER, false);
 	if (status && (json_integer_value(status) < 0 || json_integer_value(status) > 255))
-		bad(rd, apath, "exitStatus: not from 0 to 255");
+		bad_at(rd, "exitStatus", "not from 0 to 255");
 	else if (status)
-		r->exit_status = (int)json_integer_value(status);
-	missing = ARRAY(rd, a, apath, "missingOutputs");
-	for (size_t i = 0; missing && i < json_array_size(missing) && !rd->ret; i++) {
-		const json_t *m = json_array_get(missing, i);
-		size_t k;
-
-		for (k = 0; json_is_string(m) && k < r->output_count && strcmp(r->outputs[k].path, json_string_value(m)); k++)
-			;
-		if (!json_is_string(m) || k == r->output_count || r->outputs[k].sha256[0])
-			bad(rd, apath, "missingOutputs[%zu]: not an output without a subject", i);
-	}
-	/* Every output is a subject or missing, never neither. */
-	for (size_t k = 0; missing && k < r->output_count && !rd->ret; k++) {
-		bool listed = r->outputs[k].sha256[0] != '\0';
-
-		for (size_t i = 0; !listed && i < json_array_size(missing); i++)
-			listed = strcmp(json_string_value(json_array_get(missing, i)), r->outputs[k].path) == 0;
-		if (!listed)
-			bad(rd, apath, "missingOutputs: \"%s\" is neither a subject nor missing", r->outputs[k].path);
-	}
-	usage = member(rd, a, apath, "rusage", is_object, "an object", false);
-	name_of(apath + strlen(apath), sizeof(apath) - strlen(apath), "%s", ".rusage");
-	only(rd, usage, apath, (const char *const[]){ "userSeconds", "systemSeconds", "maxRssKiB", NULL });
-	read_seconds(rd, &r->usage.ru_utime, member(rd, usage, apath, "userSeconds", is_number, "a number", false),
-		     apath, "userSeconds");
-	read_seconds(rd, &r->usage.ru_stime, member(rd, usage, apath, "systemSeconds", is_number, "a number", false),
-		     apath, "systemSeconds");
-	v = member(rd, usage, apath, "maxRssKiB", is_integer, "an integer", false);
-	if (v && json_integer_value(v) < 0)
-		bad(rd, apath, "maxRssKiB: negative");
-	else if (v)
-		r->usage.ru_maxrss = (long)json_integer_value(v);
+		rd->r->exit_status = (int)json_integer_value(status);
+	descend(rd, a, "missingOutputs", T_ARRAY, false, read_missing);
+	descend(rd, a, "rusage", T_OBJECT, false, read_rusage);
 }
 
-static void read_drift(struct reader *rd, el_record *r, const json_t *drift, const char *path)
+/* The drift byproduct when a check was made, then always the run's. */
+static void read_byproducts(struct reader *rd, const json_t *list)
 {
-	char apath[256];
-	const json_t *a, *findings;
+	size_t n = json_array_size(list);
 
-	name_of(apath, sizeof(apath), "%s.annotations", path);
-	a = OBJECT(rd, drift, path, "annotations");
-	only(rd, a, apath, (const char *const[]){ "findings", NULL });
-	findings = ARRAY(rd, a, apath, "findings");
-	for (size_t i = 0; findings && i < json_array_size(findings) && !rd->ret; i++) {
-		const json_t *f = json_array_get(findings, i), *sev;
-		char fpath[300];
-
-		name_of(fpath, sizeof(fpath), "%s.findings[%zu]", apath, i);
-		if (!json_is_object(f)) {
-			bad(rd, fpath, "not an object");
-			return;
-		}
-		STRING(rd, f, fpath, "path");
-		sev = STRING(rd, f, fpath, "severity");
-		if (sev && strcmp(json_string_value(sev), "refuse") && strcmp(json_string_value(sev), "warn") &&
-		    strcmp(json_string_value(sev), "ignore"))
-			bad(rd, fpath, "severity: not refuse, warn or ignore");
+	if (n == 0 || n > 2) {
+		bad(rd, "%zu entries where the drift byproduct (when checked) and the run byproduct were expected", n);
+		return;
 	}
-	if (findings && !rd->ret && !(r->drift = json_deep_copy(findings)))
-		oom(rd);
-}
-
-/* The drift byproduct (when a check was made), then the run's. */
-static void read_byproducts(struct reader *rd, el_record *r, const json_t *list)
-{
-	const char *path = RUN ".byproducts";
-	size_t i = 0, n = json_array_size(list);
-	char name[256];
-
-	for (; list && i < n && !rd->ret; i++) {
+	for (size_t i = 0; i < n && !rd->ret; i++) {
 		const json_t *b = json_array_get(list, i);
-		const json_t *bname;
+		bool drift = n == 2 && i == 0;
+		size_t mark = enter_index(rd, i);
 
-		name_of(name, sizeof(name), "%s[%zu]", path, i);
-		if (!json_is_object(b)) {
-			bad(rd, name, "not an object");
-			return;
+		if (typed(rd, b, T_OBJECT)) {
+			ONLY(rd, b, "name", "annotations");
+			expect(rd, b, "name", drift ? "drift" : "run");
+			descend(rd, b, "annotations", T_OBJECT, false, drift ? read_drift : read_run);
 		}
-		only(rd, b, name, (const char *const[]){ "name", "annotations", NULL });
-		bname = STRING(rd, b, name, "name");
-		if (!bname)
-			return;
-		if (strcmp(json_string_value(bname), "drift") == 0 && i == 0 && n == 2)
-			read_drift(rd, r, b, name);
-		else if (strcmp(json_string_value(bname), "run") == 0 && i == n - 1)
-			read_run(rd, r, b, name);
-		else
-			bad(rd, name, "name: \"%s\" where %s was expected", json_string_value(bname),
-			    i == n - 1 ? "\"run\"" : "\"drift\"");
+		leave(rd, mark);
 	}
-	if (list && n == 0)
-		bad(rd, path, "empty (the run's byproduct is missing)");
+}
+
+static void read_run_details(struct reader *rd, const json_t *details)
+{
+	ONLY(rd, details, "builder", "metadata", "byproducts");
+	descend(rd, details, "builder", T_OBJECT, false, read_builder);
+	descend(rd, details, "metadata", T_OBJECT, false, read_metadata);
+	descend(rd, details, "byproducts", T_ARRAY, false, read_byproducts);
+}
+
+/* ---- the Statement ---- */
+
+static void read_predicate(struct reader *rd, const json_t *predicate)
+{
+	ONLY(rd, predicate, "buildDefinition", "runDetails");
+	descend(rd, predicate, "buildDefinition", T_OBJECT, false, read_build_definition);
+	descend(rd, predicate, "runDetails", T_OBJECT, false, read_run_details);
+}
+
+/* _type and predicateType first: a document of another kind gets one message that says so. */
+static void read_kind(struct reader *rd, const json_t *doc, const char *key, const char *want, const char *kind)
+{
+	const json_t *v = json_object_get(doc, key);
+	char seen[48];
+
+	if (!v)
+		bad(rd, "not %s (no %s)", kind, key);
+	else if (!json_is_string(v))
+		bad(rd, "not %s (%s is not a string)", kind, key);
+	else if (strcmp(json_string_value(v), want) != 0)
+		bad(rd, "not %s (%s is \"%s\")", kind, key, shown(seen, json_string_value(v)));
+}
+
+static void read_statement(struct reader *rd, const json_t *doc)
+{
+	if (!json_is_object(doc)) {
+		bad(rd, "not an in-toto Statement v1 (not a JSON object)");
+		return;
+	}
+	read_kind(rd, doc, "_type", EL__STATEMENT_TYPE, "an in-toto Statement v1");
+	read_kind(rd, doc, "predicateType", EL__PROVENANCE_TYPE, "SLSA Provenance v1");
+	ONLY(rd, doc, "_type", "subject", "predicateType", "predicate");
+	rd->subject = get(rd, doc, "subject", T_ARRAY, false);
+	if (rd->subject) {
+		size_t mark = enter(rd, "subject");
+
+		each(rd, rd->subject, read_subject);
+		leave(rd, mark);
+	}
+	descend(rd, doc, "predicate", T_OBJECT, false, read_predicate);
 }
 
 int el__record_from_json(el_record **out, const json_t *doc, const char *display)
 {
 	struct reader rd = { .display = display };
-	el_record *r = el_record_new();
-	const json_t *type, *subject, *ptype, *predicate, *bd, *ext, *details;
 
 	*out = NULL;
-	if (!r)
-		return el__error_oom();
-	if (!json_is_object(doc))
-		bad(&rd, "", "not a JSON object");
-	only(&rd, doc, "", (const char *const[]){ "_type", "subject", "predicateType", "predicate", NULL });
-	type = STRING(&rd, doc, "", "_type");
-	expect_text(&rd, type, "_type", EL__STATEMENT_TYPE, "an in-toto Statement v1");
-	subject = ARRAY(&rd, doc, "", "subject");
-	ptype = STRING(&rd, doc, "", "predicateType");
-	expect_text(&rd, ptype, "predicateType", EL__PROVENANCE_TYPE, "SLSA Provenance v1");
-	predicate = OBJECT(&rd, doc, "", "predicate");
-	only(&rd, predicate, "predicate", (const char *const[]){ "buildDefinition", "runDetails", NULL });
-	bd = OBJECT(&rd, predicate, "predicate", "buildDefinition");
-	only(&rd, bd, "predicate.buildDefinition",
-	     (const char *const[]){ "buildType", "externalParameters", "internalParameters", "resolvedDependencies", NULL });
-	expect_text(&rd, STRING(&rd, bd, "predicate.buildDefinition", "buildType"), "predicate.buildDefinition.buildType",
-		    EL__RECORD_BUILD_TYPE, "a record of envlock exec");
-	ext = OBJECT(&rd, bd, "predicate.buildDefinition", "externalParameters");
-	if (ext)
-		read_external(&rd, r, ext);
-	read_outputs(&rd, r, ext, subject);
-	read_internal(&rd, r, OBJECT(&rd, bd, "predicate.buildDefinition", "internalParameters"));
-	read_dependencies(&rd, r, ARRAY(&rd, bd, "predicate.buildDefinition", "resolvedDependencies"));
-	details = OBJECT(&rd, predicate, "predicate", "runDetails");
-	only(&rd, details, RUN, (const char *const[]){ "builder", "metadata", "byproducts", NULL });
-	read_builder(&rd, r, OBJECT(&rd, details, RUN, "builder"));
-	read_metadata(&rd, r, OBJECT(&rd, details, RUN, "metadata"));
-	read_byproducts(&rd, r, ARRAY(&rd, details, RUN, "byproducts"));
+	el__buf_init(&rd.path);
+	if (!(rd.r = el_record_new()))
+		oom(&rd);
+	else
+		read_statement(&rd, doc);
+	if (el__buf_failed(&rd.path))
+		oom(&rd);
+	el__buf_free(&rd.path);
 	if (rd.ret != EL_OK) {
-		el_record_free(r);
+		el_record_free(rd.r);
 		return rd.ret;
 	}
-	*out = r;
+	*out = rd.r;
 	return EL_OK;
+}
+
+/* jansson quotes the input near the fault, raw: only printable ASCII goes into our line. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
 }
 
 int el_record_parse(el_record **out, const char *text, size_t len, const char *display)
@@ -617,8 +796,10 @@ int el_record_parse(el_record **out, const char *text, size_t len, const char *d
 
 	*out = NULL;
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-	if (!doc)
+	if (!doc) {
+		printable(err.text);
 		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", display, err.line, err.column, err.text);
+	}
 	ret = el__record_from_json(out, doc, display);
 	json_decref(doc);
 	return ret;
@@ -633,7 +814,7 @@ int el_record_read(el_record **out, const char *path)
 	el__buf_init(&text);
 	ret = el__read_file(&text, path, EL__RECORD_MAX_BYTES, false);
 	if (ret == EL_OK)
-		ret = el_record_parse(out, text.len ? text.data : "", text.len, path);
+		ret = el_record_parse(out, text.data, text.len, path);
 	el__buf_free(&text);
 	return ret;
 }
