@@ -12,7 +12,9 @@
 #include "lock/lock_internal.h"
 #include "probe/probe.h"
 #include "probe/python_locate.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static json_t *rfc3339_now(void)
@@ -41,12 +43,72 @@ static int fill_meta(json_t *meta, const el_profile *profile)
 	return EL_OK;
 }
 
-static int run_probes(json_t *doc, el__probe_ctx *ctx)
+/*
+ * The interpreter a check compares is the lock's own (a venv, a pyenv
+ * version), not python3 on PATH, unless the caller names one. What the
+ * lock names and this machine lacks is one finding, python.executable
+ * gone, rather than a comparison with some other interpreter: the rest of
+ * the lock's python section stands in for it.
+ */
+typedef struct locked_python {
+	const json_t *section; /* the lock's, when its interpreter is missing here */
+	const char *stands_for; /* the lock's executable, which --python stands for */
+} locked_python;
+
+static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_capture_options *opts)
+{
+	const json_t *python = opts->verify_data_of ? json_object_get(el_lock_json(opts->verify_data_of), "python") : NULL;
+	const char *exe = json_string_value(json_object_get(python, "executable"));
+	el__buf path;
+	struct stat st;
+
+	memset(lp, 0, sizeof(*lp));
+	if (!exe || exe[0] != '/')
+		return;
+	if (opts->python) {
+		lp->stands_for = exe;
+		return;
+	}
+	el__buf_init(&path);
+	el__root_path(&path, ctx->root, exe);
+	if (!el__buf_failed(&path) && stat(path.data, &st) == 0 && S_ISREG(st.st_mode))
+		ctx->python = exe;
+	else
+		lp->section = python;
+	el__buf_free(&path);
+}
+
+/* The python section as choose_python() decided; true when it was done here. */
+static int locked_python_section(json_t *doc, const locked_python *lp, json_t *section)
+{
+	if (lp->section) {
+		json_t *copy = json_deep_copy(lp->section);
+
+		json_decref(section);
+		if (!copy || json_object_del(copy, "executable") || json_object_set_new(doc, "python", copy))
+			return el__error_oom();
+		return EL_OK;
+	}
+	if (section && lp->stands_for &&
+	    json_object_set_new(section, "executable", json_string(lp->stands_for)))
+		return el__error_oom();
+	return EL_OK;
+}
+
+static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 {
 	for (unsigned i = 0; i < el__probe_count; i++) {
 		const el__probe *probe = &el__probes[i];
+		bool python = strcmp(probe->section, "python") == 0;
 		json_t *section = NULL;
-		int rc = probe->run(ctx, &section);
+		int rc = python && lp->section ? EL_PROBE_ABSENT : probe->run(ctx, &section);
+
+		if (python && rc != EL_ENOMEM) {
+			if (locked_python_section(doc, lp, section) != EL_OK)
+				return EL_ENOMEM;
+			if (lp->section)
+				continue;
+		}
 
 		if (rc == EL_ENOMEM)
 			return rc;
@@ -56,7 +118,7 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx)
 		}
 		if (rc == EL_PROBE_ABSENT || !section)
 			continue;
-		if (json_object_set_new(doc, probe->section, section))
+		if (json_object_set_new(probe->in_meta ? ctx->meta : doc, probe->section, section))
 			return el__error_oom();
 	}
 	return EL_OK;
@@ -122,6 +184,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	json_t *doc = json_object();
 	el_lock *lock = NULL;
 	el_profile *own_profile = NULL;
+	locked_python python;
 	int ret;
 
 	*out = NULL;
@@ -133,6 +196,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
+	choose_python(&ctx, &python, opts);
 	ctx.meta = json_object();
 	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
 		ret = el__error_oom();
@@ -159,7 +223,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 			goto done;
 		ctx.profile = own_profile;
 	}
-	ret = run_probes(doc, &ctx);
+	ret = run_probes(doc, &ctx, &python);
 	if (ret != EL_OK)
 		goto done;
 	ret = add_data(doc, opts, ctx.profile);

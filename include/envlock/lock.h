@@ -6,15 +6,18 @@
 #include <jansson.h>
 
 /*
- * A lock: the schema-1 document that describes one machine's environment.
+ * A lock: the document that describes one machine's environment.
  *
  * An el_lock is owned by whoever created it (el_capture) and released with
  * el_lock_free(), which accepts NULL.
  */
 typedef struct el_lock el_lock;
 
-/* The schema this library writes and reads. */
-#define EL_LOCK_SCHEMA 1
+/*
+ * The schema this library writes. It reads this one and schema 1, whose
+ * fingerprinted "code" section it moves to meta.code (see el_lock_note).
+ */
+#define EL_LOCK_SCHEMA 2
 
 /* "sha256:" + 64 hex digits + NUL. */
 #define EL_FINGERPRINT_SIZE 72
@@ -58,12 +61,12 @@ int el_lock_write_file(const el_lock *lock, const char *path);
 
 /*
  * Read a lock back. The text must be JSON (duplicate keys refused), carry a
- * schema number this library reads, have every member of the shape schema 1
- * gives it, and match its own fingerprint. Any failure is EL_EINVAL with a
+ * schema number this library reads, have every member of the shape its
+ * schema gives it, and match its own fingerprint. Any failure is EL_EINVAL with a
  * one-line message that starts with origin (and line:column for bad
  * JSON) and says what is wrong, for example:
  *   env.lock:12:5: invalid JSON: ...
- *   env.lock: written for lock schema 2, newer than this envlock reads (1): upgrade envlock
+ *   env.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock
  *   env.lock: libraries["libc.so.6"].sha256: expected 64 lowercase hex digits
  *   env.lock: the fingerprint does not match the content (...); re-lock with ...
  * On success *out is a new lock for the caller to el_lock_free().
@@ -72,6 +75,29 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 
 /* The same for a file (at most 64 MiB); a missing file is EL_ENOTFOUND. */
 int el_lock_read_file(el_lock **out, const char *path);
+
+struct el_profile;
+
+/*
+ * The capture command that locks this machine as lock was made: "envlock
+ * capture [--profile P] [--python EXE] [--data PATH]... -o FILE", words
+ * quoted for a POSIX shell, after "cd DIR && " when lock_file has a
+ * directory (the lock's data paths are relative to where it lies). The
+ * profile's own data directives are left out (capture reads them again);
+ * python NULL means the lock's interpreter. *out is for free().
+ */
+int el_lock_capture_command(char **out, const el_lock *lock, const struct el_profile *profile,
+			    const char *python, const char *lock_file);
+
+/* The schema number the lock was written with. */
+int el_lock_schema(const el_lock *lock);
+
+/*
+ * One line about how the lock was read, for the caller to show as a note
+ * ("env.lock: a schema-1 lock: its code section is not compared ..."), or
+ * NULL. Borrowed; valid as long as the lock.
+ */
+const char *el_lock_note(const el_lock *lock);
 
 void el_lock_free(el_lock *lock);
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/lock.h"
+
 /*
  * Profiles: plain text, one directive a line, that say which variables a
  * run is pinned to, how much drift from the lock is tolerated and how the
@@ -88,6 +90,7 @@ typedef struct el_profile {
 	unsigned gid;     /* the group ID it sees there ("gid N"), default 1000 */
 	bool aslr;        /* true unless "aslr off" */
 	bool python_seed; /* "python-seed on" */
+	bool require_clean_tree; /* "require clean-tree": see el_profile_unmet() */
 } el_profile;
 
 /*
@@ -108,6 +111,13 @@ void el_profile_free(el_profile *profile);
 
 /* The severity the profile gives drift at a leaf path; refuse where no rule matches. */
 el_severity el_profile_severity(const el_profile *profile, const char *path);
+
+/*
+ * The profile's requirements on the run ("require clean-tree") against the
+ * capture of this machine now (its meta.code). *why is NULL when they are
+ * met, else one line saying what is not, for the caller to free().
+ */
+int el_profile_unmet(char **why, const el_profile *profile, const el_lock *now);
 
 /* Whether a drift pattern matches path (exposed for tests). */
 bool el_drift_pattern_match(const char *pattern, const char *path);

@@ -28,7 +28,9 @@ typedef struct el_sandbox_options {
 	const el_profile *profile;  /* required */
 	const el_lock *lock;        /* its env and Python interpreter; NULL without a lock */
 	const char *lock_path;      /* the lock's file: read-only in the sandbox when in the working directory */
-	const char *workdir;        /* host directory bound writable and made current; NULL: the current one */
+	const char *workdir;        /* host directory bound writable; NULL: the current one */
+	const char *cwd;            /* where the command starts, when inside workdir (absolute); NULL: workdir */
+	const char *python;         /* the interpreter (--python): leads PATH instead of the lock's; NULL: the lock's */
 	const el_mount *mounts;     /* --bind, --ro-bind, --tmpfs: after the profile's, in order */
 	size_t mount_count;
 	const char *seed;           /* --seed N: PYTHONHASHSEED and ENVLOCK_SEED; NULL: none */

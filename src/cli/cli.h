@@ -35,15 +35,27 @@ int cmd_replay(int argc, char **argv);
 bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock);
 
 /*
- * "If the change is intended, re-lock: envlock capture ... -o LOCK": the
- * capture that locks this machine with the same profile and the lock's
- * data entries, words quoted for a POSIX shell. NULL when out of memory;
- * free() it.
+ * "If the change is intended, re-lock: [cd DIR && ]envlock capture ... -o
+ * LOCK": the capture that locks this machine with the same profile,
+ * interpreter (python, else the lock's) and data entries, words quoted
+ * for a POSIX shell. NULL when out of memory; free() it.
  */
-char *cli_relock_hint(const el_profile *profile, const el_lock *lock, const char *lock_path);
+char *cli_relock_hint(const el_profile *profile, const el_lock *lock, const char *lock_path, const char *python);
 
 /* --color WHEN (auto, always, never) into *color; false for another word. */
 bool cli_parse_color(const char *when, bool *color);
+
+/*
+ * The lock when none was named: env.lock in the current directory or the
+ * nearest one above it, up to the repository root (a directory with .git)
+ * or "/". *out is the path relative to the current directory ("../env.lock"),
+ * for free(). Prints the error, naming command and ending with otherwise
+ * (", or ..."); false when there is none.
+ */
+bool cli_find_lock(char **out, const char *command, const char *otherwise);
+
+/* The absolute directory that holds lock_path, for free(); NULL after printing why. */
+char *cli_lock_dir(const char *lock_path);
 
 /* Read a lock file, printing the error; false on failure (exit 2). */
 bool cli_read_lock(el_lock **out, const char *path);

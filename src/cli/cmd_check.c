@@ -13,12 +13,13 @@ static const char usage_text[] =
 	"\n"
 	"Capture this machine now and report where it has drifted from the lock.\n"
 	"\n"
-	"  -l, --lock FILE    the lock to check against (default: env.lock)\n"
+	"  -l, --lock FILE    the lock to check against (default: env.lock here or in\n"
+	"                     the nearest directory above, up to the repository root)\n"
 	"      --profile P    drift policy (default: the profile named in the lock)\n"
 	"      --format F     text (default), json or github\n"
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
-	"      --python EXE   the Python interpreter to compare (default: python3 on PATH)\n"
+	"      --python EXE   the Python interpreter to compare (default: the lock's)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Exit status: 0 no drift the profile refuses (warnings allowed, unless\n"
@@ -40,12 +41,12 @@ int cmd_check(int argc, char **argv)
 {
 	report_options ropts = { .old_label = "env.lock", .new_label = "this machine", .unicode = report_unicode_auto() };
 	el_capture_options copts = { .warn = cli_print_warning };
-	const char *lock_path = "env.lock", *profile_name = NULL, *color = "auto";
+	const char *lock_path = NULL, *profile_name = NULL, *color = "auto";
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
 	data_files_list files = { 0 };
-	char *hint = NULL;
+	char *hint = NULL, *found = NULL, *unmet = NULL, *lock_dir = NULL;
 	int c, status = CLI_EXIT_USAGE;
 
 	opterr = 0;
@@ -75,8 +76,16 @@ int cmd_check(int argc, char **argv)
 	if (!cli_parse_color(color, &ropts.color))
 		return cli_usage_error("check", "--color takes auto, always or never, not '%s'", color);
 
+	if (!lock_path && !cli_find_lock(&found, "check", ""))
+		goto done;
+	if (found)
+		lock_path = found;
 	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock))
 		goto done;
+	/* The lock's data paths, its code and pyenv's .python-version: where the lock lies. */
+	if (!(lock_dir = cli_lock_dir(lock_path)))
+		goto done;
+	copts.workdir = lock_dir;
 	/*
 	 * Every section capture probes, not just those the lock has: a
 	 * component that appeared since (a GPU on a node locked on a CPU-only
@@ -94,7 +103,12 @@ int cmd_check(int argc, char **argv)
 	}
 	ropts.old_label = lock_path;
 	ropts.annotate_file = lock_path;
-	ropts.hint = hint = cli_relock_hint(profile, lock, lock_path);
+	ropts.hint = hint = cli_relock_hint(profile, lock, lock_path, copts.python);
+	if (el_profile_unmet(&unmet, profile, now) != EL_OK) {
+		cli_error("out of memory");
+		goto done;
+	}
+	ropts.unmet = unmet;
 	if (data_files_collect(&files, diff, copts.cache_dir) != EL_OK) {
 		cli_error("out of memory");
 		goto done;
@@ -104,6 +118,9 @@ int cmd_check(int argc, char **argv)
 done:
 	data_files_free(&files);
 	free(hint);
+	free(found);
+	free(unmet);
+	free(lock_dir);
 	el_diff_free(diff);
 	el_lock_free(now);
 	el_lock_free(lock);

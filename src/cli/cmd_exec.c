@@ -22,19 +22,23 @@ static const char usage_text[] =
 	"the host's system directories read-only, the working directory writable,\n"
 	"no capabilities, a seccomp filter.\n"
 	"\n"
-	"  -l, --lock FILE        the lock (default: env.lock)\n"
+	"  -l, --lock FILE        the lock (default: env.lock here or in the nearest\n"
+	"                         directory above, up to the repository root)\n"
 	"      --no-lock          run without a lock: no drift check, the profile's pins\n"
 	"      --profile P        the profile (default: the one named in the lock)\n"
 	"      --on-drift WHAT    refuse (default), warn or ignore\n"
 	"      --seed N           PYTHONHASHSEED=N and ENVLOCK_SEED=N; seeds Python's\n"
 	"                         random, numpy, torch and tensorflow at their import\n"
-	"  -C, --workdir DIR      the writable working directory (default: the current one)\n"
+	"  -C, --workdir DIR      the writable working directory (default: the lock's\n"
+	"                         directory when the current one is in it, else the\n"
+	"                         current one); the command starts where you are\n"
 	"      --bind SRC[:DEST]  bind a host path, writable\n"
 	"      --ro-bind SRC[:DEST]  bind a host path, read-only\n"
 	"      --tmpfs DEST       an empty tmpfs\n"
-	"      --python EXE       the Python interpreter the drift check compares\n"
+	"      --python EXE       the Python interpreter to check and run (default: the lock's)\n"
 	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
-	"                         or to a new file in DIR, also when the run fails\n"
+	"                         or to a new file in DIR (a path ending in '/', made\n"
+	"                         when missing), also when the run fails\n"
 	"      --output PATH      a file or directory the command makes (relative to the\n"
 	"                         working directory): its SHA-256 goes in the record\n"
 	"      --dry-run          print the sandbox's plan and run nothing\n"
@@ -209,16 +213,45 @@ static bool open_workdir(char **path, int *fd, const char *given)
 	return true;
 }
 
+/*
+ * The sandbox's working directory and where the command starts: -C DIR
+ * when given; else the lock's directory when the user stands in it or
+ * below (a repository's root, with the user in src/), else the current
+ * directory. The command starts in the current directory when that lies
+ * inside, as the user typed it.
+ */
+static bool choose_workdir(char **workdir, char **cwd, const char *lock_dir, const char *given)
+{
+	size_t n = lock_dir ? strlen(lock_dir) : 0;
+
+	*workdir = *cwd = NULL;
+	if (!(*cwd = realpath(".", NULL))) {
+		cli_error("exec: the current directory: %s", strerror(errno));
+		return false;
+	}
+	if (given)
+		*workdir = strdup(given);
+	else if (lock_dir && strncmp(*cwd, lock_dir, n) == 0 && ((*cwd)[n] == '/' || (*cwd)[n] == '\0' || n == 1))
+		*workdir = strdup(lock_dir);
+	else
+		*workdir = strdup(*cwd);
+	if (!*workdir) {
+		cli_error("out of memory");
+		return false;
+	}
+	return true;
+}
+
 int cmd_exec(int argc, char **argv)
 {
-	exec_args a = { .lock_path = "env.lock" };
+	exec_args a = { 0 };
 	el_sandbox_options sopts = { 0 };
 	el_sandbox_plan *plan = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
-	char *workdir = NULL, *lock_abs = NULL;
+	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
 	int workdir_fd = -1, status;
 
 	/*
@@ -239,19 +272,28 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	}
 	status = EXEC_FAILED;
+	if (!a.no_lock && !a.lock_path) {
+		if (!cli_find_lock(&found, "exec", ", or run without one: --no-lock"))
+			goto done;
+		a.lock_path = found;
+	}
 	if (!a.no_lock && access(a.lock_path, F_OK) != 0 && errno == ENOENT) {
 		cli_error("exec: %s: no such file; capture one with 'envlock capture -o %s', "
 			  "or run without a lock: --no-lock", a.lock_path, a.lock_path);
 		goto done;
 	}
-	if (!a.no_lock && !cli_read_lock(&lock, a.lock_path))
+	if (!a.no_lock && (!cli_read_lock(&lock, a.lock_path) || !(lock_dir = cli_lock_dir(a.lock_path))))
+		goto done;
+	if (!choose_workdir(&run_dir, &here, lock_dir, a.workdir))
 		goto done;
 	if (!cli_load_profile(&profile, a.profile_name, lock))
 		goto done;
 	sopts.profile = profile;
 	sopts.lock = lock;
 	sopts.lock_path = lock ? a.lock_path : NULL;
-	sopts.workdir = a.workdir;
+	sopts.workdir = run_dir;
+	sopts.cwd = here;
+	sopts.python = a.python;
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;
 	sopts.seed = a.seed;
@@ -269,7 +311,7 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	}
 	/* Where the record and the outputs are, fixed before the command can change them. */
-	if (a.record && (!exec_record_target_open(&target, a.record) || !open_workdir(&workdir, &workdir_fd, a.workdir)))
+	if (a.record && (!exec_record_target_open(&target, a.record) || !open_workdir(&workdir, &workdir_fd, run_dir)))
 		goto done;
 	if (a.record && lock && !(lock_abs = realpath(a.lock_path, NULL))) {
 		cli_error("exec: %s: %s", a.lock_path, strerror(errno));
@@ -278,6 +320,7 @@ int cmd_exec(int argc, char **argv)
 	run.plan = plan;
 	run.lock = lock;
 	run.lock_path = a.lock_path;
+	run.lock_dir = lock_dir;
 	run.profile = profile;
 	run.python = a.python;
 	run.on_drift = a.drift;
@@ -302,6 +345,10 @@ done:
 		close(workdir_fd);
 	free(workdir);
 	free(lock_abs);
+	free(found);
+	free(lock_dir);
+	free(here);
+	free(run_dir);
 	free(a.outputs);
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);

@@ -68,11 +68,11 @@ static int check_drift(exec_run *run)
 	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .profile = run->profile, .python = run->python,
-				     .verify_data_of = run->lock };
+				     .verify_data_of = run->lock, .workdir = run->lock_dir };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
 	data_files_list files = { 0 };
-	char *hint = NULL;
+	char *hint = NULL, *unmet = NULL;
 	int verdict = 0;
 
 	if (el_capture(&now, &copts) != EL_OK) {
@@ -85,9 +85,16 @@ static int check_drift(exec_run *run)
 		return EXEC_FAILED;
 	}
 	run->findings = report_findings_json(diff, run->profile);
-	run->code = json_incref(json_object_get(el_lock_json(now), "code"));
-	if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
-		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path);
+	run->code = json_incref(json_object_get(json_object_get(el_lock_json(now), "meta"), "code"));
+	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */
+	if (el_profile_unmet(&unmet, run->profile, now) != EL_OK) {
+		cli_error("exec: out of memory");
+		verdict = 1;
+	} else if (unmet) {
+		cli_error("exec: refusing to run: the profile's %s", unmet);
+		verdict = 1;
+	} else if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
+		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path, run->python);
 		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
 			ropts.data_files = &files;
 		ropts.color = report_color_auto(STDERR_FILENO);
@@ -102,6 +109,7 @@ static int check_drift(exec_run *run)
 	}
 	data_files_free(&files);
 	free(hint);
+	free(unmet);
 	el_diff_free(diff);
 	el_lock_free(now);
 	return verdict == 0 ? 0 : EXEC_FAILED;

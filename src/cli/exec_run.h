@@ -22,6 +22,7 @@ typedef struct exec_run {
 	const el_sandbox_plan *plan;
 	const el_lock *lock;       /* NULL: no drift check */
 	const char *lock_path;     /* for messages and the re-lock hint */
+	const char *lock_dir;      /* the lock's directory: its data paths are relative to it */
 	const el_profile *profile;
 	const char *python;        /* --python for the check, or NULL */
 	exec_on_drift on_drift;

@@ -67,8 +67,11 @@ bool cli_read_lock(el_lock **out, const char *path)
 {
 	int ret = el_lock_read_file(out, path);
 
-	if (ret == EL_OK)
+	if (ret == EL_OK) {
+		if (el_lock_note(*out))
+			fprintf(stderr, "envlock: note: %s\n", el_lock_note(*out));
 		return true;
+	}
 	if (ret == EL_ENOTFOUND)
 		cli_error("%s: no such lock file (create one with 'envlock capture -o %s')", path, path);
 	else

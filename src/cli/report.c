@@ -125,12 +125,12 @@ static const char *change_name(el_drift_kind kind)
 	return "changed";
 }
 
-static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev, bool strict)
+static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev, const report_options *opts)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < diff->count; i++)
 		c->n[sev[i]]++;
-	c->failed = c->n[EL_SEVERITY_REFUSE] || (strict && c->n[EL_SEVERITY_WARN]);
+	c->failed = c->n[EL_SEVERITY_REFUSE] || (opts->strict && c->n[EL_SEVERITY_WARN]) || opts->unmet;
 }
 
 static void summary_line(FILE *out, const struct counts *c)
@@ -220,7 +220,9 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 	}
 	if (section)
 		fputc('\n', out);
-	if (diff->count == 0) {
+	if (opts->unmet)
+		fprintf(out, "%sthe profile%s\n  %srefuse%s  %s\n\n", st->bold, st->reset, st->red, st->reset, opts->unmet);
+	if (diff->count == 0 && !opts->unmet) {
 		fprintf(out, "no drift\n");
 		return 0;
 	}
@@ -229,6 +231,7 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 	fprintf(out, "%s%s\n",
 		!c->failed ? ": nothing refused"
 		: c->n[EL_SEVERITY_REFUSE] ? ": drift refused"
+		: opts->unmet		   ? ": a requirement of the profile is not met"
 					   : ": drift refused (--strict: warnings fail)",
 		c->failed ? st->reset : "");
 	if (c->failed && opts->hint)
@@ -323,6 +326,11 @@ static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, c
 			"new", label_json(opts->new_label), "profile", profile->name, "strict", opts->strict, "counts", "refuse",
 			(json_int_t)c->n[EL_SEVERITY_REFUSE], "warn", (json_int_t)c->n[EL_SEVERITY_WARN], "ignore",
 			(json_int_t)c->n[EL_SEVERITY_IGNORE], "findings", list);
+	/* Only check and exec evaluate requirements; diff's document stays as it was. */
+	if (doc && opts->unmet && json_object_set_new(doc, "unmet", json_pack("[s]", opts->unmet))) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (!doc) {
 		cli_error("out of memory");
 		return -1;
@@ -404,6 +412,11 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 		free(new_text);
 		github_data_files(out, data_files_for(opts->data_files, f), fail, opts);
 	}
+	if (opts->unmet) {
+		fputs("::error title=envlock requirement::", out);
+		github_escaped(out, opts->unmet, false);
+		fputc('\n', out);
+	}
 	fputs("envlock: ", out);
 	summary_line(out, c);
 	fputc('\n', out);
@@ -423,7 +436,7 @@ int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, cons
 	}
 	for (size_t i = 0; i < diff->count; i++)
 		sev[i] = el_profile_severity(profile, diff->findings[i].path);
-	count_all(&c, diff, sev, opts->strict);
+	count_all(&c, diff, sev, opts);
 	switch (opts->format) {
 	case REPORT_JSON:
 		ret = report_json(out, diff, sev, profile, opts, &c);

@@ -25,6 +25,7 @@ typedef struct report_options {
 	const char *hint;      /* text: what to do about refused drift, or NULL */
 	const char *annotate_file; /* github: the file the annotations point at, or NULL */
 	const data_files_list *data_files; /* the files behind data findings, or NULL */
+	const char *unmet; /* a requirement of the profile the run does not meet (fails), or NULL */
 } report_options;
 
 /*

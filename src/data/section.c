@@ -7,6 +7,7 @@
 #include "data/section.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +25,16 @@ static char *data_key(const char *path)
 	return strndup(path, len);
 }
 
-/* Hash one path into section; a missing path is skipped when missing_ok. */
-static int add_path(json_t *section, const char *path, bool missing_ok, const char *cache_dir)
+/*
+ * Hash one path into section; a missing path is skipped when missing_ok.
+ * A relative path is relative to base (the lock's directory), else to the
+ * current directory; the key stays as given.
+ */
+static int add_path(json_t *section, const char *path, bool missing_ok, const char *cache_dir, const char *base)
 {
 	el_data_options opts = { .cache_dir = cache_dir };
 	el_data_tree *tree = NULL;
-	char *key = data_key(path);
+	char *key = data_key(path), *where = NULL;
 	int ret;
 
 	if (!key)
@@ -42,12 +47,18 @@ static int add_path(json_t *section, const char *path, bool missing_ok, const ch
 		free(key);
 		return el__error(EL_EINVAL, "data: a path that is not UTF-8 cannot be a lock key");
 	}
-	ret = el_data_hash(&tree, key, &opts);
+	if (base && key[0] != '/' && asprintf(&where, "%s/%s", base, key) < 0) {
+		free(key);
+		return el__error_oom();
+	}
+	ret = el_data_hash(&tree, where ? where : key, &opts);
+	free(where);
 	if (ret == EL_ENOTFOUND && missing_ok) {
 		el_error_clear();
 		free(key);
 		return EL_OK;
 	}
+	/* Reported under the key: messages and the manifest name what the user wrote. */
 	if (ret == EL_OK)
 		ret = el__json_set_text(section, key, tree->digest);
 	/* Without the store, check still names the entry, only not its files. */
@@ -62,18 +73,20 @@ int el__data_section(json_t **out, const el_capture_options *opts, const el_prof
 {
 	const json_t *verify = opts->verify_data_of ? json_object_get(el_lock_json(opts->verify_data_of), "data") : NULL;
 	json_t *section = json_object();
+	/* Only for check and exec: capture's --data is relative to where the user typed it. */
+	const char *base = opts->verify_data_of && opts->workdir && opts->workdir[0] == '/' ? opts->workdir : NULL;
 	const char *key;
 	json_t *value;
 	int ret = section ? EL_OK : el__error_oom();
 
 	*out = NULL;
 	for (size_t i = 0; ret == EL_OK && i < opts->data_count; i++)
-		ret = add_path(section, opts->data[i], false, opts->cache_dir);
+		ret = add_path(section, opts->data[i], false, opts->cache_dir, base);
 	for (size_t i = 0; ret == EL_OK && i < profile->data_count; i++)
-		ret = add_path(section, profile->data[i], opts->verify_data_of != NULL, opts->cache_dir);
+		ret = add_path(section, profile->data[i], opts->verify_data_of != NULL, opts->cache_dir, base);
 	json_object_foreach((json_t *)(uintptr_t)verify, key, value) {
 		if (ret == EL_OK)
-			ret = add_path(section, key, true, opts->cache_dir);
+			ret = add_path(section, key, true, opts->cache_dir, base);
 	}
 	if (ret != EL_OK || json_object_size(section) == 0) {
 		json_decref(section);

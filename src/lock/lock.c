@@ -15,7 +15,18 @@ el_lock *el__lock_wrap(json_t *doc)
 		return NULL;
 	}
 	lock->doc = doc;
+	lock->schema = EL_LOCK_SCHEMA;
 	return lock;
+}
+
+int el_lock_schema(const el_lock *lock)
+{
+	return lock->schema;
+}
+
+const char *el_lock_note(const el_lock *lock)
+{
+	return lock->note;
 }
 
 int el_lock_canonical(char **out, size_t *len, const el_lock *lock)
@@ -107,5 +118,6 @@ void el_lock_free(el_lock *lock)
 	if (!lock)
 		return;
 	json_decref(lock->doc);
+	free(lock->note);
 	free(lock);
 }

@@ -8,7 +8,19 @@
 
 struct el_lock {
 	json_t *doc; /* the whole lock document, owned */
+	int schema;  /* as read; EL_LOCK_SCHEMA for a capture */
+	char *note;  /* how it was read, for el_lock_note(); NULL: nothing to say */
 };
+
+struct el_profile;
+
+/*
+ * Append "envlock capture [--profile P] [--python EXE] [--data PATH]... -o
+ * FILE" for doc to out (see el_lock_capture_command). profile may be NULL:
+ * the document's meta.profile is used, if it is a valid name.
+ */
+int el__lock_capture_command(el__buf *out, const json_t *doc, const struct el_profile *profile,
+			     const char *python, const char *lock_file);
 
 /* Wrap doc (reference stolen) in a new lock. NULL on allocation failure. */
 el_lock *el__lock_wrap(json_t *doc);

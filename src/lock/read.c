@@ -39,6 +39,7 @@ struct member {
 	const char *name;
 	const struct shape *shape;
 	bool required;
+	int until; /* the last schema with this member; 0: every schema */
 };
 
 static const struct shape string = { K_STRING, NULL, NULL };
@@ -52,38 +53,38 @@ static const struct shape strings = { K_MAP, NULL, &string };
 static const struct shape string_list = { K_ARRAY, NULL, &string };
 
 static const struct member host_members[] = {
-	{ "arch", &string, false }, { "os", &string, false },
-	{ "kernel", &string, false }, { "glibc", &string, false }, { NULL, NULL, false },
+	{ "arch", &string, false, 0 }, { "os", &string, false, 0 },
+	{ "kernel", &string, false, 0 }, { "glibc", &string, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member cpu_members[] = {
-	{ "vendor", &string, false }, { "model", &string, false },
-	{ "family", &integer, false }, { "model_id", &integer, false },
-	{ "stepping", &integer, false }, { "flags", &string_list, false },
-	{ "microcode", &string, false }, { "logical_cpus", &integer, false }, { NULL, NULL, false },
+	{ "vendor", &string, false, 0 }, { "model", &string, false, 0 },
+	{ "family", &integer, false, 0 }, { "model_id", &integer, false, 0 },
+	{ "stepping", &integer, false, 0 }, { "flags", &string_list, false, 0 },
+	{ "microcode", &string, false, 0 }, { "logical_cpus", &integer, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member library_members[] = {
-	{ "path", &string, true }, { "version", &string, false },
-	{ "sha256", &sha256, false }, { NULL, NULL, false },
+	{ "path", &string, true, 0 }, { "version", &string, false, 0 },
+	{ "sha256", &sha256, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape library = { K_OBJECT, library_members, NULL };
 static const struct member python_members[] = {
-	{ "executable", &string, false }, { "version", &string, false },
-	{ "packages", &strings, false }, { NULL, NULL, false },
+	{ "executable", &string, false, 0 }, { "version", &string, false, 0 },
+	{ "packages", &strings, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member device_members[] = {
-	{ "name", &string, false }, { "compute_capability", &string, false },
-	{ "memory_mib", &integer, false }, { NULL, NULL, false },
+	{ "name", &string, false, 0 }, { "compute_capability", &string, false, 0 },
+	{ "memory_mib", &integer, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape device = { K_OBJECT, device_members, NULL };
 static const struct shape devices = { K_ARRAY, NULL, &device };
 static const struct member gpu_members[] = {
-	{ "driver", &string, false }, { "cuda_driver", &string, false },
-	{ "cuda_runtime", &string, false }, { "cudnn", &string, false },
-	{ "nccl", &string, false }, { "cublas", &string, false },
-	{ "devices", &devices, false }, { NULL, NULL, false },
+	{ "driver", &string, false, 0 }, { "cuda_driver", &string, false, 0 },
+	{ "cuda_runtime", &string, false, 0 }, { "cudnn", &string, false, 0 },
+	{ "nccl", &string, false, 0 }, { "cublas", &string, false, 0 },
+	{ "devices", &devices, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member code_members[] = {
-	{ "git_commit", &git_oid, false }, { "git_dirty", &boolean, false }, { NULL, NULL, false },
+	{ "git_commit", &git_oid, false, 0 }, { "git_dirty", &boolean, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape host = { K_OBJECT, host_members, NULL };
 static const struct shape cpu = { K_OBJECT, cpu_members, NULL };
@@ -95,19 +96,20 @@ static const struct shape code = { K_OBJECT, code_members, NULL };
 static const struct shape meta = { K_OBJECT, NULL, &any };
 
 static const struct member lock_members[] = {
-	{ "envlock", &integer, true },
-	{ "fingerprint", &digest, true },
-	{ "meta", &meta, false },
-	{ "host", &host, false },
-	{ "cpu", &cpu, false },
-	{ "toolchain", &strings, false },
-	{ "libraries", &libraries, false },
-	{ "python", &python, false },
-	{ "gpu", &gpu, false },
-	{ "env", &strings, false },
-	{ "data", &data, false },
-	{ "code", &code, false },
-	{ NULL, NULL, false },
+	{ "envlock", &integer, true, 0 },
+	{ "fingerprint", &digest, true, 0 },
+	{ "meta", &meta, false, 0 },
+	{ "host", &host, false, 0 },
+	{ "cpu", &cpu, false, 0 },
+	{ "toolchain", &strings, false, 0 },
+	{ "libraries", &libraries, false, 0 },
+	{ "python", &python, false, 0 },
+	{ "gpu", &gpu, false, 0 },
+	{ "env", &strings, false, 0 },
+	{ "data", &data, false, 0 },
+	/* Schema 2 keeps the code's identity out of the fingerprint (meta.code). */
+	{ "code", &code, false, 1 },
+	{ NULL, NULL, false, 0 },
 };
 static const struct shape lock_shape = { K_OBJECT, lock_members, NULL };
 
@@ -139,6 +141,7 @@ static const char *expectation(enum kind kind)
 
 struct reader {
 	const char *origin;
+	int schema;
 	el__buf path;
 };
 
@@ -175,12 +178,12 @@ static int check_members(struct reader *r, json_t *obj, const struct shape *s)
 
 			while (m->name && strcmp(m->name, key) != 0)
 				m++;
-			child = m->shape;
+			child = m->until && r->schema > m->until ? NULL : m->shape;
 		}
 		el__path_key(&r->path, key);
 		if (!child)
 			ret = el__error(EL_EINVAL, "%s: %s: not part of schema %d", r->origin, r->path.data,
-					EL_LOCK_SCHEMA);
+					r->schema);
 		else
 			ret = check(r, value, child);
 		el__buf_truncate(&r->path, mark);
@@ -250,9 +253,42 @@ static int check_fingerprint(const char *origin, const el_lock *lock)
 		return el__error_prefix(origin);
 	if (ret != EL_OK)
 		return ret;
-	if (strcmp(want, el_lock_stored_fingerprint(lock)) != 0)
-		return el__error(EL_EINVAL, "%s: the fingerprint does not match the content (edited by hand, or a "
-				 "merge resolved badly?); re-lock with 'envlock capture -o %s'", origin, origin);
+	if (strcmp(want, el_lock_stored_fingerprint(lock)) != 0) {
+		el__buf command;
+
+		el__buf_init(&command);
+		ret = el__lock_capture_command(&command, lock->doc, NULL, NULL, origin);
+		if (ret == EL_OK)
+			ret = el__error(EL_EINVAL, "%s: the fingerprint does not match the content (edited by hand, or a "
+					"merge resolved badly?); re-lock with '%s'", origin, command.data);
+		el__buf_free(&command);
+		return ret;
+	}
+	return EL_OK;
+}
+
+/*
+ * A schema-1 lock fingerprinted its "code" section, so committing the lock
+ * made it stale. Read back, the section is moved where schema 2 keeps it,
+ * meta.code: informational, never compared. The fingerprint was checked
+ * first, against the document as written.
+ */
+static int code_to_meta(el_lock *lock, const char *origin)
+{
+	json_t *section = json_object_get(lock->doc, "code");
+	json_t *info = json_object_get(lock->doc, "meta");
+
+	if (!section)
+		return EL_OK;
+	if (!info && json_object_set_new(lock->doc, "meta", info = json_object()))
+		return el__error_oom();
+	if (json_object_set(info, "code", section) || json_object_del(lock->doc, "code"))
+		return el__error_oom();
+	if (asprintf(&lock->note, "%s: a schema-1 lock: its code section is not compared (since schema 2 the "
+		     "code is not part of the environment); re-lock to update the file", origin) < 0) {
+		lock->note = NULL;
+		return el__error_oom();
+	}
 	return EL_OK;
 }
 
@@ -288,8 +324,10 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	}
 	ret = check_schema(origin, doc);
 	el__buf_init(&r.path);
-	if (ret == EL_OK)
+	if (ret == EL_OK) {
+		r.schema = (int)json_integer_value(json_object_get(doc, "envlock"));
 		ret = check(&r, doc, &lock_shape);
+	}
 	el__buf_free(&r.path);
 	if (ret != EL_OK) {
 		json_decref(doc);
@@ -298,7 +336,10 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	lock = el__lock_wrap(doc);
 	if (!lock)
 		return el__error_oom();
+	lock->schema = r.schema;
 	ret = check_fingerprint(origin, lock);
+	if (ret == EL_OK && r.schema == 1)
+		ret = code_to_meta(lock, origin);
 	if (ret != EL_OK) {
 		el_lock_free(lock);
 		return ret;

@@ -488,6 +488,19 @@ static int do_python_seed(struct parser *ps, const struct place *pl, char **argv
 	return on_off(pl, argv, &ps->p->python_seed);
 }
 
+/*
+ * require clean-tree: what the working tree must be when check and exec
+ * run. A policy on the run, not drift from the lock (the lock does not
+ * fingerprint the code).
+ */
+static int do_require(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	if (strcmp(argv[1], "clean-tree") != 0)
+		return BAD(pl, argv, "unknown requirement '%s' (clean-tree)", argv[1]);
+	ps->p->require_clean_tree = true;
+	return EL_OK;
+}
+
 static int parse_source(struct parser *ps, const el__profile_source *src, const char *label,
 			const struct chain *up, int depth);
 
@@ -572,6 +585,7 @@ static const struct directive {
 	{ "gid", 1, 1, "N", do_gid },
 	{ "aslr", 1, 1, "on|off", do_aslr },
 	{ "python-seed", 1, 1, "on|off", do_python_seed },
+	{ "require", 1, 1, "clean-tree", do_require },
 };
 
 /* The bytes of the UTF-8 character at s (1 for anything else), for messages. */

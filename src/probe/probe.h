@@ -54,6 +54,12 @@ typedef int (*el__probe_fn)(el__probe_ctx *ctx, json_t **section);
 typedef struct el__probe {
 	const char *section;
 	el__probe_fn run;
+	/*
+	 * The section describes the run, not the environment: it goes to
+	 * meta.<section>, outside the fingerprint (the code's commit: a lock
+	 * committed beside the code must not go stale by that commit).
+	 */
+	bool in_meta;
 } el__probe;
 
 extern const el__probe el__probes[];

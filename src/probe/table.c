@@ -3,17 +3,17 @@
 /*
  * Every section of the lock that is probed, in the order they run. "data"
  * is filled from --data paths rather than probed, and "meta" and
- * "fingerprint" by the capture runner itself.
+ * "fingerprint" by the capture runner itself. "code" goes into meta.
  */
 const el__probe el__probes[] = {
-	{ "host", el__probe_host },
-	{ "cpu", el__probe_cpu },
-	{ "toolchain", el__probe_toolchain },
-	{ "libraries", el__probe_libraries },
-	{ "python", el__probe_python },
-	{ "gpu", el__probe_gpu },
-	{ "env", el__probe_env },
-	{ "code", el__probe_code },
+	{ "host", el__probe_host, false },
+	{ "cpu", el__probe_cpu, false },
+	{ "toolchain", el__probe_toolchain, false },
+	{ "libraries", el__probe_libraries, false },
+	{ "python", el__probe_python, false },
+	{ "gpu", el__probe_gpu, false },
+	{ "env", el__probe_env, false },
+	{ "code", el__probe_code, true },
 };
 
 const unsigned el__probe_count = sizeof(el__probes) / sizeof(el__probes[0]);
