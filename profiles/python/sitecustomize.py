@@ -1,10 +1,10 @@
 # envlock's Python seeding hook.
 #
-# When seeding is on (`--seed N`, or `python-seed on` in the profile),
 # `envlock exec` writes this file, built into it, to the read-only
-# /run/envlock/python/sitecustomize.py, puts that directory first on
-# PYTHONPATH and sets ENVLOCK_SEED=N and PYTHONHASHSEED=N. Python's site.py
-# then imports this file as `sitecustomize` before the program runs.
+# /run/envlock/python/sitecustomize.py and puts that directory first on
+# PYTHONPATH; Python's site.py then imports this file as `sitecustomize`
+# before the program runs. When seeding is on (`--seed N`, or `python-seed
+# on` in the profile) it also sets ENVLOCK_SEED=N and PYTHONHASHSEED=N.
 #
 # With ENVLOCK_SEED a number from 0 to 4294967295 (the range PYTHONHASHSEED
 # and numpy take), it:
@@ -16,6 +16,18 @@
 #   - with ENVLOCK_TORCH_DETERMINISTIC=1, turns on torch's deterministic mode.
 # JAX is left alone: it has no global random state to seed. A program makes
 # its keys explicitly (jax.random.PRNGKey(seed)) and can read ENVLOCK_SEED.
+#
+# It also keeps bytecode out of the trees the run can write: it sets
+# sys.pycache_prefix (what PYTHONPYCACHEPREFIX sets) to /run/envlock/pycache,
+# a tmpfs of the run's, so the repository gets no __pycache__. With a prefix
+# Python looks for every module's bytecode there, and would compile the
+# read-only trees' (the standard library, torch: seconds) again on each run;
+# so a source file in a directory the run cannot write keeps its own
+# __pycache__, which it can read and never gains. Set here rather than in
+# the environment, so that the modules imported before this hook (the
+# standard library, .pth files) are not compiled again on every run either.
+# A prefix the program chose itself (PYTHONPYCACHEPREFIX set by a profile)
+# and PYTHONDONTWRITEBYTECODE are left alone.
 #
 # Then it runs the sitecustomize this one shadows (Debian's, say), if any.
 # A seeding failure prints one line, `envlock: sitecustomize: ...`, on stderr
@@ -183,6 +195,34 @@ def _setup():
         sys.meta_path.insert(0, finder)
 
 
+_PYCACHE = "/run/envlock/pycache"
+
+
+def _bytecode_beside_read_only_sources():
+    if sys.pycache_prefix is not None or sys.dont_write_bytecode:
+        return
+    if not os.access(_PYCACHE, os.W_OK):
+        return  # not run by envlock exec
+    import importlib._bootstrap_external as external
+
+    prefixed = external.cache_from_source
+    writable = {}
+
+    def cache_from_source(path, debug_override=None, *, optimization=None):
+        cached = prefixed(path, debug_override, optimization=optimization)
+        head = os.path.dirname(path)
+        can_write = writable.get(head)
+        if can_write is None:
+            can_write = writable[head] = os.access(head or os.curdir, os.W_OK)
+        if can_write:
+            return cached
+        # What cache_from_source gives without a prefix: beside the source.
+        return os.path.join(head, "__pycache__", os.path.basename(cached))
+
+    external.cache_from_source = cache_from_source
+    sys.pycache_prefix = _PYCACHE
+
+
 def _chain():
     """Run the sitecustomize that this one shadows, as site.py would have:
     the next one on sys.path after this directory (only after: two copies of
@@ -218,5 +258,9 @@ try:
     _setup()
 except Exception as e:  # never stop the program for seeding
     _say("setup failed: %s: %s" % (type(e).__name__, e))
+try:
+    _bytecode_beside_read_only_sources()
+except Exception as e:  # the prefix alone still keeps the repository clean
+    _say("bytecode cache: %s: %s" % (type(e).__name__, e))
 if __name__ == "sitecustomize":
     _chain()

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "sandbox/editable.h"
 #include "sandbox/plan.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -66,6 +67,7 @@ typedef struct plan_builder {
 	el_sandbox_plan *plan;
 	const el_sandbox_options *opts;
 	const char *root; /* host root to inspect */
+	char *workdir;    /* the working directory, resolved, once add_workdir() decided it */
 	size_t mount_cap, env_cap;
 } plan_builder;
 
@@ -311,22 +313,43 @@ static bool is_python_prefix(const plan_builder *b, const char *prefix, const ch
 	return (venv || install) && direct;
 }
 
+/* The interpreter the run uses: --python, else the lock's; NULL when neither names an absolute path. */
+static const char *chosen_python(const plan_builder *b)
+{
+	const json_t *python = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "python") : NULL;
+	const char *exe = b->opts->python ? b->opts->python : json_string_value(json_object_get(python, "executable"));
+
+	return exe && exe[0] == '/' ? exe : NULL;
+}
+
+/* Whether dir is an entry of the sandbox's default PATH. */
+static bool on_default_path(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	for (const char *p = SANDBOX_PATH; *p; p += strcspn(p, ":"), p += *p == ':')
+		if (strncmp(p, dir, n) == 0 && (p[n] == ':' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /*
- * The interpreter the lock describes, when it lives outside the system
+ * The interpreter the run uses, when it lives outside the system
  * directories (pyenv under $HOME, a venv): its prefix is bound read-only,
- * the venv's base install too, and its bin directory goes first on PATH.
- * Only prefixes is_python_prefix() accepts are bound.
+ * the venv's base install too. Its bin directory goes first on PATH (a
+ * venv's python must be run from there to be the venv's), unless the
+ * default PATH has it already. Only prefixes is_python_prefix() accepts
+ * are bound.
  */
 static int add_python(plan_builder *b, el__buf *path_var)
 {
-	const json_t *python = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "python") : NULL;
-	const char *exe = json_string_value(json_object_get(python, "executable"));
+	const char *exe = chosen_python(b);
 	el__buf dir, real, resolved;
 	char *prefixes[2] = { NULL, NULL };
 	const char *bin = NULL;
 	int ret = EL_OK;
 
-	if (!exe || exe[0] != '/')
+	if (!exe)
 		return EL_OK;
 	el__buf_init(&dir);
 	el__buf_init(&real);
@@ -372,7 +395,9 @@ static int add_python(plan_builder *b, el__buf *path_var)
 		if (!bin)
 			bin = i == 0 ? dir.data : real.data;
 	}
-	if (bin && !under_system_dir(bin)) {
+	if (!bin && under_system_dir(dir.data))
+		bin = dir.data; /* /opt/conda/bin, /usr/bin: nothing to bind, but it leads PATH */
+	if (bin && !on_default_path(bin)) {
 		el__buf_puts(path_var, bin);
 		el__buf_putc(path_var, ':');
 	}
@@ -382,6 +407,117 @@ done:
 	el__buf_free(&dir);
 	el__buf_free(&real);
 	el__buf_free(&resolved);
+	return ret;
+}
+
+/* The lock's directory, resolved, for its relative data paths; NULL without a lock. */
+static char *lock_dir(const plan_builder *b)
+{
+	const char *given = b->opts->lock_path;
+	char cwd[PATH_MAX], *out = NULL;
+	el__buf path, real;
+
+	if (!given)
+		return NULL;
+	el__buf_init(&path);
+	el__buf_init(&real);
+	if (given[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		el__buf_printf(&path, "%s/", cwd);
+	el__buf_puts(&path, given);
+	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK) {
+		el__path_parent(&real);
+		out = el__buf_failed(&real) ? NULL : strdup(real.data);
+	}
+	el__buf_free(&path);
+	el__buf_free(&real);
+	return out;
+}
+
+/*
+ * A read-only view of an input the run depends on but does not own (the
+ * lock's data, an editable install's source), bound at its real path. Not
+ * idmapped when root runs: the sandbox sees no more of it than any user
+ * may read. Skipped when it is not there (the drift check says so), or
+ * already shown read-only (a system directory).
+ */
+static int add_input(plan_builder *b, const char *path)
+{
+	el__buf real;
+	char *clean = NULL;
+	struct stat st;
+	int ret = EL_OK;
+
+	el__buf_init(&real);
+	if (path[0] == '/' && el__resolve_in_root(&real, b->root, path) == EL_OK &&
+	    host_stat(b, real.data, &st) == 0 && !under_system_dir(real.data) &&
+	    normalize_path(&clean, "input", real.data) == EL_OK && strcmp(clean, "/") != 0) {
+		ret = add_step(b, EL__MOUNT_RO_BIND, clean, clean, 0);
+		if (ret == EL_OK)
+			b->plan->mounts[b->plan->mount_count - 1].premade = b->plan->root_idmapped;
+	}
+	free(clean);
+	el__buf_free(&real);
+	return ret == EL_ENOMEM ? ret : EL_OK;
+}
+
+/*
+ * What a run reads beside its working directory: the lock's data entries
+ * (relative ones are relative to the lock's directory, as check hashes
+ * them: "../data" from a repository's root), and the sources of the
+ * interpreter's editable installs. Without them a run fails the way the
+ * application would ("Error downloading", ModuleNotFoundError), with no
+ * word from envlock.
+ */
+static int add_inputs(plan_builder *b)
+{
+	const json_t *data = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "data") : NULL;
+	const char *exe = chosen_python(b), *key;
+	char *dir = data ? lock_dir(b) : NULL;
+	json_t *value;
+	int ret = EL_OK;
+
+	json_object_foreach((json_t *)(uintptr_t)data, key, value) {
+		char *path;
+
+		if (!dir || ret != EL_OK)
+			break;
+		if (asprintf(&path, "%s/%s", key[0] == '/' ? "" : dir, key[0] == '/' ? key + 1 : key) < 0) {
+			ret = el__error_oom();
+			break;
+		}
+		ret = add_input(b, path);
+		free(path);
+	}
+	free(dir);
+	if (ret == EL_OK && exe) {
+		el__buf prefix, real;
+		el__path_list sources = { 0 };
+		const char *prefixes[3] = { NULL, NULL, NULL };
+
+		el__buf_init(&prefix);
+		el__buf_init(&real);
+		el__buf_puts(&prefix, exe);
+		el__path_parent(&prefix);
+		el__path_parent(&prefix);
+		prefixes[0] = prefix.data;
+		/* A venv's interpreter is a link to its base install, whose site directories count too. */
+		if (el__resolve_in_root(&real, b->root, exe) == EL_OK) {
+			el__path_parent(&real);
+			el__path_parent(&real);
+			if (strcmp(real.data, prefix.data) != 0)
+				prefixes[1] = real.data;
+		}
+		if (el__buf_failed(&prefix) || el__buf_failed(&real))
+			ret = el__error_oom();
+		else
+			ret = el__editable_sources(&sources, b->root, prefixes);
+		for (size_t i = 0; ret == EL_OK && i < sources.count; i++)
+			if (!b->workdir || !path_within(sources.paths[i], b->workdir))
+				ret = add_input(b, sources.paths[i]);
+		el__path_list_free(&sources);
+		el__buf_free(&prefix);
+		el__buf_free(&real);
+	}
 	return ret;
 }
 
@@ -557,8 +693,13 @@ static int add_workdir(plan_builder *b)
 	el__buf_free(&git);
 	if (ret == EL_OK)
 		ret = add_lock_readonly(b, clean);
+	/* The command starts where the user stands, when that is inside (src/ of a repository). */
+	if (ret == EL_OK && b->opts->cwd && path_within(b->opts->cwd, clean))
+		ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
+	if (ret == EL_OK && !b->plan->cwd && !(b->plan->cwd = strdup(clean)))
+		ret = el__error_oom();
 	if (ret == EL_OK) {
-		b->plan->cwd = clean;
+		b->workdir = clean;
 		clean = NULL;
 	}
 done:
@@ -690,6 +831,8 @@ static bool seed_valid(const char *seed)
 	return v <= 4294967295ULL;
 }
 
+static int add_python_env(plan_builder *b);
+
 /*
  * The environment: fixed defaults, then the lock's pins, the profile's
  * (the same unless they drifted, which the check reports), what keepenv
@@ -699,7 +842,7 @@ static int build_env(plan_builder *b, const char *path_var)
 {
 	const el_profile *profile = b->opts->profile;
 	const json_t *pins = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "env") : NULL;
-	const char *seed = b->opts->seed, *key, *python_path;
+	const char *seed = b->opts->seed, *key;
 	char pinned_seed[16];
 	json_t *value;
 	int ret;
@@ -734,23 +877,53 @@ static int build_env(plan_builder *b, const char *path_var)
 		snprintf(pinned_seed, sizeof(pinned_seed), "%s", pinned && seed_valid(pinned) ? pinned : "0");
 		seed = pinned_seed;
 	}
-	if (!seed)
-		return EL_OK;
-	ret = env_set(b, "PYTHONHASHSEED", seed);
-	if (ret == EL_OK)
-		ret = env_set(b, "ENVLOCK_SEED", seed);
-	python_path = el__plan_env_get(b->plan, "PYTHONPATH");
-	if (ret == EL_OK) {
-		char *joined;
-
-		if (asprintf(&joined, "%s%s%s", EL__PYTHON_HOOK_DIR, python_path && *python_path ? ":" : "",
-			     python_path ? python_path : "") < 0)
-			return el__error_oom();
-		ret = env_set(b, "PYTHONPATH", joined);
-		free(joined);
+	if (seed) {
+		ret = env_set(b, "PYTHONHASHSEED", seed);
+		if (ret == EL_OK)
+			ret = env_set(b, "ENVLOCK_SEED", seed);
 	}
 	if (ret == EL_OK)
-		ret = add_step(b, EL__MOUNT_TMPFS, NULL, "/run/envlock", 0755);
+		ret = add_python_env(b);
+	return ret;
+}
+
+/*
+ * Python's side of every run. The hook directory leads PYTHONPATH: the
+ * hook seeds (with ENVLOCK_SEED) and sends the bytecode of writable trees
+ * to a tmpfs of the run's (sys.pycache_prefix), so that a run leaves no
+ * __pycache__ in the repository, while read-only trees (the system's, a
+ * venv's) use the caches they ship; see sitecustomize.py for why the
+ * hook sets it and PYTHONPYCACHEPREFIX does not. A host that turned
+ * bytecode off (PYTHONDONTWRITEBYTECODE) keeps it off.
+ */
+static int add_python_env(plan_builder *b)
+{
+	const char *python_path = el__plan_env_get(b->plan, "PYTHONPATH");
+	const char *no_bytecode = host_getenv(b, "PYTHONDONTWRITEBYTECODE");
+	char *joined;
+	int ret;
+
+	if (asprintf(&joined, "%s%s%s", EL__PYTHON_HOOK_DIR, python_path && *python_path ? ":" : "",
+		     python_path ? python_path : "") < 0)
+		return el__error_oom();
+	ret = env_set(b, "PYTHONPATH", joined);
+	free(joined);
+	if (ret == EL_OK && no_bytecode)
+		ret = env_set(b, "PYTHONDONTWRITEBYTECODE", no_bytecode);
+	return ret;
+}
+
+/*
+ * /run/envlock, read-only: the Python hook, python and python3 links to
+ * the run's interpreter (so "#!/usr/bin/env python" reaches it where its
+ * bin directory has no "python", as Debian's /usr/bin), and the bytecode
+ * tmpfs (sys.pycache_prefix), writable.
+ */
+static int add_run_dir(plan_builder *b)
+{
+	const char *exe = chosen_python(b);
+	int ret = add_step(b, EL__MOUNT_TMPFS, NULL, EL__RUN_DIR, 0755);
+
 	if (ret == EL_OK) {
 		ret = add_step(b, EL__MOUNT_FILE, NULL, EL__PYTHON_HOOK_DIR "/sitecustomize.py", 0444);
 		if (ret == EL_OK) {
@@ -758,8 +931,14 @@ static int build_env(plan_builder *b, const char *path_var)
 			b->plan->mounts[b->plan->mount_count - 1].content_len = el__python_hook_len;
 		}
 	}
+	if (ret == EL_OK && exe)
+		ret = add_step(b, EL__MOUNT_SYMLINK, exe, EL__RUN_BIN "/python", 0);
+	if (ret == EL_OK && exe)
+		ret = add_step(b, EL__MOUNT_SYMLINK, exe, EL__RUN_BIN "/python3", 0);
 	if (ret == EL_OK)
-		ret = add_step(b, EL__MOUNT_READONLY, NULL, "/run/envlock", 0);
+		ret = add_step(b, EL__MOUNT_TMPFS, NULL, EL__PYCACHE_DIR, 0755);
+	if (ret == EL_OK)
+		ret = add_step(b, EL__MOUNT_READONLY, NULL, EL__RUN_DIR, 0);
 	return ret;
 }
 
@@ -877,11 +1056,17 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	 */
 	if (ret == EL_OK)
 		ret = add_python(&b, &path_var);
+	if (ret == EL_OK)
+		ret = add_inputs(&b);
+	if (chosen_python(&b))
+		el__buf_puts(&path_var, EL__RUN_BIN ":");
 	el__buf_puts(&path_var, SANDBOX_PATH);
 	if (ret == EL_OK && el__buf_failed(&path_var))
 		ret = el__error_oom();
 	if (ret == EL_OK)
 		ret = build_env(&b, path_var.data);
+	if (ret == EL_OK)
+		ret = add_run_dir(&b);
 	if (ret == EL_OK)
 		ret = add_user_mounts(&b, profile->mounts, profile->mount_count, profile->source);
 	if (ret == EL_OK)
@@ -895,6 +1080,7 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 		qsort(plan->env, plan->env_count, sizeof(*plan->env), env_compare);
 done:
 	el__buf_free(&path_var);
+	free(b.workdir);
 	if (ret != EL_OK) {
 		el_sandbox_plan_free(plan);
 		return ret;

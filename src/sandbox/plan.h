@@ -79,7 +79,13 @@ extern const char *const el__seccomp_default_deny[];
 extern const char el__python_hook[];
 extern const size_t el__python_hook_len;
 
+/* envlock's own directory inside the sandbox, read-only: nothing in it is the command's output. */
+#define EL__RUN_DIR "/run/envlock"
 /* Where the hook lives inside the sandbox. */
-#define EL__PYTHON_HOOK_DIR "/run/envlock/python"
+#define EL__PYTHON_HOOK_DIR EL__RUN_DIR "/python"
+/* python and python3, links to the run's interpreter; on PATH after its own bin directory. */
+#define EL__RUN_BIN EL__RUN_DIR "/bin"
+/* sys.pycache_prefix, set by the hook: bytecode of writable trees, a tmpfs of the run's. */
+#define EL__PYCACHE_DIR EL__RUN_DIR "/pycache"
 
 #endif
