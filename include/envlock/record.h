@@ -56,7 +56,7 @@ typedef struct el_record {
 	char *lock_fingerprint;    /* "sha256:<hex>" of that lock; NULL exactly when lock_path is */
 	char *profile;             /* profile name */
 	char *seed;                /* the --seed value; NULL when none */
-	char *python;              /* the --python the drift check compared; NULL: python3 on PATH */
+	char *python;              /* the --python the run used; NULL: the lock's interpreter */
 	char *on_drift;            /* "refuse", "warn" or "ignore" */
 	el_record_pair *env;       /* pinned variables, as set in the sandbox; names unique */
 	size_t env_count;

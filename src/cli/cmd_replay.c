@@ -98,13 +98,19 @@ static bool check_group(job *j, exec_on_drift on_drift)
 				     .verify_data_of = j->lock };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
+	char *dir = cli_lock_dir(j->record->lock_path);
 	int verdict = 0;
 
-	if (el_capture(&now, &copts) != EL_OK || el_lock_diff(&diff, j->lock, now) != EL_OK) {
-		cli_error("replay: %s", el_error_last());
+	/* The lock's data paths are relative to where it lies. */
+	copts.workdir = dir;
+	if (!dir || el_capture(&now, &copts) != EL_OK || el_lock_diff(&diff, j->lock, now) != EL_OK) {
+		if (dir)
+			cli_error("replay: %s", el_error_last());
 		el_lock_free(now);
+		free(dir);
 		return false;
 	}
+	free(dir);
 	if (diff->count > 0) {
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, j->profile, el_lock_json(j->lock), el_lock_json(now), &ropts);
@@ -223,6 +229,7 @@ __attribute__((noreturn)) static void run_child(const job *j)
 	const el_record *r = j->record;
 	el_sandbox_options sopts = {
 		.profile = j->profile, .lock = j->lock, .lock_path = r->lock_path, .workdir = r->workdir,
+		.cwd = json_string_value(json_object_get(r->sandbox, "cwd")), .python = r->python,
 		.seed = r->seed, .argv = r->argv, .host_uid = geteuid(), .host_gid = getegid(),
 	};
 	el_sandbox_plan *plan = NULL;

@@ -260,7 +260,7 @@ static int check_fingerprint(const char *origin, const el_lock *lock)
 		ret = el__lock_capture_command(&command, lock->doc, NULL, NULL, origin);
 		if (ret == EL_OK)
 			ret = el__error(EL_EINVAL, "%s: the fingerprint does not match the content (edited by hand, or a "
-					"merge resolved badly?); re-lock with '%s'", origin, command.data);
+					"merge resolved badly?); re-lock with: %s", origin, command.data);
 		el__buf_free(&command);
 		return ret;
 	}

@@ -180,7 +180,7 @@ cd "$scratch"
 bad "missing lock" "envlock: env.lock: no such lock file (create one with 'envlock capture -o env.lock')" -- \
 	"$ENVLOCK" check
 jq '.env.TZ = "Asia/Tokyo"' base.lock >handedit.lock
-bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with 'envlock capture -o handedit.lock'" -- \
+bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture -o handedit.lock" -- \
 	"$ENVLOCK" check --lock handedit.lock
 printf '{\n  "envlock": 1,\n  "host": {\n' >truncated.lock
 bad "truncated lock" "envlock: truncated.lock:4:0: invalid JSON: string or '}' expected near end of file" -- \

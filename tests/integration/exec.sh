@@ -470,7 +470,7 @@ half_checks() {
 		x el exec --lock handedit.lock --on-drift ignore -- touch ran-handedit
 		check_eq "$p a hand-edited lock (even with --on-drift ignore): 125" 125 "$status"
 		check_eq "$p a hand-edited lock: the message" \
-			"envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with 'envlock capture -o handedit.lock'" \
+			"envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture -o handedit.lock" \
 			"$(err)"
 		check_eq "$p a hand-edited lock: the command did not run" no "$([ -e ran-handedit ] && echo yes || echo no)"
 	fi

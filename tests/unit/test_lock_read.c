@@ -49,7 +49,8 @@ static void expect_shape_refused(const char *json, const char *message)
 }
 
 #define FULL_LOCK                                                                                     \
-	"{\"envlock\":1,\"meta\":{\"hostname\":\"h\",\"anything\":[1,2.5,null]},"                        \
+	"{\"envlock\":2,\"meta\":{\"hostname\":\"h\",\"anything\":[1,2.5,null],"                         \
+	"\"code\":{\"git_commit\":\"0123456789abcdef0123456789abcdef01234567\",\"git_dirty\":false}},"    \
 	"\"host\":{\"arch\":\"x86_64\",\"os\":\"debian 12\",\"kernel\":\"6.1.0\",\"glibc\":\"2.36\"},"   \
 	"\"cpu\":{\"vendor\":\"GenuineIntel\",\"model\":\"Xeon\",\"family\":6,\"model_id\":85,"          \
 	"\"stepping\":7,\"flags\":[\"avx2\",\"sse\"],\"microcode\":\"0x1\",\"logical_cpus\":2},"         \
@@ -61,8 +62,7 @@ static void expect_shape_refused(const char *json, const char *message)
 	"\"gpu\":{\"driver\":\"550.54.15\",\"cuda_runtime\":\"12.4\",\"devices\":[{\"name\":\"H100\","   \
 	"\"compute_capability\":\"9.0\",\"memory_mib\":81559}]},"                                        \
 	"\"env\":{\"TZ\":\"UTC\"},"                                                                      \
-	"\"data\":{\"/data/train\":\"sha256:" HEX64 "\"},"                                               \
-	"\"code\":{\"git_commit\":\"0123456789abcdef0123456789abcdef01234567\",\"git_dirty\":false}}"
+	"\"data\":{\"/data/train\":\"sha256:" HEX64 "\"}}"
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void test_round_trip(void **state)
@@ -113,15 +113,17 @@ static void test_schema_number(void **state)
 {
 	expect_refused("{\"host\":{}}", "env.lock: not an envlock lock (no \"envlock\" schema number)");
 	expect_refused("{\"envlock\":\"1\"}", "env.lock: not an envlock lock (no \"envlock\" schema number)");
-	expect_refused("{\"envlock\":2,\"future\":{\"x\":1}}",
-		       "env.lock: written for lock schema 2, newer than this envlock reads (1): upgrade envlock");
+	expect_refused("{\"envlock\":3,\"future\":{\"x\":1}}",
+		       "env.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock");
 	expect_refused("{\"envlock\":0}", "env.lock: lock schema 0 does not exist");
 }
 
 static void test_shapes(void **state)
 {
-	expect_shape_refused("{\"envlock\":1,\"extra\":{}}", "env.lock: extra: not part of schema 1");
+	expect_shape_refused("{\"envlock\":2,\"extra\":{}}", "env.lock: extra: not part of schema 2");
 	expect_shape_refused("{\"envlock\":1,\"host\":{\"distro\":\"x\"}}", "env.lock: host.distro: not part of schema 1");
+	/* Schema 2 keeps the code out of the fingerprinted body. */
+	expect_shape_refused("{\"envlock\":2,\"code\":{}}", "env.lock: code: not part of schema 2");
 	expect_shape_refused("{\"envlock\":1,\"host\":\"x\"}", "env.lock: host: expected an object");
 	expect_shape_refused("{\"envlock\":1,\"cpu\":{\"flags\":[\"sse\",7]}}",
 			     "env.lock: cpu.flags[1]: expected a string");
@@ -149,6 +151,7 @@ static void test_shapes(void **state)
 
 static void test_fingerprint(void **state)
 {
+	el_lock *lock = NULL;
 	char *text = lock_text("{\"envlock\":1,\"env\":{\"TZ\":\"UTC\"}}"), *edited, *p;
 
 	/* Missing. */
@@ -161,11 +164,65 @@ static void test_fingerprint(void **state)
 	assert_non_null(p);
 	memcpy(p, "\"CET\"", 5);
 	expect_refused(edited, "env.lock: the fingerprint does not match the content (edited by hand, or a merge "
-			       "resolved badly?); re-lock with 'envlock capture -o env.lock'");
+			       "resolved badly?); re-lock with: envlock capture -o env.lock");
+	free(edited);
+	free(text);
+	/* The re-lock command repeats how the lock was made: profile, interpreter, data, where it lies. */
+	text = lock_text("{\"envlock\":2,\"meta\":{\"profile\":\"pytorch\"},\"env\":{\"TZ\":\"UTC\"},"
+			 "\"python\":{\"executable\":\"/home/u/my venv/bin/python\"},\"data\":{\"../data\":\"sha256:" HEX64 "\"}}");
+	edited = strdup(text);
+	memcpy(strstr(edited, "\"UTC\""), "\"CET\"", 5);
+	assert_int_equal(el_lock_parse(&lock, edited, strlen(edited), "repo/env.lock"), EL_EINVAL);
+	assert_string_equal(el_error_last(), "repo/env.lock: the fingerprint does not match the content (edited by hand, "
+					     "or a merge resolved badly?); re-lock with: cd repo && envlock capture --profile "
+					     "pytorch --python '/home/u/my venv/bin/python' --data ../data -o env.lock");
+	free(edited);
+	/* meta is not fingerprinted: a profile that is no name is not repeated. */
+	free(text);
+	text = lock_text("{\"envlock\":2,\"meta\":{\"profile\":\"/etc/x\"},\"env\":{\"TZ\":\"UTC\"}}");
+	edited = strdup(text);
+	memcpy(strstr(edited, "\"UTC\""), "\"CET\"", 5);
+	expect_refused(edited, "env.lock: the fingerprint does not match the content (edited by hand, or a merge "
+			       "resolved badly?); re-lock with: envlock capture -o env.lock");
 	free(edited);
 	/* A real number is refused: its canonical form would depend on float formatting. */
 	expect_refused("{\"envlock\":1,\"fingerprint\":\"sha256:" HEX64 "\",\"meta\":{},\"cpu\":{\"family\":6.0}}",
 		       "env.lock: cpu.family: expected a whole number of at least 0");
+	free(text);
+}
+
+/*
+ * A schema-1 lock fingerprinted its code section: read back, the section
+ * moves to meta.code (never compared), the fingerprint as written still
+ * verifies, and the reader says so once.
+ */
+static void test_schema1_code_moves_to_meta(void **state)
+{
+	char *text = lock_text("{\"envlock\":1,\"env\":{\"TZ\":\"UTC\"},\"code\":{\"git_commit\":"
+			       "\"0123456789abcdef0123456789abcdef01234567\",\"git_dirty\":true}}");
+	const json_t *doc;
+	el_lock *lock = NULL;
+
+	assert_int_equal(el_lock_parse(&lock, text, strlen(text), "old.lock"), EL_OK);
+	doc = el_lock_json(lock);
+	assert_int_equal(el_lock_schema(lock), 1);
+	assert_null(json_object_get(doc, "code"));
+	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(doc, "meta"), "code"), "git_dirty")));
+	assert_string_equal(el_lock_note(lock), "old.lock: a schema-1 lock: its code section is not compared (since "
+						"schema 2 the code is not part of the environment); re-lock to update the file");
+	el_lock_free(lock);
+	free(text);
+	/* Without a code section there is nothing to say; a schema-2 lock never has a note. */
+	text = lock_text("{\"envlock\":1,\"env\":{\"TZ\":\"UTC\"}}");
+	assert_int_equal(el_lock_parse(&lock, text, strlen(text), "old.lock"), EL_OK);
+	assert_null(el_lock_note(lock));
+	el_lock_free(lock);
+	free(text);
+	text = lock_text(FULL_LOCK);
+	assert_int_equal(el_lock_parse(&lock, text, strlen(text), "env.lock"), EL_OK);
+	assert_int_equal(el_lock_schema(lock), 2);
+	assert_null(el_lock_note(lock));
+	el_lock_free(lock);
 	free(text);
 }
 
@@ -227,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_schema_number),
+		cmocka_unit_test(test_schema1_code_moves_to_meta),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_meta_is_not_fingerprinted),

@@ -22,6 +22,7 @@
 #include "lock/lock_internal.h"
 #include "sandbox/plan.h"
 
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define BASE_NAMESPACES (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
@@ -378,9 +379,19 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 #define WORKDIR_STEPS                                                                                  \
 	"bind /home/u/proj /home/u/proj\n"                                                                 \
 	"ro-bind /home/u/proj/.git /home/u/proj/.git\n"
-#define SEED_STEPS                                                                                     \
+/* envlock's own directory, in every plan: the Python hook and the bytecode tmpfs. */
+#define RUN_STEPS                                                                                      \
 	"tmpfs /run/envlock 0755\n"                                                                        \
 	"file /run/envlock/python/sitecustomize.py 0444\n"                                                 \
+	"tmpfs /run/envlock/pycache 0755\n"                                                                \
+	"readonly /run/envlock\n"
+/* The same with the python and python3 links to the run's interpreter. */
+#define RUN_STEPS_PY(exe)                                                                              \
+	"tmpfs /run/envlock 0755\n"                                                                        \
+	"file /run/envlock/python/sitecustomize.py 0444\n"                                                 \
+	"symlink /run/envlock/bin/python " exe "\n"                                                        \
+	"symlink /run/envlock/bin/python3 " exe "\n"                                                       \
+	"tmpfs /run/envlock/pycache 0755\n"                                                                \
 	"readonly /run/envlock\n"
 
 /*
@@ -392,11 +403,17 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 static void assert_python_binds(const el_sandbox_plan *plan, const char *const *dests, const char *expected_binds)
 {
 	char *binds = steps_picked(plan, dests, true), *rest = steps_picked(plan, dests, false);
+	const char *exe = plan->mounts[step_index(plan, EL__MOUNT_SYMLINK, "/run/envlock/bin/python")].source;
+	char *want = str(SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "tmpfs /run/envlock 0755\n"
+			 "file /run/envlock/python/sitecustomize.py 0444\n"
+			 "symlink /run/envlock/bin/python %s\nsymlink /run/envlock/bin/python3 %s\n"
+			 "tmpfs /run/envlock/pycache 0755\nreadonly /run/envlock\nreadonly /\n", exe, exe);
 
 	assert_string_equal(binds, expected_binds);
-	assert_string_equal(rest, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
+	assert_string_equal(rest, want);
 	free(binds);
 	free(rest);
+	free(want);
 	for (const char *const *d = dests; *d; d++) {
 		int i = step_index(plan, EL__MOUNT_RO_BIND, *d);
 
@@ -447,7 +464,7 @@ static void test_default_steps(void **state)
 
 	el_test_write(fx->root, "libx32", "not a directory\n");
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	/* Symlink steps carry the link's own target text, relative as it was. */
 	assert_int_equal(plan->mounts[2].op, EL__MOUNT_SYMLINK);
 	assert_string_equal(plan->mounts[2].source, "usr/bin");
@@ -491,7 +508,7 @@ static void test_system_dirs_real_and_absolute_links(void **state)
 			   "symlink /sbin usr/sbin\n"
 			   "symlink /lib usr/lib\n"
 			   "ro-bind /lib32 /lib32\n"
-			   "symlink /lib64 /usr/lib64\n" TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
+			   "symlink /lib64 /usr/lib64\n" TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 	free(bin);
 }
@@ -530,11 +547,16 @@ static void test_default_text(void **state)
 				  "  tmpfs      /dev/shm  (mode 1777)\n"
 				  "  bind       /home/u/proj\n"
 				  "  ro-bind    /home/u/proj/.git\n"
+				  "  tmpfs      /run/envlock  (mode 0755)\n"
+				  "  file       /run/envlock/python/sitecustomize.py  (mode 0444)\n"
+				  "  tmpfs      /run/envlock/pycache  (mode 0755)\n"
+				  "  remount-ro /run/envlock\n"
 				  "  remount-ro /\n"
 				  "environment:\n"
 				  "  HOME=/home/envlock\n"
 				  "  LC_ALL=C.UTF-8\n"
 				  "  PATH=" DEFAULT_PATH "\n"
+				  "  PYTHONPATH=/run/envlock/python\n"
 				  "  TZ=UTC\n"
 				  "working directory: /home/u/proj\n" TEXT_TAIL_FIXED
 				  "cpus: all this process may use\n"
@@ -612,6 +634,9 @@ static void test_full_text(void **state)
 			    "  ro-bind    /home/u/proj/.git\n"
 			    "  tmpfs      /run/envlock  (mode 0755)\n"
 			    "  file       /run/envlock/python/sitecustomize.py  (mode 0444)\n"
+			    "  symlink    /run/envlock/bin/python -> /usr/bin/python3\n"
+			    "  symlink    /run/envlock/bin/python3 -> /usr/bin/python3\n"
+			    "  tmpfs      /run/envlock/pycache  (mode 0755)\n"
 			    "  remount-ro /run/envlock\n"
 			    "  bind       /data/in\n"
 			    "  ro-bind    /ref  from /data/ref\n"
@@ -623,7 +648,7 @@ static void test_full_text(void **state)
 			    "  HOME=/home/envlock\n"
 			    "  LC_ALL=C.UTF-8\n"
 			    "  OMP_NUM_THREADS=1\n"
-			    "  PATH=" DEFAULT_PATH "\n"
+			    "  PATH=/run/envlock/bin:" DEFAULT_PATH "\n"
 			    "  PYTHONHASHSEED=42\n"
 			    "  PYTHONPATH=/run/envlock/python\n"
 			    "  TERM=xterm-256color\n"
@@ -669,6 +694,7 @@ static void test_env(void **state)
 			 "OMP_NUM_THREADS=4\n"
 			 "PATH=" DEFAULT_PATH "\n"
 			 "PYTHONHASHSEED=0\n"
+			 "PYTHONPATH=/run/envlock/python\n"
 			 "TERM=xterm-256color\n"
 			 "TZ=UTC\n"
 			 "ZZ_LAST=z\n");
@@ -678,8 +704,8 @@ static void test_env(void **state)
 	assert_null(strstr(text, "SECRET_TOKEN"));
 	assert_null(strstr(text, "de_DE"));
 	assert_null(strstr(text, "/host/"));
-	/* No seed: nothing of the hook. */
-	assert_null(strstr(text, "/run/envlock"));
+	/* No seed: nothing seeded (the hook is there for the bytecode cache). */
+	assert_null(strstr(text, "ENVLOCK_SEED"));
 	free(text);
 	el_sandbox_plan_free(plan);
 }
@@ -698,6 +724,7 @@ static void test_env_sorted_by_name(void **state)
 			 "HOME=/home/envlock\n"
 			 "LC_ALL=C.UTF-8\n"
 			 "PATH=" DEFAULT_PATH "\n"
+			 "PYTHONPATH=/run/envlock/python\n"
 			 "TZ=UTC\n");
 	el_sandbox_plan_free(plan);
 }
@@ -717,6 +744,7 @@ static void test_keepenv_overrides(void **state)
 			 "LC_ALL=C.UTF-8\n"
 			 "OMP_NUM_THREADS=8\n"
 			 "PATH=" DEFAULT_PATH "\n"
+			 "PYTHONPATH=/run/envlock/python\n"
 			 "TZ=Europe/Berlin\n");
 	el_sandbox_plan_free(plan);
 }
@@ -760,7 +788,7 @@ static void test_seed(void **state)
 			 "PYTHONHASHSEED=42\n"
 			 "PYTHONPATH=/run/envlock/python\n"
 			 "TZ=UTC\n");
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS SEED_STEPS "readonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	i = step_index(plan, EL__MOUNT_FILE, EL__PYTHON_HOOK_DIR "/sitecustomize.py");
 	assert_true(i >= 0);
 	file = &plan->mounts[i];
@@ -828,13 +856,14 @@ static void test_seed_keeps_pythonpath(void **state)
 	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python:/opt/lib");
 	el_sandbox_plan_free(plan);
 
-	/* Without a seed, the host's PYTHONPATH is passed as it is. */
+	/* Without a seed the hook still leads (it keeps bytecode out of the repository), unseeded. */
 	set_profile(fx, "keepenv PYTHONPATH\n");
 	fx->opts.host_env = default_host_env;
 	fx->opts.seed = NULL;
 	plan = plan_ok(&fx->opts);
-	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/host/site");
-	assert_int_equal(step_index(plan, EL__MOUNT_TMPFS, "/run/envlock"), -1);
+	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python:/host/site");
+	assert_null(el__plan_env_get(plan, "ENVLOCK_SEED"));
+	assert_true(step_index(plan, EL__MOUNT_TMPFS, "/run/envlock/pycache") >= 0);
 	el_sandbox_plan_free(plan);
 }
 
@@ -877,7 +906,7 @@ static void test_python_seed_profile(void **state)
 	set_profile(fx, "python-seed on\n");
 	set_lock(fx, "{\"envlock\":1,\"env\":{\"PYTHONHASHSEED\":\"123\"}}");
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS SEED_STEPS "readonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	assert_string_equal(el__plan_env_get(plan, "PYTHONPATH"), "/run/envlock/python");
 	el_sandbox_plan_free(plan);
 	expect_seeds(fx, "123", "123");
@@ -920,7 +949,8 @@ static void test_python_prefix(void **state)
 	set_lock(fx, "{\"envlock\":1,\"python\":{\"executable\":\"/home/u/.pyenv/versions/3.11.2/bin/python3\"}}");
 	plan = plan_ok(&fx->opts);
 	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
-	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/.pyenv/versions/3.11.2/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"),
+			    "/home/u/.pyenv/versions/3.11.2/bin:/run/envlock/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 }
 
@@ -959,7 +989,8 @@ static void test_python_lock_cannot_pick_a_directory(void **state)
 					    "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
 		} else {
 			assert_python_binds(plan, pyenv_dests, "");
-			assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
+			/* The links dangle: what they name is not in the sandbox. */
+			assert_string_equal(el__plan_env_get(plan, "PATH"), "/run/envlock/bin:" DEFAULT_PATH);
 		}
 		el_sandbox_plan_free(plan);
 		free(json);
@@ -1018,21 +1049,33 @@ static void test_root_idmapped_binds(void **state)
 	el_sandbox_plan_free(plan);
 }
 
-/* Under /usr (or any system directory): nothing bound, PATH as it is. */
+/*
+ * Under /usr (or any system directory): nothing bound. python and python3
+ * lead PATH as links to it (Debian's /usr/bin has no "python", and
+ * /usr/local/bin/python3 would come first); its bin directory leads too
+ * when the default PATH lacks it (a conda under /opt).
+ */
 static void test_python_system(void **state)
 {
 	struct fixture *fx = *state;
-	static const char *const exes[] = { "/usr/bin/python3", "/usr/local/bin/python3.12", "/bin/python3", NULL };
+	static const char *const exes[] = { "/usr/bin/python3", "/usr/local/bin/python3.12", "/bin/python3",
+					    "/opt/conda/bin/python", NULL };
 
 	for (const char *const *exe = exes; *exe; exe++) {
 		char *json = str("{\"envlock\":1,\"python\":{\"executable\":\"%s\"}}", *exe);
 		el_sandbox_plan *plan;
-
+		char *steps = str(SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "tmpfs /run/envlock 0755\n"
+			    "file /run/envlock/python/sitecustomize.py 0444\nsymlink /run/envlock/bin/python %s\n"
+			    "symlink /run/envlock/bin/python3 %s\ntmpfs /run/envlock/pycache 0755\n"
+			    "readonly /run/envlock\nreadonly /\n", *exe, *exe);
 		set_lock(fx, json);
 		plan = plan_ok(&fx->opts);
-		assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
-		assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
+		assert_steps(plan, steps);
+		assert_string_equal(el__plan_env_get(plan, "PATH"), exe == &exes[3]
+					    ? "/opt/conda/bin:/run/envlock/bin:" DEFAULT_PATH
+					    : "/run/envlock/bin:" DEFAULT_PATH);
 		el_sandbox_plan_free(plan);
+		free(steps);
 		free(json);
 	}
 }
@@ -1052,14 +1095,14 @@ static void test_python_venv(void **state)
 	assert_python_binds(plan, pyenv_dests,
 			    "ro-bind /home/u/venv /home/u/venv\n"
 			    "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
-	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:/run/envlock/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 
 	/* A venv on the system interpreter: only the venv. */
 	el_test_symlink(fx->root, "home/u/venv/bin/python3", "/usr/bin/python3");
 	plan = plan_ok(&fx->opts);
 	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/venv /home/u/venv\n");
-	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/home/u/venv/bin:/run/envlock/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 }
 
@@ -1083,7 +1126,7 @@ static void test_python_under_tmp_stays_visible(void **state)
 	tmp = step_index(plan, EL__MOUNT_TMPFS, "/tmp");
 	assert_true(bind >= 0);
 	assert_true(tmp >= 0);
-	assert_string_equal(el__plan_env_get(plan, "PATH"), "/tmp/venv/bin:" DEFAULT_PATH);
+	assert_string_equal(el__plan_env_get(plan, "PATH"), "/tmp/venv/bin:/run/envlock/bin:" DEFAULT_PATH);
 	el_sandbox_plan_free(plan);
 	if (bind < tmp)
 		fail_msg("ro-bind /tmp/venv is step %d, before tmpfs /tmp (step %d) that hides it", bind, tmp);
@@ -1097,8 +1140,143 @@ static void test_python_absent(void **state)
 
 	set_lock(fx, "{\"envlock\":1,\"python\":{\"version\":\"3.11.2\"}}");
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	assert_string_equal(el__plan_env_get(plan, "PATH"), DEFAULT_PATH);
+	el_sandbox_plan_free(plan);
+}
+
+
+/* --python: that interpreter leads PATH and gets the links, not the lock's. */
+static void test_python_option_wins(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+
+	pyenv(fx);
+	set_lock(fx, "{\"envlock\":2,\"python\":{\"executable\":\"/usr/bin/python3\"}}");
+	fx->opts.python = "/home/u/.pyenv/versions/3.11.2/bin/python3";
+	plan = plan_ok(&fx->opts);
+	assert_python_binds(plan, pyenv_dests, "ro-bind /home/u/.pyenv/versions/3.11.2 /home/u/.pyenv/versions/3.11.2\n");
+	assert_string_equal(plan->mounts[step_index(plan, EL__MOUNT_SYMLINK, "/run/envlock/bin/python")].source,
+			    "/home/u/.pyenv/versions/3.11.2/bin/python3");
+	assert_string_equal(el__plan_env_get(plan, "PATH"),
+			    "/home/u/.pyenv/versions/3.11.2/bin:/run/envlock/bin:" DEFAULT_PATH);
+	el_sandbox_plan_free(plan);
+}
+
+/* PYTHONDONTWRITEBYTECODE set on the host is kept; nothing else of the host's Python settings. */
+static void test_no_bytecode_kept(void **state)
+{
+	struct fixture *fx = *state;
+	char *const host_env[] = { "PYTHONDONTWRITEBYTECODE=1", "PYTHONPYCACHEPREFIX=/host/cache", NULL };
+	el_sandbox_plan *plan;
+
+	fx->opts.host_env = host_env;
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(el__plan_env_get(plan, "PYTHONDONTWRITEBYTECODE"), "1");
+	assert_null(el__plan_env_get(plan, "PYTHONPYCACHEPREFIX"));
+	el_sandbox_plan_free(plan);
+	fx->opts.host_env = default_host_env;
+	plan = plan_ok(&fx->opts);
+	assert_null(el__plan_env_get(plan, "PYTHONDONTWRITEBYTECODE"));
+	el_sandbox_plan_free(plan);
+}
+
+/* The command starts where the user stands when that is inside the working directory. */
+static void test_start_in_subdirectory(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+
+	mkdirs(fx->root, "home/u/proj/src");
+	fx->opts.cwd = "/home/u/proj/src";
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(plan->cwd, "/home/u/proj/src");
+	assert_true(step_index(plan, EL__MOUNT_BIND, "/home/u/proj") >= 0);
+	el_sandbox_plan_free(plan);
+	/* Outside it (a sibling, a prefix of the name): the working directory itself. */
+	fx->opts.cwd = "/home/u/project";
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	el_sandbox_plan_free(plan);
+	fx->opts.cwd = "/home/u";
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	el_sandbox_plan_free(plan);
+}
+
+/*
+ * The lock's data entries are bound read-only at their real paths,
+ * relative ones from the lock's directory (../data beside the
+ * repository), inside the working directory too; a missing one or one in
+ * a system directory adds nothing. Root's run does not idmap them.
+ */
+static void test_data_bound_read_only(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *binds;
+
+	el_test_write(fx->root, "home/u/data/train.csv", "1\n");
+	el_test_write(fx->root, "home/u/proj/inputs/a.bin", "x");
+	el_test_write(fx->root, "srv/real/c.txt", "c");
+	el_test_symlink(fx->root, "srv/corpus", "real");
+	el_test_write(fx->root, "home/u/proj/env.lock", "{}");
+	set_lock(fx, "{\"envlock\":2,\"data\":{\"../data\":\"sha256:" HEX64 "\",\"inputs\":\"sha256:" HEX64 "\","
+		     "\"/srv/corpus\":\"sha256:" HEX64 "\",\"../gone\":\"sha256:" HEX64 "\","
+		     "\"/usr/share\":\"sha256:" HEX64 "\"}}");
+	fx->opts.lock_path = "/home/u/proj/env.lock";
+	mkdirs(fx->root, "usr/share");
+	plan = plan_ok(&fx->opts);
+	binds = steps_picked(plan, (const char *const[]){ "/home/u/data", "/home/u/proj/inputs", "/srv/real", NULL }, true);
+	/* In the lock's key order (sorted bytewise): "../data", "/srv/corpus", "inputs". */
+	assert_string_equal(binds, "ro-bind /home/u/data /home/u/data\n"
+				   "ro-bind /srv/real /srv/real\n"
+				   "ro-bind /home/u/proj/inputs /home/u/proj/inputs\n");
+	free(binds);
+	/* After the working directory, so the one inside it is read-only on top of it. */
+	assert_true(step_index(plan, EL__MOUNT_RO_BIND, "/home/u/proj/inputs") > step_index(plan, EL__MOUNT_BIND, "/home/u/proj"));
+	assert_int_equal(step_index(plan, EL__MOUNT_RO_BIND, "/usr/share"), -1);
+	el_sandbox_plan_free(plan);
+	fx->opts.host_uid = 0;
+	plan = plan_ok(&fx->opts);
+	assert_true(plan->mounts[step_index(plan, EL__MOUNT_RO_BIND, "/home/u/data")].premade);
+	assert_false(plan->mounts[step_index(plan, EL__MOUNT_RO_BIND, "/home/u/data")].idmap);
+	el_sandbox_plan_free(plan);
+}
+
+/* A venv with editable installs (PEP 610 direct_url.json): their sources bound read-only. */
+static void test_editable_sources_bound(void **state)
+{
+	struct fixture *fx = *state;
+	const char *site = "home/u/venv/lib/python3.11/site-packages";
+	el_sandbox_plan *plan;
+	char *path, *binds;
+
+	pyenv(fx);
+	el_test_symlink(fx->root, "home/u/venv/bin/python", "/home/u/.pyenv/versions/3.11.2/bin/python3.11");
+	el_test_write(fx->root, "home/u/venv/pyvenv.cfg", "home = /home/u/.pyenv/versions/3.11.2/bin\n");
+	mkdirs(fx->root, "home/u/src/my+lib");
+	mkdirs(fx->root, "home/u/proj/inrepo");
+	mkdirs(fx->root, "home/u/other");
+#define DIST(name, json)                                                                  \
+	path = str("%s/" name ".dist-info/direct_url.json", site);                         \
+	el_test_write(fx->root, path, json);                                                \
+	free(path)
+	DIST("mylib-0.1", "{\"url\": \"file:///home/u/src/my%2Blib\", \"dir_info\": {\"editable\": true}}");
+	DIST("inrepo-1.0", "{\"url\": \"file:///home/u/proj/inrepo\", \"dir_info\": {\"editable\": true}}");
+	DIST("plain-2.0", "{\"url\": \"file:///home/u/other\", \"dir_info\": {}}");
+	DIST("vcs-1.0", "{\"url\": \"https://example.invalid/x.git\", \"vcs_info\": {\"vcs\": \"git\"}}");
+	DIST("broken-1.0", "{not json");
+	DIST("gone-1.0", "{\"url\": \"file:///home/u/nowhere\", \"dir_info\": {\"editable\": true}}");
+#undef DIST
+	set_lock(fx, "{\"envlock\":2,\"python\":{\"executable\":\"/home/u/venv/bin/python\"}}");
+	plan = plan_ok(&fx->opts);
+	binds = steps_picked(plan, (const char *const[]){ "/home/u/src/my+lib", "/home/u/proj/inrepo", "/home/u/other",
+							  "/home/u/nowhere", NULL }, true);
+	/* Only what is editable, exists and lies outside the (writable) working directory. */
+	assert_string_equal(binds, "ro-bind /home/u/src/my+lib /home/u/src/my+lib\n");
+	free(binds);
 	el_sandbox_plan_free(plan);
 }
 
@@ -1131,7 +1309,7 @@ static void test_workdir_git_not_followed(void **state)
 	mkdirs(fx->root, "home/u/elsewhere/.git");
 	el_test_symlink(fx->root, "home/u/proj/.git", "../elsewhere/.git");
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL "bind /home/u/proj /home/u/proj\nreadonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL "bind /home/u/proj /home/u/proj\n" RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 
 	assert_int_equal(unlink(git), 0);
@@ -1143,7 +1321,7 @@ static void test_workdir_git_not_followed(void **state)
 	/* No .git at all. */
 	assert_int_equal(unlink(git), 0);
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL "bind /home/u/proj /home/u/proj\nreadonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL "bind /home/u/proj /home/u/proj\n" RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 	free(git);
 }
@@ -1234,7 +1412,7 @@ static void test_user_mounts(void **state)
 	fx->opts.mounts = mounts;
 	fx->opts.mount_count = 3;
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS
 			   "bind /data/in /data/in\n"
 			   "ro-bind /ref /data/ref\n"
 			   "tmpfs /scratch 0755\n"
@@ -1320,7 +1498,7 @@ static void test_dev_nodes(void **state)
 			   "dev /dev/null /dev/null\n"
 			   "dev /dev/zero /dev/zero\n"
 			   "dev /dev/urandom /dev/urandom\n"
-			   "dev /dev/tty /dev/tty\n" DEV_TAIL WORKDIR_STEPS "readonly /\n");
+			   "dev /dev/tty /dev/tty\n" DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 }
 
@@ -1347,11 +1525,11 @@ static void test_gpu_auto(void **state)
 				   "dev /dev/dri /dev/dri\n"
 				   "dev /dev/nvidia-caps /dev/nvidia-caps\n"
 				   "dev /dev/nvidia0 /dev/nvidia0\n"
-				   "dev /dev/nvidiactl /dev/nvidiactl\n" WORKDIR_STEPS "readonly /\n");
+				   "dev /dev/nvidiactl /dev/nvidiactl\n" WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	else
 		assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL
 				   "dev /dev/dri /dev/dri\n"
-				   "dev /dev/nvidia-caps /dev/nvidia-caps\n" WORKDIR_STEPS "readonly /\n");
+				   "dev /dev/nvidia-caps /dev/nvidia-caps\n" WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 
 	/* gpu require is content with them. */
@@ -1363,7 +1541,7 @@ static void test_gpu_auto(void **state)
 	/* gpu none leaves them out. */
 	set_profile(fx, "gpu none\n");
 	plan = plan_ok(&fx->opts);
-	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS "readonly /\n");
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS "readonly /\n");
 	el_sandbox_plan_free(plan);
 }
 
@@ -1713,6 +1891,11 @@ int main(void)
 		TEST(test_python_venv),
 		TEST(test_python_under_tmp_stays_visible),
 		TEST(test_python_absent),
+		TEST(test_python_option_wins),
+		TEST(test_no_bytecode_kept),
+		TEST(test_start_in_subdirectory),
+		TEST(test_data_bound_read_only),
+		TEST(test_editable_sources_bound),
 		TEST(test_workdir),
 		TEST(test_workdir_git_not_followed),
 		TEST(test_workdir_system_refused),
