@@ -15,8 +15,9 @@
 #define PATH_COLUMN_MAX 44
 
 struct counts {
-	size_t n[3]; /* by el_severity */
-	bool failed; /* a refusal, or a warning under --strict: the exit status */
+	size_t n[3];  /* by el_severity */
+	bool drifted; /* a refusal, or a warning under --strict */
+	bool failed;  /* that, or an unmet requirement: the exit status */
 };
 
 static bool fails(el_severity s, bool strict)
@@ -130,7 +131,8 @@ static void count_all(struct counts *c, const el_diff *diff, const el_severity *
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < diff->count; i++)
 		c->n[sev[i]]++;
-	c->failed = c->n[EL_SEVERITY_REFUSE] || (opts->strict && c->n[EL_SEVERITY_WARN]) || opts->unmet;
+	c->drifted = c->n[EL_SEVERITY_REFUSE] || (opts->strict && c->n[EL_SEVERITY_WARN]);
+	c->failed = c->drifted || opts->unmet;
 }
 
 static void summary_line(FILE *out, const struct counts *c)
@@ -234,7 +236,8 @@ static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, c
 		: opts->unmet		   ? ": a requirement of the profile is not met"
 					   : ": drift refused (--strict: warnings fail)",
 		c->failed ? st->reset : "");
-	if (c->failed && opts->hint)
+	/* Re-locking answers drift; an unmet requirement is the working tree's to fix. */
+	if (c->drifted && opts->hint)
 		fprintf(out, "%s\n", opts->hint);
 	return 0;
 }

@@ -11,7 +11,7 @@ SECRET_TOKEN_FOR_TEST=hunter2 "$ENVLOCK" capture >"$lock" 2>"$scratch/warnings"
 check_eq "fingerprint = jq -cS recipe" \
 	"sha256:$(jq -cS 'del(.fingerprint,.meta)' "$lock" | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
 	"$(jq -r .fingerprint "$lock")"
-check_eq "schema" 1 "$(jq .envlock "$lock")"
+check_eq "schema" 2 "$(jq .envlock "$lock")"
 
 # Determinism: cold then warm (stat cache filled) give the same fingerprint.
 "$ENVLOCK" capture >"$scratch/again.lock" 2>/dev/null
@@ -90,16 +90,18 @@ if [ ! -e /proc/driver/nvidia/version ] && ! ldconfig -p | grep -q 'libnvidia-ml
 	check_eq "no driver, no gpu.driver" null "$(jq -r .gpu.driver "$lock")"
 fi
 
-# code: this checkout, when the build runs from one.
+# code: this checkout, when the build runs from one; in meta, outside the
+# fingerprint (schema 2), so committing the lock does not make it stale.
 if git -C "$EL_SOURCE_DIR" rev-parse HEAD >/dev/null 2>&1; then
 	(cd "$EL_SOURCE_DIR" && "$ENVLOCK" capture 2>/dev/null) >"$scratch/code.lock"
-	check_eq "code.git_commit" "$(git -C "$EL_SOURCE_DIR" rev-parse HEAD)" "$(jq -r .code.git_commit "$scratch/code.lock")"
+	check_eq "meta.code.git_commit" "$(git -C "$EL_SOURCE_DIR" rev-parse HEAD)" "$(jq -r .meta.code.git_commit "$scratch/code.lock")"
 	if git -C "$EL_SOURCE_DIR" diff --quiet HEAD --; then want=false; else want=true; fi
-	check_eq "code.git_dirty" "$want" "$(jq -r .code.git_dirty "$scratch/code.lock")"
+	check_eq "meta.code.git_dirty" "$want" "$(jq -r .meta.code.git_dirty "$scratch/code.lock")"
+	check_eq "no top-level code section" null "$(jq -r .code "$scratch/code.lock")"
 fi
 # Outside any checkout there is no code section.
 (cd / && "$ENVLOCK" capture 2>/dev/null) >"$scratch/root.lock"
-check_eq "no code section outside a checkout" null "$(jq -r .code "$scratch/root.lock")"
+check_eq "no code section outside a checkout" null "$(jq -r .meta.code "$scratch/root.lock")"
 
 # A hostile working directory cannot get code run: the interpreter is asked
 # about sys.path with its working-directory entry gone before any import.

@@ -49,6 +49,17 @@ golden_case kernel.txt 0 -- env LC_ALL=C "$ENVLOCK" diff a.lock kernel.lock
 golden_case kernel-strict.txt 1 -- env LC_ALL=C "$ENVLOCK" diff --strict a.lock kernel.lock
 cd - >/dev/null
 
+# A schema-1 lock is read; its fingerprinted code section is set aside, said once.
+cd "$fixtures"
+run "$scratch/out" "$scratch/err" env LC_ALL=C "$ENVLOCK" diff schema1.lock a.lock
+cd - >/dev/null
+check_eq "schema 1 against its schema-2 twin: no drift" 0 "$status"
+check_eq "schema 1 against its schema-2 twin: report" "a.lock against schema1.lock (profile default)
+
+no drift" "$(cat "$scratch/out")"
+check_eq "schema 1: one note" "envlock: note: schema1.lock: a schema-1 lock: its code section is not compared (since schema 2 the code is not part of the environment); re-lock to update the file" \
+	"$(cat "$scratch/err")"
+
 # The json report is one object that jq reads, with every finding's severity.
 "$ENVLOCK" diff "$fixtures/a.lock" "$fixtures/b.lock" --format json >"$scratch/d.json" || true
 check_eq "json: the escape-laden version survives as data" '"1.0\u001b]0;pwned\u0007"' \
@@ -145,8 +156,31 @@ check_eq "meta.profile strict: the kernel refuses" 1 "$status"
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/kernel-strict.lock" --profile default
 check_eq "--profile default overrides the lock's strict" 0 "$status"
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock"
-check_eq "refused drift: the re-lock hint" "If the change is intended, re-lock: envlock capture -o $scratch/pin.lock" \
+python_exe=$(jq -r .python.executable "$scratch/pin.lock")
+check_eq "refused drift: the re-lock hint" \
+	"If the change is intended, re-lock: cd $scratch && envlock capture --python $python_exe -o pin.lock" \
 	"$(tail -1 "$scratch/out")"
+# The hint, run as printed (from elsewhere), makes a lock that this machine passes.
+hint=$(tail -1 "$scratch/out" | sed 's/^If the change is intended, re-lock: //')
+(cd / && PATH="$(dirname "$ENVLOCK"):$PATH" eval "$hint") 2>/dev/null
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock"
+check_eq "the re-lock hint, run: check passes" 0 "$status"
+check_eq "the re-lock hint, run: the same interpreter" "$python_exe" "$(jq -r .python.executable "$scratch/pin.lock")"
+edit pin '.env.TZ = "Europe/Paris"'
+# Found upward: from a subdirectory of a repository, the lock at its root; the search stops there.
+mkdir -p "$scratch/repo/.git" "$scratch/repo/src/deep"
+cp "$scratch/base.lock" "$scratch/repo/env.lock"
+run "$scratch/out" "$scratch/err" sh -c "cd '$scratch/repo/src/deep' && '$ENVLOCK' check"
+check_eq "check from a subdirectory finds ../../env.lock" 0 "$status"
+check_eq "check from a subdirectory: the report names it" "this machine against ../../env.lock (profile default)" \
+	"$(head -1 "$scratch/out")"
+mv "$scratch/repo/env.lock" "$scratch/env.lock"
+run "$scratch/out" "$scratch/err" sh -c "cd '$scratch/repo/src' && '$ENVLOCK' check"
+check_eq "the search stops at the repository's root: exit 2" 2 "$status"
+check_eq "the search stops at the repository's root: message" \
+	"envlock: check: no env.lock in this directory or above it (up to $scratch/repo, the repository's root); capture one with 'envlock capture -o env.lock' where the code is, or name one with --lock" \
+	"$(cat "$scratch/err")"
+rm "$scratch/env.lock"
 
 # A section the lock lacks but this machine has appeared: drift, not a gap.
 edit nopython 'del(.python) | del(.toolchain.python)'
@@ -160,6 +194,42 @@ run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock" --
 check_eq "github: an ::error line for a refused pin" \
 	"::error file=$scratch/pin.lock,title=envlock drift (refuse)::env.TZ: Europe/Paris -> UTC" \
 	"$(grep '^::error' "$scratch/out")"
+
+# ---- require clean-tree: a policy on the working tree, not drift ----
+git_repo=$scratch/clean-repo
+mkdir -p "$git_repo/src"
+echo 'print(1)' >"$git_repo/src/train.py"
+git_c() { git -C "$git_repo" -c user.name=t -c user.email=t@t -c commit.gpgsign=false "$@"; }
+git_c init -q && git_c add . && git_c commit -qm code
+(cd "$git_repo" && "$ENVLOCK" capture -o env.lock 2>/dev/null)
+git_c add env.lock && git_c commit -qm lock
+check_eq "the lock holds the commit in meta.code only" "null $(git_c rev-parse HEAD~1)" \
+	"$(jq -r '.code, .meta.code.git_commit' "$git_repo/env.lock" | tr '\n' ' ' | sed 's/ $//')"
+run "$scratch/out" "$scratch/err" sh -c "cd '$git_repo/src' && '$ENVLOCK' check --profile ci"
+check_eq "committed lock, clean tree, ci: exit 0" 0 "$status"
+echo 'print(2)' >"$git_repo/src/train.py"
+run "$scratch/out" "$scratch/err" sh -c "cd '$git_repo/src' && LC_ALL=C '$ENVLOCK' check"
+check_eq "a dirty tree under default: no drift (exit 0)" 0 "$status"
+run "$scratch/out" "$scratch/err" sh -c "cd '$git_repo/src' && LC_ALL=C '$ENVLOCK' check --profile ci"
+check_eq "a dirty tree under ci: exit 1" 1 "$status"
+check_eq "a dirty tree under ci: report" "this machine against ../env.lock (profile ci)
+
+the profile
+  refuse  require clean-tree: tracked files differ from the commit checked out (commit or stash them)
+
+0 refused, 0 warnings, 0 ignored: a requirement of the profile is not met" "$(cat "$scratch/out")"
+run "$scratch/out" "$scratch/err" sh -c "cd '$git_repo' && '$ENVLOCK' check --profile ci --format json"
+check_eq "a dirty tree under ci: json" '[true,["require clean-tree: tracked files differ from the commit checked out (commit or stash them)"]]' \
+	"$(jq -c '[.drift, .unmet]' "$scratch/out")"
+run "$scratch/out" "$scratch/err" sh -c "cd '$git_repo' && '$ENVLOCK' check --profile ci --format github"
+check_eq "a dirty tree under ci: github" "::error title=envlock requirement::require clean-tree: tracked files differ from the commit checked out (commit or stash them)" \
+	"$(grep '^::' "$scratch/out")"
+git_c checkout -q -- src/train.py
+cp "$git_repo/env.lock" "$scratch/nogit.lock"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/nogit.lock" --profile ci --format json
+check_eq "outside a git checkout under ci: exit 1" 1 "$status"
+check_eq "outside a git checkout under ci: why" '["require clean-tree: the working directory is not in a git checkout with a commit"]' \
+	"$(jq -c .unmet "$scratch/out")"
 
 # ---- capture --profile ----
 run "$scratch/tf.lock" "$scratch/err" "$ENVLOCK" capture --profile tensorflow
@@ -177,16 +247,18 @@ bad() { # WHAT EXPECTED-STDERR -- command...
 	check_eq "$what: nothing on stdout" "" "$(cat "$scratch/out")"
 }
 cd "$scratch"
-bad "missing lock" "envlock: env.lock: no such lock file (create one with 'envlock capture -o env.lock')" -- \
+bad "missing lock" "envlock: check: no env.lock in this directory or above it (up to /); capture one with 'envlock capture -o env.lock' where the code is, or name one with --lock" -- \
 	"$ENVLOCK" check
+bad "missing --lock" "envlock: nowhere.lock: no such lock file (create one with 'envlock capture -o nowhere.lock')" -- \
+	"$ENVLOCK" check --lock nowhere.lock
 jq '.env.TZ = "Asia/Tokyo"' base.lock >handedit.lock
-bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture -o handedit.lock" -- \
+bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture --python $python_exe -o handedit.lock" -- \
 	"$ENVLOCK" check --lock handedit.lock
 printf '{\n  "envlock": 1,\n  "host": {\n' >truncated.lock
 bad "truncated lock" "envlock: truncated.lock:4:0: invalid JSON: string or '}' expected near end of file" -- \
 	"$ENVLOCK" diff truncated.lock base.lock
-jq '.envlock = 2' base.lock >future.lock
-bad "future schema" "envlock: future.lock: written for lock schema 2, newer than this envlock reads (1): upgrade envlock" -- \
+jq '.envlock = 3' base.lock >future.lock
+bad "future schema" "envlock: future.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock" -- \
 	"$ENVLOCK" show future.lock
 printf 'include default\nfrobnicate on\n' >bad.profile
 bad "unknown directive" "envlock: ./bad.profile:2: unknown directive 'frobnicate'" -- \
