@@ -118,7 +118,8 @@ check_eq "json: files of data.tree" '[{"change":"changed","path":"a.txt"}]' \
 run out err "$ENVLOCK" check --lock env.lock --format github
 check_eq "github: one annotation per file" "::error file=env.lock,title=envlock data drift::data.tree: changed a.txt" \
 	"$(grep 'data drift' out)"
-check_eq "re-lock hint keeps the data" "If the change is intended, re-lock: envlock capture --data tree --data tree/sub/blob.bin -o env.lock" \
+check_eq "re-lock hint keeps the interpreter and the data" \
+	"If the change is intended, re-lock: envlock capture --python $(jq -r .python.executable env.lock) --data tree --data tree/sub/blob.bin -o env.lock" \
 	"$("$ENVLOCK" check --lock env.lock | tail -1)"
 cp -p saved-a.txt tree/a.txt
 

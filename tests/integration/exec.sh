@@ -22,7 +22,7 @@ base=$(mktemp -d /var/tmp/envlock-exec.XXXXXX)
 chmod 755 "$base"
 marker=/tmp/envlock-exec-marker.$$
 trap 'rm -rf "$scratch" "$base" "$marker"' EXIT
-unset CUDA_VISIBLE_DEVICES FOO_SECRET
+unset CUDA_VISIBLE_DEVICES FOO_SECRET PYTHONDONTWRITEBYTECODE
 
 out() { cat "$scratch/out"; }
 err() { cat "$scratch/err"; }
@@ -156,7 +156,7 @@ half_checks() {
 	x el exec -- touch ran-nolock
 	check_eq "$p no env.lock: 125" 125 "$status"
 	check_eq "$p no env.lock: the message" \
-		"envlock: exec: env.lock: no such file; capture one with 'envlock capture -o env.lock', or run without a lock: --no-lock" \
+		"envlock: exec: no env.lock in this directory or above it (up to /); capture one with 'envlock capture -o env.lock' where the code is, or name one with --lock, or run without one: --no-lock" \
 		"$(err)"
 	check_eq "$p no env.lock: the command did not run" no "$([ -e ran-nolock ] && echo yes || echo no)"
 	x el exec --lock other.lock -- true
@@ -219,9 +219,13 @@ half_checks() {
 	check_eq "$p env inside: the default profile's, exactly" "$(printf '%s\n' \
 		CUBLAS_WORKSPACE_CONFIG=:4096:8 CUDA_VISIBLE_DEVICES=3,1 HOME=/home/envlock LC_ALL=C.UTF-8 \
 		MKL_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONHASHSEED=0 TZ=UTC)" \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONHASHSEED=0 \
+		PYTHONPATH=/run/envlock/python TZ=UTC)" \
 		"$(cat "$scratch/env.inside")"
 	check_eq "$p env: a host variable does not leak" "" "$(grep '^FOO_SECRET=' "$scratch/env.inside" || true)"
+	x el PYTHONDONTWRITEBYTECODE=x exec --no-lock -- /usr/bin/env
+	check_eq "$p env: PYTHONDONTWRITEBYTECODE is kept from the host" "PYTHONDONTWRITEBYTECODE=x" \
+		"$(grep '^PYTHONDONTWRITEBYTECODE=' "$scratch/out" || true)"
 	x el exec --no-lock -- /usr/bin/env
 	check_eq "$p env: keepenv passes nothing that the host has not set" "" \
 		"$(grep '^CUDA_VISIBLE_DEVICES=' "$scratch/out" || true)"
@@ -470,7 +474,7 @@ half_checks() {
 		x el exec --lock handedit.lock --on-drift ignore -- touch ran-handedit
 		check_eq "$p a hand-edited lock (even with --on-drift ignore): 125" 125 "$status"
 		check_eq "$p a hand-edited lock: the message" \
-			"envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture -o handedit.lock" \
+			"envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture --python $(jq -r .python.executable LOCK) -o handedit.lock" \
 			"$(err)"
 		check_eq "$p a hand-edited lock: the command did not run" no "$([ -e ran-handedit ] && echo yes || echo no)"
 	fi
