@@ -645,6 +645,18 @@ static void test_uid_gid_invalid(void **state)
 	expect_error("gid 1 2", "t:1: gid: expects N");
 }
 
+/* require names what the run needs of the working tree: clean-tree, nothing else yet. */
+static void test_require(void **state)
+{
+	el_profile *p = parse("require clean-tree\n");
+
+	assert_true(p->require_clean_tree);
+	el_profile_free(p);
+	expect_error("require dirty", "t:1: require: unknown requirement 'dirty' (clean-tree)");
+	expect_error("require", "t:1: require: expects clean-tree");
+	expect_error("require clean-tree now", "t:1: require: expects clean-tree");
+}
+
 /* aslr and python-seed take on or off (lower case); the last one wins. */
 static void test_aslr_python_seed(void **state)
 {
@@ -1078,9 +1090,9 @@ static void test_include_builtin(void **state)
 
 	assert_int_equal(p->net, EL_NET_HOST);
 	assert_int_equal(p->pin_count, 7);
-	assert_string_equal(severity(p, "code.git_dirty"), "refuse");
+	assert_true(p->require_clean_tree);
 	assert_string_equal(p->rules[0].origin, "default (built in):50");
-	assert_string_equal(p->rules[p->rule_count - 1].origin, "ci (built in):9");
+	assert_string_equal(p->rules[p->rule_count - 1].origin, "default (built in):74");
 	el_profile_free(p);
 }
 
@@ -1244,7 +1256,8 @@ static void test_builtin_default(void **state)
 	assert_string_equal(severity(p, "host.kernel"), "warn");
 	assert_string_equal(severity(p, "cpu.model"), "warn");
 	assert_string_equal(severity(p, "cpu.flags"), "warn");
-	assert_string_equal(severity(p, "code.git_dirty"), "warn");
+	assert_string_equal(severity(p, "python.executable"), "refuse");
+	assert_false(p->require_clean_tree);
 	assert_string_equal(severity(p, "libraries[\"libc.so.6\"].path"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
 	assert_string_equal(severity(p, "toolchain.gcc"), "refuse");
@@ -1276,12 +1289,12 @@ static void test_builtin_strict(void **state)
 	el_profile_free(p);
 }
 
-/* ci: default's policy, a dirty checkout refused, no network. */
+/* ci: default's policy, a clean tree required, no network. */
 static void test_builtin_ci(void **state)
 {
 	el_profile *p = load("ci");
 
-	assert_string_equal(severity(p, "code.git_dirty"), "refuse");
+	assert_true(p->require_clean_tree);
 	assert_string_equal(severity(p, "host.kernel"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
 	assert_int_equal(p->pin_count, 7);
@@ -1736,6 +1749,7 @@ int main(void)
 		TEST(test_uid_gid),
 		TEST(test_uid_gid_invalid),
 		TEST(test_aslr_python_seed),
+		TEST(test_require),
 		TEST(test_unknown_directive),
 		TEST(test_comments),
 		TEST(test_quotes),
