@@ -477,6 +477,35 @@ half_checks() {
 			"envlock: handedit.lock: the fingerprint does not match the content (edited by hand, or a merge resolved badly?); re-lock with: envlock capture --python $(jq -r .python.executable LOCK) -o handedit.lock" \
 			"$(err)"
 		check_eq "$p a hand-edited lock: the command did not run" no "$([ -e ran-handedit ] && echo yes || echo no)"
+
+		# ---- the everyday loop's layout: the lock found upward, the command started where the user is ----
+		mkdir -p up/src
+		cp LOCK up/env.lock
+		printf 'X = 1\n' >up/src/mod.py
+		own up up/src up/env.lock up/src/mod.py
+		cd up/src
+		x el exec -- sh -c 'pwd; touch ../written && echo writable'
+		check_eq "$p from a subdirectory: exit 0" 0 "$status"
+		check_eq "$p from a subdirectory: starts there, the lock's directory writable" \
+			"$(printf '%s\n' "$PWD" writable)" "$(out)"
+		check_eq "$p from a subdirectory: written on the host" yes "$([ -e ../written ] && echo yes || echo no)"
+		x el exec -- python -c 'import os, sys, mod; print(os.path.realpath(sys.executable))'
+		check_eq "$p python (not only python3) is the lock's interpreter" "$(realpath "$lockpy")" "$(out)"
+		check_eq "$p no __pycache__ written into the working directory" "" "$(find .. -name __pycache__)"
+		cd ../..
+		x el exec --lock LOCK --record runs/new/ -- true
+		check_eq "$p --record DIR/ made the directory: exit 0" 0 "$status"
+		check_eq "$p --record DIR/ made the directory: one record in it" 1 "$(find runs/new -name 'run-*.json' | wc -l)"
+		check_eq "$p --record DIR/ made the directory: mode 0755" 755 "$(stat -c %a runs/new)"
+		# The lock's interpreter missing here: one refused finding, no comparison with another.
+		jq '.python.executable = "/nonexistent/bin/python3"' LOCK >nopy.lock
+		refingerprint nopy.lock
+		own nopy.lock
+		x el LC_ALL=C exec --lock nopy.lock -- touch ran-nopy
+		check_eq "$p the lock's interpreter missing: 125" 125 "$status"
+		check_eq "$p the lock's interpreter missing: the one python finding" \
+			"  refuse  python.executable  /nonexistent/bin/python3 -> (absent)" "$(grep ' python\.' "$scratch/err")"
+		check_eq "$p the lock's interpreter missing: the command did not run" no "$([ -e ran-nopy ] && echo yes || echo no)"
 	fi
 
 	# ---- signals: forwarded to the command, its status is envlock's ----
