@@ -12,8 +12,9 @@
 static const char usage_text[] =
 	"usage: envlock show [FILE]\n"
 	"\n"
-	"Summarize a lock (default: env.lock) after checking it: its fingerprint,\n"
-	"where and when it was captured, and each section.\n"
+	"Summarize a lock after checking it: its fingerprint, where, when and at\n"
+	"which commit it was captured, and each section. Default: env.lock here or\n"
+	"in the nearest directory above, up to the repository root.\n"
 	"\n"
 	"  -h, --help  show this help\n"
 	"\n"
@@ -173,9 +174,22 @@ static void print_meta(const json_t *meta, const char *key, const char *label)
 	putchar('\n');
 }
 
+/* The commit the lock was captured at: informational, not fingerprinted. */
+static void print_code(const json_t *code)
+{
+	const json_t *dirty = json_object_get(code, "git_dirty");
+	const char *commit = json_string_value(json_object_get(code, "git_commit"));
+
+	if (!commit)
+		return;
+	printf("%-12s %s%s\n", "at commit", commit,
+	       json_is_true(dirty) ? " (with uncommitted changes)" : json_is_false(dirty) ? "" : " (clean or not: unknown)");
+}
+
 int cmd_show(int argc, char **argv)
 {
-	const char *path = "env.lock", *key;
+	const char *path = NULL, *key;
+	char *found = NULL;
 	const json_t *doc, *meta;
 	el_lock *lock = NULL;
 	json_t *section;
@@ -196,8 +210,14 @@ int cmd_show(int argc, char **argv)
 		return cli_usage_error("show", "unexpected argument '%s'", argv[optind + 1]);
 	if (optind < argc)
 		path = argv[optind];
-	if (!cli_read_lock(&lock, path))
+	else if (!cli_find_lock(&found, "show", ""))
 		return CLI_EXIT_USAGE;
+	if (found)
+		path = found;
+	if (!cli_read_lock(&lock, path)) {
+		free(found);
+		return CLI_EXIT_USAGE;
+	}
 
 	doc = el_lock_json(lock);
 	meta = json_object_get(doc, "meta");
@@ -207,10 +227,12 @@ int cmd_show(int argc, char **argv)
 	print_meta(meta, "hostname", "on host");
 	print_meta(meta, "profile", "profile");
 	print_meta(meta, "envlock_version", "by envlock");
+	print_code(json_object_get(meta, "code"));
 	json_object_foreach((json_t *)(uintptr_t)doc, key, section) {
 		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
 			print_section(key, section);
 	}
 	el_lock_free(lock);
+	free(found);
 	return cli_finish_stdout(CLI_EXIT_OK);
 }

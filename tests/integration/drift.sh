@@ -296,6 +296,15 @@ check_eq "show: a library line" '  libc.so.6        path=/usr/lib/x86_64-linux-g
 	"$(grep '  libc.so.6 ' "$scratch/out")"
 check_eq "show: a device line" '    [0] compute_capability=9.0, memory_mib=81559, name=NVIDIA H100 80GB HBM3' \
 	"$(grep '\[0\]' "$scratch/out")"
+check_eq "show: the commit it was captured at" "at commit    $(jq -r .meta.code.git_commit "$fixtures/a.lock")" \
+	"$(grep '^at commit' "$scratch/out")"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$fixtures/b.lock"
+check_eq "show: a dirty capture says so" "at commit    $(jq -r .meta.code.git_commit "$fixtures/b.lock") (with uncommitted changes)" \
+	"$(grep '^at commit' "$scratch/out")"
+mkdir -p "$scratch/showrepo/.git" "$scratch/showrepo/src"
+cp "$fixtures/a.lock" "$scratch/showrepo/env.lock"
+run "$scratch/out" "$scratch/err" sh -c "cd '$scratch/showrepo/src' && '$ENVLOCK' show"
+check_eq "show: finds the lock upward" "lock         ../env.lock (schema 2)" "$(head -1 "$scratch/out")"
 
 # ---- profiles ----
 mkdir -p "$scratch/no-profiles"
