@@ -237,7 +237,10 @@ static void write_chain(const char *dir, int files)
 
 /* ---- directives ---- */
 
-/* An empty profile has the documented defaults: host network, GPU auto, uid and gid 1000, ASLR on, no seed. */
+/*
+ * An empty profile has the documented defaults: host network, GPU auto, uid and gid 1000, ASLR on, no seed,
+ * threads auto.
+ */
 static void test_defaults(void **state)
 {
 	el_profile *p = parse("");
@@ -254,6 +257,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p->gpu, EL_GPU_AUTO);
 	assert_null(p->hostname);
 	assert_int_equal(p->cpus, 0);
+	assert_int_equal(p->threads, 0);
 	assert_int_equal(p->uid, 1000);
 	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
@@ -576,6 +580,70 @@ static void test_cpus(void **state)
 	el_profile_free(p);
 	p = parse("cpus 0008\n");
 	assert_int_equal(p->cpus, 8);
+	el_profile_free(p);
+}
+
+/* threads takes auto or 1 to 4096; the last line wins, and auto is 0. */
+static void test_threads(void **state)
+{
+	el_profile *p = parse("threads 1\n");
+
+	assert_int_equal(p->threads, 1);
+	el_profile_free(p);
+	p = parse("threads 8\nthreads 4096\n");
+	assert_int_equal(p->threads, 4096);
+	el_profile_free(p);
+	p = parse("threads 0008\n");
+	assert_int_equal(p->threads, 8);
+	el_profile_free(p);
+	p = parse("threads 64\nthreads auto\n");
+	assert_int_equal(p->threads, 0);
+	el_profile_free(p);
+	/* It pins nothing in the profile itself: capture and the sandbox do, with the count. */
+	p = parse("threads 8\n");
+	assert_int_equal(p->pin_count, 0);
+	el_profile_free(p);
+}
+
+/* threads refuses 0, too many, other words and anything that is not plain digits (without overflowing). */
+static void test_threads_invalid(void **state)
+{
+	static const char *const bad[] = { "0", "4097", "4x", "x4", "-1", "+1", "1.5", "0x10", "Auto", "max",
+					   "99999999999999999999999" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = str("threads %s", bad[i]);
+		char *message = str("t:1: threads: expects auto or a number of threads from 1 to 4096, not '%s'",
+				    bad[i]);
+
+		expect_error(text, message);
+		free(text);
+		free(message);
+	}
+	expect_error("threads \"\"", "t:1: threads: expects auto or a number of threads from 1 to 4096, not ''");
+	expect_error("threads", "t:1: threads: expects auto|N");
+	expect_error("threads 1 2", "t:1: threads: expects auto|N");
+}
+
+/* setenv and keepenv of a thread variable win over threads; others are left to it. */
+static void test_threads_pin(void **state)
+{
+	el_profile *p = parse("setenv OMP_NUM_THREADS 4\nkeepenv MKL_NUM_THREADS\nsetenv TZ UTC\n");
+
+	assert_int_equal(el_thread_var_count, 3);
+	assert_string_equal(el_thread_vars[0].name, "OMP_NUM_THREADS");
+	assert_string_equal(el_thread_vars[0].label, "OMP");
+	assert_string_equal(el_thread_vars[1].name, "MKL_NUM_THREADS");
+	assert_string_equal(el_thread_vars[1].label, "MKL");
+	assert_string_equal(el_thread_vars[2].name, "OPENBLAS_NUM_THREADS");
+	assert_string_equal(el_thread_vars[2].label, "OpenBLAS");
+	assert_false(el_profile_threads_pin(p, "OMP_NUM_THREADS"));
+	assert_false(el_profile_threads_pin(p, "MKL_NUM_THREADS"));
+	assert_true(el_profile_threads_pin(p, "OPENBLAS_NUM_THREADS"));
+	el_profile_free(p);
+	/* unsetenv drops a setenv: the variable is the count's again. */
+	p = parse("setenv OMP_NUM_THREADS 4\nunsetenv OMP_NUM_THREADS\n");
+	assert_true(el_profile_threads_pin(p, "OMP_NUM_THREADS"));
 	el_profile_free(p);
 }
 
@@ -1348,6 +1416,7 @@ static void test_builtins_match_sources(void **state)
 		assert_int_equal(f->gid, b->gid);
 		assert_int_equal(f->aslr, b->aslr);
 		assert_int_equal(f->python_seed, b->python_seed);
+		assert_int_equal(f->threads, b->threads);
 		free(builtin_pins);
 		el_profile_free(b);
 		el_profile_free(f);
@@ -1733,6 +1802,9 @@ int main(void)
 		TEST(test_hostname_invalid),
 		TEST(test_cpus),
 		TEST(test_cpus_invalid),
+		TEST(test_threads),
+		TEST(test_threads_invalid),
+		TEST(test_threads_pin),
 		TEST(test_uid_gid),
 		TEST(test_uid_gid_invalid),
 		TEST(test_aslr_python_seed),
