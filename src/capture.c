@@ -133,6 +133,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
+	ctx.threads_of = opts->threads_of;
 	ctx.meta = json_object();
 	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
 		ret = el__error_oom();
