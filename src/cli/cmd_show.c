@@ -13,7 +13,7 @@ static const char usage_text[] =
 	"usage: envlock show [FILE]\n"
 	"\n"
 	"Summarize a lock (default: env.lock) after checking it: its fingerprint,\n"
-	"where and when it was captured, and each section.\n"
+	"where and when it was captured, its thread count, and each section.\n"
 	"\n"
 	"  -h, --help  show this help\n"
 	"\n"
@@ -173,6 +173,30 @@ static void print_meta(const json_t *meta, const char *key, const char *label)
 	putchar('\n');
 }
 
+/*
+ * The thread count with the variables env pins to it:
+ * "threads      8 (OMP, MKL, OpenBLAS pinned)". A setenv in the profile
+ * may have pinned one of them to something else; env shows that.
+ */
+static void print_threads(const json_t *doc)
+{
+	const json_t *count = json_object_get(doc, "threads"), *env = json_object_get(doc, "env");
+	char text[32];
+	int listed = 0;
+
+	if (!count)
+		return;
+	snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(count));
+	printf("%-12s %s (", "threads", text);
+	for (size_t i = 0; i < el_thread_var_count; i++) {
+		const char *pinned = json_string_value(json_object_get(env, el_thread_vars[i].name));
+
+		if (pinned && strcmp(pinned, text) == 0)
+			printf("%s%s", listed++ ? ", " : "", el_thread_vars[i].label);
+	}
+	printf("%s)\n", listed ? " pinned" : "nothing pinned to it");
+}
+
 int cmd_show(int argc, char **argv)
 {
 	const char *path = "env.lock", *key;
@@ -207,8 +231,10 @@ int cmd_show(int argc, char **argv)
 	print_meta(meta, "hostname", "on host");
 	print_meta(meta, "profile", "profile");
 	print_meta(meta, "envlock_version", "by envlock");
+	print_threads(doc);
 	json_object_foreach((json_t *)(uintptr_t)doc, key, section) {
-		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
+		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0 &&
+		    strcmp(key, "threads") != 0)
 			print_section(key, section);
 	}
 	el_lock_free(lock);

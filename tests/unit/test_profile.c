@@ -1020,7 +1020,8 @@ static void test_include_own_name_builtin(void **state)
 	el_test_write(fx->first, "default", "include default\nsetenv TZ Europe/Paris\ndrift refuse cpu.flags\n");
 	p = load("default");
 	assert_string_equal(p->source, source);
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "TZ"), "Europe/Paris");
 	assert_string_equal(pin(p, "PYTHONHASHSEED"), "0");
 	assert_string_equal(severity(p, "cpu.flags"), "refuse");
@@ -1145,9 +1146,9 @@ static void test_include_builtin(void **state)
 	el_profile *p = parse("include ci\nnet host\n");
 
 	assert_int_equal(p->net, EL_NET_HOST);
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
 	assert_string_equal(severity(p, "code.git_dirty"), "refuse");
-	assert_string_equal(p->rules[0].origin, "default (built in):50");
+	assert_string_equal(p->rules[0].origin, "default (built in):53");
 	assert_string_equal(p->rules[p->rule_count - 1].origin, "ci (built in):9");
 	el_profile_free(p);
 }
@@ -1277,7 +1278,10 @@ static void test_load_skips_directory_like_list(void **state)
 
 /* ---- the shipped profiles ---- */
 
-/* default: exactly the seven pins, CUDA_VISIBLE_DEVICES passed through, and the documented policy. */
+/*
+ * default: exactly the four pins, threads auto (no thread pins of its own), CUDA_VISIBLE_DEVICES passed
+ * through, and the documented policy.
+ */
 static void test_builtin_default(void **state)
 {
 	el_profile *p = load("default");
@@ -1286,18 +1290,16 @@ static void test_builtin_default(void **state)
 	assert_string_equal(p->source, "(built in)");
 	assert_string_equal(pins(p), "CUBLAS_WORKSPACE_CONFIG=:4096:8\n"
 				     "LC_ALL=C.UTF-8\n"
-				     "MKL_NUM_THREADS=1\n"
-				     "OMP_NUM_THREADS=1\n"
-				     "OPENBLAS_NUM_THREADS=1\n"
 				     "PYTHONHASHSEED=0\n"
 				     "TZ=UTC\n");
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(words(p->keepenv, p->keepenv_count), "CUDA_VISIBLE_DEVICES");
 	assert_int_equal(p->net, EL_NET_HOST);
 	assert_int_equal(p->uid, 1000);
 	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
 	assert_false(p->python_seed);
-	assert_string_equal(p->rules[0].origin, "default (built in):50");
+	assert_string_equal(p->rules[0].origin, "default (built in):53");
 	assert_string_equal(severity(p, "python.packages.numpy"), "refuse");
 	assert_string_equal(severity(p, "gpu.cuda_runtime"), "refuse");
 	assert_string_equal(severity(p, "gpu.cudnn"), "refuse");
@@ -1315,6 +1317,8 @@ static void test_builtin_default(void **state)
 	assert_string_equal(severity(p, "code.git_dirty"), "warn");
 	assert_string_equal(severity(p, "libraries[\"libc.so.6\"].path"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
+	assert_string_equal(severity(p, "threads"), "warn");
+	assert_string_equal(severity(p, "env.OMP_NUM_THREADS"), "refuse");
 	assert_string_equal(severity(p, "toolchain.gcc"), "refuse");
 	assert_string_equal(severity(p, "python.version"), "refuse");
 	assert_string_equal(severity(p, "host.os"), "refuse");
@@ -1323,19 +1327,21 @@ static void test_builtin_default(void **state)
 	el_profile_free(p);
 }
 
-/* strict: refuses all drift, pins MKL_CBWR, no network, no ASLR, seeds Python. */
+/* strict: refuses all drift (threads too), pins MKL_CBWR, threads auto, no network, no ASLR, seeds Python. */
 static void test_builtin_strict(void **state)
 {
 	static const char *const leaves[] = {
 		"host.kernel", "cpu.microcode", "cpu.flags", "cpu.model", "gpu.driver",
-		"code.git_dirty", "python.executable", "libraries[\"libc.so.6\"].path", "toolchain.gcc",
+		"code.git_dirty", "python.executable", "libraries[\"libc.so.6\"].path", "toolchain.gcc", "threads",
 	};
 	el_profile *p = load("strict");
 
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
 		if (el_profile_severity(p, leaves[i]) != EL_SEVERITY_REFUSE)
 			fail_msg("strict does not refuse %s", leaves[i]);
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
+	assert_null(pin(p, "OMP_NUM_THREADS"));
 	assert_string_equal(pin(p, "MKL_CBWR"), "COMPATIBLE");
 	assert_string_equal(pin(p, "PYTHONHASHSEED"), "0");
 	assert_int_equal(p->net, EL_NET_NONE);
@@ -1352,7 +1358,9 @@ static void test_builtin_ci(void **state)
 	assert_string_equal(severity(p, "code.git_dirty"), "refuse");
 	assert_string_equal(severity(p, "host.kernel"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
-	assert_int_equal(p->pin_count, 7);
+	assert_string_equal(severity(p, "threads"), "warn");
+	assert_int_equal(p->pin_count, 4);
+	assert_int_equal(p->threads, 0);
 	assert_int_equal(p->net, EL_NET_NONE);
 	assert_false(p->python_seed);
 	el_profile_free(p);
@@ -1364,7 +1372,8 @@ static void test_builtin_pytorch(void **state)
 	el_profile *p = load("pytorch");
 
 	assert_true(p->python_seed);
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "CUBLAS_WORKSPACE_CONFIG"), ":4096:8");
 	assert_string_equal(pin(p, "ENVLOCK_TORCH_DETERMINISTIC"), "1");
 	assert_string_equal(severity(p, "cpu.flags"), "warn");
@@ -1376,7 +1385,8 @@ static void test_builtin_tensorflow(void **state)
 {
 	el_profile *p = load("tensorflow");
 
-	assert_int_equal(p->pin_count, 10);
+	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "TF_DETERMINISTIC_OPS"), "1");
 	assert_string_equal(pin(p, "TF_CUDNN_DETERMINISTIC"), "1");
 	assert_string_equal(pin(p, "TF_ENABLE_ONEDNN_OPTS"), "0");
@@ -1389,7 +1399,8 @@ static void test_builtin_jax(void **state)
 {
 	el_profile *p = load("jax");
 
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "XLA_FLAGS"), "--xla_gpu_deterministic_ops=true");
 	assert_true(p->python_seed);
 	el_profile_free(p);
@@ -1672,7 +1683,7 @@ static void test_xdg_config_home(void **state)
 	p = load("default");
 	assert_string_equal(p->source, source);
 	assert_string_equal(pin(p, "TZ"), "Europe/Berlin");
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
 	el_profile_free(p);
 	assert_int_equal(el_profile_list(&entries, &n), EL_OK);
 	for (size_t i = 0; i < n; i++)
