@@ -197,6 +197,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
 	choose_python(&ctx, &python, opts);
+	ctx.threads_of = opts->threads_of;
 	ctx.meta = json_object();
 	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
 		ret = el__error_oom();

@@ -60,6 +60,16 @@ typedef struct el_capture_options {
 	 * lock (drift: removed) instead of failing the capture.
 	 */
 	const el_lock *verify_data_of;
+	/*
+	 * The lock being checked (check, exec, replay). Under "threads auto"
+	 * the thread pins in env take its "threads" count, not this machine's,
+	 * so that they do not drift between machines with different numbers
+	 * of CPUs; and "threads" records that count when a run here may use
+	 * that many CPUs, else the smaller number it may use (drift at
+	 * "threads"). A lock without "threads" (an older envlock's) gets this
+	 * machine's count. A profile's "threads N" pins N either way.
+	 */
+	const el_lock *threads_of;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;

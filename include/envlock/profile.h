@@ -40,6 +40,9 @@ typedef enum el_mount_kind {
 	EL_MOUNT_TMPFS,   /* an empty tmpfs at dest; source is NULL */
 } el_mount_kind;
 
+/* The largest count "threads N" and a lock's "threads" take. */
+#define EL_THREADS_MAX 4096
+
 typedef struct el_pin {
 	char *name;
 	char *value;
@@ -86,6 +89,7 @@ typedef struct el_profile {
 	el_gpu_mode gpu;
 	char *hostname;   /* NULL: envlock's default */
 	unsigned cpus;    /* 0: all the CPUs envlock may use */
+	unsigned threads; /* "threads N": the thread pools' size; 0 ("threads auto", the default): the CPUs a run may use */
 	unsigned uid;     /* the user ID the command sees inside the sandbox ("uid N"), default 1000 */
 	unsigned gid;     /* the group ID it sees there ("gid N"), default 1000 */
 	bool aslr;        /* true unless "aslr off" */
@@ -108,6 +112,22 @@ int el_profile_load(el_profile **out, const char *name_or_path);
 int el_profile_parse(el_profile **out, const char *name, const char *file, const char *text, size_t len);
 
 void el_profile_free(el_profile *profile);
+
+/*
+ * The variables "threads" pins to the thread count, in the order envlock
+ * show names them: OpenMP's (PyTorch's intra-op pool follows it), oneMKL's
+ * and OpenBLAS's. A setenv or keepenv of one of them in the profile wins.
+ */
+typedef struct el_thread_var {
+	const char *name;  /* "OMP_NUM_THREADS" */
+	const char *label; /* "OMP" */
+} el_thread_var;
+
+extern const el_thread_var el_thread_vars[];
+extern const size_t el_thread_var_count;
+
+/* Whether the profile leaves name to "threads": no setenv or keepenv of it. */
+bool el_profile_threads_pin(const el_profile *profile, const char *name);
 
 /* The severity the profile gives drift at a leaf path; refuse where no rule matches. */
 el_severity el_profile_severity(const el_profile *profile, const char *path);

@@ -89,10 +89,12 @@ int cmd_check(int argc, char **argv)
 	/*
 	 * Every section capture probes, not just those the lock has: a
 	 * component that appeared since (a GPU on a node locked on a CPU-only
-	 * one) is drift too.
+	 * one) is drift too. The thread pins keep the lock's count, so that
+	 * only a machine with fewer CPUs than that shows (at "threads").
 	 */
 	copts.profile = profile;
 	copts.verify_data_of = lock;
+	copts.threads_of = lock;
 	if (el_capture(&now, &copts) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;

@@ -13,8 +13,9 @@ static const char usage_text[] =
 	"usage: envlock show [FILE]\n"
 	"\n"
 	"Summarize a lock after checking it: its fingerprint, where, when and at\n"
-	"which commit it was captured, and each section. Default: env.lock here or\n"
-	"in the nearest directory above, up to the repository root.\n"
+	"which commit it was captured, its thread count, and each section.\n"
+	"Default: env.lock here or in the nearest directory above, up to the\n"
+	"repository root.\n"
 	"\n"
 	"  -h, --help  show this help\n"
 	"\n"
@@ -186,6 +187,30 @@ static void print_code(const json_t *code)
 	       json_is_true(dirty) ? " (with uncommitted changes)" : json_is_false(dirty) ? "" : " (clean or not: unknown)");
 }
 
+/*
+ * The thread count with the variables env pins to it:
+ * "threads      8 (OMP, MKL, OpenBLAS pinned)". A setenv in the profile
+ * may have pinned one of them to something else; env shows that.
+ */
+static void print_threads(const json_t *doc)
+{
+	const json_t *count = json_object_get(doc, "threads"), *env = json_object_get(doc, "env");
+	char text[32];
+	int listed = 0;
+
+	if (!count)
+		return;
+	snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(count));
+	printf("%-12s %s (", "threads", text);
+	for (size_t i = 0; i < el_thread_var_count; i++) {
+		const char *pinned = json_string_value(json_object_get(env, el_thread_vars[i].name));
+
+		if (pinned && strcmp(pinned, text) == 0)
+			printf("%s%s", listed++ ? ", " : "", el_thread_vars[i].label);
+	}
+	printf("%s)\n", listed ? " pinned" : "nothing pinned to it");
+}
+
 int cmd_show(int argc, char **argv)
 {
 	const char *path = NULL, *key;
@@ -228,8 +253,10 @@ int cmd_show(int argc, char **argv)
 	print_meta(meta, "profile", "profile");
 	print_meta(meta, "envlock_version", "by envlock");
 	print_code(json_object_get(meta, "code"));
+	print_threads(doc);
 	json_object_foreach((json_t *)(uintptr_t)doc, key, section) {
-		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0)
+		if (strcmp(key, "envlock") != 0 && strcmp(key, "fingerprint") != 0 && strcmp(key, "meta") != 0 &&
+		    strcmp(key, "threads") != 0)
 			print_section(key, section);
 	}
 	el_lock_free(lock);

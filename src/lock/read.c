@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envlock/profile.h"
 #include "lock/lock_internal.h"
 #include "lock/path.h"
 #include "util/error.h"
 #include "util/fs.h"
 
 #define LOCK_MAX_BYTES (64u << 20)
+#define EL__STR2(x) #x
+#define EL__STR(x) EL__STR2(x)
 
 /*
  * The shape of a schema-1 lock, as data: reading validates a document
@@ -19,6 +22,7 @@
 enum kind {
 	K_STRING,
 	K_INTEGER,   /* >= 0 */
+	K_THREADS,   /* 1 to EL_THREADS_MAX, as "threads N" takes */
 	K_BOOLEAN,
 	K_SHA256,    /* 64 lowercase hex digits */
 	K_DIGEST,    /* "sha256:" + 64 lowercase hex digits */
@@ -44,6 +48,7 @@ struct member {
 
 static const struct shape string = { K_STRING, NULL, NULL };
 static const struct shape integer = { K_INTEGER, NULL, NULL };
+static const struct shape threads = { K_THREADS, NULL, NULL };
 static const struct shape boolean = { K_BOOLEAN, NULL, NULL };
 static const struct shape sha256 = { K_SHA256, NULL, NULL };
 static const struct shape digest = { K_DIGEST, NULL, NULL };
@@ -106,6 +111,7 @@ static const struct member lock_members[] = {
 	{ "python", &python, false, 0 },
 	{ "gpu", &gpu, false, 0 },
 	{ "env", &strings, false, 0 },
+	{ "threads", &threads, false, 0 },
 	{ "data", &data, false, 0 },
 	/* Schema 2 keeps the code's identity out of the fingerprint (meta.code). */
 	{ "code", &code, false, 1 },
@@ -128,6 +134,7 @@ static const char *expectation(enum kind kind)
 	switch (kind) {
 	case K_STRING: return "a string";
 	case K_INTEGER: return "a whole number of at least 0";
+	case K_THREADS: return "a whole number from 1 to " EL__STR(EL_THREADS_MAX);
 	case K_BOOLEAN: return "true or false";
 	case K_SHA256: return "64 lowercase hex digits";
 	case K_DIGEST: return "\"sha256:\" and 64 lowercase hex digits";
@@ -204,6 +211,10 @@ static int check(struct reader *r, json_t *v, const struct shape *s)
 		return text ? EL_OK : wrong(r, s->kind);
 	case K_INTEGER:
 		return json_is_integer(v) && json_integer_value(v) >= 0 ? EL_OK : wrong(r, s->kind);
+	case K_THREADS:
+		return json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= EL_THREADS_MAX
+			       ? EL_OK
+			       : wrong(r, s->kind);
 	case K_BOOLEAN:
 		return json_is_boolean(v) ? EL_OK : wrong(r, s->kind);
 	case K_SHA256:

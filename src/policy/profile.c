@@ -451,6 +451,28 @@ static int do_cpus(struct parser *ps, const struct place *pl, char **argv, int a
 	return EL_OK;
 }
 
+/* threads auto|N: the count capture pins the thread pools to; auto is 0. */
+static int do_threads(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	const char *s = argv[1];
+	unsigned long v = 0;
+
+	if (strcmp(s, "auto") == 0) {
+		ps->p->threads = 0;
+		return EL_OK;
+	}
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9' || v > EL_THREADS_MAX)
+			return BAD(pl, argv, "expects auto or a number of threads from 1 to %d, not '%s'",
+				   EL_THREADS_MAX, s);
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v < 1 || v > EL_THREADS_MAX)
+		return BAD(pl, argv, "expects auto or a number of threads from 1 to %d, not '%s'", EL_THREADS_MAX, s);
+	ps->p->threads = (unsigned)v;
+	return EL_OK;
+}
+
 /* A user or group ID, what ("user" or "group"), into *out: plain decimal digits, 0 to MAX_ID. */
 static int parse_id(const struct place *pl, char **argv, const char *what, unsigned *out)
 {
@@ -581,6 +603,7 @@ static const struct directive {
 	{ "gpu", 1, 1, "auto|none|require", do_gpu },
 	{ "hostname", 1, 1, "NAME", do_hostname },
 	{ "cpus", 1, 1, "N", do_cpus },
+	{ "threads", 1, 1, "auto|N", do_threads },
 	{ "uid", 1, 1, "N", do_uid },
 	{ "gid", 1, 1, "N", do_gid },
 	{ "aslr", 1, 1, "on|off", do_aslr },

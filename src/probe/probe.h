@@ -39,6 +39,8 @@ typedef struct el__probe_ctx {
 	void *warn_data;
 	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */
 	const struct el_profile *profile; /* its pins are the env section */
+	const el_lock *threads_of;        /* the lock being checked, whose thread count is kept; or NULL */
+	unsigned threads;                 /* the count the threads probe chose, for env; 0: none */
 
 	/* Shared between probes, loaded on first use (see the accessors). */
 	struct el__ldcache *ldcache;
@@ -90,6 +92,7 @@ int el__probe_toolchain(el__probe_ctx *ctx, json_t **section);
 int el__probe_libraries(el__probe_ctx *ctx, json_t **section);
 int el__probe_python(el__probe_ctx *ctx, json_t **section);
 int el__probe_gpu(el__probe_ctx *ctx, json_t **section);
+int el__probe_threads(el__probe_ctx *ctx, json_t **section);
 int el__probe_env(el__probe_ctx *ctx, json_t **section);
 int el__probe_code(el__probe_ctx *ctx, json_t **section);
 

@@ -3,7 +3,8 @@
 /*
  * Every section of the lock that is probed, in the order they run. "data"
  * is filled from --data paths rather than probed, and "meta" and
- * "fingerprint" by the capture runner itself. "code" goes into meta.
+ * "fingerprint" by the capture runner itself. "threads" is a number, not
+ * an object, and comes before "env", which pins it. "code" goes into meta.
  */
 const el__probe el__probes[] = {
 	{ "host", el__probe_host, false },
@@ -12,6 +13,7 @@ const el__probe el__probes[] = {
 	{ "libraries", el__probe_libraries, false },
 	{ "python", el__probe_python, false },
 	{ "gpu", el__probe_gpu, false },
+	{ "threads", el__probe_threads, false },
 	{ "env", el__probe_env, false },
 	{ "code", el__probe_code, true },
 };

@@ -20,6 +20,7 @@
 #include "sandbox/editable.h"
 #include "sandbox/plan.h"
 #include "util/buf.h"
+#include "util/cpus.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -834,9 +835,31 @@ static bool seed_valid(const char *seed)
 static int add_python_env(plan_builder *b);
 
 /*
- * The environment: fixed defaults, then the lock's pins, the profile's
- * (the same unless they drifted, which the check reports), what keepenv
- * passes through, and the seed. Nothing else from the host.
+ * Without a lock, the thread pins capture would have written: the
+ * profile's "threads N", or the CPUs a run here may use (auto). With one,
+ * its env holds them already.
+ */
+static int thread_pins(plan_builder *b)
+{
+	const el_profile *profile = b->opts->profile;
+	unsigned count = profile->threads;
+	char text[16];
+	int ret = EL_OK;
+
+	if (!count && (ret = el__cpus_usable(&count, b->root, profile->cpus)) != EL_OK)
+		return ret == EL_ENOMEM ? ret : el__error_prefix("threads auto");
+	snprintf(text, sizeof(text), "%u", count);
+	for (size_t i = 0; i < el_thread_var_count && ret == EL_OK; i++)
+		if (el_profile_threads_pin(profile, el_thread_vars[i].name))
+			ret = env_set(b, el_thread_vars[i].name, text);
+	return ret;
+}
+
+/*
+ * The environment: fixed defaults, then the lock's pins (without a lock,
+ * the thread pins), the profile's (the same unless they drifted, which
+ * the check reports), what keepenv passes through, and the seed. Nothing
+ * else from the host.
  */
 static int build_env(plan_builder *b, const char *path_var)
 {
@@ -857,6 +880,8 @@ static int build_env(plan_builder *b, const char *path_var)
 	json_object_foreach((json_t *)(uintptr_t)pins, key, value)
 		if (ret == EL_OK && json_is_string(value))
 			ret = env_set(b, key, json_string_value(value));
+	if (ret == EL_OK && !b->opts->lock)
+		ret = thread_pins(b);
 	for (size_t i = 0; i < profile->pin_count && ret == EL_OK; i++)
 		ret = env_set(b, profile->pins[i].name, profile->pins[i].value);
 	for (size_t i = 0; i < profile->keepenv_count && ret == EL_OK; i++) {

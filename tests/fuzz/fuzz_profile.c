@@ -81,6 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 1; i < p->pin_count; i++)
 		if (strcmp(p->pins[i - 1].name, p->pins[i].name) >= 0)
 			abort();
+	/* threads is auto (0) or what "threads N" takes. */
+	if (p->threads > EL_THREADS_MAX)
+		abort();
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		el_severity s = el_profile_severity(p, leaves[i]);
 

@@ -47,6 +47,8 @@ golden_case diff.json 1 -- "$ENVLOCK" diff a.lock b.lock --format json
 golden_case diff-github.txt 1 -- "$ENVLOCK" diff --format github a.lock b.lock
 golden_case kernel.txt 0 -- env LC_ALL=C "$ENVLOCK" diff a.lock kernel.lock
 golden_case kernel-strict.txt 1 -- env LC_ALL=C "$ENVLOCK" diff --strict a.lock kernel.lock
+# A lock from before "threads" against one with it: the pins changed (refused), the count appeared (warned).
+golden_case threads.txt 1 -- env LC_ALL=C "$ENVLOCK" diff a.lock threads.lock
 cd - >/dev/null
 
 # A schema-1 lock is read; its fingerprinted code section is set aside, said once.
@@ -189,6 +191,54 @@ check_eq "a section that appeared: exit 1" 1 "$status"
 check_eq "a section that appeared: python.version added" '["added","refuse"]' \
 	"$(jq -c '[.findings[] | select(.path == "python.version") | .change, .severity]' "$scratch/out")"
 
+# ---- the thread count ----
+threads=$(usable_cpus)
+check_eq "capture: threads auto is the CPUs a run may use" "$threads" "$(jq -r .threads "$scratch/base.lock")"
+check_eq "capture: OMP, MKL and OpenBLAS pinned to it" "$threads $threads $threads" \
+	"$(jq -r '[.env.OMP_NUM_THREADS, .env.MKL_NUM_THREADS, .env.OPENBLAS_NUM_THREADS] | join(" ")' "$scratch/base.lock")"
+# pins N: the lock's count N and its three pins.
+pins() { echo ".threads = $1 | .env.OMP_NUM_THREADS = \"$1\" | .env.MKL_NUM_THREADS = \"$1\" | .env.OPENBLAS_NUM_THREADS = \"$1\""; }
+# A lock made where runs had more CPUs: its count is kept (no env drift), the shortfall is a warning.
+big=$((threads + 1))
+scenario threads-more "$(pins "$big")" 0 "warn threads $big $threads"
+run "$scratch/out" "$scratch/err" env LC_ALL=C "$ENVLOCK" check --lock "$scratch/threads-more.lock"
+check_eq "threads-more: the text report" "$(printf '%s\n' "threads" "  warn    threads  $big -> $threads" "" \
+	"0 refused, 1 warning, 0 ignored: nothing refused")" "$(sed -n '3,$p' "$scratch/out")"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/threads-more.lock" --strict
+check_eq "threads-more, --strict: exit 1" 1 "$status"
+# Made where runs had fewer CPUs: this machine can run that count, so nothing drifts.
+scenario threads-fewer "$(pins 1)" 0 ""
+# strict refuses the shortfall.
+"$ENVLOCK" capture --profile strict -o "$scratch/strict-base.lock" 2>/dev/null
+jq "$(pins "$big")" "$scratch/strict-base.lock" >"$scratch/threads-strict.lock"
+refingerprint "$scratch/threads-strict.lock"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/threads-strict.lock" --format json
+check_eq "threads-more under strict: exit 1" 1 "$status"
+check_eq "threads-more under strict: refused" "refuse threads $big $threads" \
+	"$(jq -r '.findings[] | "\(.severity) \(.path) \(.old) \(.new)"' "$scratch/out")"
+# A lock from before "threads" (pins at 1, no count): the pins changed, which is drift, and the count appeared.
+if [ "$threads" = 1 ]; then
+	old_pins=""
+else
+	old_pins=$(printf 'refuse env.%s 1 %s\n' MKL_NUM_THREADS "$threads" OMP_NUM_THREADS "$threads" \
+		OPENBLAS_NUM_THREADS "$threads")
+fi
+scenario threads-before 'del(.threads) | .env.OMP_NUM_THREADS = "1" | .env.MKL_NUM_THREADS = "1" | .env.OPENBLAS_NUM_THREADS = "1"' 1 \
+	"$(printf '%s\n' "$old_pins" "warn threads null $threads" | sed '/^$/d')"
+# capture --profile with threads N: N recorded and pinned, a setenv winning over it.
+printf 'include default\nthreads 3\nsetenv OMP_NUM_THREADS 5\n' >"$scratch/three.profile"
+run "$scratch/three.lock" "$scratch/err" "$ENVLOCK" capture --profile "$scratch/three.profile"
+check_eq "threads 3: recorded" 3 "$(jq -r .threads "$scratch/three.lock")"
+check_eq "threads 3: pinned, OMP by setenv" "5 3 3" \
+	"$(jq -r '[.env.OMP_NUM_THREADS, .env.MKL_NUM_THREADS, .env.OPENBLAS_NUM_THREADS] | join(" ")' "$scratch/three.lock")"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$scratch/three.lock"
+check_eq "show: the count and what is pinned to it" "threads      3 (MKL, OpenBLAS pinned)" "$(grep '^threads ' "$scratch/out")"
+printf 'include default\nthreads 3\nkeepenv OMP_NUM_THREADS MKL_NUM_THREADS OPENBLAS_NUM_THREADS\n' >"$scratch/kept.profile"
+"$ENVLOCK" capture --profile "$scratch/kept.profile" -o "$scratch/kept.lock" 2>/dev/null
+check_eq "keepenv of all three: none in env" "" "$(jq -r '.env | keys[] | select(endswith("_NUM_THREADS"))' "$scratch/kept.lock")"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$scratch/kept.lock"
+check_eq "show: a count nothing is pinned to" "threads      3 (nothing pinned to it)" "$(grep '^threads ' "$scratch/out")"
+
 # github format
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock" --format github
 check_eq "github: an ::error line for a refused pin" \
@@ -257,6 +307,12 @@ bad "hand-edited lock" "envlock: handedit.lock: the fingerprint does not match t
 printf '{\n  "envlock": 1,\n  "host": {\n' >truncated.lock
 bad "truncated lock" "envlock: truncated.lock:4:0: invalid JSON: string or '}' expected near end of file" -- \
 	"$ENVLOCK" diff truncated.lock base.lock
+jq '.threads = 0' base.lock >nothreads.lock
+bad "a lock with threads 0" "envlock: nothreads.lock: threads: expected a whole number from 1 to 4096" -- \
+	"$ENVLOCK" show nothreads.lock
+printf 'include default\nthreads all\n' >threads.profile
+bad "threads all" "envlock: ./threads.profile:2: threads: expects auto or a number of threads from 1 to 4096, not 'all'" -- \
+	"$ENVLOCK" capture --profile ./threads.profile
 jq '.envlock = 3' base.lock >future.lock
 bad "future schema" "envlock: future.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock" -- \
 	"$ENVLOCK" show future.lock
@@ -305,6 +361,15 @@ mkdir -p "$scratch/showrepo/.git" "$scratch/showrepo/src"
 cp "$fixtures/a.lock" "$scratch/showrepo/env.lock"
 run "$scratch/out" "$scratch/err" sh -c "cd '$scratch/showrepo/src' && '$ENVLOCK' show"
 check_eq "show: finds the lock upward" "lock         ../env.lock (schema 2)" "$(head -1 "$scratch/out")"
+check_eq "show: a lock from before threads has no threads line" "" "$(grep '^threads' "$scratch/out" || true)"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$fixtures/threads.lock"
+check_eq "show: the header, with the thread count" "$(printf '%-12s %s\n' \
+	lock "$fixtures/threads.lock (schema 2)" \
+	fingerprint "$(jq -r .fingerprint "$fixtures/threads.lock") (verified)" \
+	"captured at" 2026-12-01T09:00:00Z "on host" gpu-node-07 profile default "by envlock" 0.1.0 \
+	"at commit" "$(jq -r .meta.code.git_commit "$fixtures/threads.lock")" \
+	threads "224 (OMP, MKL, OpenBLAS pinned)")" "$(sed -n 1,8p "$scratch/out")"
+check_eq "show: threads is not a section" "" "$(grep -x 'threads' "$scratch/out" || true)"
 
 # ---- profiles ----
 mkdir -p "$scratch/no-profiles"

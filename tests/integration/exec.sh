@@ -40,6 +40,7 @@ refingerprint() {
 
 # What the host gives the invoking process, to compare with inside.
 ncpus=$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
+threads=$(usable_cpus) # what the default profile's "threads auto" pins
 first_cpu=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
 seeded7=$(env -u PYTHONPATH /usr/bin/python3 -c 'import random; random.seed(7); print(random.random())')
 
@@ -218,7 +219,7 @@ half_checks() {
 	check_eq "$p env inside is the dry-run's" "$(cat "$scratch/env.plan")" "$(cat "$scratch/env.inside")"
 	check_eq "$p env inside: the default profile's, exactly" "$(printf '%s\n' \
 		CUBLAS_WORKSPACE_CONFIG=:4096:8 CUDA_VISIBLE_DEVICES=3,1 HOME=/home/envlock LC_ALL=C.UTF-8 \
-		MKL_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		MKL_NUM_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONHASHSEED=0 \
 		PYTHONPATH=/run/envlock/python TZ=UTC)" \
 		"$(cat "$scratch/env.inside")"
@@ -271,6 +272,7 @@ half_checks() {
 	printf 'include default\nhostname trainer\n' >"$prof/hostname"
 	printf 'include default\ncpus 1\n' >"$prof/cpus1"
 	printf 'include default\ncpus 4096\n' >"$prof/cpus4096"
+	printf 'include default\nthreads 3\n' >"$prof/threads3"
 	printf 'include default\naslr off\n' >"$prof/aslr"
 	printf 'include default\nuid 0\ngid 0\n' >"$prof/root"
 	printf 'include default\nuid 4242\ngid 4343\n' >"$prof/ids"
@@ -285,11 +287,16 @@ half_checks() {
 		"$(grep '^namespaces:' "$scratch/out")"
 	x el exec --no-lock --profile "$prof/hostname" -- sh -c 'uname -n; cat /proc/sys/kernel/hostname'
 	check_eq "$p hostname trainer" "$(printf '%s\n' trainer trainer)" "$(out)"
-	# nproc honours OMP_NUM_THREADS, which the default profile pins to 1.
+	# nproc honours OMP_NUM_THREADS, which the default profile pins (threads auto).
 	x el exec --no-lock --profile "$prof/cpus1" -- sh -c 'env -u OMP_NUM_THREADS nproc; grep Cpus_allowed_list /proc/self/status | cut -f2'
 	check_eq "$p cpus 1: one CPU, the first envlock may use" "$(printf '%s\n' 1 "$first_cpu")" "$(out)"
 	x el exec --no-lock -- env -u OMP_NUM_THREADS nproc
 	check_eq "$p no cpus: every CPU envlock may use" "$ncpus" "$(out)"
+	# Without a lock the thread pins are worked out as capture would: cpus 1 leaves one CPU to use.
+	x el exec --no-lock --profile "$prof/cpus1" -- sh -c 'echo "$OMP_NUM_THREADS $MKL_NUM_THREADS $OPENBLAS_NUM_THREADS"'
+	check_eq "$p cpus 1: threads auto pins 1" "1 1 1" "$(out)"
+	x el exec --no-lock --profile "$prof/threads3" -- sh -c 'echo "$OMP_NUM_THREADS $MKL_NUM_THREADS $OPENBLAS_NUM_THREADS"'
+	check_eq "$p threads 3: 3 pinned" "3 3 3" "$(out)"
 	x el exec --no-lock --profile "$prof/cpus4096" -- touch ran-cpus
 	check_eq "$p cpus 4096: 125" 125 "$status"
 	check_eq "$p cpus 4096: the message" "envlock: exec: sandbox setup: cpus 4096: only $ncpus CPUs are available here" "$(err)"
@@ -424,13 +431,15 @@ half_checks() {
 				fi ;;
 			esac
 		fi
-		jq '.env.OMP_NUM_THREADS = "4"' LOCK >omp.lock
+		# The thread pins are checked against the lock's count: one pin edited away from it drifts.
+		local omp=$((threads + 1))
+		jq --arg n "$omp" '.env.OMP_NUM_THREADS = $n' LOCK >omp.lock
 		refingerprint omp.lock
 		own omp.lock
 		x el exec --lock omp.lock -- touch ran-refuse
 		check_eq "$p drift refused: 125" 125 "$status"
 		check_eq "$p drift refused: the command did not run" no "$([ -e ran-refuse ] && echo yes || echo no)"
-		check_eq "$p drift refused: the finding on stderr" "  refuse  env.OMP_NUM_THREADS  4 -> 1" \
+		check_eq "$p drift refused: the finding on stderr" "  refuse  env.OMP_NUM_THREADS  $omp -> $threads" \
 			"$(grep -F 'env.OMP_NUM_THREADS' "$scratch/err")"
 		check_eq "$p drift refused: the last line" \
 			"envlock: exec: refusing to run: this machine has drifted from omp.lock (--on-drift warn runs anyway)" \
@@ -439,10 +448,21 @@ half_checks() {
 		x el exec --lock omp.lock --on-drift warn -- touch ran-warn
 		check_eq "$p --on-drift warn: 0" 0 "$status"
 		check_eq "$p --on-drift warn: the command ran" yes "$([ -e ran-warn ] && echo yes || echo no)"
-		check_eq "$p --on-drift warn: the finding on stderr" "  refuse  env.OMP_NUM_THREADS  4 -> 1" \
+		check_eq "$p --on-drift warn: the finding on stderr" "  refuse  env.OMP_NUM_THREADS  $omp -> $threads" \
 			"$(grep -F 'env.OMP_NUM_THREADS' "$scratch/err")"
 		check_eq "$p --on-drift warn: the last line" "envlock: exec: running despite the drift (--on-drift warn)" \
 			"$(tail -1 "$scratch/err")"
+		# A lock made where a run could use more CPUs: its count inside all the same, and a warning.
+		local big=$((threads + 1))
+		jq --arg n "$big" '.threads = ($n | tonumber) | .env.OMP_NUM_THREADS = $n | .env.MKL_NUM_THREADS = $n |
+			.env.OPENBLAS_NUM_THREADS = $n' LOCK >big.lock
+		refingerprint big.lock
+		own big.lock
+		x el exec --lock big.lock -- sh -c 'echo "$OMP_NUM_THREADS $MKL_NUM_THREADS $OPENBLAS_NUM_THREADS"'
+		check_eq "$p a lock with more threads than CPUs here: 0" 0 "$status"
+		check_eq "$p a lock with more threads than CPUs here: its count inside" "$big $big $big" "$(out)"
+		check_eq "$p a lock with more threads than CPUs here: the warning" "  warn    threads  $big -> $threads" \
+			"$(grep -F ' threads ' "$scratch/err")"
 		x el exec --lock omp.lock --on-drift ignore -- touch ran-ignore
 		check_eq "$p --on-drift ignore: 0" 0 "$status"
 		check_eq "$p --on-drift ignore: the command ran" yes "$([ -e ran-ignore ] && echo yes || echo no)"

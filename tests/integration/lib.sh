@@ -43,6 +43,25 @@ run() {
 	set -e
 }
 
+# The CPUs a run may use, as "threads auto" counts them: the affinity mask
+# (nproc, told to ignore OpenMP's variables), lowered by the tightest
+# cgroup v2 quota (cpu.max) on the way up from this process's cgroup.
+usable_cpus() {
+	local n cg quota period
+	n=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
+	cg=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null || true)
+	while [ -n "$cg" ]; do
+		if [ -r "/sys/fs/cgroup${cg%/}/cpu.max" ] && read -r quota period <"/sys/fs/cgroup${cg%/}/cpu.max" &&
+			[ "$quota" != max ]; then
+			quota=$(((quota + period - 1) / period))
+			if [ "$quota" -lt "$n" ]; then n=$quota; fi
+		fi
+		if [ "$cg" = / ]; then break; fi
+		cg=$(dirname "$cg")
+	done
+	echo "$n"
+}
+
 finish() {
 	echo "$checks checks, $failures failed"
 	[ "$failures" -eq 0 ]

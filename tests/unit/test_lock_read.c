@@ -61,7 +61,7 @@ static void expect_shape_refused(const char *json, const char *message)
 	"\"packages\":{\"numpy\":\"1.24.2\"}},"                                                          \
 	"\"gpu\":{\"driver\":\"550.54.15\",\"cuda_runtime\":\"12.4\",\"devices\":[{\"name\":\"H100\","   \
 	"\"compute_capability\":\"9.0\",\"memory_mib\":81559}]},"                                        \
-	"\"env\":{\"TZ\":\"UTC\"},"                                                                      \
+	"\"env\":{\"TZ\":\"UTC\"},\"threads\":8,"                                                          \
 	"\"data\":{\"/data/train\":\"sha256:" HEX64 "\"}}"
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -120,6 +120,9 @@ static void test_schema_number(void **state)
 
 static void test_shapes(void **state)
 {
+	/* threads takes what "threads N" takes, 1 to 4096 (test_threads_bounds). */
+	static const char *const bad_threads[] = { "0", "4097", "-1", "\"8\"", "8.5", "true", "null", "{}" };
+
 	expect_shape_refused("{\"envlock\":2,\"extra\":{}}", "env.lock: extra: not part of schema 2");
 	expect_shape_refused("{\"envlock\":1,\"host\":{\"distro\":\"x\"}}", "env.lock: host.distro: not part of schema 1");
 	/* Schema 2 keeps the code out of the fingerprinted body. */
@@ -146,7 +149,27 @@ static void test_shapes(void **state)
 	expect_shape_refused("{\"envlock\":1,\"code\":{\"git_dirty\":\"no\"}}",
 			     "env.lock: code.git_dirty: expected true or false");
 	expect_shape_refused("{\"envlock\":1,\"env\":{\"TZ\":null}}", "env.lock: env.TZ: expected a string");
+	for (size_t i = 0; i < sizeof(bad_threads) / sizeof(bad_threads[0]); i++)
+		/* The shape is read before the fingerprint, which cannot hash 8.5. */
+		expect_refused(el_test_fmt("{\"envlock\":1,\"fingerprint\":\"sha256:" HEX64 "\",\"threads\":%s}",
+					   bad_threads[i]),
+			       "env.lock: threads: expected a whole number from 1 to 4096");
 	expect_shape_refused("{\"envlock\":1,\"meta\":[]}", "env.lock: meta: expected an object");
+}
+
+/* The thread count's bounds are read back. */
+static void test_threads_bounds(void **state)
+{
+	static const char *const good[] = { "{\"envlock\":1,\"threads\":1}", "{\"envlock\":1,\"threads\":4096}" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *text = lock_text(good[i]);
+		el_lock *lock = NULL;
+
+		assert_int_equal(el_lock_parse(&lock, text, strlen(text), "env.lock"), EL_OK);
+		el_lock_free(lock);
+		free(text);
+	}
 }
 
 static void test_fingerprint(void **state)
@@ -286,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_schema_number),
 		cmocka_unit_test(test_schema1_code_moves_to_meta),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_threads_bounds),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_meta_is_not_fingerprinted),
 		cmocka_unit_test(test_paths),

@@ -237,7 +237,10 @@ static void write_chain(const char *dir, int files)
 
 /* ---- directives ---- */
 
-/* An empty profile has the documented defaults: host network, GPU auto, uid and gid 1000, ASLR on, no seed. */
+/*
+ * An empty profile has the documented defaults: host network, GPU auto, uid and gid 1000, ASLR on, no seed,
+ * threads auto.
+ */
 static void test_defaults(void **state)
 {
 	el_profile *p = parse("");
@@ -254,6 +257,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p->gpu, EL_GPU_AUTO);
 	assert_null(p->hostname);
 	assert_int_equal(p->cpus, 0);
+	assert_int_equal(p->threads, 0);
 	assert_int_equal(p->uid, 1000);
 	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
@@ -576,6 +580,70 @@ static void test_cpus(void **state)
 	el_profile_free(p);
 	p = parse("cpus 0008\n");
 	assert_int_equal(p->cpus, 8);
+	el_profile_free(p);
+}
+
+/* threads takes auto or 1 to 4096; the last line wins, and auto is 0. */
+static void test_threads(void **state)
+{
+	el_profile *p = parse("threads 1\n");
+
+	assert_int_equal(p->threads, 1);
+	el_profile_free(p);
+	p = parse("threads 8\nthreads 4096\n");
+	assert_int_equal(p->threads, 4096);
+	el_profile_free(p);
+	p = parse("threads 0008\n");
+	assert_int_equal(p->threads, 8);
+	el_profile_free(p);
+	p = parse("threads 64\nthreads auto\n");
+	assert_int_equal(p->threads, 0);
+	el_profile_free(p);
+	/* It pins nothing in the profile itself: capture and the sandbox do, with the count. */
+	p = parse("threads 8\n");
+	assert_int_equal(p->pin_count, 0);
+	el_profile_free(p);
+}
+
+/* threads refuses 0, too many, other words and anything that is not plain digits (without overflowing). */
+static void test_threads_invalid(void **state)
+{
+	static const char *const bad[] = { "0", "4097", "4x", "x4", "-1", "+1", "1.5", "0x10", "Auto", "max",
+					   "99999999999999999999999" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = str("threads %s", bad[i]);
+		char *message = str("t:1: threads: expects auto or a number of threads from 1 to 4096, not '%s'",
+				    bad[i]);
+
+		expect_error(text, message);
+		free(text);
+		free(message);
+	}
+	expect_error("threads \"\"", "t:1: threads: expects auto or a number of threads from 1 to 4096, not ''");
+	expect_error("threads", "t:1: threads: expects auto|N");
+	expect_error("threads 1 2", "t:1: threads: expects auto|N");
+}
+
+/* setenv and keepenv of a thread variable win over threads; others are left to it. */
+static void test_threads_pin(void **state)
+{
+	el_profile *p = parse("setenv OMP_NUM_THREADS 4\nkeepenv MKL_NUM_THREADS\nsetenv TZ UTC\n");
+
+	assert_int_equal(el_thread_var_count, 3);
+	assert_string_equal(el_thread_vars[0].name, "OMP_NUM_THREADS");
+	assert_string_equal(el_thread_vars[0].label, "OMP");
+	assert_string_equal(el_thread_vars[1].name, "MKL_NUM_THREADS");
+	assert_string_equal(el_thread_vars[1].label, "MKL");
+	assert_string_equal(el_thread_vars[2].name, "OPENBLAS_NUM_THREADS");
+	assert_string_equal(el_thread_vars[2].label, "OpenBLAS");
+	assert_false(el_profile_threads_pin(p, "OMP_NUM_THREADS"));
+	assert_false(el_profile_threads_pin(p, "MKL_NUM_THREADS"));
+	assert_true(el_profile_threads_pin(p, "OPENBLAS_NUM_THREADS"));
+	el_profile_free(p);
+	/* unsetenv drops a setenv: the variable is the count's again. */
+	p = parse("setenv OMP_NUM_THREADS 4\nunsetenv OMP_NUM_THREADS\n");
+	assert_true(el_profile_threads_pin(p, "OMP_NUM_THREADS"));
 	el_profile_free(p);
 }
 
@@ -964,7 +1032,8 @@ static void test_include_own_name_builtin(void **state)
 	el_test_write(fx->first, "default", "include default\nsetenv TZ Europe/Paris\ndrift refuse cpu.flags\n");
 	p = load("default");
 	assert_string_equal(p->source, source);
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "TZ"), "Europe/Paris");
 	assert_string_equal(pin(p, "PYTHONHASHSEED"), "0");
 	assert_string_equal(severity(p, "cpu.flags"), "refuse");
@@ -1089,10 +1158,10 @@ static void test_include_builtin(void **state)
 	el_profile *p = parse("include ci\nnet host\n");
 
 	assert_int_equal(p->net, EL_NET_HOST);
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
 	assert_true(p->require_clean_tree);
-	assert_string_equal(p->rules[0].origin, "default (built in):50");
-	assert_string_equal(p->rules[p->rule_count - 1].origin, "default (built in):74");
+	assert_string_equal(p->rules[0].origin, "default (built in):53");
+	assert_string_equal(p->rules[p->rule_count - 1].origin, "default (built in):80");
 	el_profile_free(p);
 }
 
@@ -1221,7 +1290,10 @@ static void test_load_skips_directory_like_list(void **state)
 
 /* ---- the shipped profiles ---- */
 
-/* default: exactly the seven pins, CUDA_VISIBLE_DEVICES passed through, and the documented policy. */
+/*
+ * default: exactly the four pins, threads auto (no thread pins of its own), CUDA_VISIBLE_DEVICES passed
+ * through, and the documented policy.
+ */
 static void test_builtin_default(void **state)
 {
 	el_profile *p = load("default");
@@ -1230,18 +1302,16 @@ static void test_builtin_default(void **state)
 	assert_string_equal(p->source, "(built in)");
 	assert_string_equal(pins(p), "CUBLAS_WORKSPACE_CONFIG=:4096:8\n"
 				     "LC_ALL=C.UTF-8\n"
-				     "MKL_NUM_THREADS=1\n"
-				     "OMP_NUM_THREADS=1\n"
-				     "OPENBLAS_NUM_THREADS=1\n"
 				     "PYTHONHASHSEED=0\n"
 				     "TZ=UTC\n");
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(words(p->keepenv, p->keepenv_count), "CUDA_VISIBLE_DEVICES");
 	assert_int_equal(p->net, EL_NET_HOST);
 	assert_int_equal(p->uid, 1000);
 	assert_int_equal(p->gid, 1000);
 	assert_true(p->aslr);
 	assert_false(p->python_seed);
-	assert_string_equal(p->rules[0].origin, "default (built in):50");
+	assert_string_equal(p->rules[0].origin, "default (built in):53");
 	assert_string_equal(severity(p, "python.packages.numpy"), "refuse");
 	assert_string_equal(severity(p, "gpu.cuda_runtime"), "refuse");
 	assert_string_equal(severity(p, "gpu.cudnn"), "refuse");
@@ -1260,6 +1330,8 @@ static void test_builtin_default(void **state)
 	assert_false(p->require_clean_tree);
 	assert_string_equal(severity(p, "libraries[\"libc.so.6\"].path"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
+	assert_string_equal(severity(p, "threads"), "warn");
+	assert_string_equal(severity(p, "env.OMP_NUM_THREADS"), "refuse");
 	assert_string_equal(severity(p, "toolchain.gcc"), "refuse");
 	assert_string_equal(severity(p, "python.version"), "refuse");
 	assert_string_equal(severity(p, "host.os"), "refuse");
@@ -1268,19 +1340,21 @@ static void test_builtin_default(void **state)
 	el_profile_free(p);
 }
 
-/* strict: refuses all drift, pins MKL_CBWR, no network, no ASLR, seeds Python. */
+/* strict: refuses all drift (threads too), pins MKL_CBWR, threads auto, no network, no ASLR, seeds Python. */
 static void test_builtin_strict(void **state)
 {
 	static const char *const leaves[] = {
 		"host.kernel", "cpu.microcode", "cpu.flags", "cpu.model", "gpu.driver",
-		"code.git_dirty", "python.executable", "libraries[\"libc.so.6\"].path", "toolchain.gcc",
+		"code.git_dirty", "python.executable", "libraries[\"libc.so.6\"].path", "toolchain.gcc", "threads",
 	};
 	el_profile *p = load("strict");
 
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
 		if (el_profile_severity(p, leaves[i]) != EL_SEVERITY_REFUSE)
 			fail_msg("strict does not refuse %s", leaves[i]);
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
+	assert_null(pin(p, "OMP_NUM_THREADS"));
 	assert_string_equal(pin(p, "MKL_CBWR"), "COMPATIBLE");
 	assert_string_equal(pin(p, "PYTHONHASHSEED"), "0");
 	assert_int_equal(p->net, EL_NET_NONE);
@@ -1297,7 +1371,9 @@ static void test_builtin_ci(void **state)
 	assert_true(p->require_clean_tree);
 	assert_string_equal(severity(p, "host.kernel"), "warn");
 	assert_string_equal(severity(p, "cpu.microcode"), "ignore");
-	assert_int_equal(p->pin_count, 7);
+	assert_string_equal(severity(p, "threads"), "warn");
+	assert_int_equal(p->pin_count, 4);
+	assert_int_equal(p->threads, 0);
 	assert_int_equal(p->net, EL_NET_NONE);
 	assert_false(p->python_seed);
 	el_profile_free(p);
@@ -1309,7 +1385,8 @@ static void test_builtin_pytorch(void **state)
 	el_profile *p = load("pytorch");
 
 	assert_true(p->python_seed);
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "CUBLAS_WORKSPACE_CONFIG"), ":4096:8");
 	assert_string_equal(pin(p, "ENVLOCK_TORCH_DETERMINISTIC"), "1");
 	assert_string_equal(severity(p, "cpu.flags"), "warn");
@@ -1321,7 +1398,8 @@ static void test_builtin_tensorflow(void **state)
 {
 	el_profile *p = load("tensorflow");
 
-	assert_int_equal(p->pin_count, 10);
+	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "TF_DETERMINISTIC_OPS"), "1");
 	assert_string_equal(pin(p, "TF_CUDNN_DETERMINISTIC"), "1");
 	assert_string_equal(pin(p, "TF_ENABLE_ONEDNN_OPTS"), "0");
@@ -1334,7 +1412,8 @@ static void test_builtin_jax(void **state)
 {
 	el_profile *p = load("jax");
 
-	assert_int_equal(p->pin_count, 8);
+	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->threads, 0);
 	assert_string_equal(pin(p, "XLA_FLAGS"), "--xla_gpu_deterministic_ops=true");
 	assert_true(p->python_seed);
 	el_profile_free(p);
@@ -1361,6 +1440,7 @@ static void test_builtins_match_sources(void **state)
 		assert_int_equal(f->gid, b->gid);
 		assert_int_equal(f->aslr, b->aslr);
 		assert_int_equal(f->python_seed, b->python_seed);
+		assert_int_equal(f->threads, b->threads);
 		free(builtin_pins);
 		el_profile_free(b);
 		el_profile_free(f);
@@ -1616,7 +1696,7 @@ static void test_xdg_config_home(void **state)
 	p = load("default");
 	assert_string_equal(p->source, source);
 	assert_string_equal(pin(p, "TZ"), "Europe/Berlin");
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 4);
 	el_profile_free(p);
 	assert_int_equal(el_profile_list(&entries, &n), EL_OK);
 	for (size_t i = 0; i < n; i++)
@@ -1746,6 +1826,9 @@ int main(void)
 		TEST(test_hostname_invalid),
 		TEST(test_cpus),
 		TEST(test_cpus_invalid),
+		TEST(test_threads),
+		TEST(test_threads_invalid),
+		TEST(test_threads_pin),
 		TEST(test_uid_gid),
 		TEST(test_uid_gid_invalid),
 		TEST(test_aslr_python_seed),

@@ -31,7 +31,8 @@
 /*
  * Every test gets a host root of its own: a merged-/usr layout (/bin, /sbin,
  * /lib, /lib64 links into /usr), a real /etc, no /opt, /lib32 or /libx32,
- * no /dev, and a project at /home/u/proj with a real .git directory.
+ * no /dev, a project at /home/u/proj with a real .git directory, and four
+ * CPUs to use (proc/self/status).
  * Options start from a plain run of "python3 train.py" there, with an
  * explicit host environment that holds a secret.
  */
@@ -143,6 +144,8 @@ static int setup(void **state)
 	el_test_symlink(fx->root, "lib64", "usr/lib64");
 	el_test_write(fx->root, "home/u/proj/train.py", "print(1)\n");
 	el_test_write(fx->root, "home/u/proj/.git/HEAD", "ref: refs/heads/main\n");
+	/* Four CPUs, no cgroup: what "threads auto" pins to without a lock. */
+	el_test_write(fx->root, "proc/self/status", "Name:\tenvlock\nCpus_allowed:\tf\nCpus_allowed_list:\t0-3\n");
 	fx->profile = parse_profile("");
 	fx->opts.profile = fx->profile;
 	fx->opts.workdir = "/home/u/proj";
@@ -555,6 +558,9 @@ static void test_default_text(void **state)
 				  "environment:\n"
 				  "  HOME=/home/envlock\n"
 				  "  LC_ALL=C.UTF-8\n"
+				  "  MKL_NUM_THREADS=4\n"
+				  "  OMP_NUM_THREADS=4\n"
+				  "  OPENBLAS_NUM_THREADS=4\n"
 				  "  PATH=" DEFAULT_PATH "\n"
 				  "  PYTHONPATH=/run/envlock/python\n"
 				  "  TZ=UTC\n"
@@ -723,13 +729,19 @@ static void test_env_sorted_by_name(void **state)
 			 "A_B=1\n"
 			 "HOME=/home/envlock\n"
 			 "LC_ALL=C.UTF-8\n"
+			 "MKL_NUM_THREADS=4\n"
+			 "OMP_NUM_THREADS=4\n"
+			 "OPENBLAS_NUM_THREADS=4\n"
 			 "PATH=" DEFAULT_PATH "\n"
 			 "PYTHONPATH=/run/envlock/python\n"
 			 "TZ=UTC\n");
 	el_sandbox_plan_free(plan);
 }
 
-/* keepenv passes a variable the host has, even empty, and overrides pins and the fixed defaults. */
+/*
+ * keepenv passes a variable the host has, even empty, and overrides pins, the thread count (the
+ * other thread variables keep it) and the fixed defaults.
+ */
 static void test_keepenv_overrides(void **state)
 {
 	struct fixture *fx = *state;
@@ -742,7 +754,9 @@ static void test_keepenv_overrides(void **state)
 	assert_env(plan, "EMPTY=\n"
 			 "HOME=/home/envlock\n"
 			 "LC_ALL=C.UTF-8\n"
+			 "MKL_NUM_THREADS=4\n"
 			 "OMP_NUM_THREADS=8\n"
+			 "OPENBLAS_NUM_THREADS=4\n"
 			 "PATH=" DEFAULT_PATH "\n"
 			 "PYTHONPATH=/run/envlock/python\n"
 			 "TZ=Europe/Berlin\n");
@@ -766,6 +780,86 @@ static void test_keepenv_environ(void **state)
 	el_sandbox_plan_free(plan);
 	unsetenv("EL_TEST_SANDBOX_KEEP");
 	unsetenv("EL_TEST_SANDBOX_OTHER");
+}
+
+/* ---- thread pins ---- */
+
+/*
+ * Without a lock, threads auto pins the CPUs a run may use: the affinity
+ * mask (four here), fewer under a cgroup quota on the cgroup or an
+ * ancestor (the tightest, rounded up), fewer again with cpus N.
+ */
+static void test_threads_auto_no_lock(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+
+	el_test_write(fx->root, "proc/self/cgroup", "0::/job/step\n");
+	el_test_write(fx->root, "sys/fs/cgroup/job/cpu.max", "250000 100000\n");
+	el_test_write(fx->root, "sys/fs/cgroup/job/step/cpu.max", "max 100000\n");
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(el__plan_env_get(plan, "OMP_NUM_THREADS"), "3");
+	assert_string_equal(el__plan_env_get(plan, "MKL_NUM_THREADS"), "3");
+	assert_string_equal(el__plan_env_get(plan, "OPENBLAS_NUM_THREADS"), "3");
+	el_sandbox_plan_free(plan);
+	set_profile(fx, "cpus 2\n");
+	plan = plan_ok(&fx->opts);
+	assert_string_equal(el__plan_env_get(plan, "OMP_NUM_THREADS"), "2");
+	assert_int_equal(plan->cpus, 2);
+	el_sandbox_plan_free(plan);
+}
+
+/* threads N pins N, whatever the CPUs; setenv wins, and keepenv of a variable the host lacks leaves it unset. */
+static void test_threads_fixed_no_lock(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+
+	set_profile(fx, "threads 16\nsetenv OMP_NUM_THREADS 2\nkeepenv OPENBLAS_NUM_THREADS\n");
+	plan = plan_ok(&fx->opts);
+	assert_env(plan, "HOME=/home/envlock\n"
+			 "LC_ALL=C.UTF-8\n"
+			 "MKL_NUM_THREADS=16\n"
+			 "OMP_NUM_THREADS=2\n"
+			 "PATH=" DEFAULT_PATH "\n"
+			 "PYTHONPATH=/run/envlock/python\n"
+			 "TZ=UTC\n");
+	el_sandbox_plan_free(plan);
+}
+
+/* With a lock its env decides: the count is not worked out again, even where it cannot be. */
+static void test_threads_from_lock(void **state)
+{
+	struct fixture *fx = *state;
+	char *status = el_test_path(fx->root, "proc/self/status");
+	el_sandbox_plan *plan;
+
+	assert_int_equal(unlink(status), 0);
+	set_profile(fx, "threads 16\n");
+	set_lock(fx, "{\"envlock\":1,\"threads\":64,\"env\":{\"OMP_NUM_THREADS\":\"64\",\"MKL_NUM_THREADS\":\"64\"}}");
+	plan = plan_ok(&fx->opts);
+	assert_env(plan, "HOME=/home/envlock\n"
+			 "LC_ALL=C.UTF-8\n"
+			 "MKL_NUM_THREADS=64\n"
+			 "OMP_NUM_THREADS=64\n"
+			 "PATH=" DEFAULT_PATH "\n"
+			 "PYTHONPATH=/run/envlock/python\n"
+			 "TZ=UTC\n");
+	el_sandbox_plan_free(plan);
+	free(status);
+}
+
+/* Without a lock, a count that cannot be worked out refuses the plan, naming the file. */
+static void test_threads_auto_unknown(void **state)
+{
+	struct fixture *fx = *state;
+	char *status = el_test_path(fx->root, "proc/self/status");
+	char *message = str("threads auto: %s: No such file or directory", status);
+
+	assert_int_equal(unlink(status), 0);
+	expect_refused(&fx->opts, EL_ENOTFOUND, message);
+	free(message);
+	free(status);
 }
 
 /* ---- seeding ---- */
@@ -1879,6 +1973,10 @@ int main(void)
 		TEST(test_env_sorted_by_name),
 		TEST(test_keepenv_overrides),
 		TEST(test_keepenv_environ),
+		TEST(test_threads_auto_no_lock),
+		TEST(test_threads_fixed_no_lock),
+		TEST(test_threads_from_lock),
+		TEST(test_threads_auto_unknown),
 		TEST(test_seed),
 		TEST(test_seed_bounds),
 		TEST(test_seed_invalid),
