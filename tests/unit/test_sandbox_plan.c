@@ -214,14 +214,16 @@ static const char *op_word(el__mount_op op)
 	case EL__MOUNT_SYMLINK: return "symlink";
 	case EL__MOUNT_FILE: return "file";
 	case EL__MOUNT_READONLY: return "readonly";
+	case EL__MOUNT_OVERLAY: return "overlay";
 	}
 	return "?";
 }
 
 /*
  * The plan's mount steps, one a line, straight from the struct (not through
- * plan_print.c): "OP DEST [SOURCE] [MODE]", SOURCE when there is one, MODE
- * in octal for tmpfs and file steps.
+ * plan_print.c): "OP DEST [SOURCE] [MODE] [scratch]", SOURCE when there is
+ * one, MODE in octal for tmpfs and file steps, "scratch" for the mounts
+ * whose files are listed when the run ends.
  */
 static char *steps_text(const el_sandbox_plan *plan)
 {
@@ -236,6 +238,8 @@ static char *steps_text(const el_sandbox_plan *plan)
 			el__buf_printf(&out, " %s", m->source);
 		if (m->op == EL__MOUNT_TMPFS || m->op == EL__MOUNT_FILE)
 			el__buf_printf(&out, " %04o", m->mode);
+		if (m->scratch)
+			el__buf_puts(&out, " scratch");
 		el__buf_putc(&out, '\n');
 	}
 	assert_false(el__buf_failed(&out));
@@ -354,10 +358,10 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 
 /* The steps every plan has between the system directories and the workdir (no /dev nodes, no GPU). */
 #define TMP_STEPS                                                                                      \
-	"tmpfs /tmp 1777\n"                                                                                \
-	"tmpfs /var/tmp 1777\n"                                                                            \
-	"tmpfs /run 0755\n"                                                                                \
-	"tmpfs /home/envlock 0700\n"                                                                       \
+	"tmpfs /tmp 1777 scratch\n"                                                                                \
+	"tmpfs /var/tmp 1777 scratch\n"                                                                            \
+	"tmpfs /run 0755 scratch\n"                                                                                \
+	"tmpfs /home/envlock 0700 scratch\n"                                                                       \
 	"proc /proc\n"
 #define DEV_HEAD "tmpfs /dev 0755\n"
 #define DEV_TAIL                                                                                       \
@@ -367,7 +371,7 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 	"symlink /dev/stderr /proc/self/fd/2\n"                                                            \
 	"symlink /dev/ptmx pts/ptmx\n"                                                                     \
 	"devpts /dev/pts\n"                                                                                \
-	"tmpfs /dev/shm 1777\n"
+	"tmpfs /dev/shm 1777 scratch\n"
 #define SYSTEM_STEPS                                                                                   \
 	"ro-bind /usr /usr\n"                                                                              \
 	"ro-bind /etc /etc\n"                                                                              \
@@ -515,10 +519,10 @@ static void test_default_text(void **state)
 				  "  symlink    /sbin -> usr/sbin\n"
 				  "  symlink    /lib -> usr/lib\n"
 				  "  symlink    /lib64 -> usr/lib64\n"
-				  "  tmpfs      /tmp  (mode 1777)\n"
-				  "  tmpfs      /var/tmp  (mode 1777)\n"
-				  "  tmpfs      /run  (mode 0755)\n"
-				  "  tmpfs      /home/envlock  (mode 0700)\n"
+				  "  tmpfs      /tmp  (mode 1777, scratch)\n"
+				  "  tmpfs      /var/tmp  (mode 1777, scratch)\n"
+				  "  tmpfs      /run  (mode 0755, scratch)\n"
+				  "  tmpfs      /home/envlock  (mode 0700, scratch)\n"
 				  "  proc       /proc\n"
 				  "  tmpfs      /dev  (mode 0755)\n"
 				  "  symlink    /dev/fd -> /proc/self/fd\n"
@@ -527,7 +531,7 @@ static void test_default_text(void **state)
 				  "  symlink    /dev/stderr -> /proc/self/fd/2\n"
 				  "  symlink    /dev/ptmx -> pts/ptmx\n"
 				  "  devpts     /dev/pts\n"
-				  "  tmpfs      /dev/shm  (mode 1777)\n"
+				  "  tmpfs      /dev/shm  (mode 1777, scratch)\n"
 				  "  bind       /home/u/proj\n"
 				  "  ro-bind    /home/u/proj/.git\n"
 				  "  remount-ro /\n"
@@ -594,10 +598,10 @@ static void test_full_text(void **state)
 			    "  symlink    /sbin -> usr/sbin\n"
 			    "  symlink    /lib -> usr/lib\n"
 			    "  symlink    /lib64 -> usr/lib64\n"
-			    "  tmpfs      /tmp  (mode 1777)\n"
-			    "  tmpfs      /var/tmp  (mode 1777)\n"
-			    "  tmpfs      /run  (mode 0755)\n"
-			    "  tmpfs      /home/envlock  (mode 0700)\n"
+			    "  tmpfs      /tmp  (mode 1777, scratch)\n"
+			    "  tmpfs      /var/tmp  (mode 1777, scratch)\n"
+			    "  tmpfs      /run  (mode 0755, scratch)\n"
+			    "  tmpfs      /home/envlock  (mode 0700, scratch)\n"
 			    "  proc       /proc\n"
 			    "  tmpfs      /dev  (mode 0755)\n"
 			    "  symlink    /dev/fd -> /proc/self/fd\n"
@@ -606,7 +610,7 @@ static void test_full_text(void **state)
 			    "  symlink    /dev/stderr -> /proc/self/fd/2\n"
 			    "  symlink    /dev/ptmx -> pts/ptmx\n"
 			    "  devpts     /dev/pts\n"
-			    "  tmpfs      /dev/shm  (mode 1777)\n"
+			    "  tmpfs      /dev/shm  (mode 1777, scratch)\n"
 			    "  dev-bind   /dev/dri\n"
 			    "  bind       /home/u/proj\n"
 			    "  ro-bind    /home/u/proj/.git\n"
@@ -615,7 +619,7 @@ static void test_full_text(void **state)
 			    "  remount-ro /run/envlock\n"
 			    "  bind       /data/in\n"
 			    "  ro-bind    /ref  from /data/ref\n"
-			    "  tmpfs      /cache  (mode 0755)\n"
+			    "  tmpfs      /cache  (mode 0755, scratch)\n"
 			    "  remount-ro /\n"
 			    "environment:\n"
 			    "  CUBLAS_WORKSPACE_CONFIG=:4096:8\n"
@@ -1237,10 +1241,10 @@ static void test_user_mounts(void **state)
 	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS
 			   "bind /data/in /data/in\n"
 			   "ro-bind /ref /data/ref\n"
-			   "tmpfs /scratch 0755\n"
+			   "tmpfs /scratch 0755 scratch\n"
 			   "ro-bind /input.csv /data/one.csv\n"
 			   "ro-bind /data/opts /data/opts\n"
-			   "tmpfs /cache 0755\n"
+			   "tmpfs /cache 0755 scratch\n"
 			   "bind /out /data/in\n"
 			   "readonly /\n");
 	el_sandbox_plan_free(plan);
