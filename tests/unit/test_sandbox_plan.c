@@ -1124,6 +1124,114 @@ static void test_workdir(void **state)
 	el_sandbox_plan_free(plan);
 }
 
+/*
+ * Exactly the scratch mounts are marked (their files are listed when the
+ * run ends): the fixed tmpfs mounts but /dev and envlock's /run/envlock,
+ * and every tmpfs of the profile and the options, in plan order.
+ */
+static void test_scratch_steps(void **state)
+{
+	static const el_mount mounts[] = { { EL_MOUNT_TMPFS, NULL, "/cli", NULL },
+					   { EL_MOUNT_BIND, "/data/in", "/in", NULL } };
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	el__buf got;
+
+	mkdirs(fx->root, "data/in");
+	set_profile(fx, "tmpfs /profile\n");
+	fx->opts.mounts = mounts;
+	fx->opts.mount_count = 2;
+	fx->opts.seed = "1";
+	plan = plan_ok(&fx->opts);
+	el__buf_init(&got);
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		if (plan->mounts[i].scratch)
+			el__buf_printf(&got, "%s\n", plan->mounts[i].dest);
+		/* Only tmpfs steps are scratch, and only scratch steps and the overlay are sent to envlock. */
+		assert_true(!plan->mounts[i].scratch || plan->mounts[i].op == EL__MOUNT_TMPFS);
+		assert_int_equal(el__step_sent(&plan->mounts[i]), plan->mounts[i].scratch);
+	}
+	assert_string_equal(got.data, "/tmp\n/var/tmp\n/run\n/home/envlock\n/dev/shm\n/profile\n/cli\n");
+	assert_false(plan->mounts[step_index(plan, EL__MOUNT_TMPFS, "/dev")].scratch);
+	assert_false(plan->mounts[step_index(plan, EL__MOUNT_TMPFS, "/run/envlock")].scratch);
+	el__buf_free(&got);
+	el_sandbox_plan_free(plan);
+}
+
+/*
+ * Replay's working directory: an overlay step in the bind's place (its .git
+ * and lock still bound read-only over it), sent to envlock, idmapped when
+ * root runs it; and as --dry-run shows it.
+ */
+static void test_workdir_overlay(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *text, *lines;
+	int i;
+
+	fx->opts.workdir_overlay = true;
+	plan = plan_ok(&fx->opts);
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL
+			   "overlay /home/u/proj /home/u/proj\n"
+			   "ro-bind /home/u/proj/.git /home/u/proj/.git\n"
+			   "readonly /\n");
+	i = step_index(plan, EL__MOUNT_OVERLAY, "/home/u/proj");
+	assert_true(el__step_sent(&plan->mounts[i]));
+	assert_false(plan->mounts[i].scratch);
+	assert_false(plan->mounts[i].idmap);
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	text = plan_text(plan);
+	lines = lines_starting(text, "  overlay");
+	assert_string_equal(lines, "  overlay    /home/u/proj  (read-only, its writes kept in a tmpfs)\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+
+	fx->opts.host_uid = 0;
+	fx->opts.host_gid = 0;
+	plan = plan_ok(&fx->opts);
+	assert_true(plan->mounts[step_index(plan, EL__MOUNT_OVERLAY, "/home/u/proj")].idmap);
+	text = plan_text(plan);
+	lines = lines_starting(text, "  overlay");
+	assert_string_equal(lines, "  overlay    /home/u/proj  (read-only, its writes kept in a tmpfs)  (idmapped)\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+}
+
+/* Where no overlay can be had: the copy bound writable at the working directory's path. */
+static void test_workdir_copy(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *text, *lines;
+
+	mkdirs(fx->root, "var/tmp/envlock-replay.abc");
+	fx->opts.workdir_copy = "/var/tmp//envlock-replay.abc/";
+	plan = plan_ok(&fx->opts);
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL
+			   "bind /home/u/proj /var/tmp/envlock-replay.abc\n"
+			   "ro-bind /home/u/proj/.git /home/u/proj/.git\n"
+			   "readonly /\n");
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	text = plan_text(plan);
+	lines = lines_starting(text, "  bind ");
+	assert_string_equal(lines, "  bind       /home/u/proj  from /var/tmp/envlock-replay.abc\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+
+	fx->opts.workdir_copy = "/var/tmp/nosuch";
+	expect_refused(&fx->opts, EL_ENOTFOUND, "working directory copy /var/tmp/nosuch: not a directory");
+	fx->opts.workdir_copy = "relative";
+	expect_refused(&fx->opts, EL_EINVAL, "working directory copy 'relative': not an absolute path");
+	fx->opts.workdir_copy = "/var/tmp/envlock-replay.abc";
+	fx->opts.workdir_overlay = true;
+	expect_refused(&fx->opts, EL_EINVAL,
+		       "working directory /home/u/proj: an overlay and a copy contradict each other");
+}
+
 /* A .git that is a link (or a file, as in a worktree) is not bound: only a real directory is. */
 static void test_workdir_git_not_followed(void **state)
 {
@@ -1718,6 +1826,9 @@ int main(void)
 		TEST(test_python_under_tmp_stays_visible),
 		TEST(test_python_absent),
 		TEST(test_workdir),
+		TEST(test_scratch_steps),
+		TEST(test_workdir_overlay),
+		TEST(test_workdir_copy),
 		TEST(test_workdir_git_not_followed),
 		TEST(test_workdir_system_refused),
 		TEST(test_workdir_below_system_dir),
