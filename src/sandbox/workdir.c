@@ -94,19 +94,21 @@ int el_sandbox_keep_path(el_sandbox_files **out, int from_dirfd, const char *pat
 	return ret;
 }
 
-/* The copy's top-level .git: the sandbox binds the host's read-only over it. */
+/* The copy's top-level .git directory: the sandbox binds the host's read-only over it (a .git file is copied). */
 static bool skip_git(void *arg, const char *path)
 {
-	(void)arg;
-	return strcmp(path, "/.git") == 0;
+	const bool *git_dir = arg;
+
+	return *git_dir && strcmp(path, "/.git") == 0;
 }
 
 int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir)
 {
+	bool git_dir = false;
 	el__tree_walk w = { .max_entries = COPY_MAX_ENTRIES, .max_depth = COPY_MAX_DEPTH, .eager_dirs = true,
-			    .keep_dir_modes = true, .skip = skip_git };
+			    .keep_dir_modes = true, .skip = skip_git, .ctx = &git_dir };
 	char *copy = NULL;
-	struct stat st;
+	struct stat st, git;
 	int from = -1, to = -1, ret = EL_OK;
 
 	*out = NULL;
@@ -121,6 +123,7 @@ int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir)
 	to = open(copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (from < 0 || to < 0 || fstat(from, &st) != 0)
 		ret = el__error_errno(EL_ERROR, "copying %s to %s", workdir, copy);
+	git_dir = ret == EL_OK && fstatat(from, ".git", &git, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(git.st_mode);
 	/* Its top as the working directory is (mkdtemp made it 0700). */
 	if (ret == EL_OK && fchmod(to, st.st_mode & 0777) != 0)
 		ret = el__error_errno(EL_ERROR, "copying %s to %s", workdir, copy);

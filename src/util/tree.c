@@ -57,7 +57,7 @@ static int clear_name(int dir, const char *name, const char *path)
 
 static int copy_bytes(int in, int out, const char *path)
 {
-	static _Thread_local char buf[128 * 1024];
+	char buf[64 * 1024];
 
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));

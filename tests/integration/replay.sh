@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # envlock replay never touches the recorded outputs: the command runs on an
-# overlay of its working directory (or, where the kernel refuses one, or
+# overlay of its working directory (or, where the kernel refuses one, as it
+# does a working directory already two overlays deep, or where
 # ENVLOCK_REPLAY_NO_OVERLAY=1 says so, on a copy removed afterwards), the
 # outputs are hashed from what it wrote there, the host's files keep their
 # bytes and times, and --keep DIR copies the replay's outputs out (a link as
@@ -113,6 +114,34 @@ replay: 1 record: 0 reproduced, 1 not" "$(out | sed -E 's/now sha256:[0-9a-f]{64
 		"$(cd "$dir/kept/c" && find . -mindepth 2 | sed 's|^\./||' | LC_ALL=C sort)"
 	check_eq "$p two records: the last line" "replay: 2 records: 1 reproduced, 1 not" "$(tail -1 "$scratch/out")"
 	check_eq "$p two records: no copy left" "" "$(ls -A "$dir/tmp")"
+
+	# A kernel that refuses the overlay: the working directory already two overlays deep
+	# (the kernel's stacking limit), which only root can make here. A copy, and said why.
+	if [ "$(id -u)" -eq 0 ] && [ "$half" = root ]; then
+		local st=$dir/stack
+		mkdir -p "$st/l1" "$st/u1" "$st/w1" "$st/m1" "$st/u2" "$st/w2" "$st/m2"
+		if mount -t overlay envlock-test -o "lowerdir=$st/l1,upperdir=$st/u1,workdir=$st/w1" "$st/m1" 2>/dev/null &&
+			mount -t overlay envlock-test -o "lowerdir=$st/m1,upperdir=$st/u2,workdir=$st/w2" "$st/m2" 2>/dev/null; then
+			mkdir -p "$st/m2/work"
+			cd "$st/m2/work" || exit 1
+			x el "$bin" exec --no-lock --record deep.json --output now.txt -- /bin/sh -c 'date +%s%N >now.txt'
+			local deepsum
+			deepsum=$(sum now.txt)
+			x el "$bin" replay deep.json
+			check_eq "$p overlay refused by the kernel: exit 1 (the time differs)" 1 "$status"
+			check_eq "$p overlay refused by the kernel: said, with the reason" \
+				"envlock: replay: overlayfs is not available here (fsconfig: Invalid argument): replaying on a copy of the working directory" \
+				"$(grep overlayfs "$scratch/err")"
+			check_eq "$p overlay refused by the kernel: replayed on the copy" 1 "$(grep -c '  differs     now.txt' "$scratch/out")"
+			check_eq "$p overlay refused by the kernel: the host's file untouched" "$deepsum" "$(sum now.txt)"
+			check_eq "$p overlay refused by the kernel: no copy left" "" "$(ls -A "$dir/tmp")"
+			cd "$base" || exit 1
+		else
+			note "[$half] overlays cannot be stacked here: the kernel's refusal was not tried"
+		fi
+		umount "$st/m2" 2>/dev/null || true
+		umount "$st/m1" 2>/dev/null || true
+	fi
 	cd "$base" || exit 1
 }
 
