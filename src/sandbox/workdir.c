@@ -102,6 +102,18 @@ static bool skip_git(void *arg, const char *path)
 	return *git_dir && strcmp(path, "/.git") == 0;
 }
 
+/* Whether path is dir or below it, both resolved. */
+static bool inside(const char *path, const char *dir)
+{
+	char *p = realpath(path, NULL), *d = realpath(dir, NULL);
+	size_t n = d ? strlen(d) : 0;
+	bool in = p && d && strncmp(p, d, n) == 0 && (p[n] == '/' || p[n] == '\0' || strcmp(d, "/") == 0);
+
+	free(p);
+	free(d);
+	return in;
+}
+
 int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir)
 {
 	bool git_dir = false;
@@ -123,6 +135,9 @@ int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir)
 	to = open(copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (from < 0 || to < 0 || fstat(from, &st) != 0)
 		ret = el__error_errno(EL_ERROR, "copying %s to %s", workdir, copy);
+	/* A copy inside what it copies would copy itself until a bound stopped it. */
+	if (ret == EL_OK && inside(copy, workdir))
+		ret = el__error(EL_EINVAL, "copying %s: %s is inside it (set TMPDIR elsewhere)", workdir, tmpdir);
 	git_dir = ret == EL_OK && fstatat(from, ".git", &git, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(git.st_mode);
 	/* Its top as the working directory is (mkdtemp made it 0700). */
 	if (ret == EL_OK && fchmod(to, st.st_mode & 0777) != 0)

@@ -90,7 +90,6 @@ static int copy_file(el__tree_walk *w, int from, const char *name, level *dst, c
 		return el__error_errno(EL_ERROR, "%s", path);
 	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(in);
-		errno = errno ? errno : EINVAL;
 		return el__error(EL_ERROR, "%s: changed while it was copied", path);
 	}
 	ret = level_open(w, dst, path);
@@ -352,9 +351,6 @@ static int remove_below(int fd, const char *path, size_t depth)
 		ret = remove_below(child, path, depth + 1);
 		if (ret == EL_OK && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 			ret = el__error_errno(EL_ERROR, "removing %s/%s", path, e->d_name);
-		/* readdir's position is unreliable once entries went: start over. */
-		if (ret == EL_OK)
-			rewinddir(d);
 	}
 	if (ret == EL_OK && errno)
 		ret = el__error_errno(EL_ERROR, "removing %s", path);

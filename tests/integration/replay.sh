@@ -106,6 +106,17 @@ replay: 1 record: 0 reproduced, 1 not" "$(out | sed -E 's/now sha256:[0-9a-f]{64
 	check_eq "$p on a copy, --keep: now.txt kept" "$(out | sed -nE 's/.*now sha256:([0-9a-f]{64})$/\1/p')" \
 		"$(sum "$dir/kept/b/now.txt")"
 
+	# A copy inside what it copies would copy itself: refused, nothing left.
+	mkdir -p tmpdir-inside
+	[ "$half" = user ] && chown "$user:$user" tmpdir-inside
+	x "${as[@]}" env TMPDIR="$dir/work/tmpdir-inside" ENVLOCK_REPLAY_NO_OVERLAY=1 "$bin" replay run.json
+	check_eq "$p TMPDIR inside the working directory: exit 1" 1 "$status"
+	check_eq "$p TMPDIR inside the working directory: said" \
+		"envlock: replay: run.json: copying $dir/work: $dir/work/tmpdir-inside is inside it (set TMPDIR elsewhere)" \
+		"$(grep 'inside it' "$scratch/err")"
+	check_eq "$p TMPDIR inside the working directory: nothing left there" "" "$(ls -A tmpdir-inside)"
+	rmdir tmpdir-inside
+
 	# Two records, in parallel: said once; --keep gives each its directory.
 	x el "$bin" exec --no-lock --record two.json --output two.txt -- /bin/sh -c 'echo 2 >two.txt'
 	x el ENVLOCK_REPLAY_NO_OVERLAY=1 "$bin" replay -j 2 --keep "$dir/kept/c" run.json two.json
