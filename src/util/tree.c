@@ -55,21 +55,23 @@ static int clear_name(int dir, const char *name, const char *path)
 	return EL_OK;
 }
 
-static int copy_bytes(int in, int out, const char *path)
+/* Bytes [from, to) of in to the same place in out. */
+static int copy_range(int in, int out, off_t from, off_t to, const char *path)
 {
 	char buf[64 * 1024];
 
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
+	while (from < to) {
+		size_t want = (size_t)(to - from) < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+		ssize_t n = pread(in, buf, want, from);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return el__error_errno(EL_ERROR, "%s: reading", path);
 		if (n == 0)
-			return EL_OK;
+			return EL_OK; /* shorter than it was */
 		for (ssize_t done = 0; done < n;) {
-			ssize_t m = write(out, buf + done, (size_t)(n - done));
+			ssize_t m = pwrite(out, buf + done, (size_t)(n - done), from + done);
 
 			if (m < 0 && errno == EINTR)
 				continue;
@@ -77,7 +79,41 @@ static int copy_bytes(int in, int out, const char *path)
 				return el__error_errno(EL_ERROR, "%s: writing", path);
 			done += m;
 		}
+		from += n;
 	}
+	return EL_OK;
+}
+
+/*
+ * The data of in (size bytes) to out, holes kept as holes: a job can make
+ * a terabyte-long sparse file in a tmpfs for the price of nothing, and
+ * its copy must cost no more on the host's disk.
+ */
+static int copy_bytes(int in, int out, off_t size, const char *path)
+{
+	off_t pos = 0;
+
+	while (pos < size) {
+		off_t data = lseek(in, pos, SEEK_DATA), hole;
+		int ret;
+
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole up to the end */
+		if (data < 0) { /* no SEEK_DATA here: the rest is data */
+			if ((ret = copy_range(in, out, pos, size, path)) != EL_OK)
+				return ret;
+			break;
+		}
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		if ((ret = copy_range(in, out, data, hole, path)) != EL_OK)
+			return ret;
+		pos = hole;
+	}
+	if (ftruncate(out, size) != 0)
+		return el__error_errno(EL_ERROR, "%s: writing", path);
+	return EL_OK;
 }
 
 static int copy_file(el__tree_walk *w, int from, const char *name, level *dst, const char *path)
@@ -101,7 +137,7 @@ static int copy_file(el__tree_walk *w, int from, const char *name, level *dst, c
 			ret = el__error_errno(EL_ERROR, "%s: creating the copy", path);
 	}
 	if (ret == EL_OK)
-		ret = copy_bytes(in, out, path);
+		ret = copy_bytes(in, out, st.st_size, path);
 	/* Its permission bits, set-user-ID and set-group-ID left out. */
 	if (ret == EL_OK && fchmod(out, st.st_mode & 01777) != 0)
 		ret = el__error_errno(EL_ERROR, "%s: setting its mode", path);

@@ -108,6 +108,11 @@ envlock: exec: 1 file written outside the working directory was not kept: not a 
 	check_eq "$p --keep-scratch: a link to a host directory is a link" "link $dir/hostdir" \
 		"$([ -L "$k/tmp/hostdir" ] && echo link) $(readlink "$k/tmp/hostdir")"
 	check_eq "$p --keep-scratch: nothing written into the host directory" "" "$(ls -A "$dir/hostdir")"
+	# A terabyte-long sparse file costs the tmpfs nothing, and its copy nothing either.
+	x el exec --no-lock --keep-scratch "$dir/sparse" -- sh -c 'printf x >/tmp/sparse; truncate -s 1T /tmp/sparse; printf y >>/tmp/sparse'
+	check_eq "$p --keep-scratch: a sparse file: exit 0" 0 "$status"
+	check_eq "$p --keep-scratch: a sparse file: its size, its data, few blocks" "1099511627777 x y small" \
+		"$(stat -c %s "$dir/sparse/tmp/sparse") $(head -c 1 "$dir/sparse/tmp/sparse") $(tail -c 1 "$dir/sparse/tmp/sparse") $([ "$(stat -c %b "$dir/sparse/tmp/sparse")" -lt 1024 ] && echo small || echo large)"
 	local owner
 	owner=$([ "$half" = user ] && echo "$user" || id -un)
 	check_eq "$p --keep-scratch: the copies are the invoking user's" "$owner" "$(stat -c %U "$k/tmp/ckpt.pt")"
