@@ -15,7 +15,8 @@ enum el_error_code {
 	EL_ERROR = -1,    /* a runtime failure (I/O, a system call) */
 	EL_ENOMEM = -2,   /* out of memory */
 	EL_EINVAL = -3,   /* bad input: a corrupt, truncated or unsupported file */
-	EL_ENOTFOUND = -4 /* a file or program that was asked for does not exist */
+	EL_ENOTFOUND = -4, /* a file or program that was asked for does not exist */
+	EL_ENOTSUP = -5    /* the kernel refused a feature asked for (an overlay): another way may work */
 };
 
 /* The message of the last failure on this thread; never NULL. */

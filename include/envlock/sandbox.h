@@ -39,6 +39,16 @@ typedef struct el_sandbox_options {
 	const char *host_root;      /* where the host is inspected (tests); NULL: "/" */
 	uid_t host_uid;             /* who the sandbox's user is on the host */
 	gid_t host_gid;
+	/*
+	 * Replay: the working directory read-only under an overlay whose upper
+	 * layer is a tmpfs, so that nothing the command writes reaches the host
+	 * (el_sandbox_workdir_open() gives the view it wrote); or, where the
+	 * kernel refuses the overlay, workdir_copy (a host directory, see
+	 * el_sandbox_workdir_copy()) bound writable at the working directory's
+	 * path. At most one of the two.
+	 */
+	bool workdir_overlay;
+	const char *workdir_copy;
 } el_sandbox_options;
 
 typedef struct el_sandbox_plan el_sandbox_plan;
@@ -63,15 +73,20 @@ int el_sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan);
 typedef struct el_sandbox el_sandbox;
 
 /*
- * Create the namespaces and start setting the sandbox up. Returns once the
- * first process exists; it waits for el_sandbox_go() before running the
+ * Create the namespaces and start setting the sandbox up. The plan must
+ * stay until el_sandbox_free(). Returns once the first process exists; it waits for el_sandbox_go() before running the
  * command. When the kernel refuses an unprivileged user namespace, the
  * message names the setting to change. Call it from a single-threaded
  * process: the new process allocates and runs libseccomp before it execs.
  */
 int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan);
 
-/* Wait until the sandbox is set up; its failure is the error (exit 125). */
+/*
+ * Wait until the sandbox is set up; its failure is the error (exit 125).
+ * EL_ENOTSUP when the kernel refused the working directory's overlay
+ * (workdir_overlay), the message its reason (such as "fsconfig: Operation
+ * not permitted"): the caller may start again with a copy instead.
+ */
 int el_sandbox_ready(el_sandbox *sandbox);
 
 /* Run the command (after el_sandbox_ready()). */
@@ -103,5 +118,84 @@ pid_t el_sandbox_pid(const el_sandbox *sandbox);
 
 /* Kill the sandbox if it still runs, reap it, free. */
 void el_sandbox_free(el_sandbox *sandbox);
+
+/*
+ * The files a run leaves. The sandbox's scratch mounts (/tmp, /var/tmp,
+ * /run, $HOME, /dev/shm and the profile's and options' tmpfs mounts, as
+ * --dry-run marks them) go with the sandbox; PID 1 hands envlock a
+ * descriptor of each before the command starts, so that once it ended
+ * (el_sandbox_wait()) what the command left there can be listed or copied
+ * out, with envlock's own credentials. envlock's own files (under
+ * /run/envlock) and the set-up's mount points are left out.
+ *
+ * The walks are bounded: EL_SANDBOX_FILES_MAX_ENTRIES entries (directories
+ * included) over all the mounts, EL_SANDBOX_FILES_MAX_DEPTH directories
+ * down; past a bound the rest is not looked at, and the result says so.
+ */
+#define EL_SANDBOX_FILES_MAX_ENTRIES 100000
+#define EL_SANDBOX_FILES_MAX_DEPTH 64
+
+typedef struct el_sandbox_files {
+	size_t count;      /* files: every entry but directories (regular files, links, others) */
+	size_t kept;       /* el_sandbox_scratch_keep: regular files and symbolic links copied */
+	size_t skipped;    /* el_sandbox_scratch_keep: others (FIFOs, sockets), not copied */
+	char **paths;      /* el_sandbox_scratch_list: the first path_count paths in the sandbox, bytewise */
+	size_t path_count;
+	bool too_many;     /* the walk stopped at EL_SANDBOX_FILES_MAX_ENTRIES */
+	char *too_deep;    /* the first directory at EL_SANDBOX_FILES_MAX_DEPTH, not looked into, or NULL */
+} el_sandbox_files;
+
+/*
+ * After el_sandbox_wait(): count the files the command left in the
+ * scratch mounts and name the first max_paths of them (sorted bytewise).
+ * On success *out is for el_sandbox_files_free(); on an error (a directory
+ * that cannot be read) the message names the path.
+ */
+int el_sandbox_scratch_list(el_sandbox_files **out, const el_sandbox *sandbox, size_t max_paths);
+
+/*
+ * After el_sandbox_wait(): copy those files into the directory dirfd, each
+ * at its sandbox path without the leading slash (directories made 0755,
+ * only where a file goes). Nothing is followed: a symbolic link is copied
+ * as a link, a regular file with its permission bits less set-user-ID and
+ * set-group-ID, other types are counted in skipped; names are opened and
+ * made relative to descriptors (O_NOFOLLOW, O_EXCL), and an existing
+ * non-directory in the way is replaced, never written through. On the
+ * first failure the error names the path; *out is for
+ * el_sandbox_files_free() either way (NULL when out of memory).
+ */
+int el_sandbox_scratch_keep(el_sandbox_files **out, const el_sandbox *sandbox, int dirfd);
+
+/*
+ * Copy path (relative, "a/b/out.bin") from the directory from_dirfd into
+ * to_dirfd at the same relative path, with el_sandbox_scratch_keep()'s
+ * rules and bounds (a directory with what is below it). No component of
+ * path is followed if it is a link. EL_ENOTFOUND (no message) when there
+ * is nothing at path; *out as above.
+ */
+int el_sandbox_keep_path(el_sandbox_files **out, int from_dirfd, const char *path, int to_dirfd);
+
+void el_sandbox_files_free(el_sandbox_files *files);
+
+/*
+ * After el_sandbox_wait(), with workdir_overlay: the working directory as
+ * the command left it (the overlay's merged view), a new descriptor
+ * (O_RDONLY | O_DIRECTORY) for the caller to close; -1 with the error set
+ * when there is none.
+ */
+int el_sandbox_workdir_open(const el_sandbox *sandbox);
+
+/*
+ * Where no overlay can be had: a copy of the working directory workdir in
+ * a new private directory (mkdtemp) under tmpdir, made without following
+ * any link (links copied as links), directory modes kept, its top-level
+ * .git left out (the sandbox binds the host's read-only). *out is the
+ * copy's path for el_sandbox_workdir_copy_remove() and free(). On an
+ * error nothing is left behind.
+ */
+int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir);
+
+/* Remove the copy (never following a link the command made in it). */
+int el_sandbox_workdir_copy_remove(const char *copy);
 
 #endif

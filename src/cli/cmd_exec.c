@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
+#include "cli/exec_scratch.h"
 
 static const char usage_text[] =
 	"usage: envlock exec [options] [--] CMD [ARG]...\n"
@@ -35,6 +36,10 @@ static const char usage_text[] =
 	"      --bind SRC[:DEST]  bind a host path, writable\n"
 	"      --ro-bind SRC[:DEST]  bind a host path, read-only\n"
 	"      --tmpfs DEST       an empty tmpfs\n"
+	"      --keep-scratch DIR copy the files the command leaves outside the working\n"
+	"                         directory (/tmp, /var/tmp, /run, $HOME, /dev/shm, tmpfs\n"
+	"                         mounts) into DIR; without it they are listed, then go\n"
+	"                         with the sandbox\n"
 	"      --python EXE       the Python interpreter to check and run (default: the lock's)\n"
 	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
 	"                         or to a new file in DIR (a path ending in '/', made\n"
@@ -62,12 +67,13 @@ static const struct option longopts[] = {
 	{ "record", required_argument, NULL, 'R' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "keep-scratch", required_argument, NULL, 'K' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 typedef struct exec_args {
-	const char *lock_path, *profile_name, *workdir, *seed, *python, *record;
+	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch;
 	bool no_lock, dry_run, lock_given;
 	exec_on_drift drift;
 	el_mount *mounts;
@@ -167,6 +173,11 @@ static int parse_args(exec_args *a, int argc, char **argv)
 				return exec_usage_error("%s", "--record needs a path");
 			a->record = optarg;
 			break;
+		case 'K':
+			if (!*optarg)
+				return exec_usage_error("%s", "--keep-scratch needs a directory");
+			a->keep_scratch = optarg;
+			break;
 		case 'o':
 			if (!*optarg)
 				return exec_usage_error("%s", "--output needs a path");
@@ -252,7 +263,7 @@ int cmd_exec(int argc, char **argv)
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
-	int workdir_fd = -1, status;
+	int workdir_fd = -1, keep_fd = -1, status;
 
 	/*
 	 * With 0, 1 or 2 closed, a pipe envlock opens could take the number and
@@ -317,6 +328,8 @@ int cmd_exec(int argc, char **argv)
 		cli_error("exec: %s: %s", a.lock_path, strerror(errno));
 		goto done;
 	}
+	if (a.keep_scratch && (keep_fd = exec_keep_dir_open("exec", "--keep-scratch", a.keep_scratch)) < 0)
+		goto done;
 	run.plan = plan;
 	run.lock = lock;
 	run.lock_path = a.lock_path;
@@ -324,6 +337,9 @@ int cmd_exec(int argc, char **argv)
 	run.profile = profile;
 	run.python = a.python;
 	run.on_drift = a.drift;
+	run.scratch = true;
+	run.keep_scratch = a.keep_scratch;
+	run.keep_scratch_fd = keep_fd;
 	status = exec_run_sandbox(&run);
 	if (a.record) {
 		exec_record_input in = {
@@ -343,6 +359,8 @@ done:
 	exec_record_target_close(&target);
 	if (workdir_fd >= 0)
 		close(workdir_fd);
+	if (keep_fd >= 0)
+		close(keep_fd);
 	free(workdir);
 	free(lock_abs);
 	free(found);

@@ -1,9 +1,10 @@
 /*
  * envlock replay: re-run recorded runs under their lock and profile, in
- * the sandbox, and say for each output whether it came out bit for bit
- * the same. Records that share a lock are checked against this machine
- * once; independent records run in parallel (-j), those that write the
- * same output one after the other, in the order given.
+ * the sandbox, on an overlay of their working directory (replay_run.c),
+ * and say for each output whether it came out bit for bit the same.
+ * Records that share a lock are checked against this machine once;
+ * independent records run in parallel (-j), those that write the same
+ * output one after the other, in the order given.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,20 +24,27 @@
 #include "cli/cli.h"
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
+#include "cli/exec_scratch.h"
+#include "cli/replay_run.h"
 #include "cli/report.h"
 
 static const char usage_text[] =
-	"usage: envlock replay [-j N] [--on-drift refuse|warn] RUN.json...\n"
+	"usage: envlock replay [-j N] [--on-drift refuse|warn] [--keep DIR] RUN.json...\n"
 	"\n"
 	"Run each recorded command again, in the sandbox, under the lock and the\n"
 	"profile it ran with, and compare its outputs with the record bit for bit.\n"
-	"The outputs are written where the run wrote them. Records that share a\n"
-	"lock are checked against this machine once.\n"
+	"The command runs on an overlay of its working directory: what it writes\n"
+	"never reaches the host, so the recorded outputs stay as they are (where the\n"
+	"kernel has no overlay for it, on a copy of the working directory, said on\n"
+	"stderr). Records that share a lock are checked against this machine once.\n"
 	"\n"
 	"  -j, --jobs N        replay up to N records at once (records that write the\n"
 	"                      same output still run one after the other); default 1\n"
 	"      --on-drift WHAT refuse (default): a record whose lock this machine has\n"
 	"                      drifted from is not replayed; warn: replay it anyway\n"
+	"      --keep DIR      copy the replay's outputs into DIR (made if missing) to\n"
+	"                      look at them; with several records, into DIR/NAME for\n"
+	"                      each NAME.json\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 every output of every record reproduced, with the recorded\n"
@@ -45,6 +54,7 @@ static const char usage_text[] =
 static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "on-drift", required_argument, NULL, 'd' },
+	{ "keep", required_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,6 +70,8 @@ typedef struct job {
 	pid_t pid;            /* while it runs */
 	bool done;
 	int status;           /* exec's status of the replayed run */
+	int results_fd;       /* what its process found (replay_run.h), or -1 */
+	char *keep_sub;       /* its directory in --keep's ("" for DIR itself) */
 } job;
 
 typedef struct replay {
@@ -68,6 +80,10 @@ typedef struct replay {
 	unsigned parallel;
 	exec_on_drift on_drift;
 	size_t reproduced, differed;
+	const char *keep;     /* --keep DIR, or NULL */
+	int keep_fd;
+	bool keep_failed;     /* something could not be kept: exit 1 */
+	bool said_overlay;    /* the fallback to a copy is said once */
 } replay;
 
 /* The lock a group of records ran with: the same file, unchanged since. */
@@ -206,65 +222,79 @@ static bool writes_same(const el_record *a, const el_record *b)
 	return same || (strcmp(a->workdir, b->workdir) == 0 && (!a->output_count || !b->output_count));
 }
 
-static el_mount *record_mounts(const el_record *r)
-{
-	el_mount *m = calloc(r->mount_count ? r->mount_count : 1, sizeof(*m));
-
-	for (size_t i = 0; m && i < r->mount_count; i++) {
-		const el_record_mount *rm = &r->mounts[i];
-
-		m[i].kind = strcmp(rm->kind, "bind") == 0 ? EL_MOUNT_BIND
-			    : strcmp(rm->kind, "ro-bind") == 0 ? EL_MOUNT_RO_BIND
-							      : EL_MOUNT_TMPFS;
-		/* Borrowed from the record: the child only reads them. */
-		m[i].source = rm->source;
-		m[i].dest = rm->dest;
-	}
-	return m;
-}
-
 /* In the forked child: the recorded run again, without a second drift check. */
-__attribute__((noreturn)) static void run_child(const job *j)
+__attribute__((noreturn)) static void run_child(const replay *rp, const job *j)
 {
-	const el_record *r = j->record;
-	el_sandbox_options sopts = {
-		.profile = j->profile, .lock = j->lock, .lock_path = r->lock_path, .workdir = r->workdir,
-		.cwd = json_string_value(json_object_get(r->sandbox, "cwd")), .python = r->python,
-		.seed = r->seed, .argv = r->argv, .host_uid = geteuid(), .host_gid = getegid(),
-	};
-	el_sandbox_plan *plan = NULL;
-	exec_run run = { .profile = j->profile, .lock_path = r->lock_path };
-	el_mount *mounts = record_mounts(r);
+	replay_run r = { .file = j->file, .record = j->record, .lock = j->lock, .profile = j->profile,
+			 .keep_fd = rp->keep ? rp->keep_fd : -1, .keep_sub = j->keep_sub, .results_fd = j->results_fd };
 
 	/* If replay dies, so does this run (and its sandbox with it). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sopts.mounts = mounts;
-	sopts.mount_count = r->mount_count;
-	if (!mounts || el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
-		cli_error("replay: %s: %s", j->file, mounts ? el_error_last() : "out of memory");
-		_exit(EXEC_FAILED);
+	_exit(replay_run_record(&r));
+}
+
+/* What the job's process wrote (replay_run.h), as a NUL-terminated text; NULL when none. */
+static char *read_results(const job *j)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = j->results_fd >= 0 ? open_memstream(&text, &len) : NULL;
+	char buf[4096];
+	ssize_t n;
+
+	if (!f || lseek(j->results_fd, 0, SEEK_SET) != 0) {
+		if (f)
+			fclose(f);
+		free(text);
+		return NULL;
 	}
-	run.plan = plan;
-	fflush(NULL);
-	_exit(exec_run_sandbox(&run));
+	while ((n = read(j->results_fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, f);
+	fclose(f);
+	return text;
+}
+
+/* The next line of *p (cut there), or NULL at the end. */
+static char *next_line(char **p)
+{
+	char *line = *p, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
 }
 
 /* Compare the outputs with the record and say it. True when everything reproduced. */
-static bool report_job(const job *j)
+static bool report_job(replay *rp, const job *j)
 {
 	const el_record *r = j->record;
 	bool same = j->status == r->exit_status;
-	int workdir_fd = open(r->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *results = read_results(j), *p = results, *line = next_line(&p);
 
+	/* Said once for the whole replay, though every record fell back. */
+	if (line && strncmp(line, "overlay ", 8) == 0) {
+		if (!rp->said_overlay)
+			cli_error("replay: overlayfs is not available here (%s): replaying on a copy of the working directory",
+				  line + 8);
+		rp->said_overlay = true;
+		line = next_line(&p);
+	}
 	printf("%s: %s\n", j->file, r->argv[0]);
 	if (j->status != r->exit_status)
 		printf("  differs     exit status: recorded %d, now %d\n", r->exit_status, j->status);
 	for (size_t i = 0; i < r->output_count; i++) {
 		const el_record_output *o = &r->outputs[i];
-		char now[EL_RECORD_SHA256_SIZE] = "";
+		const char *now = line && strcmp(line, "!") != 0 && strncmp(line, "kept", 4) != 0 ? line : NULL;
 		char *name = report_key_text(o->path);
 
-		if (workdir_fd < 0 || !exec_output_digest(now, workdir_fd, o->path)) {
+		if (!now) {
 			printf("  differs     %s: cannot be hashed now\n", name ? name : "?");
 			same = false;
 		} else if (strcmp(now, o->sha256) == 0) {
@@ -275,12 +305,55 @@ static bool report_job(const job *j)
 			same = false;
 		}
 		free(name);
+		if (line && strncmp(line, "kept", 4) != 0)
+			line = next_line(&p);
 	}
-	if (workdir_fd >= 0)
-		close(workdir_fd);
 	printf("  %s\n", same ? "reproduced bit for bit" : "NOT reproduced");
+	if (rp->keep && line && strncmp(line, "kept ", 5) == 0 && strcmp(line, "kept 0") != 0)
+		printf("  outputs kept in %s%s%s\n", rp->keep, *j->keep_sub ? "/" : "", j->keep_sub);
+	else if (rp->keep && !(line && strncmp(line, "kept ", 5) == 0))
+		rp->keep_failed = true;
 	fflush(stdout);
+	free(results);
 	return same;
+}
+
+/*
+ * Where a record's results come back (an anonymous file, read once its
+ * process ended), and its directory under --keep: DIR itself for one
+ * record, else the record's file name without ".json" (a name met before
+ * gets "-2", "-3"...).
+ */
+static bool prepare_job(replay *rp, size_t i)
+{
+	job *j = &rp->jobs[i];
+	const char *base = strrchr(j->file, '/') ? strrchr(j->file, '/') + 1 : j->file;
+	size_t len = strlen(base), n = 1;
+
+	j->results_fd = memfd_create("envlock-replay", MFD_CLOEXEC);
+	if (j->results_fd < 0) {
+		cli_error("replay: %s: %s", j->file, strerror(errno));
+		return false;
+	}
+	if (len > 5 && strcmp(base + len - 5, ".json") == 0)
+		len -= 5;
+	if (rp->count == 1)
+		j->keep_sub = strdup("");
+	else if (asprintf(&j->keep_sub, "%.*s", (int)len, base) < 0)
+		j->keep_sub = NULL;
+	for (size_t k = 0; j->keep_sub && k < i; k++) {
+		if (strcmp(rp->jobs[k].keep_sub, j->keep_sub) != 0)
+			continue;
+		free(j->keep_sub);
+		if (asprintf(&j->keep_sub, "%.*s-%zu", (int)len, base, ++n) < 0)
+			j->keep_sub = NULL;
+		k = (size_t)-1; /* look again from the first */
+	}
+	if (!j->keep_sub || (!*j->keep_sub && rp->count > 1)) {
+		cli_error("replay: %s: %s", j->file, j->keep_sub ? "no name for its --keep directory" : "out of memory");
+		return false;
+	}
+	return true;
 }
 
 static bool can_start(const replay *rp, size_t i)
@@ -302,7 +375,7 @@ static void finish(replay *rp, pid_t pid, int st)
 		j->done = true;
 		j->pid = 0;
 		j->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-		if (report_job(j))
+		if (report_job(rp, j))
 			rp->reproduced++;
 		else
 			rp->differed++;
@@ -325,7 +398,7 @@ static void run_all(replay *rp)
 			fflush(NULL);
 			j->pid = fork();
 			if (j->pid == 0)
-				run_child(j);
+				run_child(rp, j);
 			if (j->pid < 0) {
 				cli_error("replay: %s: fork: %s", j->file, strerror(errno));
 				j->pid = 0;
@@ -373,6 +446,11 @@ int cmd_replay(int argc, char **argv)
 			if (!exec_on_drift_parse(optarg, &rp.on_drift) || rp.on_drift == EXEC_DRIFT_IGNORE)
 				return cli_usage_error("replay", "--on-drift takes refuse or warn, not '%s'", optarg);
 			break;
+		case 'k':
+			if (!*optarg)
+				return cli_usage_error("replay", "--keep needs a directory");
+			rp.keep = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);
@@ -389,13 +467,20 @@ int cmd_replay(int argc, char **argv)
 		cli_error("out of memory");
 		return CLI_EXIT_USAGE;
 	}
+	for (size_t i = 0; i < rp.count; i++)
+		rp.jobs[i].results_fd = -1;
 	for (size_t i = 0; i < rp.count; i++) {
 		rp.jobs[i].file = argv[optind + (int)i];
 		if (el_record_read(&rp.jobs[i].record, rp.jobs[i].file) != EL_OK) {
 			cli_error("replay: %s", el_error_last());
 			goto done;
 		}
+		if (!prepare_job(&rp, i))
+			goto done;
 	}
+	/* Made and opened before anything runs, like exec's --keep-scratch. */
+	if (rp.keep && (rp.keep_fd = exec_keep_dir_open("replay", "--keep", rp.keep)) < 0)
+		goto done;
 	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
 	signal(SIGCHLD, SIG_DFL);
 	prepare_groups(&rp);
@@ -405,9 +490,14 @@ int cmd_replay(int argc, char **argv)
 			rp.differed++;
 	printf("replay: %zu record%s: %zu reproduced, %zu not\n", rp.count, rp.count == 1 ? "" : "s", rp.reproduced,
 	       rp.differed);
-	status = cli_finish_stdout(rp.differed == 0 ? CLI_EXIT_OK : 1);
+	status = cli_finish_stdout(rp.differed == 0 && !rp.keep_failed ? CLI_EXIT_OK : 1);
 done:
+	if (rp.keep && rp.keep_fd >= 0)
+		close(rp.keep_fd);
 	for (size_t i = 0; i < rp.count; i++) {
+		if (rp.jobs[i].results_fd >= 0)
+			close(rp.jobs[i].results_fd);
+		free(rp.jobs[i].keep_sub);
 		if (rp.jobs[i].leader) {
 			el_lock_free(rp.jobs[i].lock);
 			el_profile_free(rp.jobs[i].profile);

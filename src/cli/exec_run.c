@@ -6,11 +6,13 @@
 #include "cli/exec_run.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/exec_scratch.h"
 #include "cli/report.h"
 
 static const char *const drift_names[] = { "refuse", "warn", "ignore" };
@@ -122,6 +124,8 @@ int exec_run_sandbox(exec_run *run)
 
 	run->findings = NULL;
 	run->code = NULL;
+	run->sandbox = NULL;
+	run->overlay_refused = false;
 	clock_gettime(CLOCK_REALTIME, &run->started);
 	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
 	signal(SIGCHLD, SIG_DFL);
@@ -136,7 +140,13 @@ int exec_run_sandbox(exec_run *run)
 	if (run->lock && check_drift(run) != 0)
 		goto done;
 	if (el_sandbox_ready(sandbox) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
+		/* The caller says it, and may start again without the overlay. */
+		if (el_error_last_code() == EL_ENOTSUP) {
+			run->overlay_refused = true;
+			snprintf(run->overlay_reason, sizeof(run->overlay_reason), "%s", el_error_last());
+		} else {
+			cli_error("exec: %s", el_error_last());
+		}
 		goto done;
 	}
 	/* From here a signal is forwarded; one that came before ends the run as it would have. */
@@ -148,7 +158,20 @@ int exec_run_sandbox(exec_run *run)
 	if (el_sandbox_go(sandbox) != EL_OK || el_sandbox_wait(sandbox, &status) != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		status = EXEC_FAILED;
+		goto done;
 	}
+	/* The run ends with the command; what it left is looked at after. */
+	sandbox_pid = 0;
+	clock_gettime(CLOCK_REALTIME, &run->finished);
+	getrusage(RUSAGE_CHILDREN, &run->usage);
+	if (run->scratch)
+		status = exec_scratch_report(sandbox, run->keep_scratch_fd, run->keep_scratch, status);
+	if (run->hold) {
+		run->sandbox = sandbox;
+		sandbox = NULL;
+	}
+	el_sandbox_free(sandbox);
+	return status;
 done:
 	/* No forwarding to a PID that may be reused once the sandbox is reaped. */
 	sandbox_pid = 0;

@@ -26,7 +26,16 @@ typedef struct exec_run {
 	const el_profile *profile;
 	const char *python;        /* --python for the check, or NULL */
 	exec_on_drift on_drift;
+	/* Say what the command left outside the working directory (exec), or keep it in keep_scratch. */
+	bool scratch;
+	const char *keep_scratch;  /* --keep-scratch DIR, or NULL */
+	int keep_scratch_fd;       /* DIR opened (exec_keep_dir_open) */
+	/* Leave the ended sandbox in run->sandbox, for the caller to read (replay) and free. */
+	bool hold;
 	/* out */
+	el_sandbox *sandbox;       /* with hold: the sandbox once it ended, or NULL */
+	bool overlay_refused;      /* the kernel refused the working directory's overlay; nothing ran */
+	char overlay_reason[256];  /* why, for the message */
 	json_t *findings;          /* the drift check's findings (a new array), NULL when none was made */
 	json_t *code;              /* the check's code section (git_commit, git_dirty), NULL when none */
 	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
@@ -35,9 +44,11 @@ typedef struct exec_run {
 
 /*
  * Start the sandbox, check drift while it sets itself up (when run->lock
- * is set), then run the command and wait for it. Returns exec's exit
+ * is set), then run the command and wait for it (and with run->scratch,
+ * list or keep what it left, see exec_scratch.h). Returns exec's exit
  * status: the command's, 128+N when it died of signal N, EXEC_FAILED when
- * envlock failed or refused (the reason on stderr). Signals to envlock
+ * envlock failed or refused (the reason on stderr, except for a refused
+ * overlay, which sets overlay_refused for the caller to say). Signals to envlock
  * meanwhile are passed on to the command. Call it from a single-threaded
  * process. Free run->findings and run->code with json_decref().
  */

@@ -52,8 +52,7 @@ static const char *split_parent(const char *path, char *parent, size_t size)
 	return slash + 1;
 }
 
-/* mkdir -p under the new root; the open directory, or -1 with errno. */
-static int make_dirs(int rootfd, const char *path)
+int el__make_dirs(int rootfd, const char *path)
 {
 	char prefix[4096];
 	size_t len = 0;
@@ -100,7 +99,7 @@ static int make_file(int rootfd, const char *path, unsigned mode, int flags)
 {
 	char parent[4096];
 	const char *name = split_parent(path, parent, sizeof(parent));
-	int dirfd = make_dirs(rootfd, parent), fd;
+	int dirfd = el__make_dirs(rootfd, parent), fd;
 
 	if (dirfd < 0)
 		return -1;
@@ -131,7 +130,7 @@ static int mount_point(int newfd, const char *dest, bool directory)
 	int fd;
 
 	if (directory)
-		return make_dirs(newfd, dest);
+		return el__make_dirs(newfd, dest);
 	/* Read-only: the file may be there already, and not writable (a lock bound on itself). */
 	fd = make_file(newfd, dest, 0644, O_RDONLY);
 	if (fd < 0 && errno == EISDIR)
@@ -142,7 +141,7 @@ static int mount_point(int newfd, const char *dest, bool directory)
 	return open_in(newfd, dest, O_PATH);
 }
 
-static int attach(int mntfd, int destfd)
+int el__attach(int mntfd, int destfd)
 {
 	return move_mount(mntfd, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
@@ -190,27 +189,36 @@ const char *el__bind_reason(int err)
 	return err == ELOOP ? "a symbolic link appeared on its path after the plan was made" : strerror(err);
 }
 
-static int bind_step(el__setup *s, const struct el__mount_step *m)
+int el__step_tree(el__setup *s, const struct el__mount_step *m)
 {
 	int *premade = s->idmap_fds ? &s->idmap_fds[m - s->plan->mounts] : NULL;
-	struct stat st;
-	int tree, dest;
+	int tree;
 
 	if (premade && *premade >= 0) {
 		/* Made by envlock outside (see idmap.h): only attached here. */
 		tree = *premade;
 		*premade = -1;
-	} else {
-		tree = el__bind_tree(s->oldfd, m->source, m->op, -1);
-		if (tree < 0)
-			return el__setup_fail(s, "bind %s: %s", m->source, el__bind_reason(errno));
+		return tree;
 	}
+	tree = el__bind_tree(s->oldfd, m->source, m->op, -1);
+	if (tree < 0)
+		return el__setup_fail(s, "bind %s: %s", m->source, el__bind_reason(errno));
+	return tree;
+}
+
+static int bind_step(el__setup *s, const struct el__mount_step *m)
+{
+	struct stat st;
+	int tree = el__step_tree(s, m), dest;
+
+	if (tree < 0)
+		return -1;
 	if (fstat(tree, &st) != 0) {
 		close(tree);
 		return el__setup_fail(s, "bind %s: %s", m->source, strerror(errno));
 	}
 	dest = mount_point(s->newfd, m->dest, S_ISDIR(st.st_mode));
-	if (dest < 0 || attach(tree, dest) != 0) {
+	if (dest < 0 || el__attach(tree, dest) != 0) {
 		int err = errno;
 
 		if (dest >= 0)
@@ -225,16 +233,26 @@ static int bind_step(el__setup *s, const struct el__mount_step *m)
 
 unsigned long long el__bind_attrs(el__mount_op op)
 {
-	if (op == EL__MOUNT_RO_BIND)
+	/* An overlay's lower layer is read-only: the writes go to its upper tmpfs. */
+	if (op == EL__MOUNT_RO_BIND || op == EL__MOUNT_OVERLAY)
 		return MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
 	if (op == EL__MOUNT_BIND)
 		return MOUNT_ATTR_NODEV;
 	return MOUNT_ATTR_NOEXEC; /* a device node */
 }
 
-/* A new file system (tmpfs, proc, devpts) with options, mounted at dest. */
+/* Keep fd for envlock (see setup.h: sent_fds); it is closed here once sent. */
+void el__setup_send(el__setup *s, int fd)
+{
+	s->sent_fds[s->sent_count++] = fd;
+}
+
+/*
+ * A new file system (tmpfs, proc, devpts) with options, mounted at dest;
+ * with sent, its mount is kept for envlock.
+ */
 static int new_fs_step(el__setup *s, const char *type, const char *dest, const char *const *options,
-		       unsigned attrs)
+		       unsigned attrs, bool sent)
 {
 	int fs, mnt = -1, fd = -1, ret = -1;
 
@@ -248,12 +266,16 @@ static int new_fs_step(el__setup *s, const char *type, const char *dest, const c
 		}
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0 ||
-	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs)) < 0 || (fd = make_dirs(s->newfd, dest)) < 0 ||
-	    attach(mnt, fd) != 0) {
+	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs)) < 0 || (fd = el__make_dirs(s->newfd, dest)) < 0 ||
+	    el__attach(mnt, fd) != 0) {
 		el__setup_fail(s, "%s on %s: %s", type, dest, strerror(errno));
 		goto done;
 	}
 	ret = 0;
+	if (sent) {
+		el__setup_send(s, mnt);
+		mnt = -1;
+	}
 done:
 	if (fd >= 0)
 		close(fd);
@@ -284,7 +306,7 @@ static int proc_readonly(el__setup *s, const char *proc)
 			continue;
 		tree = fd < 0 ? -1 : open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0 ||
-		    attach(tree, fd) != 0) {
+		    el__attach(tree, fd) != 0) {
 			int err = errno;
 
 			if (tree >= 0)
@@ -299,20 +321,20 @@ static int proc_readonly(el__setup *s, const char *proc)
 	return 0;
 }
 
-static int tmpfs_step(el__setup *s, const char *dest, unsigned mode)
+static int tmpfs_step(el__setup *s, const char *dest, unsigned mode, bool sent)
 {
 	char text[16];
 	const char *options[] = { "mode", text, NULL, NULL };
 
 	snprintf(text, sizeof(text), "%04o", mode);
-	return new_fs_step(s, "tmpfs", dest, options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	return new_fs_step(s, "tmpfs", dest, options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sent);
 }
 
 static int symlink_step(el__setup *s, const struct el__mount_step *m)
 {
 	char parent[4096];
 	const char *name = split_parent(m->dest, parent, sizeof(parent));
-	int dirfd = make_dirs(s->newfd, parent), fd = -1;
+	int dirfd = el__make_dirs(s->newfd, parent), fd = -1;
 
 	if (dirfd >= 0) {
 		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -377,13 +399,16 @@ static int run_step(el__setup *s, const struct el__mount_step *m)
 	case EL__MOUNT_DEV:
 		return bind_step(s, m);
 	case EL__MOUNT_TMPFS:
-		return tmpfs_step(s, m->dest, m->mode);
+		return tmpfs_step(s, m->dest, m->mode, m->scratch);
 	case EL__MOUNT_PROC:
-		if (new_fs_step(s, "proc", m->dest, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0)
+		if (new_fs_step(s, "proc", m->dest, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+				false) != 0)
 			return -1;
 		return proc_readonly(s, m->dest);
 	case EL__MOUNT_DEVPTS:
-		return new_fs_step(s, "devpts", m->dest, devpts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		return new_fs_step(s, "devpts", m->dest, devpts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+	case EL__MOUNT_OVERLAY:
+		return el__overlay_step(s, m);
 	case EL__MOUNT_SYMLINK:
 		return symlink_step(s, m);
 	case EL__MOUNT_FILE:
@@ -412,7 +437,9 @@ int el__setup_mounts(el__setup *s)
 	s->newfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->newfd < 0)
 		return el__setup_fail(s, "opening the scratch root: %s", strerror(errno));
-	if (tmpfs_step(s, "/newroot", 0755) != 0)
+	if (!(s->sent_fds = calloc(plan->mount_count, sizeof(*s->sent_fds))))
+		return el__setup_fail(s, "out of memory");
+	if (tmpfs_step(s, "/newroot", 0755, false) != 0)
 		return -1;
 	close(s->newfd);
 	s->oldfd = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);

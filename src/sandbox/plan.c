@@ -146,6 +146,16 @@ static int add_user_step(plan_builder *b, el__mount_op op, const char *source, c
 	return ret;
 }
 
+/* A tmpfs the command may leave files in (see plan.h: scratch). */
+static int add_scratch_step(plan_builder *b, const char *dest, unsigned mode)
+{
+	int ret = add_step(b, EL__MOUNT_TMPFS, NULL, dest, mode);
+
+	if (ret == EL_OK)
+		b->plan->mounts[b->plan->mount_count - 1].scratch = true;
+	return ret;
+}
+
 /* lstat of a host path, looked at under the host root. */
 static int host_lstat(const plan_builder *b, const char *path, struct stat *st)
 {
@@ -548,7 +558,7 @@ static int add_dev(plan_builder *b)
 	if (ret == EL_OK)
 		ret = add_step(b, EL__MOUNT_DEVPTS, NULL, "/dev/pts", 0);
 	if (ret == EL_OK)
-		ret = add_step(b, EL__MOUNT_TMPFS, NULL, "/dev/shm", 01777);
+		ret = add_scratch_step(b, "/dev/shm", 01777);
 	if (ret != EL_OK || gpu == EL_GPU_NONE)
 		return ret;
 
@@ -626,6 +636,38 @@ static int add_lock_readonly(plan_builder *b, const char *workdir)
 	return ret;
 }
 
+static int resolve_source(plan_builder *b, char **path);
+
+/*
+ * The working directory's own step: bound writable, or (replay) read-only
+ * under an overlay whose writes stay in the sandbox, or a copy of it bound
+ * in its place where the kernel has no overlay for us.
+ */
+static int add_workdir_step(plan_builder *b, const char *workdir)
+{
+	const char *copy = b->opts->workdir_copy;
+	char *clean = NULL;
+	struct stat st;
+	int ret;
+
+	if (b->opts->workdir_overlay && copy)
+		return el__error(EL_EINVAL, "working directory %s: an overlay and a copy contradict each other", workdir);
+	if (b->opts->workdir_overlay)
+		return add_user_step(b, EL__MOUNT_OVERLAY, workdir, workdir);
+	if (!copy)
+		return add_user_step(b, EL__MOUNT_BIND, workdir, workdir);
+	ret = normalize_path(&clean, "working directory copy", copy);
+	if (ret == EL_OK && (host_stat(b, clean, &st) != 0 || !S_ISDIR(st.st_mode)))
+		ret = el__error(EL_ENOTFOUND, "working directory copy %s: not a directory", clean);
+	/* Bound from where it really is, as the options' binds. */
+	if (ret == EL_OK)
+		ret = resolve_source(b, &clean);
+	if (ret == EL_OK)
+		ret = add_user_step(b, EL__MOUNT_BIND, clean, workdir);
+	free(clean);
+	return ret;
+}
+
 /* The working directory: bound writable at its own path, its .git read-only. */
 static int add_workdir(plan_builder *b)
 {
@@ -685,7 +727,7 @@ static int add_workdir(plan_builder *b)
 		if (hit)
 			goto done;
 	}
-	ret = add_user_step(b, EL__MOUNT_BIND, clean, clean);
+	ret = add_workdir_step(b, clean);
 	el__buf_init(&git);
 	el__buf_printf(&git, "%s/.git", strcmp(clean, "/") ? clean : "");
 	/* A real directory only: a planted link must not choose what gets bound. */
@@ -758,7 +800,8 @@ static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count
 			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
 					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;
 
-			ret = op == EL__MOUNT_TMPFS ? add_step(b, op, source, dest, 0755)
+			/* The profile's and the options' tmpfs mounts are scratch, as /tmp is. */
+			ret = op == EL__MOUNT_TMPFS ? add_scratch_step(b, dest, 0755)
 						    : add_user_step(b, op, source, dest);
 		}
 		free(dest);
@@ -1060,14 +1103,15 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	ret = copy_argv(plan, opts->argv);
 	if (ret == EL_OK)
 		ret = add_system_dirs(&b);
+	/* Scratch: what the command leaves there is listed (or kept) when it ends. */
 	if (ret == EL_OK)
-		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/tmp", 01777);
+		ret = add_scratch_step(&b, "/tmp", 01777);
 	if (ret == EL_OK)
-		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/var/tmp", 01777);
+		ret = add_scratch_step(&b, "/var/tmp", 01777);
 	if (ret == EL_OK)
-		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, "/run", 0755);
+		ret = add_scratch_step(&b, "/run", 0755);
 	if (ret == EL_OK)
-		ret = add_step(&b, EL__MOUNT_TMPFS, NULL, SANDBOX_HOME, 0700);
+		ret = add_scratch_step(&b, SANDBOX_HOME, 0700);
 	if (ret == EL_OK)
 		ret = add_step(&b, EL__MOUNT_PROC, NULL, "/proc", 0);
 	if (ret == EL_OK)

@@ -21,7 +21,8 @@ typedef enum el__mount_op {
 	EL__MOUNT_DEVPTS,  /* a new devpts instance */
 	EL__MOUNT_SYMLINK, /* dest is a symbolic link to source */
 	EL__MOUNT_FILE,    /* dest is a file holding content */
-	EL__MOUNT_READONLY /* dest, already mounted, made read-only */
+	EL__MOUNT_READONLY, /* dest, already mounted, made read-only */
+	EL__MOUNT_OVERLAY   /* source (read-only) under a tmpfs that takes the writes, at dest */
 } el__mount_op;
 
 struct el__mount_step {
@@ -33,7 +34,19 @@ struct el__mount_step {
 	size_t content_len;
 	bool idmap;   /* with root_idmapped: bound through an idmapped mount */
 	bool premade; /* with root_idmapped: opened by envlock, not idmapped (see plan.c) */
+	/*
+	 * A tmpfs whose files the command may leave behind: PID 1 hands envlock
+	 * a descriptor of it (as of an overlay's merged view), so what is left
+	 * there is listed or kept when the run ends (scratch.c).
+	 */
+	bool scratch;
 };
+
+/* Whether PID 1 sends envlock a descriptor of step m's mount (in plan order). */
+static inline bool el__step_sent(const struct el__mount_step *m)
+{
+	return m->scratch || m->op == EL__MOUNT_OVERLAY;
+}
 
 struct el_sandbox_plan {
 	char *profile_name;
@@ -79,7 +92,7 @@ extern const char *const el__seccomp_default_deny[];
 extern const char el__python_hook[];
 extern const size_t el__python_hook_len;
 
-/* envlock's own directory inside the sandbox, read-only: nothing in it is the command's output. */
+/* envlock's own directory inside the sandbox, read-only: never the command's, never listed as left behind. */
 #define EL__RUN_DIR "/run/envlock"
 /* Where the hook lives inside the sandbox. */
 #define EL__PYTHON_HOOK_DIR EL__RUN_DIR "/python"

@@ -23,6 +23,7 @@ static const char *op_name(el__mount_op op)
 	case EL__MOUNT_SYMLINK: return "symlink";
 	case EL__MOUNT_FILE: return "file";
 	case EL__MOUNT_READONLY: return "remount-ro";
+	case EL__MOUNT_OVERLAY: return "overlay";
 	}
 	return "?";
 }
@@ -105,7 +106,13 @@ static void print_mounts(const el_sandbox_plan *plan, FILE *out)
 			break;
 		case EL__MOUNT_TMPFS:
 		case EL__MOUNT_FILE:
-			fprintf(out, "  (mode %04o)", m->mode);
+			/* Scratch: what the command leaves there is listed when it ends. */
+			fprintf(out, "  (mode %04o%s)", m->mode, m->scratch ? ", scratch" : "");
+			break;
+		case EL__MOUNT_OVERLAY:
+			fputs("  (read-only, its writes kept in a tmpfs)", out);
+			if (m->idmap && plan->root_idmapped)
+				fputs("  (idmapped)", out);
 			break;
 		case EL__MOUNT_RO_BIND:
 		case EL__MOUNT_BIND:

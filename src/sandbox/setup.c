@@ -39,27 +39,71 @@ const int *el_sandbox_forwarded_signals(size_t *count)
 	return forwarded;
 }
 
-int el__setup_fail(el__setup *s, const char *fmt, ...)
+__attribute__((format(printf, 3, 0))) static int fail_message(el__setup *s, char type, const char *fmt, va_list ap)
 {
 	char message[1024];
-	va_list ap;
 	int n;
 
-	message[0] = 'E';
-	va_start(ap, fmt);
+	message[0] = type;
 	n = vsnprintf(message + 1, sizeof(message) - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n > sizeof(message) - 2)
 		n = (int)sizeof(message) - 2;
 	if (s->status_fd >= 0) {
-		/* One write, shorter than PIPE_BUF: envlock reads it whole. */
+		/* One write, one message: envlock reads it whole. */
 		(void)!write(s->status_fd, message, (size_t)n + 1);
 		close(s->status_fd);
 		s->status_fd = -1;
 	}
 	return -1;
+}
+
+int el__setup_fail(el__setup *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_message(s, 'E', fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int el__setup_fail_as(el__setup *s, char type, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_message(s, type, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Ready: the mounts envlock gets (see setup.h), then "R". They go before
+ * the command starts, while nothing in the sandbox is the command's.
+ */
+static int send_ready(el__setup *s)
+{
+	for (size_t i = 0; i < s->sent_count; i += EL__SENT_PER_MESSAGE) {
+		size_t n = s->sent_count - i < EL__SENT_PER_MESSAGE ? s->sent_count - i : EL__SENT_PER_MESSAGE;
+		char control[CMSG_SPACE(EL__SENT_PER_MESSAGE * sizeof(int))] = { 0 };
+		struct iovec iov = { .iov_base = "F", .iov_len = 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), s->sent_fds + i, n * sizeof(int));
+		if (sendmsg(s->status_fd, &msg, 0) != 1)
+			return -1;
+	}
+	for (size_t i = 0; i < s->sent_count; i++)
+		close(s->sent_fds[i]);
+	s->sent_count = 0;
+	return write(s->status_fd, "R", 1) == 1 ? 0 : -1;
 }
 
 __attribute__((noreturn)) static void fail_exit(void)
@@ -109,7 +153,7 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* envlock died: the status pipe's reading end is closed (poll says POLLERR). */
+/* envlock died: the status socket's other end is closed (poll says POLLHUP). */
 static bool envlock_gone(const el__setup *s)
 {
 	struct pollfd p = { .fd = s->status_fd, .events = POLLOUT };
@@ -378,7 +422,7 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 	}
 	if (setup(s) != 0)
 		fail_exit();
-	if (write(s->status_fd, "R", 1) != 1)
+	if (send_ready(s) != 0)
 		fail_exit();
 	close(s->status_fd);
 	s->status_fd = -1;

@@ -23,7 +23,7 @@ typedef struct el__seccomp_programs {
 
 typedef struct el__setup {
 	const el_sandbox_plan *plan;
-	int status_fd; /* to envlock: "R" ready, or "E" and a message */
+	int status_fd; /* to envlock, see the messages below */
 	int go_fd;     /* from envlock: a byte to run, end of file to give up */
 	int oldfd, newfd;
 	el__seccomp_programs seccomp;
@@ -35,10 +35,29 @@ typedef struct el__setup {
 	int *idmap_fds;
 	bool parent_maps;
 	int sigfd; /* PID 1's signalfd, closed in the command */
+	/*
+	 * The mounts of the steps el__step_sent() names, in plan order, for
+	 * envlock: a descriptor keeps a tmpfs (and what the command leaves in
+	 * it) alive after the sandbox is gone, so envlock can look at it with
+	 * its own credentials.
+	 */
+	int *sent_fds;
+	size_t sent_count;
 } el__setup;
 
-/* Write "E<message>" to the status pipe; returns -1 for `return el__setup_fail(...)`. */
+/*
+ * The status socket's messages (SOCK_SEQPACKET: one write, one message):
+ * "F" with descriptors (SCM_RIGHTS), then "R" ready; or "E<message>" the
+ * set-up failed; or "O<reason>" the kernel refused the overlay, which a
+ * caller may retry without.
+ */
+#define EL__SENT_PER_MESSAGE 64
+
+/* Write "E<message>" to the status socket; returns -1 for `return el__setup_fail(...)`. */
 int el__setup_fail(el__setup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The same with another message type ("O": the overlay was refused). */
+int el__setup_fail_as(el__setup *s, char type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The sandbox process's whole life; never returns. */
 __attribute__((noreturn)) void el__sandbox_main(el__setup *s);
@@ -58,7 +77,20 @@ int el__bind_tree(int rootfd, const char *source, el__mount_op op, int idmap_use
 /* Why a bind failed, for errno from el__bind_tree. */
 const char *el__bind_reason(int err);
 
+/* mkdir -p path under the root rootfd, following no link out of it: the open directory (O_PATH), or -1 with errno. */
+int el__make_dirs(int rootfd, const char *path);
+
+/* Keep fd for envlock, in plan order (see sent_fds); closed once sent. */
+void el__setup_send(el__setup *s, int fd);
+
+/* move_mount of the detached mount mntfd onto destfd. */
+int el__attach(int mntfd, int destfd);
+
+/* The detached tree a bind-like step m mounts: envlock's premade one, or a new one; -1 after el__setup_fail(). */
+int el__step_tree(el__setup *s, const struct el__mount_step *m);
+
 /* Steps, each 0 or -1 after el__setup_fail(). */
+int el__overlay_step(el__setup *s, const struct el__mount_step *m);
 int el__setup_mounts(el__setup *s);
 int el__seccomp_compile(el__setup *s);
 int el__seccomp_install(const el__seccomp_programs *programs);

@@ -9,18 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox/idmap.h"
+#include "sandbox/sandbox_internal.h"
 #include "sandbox/setup.h"
 #include "util/error.h"
 
 struct el_sandbox {
+	const el_sandbox_plan *plan; /* the caller's, kept until el_sandbox_free */
 	pid_t pid;
-	int status_fd; /* read end: "R" or "E<message>" */
+	int status_fd; /* envlock's end of the status socket (setup.h) */
 	int go_fd;     /* write end */
+	int *fds;      /* the mounts PID 1 sent (el__step_sent steps, in plan order) */
+	size_t fd_count;
 	bool reaped;
 	int status; /* once reaped: PID 1's exit status, or 128+N */
 	char *warning; /* for the caller to show, or NULL */
@@ -110,7 +115,8 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		free(sb);
 		return EL_ERROR;
 	}
-	if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) {
+	/* A socket, not a pipe: PID 1 sends descriptors of its mounts over it (setup.h). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status_pipe) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) {
 		int err = errno;
 
 		for (int i = 0; i < 2; i++) {
@@ -125,7 +131,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		free(sb->warning);
 		free(sb);
 		errno = err;
-		return el__error_errno(EL_ERROR, "pipe");
+		return el__error_errno(EL_ERROR, "the sandbox's status socket");
 	}
 	fflush(NULL);
 	/* fork() with namespaces: the child runs on a copy of this memory, plan included. */
@@ -154,6 +160,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		free(sb);
 		return clone_error(err);
 	}
+	sb->plan = plan;
 	sb->pid = (pid_t)pid;
 	sb->status_fd = status_pipe[0];
 	sb->go_fd = go_pipe[1];
@@ -200,28 +207,70 @@ static int reap(el_sandbox *sb)
 	return EL_OK;
 }
 
+/* Keep the descriptors a message carried; false when out of memory (they are closed). */
+static bool take_fds(el_sandbox *sb, struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *grown, fds[EL__SENT_PER_MESSAGE];
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(fds, CMSG_DATA(c), n * sizeof(int));
+		grown = realloc(sb->fds, (sb->fd_count + n) * sizeof(*sb->fds));
+		if (!grown) {
+			for (size_t i = 0; i < n; i++)
+				close(fds[i]);
+			return false;
+		}
+		sb->fds = grown;
+		memcpy(sb->fds + sb->fd_count, fds, n * sizeof(int));
+		sb->fd_count += n;
+	}
+	return true;
+}
+
+/* How many descriptors PID 1 sends for the plan. */
+static size_t expected_fds(const el_sandbox_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->mount_count; i++)
+		n += el__step_sent(&plan->mounts[i]);
+	return n;
+}
+
 int el_sandbox_ready(el_sandbox *sb)
 {
 	char message[1100];
-	size_t len = 0;
 	ssize_t n;
 
-	while (len < sizeof(message) - 1) {
-		n = read(sb->status_fd, message + len, sizeof(message) - 1 - len);
+	for (;;) {
+		char control[CMSG_SPACE(EL__SENT_PER_MESSAGE * sizeof(int))];
+		struct iovec iov = { .iov_base = message, .iov_len = sizeof(message) - 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+
+		n = recvmsg(sb->status_fd, &msg, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (message[0] == 'R')
+		if (n > 0 && !take_fds(sb, &msg))
+			return el__error_oom();
+		if (n <= 0 || message[0] != 'F')
 			break;
 	}
-	message[len] = '\0';
-	if (len > 0 && message[0] == 'R')
+	message[n > 0 ? n : 0] = '\0';
+	if (n > 0 && message[0] == 'R') {
+		if (sb->fd_count != expected_fds(sb->plan))
+			return el__error(EL_ERROR, "sandbox setup: %zu of the sandbox's mounts came back, not %zu",
+					 sb->fd_count, expected_fds(sb->plan));
 		return EL_OK;
+	}
 	if (reap(sb) != EL_OK)
 		return EL_ERROR;
-	if (len > 1 && message[0] == 'E')
+	if (n > 1 && message[0] == 'O')
+		return el__error(EL_ENOTSUP, "%s", message + 1);
+	if (n > 1 && message[0] == 'E')
 		return el__error(EL_ERROR, "sandbox setup: %s", message + 1);
 	return el__error(EL_ERROR, "sandbox setup: the sandbox ended before it was ready (status %d)", sb->status);
 }
@@ -272,6 +321,28 @@ void el_sandbox_free(el_sandbox *sb)
 		close(sb->status_fd);
 	if (sb->go_fd >= 0)
 		close(sb->go_fd);
+	for (size_t i = 0; i < sb->fd_count; i++)
+		close(sb->fds[i]);
+	free(sb->fds);
 	free(sb->warning);
 	free(sb);
+}
+
+int el__sandbox_fd(const el_sandbox *sb, size_t step)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < step; i++)
+		k += el__step_sent(&sb->plan->mounts[i]);
+	return el__step_sent(&sb->plan->mounts[step]) && k < sb->fd_count ? sb->fds[k] : -1;
+}
+
+const el_sandbox_plan *el__sandbox_plan(const el_sandbox *sb)
+{
+	return sb->plan;
+}
+
+bool el__sandbox_ended(const el_sandbox *sb)
+{
+	return sb->reaped;
 }

@@ -7,7 +7,8 @@
 # not. Then exec --record and replay: records as in-toto Statements, written
 # for failed runs too and never through a link the job planted; replay of
 # deterministic runs passes, of a run that writes the time fails naming the
-# output; records that share a lock, in parallel (-j); bad records refused.
+# output (and leaves the host's file as recorded: replay runs on an overlay);
+# records that share a lock, in parallel (-j); bad records refused.
 . "$(dirname "$0")/lib.sh"
 need jq sha256sum
 [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
@@ -96,10 +97,11 @@ check_eq "replay's last line" "replay: 1 record: 1 reproduced, 0 not" "$(tail -1
 # A run that writes the time does not reproduce, and replay says which output.
 x "$ENVLOCK" exec --python "$py" --record clock.json --output now.txt --output same.txt -- /bin/sh -c 'date +%s%N >now.txt; echo same >same.txt'
 check_eq "clock run recorded: exit 0" 0 "$status"
-x "$ENVLOCK" replay clock.json
+x "$ENVLOCK" replay --keep "$base/kept" clock.json
 check_eq "replay of the clock run: exit 1" 1 "$status"
-check_eq "replay names now.txt as differing" "  differs     now.txt: recorded sha256:$(jq -r '.subject[0].digest.sha256' clock.json), now sha256:$(sum now.txt)" \
+check_eq "replay names now.txt as differing (the replay's, kept)" "  differs     now.txt: recorded sha256:$(jq -r '.subject[0].digest.sha256' clock.json), now sha256:$(sum "$base/kept/now.txt")" \
 	"$(grep 'now.txt' "$scratch/out")"
+check_eq "the replay ran on an overlay: the host's now.txt is the recorded one" "$(jq -r '.subject[0].digest.sha256' clock.json)" "$(sum now.txt)"
 check_eq "and same.txt as reproduced" "  reproduced  same.txt  sha256:$(sum same.txt)" "$(grep 'same.txt' "$scratch/out")"
 check_eq "NOT reproduced" "  NOT reproduced" "$(grep 'NOT' "$scratch/out")"
 

@@ -218,14 +218,16 @@ static const char *op_word(el__mount_op op)
 	case EL__MOUNT_SYMLINK: return "symlink";
 	case EL__MOUNT_FILE: return "file";
 	case EL__MOUNT_READONLY: return "readonly";
+	case EL__MOUNT_OVERLAY: return "overlay";
 	}
 	return "?";
 }
 
 /*
  * The plan's mount steps, one a line, straight from the struct (not through
- * plan_print.c): "OP DEST [SOURCE] [MODE]", SOURCE when there is one, MODE
- * in octal for tmpfs and file steps.
+ * plan_print.c): "OP DEST [SOURCE] [MODE] [scratch]", SOURCE when there is
+ * one, MODE in octal for tmpfs and file steps, "scratch" for the mounts
+ * whose files are listed when the run ends.
  */
 static char *steps_text(const el_sandbox_plan *plan)
 {
@@ -240,6 +242,8 @@ static char *steps_text(const el_sandbox_plan *plan)
 			el__buf_printf(&out, " %s", m->source);
 		if (m->op == EL__MOUNT_TMPFS || m->op == EL__MOUNT_FILE)
 			el__buf_printf(&out, " %04o", m->mode);
+		if (m->scratch)
+			el__buf_puts(&out, " scratch");
 		el__buf_putc(&out, '\n');
 	}
 	assert_false(el__buf_failed(&out));
@@ -358,10 +362,10 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 
 /* The steps every plan has between the system directories and the workdir (no /dev nodes, no GPU). */
 #define TMP_STEPS                                                                                      \
-	"tmpfs /tmp 1777\n"                                                                                \
-	"tmpfs /var/tmp 1777\n"                                                                            \
-	"tmpfs /run 0755\n"                                                                                \
-	"tmpfs /home/envlock 0700\n"                                                                       \
+	"tmpfs /tmp 1777 scratch\n"                                                                                \
+	"tmpfs /var/tmp 1777 scratch\n"                                                                            \
+	"tmpfs /run 0755 scratch\n"                                                                                \
+	"tmpfs /home/envlock 0700 scratch\n"                                                                       \
 	"proc /proc\n"
 #define DEV_HEAD "tmpfs /dev 0755\n"
 #define DEV_TAIL                                                                                       \
@@ -371,7 +375,7 @@ static bool make_chr(const char *root, const char *rel, unsigned maj, unsigned m
 	"symlink /dev/stderr /proc/self/fd/2\n"                                                            \
 	"symlink /dev/ptmx pts/ptmx\n"                                                                     \
 	"devpts /dev/pts\n"                                                                                \
-	"tmpfs /dev/shm 1777\n"
+	"tmpfs /dev/shm 1777 scratch\n"
 #define SYSTEM_STEPS                                                                                   \
 	"ro-bind /usr /usr\n"                                                                              \
 	"ro-bind /etc /etc\n"                                                                              \
@@ -535,10 +539,10 @@ static void test_default_text(void **state)
 				  "  symlink    /sbin -> usr/sbin\n"
 				  "  symlink    /lib -> usr/lib\n"
 				  "  symlink    /lib64 -> usr/lib64\n"
-				  "  tmpfs      /tmp  (mode 1777)\n"
-				  "  tmpfs      /var/tmp  (mode 1777)\n"
-				  "  tmpfs      /run  (mode 0755)\n"
-				  "  tmpfs      /home/envlock  (mode 0700)\n"
+				  "  tmpfs      /tmp  (mode 1777, scratch)\n"
+				  "  tmpfs      /var/tmp  (mode 1777, scratch)\n"
+				  "  tmpfs      /run  (mode 0755, scratch)\n"
+				  "  tmpfs      /home/envlock  (mode 0700, scratch)\n"
 				  "  proc       /proc\n"
 				  "  tmpfs      /dev  (mode 0755)\n"
 				  "  symlink    /dev/fd -> /proc/self/fd\n"
@@ -547,7 +551,7 @@ static void test_default_text(void **state)
 				  "  symlink    /dev/stderr -> /proc/self/fd/2\n"
 				  "  symlink    /dev/ptmx -> pts/ptmx\n"
 				  "  devpts     /dev/pts\n"
-				  "  tmpfs      /dev/shm  (mode 1777)\n"
+				  "  tmpfs      /dev/shm  (mode 1777, scratch)\n"
 				  "  bind       /home/u/proj\n"
 				  "  ro-bind    /home/u/proj/.git\n"
 				  "  tmpfs      /run/envlock  (mode 0755)\n"
@@ -622,10 +626,10 @@ static void test_full_text(void **state)
 			    "  symlink    /sbin -> usr/sbin\n"
 			    "  symlink    /lib -> usr/lib\n"
 			    "  symlink    /lib64 -> usr/lib64\n"
-			    "  tmpfs      /tmp  (mode 1777)\n"
-			    "  tmpfs      /var/tmp  (mode 1777)\n"
-			    "  tmpfs      /run  (mode 0755)\n"
-			    "  tmpfs      /home/envlock  (mode 0700)\n"
+			    "  tmpfs      /tmp  (mode 1777, scratch)\n"
+			    "  tmpfs      /var/tmp  (mode 1777, scratch)\n"
+			    "  tmpfs      /run  (mode 0755, scratch)\n"
+			    "  tmpfs      /home/envlock  (mode 0700, scratch)\n"
 			    "  proc       /proc\n"
 			    "  tmpfs      /dev  (mode 0755)\n"
 			    "  symlink    /dev/fd -> /proc/self/fd\n"
@@ -634,7 +638,7 @@ static void test_full_text(void **state)
 			    "  symlink    /dev/stderr -> /proc/self/fd/2\n"
 			    "  symlink    /dev/ptmx -> pts/ptmx\n"
 			    "  devpts     /dev/pts\n"
-			    "  tmpfs      /dev/shm  (mode 1777)\n"
+			    "  tmpfs      /dev/shm  (mode 1777, scratch)\n"
 			    "  dev-bind   /dev/dri\n"
 			    "  bind       /home/u/proj\n"
 			    "  ro-bind    /home/u/proj/.git\n"
@@ -646,7 +650,7 @@ static void test_full_text(void **state)
 			    "  remount-ro /run/envlock\n"
 			    "  bind       /data/in\n"
 			    "  ro-bind    /ref  from /data/ref\n"
-			    "  tmpfs      /cache  (mode 0755)\n"
+			    "  tmpfs      /cache  (mode 0755, scratch)\n"
 			    "  remount-ro /\n"
 			    "environment:\n"
 			    "  CUBLAS_WORKSPACE_CONFIG=:4096:8\n"
@@ -1392,6 +1396,114 @@ static void test_workdir(void **state)
 	el_sandbox_plan_free(plan);
 }
 
+/*
+ * Exactly the scratch mounts are marked (their files are listed when the
+ * run ends): the fixed tmpfs mounts but /dev and envlock's /run/envlock,
+ * and every tmpfs of the profile and the options, in plan order.
+ */
+static void test_scratch_steps(void **state)
+{
+	static const el_mount mounts[] = { { EL_MOUNT_TMPFS, NULL, "/cli", NULL },
+					   { EL_MOUNT_BIND, "/data/in", "/in", NULL } };
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	el__buf got;
+
+	mkdirs(fx->root, "data/in");
+	set_profile(fx, "tmpfs /profile\n");
+	fx->opts.mounts = mounts;
+	fx->opts.mount_count = 2;
+	fx->opts.seed = "1";
+	plan = plan_ok(&fx->opts);
+	el__buf_init(&got);
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		if (plan->mounts[i].scratch)
+			el__buf_printf(&got, "%s\n", plan->mounts[i].dest);
+		/* Only tmpfs steps are scratch, and only scratch steps and the overlay are sent to envlock. */
+		assert_true(!plan->mounts[i].scratch || plan->mounts[i].op == EL__MOUNT_TMPFS);
+		assert_int_equal(el__step_sent(&plan->mounts[i]), plan->mounts[i].scratch);
+	}
+	assert_string_equal(got.data, "/tmp\n/var/tmp\n/run\n/home/envlock\n/dev/shm\n/profile\n/cli\n");
+	assert_false(plan->mounts[step_index(plan, EL__MOUNT_TMPFS, "/dev")].scratch);
+	assert_false(plan->mounts[step_index(plan, EL__MOUNT_TMPFS, "/run/envlock")].scratch);
+	el__buf_free(&got);
+	el_sandbox_plan_free(plan);
+}
+
+/*
+ * Replay's working directory: an overlay step in the bind's place (its .git
+ * and lock still bound read-only over it), sent to envlock, idmapped when
+ * root runs it; and as --dry-run shows it.
+ */
+static void test_workdir_overlay(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *text, *lines;
+	int i;
+
+	fx->opts.workdir_overlay = true;
+	plan = plan_ok(&fx->opts);
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL
+			   "overlay /home/u/proj /home/u/proj\n"
+			   "ro-bind /home/u/proj/.git /home/u/proj/.git\n" RUN_STEPS
+			   "readonly /\n");
+	i = step_index(plan, EL__MOUNT_OVERLAY, "/home/u/proj");
+	assert_true(el__step_sent(&plan->mounts[i]));
+	assert_false(plan->mounts[i].scratch);
+	assert_false(plan->mounts[i].idmap);
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	text = plan_text(plan);
+	lines = lines_starting(text, "  overlay");
+	assert_string_equal(lines, "  overlay    /home/u/proj  (read-only, its writes kept in a tmpfs)\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+
+	fx->opts.host_uid = 0;
+	fx->opts.host_gid = 0;
+	plan = plan_ok(&fx->opts);
+	assert_true(plan->mounts[step_index(plan, EL__MOUNT_OVERLAY, "/home/u/proj")].idmap);
+	text = plan_text(plan);
+	lines = lines_starting(text, "  overlay");
+	assert_string_equal(lines, "  overlay    /home/u/proj  (read-only, its writes kept in a tmpfs)  (idmapped)\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+}
+
+/* Where no overlay can be had: the copy bound writable at the working directory's path. */
+static void test_workdir_copy(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	char *text, *lines;
+
+	mkdirs(fx->root, "var/tmp/envlock-replay.abc");
+	fx->opts.workdir_copy = "/var/tmp//envlock-replay.abc/";
+	plan = plan_ok(&fx->opts);
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL
+			   "bind /home/u/proj /var/tmp/envlock-replay.abc\n"
+			   "ro-bind /home/u/proj/.git /home/u/proj/.git\n" RUN_STEPS
+			   "readonly /\n");
+	assert_string_equal(plan->cwd, "/home/u/proj");
+	text = plan_text(plan);
+	lines = lines_starting(text, "  bind ");
+	assert_string_equal(lines, "  bind       /home/u/proj  from /var/tmp/envlock-replay.abc\n");
+	free(lines);
+	free(text);
+	el_sandbox_plan_free(plan);
+
+	fx->opts.workdir_copy = "/var/tmp/nosuch";
+	expect_refused(&fx->opts, EL_ENOTFOUND, "working directory copy /var/tmp/nosuch: not a directory");
+	fx->opts.workdir_copy = "relative";
+	expect_refused(&fx->opts, EL_EINVAL, "working directory copy 'relative': not an absolute path");
+	fx->opts.workdir_copy = "/var/tmp/envlock-replay.abc";
+	fx->opts.workdir_overlay = true;
+	expect_refused(&fx->opts, EL_EINVAL,
+		       "working directory /home/u/proj: an overlay and a copy contradict each other");
+}
+
 /* A .git that is a link (or a file, as in a worktree) is not bound: only a real directory is. */
 static void test_workdir_git_not_followed(void **state)
 {
@@ -1509,10 +1621,10 @@ static void test_user_mounts(void **state)
 	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS RUN_STEPS
 			   "bind /data/in /data/in\n"
 			   "ro-bind /ref /data/ref\n"
-			   "tmpfs /scratch 0755\n"
+			   "tmpfs /scratch 0755 scratch\n"
 			   "ro-bind /input.csv /data/one.csv\n"
 			   "ro-bind /data/opts /data/opts\n"
-			   "tmpfs /cache 0755\n"
+			   "tmpfs /cache 0755 scratch\n"
 			   "bind /out /data/in\n"
 			   "readonly /\n");
 	el_sandbox_plan_free(plan);
@@ -1995,6 +2107,9 @@ int main(void)
 		TEST(test_data_bound_read_only),
 		TEST(test_editable_sources_bound),
 		TEST(test_workdir),
+		TEST(test_scratch_steps),
+		TEST(test_workdir_overlay),
+		TEST(test_workdir_copy),
 		TEST(test_workdir_git_not_followed),
 		TEST(test_workdir_system_refused),
 		TEST(test_workdir_below_system_dir),
