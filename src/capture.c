@@ -57,7 +57,7 @@ typedef struct locked_python {
 
 static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_capture_options *opts)
 {
-	const json_t *python = opts->verify_data_of ? json_object_get(el_lock_json(opts->verify_data_of), "python") : NULL;
+	const json_t *python = opts->checking ? json_object_get(el_lock_json(opts->checking), "python") : NULL;
 	const char *exe = json_string_value(json_object_get(python, "executable"));
 	el__buf path;
 	struct stat st;
@@ -197,7 +197,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
 	choose_python(&ctx, &python, opts);
-	ctx.threads_of = opts->threads_of;
+	ctx.checking = opts->checking;
 	ctx.meta = json_object();
 	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
 		ret = el__error_oom();

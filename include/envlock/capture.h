@@ -55,24 +55,38 @@ typedef struct el_capture_options {
 	const char *const *data;
 	size_t data_count;
 	/*
-	 * A lock whose data entries are to be verified (check, exec): they are
-	 * hashed too, and one that no longer exists is left out of the new
-	 * lock (drift: removed) instead of failing the capture.
+	 * The lock this capture is to be compared with (check, exec, replay),
+	 * or NULL for a plain capture. With it:
+	 *  - its data entries are hashed too, relative to workdir (the lock's
+	 *    directory), and one that no longer exists is left out of the new
+	 *    lock (drift: removed) instead of failing the capture;
+	 *  - the interpreter described is its python.executable when python is
+	 *    NULL; when that is not on this machine, the new lock has its
+	 *    python section without the executable (one finding), never
+	 *    another interpreter's; when python is given, it stands for the
+	 *    lock's (its executable is recorded as the lock's);
+	 *  - under "threads auto" the thread pins in env take its "threads"
+	 *    count, not this machine's, so that they do not drift between
+	 *    machines with different numbers of CPUs; and "threads" records
+	 *    that count when a run here may use that many CPUs, else the
+	 *    smaller number it may use (drift at "threads"). A lock without
+	 *    "threads" (an older envlock's) gets this machine's count. A
+	 *    profile's "threads N" pins N either way.
 	 */
-	const el_lock *verify_data_of;
-	/*
-	 * The lock being checked (check, exec, replay). Under "threads auto"
-	 * the thread pins in env take its "threads" count, not this machine's,
-	 * so that they do not drift between machines with different numbers
-	 * of CPUs; and "threads" records that count when a run here may use
-	 * that many CPUs, else the smaller number it may use (drift at
-	 * "threads"). A lock without "threads" (an older envlock's) gets this
-	 * machine's count. A profile's "threads N" pins N either way.
-	 */
-	const el_lock *threads_of;
+	const el_lock *checking;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;
+
+/*
+ * The interpreter python names as capture finds it: a path (a relative one
+ * from the current directory), or a name looked up on PATH; a pyenv shim
+ * is resolved the way pyenv does (its .python-version looked up from
+ * workdir, which may be NULL), without running pyenv. Links are kept (a
+ * venv's python is the venv's). *out is an absolute path for free();
+ * EL_ENOTFOUND when there is none, with the reason in el_error_last().
+ */
+int el_python_find(char **out, const char *python, const char *workdir);
 
 /*
  * Probe this machine and build a lock with its fingerprint set.

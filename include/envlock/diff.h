@@ -8,8 +8,8 @@
 #include "envlock/lock.h"
 
 /*
- * What differs between two locks, leaf by leaf. "meta", "fingerprint" and
- * the schema number are not compared. A section or leaf present on one
+ * What differs between two locks, leaf by leaf. "meta", "fingerprint", the
+ * schema number and a schema-1 lock's "code" are not compared. A section or leaf present on one
  * side only is added or removed: a component that appears or disappears
  * is drift. cpu.flags is compared as a set; other arrays item by item.
  */

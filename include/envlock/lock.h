@@ -15,7 +15,8 @@ typedef struct el_lock el_lock;
 
 /*
  * The schema this library writes. It reads this one and schema 1, whose
- * fingerprinted "code" section it moves to meta.code (see el_lock_note).
+ * fingerprinted "code" section is kept as written and never compared (see
+ * el_lock_note); schema 2 has it in meta.code.
  */
 #define EL_LOCK_SCHEMA 2
 

@@ -93,8 +93,7 @@ int cmd_check(int argc, char **argv)
 	 * only a machine with fewer CPUs than that shows (at "threads").
 	 */
 	copts.profile = profile;
-	copts.verify_data_of = lock;
-	copts.threads_of = lock;
+	copts.checking = lock;
 	if (el_capture(&now, &copts) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;

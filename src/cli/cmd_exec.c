@@ -263,6 +263,7 @@ int cmd_exec(int argc, char **argv)
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
+	char *python_abs = NULL;
 	int workdir_fd = -1, keep_fd = -1, status;
 
 	/*
@@ -304,7 +305,14 @@ int cmd_exec(int argc, char **argv)
 	sopts.lock_path = lock ? a.lock_path : NULL;
 	sopts.workdir = run_dir;
 	sopts.cwd = here;
-	sopts.python = a.python;
+	/*
+	 * The sandbox puts its directory first on PATH: the interpreter itself,
+	 * found as the check finds it (a pyenv shim is a script that needs
+	 * pyenv); one that cannot be found is the check's to report.
+	 */
+	if (a.python && el_python_find(&python_abs, a.python, here) != EL_OK)
+		el_error_clear();
+	sopts.python = python_abs;
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;
 	sopts.seed = a.seed;
@@ -367,6 +375,7 @@ done:
 	free(lock_dir);
 	free(here);
 	free(run_dir);
+	free(python_abs);
 	free(a.outputs);
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);

@@ -111,7 +111,7 @@ static bool check_group(job *j, exec_on_drift on_drift)
 	report_options ropts = { .old_label = j->record->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .profile = j->profile, .python = j->record->python,
-				     .verify_data_of = j->lock, .threads_of = j->lock };
+				     .checking = j->lock };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
 	char *dir = cli_lock_dir(j->record->lock_path);

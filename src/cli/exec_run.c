@@ -70,7 +70,7 @@ static int check_drift(exec_run *run)
 	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .profile = run->profile, .python = run->python,
-				     .verify_data_of = run->lock, .threads_of = run->lock, .workdir = run->lock_dir };
+				     .checking = run->lock, .workdir = run->lock_dir };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
 	data_files_list files = { 0 };

@@ -71,10 +71,10 @@ static int add_path(json_t *section, const char *path, bool missing_ok, const ch
 
 int el__data_section(json_t **out, const el_capture_options *opts, const el_profile *profile)
 {
-	const json_t *verify = opts->verify_data_of ? json_object_get(el_lock_json(opts->verify_data_of), "data") : NULL;
+	const json_t *verify = opts->checking ? json_object_get(el_lock_json(opts->checking), "data") : NULL;
 	json_t *section = json_object();
 	/* Only for check and exec: capture's --data is relative to where the user typed it. */
-	const char *base = opts->verify_data_of && opts->workdir && opts->workdir[0] == '/' ? opts->workdir : NULL;
+	const char *base = opts->checking && opts->workdir && opts->workdir[0] == '/' ? opts->workdir : NULL;
 	const char *key;
 	json_t *value;
 	int ret = section ? EL_OK : el__error_oom();
@@ -83,7 +83,7 @@ int el__data_section(json_t **out, const el_capture_options *opts, const el_prof
 	for (size_t i = 0; ret == EL_OK && i < opts->data_count; i++)
 		ret = add_path(section, opts->data[i], false, opts->cache_dir, base);
 	for (size_t i = 0; ret == EL_OK && i < profile->data_count; i++)
-		ret = add_path(section, profile->data[i], opts->verify_data_of != NULL, opts->cache_dir, base);
+		ret = add_path(section, profile->data[i], opts->checking != NULL, opts->cache_dir, base);
 	json_object_foreach((json_t *)(uintptr_t)verify, key, value) {
 		if (ret == EL_OK)
 			ret = add_path(section, key, true, opts->cache_dir, base);

@@ -7,7 +7,7 @@
 
 /*
  * The data section for a capture: path -> "sha256:<hex>" for opts->data,
- * the profile's data directives and opts->verify_data_of's entries. *out
+ * the profile's data directives and opts->checking's entries. *out
  * is NULL when nothing is declared. A profile's path that is missing fails
  * a capture but not a verification (check, exec): there it is drift.
  */

@@ -6,8 +6,12 @@
 #include "lock/path.h"
 #include "util/error.h"
 
-/* Top-level members that describe the lock rather than the machine. */
-static const char *const not_compared[] = { "envlock", "fingerprint", "meta", NULL };
+/*
+ * Top-level members that describe the lock rather than the machine. "code"
+ * is a schema-1 lock's: the code's commit, which schema 2 keeps in meta,
+ * since a lock committed beside the code must not go stale by that commit.
+ */
+static const char *const not_compared[] = { "envlock", "fingerprint", "meta", "code", NULL };
 
 struct differ {
 	el_diff *diff;

@@ -280,21 +280,13 @@ static int check_fingerprint(const char *origin, const el_lock *lock)
 
 /*
  * A schema-1 lock fingerprinted its "code" section, so committing the lock
- * made it stale. Read back, the section is moved where schema 2 keeps it,
- * meta.code: informational, never compared. The fingerprint was checked
- * first, against the document as written.
+ * made it stale. It is read as written (its fingerprint covers it) and the
+ * diff never compares it (see diff.c); the caller gets a note to say so.
  */
-static int code_to_meta(el_lock *lock, const char *origin)
+static int note_schema1_code(el_lock *lock, const char *origin)
 {
-	json_t *section = json_object_get(lock->doc, "code");
-	json_t *info = json_object_get(lock->doc, "meta");
-
-	if (!section)
+	if (!json_object_get(lock->doc, "code"))
 		return EL_OK;
-	if (!info && json_object_set_new(lock->doc, "meta", info = json_object()))
-		return el__error_oom();
-	if (json_object_set(info, "code", section) || json_object_del(lock->doc, "code"))
-		return el__error_oom();
 	if (asprintf(&lock->note, "%s: a schema-1 lock: its code section is not compared (since schema 2 the "
 		     "code is not part of the environment); re-lock to update the file", origin) < 0) {
 		lock->note = NULL;
@@ -350,7 +342,7 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	lock->schema = r.schema;
 	ret = check_fingerprint(origin, lock);
 	if (ret == EL_OK && r.schema == 1)
-		ret = code_to_meta(lock, origin);
+		ret = note_schema1_code(lock, origin);
 	if (ret != EL_OK) {
 		el_lock_free(lock);
 		return ret;

@@ -39,7 +39,7 @@ typedef struct el__probe_ctx {
 	void *warn_data;
 	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */
 	const struct el_profile *profile; /* its pins are the env section */
-	const el_lock *threads_of;        /* the lock being checked, whose thread count is kept; or NULL */
+	const el_lock *checking;          /* the lock being checked (see el_capture_options), or NULL */
 	unsigned threads;                 /* the count the threads probe chose, for env; 0: none */
 
 	/* Shared between probes, loaded on first use (see the accessors). */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envlock/capture.h"
 #include "probe/pyenv.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -107,6 +108,23 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 		ret = el__error_oom();
 	el__buf_free(&resolved);
 	el__buf_free(&host);
+	return ret;
+}
+
+int el_python_find(char **out, const char *python, const char *workdir)
+{
+	el__probe_ctx ctx = { .root = "", .python = python, .workdir = workdir };
+	el__buf found;
+	int ret;
+
+	*out = NULL;
+	el__buf_init(&found);
+	ret = find_interpreter(&found, &ctx);
+	if (ret == EL_PROBE_ABSENT)
+		ret = el__error(EL_ENOTFOUND, "no python3 or python on PATH");
+	if (ret == EL_OK)
+		*out = el__buf_detach(&found, NULL);
+	el__buf_free(&found);
 	return ret;
 }
 

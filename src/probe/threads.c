@@ -23,7 +23,7 @@
 /* The lock's count, where it has one a profile could ask for. */
 static unsigned locked_count(const el__probe_ctx *ctx)
 {
-	const json_t *v = ctx->threads_of ? json_object_get(el_lock_json(ctx->threads_of), "threads") : NULL;
+	const json_t *v = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "threads") : NULL;
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > EL_THREADS_MAX)
 		return 0;
@@ -52,10 +52,10 @@ int el__probe_threads(el__probe_ctx *ctx, json_t **section)
 	if (!usable)
 		el__warn(ctx, "threads", "cannot tell how many CPUs a run may use (%s); %u threads pinned all the same",
 			 why, pinned);
-	else if (usable < pinned && !ctx->threads_of)
+	else if (usable < pinned && !ctx->checking)
 		el__warn(ctx, "threads", "threads %u: a run here may use %u CPUs, which the %u threads will share",
 			 pinned, usable, pinned);
-	recorded = ctx->threads_of && usable && usable < pinned ? usable : pinned;
+	recorded = ctx->checking && usable && usable < pinned ? usable : pinned;
 	*section = json_integer(recorded);
 	if (!*section)
 		return el__error_oom();

@@ -517,6 +517,12 @@ half_checks() {
 		check_eq "$p --record DIR/ made the directory: exit 0" 0 "$status"
 		check_eq "$p --record DIR/ made the directory: one record in it" 1 "$(find runs/new -name 'run-*.json' | wc -l)"
 		check_eq "$p --record DIR/ made the directory: mode 0755" 755 "$(stat -c %a runs/new)"
+		# --python by name: the interpreter itself leads PATH, found as the check finds it (a
+		# pyenv shim resolved: the shim is a script that needs pyenv, which the sandbox lacks).
+		x el exec --lock LOCK --python python3 --dry-run -- true
+		pytarget=$(sed -n 's|^  symlink    /run/envlock/bin/python -> ||p' "$scratch/out")
+		check_eq "$p --python python3: the link is the interpreter, not a shim" yes \
+			"$([ -x "$pytarget" ] && [[ $pytarget != */shims/* ]] && [[ $pytarget == /* ]] && echo yes || echo "no: $pytarget")"
 		# The lock's interpreter missing here: one refused finding, no comparison with another.
 		jq '.python.executable = "/nonexistent/bin/python3"' LOCK >nopy.lock
 		refingerprint nopy.lock

@@ -53,7 +53,7 @@ static void run(struct result *r, const char *root, const char *profile_text, co
 		fail_msg("profile refused: %s", el_error_last());
 	el_test_ctx_init(&ctx, root);
 	ctx.profile = profile;
-	ctx.threads_of = lock;
+	ctx.checking = lock;
 	rc = el__probe_threads(&ctx, &threads);
 	if (rc == EL_PROBE_ABSENT) {
 		assert_null(threads);
