@@ -71,10 +71,20 @@ static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_captur
 	}
 	el__buf_init(&path);
 	el__root_path(&path, ctx->root, exe);
-	if (!el__buf_failed(&path) && stat(path.data, &st) == 0 && S_ISREG(st.st_mode))
-		ctx->python = exe;
-	else
+	if (el__buf_failed(&path) || stat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) {
 		lp->section = python;
+	} else if (el__ctx_is_host(ctx) && !el__path_safe_to_run(exe)) {
+		/*
+		 * Learning its sys.path runs it, here, with envlock's rights: a
+		 * lock is anyone's to write, so it may not name a program that
+		 * someone else can change. Not compared, as if missing.
+		 */
+		el__warn(ctx, "python", "%s: not run: it, or a directory on its way, belongs to another user or "
+			 "is writable by others; --python EXE checks another interpreter", exe);
+		lp->section = python;
+	} else {
+		ctx->python = exe;
+	}
 	el__buf_free(&path);
 }
 

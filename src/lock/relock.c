@@ -15,7 +15,20 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-/* A word for a POSIX shell: as it is when it needs no quoting, else in single quotes. */
+/* The length of a C0 or C1 control character (or DEL) at s, in UTF-8; 0 for anything else. */
+static size_t control_len(const unsigned char *s)
+{
+	if (*s < 0x20 || *s == 0x7f)
+		return 1;
+	return s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f ? 2 : 0;
+}
+
+/*
+ * A word for a POSIX shell: as it is when it needs no quoting, else in
+ * single quotes. The command is printed in a one-line message or on a
+ * terminal, and a lock is anyone's to write: a control character (a
+ * newline, an escape sequence) is shown as '?', never written.
+ */
 static void put_word(el__buf *out, const char *s)
 {
 	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-";
@@ -26,11 +39,19 @@ static void put_word(el__buf *out, const char *s)
 		return;
 	}
 	el__buf_putc(out, '\'');
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = control_len((const unsigned char *)s);
+
+		if (n) {
+			el__buf_putc(out, '?');
+			s += n;
+			continue;
+		}
 		if (*s == '\'')
 			el__buf_puts(out, "'\\''");
 		else
 			el__buf_putc(out, *s);
+		s++;
 	}
 	el__buf_putc(out, '\'');
 }

@@ -15,6 +15,7 @@
 #include "envlock/sandbox.h"
 #include "sandbox/sandbox_internal.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/tree.h"
 
 /* A copy of the user's own working directory: bounds far above any project's, still bounds. */
@@ -50,6 +51,11 @@ int el_sandbox_keep_path(el_sandbox_files **out, int from_dirfd, const char *pat
 	if (!f || !parent) {
 		free(parent);
 		return el__error_oom();
+	}
+	/* A record says which path: it must not lead out of either directory. */
+	if (!el__path_stays_below(path)) {
+		free(parent);
+		return el__error(EL_EINVAL, "%s: not a path inside the working directory", path);
 	}
 	name = strrchr(parent, '/');
 	if (name)

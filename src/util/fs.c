@@ -277,3 +277,59 @@ int el__write_all(int fd, const void *data, size_t len)
 	}
 	return 0;
 }
+
+bool el__path_stays_below(const char *path)
+{
+	if (!*path || path[0] == '/')
+		return false;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && !*++p)
+			return false; /* a trailing slash: an empty last name */
+	}
+	return true;
+}
+
+/* One name's owner and mode: root's or ours, and not writable by others (sticky directories aside). */
+static bool owned_safely(const struct stat *st)
+{
+	bool sticky_dir = S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
+
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return false;
+	return sticky_dir || (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* Every prefix of path (absolute, as given) and path itself, looked at without following the last link. */
+static bool chain_safe(const char *path)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	bool ok = copy != NULL && path[0] == '/' && lstat("/", &st) == 0 && owned_safely(&st);
+
+	for (char *p = copy; ok && p && p[1];) {
+		char *slash = strchr(p + 1, '/');
+
+		if (slash)
+			*slash = '\0';
+		ok = lstat(*copy ? copy : "/", &st) == 0 && (S_ISLNK(st.st_mode) || owned_safely(&st));
+		if (slash)
+			*slash = '/';
+		p = slash;
+	}
+	free(copy);
+	return ok;
+}
+
+bool el__path_safe_to_run(const char *path)
+{
+	char *real = realpath(path, NULL);
+	bool ok = real && chain_safe(path) && chain_safe(real);
+
+	free(real);
+	return ok;
+}

@@ -6,6 +6,8 @@
  */
 #include "util/tree.h"
 
+#include "util/fs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/error.h"
 
 /*
@@ -278,6 +281,11 @@ static level *sub_open(sub_levels *s, int to, const char *sub, int *ret)
 	memset(s, 0, sizeof(*s));
 	if (to < 0)
 		return NULL;
+	/* Nothing is written above to: a ".." here would climb out of the caller's directory. */
+	if (*sub && !el__path_stays_below(sub)) {
+		*ret = el__error(EL_EINVAL, "%s: not a directory below the one copied into", sub);
+		return NULL;
+	}
 	s->names = strdup(sub);
 	s->levels = calloc(strlen(sub) + 2, sizeof(*s->levels));
 	if (!s->names || !s->levels) {

@@ -245,6 +245,19 @@ check_eq "github: an ::error line for a refused pin" \
 	"::error file=$scratch/pin.lock,title=envlock drift (refuse)::env.TZ: Europe/Paris -> UTC" \
 	"$(grep '^::error' "$scratch/out")"
 
+# ---- the lock's interpreter is run on the host only when nobody else can change it ----
+mkdir -p "$scratch/shared/bin"
+cp "$(jq -r .python.executable "$scratch/base.lock" | xargs realpath)" "$scratch/shared/bin/python3"
+chmod 0777 "$scratch/shared/bin"
+edit unsafe-python ".python.executable = \"$scratch/shared/bin/python3\""
+run "$scratch/out" "$scratch/err" env LC_ALL=C "$ENVLOCK" check --lock "$scratch/unsafe-python.lock"
+check_eq "a lock naming a python others can change: refused" 1 "$status"
+check_eq "a lock naming a python others can change: not run, said once" \
+	"envlock: warning: python: $scratch/shared/bin/python3: not run: it, or a directory on its way, belongs to another user or is writable by others; --python EXE checks another interpreter" \
+	"$(cat "$scratch/err")"
+check_eq "a lock naming a python others can change: one finding" \
+	"  refuse  python.executable  $scratch/shared/bin/python3 -> (absent)" "$(grep '^  [a-z]* *python\.' "$scratch/out")"
+
 # ---- require clean-tree: a policy on the working tree, not drift ----
 git_repo=$scratch/clean-repo
 mkdir -p "$git_repo/src"

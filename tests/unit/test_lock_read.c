@@ -200,6 +200,15 @@ static void test_fingerprint(void **state)
 					     "or a merge resolved badly?); re-lock with: cd repo && envlock capture --profile "
 					     "pytorch --python '/home/u/my venv/bin/python' --data ../data -o env.lock");
 	free(edited);
+	free(text);
+	/* A one-line message: control characters in the lock's values are shown as '?'. */
+	text = lock_text("{\"envlock\":2,\"env\":{\"TZ\":\"UTC\"},\"python\":{\"executable\":\"/x\\n/\\u001b[2Jpy\\u009b\"},"
+			 "\"data\":{\"a\\rb\":\"sha256:" HEX64 "\"}}");
+	edited = strdup(text);
+	memcpy(strstr(edited, "\"UTC\""), "\"CET\"", 5);
+	expect_refused(edited, "env.lock: the fingerprint does not match the content (edited by hand, or a merge "
+			       "resolved badly?); re-lock with: envlock capture --python '/x?/?[2Jpy?' --data 'a?b' -o env.lock");
+	free(edited);
 	/* meta is not fingerprinted: a profile that is no name is not repeated. */
 	free(text);
 	text = lock_text("{\"envlock\":2,\"meta\":{\"profile\":\"/etc/x\"},\"env\":{\"TZ\":\"UTC\"}}");
