@@ -73,7 +73,7 @@ static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_captur
 	el__root_path(&path, ctx->root, exe);
 	if (el__buf_failed(&path) || stat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) {
 		lp->section = python;
-	} else if (el__ctx_is_host(ctx) && !el__path_safe_to_run(exe)) {
+	} else if (el__ctx_is_host(ctx) && !el__path_safe_to_run("", exe)) {
 		/*
 		 * Learning its sys.path runs it, here, with envlock's rights: a
 		 * lock is anyone's to write, so it may not name a program that

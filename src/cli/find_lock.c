@@ -47,7 +47,16 @@ bool cli_find_lock(char **out, const char *command, const char *otherwise)
 		char *slash;
 
 		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", LOCK_NAME);
-		if (lstat(path, &st) == 0) {
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			/*
+			 * As git does with a repository: a lock that another user
+			 * owns (planted in /tmp) decides nothing here unless named.
+			 */
+			if (st.st_uid != geteuid() && st.st_uid != 0) {
+				cli_error("%s: %s belongs to uid %u, not to you: not used; name it with --lock if you "
+					  "trust it", command, path, (unsigned)st.st_uid);
+				return false;
+			}
 			if (!(*out = relative_name(up)))
 				cli_error("out of memory");
 			return *out != NULL;

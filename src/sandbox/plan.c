@@ -445,6 +445,21 @@ static char *lock_dir(const plan_builder *b)
 }
 
 /*
+ * The kernel's and the host's live state: a read-only bind of /proc or
+ * /sys would show the host's processes, and /run's sockets still connect
+ * (net none notwithstanding). No input is taken from there.
+ */
+static bool under_kernel_dir(const char *path)
+{
+	static const char *const dirs[] = { "/proc", "/sys", "/dev", "/run", NULL };
+
+	for (const char *const *d = dirs; *d; d++)
+		if (path_within(path, *d))
+			return true;
+	return false;
+}
+
+/*
  * A read-only view of an input the run depends on but does not own (the
  * lock's data, an editable install's source), bound at its real path. Not
  * idmapped when root runs: the sandbox sees no more of it than any user
@@ -460,7 +475,8 @@ static int add_input(plan_builder *b, const char *path)
 
 	el__buf_init(&real);
 	if (path[0] == '/' && el__resolve_in_root(&real, b->root, path) == EL_OK &&
-	    host_stat(b, real.data, &st) == 0 && !under_system_dir(real.data) &&
+	    host_stat(b, real.data, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+	    !under_system_dir(real.data) && !under_kernel_dir(real.data) &&
 	    normalize_path(&clean, "input", real.data) == EL_OK && strcmp(clean, "/") != 0) {
 		ret = add_step(b, EL__MOUNT_RO_BIND, clean, clean, 0);
 		if (ret == EL_OK)
@@ -469,6 +485,16 @@ static int add_input(plan_builder *b, const char *path)
 	free(clean);
 	el__buf_free(&real);
 	return ret == EL_ENOMEM ? ret : EL_OK;
+}
+
+/*
+ * Whether the site directories of exe may choose what is shown: its
+ * direct_url.json files name directories to bind, so they must be files
+ * only root and the user can change, as for running it (capture.c).
+ */
+static bool interpreter_trusted(const plan_builder *b, const char *exe)
+{
+	return el__path_safe_to_run(b->root, exe);
 }
 
 /*
@@ -520,7 +546,7 @@ static int add_inputs(plan_builder *b)
 		}
 		if (el__buf_failed(&prefix) || el__buf_failed(&real))
 			ret = el__error_oom();
-		else
+		else if (interpreter_trusted(b, exe))
 			ret = el__editable_sources(&sources, b->root, prefixes);
 		for (size_t i = 0; ret == EL_OK && i < sources.count; i++)
 			if (!b->workdir || !path_within(sources.paths[i], b->workdir))

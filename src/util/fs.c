@@ -325,11 +325,21 @@ static bool chain_safe(const char *path)
 	return ok;
 }
 
-bool el__path_safe_to_run(const char *path)
+bool el__path_safe_to_run(const char *root, const char *path)
 {
-	char *real = realpath(path, NULL);
-	bool ok = real && chain_safe(path) && chain_safe(real);
+	el__buf real, host;
+	bool ok;
 
-	free(real);
+	el__buf_init(&real);
+	el__buf_init(&host);
+	el__root_path(&host, root, path);
+	ok = !el__buf_failed(&host) && chain_safe(host.data) && el__resolve_in_root(&real, root, path) == EL_OK;
+	if (ok) {
+		el__buf_reset(&host);
+		el__root_path(&host, root, real.data);
+		ok = !el__buf_failed(&host) && chain_safe(host.data);
+	}
+	el__buf_free(&real);
+	el__buf_free(&host);
 	return ok;
 }

@@ -65,15 +65,16 @@ char *el__strtrim(char *s);
 bool el__path_stays_below(const char *path);
 
 /*
- * Whether only root and this process's user can change what path names:
- * the file and every directory on the way to it (its links resolved, and
- * the link's own directories too) belong to root or to the effective
- * user, and none is writable by group or others, but for directories with
- * the sticky bit (/tmp), where only an entry's owner may replace it.
- * envlock runs such a program on the host (a lock names its interpreter,
- * and anyone may write a lock); false for anything else, or on error.
+ * Whether only root and this process's user can change what path (inside
+ * root, as el__root_path takes it) names: the file and every directory on
+ * the way to it (its links resolved within root, and the link's own
+ * directories too) belong to root or to the effective user, and none is
+ * writable by group or others, but for directories with the sticky bit
+ * (/tmp), where only an entry's owner may replace it. envlock runs such a
+ * program on the host (a lock names its interpreter, and anyone may write
+ * a lock); false for anything else, or on error.
  */
-bool el__path_safe_to_run(const char *path);
+bool el__path_safe_to_run(const char *root, const char *path);
 
 /* True when s starts with prefix. */
 bool el__startswith(const char *s, const char *prefix);

@@ -183,6 +183,17 @@ check_eq "the search stops at the repository's root: message" \
 	"envlock: check: no env.lock in this directory or above it (up to $scratch/repo, the repository's root); capture one with 'envlock capture -o env.lock' where the code is, or name one with --lock" \
 	"$(cat "$scratch/err")"
 rm "$scratch/env.lock"
+# A lock another user owns (planted in a shared directory) is not taken unless named.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$scratch/shared-dir/job"
+	cp "$scratch/base.lock" "$scratch/shared-dir/env.lock"
+	chown 65534 "$scratch/shared-dir/env.lock"
+	run "$scratch/out" "$scratch/err" sh -c "cd '$scratch/shared-dir/job' && '$ENVLOCK' check"
+	check_eq "a lock another user owns: exit 2" 2 "$status"
+	check_eq "a lock another user owns: message" \
+		"envlock: check: $scratch/shared-dir/env.lock belongs to uid 65534, not to you: not used; name it with --lock if you trust it" \
+		"$(cat "$scratch/err")"
+fi
 
 # A section the lock lacks but this machine has appeared: drift, not a gap.
 edit nopython 'del(.python) | del(.toolchain.python)'

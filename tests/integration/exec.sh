@@ -499,10 +499,10 @@ half_checks() {
 		check_eq "$p a hand-edited lock: the command did not run" no "$([ -e ran-handedit ] && echo yes || echo no)"
 
 		# ---- the everyday loop's layout: the lock found upward, the command started where the user is ----
-		mkdir -p up/src
+		mkdir -p up/src up/.git
 		cp LOCK up/env.lock
 		printf 'X = 1\n' >up/src/mod.py
-		own up up/src up/env.lock up/src/mod.py
+		own up up/src up/.git up/env.lock up/src/mod.py
 		cd up/src
 		x el exec -- sh -c 'pwd; touch ../written && echo writable'
 		check_eq "$p from a subdirectory: exit 0" 0 "$status"
@@ -512,6 +512,12 @@ half_checks() {
 		x el exec -- python -c 'import os, sys, mod; print(os.path.realpath(sys.executable))'
 		check_eq "$p python (not only python3) is the lock's interpreter" "$(realpath "$lockpy")" "$(out)"
 		check_eq "$p no __pycache__ written into the working directory" "" "$(find .. -name __pycache__)"
+		# Not a repository's root: the lock is used, but the working directory stays where the user is.
+		rmdir ../.git
+		x el exec -- sh -c 'pwd; touch ../outside 2>/dev/null; true'
+		check_eq "$p a lock above, no repository: it starts here" "$PWD" "$(out)"
+		check_eq "$p a lock above, no repository: only the current directory is the host's, writable" \
+			no "$([ -e ../outside ] && echo yes || echo no)"
 		cd ../..
 		x el exec --lock LOCK --record runs/new/ -- true
 		check_eq "$p --record DIR/ made the directory: exit 0" 0 "$status"

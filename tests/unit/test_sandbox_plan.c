@@ -1376,6 +1376,13 @@ static void test_editable_sources_bound(void **state)
 	assert_string_equal(binds, "ro-bind /home/u/src/my+lib /home/u/src/my+lib\n");
 	free(binds);
 	el_sandbox_plan_free(plan);
+	/* An interpreter others can change (its bin writable by all): its site directories choose nothing. */
+	path = el_test_path(fx->root, "home/u/venv/bin");
+	assert_int_equal(chmod(path, 0777), 0);
+	free(path);
+	plan = plan_ok(&fx->opts);
+	assert_int_equal(step_index(plan, EL__MOUNT_RO_BIND, "/home/u/src/my+lib"), -1);
+	el_sandbox_plan_free(plan);
 }
 
 /* ---- the working directory ---- */

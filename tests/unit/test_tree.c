@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envlock/sandbox.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/tree.h"
 
 struct fixture {
@@ -227,6 +229,36 @@ static void test_in_the_way(void **state)
 	assert_int_equal(el__tree_walk_entry(&w, fx->src, "nosuch", fx->dst, "", "/nosuch"), EL_ENOTFOUND);
 }
 
+/*
+ * A path from a record never leaves the directories it is taken from or
+ * copied into: "..", ".", empty names and absolute paths are refused,
+ * and nothing is written (outside/ stays as it was, dst/ stays empty).
+ */
+static void test_paths_stay_below(void **state)
+{
+	static const char *const bad[] = { "../outside", "a/../../outside", "/etc", "", "a//b", "./a", "a/.", "a/" };
+	struct fixture *fx = *state;
+	el_sandbox_files *f = NULL;
+
+	el_test_write(fx->dir, "src/f", "x\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(el__path_stays_below(bad[i]));
+	assert_true(el__path_stays_below("a"));
+	assert_true(el__path_stays_below("a/b.c/..d"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		el__tree_walk w = walker();
+
+		if (!*bad[i])
+			continue; /* "" is to itself */
+		assert_int_equal(el__tree_walk_entry(&w, fx->src, "f", fx->dst, bad[i], "/f"), EL_EINVAL);
+	}
+	el_test_assert_error(el_sandbox_keep_path(&f, fx->src, "../outside/victim", fx->dst), EL_EINVAL,
+			     "../outside/victim: not a path inside the working directory");
+	el_sandbox_files_free(f);
+	assert_listing(fx->dir, "outside", "victim\n");
+	assert_listing(fx->dir, "dst", "");
+}
+
 /* eager_dirs with keep_dir_modes: every directory made, its mode kept (the owner's bits added). */
 static void test_eager_dirs(void **state)
 {
@@ -293,7 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_copy),   TEST(test_count_and_skip), TEST(test_bounds), TEST(test_in_the_way),
-		TEST(test_eager_dirs), TEST(test_sparse),      TEST(test_remove),
+		TEST(test_eager_dirs), TEST(test_sparse),      TEST(test_remove), TEST(test_paths_stay_below),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
