@@ -22,6 +22,15 @@
 
 #define LAYERS "/overlay"
 
+/* The working directory the overlay goes on (the plan's overlay step; the command may start below it). */
+static const char *overlay_dest(const el__setup *s)
+{
+	for (size_t i = 0; i < s->plan->mount_count; i++)
+		if (s->plan->mounts[i].op == EL__MOUNT_OVERLAY)
+			return s->plan->mounts[i].dest;
+	return "?";
+}
+
 /* An error the kernel gives when it has no overlay for us (its log line too): the caller may copy instead. */
 static int refused(el__setup *s, int fs, const char *what, int err)
 {
@@ -36,7 +45,7 @@ static int refused(el__setup *s, int fs, const char *what, int err)
 	}
 	if (err == EPERM || err == EINVAL || err == ENODEV || err == EOPNOTSUPP)
 		return el__setup_fail_as(s, 'O', "%s: %s%s%s", what, strerror(err), log[2] ? ": " : "", log + 2);
-	return el__setup_fail(s, "overlay on %s: %s: %s%s%s", s->plan->cwd, what, strerror(err), log[2] ? ": " : "",
+	return el__setup_fail(s, "overlay on %s: %s: %s%s%s", overlay_dest(s), what, strerror(err), log[2] ? ": " : "",
 			      log + 2);
 }
 
@@ -51,7 +60,7 @@ static int upper_layer(el__setup *s, mode_t mode)
 	    mkdir(LAYERS "/rw", 0700) != 0 || (at = open(LAYERS "/rw", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    el__attach(mnt, at) != 0 || mkdir(LAYERS "/rw/upper", 0700) != 0 || chmod(LAYERS "/rw/upper", mode) != 0 ||
 	    mkdir(LAYERS "/rw/work", 0700) != 0)
-		el__setup_fail(s, "overlay on %s: its tmpfs: %s", s->plan->cwd, strerror(errno));
+		el__setup_fail(s, "overlay on %s: its tmpfs: %s", overlay_dest(s), strerror(errno));
 	else
 		ret = 0;
 	if (at >= 0)
@@ -71,11 +80,12 @@ static int lower_layer(el__setup *s, const struct el__mount_step *m, mode_t *mod
 	if (tree < 0)
 		return -1;
 	if (fstat(tree, &st) != 0 || mkdir(LAYERS, 0700) != 0 || mkdir(LAYERS "/lower", 0700) != 0 ||
-	    (at = open(LAYERS "/lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || el__attach(tree, at) != 0)
+	    (at = open(LAYERS "/lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || el__attach(tree, at) != 0) {
 		el__setup_fail(s, "overlay on %s: its lower layer: %s", m->dest, strerror(errno));
-	else
+	} else {
+		*mode = st.st_mode & 07777;
 		ret = 0;
-	*mode = st.st_mode & 07777;
+	}
 	if (at >= 0)
 		close(at);
 	close(tree);

@@ -145,9 +145,12 @@ int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir)
 	if (ret == EL_OK && inside(copy, workdir))
 		ret = el__error(EL_EINVAL, "copying %s: %s is inside it (set TMPDIR elsewhere)", workdir, tmpdir);
 	git_dir = ret == EL_OK && fstatat(from, ".git", &git, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(git.st_mode);
-	/* Its top as the working directory is (mkdtemp made it 0700). */
-	if (ret == EL_OK && fchmod(to, st.st_mode & 0777) != 0)
-		ret = el__error_errno(EL_ERROR, "copying %s to %s", workdir, copy);
+	/*
+	 * Its top stays 0700, as mkdtemp made it: the working directory's own
+	 * mode (0755) would show files to every local user that the
+	 * directories above it (a 0700 home) kept private. The sandbox's user
+	 * owns it there, so the run sees no difference but the mode bits.
+	 */
 	if (ret == EL_OK && (ret = el__tree_walk_dir(&w, from, to, "", "")) != EL_OK)
 		el__error_prefix(workdir);
 	if (ret == EL_OK && (w.too_many || w.too_deep))

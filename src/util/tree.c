@@ -146,6 +146,9 @@ static int copy_file(el__tree_walk *w, int from, const char *name, level *dst, c
 		ret = el__error_errno(EL_ERROR, "%s: setting its mode", path);
 	if (out >= 0 && close(out) != 0 && ret == EL_OK)
 		ret = el__error_errno(EL_ERROR, "%s: writing", path);
+	/* A copy cut short (a full disk) would pass for the file: none is left. */
+	if (out >= 0 && ret != EL_OK)
+		unlinkat(dst->fd, name, 0);
 	close(in);
 	return ret;
 }
