@@ -88,7 +88,7 @@ static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_captur
 	el__buf_free(&path);
 }
 
-/* The python section as choose_python() decided; true when it was done here. */
+/* Put the python section as choose_python() decided: the lock's stand-in, or the probe's with the executable it stands for. */
 static int locked_python_section(json_t *doc, const locked_python *lp, json_t *section)
 {
 	if (lp->section) {
