@@ -69,6 +69,8 @@ typedef struct plan_builder {
 	const el_sandbox_options *opts;
 	const char *root; /* host root to inspect */
 	char *workdir;    /* the working directory, resolved, once add_workdir() decided it */
+	char *lock_file;  /* see lock_file() */
+	bool lock_file_done;
 	size_t mount_cap, env_cap;
 } plan_builder;
 
@@ -421,26 +423,46 @@ done:
 	return ret;
 }
 
-/* The lock's directory, resolved, for its relative data paths; NULL without a lock. */
-static char *lock_dir(const plan_builder *b)
+/*
+ * The lock's file, its links resolved inside the root (a relative path is
+ * relative to the current directory), worked out once for the plan; NULL
+ * without a lock or when it cannot be resolved.
+ */
+static const char *lock_file(plan_builder *b)
 {
 	const char *given = b->opts->lock_path;
-	char cwd[PATH_MAX], *out = NULL;
+	char cwd[PATH_MAX];
 	el__buf path, real;
 
-	if (!given)
-		return NULL;
+	if (!given || b->lock_file_done)
+		return b->lock_file;
+	b->lock_file_done = true;
 	el__buf_init(&path);
 	el__buf_init(&real);
 	if (given[0] != '/' && getcwd(cwd, sizeof(cwd)))
 		el__buf_printf(&path, "%s/", cwd);
 	el__buf_puts(&path, given);
-	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK) {
-		el__path_parent(&real);
-		out = el__buf_failed(&real) ? NULL : strdup(real.data);
-	}
+	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK && !el__buf_failed(&real))
+		b->lock_file = el__buf_detach(&real, NULL);
 	el__buf_free(&path);
 	el__buf_free(&real);
+	return b->lock_file;
+}
+
+/* The lock's directory, resolved, for its relative data paths; NULL without a lock (or out of memory). */
+static char *lock_dir(plan_builder *b)
+{
+	const char *file = lock_file(b);
+	el__buf dir;
+	char *out;
+
+	if (!file)
+		return NULL;
+	el__buf_init(&dir);
+	el__buf_puts(&dir, file);
+	el__path_parent(&dir);
+	out = el__buf_failed(&dir) ? NULL : el__buf_detach(&dir, NULL);
+	el__buf_free(&dir);
 	return out;
 }
 
@@ -639,26 +661,15 @@ static int add_dev(plan_builder *b)
  */
 static int add_lock_readonly(plan_builder *b, const char *workdir)
 {
-	const char *given = b->opts->lock_path;
-	char cwd[PATH_MAX], *clean = NULL;
-	el__buf path, real;
+	const char *file = lock_file(b);
+	char *clean = NULL;
 	struct stat st;
 	int ret = EL_OK;
 
-	if (!given)
-		return EL_OK;
-	el__buf_init(&path);
-	el__buf_init(&real);
-	if (given[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		el__buf_printf(&path, "%s/", cwd);
-	el__buf_puts(&path, given);
-	if (!el__buf_failed(&path) && el__resolve_in_root(&real, b->root, path.data) == EL_OK &&
-	    normalize_path(&clean, "lock", real.data) == EL_OK && path_within(clean, workdir) &&
+	if (file && normalize_path(&clean, "lock", file) == EL_OK && path_within(clean, workdir) &&
 	    host_lstat(b, clean, &st) == 0 && S_ISREG(st.st_mode))
 		ret = add_user_step(b, EL__MOUNT_RO_BIND, clean, clean);
 	free(clean);
-	el__buf_free(&path);
-	el__buf_free(&real);
 	return ret;
 }
 
@@ -1176,6 +1187,7 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 done:
 	el__buf_free(&path_var);
 	free(b.workdir);
+	free(b.lock_file);
 	if (ret != EL_OK) {
 		el_sandbox_plan_free(plan);
 		return ret;
