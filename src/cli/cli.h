@@ -54,8 +54,17 @@ bool cli_parse_color(const char *when, bool *color);
  */
 bool cli_find_lock(char **out, const char *command, const char *otherwise);
 
+/* Whether dir holds a .git: the root of a repository (or of a worktree). */
+bool cli_repository_root(const char *dir);
+
 /* The absolute directory that holds lock_path, for free(); NULL after printing why. */
 char *cli_lock_dir(const char *lock_path);
+
+/*
+ * mkdir -p: path and its parents, mode 0755 (less the umask), as mkdir(1)
+ * makes them; one that exists is fine. False with errno set.
+ */
+bool cli_make_dirs(const char *path);
 
 /* Read a lock file, printing the error; false on failure (exit 2). */
 bool cli_read_lock(el_lock **out, const char *path);

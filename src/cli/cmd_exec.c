@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envlock/envlock.h"
@@ -225,20 +224,6 @@ static bool open_workdir(char **path, int *fd, const char *given)
 	return true;
 }
 
-/* Whether dir holds a .git: the root of a repository (or of a worktree). */
-static bool repository_root(const char *dir)
-{
-	char *git;
-	struct stat st;
-	bool root;
-
-	if (asprintf(&git, "%s/.git", strcmp(dir, "/") ? dir : "") < 0)
-		return false;
-	root = lstat(git, &st) == 0;
-	free(git);
-	return root;
-}
-
 /*
  * The sandbox's working directory and where the command starts: -C DIR
  * when given; else the lock's directory when it is a repository's root
@@ -259,7 +244,7 @@ static bool choose_workdir(char **workdir, char **cwd, const char *lock_dir, con
 	if (given)
 		*workdir = strdup(given);
 	else if (lock_dir && strncmp(*cwd, lock_dir, n) == 0 && ((*cwd)[n] == '/' || (*cwd)[n] == '\0' || n == 1) &&
-		 repository_root(lock_dir))
+		 cli_repository_root(lock_dir))
 		*workdir = strdup(lock_dir);
 	else
 		*workdir = strdup(*cwd);

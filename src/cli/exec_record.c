@@ -14,31 +14,6 @@
 
 #include "cli/cli.h"
 
-/*
- * mkdir -p for --record DIR/: the README's "--record runs/" in a fresh
- * checkout. Mode 0755 (less the umask), as mkdir(1) makes them; the
- * directory is opened right after, before the command runs.
- */
-static bool make_dirs(const char *path)
-{
-	char *copy = strdup(path), *p = copy;
-	bool ok = copy != NULL;
-
-	while (ok && *(p += strspn(p, "/"))) {
-		char saved;
-
-		p += strcspn(p, "/");
-		saved = *p;
-		*p = '\0';
-		ok = mkdir(copy, 0755) == 0 || errno == EEXIST;
-		*p = saved;
-	}
-	if (!copy)
-		errno = ENOMEM;
-	free(copy);
-	return ok;
-}
-
 bool exec_record_target_open(exec_record_target *t, const char *path)
 {
 	struct stat st;
@@ -51,7 +26,7 @@ bool exec_record_target_open(exec_record_target *t, const char *path)
 		cli_error("out of memory");
 		return false;
 	}
-	if (path[strlen(path) - 1] == '/' && stat(path, &st) != 0 && errno == ENOENT && !make_dirs(path)) {
+	if (path[strlen(path) - 1] == '/' && stat(path, &st) != 0 && errno == ENOENT && !cli_make_dirs(path)) {
 		cli_error("exec: --record %s: %s", path, strerror(errno));
 		free(copy);
 		return false;

@@ -98,27 +98,8 @@ int exec_scratch_report(const el_sandbox *sb, int keep_fd, const char *keep_path
 
 int exec_keep_dir_open(const char *what, const char *option, const char *path)
 {
-	char *copy = strdup(path);
-	int fd;
+	int fd = cli_make_dirs(path) ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 
-	if (!copy) {
-		cli_error("out of memory");
-		return -1;
-	}
-	/* mkdir -p: each parent from the top; one that exists is fine. */
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
-			break;
-		*p = '/';
-	}
-	free(copy);
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		fd = -1;
-	else
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		cli_error("%s: %s %s: %s", what, option, path, strerror(errno));
 	return fd;

@@ -2,7 +2,9 @@
  * Finding the lock as git finds .git: from the current directory upward,
  * stopping at the repository root (a directory holding .git) or at "/".
  * The lock is committed at the top of a training repository, and a run
- * starts from wherever the user stands in it (src/, scripts/).
+ * starts from wherever the user stands in it (src/, scripts/). Also the
+ * small file-system helpers of the commands (the lock's directory, the
+ * directories --record and --keep-scratch make).
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +31,19 @@ static char *relative_name(unsigned up)
 		strcat(name, "../");
 	strcat(name, LOCK_NAME);
 	return name;
+}
+
+bool cli_repository_root(const char *dir)
+{
+	char *git;
+	struct stat st;
+	bool root;
+
+	if (asprintf(&git, "%s/.git", strcmp(dir, "/") ? dir : "") < 0)
+		return false;
+	root = lstat(git, &st) == 0;
+	free(git);
+	return root;
 }
 
 bool cli_find_lock(char **out, const char *command, const char *otherwise)
@@ -61,8 +76,7 @@ bool cli_find_lock(char **out, const char *command, const char *otherwise)
 				cli_error("out of memory");
 			return *out != NULL;
 		}
-		snprintf(path, sizeof(path), "%s/.git", strcmp(dir, "/") ? dir : "");
-		if (lstat(path, &st) == 0) {
+		if (cli_repository_root(dir)) {
 			snprintf(top, sizeof(top), "%s", dir);
 			break;
 		}
@@ -89,4 +103,24 @@ char *cli_lock_dir(const char *lock_path)
 	slash = strrchr(real, '/');
 	slash[slash == real ? 1 : 0] = '\0';
 	return real;
+}
+
+bool cli_make_dirs(const char *path)
+{
+	char *copy = strdup(path), *p = copy;
+	bool ok = copy != NULL;
+
+	while (ok && *(p += strspn(p, "/"))) {
+		char saved;
+
+		p += strcspn(p, "/");
+		saved = *p;
+		*p = '\0';
+		ok = mkdir(copy, 0755) == 0 || errno == EEXIST;
+		*p = saved;
+	}
+	if (!copy)
+		errno = ENOMEM;
+	free(copy);
+	return ok;
 }
