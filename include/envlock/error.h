@@ -16,7 +16,8 @@ enum el_error_code {
 	EL_ENOMEM = -2,   /* out of memory */
 	EL_EINVAL = -3,   /* bad input: a corrupt, truncated or unsupported file */
 	EL_ENOTFOUND = -4, /* a file or program that was asked for does not exist */
-	EL_ENOTSUP = -5    /* the kernel refused a feature asked for (an overlay): another way may work */
+	EL_ENOTSUP = -5,   /* the kernel refused a feature asked for (an overlay): another way may work */
+	EL_EUNTRUSTED = -6 /* a signature that does not verify, or none by a trusted key */
 };
 
 /* The message of the last failure on this thread; never NULL. */
