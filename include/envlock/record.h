@@ -1,6 +1,7 @@
 #ifndef ENVLOCK_RECORD_H
 #define ENVLOCK_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -157,6 +158,13 @@ int el_record_parse(el_record **out, const char *text, size_t len, const char *d
  * EL_EINVAL.
  */
 int el_record_read(el_record **out, const char *path);
+
+/*
+ * Whether path can name a run's output: relative to the working directory
+ * and inside it, with no empty, "." or ".." name and no trailing slash.
+ * exec refuses other --output paths, and replay other records.
+ */
+bool el_record_output_path_valid(const char *path);
 
 /* Release the record and everything it points to; accepts NULL. */
 void el_record_free(el_record *record);

@@ -28,6 +28,14 @@ typedef struct el_sandbox_options {
 	const el_profile *profile;  /* required */
 	const el_lock *lock;        /* its env and Python interpreter; NULL without a lock */
 	const char *lock_path;      /* the lock's file: read-only in the sandbox when in the working directory */
+	/*
+	 * Host paths the command must not change when they lie in the working
+	 * directory (the run records' directory): bound read-only, and the
+	 * directories on the way to them pinned, so that they cannot be renamed
+	 * or swapped (the lock and its .sig get the same).
+	 */
+	const char *const *protect;
+	size_t protect_count;
 	const char *workdir;        /* host directory bound writable; NULL: the current one */
 	const char *cwd;            /* where the command starts, when inside workdir (absolute); NULL: workdir */
 	const char *python;         /* the interpreter (--python): leads PATH instead of the lock's; NULL: the lock's */

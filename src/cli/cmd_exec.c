@@ -44,8 +44,9 @@ static const char usage_text[] =
 	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
 	"                         or to a new file in DIR (a path ending in '/', made\n"
 	"                         when missing), also when the run fails\n"
-	"      --output PATH      a file or directory the command makes (relative to the\n"
-	"                         working directory): its SHA-256 goes in the record\n"
+	"      --output PATH      a file or directory the command makes, relative to the\n"
+	"                         working directory and inside it: its SHA-256 goes in\n"
+	"                         the record\n"
 	"      --dry-run          print the sandbox's plan and run nothing\n"
 	"  -h, --help             show this help\n"
 	"\n"
@@ -181,6 +182,9 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'o':
 			if (!*optarg)
 				return exec_usage_error("%s", "--output needs a path");
+			/* The record hashes it after the run, as envlock (perhaps root): never outside. */
+			if (!exec_output_path_ok("exec", "--output", optarg))
+				return EXEC_FAILED;
 			a->outputs[a->output_count++] = optarg;
 			break;
 		case 'd':
@@ -321,6 +325,17 @@ int cmd_exec(int argc, char **argv)
 	sopts.argv = a.argv;
 	sopts.host_uid = geteuid();
 	sopts.host_gid = getegid();
+	/*
+	 * Where the record goes, fixed before the command can change it; the
+	 * sandbox keeps that directory read-only, so that a run cannot rewrite
+	 * the records of earlier runs (nor plant one).
+	 */
+	if (a.record && !a.dry_run) {
+		if (!exec_record_target_open(&target, a.record))
+			goto done;
+		sopts.protect = (const char *const *)target.protect;
+		sopts.protect_count = target.protect_count;
+	}
 	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		goto done;
@@ -332,7 +347,8 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	}
 	/* Where the record and the outputs are, fixed before the command can change them. */
-	if (a.record && (!exec_record_target_open(&target, a.record) || !open_workdir(&workdir, &workdir_fd, run_dir)))
+	/* The outputs are hashed beneath it. */
+	if (a.record && !open_workdir(&workdir, &workdir_fd, run_dir))
 		goto done;
 	if (a.record && lock && !(lock_abs = realpath(a.lock_path, NULL))) {
 		cli_error("exec: %s: %s", a.lock_path, strerror(errno));

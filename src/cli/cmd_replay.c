@@ -25,11 +25,12 @@
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
 #include "cli/exec_scratch.h"
+#include "cli/replay_guard.h"
 #include "cli/replay_run.h"
 #include "cli/report.h"
 
 static const char usage_text[] =
-	"usage: envlock replay [-j N] [--on-drift refuse|warn] [--keep DIR] RUN.json...\n"
+	"usage: envlock replay [options] RUN.json...\n"
 	"\n"
 	"Run each recorded command again, in the sandbox, under the lock and the\n"
 	"profile it ran with, and compare its outputs with the record bit for bit.\n"
@@ -38,6 +39,12 @@ static const char usage_text[] =
 	"kernel has no overlay for it, on a copy of the working directory, said on\n"
 	"stderr). Records that share a lock are checked against this machine once.\n"
 	"\n"
+	"A record lies where its run could write, so replay takes nothing from it\n"
+	"that widens what the replay sees or runs: the working directory must hold\n"
+	"the record (or a directory above it in its repository), outputs lie inside\n"
+	"it, the lock is its env.lock, the profile is a name; anything else must be\n"
+	"confirmed with the options below, which the refusal names.\n"
+	"\n"
 	"  -j, --jobs N        replay up to N records at once (records that write the\n"
 	"                      same output still run one after the other); default 1\n"
 	"      --on-drift WHAT refuse (default): a record whose lock this machine has\n"
@@ -45,16 +52,29 @@ static const char usage_text[] =
 	"      --keep DIR      copy the replay's outputs into DIR (made if missing) to\n"
 	"                      look at them; with several records, into DIR/NAME for\n"
 	"                      each NAME.json\n"
+	"  -C, --workdir DIR   allow records whose working directory is DIR\n"
+	"      --lock FILE     allow records checked against the lock FILE\n"
+	"      --python EXE    allow records whose drift check ran the interpreter EXE\n"
+	"      --profile P     allow records made with the profile file P\n"
+	"      --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST\n"
+	"                      allow records that had this mount\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 every output of every record reproduced, with the recorded\n"
 	"exit status; 1 something differs or could not be replayed; 2 bad usage or a\n"
-	"record that cannot be read.\n";
+	"record that cannot be read or is refused.\n";
 
 static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "on-drift", required_argument, NULL, 'd' },
 	{ "keep", required_argument, NULL, 'k' },
+	{ "workdir", required_argument, NULL, 'C' },
+	{ "lock", required_argument, NULL, 'l' },
+	{ "python", required_argument, NULL, 'P' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "bind", required_argument, NULL, 'b' },
+	{ "ro-bind", required_argument, NULL, 'r' },
+	{ "tmpfs", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -428,44 +448,68 @@ static void run_all(replay *rp)
 
 int cmd_replay(int argc, char **argv)
 {
-	replay rp = { .parallel = 1 };
+	replay rp = { .parallel = 1, .keep_fd = -1 };
+	replay_allow allow = { 0 };
 	int c, status = CLI_EXIT_USAGE;
 	char *end;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:j:C:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'C': allow.workdir = optarg; break;
+		case 'l': allow.lock = optarg; break;
+		case 'P': allow.python = optarg; break;
+		case 'p': allow.profile = optarg; break;
+		case 'b':
+		case 'r':
+		case 't':
+			if (!*optarg || !replay_allow_mount(&allow, c == 'b' ? "bind" : c == 'r' ? "ro-bind" : "tmpfs", optarg)) {
+				status = cli_usage_error("replay", "cannot use '%s' as a mount", optarg);
+				goto done;
+			}
+			break;
 		case 'j':
 			errno = 0;
 			rp.parallel = (unsigned)strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || rp.parallel < 1 || rp.parallel > 1024)
-				return cli_usage_error("replay", "-j takes a number from 1 to 1024, not '%s'", optarg);
+			if (errno || *end || !*optarg || rp.parallel < 1 || rp.parallel > 1024) {
+				status = cli_usage_error("replay", "-j takes a number from 1 to 1024, not '%s'", optarg);
+				goto done;
+			}
 			break;
 		case 'd':
-			if (!exec_on_drift_parse(optarg, &rp.on_drift) || rp.on_drift == EXEC_DRIFT_IGNORE)
-				return cli_usage_error("replay", "--on-drift takes refuse or warn, not '%s'", optarg);
+			if (!exec_on_drift_parse(optarg, &rp.on_drift) || rp.on_drift == EXEC_DRIFT_IGNORE) {
+				status = cli_usage_error("replay", "--on-drift takes refuse or warn, not '%s'", optarg);
+				goto done;
+			}
 			break;
 		case 'k':
-			if (!*optarg)
-				return cli_usage_error("replay", "--keep needs a directory");
+			if (!*optarg) {
+				status = cli_usage_error("replay", "--keep needs a directory");
+				goto done;
+			}
 			rp.keep = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return cli_finish_stdout(CLI_EXIT_OK);
+			status = cli_finish_stdout(CLI_EXIT_OK);
+			goto done;
 		case ':':
-			return cli_usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
+			status = cli_usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
+			goto done;
 		default:
-			return cli_usage_error("replay", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("replay", "unknown option '%s'", cli_bad_option(argv));
+			goto done;
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("replay", "no run record to replay");
+	if (optind >= argc) {
+		status = cli_usage_error("replay", "no run record to replay");
+		goto done;
+	}
 	rp.count = (size_t)(argc - optind);
 	if (!(rp.jobs = calloc(rp.count, sizeof(*rp.jobs)))) {
 		cli_error("out of memory");
-		return CLI_EXIT_USAGE;
+		goto done;
 	}
 	for (size_t i = 0; i < rp.count; i++)
 		rp.jobs[i].results_fd = -1;
@@ -478,6 +522,10 @@ int cmd_replay(int argc, char **argv)
 		if (!prepare_job(&rp, i))
 			goto done;
 	}
+	/* Every record is held to what replay would choose before any of them runs. */
+	for (size_t i = 0; i < rp.count; i++)
+		if (!replay_guard_check(rp.jobs[i].file, rp.jobs[i].record, &allow))
+			goto done;
 	/* Made and opened before anything runs, like exec's --keep-scratch. */
 	if (rp.keep && (rp.keep_fd = exec_keep_dir_open("replay", "--keep", rp.keep)) < 0)
 		goto done;
@@ -492,6 +540,7 @@ int cmd_replay(int argc, char **argv)
 	       rp.differed);
 	status = cli_finish_stdout(rp.differed == 0 && !rp.keep_failed ? CLI_EXIT_OK : 1);
 done:
+	replay_allow_free(&allow);
 	if (rp.keep && rp.keep_fd >= 0)
 		close(rp.keep_fd);
 	for (size_t i = 0; i < rp.count; i++) {

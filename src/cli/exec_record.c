@@ -14,14 +14,50 @@
 
 #include "cli/cli.h"
 
+bool exec_output_path_ok(const char *command, const char *what, const char *path)
+{
+	if (path[0] == '/')
+		cli_error("%s: %s %s: an absolute path; outputs are relative to the working directory, inside it",
+			  command, what, path);
+	else if (!el_record_output_path_valid(path))
+		cli_error("%s: %s %s: not a path inside the working directory (no '.', '..' or empty names)",
+			  command, what, path);
+	else
+		return true;
+	return false;
+}
+
+/* The record's directory, and the record and its signature in it, for the sandbox to keep as they are. */
+static bool note_protected(exec_record_target *t, const char *dir_path)
+{
+	char *dir = realpath(dir_path, NULL);
+
+	if (!dir) {
+		cli_error("exec: --record %s: %s", t->path, strerror(errno));
+		return false;
+	}
+	t->protect[t->protect_count++] = dir;
+	if (t->name) {
+		if (asprintf(&t->protect[t->protect_count], "%s/%s", dir, t->name) < 0 ||
+		    (t->protect_count++, asprintf(&t->protect[t->protect_count], "%s/%s.sig", dir, t->name) < 0)) {
+			cli_error("out of memory");
+			return false;
+		}
+		t->protect_count++;
+	}
+	return true;
+}
+
 bool exec_record_target_open(exec_record_target *t, const char *path)
 {
 	struct stat st;
 	char *copy = strdup(path), *slash;
+	bool ok;
 
 	t->dirfd = -1;
 	t->name = NULL;
 	t->path = path;
+	t->protect_count = 0;
 	if (!copy) {
 		cli_error("out of memory");
 		return false;
@@ -39,7 +75,7 @@ bool exec_record_target_open(exec_record_target *t, const char *path)
 			cli_error("exec: --record %s: %s", path, strerror(errno));
 			return false;
 		}
-		return true;
+		return note_protected(t, path);
 	}
 	/* A file: its directory now, its name later (a link planted at the name is replaced). */
 	slash = strrchr(copy, '/');
@@ -61,13 +97,15 @@ bool exec_record_target_open(exec_record_target *t, const char *path)
 		return false;
 	}
 	t->name = strdup(slash ? slash + 1 : copy);
-	free(copy);
 	if (!t->name) {
 		cli_error("out of memory");
+		free(copy);
 		exec_record_target_close(t);
 		return false;
 	}
-	return true;
+	ok = note_protected(t, slash == copy ? "/" : slash ? copy : ".");
+	free(copy);
+	return ok;
 }
 
 void exec_record_target_close(exec_record_target *t)
@@ -77,6 +115,9 @@ void exec_record_target_close(exec_record_target *t)
 	t->dirfd = -1;
 	free(t->name);
 	t->name = NULL;
+	for (size_t i = 0; i < t->protect_count; i++)
+		free(t->protect[i]);
+	t->protect_count = 0;
 }
 
 bool exec_output_digest(char hex[EL_RECORD_SHA256_SIZE], int workdir_fd, const char *output)

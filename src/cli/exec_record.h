@@ -19,7 +19,21 @@ typedef struct exec_record_target {
 	int dirfd;        /* the directory the record is written in */
 	char *name;       /* the file's name there; NULL: a new file in the directory */
 	const char *path; /* as given, for messages */
+	/*
+	 * What the command must not change, absolute, for the sandbox's
+	 * protect list: the record's directory, and the record and its .sig
+	 * when they exist (a file named in the working directory itself).
+	 */
+	char *protect[3];
+	size_t protect_count;
 } exec_record_target;
+
+/*
+ * Whether an --output path names something inside the working directory:
+ * relative, without "." or ".." names. Prints why not (exit 125) for the
+ * command (exec, replay) and what (the option or the record's field).
+ */
+bool exec_output_path_ok(const char *command, const char *what, const char *path);
 
 /* Open it; prints the error (exit 125) on failure. */
 bool exec_record_target_open(exec_record_target *t, const char *path);

@@ -71,6 +71,7 @@
 #include <openssl/rand.h>
 
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 el_record *el_record_new(void)
@@ -80,6 +81,11 @@ el_record *el_record_new(void)
 	if (record)
 		record->git_dirty = -1;
 	return record;
+}
+
+bool el_record_output_path_valid(const char *path)
+{
+	return el__path_stays_below(path);
 }
 
 static void free_pairs(el_record_pair *pairs, size_t n)

@@ -71,6 +71,10 @@ typedef struct plan_builder {
 	char *workdir;    /* the working directory, resolved, once add_workdir() decided it */
 	char *lock_file;  /* see lock_file() */
 	bool lock_file_done;
+	char **pinned;    /* what protect_path() made mount points: directories on the way, then the paths */
+	size_t pinned_count;
+	char **kept;      /* the paths protect_path() bound read-only */
+	size_t kept_count;
 	size_t mount_cap, env_cap;
 } plan_builder;
 
@@ -346,6 +350,8 @@ static bool on_default_path(const char *dir)
 	return false;
 }
 
+static int pin_way_to(plan_builder *b, const char *workdir, const char *path);
+
 /*
  * The interpreter the run uses, when it lives outside the system
  * directories (pyenv under $HOME, a venv): its prefix is bound read-only,
@@ -401,7 +407,10 @@ static int add_python(plan_builder *b, el__buf *path_var)
 		 * the sandbox user's reach) but not idmapped: the lock chose it, so
 		 * the sandbox gets no more of it than any user may read.
 		 */
-		ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
+		/* A venv in the working directory: its way pinned, so the command cannot swap in its own. */
+		ret = b->workdir ? pin_way_to(b, b->workdir, prefixes[i]) : EL_OK;
+		if (ret == EL_OK)
+			ret = add_step(b, EL__MOUNT_RO_BIND, prefixes[i], prefixes[i], 0);
 		if (ret == EL_OK)
 			b->plan->mounts[b->plan->mount_count - 1].premade = b->plan->root_idmapped;
 		/* The first one bound gives PATH its interpreter: the venv's, else the real one's. */
@@ -654,22 +663,134 @@ static int add_dev(plan_builder *b)
 	return ret;
 }
 
+static bool listed(char *const *list, size_t count, const char *path)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(list[i], path) == 0)
+			return true;
+	return false;
+}
+
+static int list_push(char ***list, size_t *count, const char *path)
+{
+	char **grown = realloc(*list, (*count + 1) * sizeof(**list));
+
+	if (!grown)
+		return el__error_oom();
+	*list = grown;
+	if (!(grown[*count] = strdup(path)))
+		return el__error_oom();
+	(*count)++;
+	return EL_OK;
+}
+
+/* Whether path is, or lies under, a path protect_path() already bound read-only. */
+static bool already_kept(const plan_builder *b, const char *path)
+{
+	for (size_t i = 0; i < b->kept_count; i++)
+		if (path_within(path, b->kept[i]))
+			return true;
+	return false;
+}
+
 /*
- * The lock, when it lies in the working directory, read-only: the command
- * must not rewrite what the next run is checked against (and what its
- * binds come from).
+ * Pin the directories on the way from the working directory down to path
+ * (path itself excluded): each is bound onto itself, which makes it a
+ * mount point, and the kernel refuses to rename or remove a mount point
+ * (EBUSY). The command may still write in them, but it cannot swap one
+ * of them, or anything above path, for a directory of its own: path
+ * names the same file when the run ends as when it started. Nothing to
+ * do outside the working directory, nor when the working directory is an
+ * overlay or a copy (replay: nothing written there reaches the host).
+ * Each directory is bound once; a later bind of it would hide the ones
+ * made inside it.
  */
-static int add_lock_readonly(plan_builder *b, const char *workdir)
+static int pin_way_to(plan_builder *b, const char *workdir, const char *path)
+{
+	size_t n = strlen(workdir);
+	el__buf dir;
+	struct stat st;
+	int ret = EL_OK;
+
+	if (b->opts->workdir_overlay || b->opts->workdir_copy || !path_within(path, workdir) ||
+	    strcmp(path, workdir) == 0 || strcmp(workdir, "/") == 0)
+		return EL_OK;
+	el__buf_init(&dir);
+	for (const char *p = strchr(path + n + 1, '/'); p && ret == EL_OK; p = strchr(p + 1, '/')) {
+		el__buf_reset(&dir);
+		el__buf_printf(&dir, "%.*s", (int)(p - path), path);
+		if (el__buf_failed(&dir))
+			ret = el__error_oom();
+		else if (already_kept(b, dir.data) || listed(b->pinned, b->pinned_count, dir.data))
+			continue;
+		/* Resolved when the plan was made: a link here now was planted since. */
+		else if (host_lstat(b, dir.data, &st) != 0 || !S_ISDIR(st.st_mode))
+			ret = el__error(EL_EINVAL, "%s: not a directory (it changed while the sandbox was planned)", dir.data);
+		else if ((ret = add_user_step(b, EL__MOUNT_BIND, dir.data, dir.data)) == EL_OK)
+			ret = list_push(&b->pinned, &b->pinned_count, dir.data);
+	}
+	el__buf_free(&dir);
+	return ret;
+}
+
+/*
+ * A path in the working directory that the command must not change (the
+ * lock, its signature, the directory of the run records): bound
+ * read-only, and the way to it pinned (pin_way_to). Missing, or outside
+ * the working directory: nothing to do.
+ */
+static int protect_path(plan_builder *b, const char *workdir, const char *path)
+{
+	char *clean = NULL;
+	struct stat st;
+	int ret = normalize_path(&clean, "protected path", path);
+
+	if (ret != EL_OK)
+		return ret;
+	if (b->opts->workdir_overlay || b->opts->workdir_copy || !path_within(clean, workdir) ||
+	    strcmp(clean, workdir) == 0 || already_kept(b, clean) || host_lstat(b, clean, &st) != 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		free(clean);
+		return EL_OK;
+	}
+	ret = pin_way_to(b, workdir, clean);
+	if (ret == EL_OK)
+		ret = add_user_step(b, EL__MOUNT_RO_BIND, clean, clean);
+	if (ret == EL_OK)
+		ret = list_push(&b->kept, &b->kept_count, clean);
+	free(clean);
+	return ret;
+}
+
+/*
+ * What the next run is checked against, when it lies in the working
+ * directory: the lock and its signature (and what its binds come from),
+ * and the options' protected paths (the record directory: earlier records
+ * stay as they were written). A replay's overlay keeps the host's files
+ * as they are anyway, but its lock is still bound read-only.
+ */
+static int add_protected(plan_builder *b, const char *workdir)
 {
 	const char *file = lock_file(b);
-	char *clean = NULL;
+	char *clean = NULL, *sig = NULL;
 	struct stat st;
 	int ret = EL_OK;
 
 	if (file && normalize_path(&clean, "lock", file) == EL_OK && path_within(clean, workdir) &&
-	    host_lstat(b, clean, &st) == 0 && S_ISREG(st.st_mode))
-		ret = add_user_step(b, EL__MOUNT_RO_BIND, clean, clean);
+	    host_lstat(b, clean, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (b->opts->workdir_overlay || b->opts->workdir_copy)
+			ret = add_user_step(b, EL__MOUNT_RO_BIND, clean, clean);
+		else
+			ret = protect_path(b, workdir, clean);
+		if (ret == EL_OK && asprintf(&sig, "%s.sig", clean) < 0)
+			ret = el__error_oom();
+		if (ret == EL_OK)
+			ret = protect_path(b, workdir, sig);
+	}
+	for (size_t i = 0; ret == EL_OK && i < b->opts->protect_count; i++)
+		ret = protect_path(b, workdir, b->opts->protect[i]);
 	free(clean);
+	free(sig);
 	return ret;
 }
 
@@ -772,7 +893,7 @@ static int add_workdir(plan_builder *b)
 		ret = add_user_step(b, EL__MOUNT_RO_BIND, git.data, git.data);
 	el__buf_free(&git);
 	if (ret == EL_OK)
-		ret = add_lock_readonly(b, clean);
+		ret = add_protected(b, clean);
 	/* The command starts where the user stands, when that is inside (src/ of a repository). */
 	if (ret == EL_OK && b->opts->cwd && path_within(b->opts->cwd, clean))
 		ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
@@ -1188,6 +1309,12 @@ done:
 	el__buf_free(&path_var);
 	free(b.workdir);
 	free(b.lock_file);
+	for (size_t i = 0; i < b.pinned_count; i++)
+		free(b.pinned[i]);
+	free(b.pinned);
+	for (size_t i = 0; i < b.kept_count; i++)
+		free(b.kept[i]);
+	free(b.kept);
 	if (ret != EL_OK) {
 		el_sandbox_plan_free(plan);
 		return ret;
