@@ -77,6 +77,14 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 /* The same for a file (at most 64 MiB); a missing file is EL_ENOTFOUND. */
 int el_lock_read_file(el_lock **out, const char *path);
 
+/*
+ * The bytes a lock was read from (el_lock_parse, el_lock_read_file), *len
+ * of them, NUL-terminated; NULL for a lock made by a capture. A signature
+ * is checked over exactly these, so nothing changes between the check
+ * and the use.
+ */
+const char *el_lock_text(const el_lock *lock, size_t *len);
+
 struct el_profile;
 
 /*

@@ -95,6 +95,10 @@ typedef struct el_profile {
 	bool aslr;        /* true unless "aslr off" */
 	bool python_seed; /* "python-seed on" */
 	bool require_clean_tree; /* "require clean-tree": see el_profile_unmet() */
+	bool sign_records;   /* "sign-records on": exec --record signs the record (as --sign) */
+	bool require_signed; /* "require-signed on": check, exec and replay refuse what no trusted key signed */
+	char **trust;        /* "trust PUBKEY...": public key files, absolute, in order */
+	size_t trust_count;
 } el_profile;
 
 /*

@@ -119,5 +119,12 @@ void el_lock_free(el_lock *lock)
 		return;
 	json_decref(lock->doc);
 	free(lock->note);
+	free(lock->text);
 	free(lock);
+}
+
+const char *el_lock_text(const el_lock *lock, size_t *len)
+{
+	*len = lock->text_len;
+	return lock->text;
 }

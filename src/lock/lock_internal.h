@@ -10,6 +10,8 @@ struct el_lock {
 	json_t *doc; /* the whole lock document, owned */
 	int schema;  /* as read; EL_LOCK_SCHEMA for a capture */
 	char *note;  /* how it was read, for el_lock_note(); NULL: nothing to say */
+	char *text;  /* the bytes it was read from (NUL added), for el_lock_text(); NULL for a capture */
+	size_t text_len;
 };
 
 struct el_profile;

@@ -340,6 +340,14 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	if (!lock)
 		return el__error_oom();
 	lock->schema = r.schema;
+	/* Kept: a signature is checked over the very bytes this lock came from. */
+	if (!(lock->text = malloc(len + 1))) {
+		el_lock_free(lock);
+		return el__error_oom();
+	}
+	memcpy(lock->text, text, len);
+	lock->text[len] = '\0';
+	lock->text_len = len;
 	ret = check_fingerprint(origin, lock);
 	if (ret == EL_OK && r.schema == 1)
 		ret = note_schema1_code(lock, origin);

@@ -48,7 +48,7 @@ struct place {
 
 struct parser {
 	el_profile *p;
-	size_t pin_cap, keep_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap;
+	size_t pin_cap, keep_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap, trust_cap;
 };
 
 #define BAD(pl, argv, ...) bad_line(pl, argv[0], __VA_ARGS__)
@@ -510,6 +510,41 @@ static int do_python_seed(struct parser *ps, const struct place *pl, char **argv
 	return on_off(pl, argv, &ps->p->python_seed);
 }
 
+static int do_sign_records(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	return on_off(pl, argv, &ps->p->sign_records);
+}
+
+static int do_require_signed(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	return on_off(pl, argv, &ps->p->require_signed);
+}
+
+/*
+ * trust PUBKEY...: public keys whose signatures check, exec and replay
+ * accept. A relative path is relative to the profile's own directory, as
+ * an include is: the profile and its keys travel together.
+ */
+static int do_trust(struct parser *ps, const struct place *pl, char **argv, int argc)
+{
+	for (int i = 1; i < argc; i++) {
+		char *path = NULL;
+		int ret;
+
+		if (!argv[i][0])
+			return BAD(pl, argv, "%s", "an empty path");
+		if (argv[i][0] != '/' && !pl->dir)
+			return BAD(pl, argv, "a built-in profile cannot name the relative path '%s'", argv[i]);
+		if (argv[i][0] == '/' ? !(path = strdup(argv[i])) : asprintf(&path, "%s/%s", pl->dir, argv[i]) < 0)
+			return el__error_oom();
+		ret = list_add(&ps->p->trust, &ps->p->trust_count, &ps->trust_cap, path);
+		free(path);
+		if (ret != EL_OK)
+			return el__error_oom();
+	}
+	return EL_OK;
+}
+
 /*
  * require clean-tree: what the working tree must be when check and exec
  * run. A policy on the run, not drift from the lock (the lock does not
@@ -609,6 +644,9 @@ static const struct directive {
 	{ "aslr", 1, 1, "on|off", do_aslr },
 	{ "python-seed", 1, 1, "on|off", do_python_seed },
 	{ "require", 1, 1, "clean-tree", do_require },
+	{ "sign-records", 1, 1, "on|off", do_sign_records },
+	{ "require-signed", 1, 1, "on|off", do_require_signed },
+	{ "trust", 1, MAX_ARGS, "PUBKEY...", do_trust },
 };
 
 /* The bytes of the UTF-8 character at s (1 for anything else), for messages. */
@@ -852,6 +890,7 @@ void el_profile_free(el_profile *p)
 	free(p->pins);
 	free_strings(p->keepenv, p->keepenv_count);
 	free_strings(p->data, p->data_count);
+	free_strings(p->trust, p->trust_count);
 	for (size_t i = 0; i < p->rule_count; i++) {
 		free(p->rules[i].pattern);
 		free(p->rules[i].origin);
