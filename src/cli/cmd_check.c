@@ -7,9 +7,11 @@
 
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "cli/signing.h"
 
 static const char usage_text[] =
 	"usage: envlock check [--lock FILE] [--profile P] [--format F] [--strict] [--python EXE]\n"
+	"                     [--require-signed] [--trust PUBKEY]...\n"
 	"\n"
 	"Capture this machine now and report where it has drifted from the lock.\n"
 	"\n"
@@ -20,10 +22,12 @@ static const char usage_text[] =
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
 	"      --python EXE   the Python interpreter to compare (default: the lock's)\n"
+	CLI_SIGNING_HELP
 	"  -h, --help         show this help\n"
 	"\n"
 	"Exit status: 0 no drift the profile refuses (warnings allowed, unless\n"
-	"--strict), 1 drift, 2 bad usage or an unreadable or invalid lock or profile.\n";
+	"--strict), 1 drift, 2 bad usage or an unreadable or invalid lock or profile,\n"
+	"or a lock no trusted key signed when signatures are required.\n";
 
 static const struct option longopts[] = {
 	{ "lock", required_argument, NULL, 'l' },
@@ -33,6 +37,9 @@ static const struct option longopts[] = {
 	{ "color", required_argument, NULL, 'c' },
 	{ "colour", required_argument, NULL, 'c' },
 	{ "python", required_argument, NULL, 'P' },
+	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
+	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
+	{ "key", required_argument, NULL, CLI_OPT_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -46,12 +53,17 @@ int cmd_check(int argc, char **argv)
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
 	data_files_list files = { 0 };
+	cli_signing signing;
 	char *hint = NULL, *found = NULL, *unmet = NULL, *lock_dir = NULL;
 	int c, status = CLI_EXIT_USAGE;
 
+	if (!cli_signing_init(&signing, argc))
+		return CLI_EXIT_USAGE;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:l:h", longopts, NULL)) != -1) {
+		if (cli_signing_option(&signing, c, optarg))
+			continue;
 		switch (c) {
 		case 'l': lock_path = optarg; break;
 		case 'p': profile_name = optarg; break;
@@ -59,28 +71,38 @@ int cmd_check(int argc, char **argv)
 		case 'c': color = optarg; break;
 		case 'P': copts.python = optarg; break;
 		case 'f':
-			if (!report_parse_format(optarg, &ropts.format))
-				return cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
+			if (!report_parse_format(optarg, &ropts.format)) {
+				status = cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
+				goto done;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return cli_finish_stdout(CLI_EXIT_OK);
+			status = cli_finish_stdout(CLI_EXIT_OK);
+			goto done;
 		case ':':
-			return cli_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
+			status = cli_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
+			goto done;
 		default:
-			return cli_usage_error("check", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("check", "unknown option '%s'", cli_bad_option(argv));
+			goto done;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
-	if (!cli_parse_color(color, &ropts.color))
-		return cli_usage_error("check", "--color takes auto, always or never, not '%s'", color);
+	if (optind < argc) {
+		status = cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (!cli_parse_color(color, &ropts.color)) {
+		status = cli_usage_error("check", "--color takes auto, always or never, not '%s'", color);
+		goto done;
+	}
 
 	if (!lock_path && !cli_find_lock(&found, "check", ""))
 		goto done;
 	if (found)
 		lock_path = found;
-	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock))
+	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock) ||
+	    !cli_signing_check_lock(&signing, profile, "check", lock_path, lock))
 		goto done;
 	/* The lock's data paths, its code and pyenv's .python-version: where the lock lies. */
 	if (!(lock_dir = cli_lock_dir(lock_path)))
@@ -126,5 +148,6 @@ done:
 	el_lock_free(now);
 	el_lock_free(lock);
 	el_profile_free(profile);
+	cli_signing_free(&signing);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
 #include "cli/exec_scratch.h"
+#include "cli/signing.h"
 
 static const char usage_text[] =
 	"usage: envlock exec [options] [--] CMD [ARG]...\n"
@@ -47,6 +48,9 @@ static const char usage_text[] =
 	"      --output PATH      a file or directory the command makes, relative to the\n"
 	"                         working directory and inside it: its SHA-256 goes in\n"
 	"                         the record\n"
+	"      --sign, --no-sign  sign the record (RECORD.sig) with the signing key, or\n"
+	"                         not; default: sign when there is a signing key\n"
+	CLI_SIGNING_HELP
 	"      --dry-run          print the sandbox's plan and run nothing\n"
 	"  -h, --help             show this help\n"
 	"\n"
@@ -69,6 +73,11 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "keep-scratch", required_argument, NULL, 'K' },
+	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
+	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
+	{ "key", required_argument, NULL, CLI_OPT_KEY },
+	{ "sign", no_argument, NULL, CLI_OPT_SIGN },
+	{ "no-sign", no_argument, NULL, CLI_OPT_NO_SIGN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +91,7 @@ typedef struct exec_args {
 	const char **outputs;
 	size_t output_count;
 	char **argv;
+	cli_signing signing;
 } exec_args;
 
 static void mounts_free(el_mount *mounts, size_t count)
@@ -161,6 +171,8 @@ static int parse_args(exec_args *a, int argc, char **argv)
 	optind = 1;
 	/* "+": the command's own options are not envlock's, even without "--". */
 	while ((c = getopt_long(argc, argv, "+:l:C:h", longopts, NULL)) != -1) {
+		if (cli_signing_option(&a->signing, c, optarg))
+			continue;
 		switch (c) {
 		case 'l': a->lock_path = optarg; a->lock_given = true; break;
 		case 'N': a->no_lock = true; break;
@@ -212,6 +224,10 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "no command to run (envlock exec [options] -- CMD [ARG]...)");
 	if (a->output_count && !a->record)
 		return exec_usage_error("%s", "--output names what goes in the run record: it needs --record");
+	if (a->signing.sign && !a->record)
+		return exec_usage_error("%s", "--sign signs the run record: it needs --record");
+	if (a->signing.require && a->no_lock)
+		return exec_usage_error("%s", "--require-signed checks the lock's signature: --no-lock has none");
 	a->argv = argv + optind;
 	return 0;
 }
@@ -266,6 +282,7 @@ int cmd_exec(int argc, char **argv)
 	el_sandbox_plan *plan = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
+	el_key *sign_key = NULL;
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
@@ -280,7 +297,8 @@ int cmd_exec(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
 			return EXEC_FAILED;
 	/* At most one --output per argument. */
-	if (!(a.outputs = calloc((size_t)argc, sizeof(*a.outputs)))) {
+	if (!(a.outputs = calloc((size_t)argc, sizeof(*a.outputs))) || !cli_signing_init(&a.signing, argc)) {
+		free(a.outputs);
 		cli_error("out of memory");
 		return EXEC_FAILED;
 	}
@@ -306,6 +324,12 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	if (!cli_load_profile(&profile, a.profile_name, lock))
 		goto done;
+	if (lock && !cli_signing_check_lock(&a.signing, profile, "exec", a.lock_path, lock))
+		goto done;
+	if (!lock && profile->require_signed) {
+		cli_error("exec: the profile requires signatures (require-signed on): --no-lock has no lock to check");
+		goto done;
+	}
 	sopts.profile = profile;
 	sopts.lock = lock;
 	sopts.lock_path = lock ? a.lock_path : NULL;
@@ -331,7 +355,11 @@ int cmd_exec(int argc, char **argv)
 	 * the records of earlier runs (nor plant one).
 	 */
 	if (a.record && !a.dry_run) {
-		if (!exec_record_target_open(&target, a.record))
+		bool failed;
+
+		/* Loaded now: a missing or exposed key stops the run before it starts. */
+		sign_key = cli_signing_record_key(&a.signing, profile, run_dir, a.mounts, a.mount_count, &failed);
+		if (failed || !exec_record_target_open(&target, a.record))
 			goto done;
 		sopts.protect = (const char *const *)target.protect;
 		sopts.protect_count = target.protect_count;
@@ -372,7 +400,7 @@ int cmd_exec(int argc, char **argv)
 			.argv = a.argv, .workdir = workdir, .workdir_fd = workdir_fd, .lock_path = lock_abs,
 			.lock = lock, .profile = profile, .seed = a.seed, .python = a.python, .on_drift = a.drift, .mounts = a.mounts,
 			.mount_count = a.mount_count, .plan = plan, .outputs = a.outputs,
-			.output_count = a.output_count, .run = &run, .status = status,
+			.output_count = a.output_count, .run = &run, .status = status, .sign_key = sign_key,
 		};
 
 		/* The command's status stands; a record that could not be written is envlock's failure. */
@@ -398,6 +426,8 @@ done:
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);
 	el_lock_free(lock);
+	el_key_free(sign_key);
+	cli_signing_free(&a.signing);
 	mounts_free(a.mounts, a.mount_count);
 	return status;
 }

@@ -28,6 +28,7 @@
 #include "cli/replay_guard.h"
 #include "cli/replay_run.h"
 #include "cli/report.h"
+#include "cli/signing.h"
 
 static const char usage_text[] =
 	"usage: envlock replay [options] RUN.json...\n"
@@ -58,11 +59,19 @@ static const char usage_text[] =
 	"      --profile P     allow records made with the profile file P\n"
 	"      --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST\n"
 	"                      allow records that had this mount\n"
+	"      --require-signed  replay only records (and locks) a trusted key signed;\n"
+	"                      a signed record may name its lock, interpreter and\n"
+	"                      profile file without the options above\n"
+	"      --trust PUBKEY  trust this public key's signatures (repeatable; with\n"
+	"                      none, and none in the profile, the signing key's)\n"
+	"      --key FILE      the signing key (default: $ENVLOCK_KEY, else\n"
+	"                      ~/.config/envlock/signing-key.pem)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 every output of every record reproduced, with the recorded\n"
 	"exit status; 1 something differs or could not be replayed; 2 bad usage or a\n"
-	"record that cannot be read or is refused.\n";
+	"record that cannot be read, is refused, or (when signatures are required)\n"
+	"that no trusted key signed.\n";
 
 static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -75,6 +84,9 @@ static const struct option longopts[] = {
 	{ "bind", required_argument, NULL, 'b' },
 	{ "ro-bind", required_argument, NULL, 'r' },
 	{ "tmpfs", required_argument, NULL, 't' },
+	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
+	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
+	{ "key", required_argument, NULL, CLI_OPT_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +94,8 @@ static const struct option longopts[] = {
 /* One record to replay. */
 typedef struct job {
 	const char *file;
+	char *text;           /* the record's bytes, as read (and verified) */
+	size_t len;
 	el_record *record;
 	el_lock *lock;        /* its group's, shared; NULL without a lock */
 	el_profile *profile;  /* its group's, shared */
@@ -104,6 +118,8 @@ typedef struct replay {
 	int keep_fd;
 	bool keep_failed;     /* something could not be kept: exit 1 */
 	bool said_overlay;    /* the fallback to a copy is said once */
+	cli_signing signing;
+	bool unsigned_refused; /* a signature the profile requires failed: exit 2 */
 } replay;
 
 /* The lock a group of records ran with: the same file, unchanged since. */
@@ -179,6 +195,29 @@ static bool same_lock(const el_record *a, const el_record *b)
 	       strcmp(a->profile, b->profile) == 0;
 }
 
+/*
+ * With signatures required (--require-signed, or the group's profile
+ * says require-signed on): the group's lock, and each of its records
+ * unless --require-signed verified them when they were read.
+ */
+static bool signed_as_required(replay *rp, const job *leader)
+{
+	bool ok = true;
+
+	if (!cli_signing_required(&rp->signing, leader->profile))
+		return true;
+	if (leader->lock)
+		ok = cli_signing_check_lock(&rp->signing, leader->profile, "replay", leader->record->lock_path, leader->lock);
+	for (size_t i = 0; ok && !rp->signing.require && i < rp->count; i++) {
+		const job *j = &rp->jobs[i];
+
+		if (same_lock(j->record, leader->record))
+			ok = cli_signing_verify(&rp->signing, leader->profile, "replay", j->file, j->text, j->len,
+						EL_DSSE_TYPE_RECORD);
+	}
+	return ok;
+}
+
 /* Group the records by lock (and profile); check each group once. */
 static bool prepare_groups(replay *rp)
 {
@@ -202,6 +241,11 @@ static bool prepare_groups(replay *rp)
 		if (el_profile_load(&j->profile, j->record->profile) != EL_OK) {
 			cli_error("replay: %s: profile %s", j->file, el_error_last());
 			j->refused = true;
+			continue;
+		}
+		if (!signed_as_required(rp, j)) {
+			j->refused = true;
+			rp->unsigned_refused = true;
 			continue;
 		}
 		if (j->lock && !check_group(j, rp->on_drift))
@@ -453,9 +497,13 @@ int cmd_replay(int argc, char **argv)
 	int c, status = CLI_EXIT_USAGE;
 	char *end;
 
+	if (!cli_signing_init(&rp.signing, argc))
+		return CLI_EXIT_USAGE;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:j:C:h", longopts, NULL)) != -1) {
+		if (cli_signing_option(&rp.signing, c, optarg))
+			continue;
 		switch (c) {
 		case 'C': allow.workdir = optarg; break;
 		case 'l': allow.lock = optarg; break;
@@ -514,8 +562,16 @@ int cmd_replay(int argc, char **argv)
 	for (size_t i = 0; i < rp.count; i++)
 		rp.jobs[i].results_fd = -1;
 	for (size_t i = 0; i < rp.count; i++) {
-		rp.jobs[i].file = argv[optind + (int)i];
-		if (el_record_read(&rp.jobs[i].record, rp.jobs[i].file) != EL_OK) {
+		job *j = &rp.jobs[i];
+
+		j->file = argv[optind + (int)i];
+		/* Read once: what is verified is what is parsed. */
+		if (!cli_read_file(&j->text, &j->len, j->file, 16u << 20, "replay"))
+			goto done;
+		if (rp.signing.require && !cli_signing_verify(&rp.signing, NULL, "replay", j->file, j->text, j->len,
+							     EL_DSSE_TYPE_RECORD))
+			goto done;
+		if (el_record_parse(&j->record, j->text, j->len, j->file) != EL_OK) {
 			cli_error("replay: %s", el_error_last());
 			goto done;
 		}
@@ -523,6 +579,7 @@ int cmd_replay(int argc, char **argv)
 			goto done;
 	}
 	/* Every record is held to what replay would choose before any of them runs. */
+	allow.signed_record = rp.signing.require;
 	for (size_t i = 0; i < rp.count; i++)
 		if (!replay_guard_check(rp.jobs[i].file, rp.jobs[i].record, &allow))
 			goto done;
@@ -538,7 +595,8 @@ int cmd_replay(int argc, char **argv)
 			rp.differed++;
 	printf("replay: %zu record%s: %zu reproduced, %zu not\n", rp.count, rp.count == 1 ? "" : "s", rp.reproduced,
 	       rp.differed);
-	status = cli_finish_stdout(rp.differed == 0 && !rp.keep_failed ? CLI_EXIT_OK : 1);
+	status = cli_finish_stdout(rp.unsigned_refused ? CLI_EXIT_USAGE
+				   : rp.differed == 0 && !rp.keep_failed ? CLI_EXIT_OK : 1);
 done:
 	replay_allow_free(&allow);
 	if (rp.keep && rp.keep_fd >= 0)
@@ -552,7 +610,9 @@ done:
 			el_profile_free(rp.jobs[i].profile);
 		}
 		el_record_free(rp.jobs[i].record);
+		free(rp.jobs[i].text);
 	}
 	free(rp.jobs);
+	cli_signing_free(&rp.signing);
 	return status;
 }

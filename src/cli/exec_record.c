@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/signing.h"
 
 bool exec_output_path_ok(const char *command, const char *what, const char *path)
 {
@@ -282,6 +283,10 @@ bool exec_record_write(const exec_record_target *t, const exec_record_input *in)
 	ok = el_record_write_at(r, t->dirfd, t->name, t->path, &written) == EL_OK;
 	if (!ok)
 		cli_error("exec: --record %s", el_error_last());
+	/* In the directory opened before the run, under the name just written there. */
+	if (ok && in->sign_key)
+		ok = cli_signing_sign_record(in->sign_key, t->dirfd, t->name ? t->name : strrchr(written, '/') + 1,
+					     written);
 	free(written);
 	el_record_free(r);
 	return ok;

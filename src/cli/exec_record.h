@@ -6,6 +6,7 @@
 
 #include "envlock/envlock.h"
 #include "envlock/record.h"
+#include "envlock/sign.h"
 
 #include "cli/exec_run.h"
 
@@ -57,6 +58,7 @@ typedef struct exec_record_input {
 	size_t output_count;
 	const exec_run *run;       /* its results */
 	int status;                /* exec's exit status */
+	const el_key *sign_key;    /* signs the record (RECORD.sig beside it); NULL: not signed */
 } exec_record_input;
 
 /*
@@ -67,7 +69,7 @@ typedef struct exec_record_input {
  */
 bool exec_output_digest(char hex[EL_RECORD_SHA256_SIZE], int workdir_fd, const char *output);
 
-/* Build the record and write it; prints what went wrong. */
+/* Build the record, write it and sign it (sign_key); prints what went wrong. */
 bool exec_record_write(const exec_record_target *t, const exec_record_input *in);
 
 #endif
