@@ -824,6 +824,23 @@ static void test_reads_empty_subject(void **state)
 	el_record_free(r);
 }
 
+/* The validator's good records (tests/tools/intoto_check.py) are records envlock reads. */
+static void test_validator_fixtures_read(void **state)
+{
+	el_record *r = sample_nothing_written(), *back = NULL;
+	(void)state;
+
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/good/record-standins.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	el_record_free(r);
+	r = sample();
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/good/record.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	el_record_free(r);
+}
+
 static const struct refusal standin_refusals[] = {
 	{ "subject[0].digest.sha256", "\"" HEX_B "\"", "subject[0]: not the fingerprint of " EXT ".lock" },
 	{ "subject[1].digest.sha256", "\"" HEX_B "\"", "subject[1]: not the sha256 of " EXT ".argv (each word followed by a NUL byte)" },
@@ -1127,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_output_named_like_standin),
 		cmocka_unit_test(test_reads_empty_subject),
 		cmocka_unit_test(test_standin_refusals),
+		cmocka_unit_test(test_validator_fixtures_read),
 		cmocka_unit_test(test_bad_text),
 		cmocka_unit_test(test_duplicate_key_deep),
 		cmocka_unit_test_setup_teardown(test_read_file_errors, el_test_setup_tmpdir, el_test_teardown_tmpdir),
