@@ -838,6 +838,10 @@ static void test_validator_fixtures_read(void **state)
 	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/good/record.json"), EL_OK);
 	assert_same(r, back);
 	el_record_free(back);
+	/* The validator refuses the previous version's byproducts; envlock still reads that record. */
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/bad/byproduct-without-digest.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
 	el_record_free(r);
 }
 
