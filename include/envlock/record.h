@@ -13,7 +13,12 @@
  * `envlock replay` reads back. The file is an in-toto Statement v1 whose
  * subjects are the run's outputs and whose predicate is SLSA Provenance v1,
  * so that provenance tools can read it as well; src/record/record.c maps
- * every field below onto the document.
+ * every field below onto the document. A Statement needs a subject: when
+ * no output has a digest, two stand-ins are the subjects, "envlock:lock"
+ * (the lock's fingerprint; only with a lock) and "envlock:argv" (SHA-256 of
+ * the argv words, each followed by a NUL byte), which the reader checks
+ * against the lock and argv it reads. Every descriptor has a digest: the
+ * byproducts (drift findings, the run) carry that of their annotations.
  *
  * Ownership: a record and everything it points to belong to whoever holds
  * the record. el_record_read() and el_record_parse() allocate every member
@@ -65,7 +70,8 @@ typedef struct el_record {
 	size_t mount_count;
 	el_record_pair *data;      /* the lock's data section: path -> "sha256:<hex>" */
 	size_t data_count;
-	char *git_commit;          /* 40 or 64 lowercase hex digits; NULL: not a git checkout */
+	char *git_commit;          /* 40 (SHA-1) or 64 (SHA-256 repository) lowercase hex
+				      digits, the gitCommit digest; NULL: not a git checkout */
 	int git_dirty;             /* 1 dirty, 0 clean, -1 unknown (always -1 without git_commit) */
 	json_t *drift;             /* array of findings (objects with at least "path" and
 				      "severity"), maybe empty; NULL: no drift check was made */
@@ -146,6 +152,10 @@ int el_record_write_at(const el_record *record, int dirfd, const char *name, con
  *   run.json: not an in-toto Statement v1 (_type is "https://in-toto.io/Statement/v0.1")
  *   run.json: predicate.buildDefinition.externalParameters.argv: missing
  *   run.json: subject[1].digest.sha256: not 64 lowercase hex digits
+ *   run.json: subject[1]: not the sha256 of predicate.buildDefinition.externalParameters.argv (each word followed by a NUL byte)
+ *   run.json: predicate.runDetails.byproducts[1].digest.sha256: not the sha256 of the annotations (keys sorted, no whitespace)
+ * Records written before stand-in subjects and byproduct digests (an empty
+ * subject, byproducts of name and annotations only) are read as well.
  * On success *out is a new record for the caller to el_record_free(); env
  * comes back in strcmp order of the names, everything else in the order
  * it was written.

@@ -46,9 +46,23 @@ struct place {
 	int depth;
 };
 
+/*
+ * A keepenv or a setenv of a name, numbered in the order read. keepenv is
+ * settled once at the end (see settle_keepenv): a name is kept when its
+ * last mark is a keepenv, which is "the later directive wins" without a
+ * search of the list for each name.
+ */
+struct env_mark {
+	char *name;
+	size_t seq;
+	bool keep;
+};
+
 struct parser {
 	el_profile *p;
-	size_t pin_cap, keep_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap, trust_cap;
+	size_t pin_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap, trust_cap;
+	struct env_mark *marks;
+	size_t mark_count, mark_cap;
 };
 
 #define BAD(pl, argv, ...) bad_line(pl, argv[0], __VA_ARGS__)
@@ -179,6 +193,67 @@ static void list_remove(char **v, size_t *n, const char *s)
 	(*n)--;
 }
 
+/* A keepenv (keep) or setenv of name, after every mark before it. */
+static int env_mark(struct parser *ps, const char *name, bool keep)
+{
+	char *copy;
+
+	if (grow(&ps->marks, &ps->mark_cap, ps->mark_count, sizeof(*ps->marks)) != EL_OK || !(copy = strdup(name)))
+		return el__error_oom();
+	ps->marks[ps->mark_count] = (struct env_mark){ copy, ps->mark_count, keep };
+	ps->mark_count++;
+	return EL_OK;
+}
+
+static void free_marks(struct parser *ps)
+{
+	for (size_t i = 0; i < ps->mark_count; i++)
+		free(ps->marks[i].name);
+	free(ps->marks);
+	ps->marks = NULL;
+	ps->mark_count = ps->mark_cap = 0;
+}
+
+static int by_name_then_seq(const void *a, const void *b)
+{
+	const struct env_mark *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The keepenv list from the marks: each name whose last mark is a keepenv,
+ * once, in strcmp order. One sort, then one pass.
+ */
+static int settle_keepenv(struct parser *ps)
+{
+	el_profile *p = ps->p;
+	size_t n = 0;
+
+	if (ps->mark_count == 0)
+		return EL_OK;
+	qsort(ps->marks, ps->mark_count, sizeof(*ps->marks), by_name_then_seq);
+	if (!(p->keepenv = calloc(ps->mark_count, sizeof(*p->keepenv))))
+		return el__error_oom();
+	for (size_t i = 0; i < ps->mark_count; i++) {
+		struct env_mark *m = &ps->marks[i];
+
+		if (i + 1 < ps->mark_count && strcmp(m->name, ps->marks[i + 1].name) == 0)
+			continue; /* not the name's last mark */
+		if (m->keep) {
+			p->keepenv[n++] = m->name;
+			m->name = NULL;
+		}
+	}
+	p->keepenv_count = n;
+	if (n == 0) {
+		free(p->keepenv);
+		p->keepenv = NULL;
+	}
+	return EL_OK;
+}
+
 /* ---- directives ---- */
 
 static void pin_remove(el_profile *p, const char *name)
@@ -203,7 +278,8 @@ static int do_setenv(struct parser *ps, const struct place *pl, char **argv, int
 		return BAD(pl, argv, "'%s' is not a variable name", argv[1]);
 	/* The later directive wins: a pin replaces a pin or a keepenv of the same name. */
 	pin_remove(p, argv[1]);
-	list_remove(p->keepenv, &p->keepenv_count, argv[1]);
+	if (env_mark(ps, argv[1], false) != EL_OK)
+		return el__error_oom();
 	pin.name = strdup(argv[1]);
 	pin.value = strdup(argv[2]);
 	if (!pin.name || !pin.value || grow(&p->pins, &ps->pin_cap, p->pin_count, sizeof(*p->pins)) != EL_OK) {
@@ -232,7 +308,7 @@ static int do_keepenv(struct parser *ps, const struct place *pl, char **argv, in
 			return BAD(pl, argv, "'%s' is not a variable name", argv[i]);
 	for (int i = 1; i < argc; i++) {
 		pin_remove(p, argv[i]);
-		if (list_add(&p->keepenv, &p->keepenv_count, &ps->keep_cap, argv[i]) != EL_OK)
+		if (env_mark(ps, argv[i], true) != EL_OK)
 			return el__error_oom();
 	}
 	return EL_OK;
@@ -809,6 +885,9 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 		return el__error_oom();
 	}
 	ret = parse_source(&ps, src, label, &top, 0);
+	if (ret == EL_OK)
+		ret = settle_keepenv(&ps);
+	free_marks(&ps);
 	if (ret != EL_OK) {
 		el_profile_free(ps.p);
 		return ret;
@@ -816,7 +895,6 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 	/* An empty list is still NULL, which qsort() may not be given. */
 	if (ps.p->pin_count)
 		qsort(ps.p->pins, ps.p->pin_count, sizeof(*ps.p->pins), by_pin_name);
-	sort_strings(ps.p->keepenv, ps.p->keepenv_count);
 	sort_strings(ps.p->seccomp_deny, ps.p->seccomp_deny_count);
 	sort_strings(ps.p->seccomp_allow, ps.p->seccomp_allow_count);
 	*out = ps.p;

@@ -310,9 +310,9 @@ static json_t *seconds(struct builder *b, const struct timeval *tv)
 	return checked(b, json_real((double)tv->tv_sec + (double)tv->tv_usec / 1e6));
 }
 
-static json_t *run_byproduct(struct builder *b, const el_record *r)
+static json_t *run_annotations(struct builder *b, const el_record *r)
 {
-	json_t *run = object(b), *annotations = object(b), *missing = array(b), *usage = object(b);
+	json_t *annotations = object(b), *missing = array(b), *usage = object(b);
 	char field[64];
 
 	for (size_t i = 0; i < r->output_count && !b->ret; i++) {
@@ -326,19 +326,47 @@ static json_t *run_byproduct(struct builder *b, const el_record *r)
 	set(b, annotations, "exitStatus", checked(b, json_integer(r->exit_status)));
 	set(b, annotations, "missingOutputs", missing);
 	set(b, annotations, "rusage", usage);
-	set(b, run, "name", checked(b, json_string("run")));
-	set(b, run, "annotations", annotations);
-	return run;
+	return annotations;
 }
 
-static json_t *drift_byproduct(struct builder *b, const el_record *r)
+static json_t *drift_annotations(struct builder *b, const el_record *r)
 {
-	json_t *drift = object(b), *annotations = object(b);
+	json_t *annotations = object(b);
 
 	set(b, annotations, "findings", checked(b, json_deep_copy(r->drift)));
-	set(b, drift, "name", checked(b, json_string("drift")));
-	set(b, drift, "annotations", annotations);
-	return drift;
+	return annotations;
+}
+
+/*
+ * {name, digest, mediaType, annotations}: the annotations are what the
+ * byproduct is, and a ResourceDescriptor needs a digest (or a uri, or
+ * content), so the digest is that of their canonical text.
+ */
+static json_t *byproduct(struct builder *b, const char *name, json_t *annotations)
+{
+	char hex[EL_SHA256_HEX];
+	json_t *bp = object(b), *digest = object(b);
+
+	if (!b->ret && annotations)
+		b->ret = el__record_annotations_digest(hex, annotations);
+	set(b, bp, "name", checked(b, json_string(name)));
+	set(b, digest, "sha256", b->ret ? NULL : checked(b, json_string(hex)));
+	set(b, bp, "digest", digest);
+	set(b, bp, "mediaType", checked(b, json_string(EL__RECORD_BYPRODUCT_MEDIA_TYPE)));
+	set(b, bp, "annotations", annotations);
+	return bp;
+}
+
+json_t *el__record_byproduct_annotations(const el_record *r, bool drift)
+{
+	struct builder b = { EL_OK };
+	json_t *annotations = drift ? drift_annotations(&b, r) : run_annotations(&b, r);
+
+	if (b.ret) {
+		json_decref(annotations);
+		return NULL;
+	}
+	return annotations;
 }
 
 static json_t *run_details(struct builder *b, const el_record *r)
@@ -346,12 +374,33 @@ static json_t *run_details(struct builder *b, const el_record *r)
 	json_t *rd = object(b), *byproducts = array(b);
 
 	if (r->drift)
-		push(b, byproducts, drift_byproduct(b, r));
-	push(b, byproducts, run_byproduct(b, r));
+		push(b, byproducts, byproduct(b, "drift", drift_annotations(b, r)));
+	push(b, byproducts, byproduct(b, "run", run_annotations(b, r)));
 	set(b, rd, "builder", builder_object(b, r));
 	set(b, rd, "metadata", metadata(b, r));
 	set(b, rd, "byproducts", byproducts);
 	return rd;
+}
+
+/*
+ * A Statement needs a subject: without an output that has a digest, the
+ * lock and the command stand in. A NULL argv word is left for the reader
+ * to name (as argv[N]), and so is a missing argv stand-in.
+ */
+static void standins(struct builder *b, const el_record *r, json_t *subject)
+{
+	char hex[EL_SHA256_HEX];
+
+	if (r->lock_fingerprint)
+		push(b, subject, descriptor(b, EL__RECORD_SUBJECT_LOCK, "sha256",
+					    sha256_hex(b, r->lock_fingerprint, "lock_fingerprint"), "lock_fingerprint"));
+	for (size_t i = 0; i < r->argc; i++)
+		if (!r->argv || !r->argv[i])
+			return;
+	if (b->ret || r->argc == 0)
+		return;
+	if ((b->ret = el__record_argv_digest(hex, r->argv, r->argc)) == EL_OK)
+		push(b, subject, descriptor(b, EL__RECORD_SUBJECT_ARGV, "sha256", hex, "argv"));
 }
 
 static json_t *subjects(struct builder *b, const el_record *r)
@@ -368,6 +417,8 @@ static json_t *subjects(struct builder *b, const el_record *r)
 		else if (o->sha256[0])
 			push(b, subject, descriptor(b, o->path, "sha256", o->sha256, field));
 	}
+	if (!b->ret && subject && json_array_size(subject) == 0)
+		standins(b, r, subject);
 	return subject;
 }
 

@@ -10,7 +10,13 @@
  *   _type                        "https://in-toto.io/Statement/v1"
  *   subject[]                    the outputs that existed after the run, in
  *                                --output order: {name: the path as given,
- *                                digest: {sha256}}
+ *                                digest: {sha256}}; when none did (or none
+ *                                was asked for), two stand-ins, since a
+ *                                Statement needs a subject:
+ *       {name: "envlock:lock", digest: {sha256: the lock's fingerprint
+ *       without "sha256:"}}, when the run had a lock
+ *       {name: "envlock:argv", digest: {sha256: of the argv words, each
+ *       followed by one NUL byte}}, always
  *   predicateType                "https://slsa.dev/provenance/v1"
  *   predicate.buildDefinition
  *     buildType                  "urn:envlock:exec:v1" (the project has no web
@@ -44,7 +50,11 @@
  *     metadata                   {invocationId: 32 random lowercase hex digits,
  *                                startedOn, finishedOn: RFC 3339 UTC with
  *                                nanoseconds, "2024-05-06T07:08:09.123456789Z"}
- *     byproducts[]               in this order:
+ *     byproducts[]               in this order, each {name, digest: {sha256},
+ *                                mediaType: "application/json", annotations}
+ *                                where the digest is that of the annotations
+ *                                serialized with keys sorted and no
+ *                                whitespace (reals to 15 significant digits):
  *       {name: "drift", annotations: {findings: [...]}}, when a drift check
  *       was made: the findings as check --format json gives them, each with
  *       at least path and severity ("refuse", "warn" or "ignore")
@@ -61,6 +71,17 @@
  * externalParameters.outputs and in missingOutputs, so that a replay knows
  * it was asked for. The externalParameters are complete: with the lock they
  * name, they are what a replay needs.
+ *
+ * Every descriptor is a valid in-toto ResourceDescriptor (it has a digest).
+ * The stand-in subjects cannot be taken for outputs: they appear only when
+ * every output is in missingOutputs, which is how the reader tells the two
+ * kinds of subject list apart, so an output that happens to be named
+ * "envlock:argv" is still an output. The reader checks both stand-ins'
+ * digests against the argv and the lock it reads, and each byproduct's
+ * digest against its annotations (rebuilt from what was read, so that 12
+ * and 12.0 seconds agree). Records written before these rules still read:
+ * an empty subject where the stand-ins would be, and byproducts with
+ * neither digest nor mediaType.
  */
 #include "record/record_internal.h"
 
@@ -70,6 +91,7 @@
 
 #include <openssl/rand.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -208,6 +230,37 @@ bool el__record_lower_hex(const char *s, size_t n)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return s[n] == '\0';
+}
+
+int el__record_argv_digest(char hex[EL_SHA256_HEX], char *const *argv, size_t argc)
+{
+	el__buf words;
+	int ret;
+
+	el__buf_init(&words);
+	for (size_t i = 0; i < argc; i++) {
+		if (!argv[i]) {
+			el__buf_free(&words);
+			return el__error(EL_EINVAL, "argv[%zu]: NULL", i);
+		}
+		/* The word and its NUL, so that ["a b"] and ["a", "b"] differ. */
+		el__buf_add(&words, argv[i], strlen(argv[i]) + 1);
+	}
+	ret = el__buf_failed(&words) ? el__error_oom() : el__sha256_hex(hex, words.data, words.len);
+	el__buf_free(&words);
+	return ret;
+}
+
+int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotations)
+{
+	char *text = json_dumps(annotations, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	int ret;
+
+	if (!text)
+		return el__error_oom();
+	ret = el__sha256_hex(hex, text, strlen(text));
+	free(text);
+	return ret;
 }
 
 bool el__record_on_drift_valid(const char *s)

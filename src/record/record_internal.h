@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "envlock/record.h"
+#include "util/sha256.h"
 
 /* The URIs a record is recognized by; see the format in record.c. */
 #define EL__STATEMENT_TYPE "https://in-toto.io/Statement/v1"
@@ -17,6 +18,13 @@
 
 /* Records larger than this are refused unread. */
 #define EL__RECORD_MAX_BYTES (16u << 20)
+
+/* The subjects that stand in for outputs when no output has a digest. */
+#define EL__RECORD_SUBJECT_LOCK "envlock:lock"
+#define EL__RECORD_SUBJECT_ARGV "envlock:argv"
+
+/* The media type of a byproduct's digested annotations. */
+#define EL__RECORD_BYPRODUCT_MEDIA_TYPE "application/json"
 
 /* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" and a NUL. */
 #define EL__RECORD_TIME_SIZE 31
@@ -35,6 +43,28 @@ int el__record_random_hex(char *out, size_t nbytes);
 
 /* True when s is exactly n lowercase hex digits. */
 bool el__record_lower_hex(const char *s, size_t n);
+
+/*
+ * The digest of the envlock:argv subject: SHA-256 of the argc words, each
+ * followed by one NUL byte, as lowercase hex. EL_EINVAL for a NULL word.
+ */
+int el__record_argv_digest(char hex[EL_SHA256_HEX], char *const *argv, size_t argc);
+
+/*
+ * The digest of a byproduct: SHA-256 of its annotations (an object) as
+ * serialized with keys sorted and no whitespace (jansson's JSON_COMPACT |
+ * JSON_SORT_KEYS, reals to 15 significant digits), as lowercase hex.
+ */
+int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotations);
+
+/*
+ * The annotations of the drift byproduct (drift true) or the run byproduct
+ * as the writer makes them from r: a new object for json_decref(); NULL
+ * when r cannot be written (the writer names why) or out of memory. The
+ * reader rebuilds them from what it read to check a byproduct's digest,
+ * so that numbers written differently but equal (12 and 12.0) agree.
+ */
+json_t *el__record_byproduct_annotations(const el_record *r, bool drift);
 
 /* The values the text fields take. */
 bool el__record_on_drift_valid(const char *s);

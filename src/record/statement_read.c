@@ -626,16 +626,72 @@ static const char *subject_name(const json_t *subject, size_t j)
 	return json_string_value(json_object_get(json_array_get(subject, j), "name"));
 }
 
+/* subject[k] must be the stand-in named want_name, with the digest want_hex. */
+static void standin(struct reader *rd, size_t k, const char *want_name, const char *want_hex, const char *what)
+{
+	const json_t *s = json_array_get(rd->subject, k);
+	const char *name = json_string_value(json_object_get(s, "name"));
+	const char *hex = json_string_value(json_object_get(json_object_get(s, "digest"), "sha256"));
+	char member[48], seen[48];
+
+	if (strcmp(name, want_name) != 0) {
+		snprintf(member, sizeof(member), "subject[%zu].name", k);
+		bad_named(rd, member, "\"%s\" where \"%s\" was expected", shown(seen, name), want_name);
+	} else if (strcmp(hex, want_hex) != 0) {
+		snprintf(member, sizeof(member), "subject[%zu]", k);
+		bad_named(rd, member, "%s", what);
+	}
+}
+
+/*
+ * No output has a digest: the subjects are the lock's stand-in (when there
+ * is a lock) and the command's, or none at all in a record written before
+ * stand-ins were.
+ */
+static void read_standins(struct reader *rd)
+{
+	const el_record *r = rd->r;
+	size_t ns = json_array_size(rd->subject), k = 0;
+	char hex[EL_SHA256_HEX];
+
+	if (ns == 0 || rd->ret)
+		return;
+	if (ns != (r->lock_fingerprint ? 2u : 1u)) {
+		bad_named(rd, "subject", "%zu entries where %s expected (no output has a digest)", ns,
+			  r->lock_fingerprint ? "the stand-ins " EL__RECORD_SUBJECT_LOCK " and " EL__RECORD_SUBJECT_ARGV " were"
+					      : "the stand-in " EL__RECORD_SUBJECT_ARGV " was");
+		return;
+	}
+	if (r->lock_fingerprint)
+		standin(rd, k++, EL__RECORD_SUBJECT_LOCK, r->lock_fingerprint + 7,
+			"not the fingerprint of " EXT ".lock");
+	if (rd->ret)
+		return;
+	if (el__record_argv_digest(hex, r->argv, r->argc) != EL_OK) {
+		rd->ret = el_error_last_code();
+		return;
+	}
+	standin(rd, k, EL__RECORD_SUBJECT_ARGV, hex,
+		"not the sha256 of " EXT ".argv (each word followed by a NUL byte)");
+}
+
 /*
  * Each output, in order, is either the next subject (which gives its
  * digest) or the next of missingOutputs (the member being read): what the
- * writer makes, and nothing else, reads.
+ * writer makes, and nothing else, reads. When every output is missing and
+ * the subjects are none or start with a stand-in, they are the stand-ins:
+ * an output named "envlock:argv" that exists is a subject like any other.
  */
 static void match_outputs(struct reader *rd, const json_t *missing)
 {
 	size_t ns = json_array_size(rd->subject), nm = json_array_size(missing), j = 0, m = 0;
 	el_record *r = rd->r;
+	bool standins = nm == r->output_count &&
+			(ns == 0 || strncmp(subject_name(rd->subject, 0), "envlock:", 8) == 0);
 	char name[96];
+
+	if (standins)
+		ns = 0;
 
 	for (size_t i = 0; i < r->output_count && !rd->ret; i++) {
 		const char *path = r->outputs[i].path;
@@ -659,6 +715,8 @@ static void match_outputs(struct reader *rd, const json_t *missing)
 		bad(rd, "matches no remaining output of " EXT ".outputs (each is one subject or one missing output, in order)");
 		leave(rd, mark);
 	}
+	if (standins)
+		read_standins(rd);
 }
 
 static void read_missing(struct reader *rd, const json_t *missing)
@@ -686,6 +744,38 @@ static void read_run(struct reader *rd, const json_t *a)
 	descend(rd, a, "rusage", T_OBJECT, false, read_rusage);
 }
 
+/*
+ * A byproduct's digest and mediaType: both, or neither in a record written
+ * before they were. The digest is checked against the annotations the
+ * writer would make from what was read.
+ */
+static void read_byproduct_digest(struct reader *rd, const json_t *b, bool drift)
+{
+	char want[EL_SHA256_HEX];
+	const char *hex;
+	json_t *annotations;
+	size_t mark;
+
+	if (rd->ret || (!json_object_get(b, "digest") && !json_object_get(b, "mediaType")))
+		return;
+	hex = digest(rd, b, "sha256");
+	expect(rd, b, "mediaType", EL__RECORD_BYPRODUCT_MEDIA_TYPE);
+	if (rd->ret)
+		return;
+	if (!(annotations = el__record_byproduct_annotations(rd->r, drift))) {
+		oom(rd);
+		return;
+	}
+	if (el__record_annotations_digest(want, annotations) != EL_OK)
+		rd->ret = el_error_last_code();
+	json_decref(annotations);
+	if (rd->ret || strcmp(hex, want) == 0)
+		return;
+	mark = enter(rd, "digest");
+	bad_at(rd, "sha256", "not the sha256 of the annotations (keys sorted, no whitespace)");
+	leave(rd, mark);
+}
+
 /* The drift byproduct when a check was made, then always the run's. */
 static void read_byproducts(struct reader *rd, const json_t *list)
 {
@@ -701,9 +791,10 @@ static void read_byproducts(struct reader *rd, const json_t *list)
 		size_t mark = enter_index(rd, i);
 
 		if (typed(rd, b, T_OBJECT)) {
-			ONLY(rd, b, "name", "annotations");
+			ONLY(rd, b, "name", "digest", "mediaType", "annotations");
 			expect(rd, b, "name", drift ? "drift" : "run");
 			descend(rd, b, "annotations", T_OBJECT, false, drift ? read_drift : read_run);
+			read_byproduct_digest(rd, b, drift);
 		}
 		leave(rd, mark);
 	}

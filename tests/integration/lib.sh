@@ -62,7 +62,45 @@ usable_cpus() {
 	echo "$n"
 }
 
+el_tools=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
+
+# The in-toto Statements (run records) the script left under $scratch and,
+# where the script made one, $base: each is one check, passed when
+# tests/tools/intoto_check.py finds nothing wrong with it.
+validate_records() {
+	local f out n=0 dirs=("$scratch")
+
+	if ! command -v python3 >/dev/null 2>&1; then
+		echo "note: no python3, records not validated"
+		return 0
+	fi
+	if [ -n "${base:-}" ] && [ -d "$base" ]; then dirs+=("$base"); fi
+	while IFS= read -r -d '' f; do
+		n=$((n + 1))
+		out=$(python3 "$el_tools/intoto_check.py" "$f" 2>&1) || true
+		check_eq "a valid in-toto Statement: $f" "" "$out"
+	done < <(python3 - "${dirs[@]}" <<'PY'
+import json, os, sys
+for top in sys.argv[1:]:
+    for d, _, files in os.walk(top):
+        for name in sorted(files):
+            p = os.path.join(d, name)
+            if not name.endswith(".json") or os.path.islink(p):
+                continue
+            try:
+                with open(p, "rb") as f:
+                    doc = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if isinstance(doc, dict) and doc.get("_type") == "https://in-toto.io/Statement/v1":
+                sys.stdout.write(p + "\0")
+PY
+	)
+	echo "$n in-toto records validated"
+}
+
 finish() {
+	validate_records
 	echo "$checks checks, $failures failed"
 	[ "$failures" -eq 0 ]
 }

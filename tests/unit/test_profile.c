@@ -329,6 +329,53 @@ static void test_keepenv_setenv_later_wins(void **state)
 	assert_string_equal(pins(p), "X=1\n");
 	assert_string_equal(words(p->keepenv, p->keepenv_count), "Y");
 	el_profile_free(p);
+	/* The setenv took X out of keepenv; the unsetenv takes the pin, not the keepenv back. */
+	p = parse("keepenv X Y\nsetenv X 1\nunsetenv X\n");
+	assert_string_equal(pins(p), "");
+	assert_string_equal(words(p->keepenv, p->keepenv_count), "Y");
+	el_profile_free(p);
+	p = parse("setenv X 1\nkeepenv X\nsetenv X 2\nkeepenv Y\nunsetenv Y\n");
+	assert_string_equal(pins(p), "X=2\n");
+	assert_string_equal(words(p->keepenv, p->keepenv_count), "Y");
+	el_profile_free(p);
+}
+
+/*
+ * 100k keepenv names, with repeats and a setenv that overrides one: each
+ * directive must not search the list (this took minutes when it did).
+ */
+static void test_keepenv_many(void **state)
+{
+	enum { N = 100000, PER_LINE = 50 };
+	size_t cap = (size_t)N * 9 + 4096, len = 0;
+	char *text = malloc(cap);
+	el_profile *p;
+	char want[16];
+	size_t k = 0;
+
+	assert_non_null(text);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s V%06d%s", i % PER_LINE ? "" : "keepenv",
+					N - 1 - i, i % PER_LINE == PER_LINE - 1 ? "\n" : "");
+	len += (size_t)snprintf(text + len, cap - len,
+				"keepenv V000007 V050000 V099999 V000007\n"
+				"setenv V000123 1\n"
+				"setenv W 2\nkeepenv W W\n"
+				"keepenv Z\nsetenv Z 3\nunsetenv Z\n");
+	assert_true(len < cap);
+	p = parse(text);
+	/* All but V000123, once each, in strcmp order, then W. */
+	assert_int_equal(p->keepenv_count, N);
+	for (int i = 0; i < N; i++) {
+		if (i == 123)
+			continue;
+		snprintf(want, sizeof(want), "V%06d", i);
+		assert_string_equal(p->keepenv[k++], want);
+	}
+	assert_string_equal(p->keepenv[k], "W");
+	assert_string_equal(pins(p), "V000123=1\n");
+	el_profile_free(p);
+	free(text);
 }
 
 /* drift adds one rule per pattern, in order, each with the FILE:LINE that set it. */
@@ -1811,6 +1858,7 @@ int main(void)
 		TEST(test_unsetenv),
 		TEST(test_keepenv),
 		TEST(test_keepenv_setenv_later_wins),
+		TEST(test_keepenv_many),
 		TEST(test_drift),
 		TEST(test_drift_pattern_as_printed),
 		TEST(test_drift_invalid),

@@ -349,6 +349,9 @@ static void tmpfs_with_source(el_record *r) { r->mounts[2].source = strdup("/src
 static void bind_without_source(el_record *r) { free(r->mounts[1].source); r->mounts[1].source = NULL; }
 static void id_upper(el_record *r) { r->invocation_id[0] = 'A'; }
 static void sandbox_array(el_record *r) { json_decref(r->sandbox); r->sandbox = json_array(); }
+static void commit_65(el_record *r) { free(r->git_commit); r->git_commit = strdup(HEX_D "0"); }
+static void commit_upper(el_record *r) { r->git_commit[0] = 'A'; }
+static void commit_41(el_record *r) { free(r->git_commit); r->git_commit = strdup(COMMIT "0"); }
 
 static void test_write_refuses_bad_record(void **state)
 {
@@ -375,6 +378,9 @@ static void test_write_refuses_bad_record(void **state)
 		{ bind_without_source, "predicate.buildDefinition.externalParameters.mounts[1].source: missing" },
 		{ id_upper, "predicate.runDetails.metadata.invocationId: not 32 lowercase hex digits" },
 		{ sandbox_array, "predicate.buildDefinition.internalParameters.sandbox: not an object" },
+		{ commit_65, "predicate.buildDefinition.resolvedDependencies[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
+		{ commit_upper, "predicate.buildDefinition.resolvedDependencies[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
+		{ commit_41, "predicate.buildDefinition.resolvedDependencies[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
 	};
 	(void)state;
 
@@ -544,6 +550,9 @@ static const struct refusal {
 	{ DEPS "[0]", "7", DEPS "[0]: not an object" },
 	{ DEPS "[1].name", "\"src\"", DEPS "[1].name: \"src\" where \"code\" was expected" },
 	{ DEPS "[1].digest.gitCommit", "\"0123\"", DEPS "[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
+	{ DEPS "[1].digest.gitCommit", "\"" HEX_D "0\"", DEPS "[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
+	{ DEPS "[1].digest.gitCommit", "\"" COMMIT "0\"", DEPS "[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
+	{ DEPS "[1].digest.gitCommit", "\"0123456789ABCDEF0123456789abcdef01234567\"", DEPS "[1].digest.gitCommit: not 40 or 64 lowercase hex digits" },
 	{ DEPS "[1].annotations", "[]", DEPS "[1].annotations: not an object" },
 	{ DEPS "[1].annotations.dirty", "1", DEPS "[1].annotations.dirty: not true or false" },
 	{ DEPS "[1].annotations.dirty", NULL, DEPS "[1].annotations.dirty: missing" },
@@ -576,7 +585,19 @@ static const struct refusal {
 	{ RD ".byproducts[1].name", "\"drift\"", RD ".byproducts[1].name: \"drift\" where \"run\" was expected" },
 	{ RD ".byproducts[0].name", "\"log\"", RD ".byproducts[0].name: \"log\" where \"drift\" was expected" },
 	{ RD ".byproducts[0].annotations", NULL, RD ".byproducts[0].annotations: missing" },
-	{ RD ".byproducts[0].digest", "{}", RD ".byproducts[0].digest: not part of a run record" },
+	{ RD ".byproducts[0].uri", "\"file:drift.json\"", RD ".byproducts[0].uri: not part of a run record" },
+	{ RD ".byproducts[0].digest", "{}", RD ".byproducts[0].digest.sha256: missing" },
+	{ RD ".byproducts[0].digest", "[]", RD ".byproducts[0].digest: not an object" },
+	{ RD ".byproducts[0].digest.sha256", "\"" HEX_A "\"", RD ".byproducts[0].digest.sha256: not the sha256 of the annotations (keys sorted, no whitespace)" },
+	{ RD ".byproducts[0].digest.sha256", "\"ABC\"", RD ".byproducts[0].digest.sha256: not 64 lowercase hex digits" },
+	{ RD ".byproducts[1].digest.sha512", "\"00\"", RD ".byproducts[1].digest.sha512: not part of a run record" },
+	{ RD ".byproducts[1].digest", NULL, RD ".byproducts[1].digest: missing" },
+	{ RD ".byproducts[1].mediaType", NULL, RD ".byproducts[1].mediaType: missing" },
+	{ RD ".byproducts[1].mediaType", "\"text/plain\"", RD ".byproducts[1].mediaType: \"text/plain\" where \"application/json\" was expected" },
+	/* The annotations changed after they were digested. */
+	{ DRIFT ".findings[0].severity", "\"refuse\"", RD ".byproducts[0].digest.sha256: not the sha256 of the annotations (keys sorted, no whitespace)" },
+	{ RUN ".exitStatus", "1", RD ".byproducts[1].digest.sha256: not the sha256 of the annotations (keys sorted, no whitespace)" },
+	{ RUN ".rusage.userSeconds", "12.345679", RD ".byproducts[1].digest.sha256: not the sha256 of the annotations (keys sorted, no whitespace)" },
 	{ DRIFT ".findings", NULL, DRIFT ".findings: missing" },
 	{ DRIFT ".findings", "{}", DRIFT ".findings: not an array" },
 	{ DRIFT ".findings[0]", "\"host.kernel\"", DRIFT ".findings[0]: not an object" },
@@ -604,26 +625,30 @@ static const struct refusal {
 	{ RUN ".stdout", "\"\"", RUN ".stdout: not part of a run record" },
 };
 
+/* doc (taken) with the one edit of c is refused with c's message. */
+static void assert_refused(json_t *doc, const struct refusal *c)
+{
+	el_record *back = (el_record *)"untouched";
+	char *text;
+	int rc;
+
+	edit_at(doc, c->path, c->value);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_non_null(text);
+	rc = el_record_parse(&back, text, strlen(text), "run.json");
+	if (rc != EL_EINVAL)
+		fail_msg("accepted with %s %s", c->path, c->value ? c->value : "deleted");
+	el_test_assert_error(rc, EL_EINVAL, el_test_fmt("run.json: %s", c->message));
+	assert_null(back);
+	free(text);
+	json_decref(doc);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-		json_t *doc = sample_json();
-		el_record *back = (el_record *)"untouched";
-		char *text;
-		int rc;
-
-		edit_at(doc, refusals[i].path, refusals[i].value);
-		text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-		assert_non_null(text);
-		rc = el_record_parse(&back, text, strlen(text), "run.json");
-		if (rc != EL_EINVAL)
-			fail_msg("accepted with %s %s", refusals[i].path, refusals[i].value ? refusals[i].value : "deleted");
-		el_test_assert_error(rc, EL_EINVAL, el_test_fmt("run.json: %s", refusals[i].message));
-		assert_null(back);
-		free(text);
-		json_decref(doc);
-	}
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		assert_refused(sample_json(), &refusals[i]);
 }
 
 /* What the reader takes that the writer would not make differently: numbers as numbers, any layout. */
@@ -641,7 +666,10 @@ static void test_reader_takes_equal_documents(void **state)
 	assert_same(r, back);
 	el_record_free(back);
 	free(text);
-	/* Whole seconds may be written without a fraction. */
+	json_decref(doc);
+	/* Whole seconds may be written without a fraction: the digest is of the values, 12.0 here. */
+	r->usage.ru_utime = (struct timeval){ 12, 0 };
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
 	edit_at(doc, RUN ".rusage.userSeconds", "12");
 	text = json_dumps(doc, 0);
 	assert_int_equal(el_record_parse(&back, text, strlen(text), "run.json"), EL_OK);
@@ -651,6 +679,193 @@ static void test_reader_takes_equal_documents(void **state)
 	free(text);
 	json_decref(doc);
 	el_record_free(r);
+}
+
+/* Records written before byproducts had a digest and a mediaType still read, as they were. */
+static void test_reads_byproducts_without_digest(void **state)
+{
+	json_t *doc = sample_json();
+	el_record *r = sample(), *back = NULL;
+	char *text;
+	(void)state;
+
+	edit_at(doc, RD ".byproducts[0].digest", NULL);
+	edit_at(doc, RD ".byproducts[0].mediaType", NULL);
+	edit_at(doc, RD ".byproducts[1].digest", NULL);
+	edit_at(doc, RD ".byproducts[1].mediaType", NULL);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_int_equal(el_record_parse(&back, text, strlen(text), "run.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	free(text);
+	/* Without the digest, the annotations are read as they are: nothing to compare them with. */
+	edit_at(doc, RUN ".exitStatus", "3");
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_int_equal(el_record_parse(&back, text, strlen(text), "run.json"), EL_OK);
+	assert_int_equal(back->exit_status, 3);
+	el_record_free(back);
+	free(text);
+	json_decref(doc);
+	el_record_free(r);
+}
+
+/* The sample with no output that exists after the run. */
+static el_record *sample_nothing_written(void)
+{
+	el_record *r = sample();
+
+	r->outputs[0].sha256[0] = '\0';
+	return r;
+}
+
+static json_t *nothing_written_json(void)
+{
+	el_record *r = sample_nothing_written();
+	json_t *doc = NULL;
+
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+	el_record_free(r);
+	return doc;
+}
+
+/* sha256 of "python3\0train.py\0--epochs=1\0", the sample's argv. */
+#define ARGV_SHA256 "a97f1c8ddafb60c53ee9627d8f0b5c91118cdf60ed78c32bc60c5868a09243e3"
+
+static void test_standin_subjects(void **state)
+{
+	el_record *r = sample_nothing_written(), *back = NULL;
+	json_t *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	/* No output exists: the lock and the command are the subjects. */
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+	assert_string_equal(el_test_json(json_object_get(doc, "subject")),
+			    "[{\"digest\":{\"sha256\":\"" HEX_A "\"},\"name\":\"envlock:lock\"},"
+			    "{\"digest\":{\"sha256\":\"" ARGV_SHA256 "\"},\"name\":\"envlock:argv\"}]");
+	json_decref(doc);
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	assert_string_equal(back->outputs[0].sha256, "");
+	assert_string_equal(back->outputs[1].sha256, "");
+	el_record_free(back);
+	free(text);
+
+	/* No lock, no --output: the command alone. */
+	free(r->lock_path);
+	free(r->lock_fingerprint);
+	r->lock_path = r->lock_fingerprint = NULL;
+	for (size_t i = 0; i < r->output_count; i++)
+		free(r->outputs[i].path);
+	r->output_count = 0;
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+	assert_string_equal(el_test_json(json_object_get(doc, "subject")),
+			    "[{\"digest\":{\"sha256\":\"" ARGV_SHA256 "\"},\"name\":\"envlock:argv\"}]");
+	json_decref(doc);
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_null(back->lock_path);
+	assert_null(back->lock_fingerprint);
+	assert_int_equal(back->output_count, 0);
+	assert_int_equal(back->argc, 3);
+	assert_string_equal(back->argv[2], "--epochs=1");
+	el_record_free(back);
+	free(text);
+	el_record_free(r);
+}
+
+/* Outputs are relative paths: one named like a stand-in is still an output, present or missing. */
+static void test_output_named_like_standin(void **state)
+{
+	el_record *r = sample(), *back = NULL;
+	json_t *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	free(r->outputs[0].path);
+	r->outputs[0].path = strdup("envlock:argv");
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+	assert_string_equal(el_test_json(json_object_get(doc, "subject")),
+			    "[{\"digest\":{\"sha256\":\"" HEX_C "\"},\"name\":\"envlock:argv\"}]");
+	json_decref(doc);
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	free(text);
+	/* Missing after the run: the stand-ins are the subjects, and the output stays missing. */
+	r->outputs[0].sha256[0] = '\0';
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	free(text);
+	el_record_free(r);
+}
+
+/* A record written before the stand-ins, with an empty subject, still reads. */
+static void test_reads_empty_subject(void **state)
+{
+	json_t *doc = nothing_written_json();
+	el_record *r = sample_nothing_written(), *back = NULL;
+	char *text;
+	(void)state;
+
+	edit_at(doc, "subject", "[]");
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_int_equal(el_record_parse(&back, text, strlen(text), "run.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	free(text);
+	json_decref(doc);
+	el_record_free(r);
+}
+
+/* The validator's good records (tests/tools/intoto_check.py) are records envlock reads. */
+static void test_validator_fixtures_read(void **state)
+{
+	el_record *r = sample_nothing_written(), *back = NULL;
+	(void)state;
+
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/good/record-standins.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	el_record_free(r);
+	r = sample();
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/good/record.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	/* The validator refuses the previous version's byproducts; envlock still reads that record. */
+	assert_int_equal(el_record_read(&back, EL_FIXTURES "/intoto/bad/byproduct-without-digest.json"), EL_OK);
+	assert_same(r, back);
+	el_record_free(back);
+	el_record_free(r);
+}
+
+static const struct refusal standin_refusals[] = {
+	{ "subject[0].digest.sha256", "\"" HEX_B "\"", "subject[0]: not the fingerprint of " EXT ".lock" },
+	{ "subject[1].digest.sha256", "\"" HEX_B "\"", "subject[1]: not the sha256 of " EXT ".argv (each word followed by a NUL byte)" },
+	{ EXT ".argv[2]", "\"--epochs=2\"", "subject[1]: not the sha256 of " EXT ".argv (each word followed by a NUL byte)" },
+	/* The words are hashed with their ends: "a b" is not "a", "b". */
+	{ EXT ".argv", "[\"python3 train.py\",\"--epochs=1\"]", "subject[1]: not the sha256 of " EXT ".argv (each word followed by a NUL byte)" },
+	{ "subject[0].name", "\"envlock:argv\"", "subject[0].name: \"envlock:argv\" where \"envlock:lock\" was expected" },
+	{ "subject[1].name", "\"envlock:lock\"", "subject[1].name: \"envlock:lock\" where \"envlock:argv\" was expected" },
+	{ "subject[1]", NULL, "subject: 1 entries where the stand-ins envlock:lock and envlock:argv were expected (no output has a digest)" },
+	{ "subject[2]", "{\"name\":\"envlock:x\",\"digest\":{\"sha256\":\"" HEX_B "\"}}", "subject: 3 entries where the stand-ins envlock:lock and envlock:argv were expected (no output has a digest)" },
+	{ "subject[1].digest.sha512", "\"00\"", "subject[1].digest.sha512: not part of a run record" },
+	{ "subject[1].digest", NULL, "subject[1].digest: missing" },
+	/* A subject that is not a stand-in while every output is missing names an output that is not there. */
+	{ "subject[0].name", "\"model.pt\"", EXT ".outputs[1]: neither the next subject nor the next of " RUN ".missingOutputs" },
+};
+
+static void test_standin_refusals(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(standin_refusals) / sizeof(standin_refusals[0]); i++)
+		assert_refused(nothing_written_json(), &standin_refusals[i]);
 }
 
 static void test_bad_text(void **state)
@@ -676,7 +891,7 @@ static void test_bad_text(void **state)
 	golden = el_test_read(EL_FIXTURES "/record/golden.json", NULL, &len);
 	assert_non_null(golden);
 	el_test_assert_error(el_record_parse(&r, golden, len / 2, "run.json"), EL_EINVAL,
-			     "run.json:79:14: invalid JSON: premature end of input near '\"ann'");
+			     "run.json:85:12: invalid JSON: premature end of input near '\"n'");
 	free(golden);
 }
 
@@ -928,6 +1143,12 @@ int main(void)
 		cmocka_unit_test(test_write_refuses_bad_record),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_reader_takes_equal_documents),
+		cmocka_unit_test(test_reads_byproducts_without_digest),
+		cmocka_unit_test(test_standin_subjects),
+		cmocka_unit_test(test_output_named_like_standin),
+		cmocka_unit_test(test_reads_empty_subject),
+		cmocka_unit_test(test_standin_refusals),
+		cmocka_unit_test(test_validator_fixtures_read),
 		cmocka_unit_test(test_bad_text),
 		cmocka_unit_test(test_duplicate_key_deep),
 		cmocka_unit_test_setup_teardown(test_read_file_errors, el_test_setup_tmpdir, el_test_teardown_tmpdir),
