@@ -11,5 +11,6 @@
 #include "envlock/data.h"
 #include "envlock/profile.h"
 #include "envlock/sandbox.h"
+#include "envlock/sign.h"
 
 #endif

@@ -13,9 +13,10 @@
 /* Exit statuses (see README.md). */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1, /* capture, show, profiles: a runtime failure */
-	CLI_EXIT_DRIFT = 1,   /* check, diff: drift that fails */
-	CLI_EXIT_USAGE = 2,   /* bad usage or bad input */
+	CLI_EXIT_FAILURE = 1,    /* capture, show, profiles: a runtime failure */
+	CLI_EXIT_DRIFT = 1,      /* check, diff: drift that fails */
+	CLI_EXIT_UNVERIFIED = 1, /* verify: unsigned, changed, or signed by no trusted key */
+	CLI_EXIT_USAGE = 2,      /* bad usage or bad input */
 };
 
 /* One command: cmd_<name>() gets argv with argv[0] = "<name>". */
@@ -26,6 +27,9 @@ int cmd_show(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /*
  * Load the profile named on the command line, or else by the lock

@@ -19,6 +19,9 @@ static const struct command {
 	{ "show", cmd_show, "summarize a lock" },
 	{ "exec", cmd_exec, "run a command in the sandbox, with the environment pinned" },
 	{ "replay", cmd_replay, "run recorded runs again and compare their outputs bit for bit" },
+	{ "key", cmd_key, "make the key pair that signs locks and run records, or print a key's id" },
+	{ "sign", cmd_sign, "sign locks and run records (FILE.sig)" },
+	{ "verify", cmd_verify, "check that a lock or run record is signed by a trusted key" },
 	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
 };
 

@@ -1,0 +1,136 @@
+/*
+ * Signatures beside the files they sign: FILE.sig holds FILE's bytes
+ * whole, so verification compares bytes, not a digest of them, and a
+ * reader of FILE.sig alone sees what was signed.
+ */
+#include "sign/sign_internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "util/atomic_file.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+const char *el_dsse_type_of(const void *text, size_t len)
+{
+	const char *type = NULL;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+
+	if (json_is_object(doc)) {
+		if (json_object_get(doc, "_type"))
+			type = EL_DSSE_TYPE_RECORD;
+		else if (json_object_get(doc, "envlock"))
+			type = EL_DSSE_TYPE_LOCK;
+	}
+	json_decref(doc);
+	return type;
+}
+
+int el_sign_write_at(int dirfd, const char *name, const char *display, const el_key *key, const char *type,
+		     const void *text, size_t len)
+{
+	char *envelope = NULL, *sig_name = NULL, *sig_display = NULL;
+	size_t envelope_len;
+	int ret;
+
+	if (asprintf(&sig_name, "%s.sig", name) < 0 || asprintf(&sig_display, "%s.sig", display) < 0) {
+		free(sig_name);
+		return el__error_oom();
+	}
+	ret = el_dsse_sign(&envelope, &envelope_len, key, type, text, len);
+	if (ret != EL_OK)
+		el__error_prefix(display);
+	else
+		ret = el__atomic_write_at(dirfd, sig_name, sig_display, envelope, envelope_len, 0644);
+	free(envelope);
+	free(sig_name);
+	free(sig_display);
+	return ret;
+}
+
+int el_sign_file(const char *path, const el_key *key)
+{
+	const char *base = el__basename(path), *type;
+	char *dir = NULL;
+	el__buf text;
+	int dirfd, ret;
+
+	el__buf_init(&text);
+	ret = el__read_file(&text, path, EL__SIGN_MAX_BYTES, false);
+	if (ret != EL_OK)
+		goto done;
+	type = el_dsse_type_of(text.data, text.len);
+	if (!type) {
+		ret = el__error(EL_EINVAL, "%s: neither a lock nor a run record", path);
+		goto done;
+	}
+	if (!*base) {
+		ret = el__error(EL_EINVAL, "%s: not a file", path);
+		goto done;
+	}
+	dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path));
+	if (!dir) {
+		ret = el__error_oom();
+		goto done;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot open its directory", path);
+		goto done;
+	}
+	ret = el_sign_write_at(dirfd, base, path, key, type, text.data, text.len);
+	close(dirfd);
+done:
+	free(dir);
+	el__buf_free(&text);
+	return ret;
+}
+
+int el_verify_file(const char *path, const void *text, size_t len, const char *expected_type,
+		   el_key *const *trusted, size_t trusted_count, char keyid[EL_KEYID_SIZE])
+{
+	el_verified *v = NULL;
+	char *sig_path = NULL;
+	el__buf envelope;
+	int ret;
+
+	if (asprintf(&sig_path, "%s.sig", path) < 0)
+		return el__error_oom();
+	el__buf_init(&envelope);
+	ret = el__read_file(&envelope, sig_path, EL_DSSE_MAX_SIZE, false);
+	if (ret == EL_ENOTFOUND)
+		ret = el__error(EL_ENOTFOUND, "%s: not signed (no %s)", path, sig_path);
+	if (ret == EL_OK)
+		ret = el_dsse_verify(&v, envelope.data, envelope.len, sig_path, trusted, trusted_count);
+	if (ret != EL_OK)
+		goto done;
+	/* The type is signed too (it is in the PAE): a lock's signature does not pass for a record's. */
+	if (expected_type && strcmp(v->payload_type, expected_type) != 0) {
+		char type[64];
+
+		snprintf(type, sizeof(type), "%s", v->payload_type);
+		for (char *c = type; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = '?';
+		ret = el__error(EL_EINVAL, "%s: signs a payload of type %s, not %s", sig_path, type, expected_type);
+		goto done;
+	}
+	if (v->payload_len != len || memcmp(v->payload, text, len) != 0) {
+		ret = el__error(EL_EUNTRUSTED, "%s: signs other content than %s", sig_path, path);
+		goto done;
+	}
+	if (keyid)
+		memcpy(keyid, v->keyid, EL_KEYID_SIZE);
+done:
+	el_verified_free(v);
+	el__buf_free(&envelope);
+	free(sig_path);
+	return ret;
+}
