@@ -8,8 +8,9 @@
 #   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
-#   bubblewrap util-linux python3-numpy python3-torch
-# then, as root, packaging/create-test-user.sh
+#   bubblewrap util-linux python3-numpy python3-torch nodejs npm
+# then, as root, packaging/create-test-user.sh and
+# packaging/install-test-node.sh
 set -eu
 
 packages="
@@ -60,3 +61,9 @@ if [ "$(id -u)" -eq 0 ]; then
 elif ! id -u envlock-test >/dev/null 2>&1; then
 	echo "install-deps.sh: the sandbox tests need the user envlock-test: sudo $(dirname "$0")/create-test-user.sh" >&2
 fi
+
+# Node.js and sigstore-js's @sigstore/core for the DSSE interop test
+# (tests/integration/sign_interop.sh), in /var/lib/envlock-test/node (or
+# $EL_TEST_NODE_DIR). A failure here fails this script: without them that
+# test skips, and CI counts a skip as a failure.
+"$(dirname "$0")/install-test-node.sh"
