@@ -52,7 +52,8 @@ typedef struct el_key el_key;
  * O_EXCL and O_NOFOLLOW, mode 0600 whatever the umask, and its public key
  * at private_path + ".pub" (0644, also O_EXCL). Neither file may exist;
  * on failure neither is left behind. EL_EINVAL when one exists (the
- * message names it), EL_ERROR for other failures.
+ * message names it: "PATH: already exists"; a link counts, dangling or
+ * not), EL_ERROR for other failures.
  */
 int el_key_generate(const char *private_path, el_key_type type);
 
@@ -144,7 +145,11 @@ typedef struct el_verified {
  * EL_DSSE_MAX_SIZE). EL_EUNTRUSTED when no signature verifies with a
  * trusted key; the message names the key ids: "DISPLAY: signed by key
  * KEYID, which is not trusted" or "DISPLAY: the signature by key KEYID
- * does not verify".
+ * does not verify" (a failed signature by a trusted key is named before
+ * an untrusted one), or, when no signature names a key, "DISPLAY: no
+ * trusted key verifies its signature". A signature's keyid, when not
+ * empty, names the one trusted key tried for it; an empty or absent one
+ * tries them all.
  */
 int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const char *display,
 		   el_key *const *trusted, size_t trusted_count);
@@ -155,7 +160,7 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
  * other content than FILE" when the payload differs, EL_ENOTFOUND
  * "FILE: not signed (no FILE.sig)" when there is no signature file.
  * expected_type, when not NULL, must be the envelope's payload type
- * (EL_EINVAL otherwise). *keyid (may be NULL) gets the key that verified.
+ * (EL_EINVAL "SIG: signs a payload of type TYPE, not EXPECTED" otherwise). *keyid (may be NULL) gets the key that verified.
  */
 int el_verify_file(const char *path, const void *text, size_t len, const char *expected_type,
 		   el_key *const *trusted, size_t trusted_count, char keyid[EL_KEYID_SIZE]);

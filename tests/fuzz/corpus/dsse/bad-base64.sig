@@ -1,0 +1,1 @@
+{"payload":"e30","payloadType":"application/vnd.envlock.lock+json","signatures":[{"keyid":"","sig":"+_8="}]}

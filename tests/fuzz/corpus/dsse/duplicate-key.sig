@@ -1,0 +1,1 @@
+{"payload":"","payload":"","payloadType":"x","signatures":[{"sig":""}]}

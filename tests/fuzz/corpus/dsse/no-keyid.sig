@@ -1,0 +1,1 @@
+{"payload":"eyJlbnZsb2NrIjogMiwgImZpbmdlcnByaW50IjogInNoYTI1NjowMCJ9Cg==","payloadType":"application/vnd.envlock.lock+json","signatures":[{"sig":"H4kj62Hx9Rjutb5FeWKXX+fMqTIrn5amBSwOJanFCy0O/s/qB8jVSQy3m0emLQLLI9rMWCVXwDN52vyTav4mAA=="}]}
