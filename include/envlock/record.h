@@ -125,7 +125,8 @@ int el_record_serialize(char **text, size_t *len, const el_record *record);
  *    file is never replaced, another random name is taken instead;
  *  - or a file to create or replace: a temporary file in the same directory
  *    is renamed over it, so a symlink planted at path is replaced, never
- *    followed.
+ *    followed; a path.sig beside it, which signed what it replaced, is
+ *    removed.
  * A final symlink is never followed, even one that points to a directory:
  * write "DIR/" (a trailing slash) to write into the directory a link names.
  * On success *written (when not NULL) receives the path of the file written,
@@ -142,6 +143,18 @@ int el_record_write(const el_record *record, const char *path, char **written);
  * names the target in messages and in *written.
  */
 int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written);
+
+/*
+ * As el_record_write_at(), and signed with key (a private key, sign.h):
+ * NAME.sig beside the record is the DSSE envelope of the record's exact
+ * bytes, written and renamed into place after the record itself, the
+ * directory fsync'd once for both. A failure after the record is in
+ * place leaves it there, unsigned (*written is set): it reads as unsigned,
+ * never as signed.
+ */
+struct el_key;
+int el_record_write_signed_at(const el_record *record, const struct el_key *key, int dirfd, const char *name,
+			      const char *display, char **written);
 
 /*
  * Read a record back: the text must be JSON (duplicate keys refused) of

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/signing.h"
 
 bool exec_output_path_ok(const char *command, const char *what, const char *path)
 {
@@ -280,13 +279,10 @@ bool exec_record_write(const exec_record_target *t, const exec_record_input *in)
 		cli_error("exec: --record %s: out of memory", t->path);
 		return false;
 	}
-	ok = el_record_write_at(r, t->dirfd, t->name, t->path, &written) == EL_OK;
+	/* Signed as it is written, from the same bytes (record.h). */
+	ok = el_record_write_signed_at(r, in->sign_key, t->dirfd, t->name, t->path, &written) == EL_OK;
 	if (!ok)
 		cli_error("exec: --record %s", el_error_last());
-	/* In the directory opened before the run, under the name just written there. */
-	if (ok && in->sign_key)
-		ok = cli_signing_sign_record(in->sign_key, t->dirfd, t->name ? t->name : strrchr(written, '/') + 1,
-					     written);
 	free(written);
 	el_record_free(r);
 	return ok;

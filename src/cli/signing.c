@@ -217,25 +217,3 @@ fail:
 	free(buf);
 	return false;
 }
-
-bool cli_signing_sign_record(const el_key *key, int dirfd, const char *name, const char *display)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char path[64], *text = NULL;
-	size_t len = 0;
-	bool ok;
-
-	if (fd < 0) {
-		cli_error("exec: --record %s: cannot read it back to sign it: %s", display, strerror(errno));
-		return false;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ok = cli_read_file(&text, &len, path, 16u << 20, "exec");
-	close(fd);
-	if (ok && el_sign_write_at(dirfd, name, display, key, EL_DSSE_TYPE_RECORD, text, len) != EL_OK) {
-		cli_error("exec: --record %s", el_error_last());
-		ok = false;
-	}
-	free(text);
-	return ok;
-}

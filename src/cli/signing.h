@@ -82,13 +82,6 @@ bool cli_signing_check_lock(cli_signing *s, const el_profile *profile, const cha
 el_key *cli_signing_record_key(const cli_signing *s, const el_profile *profile, const char *workdir,
 			       const el_mount *mounts, size_t mount_count, bool *failed);
 
-/*
- * Sign the record just written as name in dirfd (display names it): its
- * bytes are read back without following a link, and name + ".sig" is
- * written beside it. Prints the error; false on failure.
- */
-bool cli_signing_sign_record(const el_key *key, int dirfd, const char *name, const char *display);
-
 /* Read a whole regular file of at most max bytes, NUL-terminated, for free(); prints the error. */
 bool cli_read_file(char **text, size_t *len, const char *path, size_t max, const char *command);
 

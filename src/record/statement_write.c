@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "envlock/sign.h"
+
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -66,8 +68,12 @@ static int write_temp(int dirfd, const char *text, size_t len, char *tmp, size_t
 	return el__error(EL_ERROR, "%s: cannot create a temporary file", display);
 }
 
-/* A new run-<start>-<random>.json in dirfd, never over an existing file. */
-static int write_new(int dirfd, const el_record *r, const char *text, size_t len, const char *display, char **written)
+/*
+ * A new run-<start>-<random>.json in dirfd, never over an existing file;
+ * its name into chosen. The directory is fsync'd by the caller.
+ */
+static int write_new(int dirfd, const el_record *r, const char *text, size_t len, const char *display, char **written,
+		     char chosen[64])
 {
 	char tmp[64], name[64], hex[9], when[EL__RECORD_TIME_SIZE];
 	int ret = el__record_time_format(when, &r->started);
@@ -84,7 +90,7 @@ static int write_new(int dirfd, const el_record *r, const char *text, size_t len
 		snprintf(name, sizeof(name), "run-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s.json", when, when + 5, when + 8, when + 11,
 			 when + 14, when + 17, hex);
 		if (el__rename_noreplace(dirfd, tmp, name) == 0) {
-			fsync(dirfd);
+			snprintf(chosen, 64, "%s", name);
 			if (written && asprintf(written, "%s%s%s", display,
 						display[strlen(display) - 1] == '/' ? "" : "/", name) < 0)
 				*written = NULL;
@@ -100,26 +106,79 @@ static int write_new(int dirfd, const el_record *r, const char *text, size_t len
 	return ret;
 }
 
-int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written)
+/* The file named in dirfd, replaced whole; the directory is fsync'd by the caller. */
+static int write_named(int dirfd, const char *name, const char *text, size_t len, const char *display)
 {
-	char *text = NULL;
-	size_t len = 0;
+	char tmp[64];
+	int ret = write_temp(dirfd, text, len, tmp, sizeof(tmp), display);
+
+	if (ret == EL_OK && renameat(dirfd, tmp, dirfd, name) != 0) {
+		ret = el__error_errno(EL_ERROR, "%s", display);
+		unlinkat(dirfd, tmp, 0);
+	}
+	return ret;
+}
+
+/*
+ * The record, and with a key its signature: the envelope is made from the
+ * very bytes written and put in place after the record (a record without
+ * its signature reads as unsigned, never the other way round), and one
+ * fsync of the directory makes both renames durable.
+ */
+static int write_at(const el_record *record, const el_key *key, int dirfd, const char *name, const char *display,
+		    char **written)
+{
+	char *text = NULL, *envelope = NULL, *sig_name = NULL, sig_tmp[64], chosen[64];
+	size_t len = 0, envelope_len = 0;
 	int ret;
 
 	if (written)
 		*written = NULL;
 	ret = el_record_serialize(&text, &len, record);
+	if (ret == EL_OK && key)
+		ret = el_dsse_sign(&envelope, &envelope_len, key, EL_DSSE_TYPE_RECORD, text, len);
+	if (ret == EL_OK && key)
+		ret = write_temp(dirfd, envelope, envelope_len, sig_tmp, sizeof(sig_tmp), display);
 	if (ret != EL_OK)
-		return ret;
+		goto done;
 	if (name) {
-		ret = el__atomic_write_at(dirfd, name, display, text, len, 0644);
+		ret = write_named(dirfd, name, text, len, display);
+		/* A signature of the record this one replaces would sign other content: gone with it. */
+		if (ret == EL_OK && !key && asprintf(&sig_name, "%s.sig", name) >= 0) {
+			unlinkat(dirfd, sig_name, 0);
+			free(sig_name);
+			sig_name = NULL;
+		}
 		if (ret == EL_OK && written && !(*written = strdup(display)))
 			ret = el__error_oom();
 	} else {
-		ret = write_new(dirfd, record, text, len, display, written);
+		ret = write_new(dirfd, record, text, len, display, written, chosen);
 	}
+	if (ret == EL_OK && key) {
+		if (asprintf(&sig_name, "%s.sig", name ? name : chosen) < 0)
+			ret = el__error_oom();
+		else if (renameat(dirfd, sig_tmp, dirfd, sig_name) != 0)
+			ret = el__error_errno(EL_ERROR, "%s.sig", display);
+	}
+	if (ret != EL_OK && key)
+		unlinkat(dirfd, sig_tmp, 0);
+	fsync(dirfd);
+done:
+	free(sig_name);
+	free(envelope);
 	free(text);
 	return ret;
+}
+
+int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written)
+{
+	return write_at(record, NULL, dirfd, name, display, written);
+}
+
+int el_record_write_signed_at(const el_record *record, const el_key *key, int dirfd, const char *name,
+			      const char *display, char **written)
+{
+	return write_at(record, key, dirfd, name, display, written);
 }
 
 int el_record_write(const el_record *record, const char *path, char **written)

@@ -67,7 +67,8 @@ static int check_type(el_key_type *type, EVP_PKEY *pkey, const char *path)
 /* Wrap pkey (taken over, freed on failure) with its type and id. */
 static int wrap(el_key **out, EVP_PKEY *pkey, bool is_private, const char *path)
 {
-	unsigned char *der = NULL;
+	unsigned char *der = NULL, spki[EL__SPKI_MAX];
+	size_t spki_len = 0;
 	el_key *key;
 	el_key_type type = EL_KEY_ECDSA_P256;
 	int len, ret;
@@ -78,15 +79,19 @@ static int wrap(el_key **out, EVP_PKEY *pkey, bool is_private, const char *path)
 		return ret;
 	}
 	key = calloc(1, sizeof(*key));
-	len = i2d_PUBKEY(pkey, &der);
-	if (!key || len <= 0) {
-		ERR_clear_error();
-		free(key);
-		EVP_PKEY_free(pkey);
-		return el__error_oom();
+	if (key && el__spki_der(spki, &spki_len, pkey, type) == EL_OK) {
+		ret = el__sha256_hex(key->id, spki, spki_len);
+	} else {
+		len = key ? i2d_PUBKEY(pkey, &der) : 0;
+		if (!key || len <= 0) {
+			ERR_clear_error();
+			free(key);
+			EVP_PKEY_free(pkey);
+			return el__error_oom();
+		}
+		ret = el__sha256_hex(key->id, der, (size_t)len);
+		OPENSSL_free(der);
 	}
-	ret = el__sha256_hex(key->id, der, (size_t)len);
-	OPENSSL_free(der);
 	if (ret != EL_OK) {
 		free(key);
 		EVP_PKEY_free(pkey);
@@ -104,6 +109,34 @@ static bool is_encrypted(const char *text)
 	return strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----") || strstr(text, "Proc-Type: 4,ENCRYPTED");
 }
 
+/*
+ * The common case without OpenSSL's decoder framework (see pkcs8.c): one
+ * PEM block of the given label, no headers, holding a key of a type
+ * envlock takes. NULL for anything else, which the framework then reads
+ * (and explains).
+ */
+static EVP_PKEY *pem_fast(const char *text, size_t len, const char *label,
+			  int (*read)(EVP_PKEY **, const unsigned char *, long))
+{
+	BIO *bio = BIO_new_mem_buf(text, (int)len);
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long n = 0;
+	EVP_PKEY *pkey = NULL;
+
+	if (bio && PEM_read_bio(bio, &name, &header, &der, &n) && strcmp(name, label) == 0 && !*header &&
+	    read(&pkey, der, n) != EL_OK)
+		pkey = NULL;
+	if (der)
+		OPENSSL_cleanse(der, (size_t)n);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
+	BIO_free(bio);
+	ERR_clear_error();
+	return pkey;
+}
+
 /* A private key out of PEM text; the public half only when is_private is false. */
 static int parse_private(el_key **out, const char *text, size_t len, bool is_private, const char *path)
 {
@@ -115,10 +148,12 @@ static int parse_private(el_key **out, const char *text, size_t len, bool is_pri
 
 	if (is_encrypted(text))
 		return el__error(EL_EINVAL, "%s: an encrypted private key (envlock reads unencrypted PKCS#8 keys)", path);
-	bio = BIO_new_mem_buf(text, (int)len);
-	if (!bio)
+	pkey = is_private ? pem_fast(text, len, "PRIVATE KEY", el__pkcs8_read) : NULL;
+	bio = pkey ? NULL : BIO_new_mem_buf(text, (int)len);
+	if (!pkey && !bio)
 		return el__error_oom();
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	if (!pkey)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (!pkey)
 		return key_fail(path, "not a PEM private key");
@@ -207,10 +242,12 @@ int el_key_load_public(el_key **out, const char *path)
 	if (ret == EL_OK && strstr(text.data, "PRIVATE KEY-----")) {
 		ret = parse_private(out, text.data, text.len, false, path);
 	} else if (ret == EL_OK) {
-		bio = BIO_new_mem_buf(text.data, (int)text.len);
-		pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL) : NULL;
+		pkey = pem_fast(text.data, text.len, "PUBLIC KEY", el__spki_read);
+		bio = pkey ? NULL : BIO_new_mem_buf(text.data, (int)text.len);
+		if (!pkey && bio)
+			pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
 		BIO_free(bio);
-		if (!bio)
+		if (!pkey && !bio)
 			ret = el__error_oom();
 		else if (!pkey)
 			ret = key_fail(path, "not a PEM public key");

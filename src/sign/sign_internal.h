@@ -15,6 +15,26 @@ struct el_key {
 	char id[EL_KEYID_SIZE];
 };
 
+/* Room for the SubjectPublicKeyInfo DER of either key type. */
+#define EL__SPKI_MAX 128
+
+/*
+ * The SubjectPublicKeyInfo DER of pkey, a key of type (pkcs8.c): what the
+ * key id hashes. EL_ENOTSUP when pkey does not give its public key in the
+ * form expected (the caller asks OpenSSL's encoder instead).
+ */
+int el__spki_der(unsigned char out[EL__SPKI_MAX], size_t *len, const EVP_PKEY *pkey, el_key_type type);
+
+/*
+ * A PKCS#8 PrivateKeyInfo (DER, exactly len bytes) holding an Ed25519 or
+ * P-256 key, as *out. EL_ENOTSUP for anything else: the caller hands the
+ * PEM to OpenSSL's generic reader, which also says what is wrong.
+ */
+int el__pkcs8_read(EVP_PKEY **out, const unsigned char *der, long len);
+
+/* The same for a SubjectPublicKeyInfo of either type. */
+int el__spki_read(EVP_PKEY **out, const unsigned char *der, long len);
+
 /* The largest file signed: a run record's limit (a lock is smaller in practice). */
 #define EL__SIGN_MAX_BYTES (16u << 20)
 

@@ -68,3 +68,30 @@ printf '%-48s %7s ms   %sx anchor\n' "envlock sign (ecdsa-p256)" "$sign_p256" "$
 printf '%-48s %7s ms   %sx anchor\n' "envlock verify (ecdsa-p256)" "$verify_p256" "$(times "$verify_p256")"
 printf '%-48s %7s ms   %sx anchor\n' "envlock sign (ed25519)" "$sign_ed" "$(times "$sign_ed")"
 printf '%-48s %7s ms   %sx anchor\n' "envlock verify (ed25519)" "$verify_ed" "$(times "$verify_ed")"
+
+# exec --record with and without signing (ecdsa-p256, the default), in
+# alternating rounds so that a busy moment weighs on both alike: the
+# difference of the medians of the rounds' medians is what signing adds
+# to a run (DESIGN.md: under 2 ms). The record goes to a directory, as
+# users write them, and is read back, signed and written with its .sig.
+rounds=${ROUNDS:-10}
+
+# The key must lie outside what the sandbox shows: a working directory of its own.
+mkdir -p work/records
+must_run "envlock exec --record --sign" "$envlock" exec --no-lock -C work --record work/one.json --sign --key "$scratch/p256.pem" -- /bin/true
+for r in $(seq "$rounds"); do
+	for mode in no-sign sign; do
+		opts=(--no-sign)
+		[ "$mode" = sign ] && opts=(--sign --key "$scratch/p256.pem")
+		hyperfine -N --style none --runs 20 --warmup 3 --export-json "$scratch/exec.$mode.$r.json" \
+			"$envlock exec --no-lock -C work --record work/records/ ${opts[*]} -- /bin/true" >/dev/null 2>&1
+	done
+done
+median_of() { jq -s '[.[].results[0].median * 1000] | sort | .[length / 2 | floor] * 1000 | round / 1000' "$@"; }
+plain=$(median_of "$scratch"/exec.no-sign.*.json)
+signed=$(median_of "$scratch"/exec.sign.*.json)
+added=$(jq -n "($signed - $plain) * 1000 | round / 1000")
+printf '%-48s %7s ms\n' "envlock exec --record (no signature)" "$plain"
+printf '%-48s %7s ms\n' "envlock exec --record --sign (ecdsa-p256)" "$signed"
+printf '%-48s %7s ms   target < 2 ms: %s\n' "signing adds ($rounds rounds of 20 runs)" "$added" \
+	"$(jq -n "if $added < 2 then \"PASS\" else \"FAIL\" end" -r)"

@@ -573,6 +573,73 @@ static void test_private_key_refusals(void **state)
 	free(p384);
 }
 
+/*
+ * pkcs8.c reads the two key types without OpenSSL's decoders: the same
+ * key as OpenSSL's own reader gives, public half and all, for keys that
+ * OpenSSL wrote; anything else is left to OpenSSL (EL_ENOTSUP).
+ */
+static void check_pkcs8(EVP_PKEY *generated, bool expect_fast)
+{
+	unsigned char *der = NULL, *spki = NULL, ours[EL__SPKI_MAX];
+	int len = i2d_PrivateKey(generated, &der), spki_len;
+	EVP_PKEY *fast = NULL, *pub = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(generated);
+	unsigned char *p8der = NULL;
+	int p8len = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &p8der) : -1;
+	size_t ours_len = 0;
+
+	assert_true(len > 0);
+	assert_true(p8len > 0);
+	assert_int_equal(el__pkcs8_read(&fast, p8der, p8len), expect_fast ? EL_OK : EL_ENOTSUP);
+	if (expect_fast) {
+		assert_non_null(fast);
+		assert_int_equal(EVP_PKEY_eq(fast, generated), 1);
+		/* The public key OpenSSL would write, byte for byte, and read back by pkcs8.c too. */
+		spki_len = i2d_PUBKEY(generated, &spki);
+		assert_int_equal(el__spki_der(ours, &ours_len, fast,
+					      EVP_PKEY_is_a(generated, "ED25519") ? EL_KEY_ED25519 : EL_KEY_ECDSA_P256),
+				 EL_OK);
+		assert_int_equal(ours_len, (size_t)spki_len);
+		assert_memory_equal(ours, spki, ours_len);
+		assert_int_equal(el__spki_read(&pub, spki, spki_len), EL_OK);
+		assert_int_equal(EVP_PKEY_eq(pub, generated), 1);
+		/* One byte short, or one more: not a key of ours. */
+		EVP_PKEY_free(pub);
+		pub = NULL;
+		assert_int_equal(el__spki_read(&pub, spki, spki_len - 1), EL_ENOTSUP);
+		assert_int_equal(el__pkcs8_read(&pub, p8der, p8len - 1), EL_ENOTSUP);
+		OPENSSL_free(spki);
+	}
+	EVP_PKEY_free(fast);
+	EVP_PKEY_free(pub);
+	OPENSSL_free(der);
+	OPENSSL_free(p8der);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+}
+
+static void test_pkcs8_fast_path(void **state)
+{
+	static const char *const others[][2] = { { "EC", "P-384" }, { "EC", "secp256k1" }, { "RSA", NULL } };
+
+	for (int i = 0; i < 8; i++) {
+		EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+		check_pkcs8(p256, true);
+		check_pkcs8(ed, true);
+		EVP_PKEY_free(p256);
+		EVP_PKEY_free(ed);
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		EVP_PKEY *other = others[i][1] ? EVP_PKEY_Q_keygen(NULL, NULL, others[i][0], others[i][1])
+					       : EVP_PKEY_Q_keygen(NULL, NULL, others[i][0], (size_t)1024);
+
+		assert_non_null(other);
+		check_pkcs8(other, false);
+		EVP_PKEY_free(other);
+	}
+}
+
 static void test_files(void **state)
 {
 	const char *dir = *state;
@@ -654,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_pae),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_pkcs8_fast_path),
 		cmocka_unit_test_setup_teardown(test_round_trip_p256, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_round_trip_ed25519, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_tampering, el_test_setup_tmpdir, el_test_teardown_tmpdir),
