@@ -89,7 +89,9 @@ check_eq "the seed" "42" "$(jq -r .predicate.buildDefinition.externalParameters.
 check_eq "pinned PYTHONHASHSEED" "42" "$(jq -r .predicate.buildDefinition.externalParameters.env.PYTHONHASHSEED "$rec")"
 check_eq "exit status" "0" "$(jq -r '.predicate.runDetails.byproducts[] | select(.name == "run") | .annotations.exitStatus' "$rec")"
 
-x "$ENVLOCK" replay "$rec"
+# The record names its interpreter (replay runs it on the host) and lies in runs/ of a
+# working directory that is no repository: both must be confirmed.
+x "$ENVLOCK" replay --python "$py" --workdir "$work" "$rec"
 check_eq "replay of the training run: exit 0" 0 "$status"
 check_eq "replay names the weights as reproduced" "  reproduced  weights.bin  sha256:$first" "$(grep reproduced "$scratch/out" | head -1)"
 check_eq "replay's last line" "replay: 1 record: 1 reproduced, 0 not" "$(tail -1 "$scratch/out")"
@@ -97,7 +99,7 @@ check_eq "replay's last line" "replay: 1 record: 1 reproduced, 0 not" "$(tail -1
 # A run that writes the time does not reproduce, and replay says which output.
 x "$ENVLOCK" exec --python "$py" --record clock.json --output now.txt --output same.txt -- /bin/sh -c 'date +%s%N >now.txt; echo same >same.txt'
 check_eq "clock run recorded: exit 0" 0 "$status"
-x "$ENVLOCK" replay --keep "$base/kept" clock.json
+x "$ENVLOCK" replay --python "$py" --keep "$base/kept" clock.json
 check_eq "replay of the clock run: exit 1" 1 "$status"
 check_eq "replay names now.txt as differing (the replay's, kept)" "  differs     now.txt: recorded sha256:$(jq -r '.subject[0].digest.sha256' clock.json), now sha256:$(sum "$base/kept/now.txt")" \
 	"$(grep 'now.txt' "$scratch/out")"
@@ -108,7 +110,7 @@ check_eq "NOT reproduced" "  NOT reproduced" "$(grep 'NOT' "$scratch/out")"
 # Two deterministic records that share a lock: checked once, run in parallel.
 x "$ENVLOCK" exec --python "$py" --record a.json --output a.txt -- /bin/sh -c 'echo a >a.txt'
 x "$ENVLOCK" exec --python "$py" --record b.json --output b.txt -- /bin/sh -c 'echo b >b.txt'
-x "$ENVLOCK" replay -j 2 a.json b.json
+x "$ENVLOCK" replay --python "$py" -j 2 a.json b.json
 check_eq "replay -j 2 of two records: exit 0" 0 "$status"
 check_eq "replay -j 2: both reproduced" "replay: 2 records: 2 reproduced, 0 not" "$(tail -1 "$scratch/out")"
 
@@ -116,7 +118,7 @@ check_eq "replay -j 2: both reproduced" "replay: 2 records: 2 reproduced, 0 not"
 x "$ENVLOCK" exec --python "$py" --record fail.json -- /bin/sh -c 'exit 3'
 check_eq "failed run: exec exits 3" 3 "$status"
 check_eq "failed run: its record says 3" 3 "$(jq -r '.predicate.runDetails.byproducts[] | select(.name == "run") | .annotations.exitStatus' fail.json)"
-x "$ENVLOCK" replay fail.json
+x "$ENVLOCK" replay --python "$py" fail.json
 check_eq "replay of a failed run that fails the same way: exit 0" 0 "$status"
 # A refused run (drift) is recorded with 125 and the findings.
 jq '.env.FOO = "bar"' env.lock >drifted.lock
@@ -128,7 +130,7 @@ check_eq "refused run: recorded with 125" 125 "$(jq -r '.predicate.runDetails.by
 check_eq "refused run: the finding in the record" "env.FOO refuse" \
 	"$(jq -r '.predicate.runDetails.byproducts[] | select(.name == "drift") | .annotations.findings[] | "\(.path) \(.severity)"' refused.json)"
 check_eq "the record keeps --python for replay's check" "$py" "$(jq -r .predicate.buildDefinition.externalParameters.python refused.json)"
-x "$ENVLOCK" replay refused.json
+x "$ENVLOCK" replay --python "$py" --lock drifted.lock refused.json
 check_eq "replay of a run whose lock this machine drifted from: exit 1" 1 "$status"
 check_eq "replay says why" "envlock: replay: not replaying the runs of $work/drifted.lock: this machine has drifted from it (--on-drift warn replays anyway)" \
 	"$(grep 'not replaying' "$scratch/err")"
@@ -136,7 +138,7 @@ check_eq "replay says why" "envlock: replay: not replaying the runs of $work/dri
 # A lock changed since the run: not replayed.
 cp env.lock env.lock.saved
 "$ENVLOCK" capture --python "$py" --profile strict -o env.lock
-x "$ENVLOCK" replay a.json
+x "$ENVLOCK" replay --python "$py" a.json
 check_eq "lock changed since the run: exit 1" 1 "$status"
 check_eq "lock changed since the run: said" "yes" "$(grep -q 'changed since the run' "$scratch/err" && echo yes)"
 mv env.lock.saved env.lock
@@ -147,12 +149,13 @@ x "$ENVLOCK" exec --python "$py" --record planted.json -- /bin/ln -s "$base/vict
 check_eq "planted link: exec exits 0" 0 "$status"
 check_eq "planted link: the record is a file" "file" "$([ -f planted.json ] && [ ! -L planted.json ] && echo file)"
 check_eq "planted link: its target untouched" "victim" "$(cat "$base/victim")"
-# ... and the record directory swapped for a link keeps the record where it was.
+# ... and the record directory cannot be swapped for a link: it is a mount point inside.
 mkdir -p out elsewhere
 x "$ENVLOCK" exec --python "$py" --record out -- /bin/sh -c 'mv out out.moved && ln -s elsewhere out'
-check_eq "swapped directory: exec exits 0" 0 "$status"
-check_eq "swapped directory: nothing written through the link" 0 "$(ls elsewhere | wc -l)"
-check_eq "swapped directory: the record in the directory opened before the run" 1 "$(ls out.moved | wc -l)"
+check_eq "swapped directory: the job's mv fails" "1 mv: cannot move 'out' to 'out.moved': Device or resource busy" \
+	"$status $(cat "$scratch/err")"
+check_eq "swapped directory: nothing written through a link" 0 "$(ls elsewhere | wc -l)"
+check_eq "swapped directory: the record where it was asked for" "1 no" "$(ls out | wc -l) $([ -e out.moved ] && echo yes || echo no)"
 # An output the job made a link is not followed.
 x "$ENVLOCK" exec --python "$py" --record linked.json --output leak -- /bin/ln -s /etc/passwd leak
 check_eq "output that is a link: exec exits 0" 0 "$status"
