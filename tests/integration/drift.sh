@@ -370,8 +370,9 @@ cd - >/dev/null
 # ---- show ----
 run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$fixtures/a.lock"
 check_eq "show: exit 0" 0 "$status"
-check_eq "show: the verified fingerprint" "fingerprint  $(jq -r .fingerprint "$fixtures/a.lock") (verified)" \
-	"$(sed -n 2p "$scratch/out")"
+check_eq "show: the fingerprint, which only says the content was not changed without re-fingerprinting" \
+	"fingerprint  $(jq -r .fingerprint "$fixtures/a.lock") (matches the content)" "$(sed -n 2p "$scratch/out")"
+check_eq "show: no signature" "signature    none (sign it with 'envlock sign $fixtures/a.lock')" "$(sed -n 3p "$scratch/out")"
 check_eq "show: a library line" '  libc.so.6        path=/usr/lib/x86_64-linux-gnu/libc.so.6, sha256=1111111111111111111111111111111111111111111111111111111111111111, version=2.36' \
 	"$(grep '  libc.so.6 ' "$scratch/out")"
 check_eq "show: a device line" '    [0] compute_capability=9.0, memory_mib=81559, name=NVIDIA H100 80GB HBM3' \
@@ -389,10 +390,11 @@ check_eq "show: a lock from before threads has no threads line" "" "$(grep '^thr
 run "$scratch/out" "$scratch/err" "$ENVLOCK" show "$fixtures/threads.lock"
 check_eq "show: the header, with the thread count" "$(printf '%-12s %s\n' \
 	lock "$fixtures/threads.lock (schema 2)" \
-	fingerprint "$(jq -r .fingerprint "$fixtures/threads.lock") (verified)" \
+	fingerprint "$(jq -r .fingerprint "$fixtures/threads.lock") (matches the content)" \
+	signature "none (sign it with 'envlock sign $fixtures/threads.lock')" \
 	"captured at" 2026-12-01T09:00:00Z "on host" gpu-node-07 profile default "by envlock" 0.1.0 \
 	"at commit" "$(jq -r .meta.code.git_commit "$fixtures/threads.lock")" \
-	threads "224 (OMP, MKL, OpenBLAS pinned)")" "$(sed -n 1,8p "$scratch/out")"
+	threads "224 (OMP, MKL, OpenBLAS pinned)")" "$(sed -n 1,9p "$scratch/out")"
 check_eq "show: threads is not a section" "" "$(grep -x 'threads' "$scratch/out" || true)"
 
 # ---- profiles ----

@@ -88,9 +88,14 @@ half_checks() {
 	check_eq "$p exec --require-signed, unsigned lock: 125" 125 "$status"
 	check_eq "$p exec --require-signed, unsigned lock: said" \
 		"envlock: exec: env.lock: not signed (no env.lock.sig), and --require-signed refuses it" "$(err)"
+	x el "$bin" show
+	check_eq "$p show: no signature" "signature    none (sign it with 'envlock sign env.lock')" "$(sed -n 3p "$scratch/out")"
 	x el "$bin" sign env.lock
 	x el "$bin" check --require-signed
 	check_eq "$p check --require-signed, signed by the own key: 0" 0 "$status"
+	x el "$bin" show
+	check_eq "$p show: the signature, checked against the own key" \
+		"signature    env.lock.sig, by key $id (trusted)" "$(sed -n 3p "$scratch/out")"
 	x el "$bin" key generate --out "$other"
 	other_id=$(sed -n 's/^key id: //p' "$scratch/out")
 	x el "$bin" check --require-signed --trust "$other.pub"
@@ -107,6 +112,9 @@ half_checks() {
 	# The lock changed after it was signed (re-fingerprinted, so it reads as valid).
 	cp env.lock env.lock.orig
 	jq '.meta.hostname = "elsewhere"' env.lock.orig >env.lock
+	x el "$bin" show
+	check_eq "$p show: a lock changed after signing, re-fingerprinted: NOT VALID" \
+		"signature    NOT VALID: env.lock.sig: signs other content than env.lock" "$(sed -n 3p "$scratch/out")"
 	x el "$bin" check --require-signed
 	check_eq "$p a lock changed after signing: 2" 2 "$status"
 	check_eq "$p a lock changed after signing: said" \
