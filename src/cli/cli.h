@@ -58,6 +58,9 @@ bool cli_parse_color(const char *when, bool *color);
  */
 bool cli_find_lock(char **out, const char *command, const char *otherwise);
 
+/* path made absolute against the current directory (not resolved), for free(); NULL when out of memory. */
+char *cli_absolute_path(const char *path);
+
 /* Whether dir holds a .git: the root of a repository (or of a worktree). */
 bool cli_repository_root(const char *dir);
 

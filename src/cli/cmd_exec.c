@@ -103,18 +103,6 @@ static void mounts_free(el_mount *mounts, size_t count)
 	free(mounts);
 }
 
-/* An absolute path for a --bind source given relative to the current directory. */
-static char *absolute(const char *path)
-{
-	char cwd[4096], *out;
-
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
-}
-
 /* --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST. */
 static bool add_mount(exec_args *a, el_mount_kind kind, const char *arg)
 {
@@ -135,7 +123,7 @@ static bool add_mount(exec_args *a, el_mount_kind kind, const char *arg)
 
 		colon = strchr(arg, ':');
 		source = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
-		m->source = source ? absolute(source) : NULL;
+		m->source = source ? cli_absolute_path(source) : NULL;
 		free(source);
 		m->dest = colon ? strdup(colon + 1) : NULL;
 		if (!m->source || (colon && !m->dest)) {

@@ -33,6 +33,17 @@ static char *relative_name(unsigned up)
 	return name;
 }
 
+char *cli_absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
+}
+
 bool cli_repository_root(const char *dir)
 {
 	char *git;

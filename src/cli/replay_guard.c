@@ -19,17 +19,6 @@
 #define EXT "predicate.buildDefinition.externalParameters."
 #define INT "predicate.buildDefinition.internalParameters."
 
-static char *absolute(const char *path)
-{
-	char cwd[4096], *out;
-
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
-}
-
 bool replay_allow_mount(replay_allow *allow, const char *kind, const char *arg)
 {
 	char **grown = realloc(allow->binds, (allow->bind_count + 1) * sizeof(*allow->binds));
@@ -44,7 +33,7 @@ bool replay_allow_mount(replay_allow *allow, const char *kind, const char *arg)
 		n = asprintf(&grown[allow->bind_count], "tmpfs %s", arg);
 	} else {
 		source = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
-		abs = source ? absolute(source) : NULL;
+		abs = source ? cli_absolute_path(source) : NULL;
 		n = abs ? asprintf(&grown[allow->bind_count], "%s %s:%s", kind, abs, colon ? colon + 1 : abs) : -1;
 	}
 	free(source);
