@@ -5,12 +5,10 @@
  */
 #include "cli/replay_guard.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "envlock/envlock.h"
 
