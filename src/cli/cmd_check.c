@@ -101,8 +101,12 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	if (found)
 		lock_path = found;
-	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock) ||
-	    !cli_signing_check_lock(&signing, profile, "check", lock_path, lock))
+	if (!cli_read_lock(&lock, lock_path) || !cli_load_profile(&profile, profile_name, lock))
+		goto done;
+	/* Only a profile the user named decides how the lock is judged, not one the lock names. */
+	signing.policy = profile_name ? profile : NULL;
+	cli_signing_note_unnamed(&signing, profile);
+	if (!cli_signing_check_lock(&signing, "check", lock_path, lock))
 		goto done;
 	/* The lock's data paths, its code and pyenv's .python-version: where the lock lies. */
 	if (!(lock_dir = cli_lock_dir(lock_path)))

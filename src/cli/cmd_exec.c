@@ -271,6 +271,7 @@ int cmd_exec(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;
 	el_key *sign_key = NULL;
+	char *sign_path = NULL;
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
@@ -312,9 +313,12 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	if (!cli_load_profile(&profile, a.profile_name, lock))
 		goto done;
-	if (lock && !cli_signing_check_lock(&a.signing, profile, "exec", a.lock_path, lock))
+	/* Only a profile the user named decides how the lock is judged, not one the lock names. */
+	a.signing.policy = a.profile_name ? profile : NULL;
+	cli_signing_note_unnamed(&a.signing, profile);
+	if (lock && !cli_signing_check_lock(&a.signing, "exec", a.lock_path, lock))
 		goto done;
-	if (!lock && profile->require_signed) {
+	if (!lock && cli_signing_required(&a.signing)) {
 		cli_error("exec: the profile requires signatures (require-signed on): --no-lock has no lock to check");
 		goto done;
 	}
@@ -343,11 +347,7 @@ int cmd_exec(int argc, char **argv)
 	 * the records of earlier runs (nor plant one).
 	 */
 	if (a.record && !a.dry_run) {
-		bool failed;
-
-		/* Loaded now: a missing or exposed key stops the run before it starts. */
-		sign_key = cli_signing_record_key(&a.signing, profile, run_dir, a.mounts, a.mount_count, &failed);
-		if (failed || !exec_record_target_open(&target, a.record))
+		if (!exec_record_target_open(&target, a.record))
 			goto done;
 		sopts.protect = (const char *const *)target.protect;
 		sopts.protect_count = target.protect_count;
@@ -361,6 +361,14 @@ int cmd_exec(int argc, char **argv)
 		if (status != CLI_EXIT_OK)
 			cli_error("exec: %s", el_error_last());
 		goto done;
+	}
+	/* Checked now, against what the plan shows: a missing or exposed key stops the run before it starts. */
+	if (a.record) {
+		bool failed;
+
+		sign_path = cli_signing_record_key(&a.signing, profile, plan, &failed);
+		if (failed)
+			goto done;
 	}
 	/* Where the record and the outputs are, fixed before the command can change them. */
 	/* The outputs are hashed beneath it. */
@@ -383,6 +391,11 @@ int cmd_exec(int argc, char **argv)
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;
 	status = exec_run_sandbox(&run);
+	/* Read only now, so that the sandbox's processes never had the secret in their memory. */
+	if (a.record && sign_path && el_key_load_private(&sign_key, sign_path) != EL_OK) {
+		cli_error("exec: the record is not signed: %s", el_error_last());
+		status = status == 0 ? EXEC_FAILED : status;
+	}
 	if (a.record) {
 		exec_record_input in = {
 			.argv = a.argv, .workdir = workdir, .workdir_fd = workdir_fd, .lock_path = lock_abs,
@@ -415,6 +428,7 @@ done:
 	el_profile_free(profile);
 	el_lock_free(lock);
 	el_key_free(sign_key);
+	free(sign_path);
 	cli_signing_free(&a.signing);
 	mounts_free(a.mounts, a.mount_count);
 	return status;

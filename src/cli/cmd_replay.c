@@ -56,14 +56,15 @@ static const char usage_text[] =
 	"  -C, --workdir DIR   allow records whose working directory is DIR\n"
 	"      --lock FILE     allow records checked against the lock FILE\n"
 	"      --python EXE    allow records whose drift check ran the interpreter EXE\n"
-	"      --profile P     allow records made with the profile file P\n"
+	"      --profile P     allow records made with the profile file P; its\n"
+	"                      require-signed and trust apply (a record's own do not)\n"
 	"      --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST\n"
 	"                      allow records that had this mount\n"
 	"      --require-signed  replay only records (and locks) a trusted key signed;\n"
 	"                      a signed record may name its lock, interpreter and\n"
 	"                      profile file without the options above\n"
 	"      --trust PUBKEY  trust this public key's signatures (repeatable; with\n"
-	"                      none, and none in the profile, the signing key's)\n"
+	"                      none, and none in a --profile, the signing key's)\n"
 	"      --key FILE      the signing key (default: $ENVLOCK_KEY, else\n"
 	"                      ~/.config/envlock/signing-key.pem)\n"
 	"  -h, --help          show this help\n"
@@ -195,27 +196,12 @@ static bool same_lock(const el_record *a, const el_record *b)
 	       strcmp(a->profile, b->profile) == 0;
 }
 
-/*
- * With signatures required (--require-signed, or the group's profile
- * says require-signed on): the group's lock, and each of its records
- * unless --require-signed verified them when they were read.
- */
+/* With signatures required, the group's lock too (its records were verified when they were read). */
 static bool signed_as_required(replay *rp, const job *leader)
 {
-	bool ok = true;
-
-	if (!cli_signing_required(&rp->signing, leader->profile))
+	if (!cli_signing_required(&rp->signing) || !leader->lock)
 		return true;
-	if (leader->lock)
-		ok = cli_signing_check_lock(&rp->signing, leader->profile, "replay", leader->record->lock_path, leader->lock);
-	for (size_t i = 0; ok && !rp->signing.require && i < rp->count; i++) {
-		const job *j = &rp->jobs[i];
-
-		if (same_lock(j->record, leader->record))
-			ok = cli_signing_verify(&rp->signing, leader->profile, "replay", j->file, j->text, j->len,
-						EL_DSSE_TYPE_RECORD);
-	}
-	return ok;
+	return cli_signing_check_lock(&rp->signing, "replay", leader->record->lock_path, leader->lock);
 }
 
 /* Group the records by lock (and profile); check each group once. */
@@ -494,6 +480,7 @@ int cmd_replay(int argc, char **argv)
 {
 	replay rp = { .parallel = 1, .keep_fd = -1 };
 	replay_allow allow = { 0 };
+	el_profile *policy = NULL;
 	int c, status = CLI_EXIT_USAGE;
 	char *end;
 
@@ -554,6 +541,15 @@ int cmd_replay(int argc, char **argv)
 		status = cli_usage_error("replay", "no run record to replay");
 		goto done;
 	}
+	/*
+	 * The profile the user named (--profile) sets how records are judged
+	 * (require-signed, trust); the profile a record names does not.
+	 */
+	if (allow.profile && el_profile_load(&policy, allow.profile) != EL_OK) {
+		cli_error("replay: --profile %s", el_error_last());
+		goto done;
+	}
+	rp.signing.policy = policy;
 	rp.count = (size_t)(argc - optind);
 	if (!(rp.jobs = calloc(rp.count, sizeof(*rp.jobs)))) {
 		cli_error("out of memory");
@@ -568,8 +564,8 @@ int cmd_replay(int argc, char **argv)
 		/* Read once: what is verified is what is parsed. */
 		if (!cli_read_file(&j->text, &j->len, j->file, 16u << 20, "replay"))
 			goto done;
-		if (rp.signing.require && !cli_signing_verify(&rp.signing, NULL, "replay", j->file, j->text, j->len,
-							     EL_DSSE_TYPE_RECORD))
+		if (cli_signing_required(&rp.signing) &&
+		    !cli_signing_verify(&rp.signing, "replay", j->file, j->text, j->len, EL_DSSE_TYPE_RECORD))
 			goto done;
 		if (el_record_parse(&j->record, j->text, j->len, j->file) != EL_OK) {
 			cli_error("replay: %s", el_error_last());
@@ -579,7 +575,7 @@ int cmd_replay(int argc, char **argv)
 			goto done;
 	}
 	/* Every record is held to what replay would choose before any of them runs. */
-	allow.signed_record = rp.signing.require;
+	allow.signed_record = cli_signing_required(&rp.signing);
 	for (size_t i = 0; i < rp.count; i++)
 		if (!replay_guard_check(rp.jobs[i].file, rp.jobs[i].record, &allow))
 			goto done;
@@ -614,5 +610,6 @@ done:
 	}
 	free(rp.jobs);
 	cli_signing_free(&rp.signing);
+	el_profile_free(policy);
 	return status;
 }

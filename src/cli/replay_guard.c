@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "envlock/envlock.h"
 
@@ -81,36 +82,27 @@ static void parent(char *dir)
 	slash[slash == dir ? 1 : 0] = '\0';
 }
 
-/* Whether a repository's root is at dir or above it. */
-static bool in_repository(const char *dir)
-{
-	char *d = strdup(dir);
-	bool found = false;
-
-	while (d && !(found = cli_repository_root(d)) && strcmp(d, "/") != 0)
-		parent(d);
-	free(d);
-	return found;
-}
-
 /*
  * The working directories replay accepts without --workdir: the record's
- * own directory and those above it up to its repository's root (a record
- * outside a repository: its own directory only). A record cannot widen
- * the run to $HOME or /root by naming it.
+ * own directory, and the repository's root nearest above it when that
+ * holds an env.lock (where exec makes the root the working directory). A
+ * record cannot widen the run to $HOME or /root by naming it, also where
+ * $HOME is a repository of its own (dotfiles): no env.lock there.
  */
 static bool workdir_expected(const char *file, const char *workdir)
 {
 	const char *base = strrchr(file, '/');
 	char *given = base ? strndup(file, (size_t)(base - file) + (base == file)) : strdup(".");
-	char *dir = given ? realpath(given, NULL) : NULL, *real = realpath(workdir, NULL);
-	bool found = false, up;
+	char *dir = given ? realpath(given, NULL) : NULL, *real = realpath(workdir, NULL), *lock = NULL;
+	bool found = dir && real && strcmp(dir, real) == 0;
 
 	free(given);
-	up = dir && in_repository(dir);
-	while (dir && real && !(found = strcmp(dir, real) == 0) && up && !cli_repository_root(dir) &&
-	       strcmp(dir, "/") != 0)
+	while (dir && real && !found && !cli_repository_root(dir) && strcmp(dir, "/") != 0)
 		parent(dir);
+	if (dir && real && !found && cli_repository_root(dir) && strcmp(dir, real) == 0 &&
+	    asprintf(&lock, "%s/env.lock", strcmp(dir, "/") ? dir : "") >= 0)
+		found = access(lock, F_OK) == 0;
+	free(lock);
 	free(dir);
 	free(real);
 	return found;
@@ -128,7 +120,7 @@ static bool check_workdir(const char *file, const el_record *r, const replay_all
 	}
 	if (!workdir_expected(file, r->workdir))
 		return refuse(file, EXT "workdir",
-			      "%s is neither the record's directory nor one above it in its repository; "
+			      "%s is neither the record's directory nor its repository's root (with an env.lock); "
 			      "to replay there, confirm it with --workdir %s", r->workdir, r->workdir);
 	return true;
 }
@@ -190,18 +182,19 @@ static bool check_mounts(const char *file, const el_record *r, const replay_allo
 	return true;
 }
 
-/* What a signed record may name itself: the lock, the interpreter, the profile's file. */
+/* What a signed record may name itself: the lock (verified too) and the interpreter; never a profile file. */
 static bool check_chosen(const char *file, const el_record *r, const replay_allow *allow)
 {
 	char *expected = NULL;
 	bool ok;
 
-	if (allow->signed_record)
-		return true;
+	/* Signed or not: the signature covers the file's name, not what it says now. */
 	if (!el_profile_name_valid(r->profile) && !(allow->profile && strcmp(allow->profile, r->profile) == 0))
 		return refuse(file, INT "profile",
 			      "%s is a file, not a profile's name: a record cannot choose the file its binds come "
 			      "from; to allow it: --profile %s", r->profile, r->profile);
+	if (allow->signed_record)
+		return true;
 	if (r->python && !(allow->python && strcmp(allow->python, r->python) == 0))
 		return refuse(file, EXT "python",
 			      "%s: a record cannot choose the interpreter the drift check runs on this machine; "

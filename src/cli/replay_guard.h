@@ -13,9 +13,9 @@
  * what it would choose itself, and what differs must be confirmed on the
  * command line (these options), never taken from the record:
  *
- *   externalParameters.workdir   the directory holding the record, or one
- *                                above it up to its repository's root;
- *                                else --workdir DIR
+ *   externalParameters.workdir   the directory holding the record, or the
+ *                                root of its repository when an env.lock
+ *                                lies there; else --workdir DIR
  *   externalParameters.outputs   relative paths inside the working directory
  *   sandbox.cwd                  the working directory or below it
  *   externalParameters.mounts    each given again as --bind, --ro-bind or
@@ -29,9 +29,10 @@
  *                                --lock FILE: its interpreter runs too
  *
  * A record whose signature by a trusted key was verified (--require-signed)
- * was not edited since it was signed: its lock, interpreter and profile
- * stand as signed, but its working directory, outputs and mounts are
- * still held to the same rules.
+ * was not edited since it was signed: its lock (verified too) and
+ * interpreter stand as signed; its working directory, outputs, mounts and
+ * a profile file (whose content the signature does not cover) are still
+ * held to the same rules.
  */
 typedef struct replay_allow {
 	const char *workdir; /* --workdir DIR, or NULL */

@@ -44,14 +44,25 @@ bool cli_signing_option(cli_signing *s, int c, char *arg)
 	}
 }
 
-bool cli_signing_required(const cli_signing *s, const el_profile *profile)
+void cli_signing_note_unnamed(const cli_signing *s, const el_profile *profile)
 {
-	return s->require || (profile && profile->require_signed);
+	if (s->policy || !(profile->require_signed || profile->trust_count))
+		return;
+	fprintf(stderr,
+		"envlock: note: the profile %s says %s, but it was not given with --profile, and a lock cannot choose "
+		"how it is judged: that counts only with --profile %s (or --require-signed)\n",
+		profile->name, profile->require_signed ? "require-signed on" : "trust", profile->name);
 }
 
-/* The --trust keys and the profile's, or the signing key's public half when there are none. */
-static bool load_keys(cli_signing *s, const el_profile *profile, const char *command)
+bool cli_signing_required(const cli_signing *s)
 {
+	return s->require || (s->policy && s->policy->require_signed);
+}
+
+/* The --trust keys and the policy profile's, or the signing key's public half when there are none. */
+static bool load_keys(cli_signing *s, const char *command)
+{
+	const el_profile *profile = s->policy;
 	size_t n = s->trust_count + (profile ? profile->trust_count : 0);
 	char **files = calloc(n ? n : 1, sizeof(*files));
 	bool ok;
@@ -70,12 +81,12 @@ static bool load_keys(cli_signing *s, const el_profile *profile, const char *com
 	return ok;
 }
 
-bool cli_signing_verify(cli_signing *s, const el_profile *profile, const char *command, const char *path,
-			const void *text, size_t len, const char *type)
+bool cli_signing_verify(cli_signing *s, const char *command, const char *path, const void *text, size_t len,
+			const char *type)
 {
 	char keyid[EL_KEYID_SIZE];
 
-	if (!s->keys_loaded && !load_keys(s, profile, command))
+	if (!s->keys_loaded && !load_keys(s, command))
 		return false;
 	if (el_verify_file(path, text, len, type, s->keys, s->key_count, keyid) == EL_OK)
 		return true;
@@ -87,68 +98,37 @@ bool cli_signing_verify(cli_signing *s, const el_profile *profile, const char *c
 	return false;
 }
 
-bool cli_signing_check_lock(cli_signing *s, const el_profile *profile, const char *command, const char *path,
-			    const el_lock *lock)
+bool cli_signing_check_lock(cli_signing *s, const char *command, const char *path, const el_lock *lock)
 {
 	size_t len = 0;
 	const char *text;
 
-	if (!cli_signing_required(s, profile))
+	if (!cli_signing_required(s))
 		return true;
 	text = el_lock_text(lock, &len);
-	return text && cli_signing_verify(s, profile, command, path, text, len, EL_DSSE_TYPE_LOCK);
+	return text && cli_signing_verify(s, command, path, text, len, EL_DSSE_TYPE_LOCK);
 }
 
-static bool path_within(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-/* Whether the key file lies in what the sandbox shows of the host: the working directory or a bind. */
-static const char *shown_at(const char *key_real, const char *workdir, const el_mount *mounts, size_t count,
-			    const el_profile *profile)
-{
-	char *real = workdir ? realpath(workdir, NULL) : NULL;
-	bool inside = real && path_within(key_real, real);
-
-	free(real);
-	if (inside)
-		return workdir;
-	for (size_t i = 0; i < count; i++)
-		if (mounts[i].source && path_within(key_real, mounts[i].source))
-			return mounts[i].source;
-	for (size_t i = 0; profile && i < profile->mount_count; i++)
-		if (profile->mounts[i].source && path_within(key_real, profile->mounts[i].source))
-			return profile->mounts[i].source;
-	return NULL;
-}
-
-el_key *cli_signing_record_key(const cli_signing *s, const el_profile *profile, const char *workdir,
-			       const el_mount *mounts, size_t mount_count, bool *failed)
+char *cli_signing_record_key(const cli_signing *s, const el_profile *profile, const el_sandbox_plan *plan,
+			     bool *failed)
 {
 	bool wanted = s->sign || profile->sign_records;
 	char *path = s->key ? strdup(s->key) : el_key_default_path(), *real = NULL;
-	const char *where;
+	const char *shown;
 	el_key *key = NULL;
 	int ret;
 
 	*failed = false;
-	if (s->no_sign) {
-		free(path);
-		return NULL;
-	}
-	if (!path) {
-		if (wanted) {
+	if (s->no_sign || !path) {
+		if (!s->no_sign && wanted) {
 			cli_error("exec: no signing key: no home directory to find it in; name one with --key");
 			*failed = true;
 		}
+		free(path);
 		return NULL;
 	}
 	ret = el_key_load_private(&key, path);
+	el_key_free(key);
 	if (ret == EL_ENOTFOUND && !wanted && !s->key) {
 		el_error_clear();
 	} else if (ret == EL_ENOTFOUND) {
@@ -158,18 +138,20 @@ el_key *cli_signing_record_key(const cli_signing *s, const el_profile *profile, 
 	} else if (ret != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		*failed = true;
-	} else if ((real = realpath(path, NULL)) && (where = shown_at(real, workdir, mounts, mount_count, profile))) {
-		cli_error("exec: the signing key %s lies in %s, which the sandbox shows: the command could read it; "
-			  "keep it outside", path, where);
+	} else if (!(real = realpath(path, NULL))) {
+		cli_error("exec: %s: %s", path, strerror(errno));
 		*failed = true;
-	}
-	if (*failed) {
-		el_key_free(key);
-		key = NULL;
+	} else if ((shown = el_sandbox_plan_shows(plan, real))) {
+		cli_error("exec: the signing key %s lies in %s, which the sandbox shows: the command could read it; "
+			  "keep it outside", path, shown);
+		*failed = true;
+	} else {
+		free(real);
+		return path;
 	}
 	free(real);
 	free(path);
-	return key;
+	return NULL;
 }
 
 bool cli_read_file(char **text, size_t *len, const char *path, size_t max, const char *command)

@@ -1,11 +1,27 @@
 /*
- * What a run record keeps of the plan: the environment the command got,
- * and the sandbox's settings in a few JSON members.
+ * What others ask of a plan: the environment the command got, the
+ * sandbox's settings in a few JSON members (for the run record), and
+ * whether it shows a host file.
  */
 #include <sched.h>
+#include <string.h>
 
 #include "sandbox/plan.h"
 #include "util/error.h"
+
+const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+		size_t n = m->source ? strlen(m->source) : 0;
+
+		if ((m->op != EL__MOUNT_BIND && m->op != EL__MOUNT_RO_BIND && m->op != EL__MOUNT_OVERLAY) || !m->source)
+			continue;
+		if (strcmp(m->source, "/") == 0 || (strncmp(path, m->source, n) == 0 && (path[n] == '/' || path[n] == '\0')))
+			return m->source;
+	}
+	return NULL;
+}
 
 char *const *el_sandbox_plan_env(const el_sandbox_plan *plan)
 {

@@ -78,6 +78,14 @@ half_checks() {
 	check_eq "$p a key in the working directory: said" \
 		"envlock: exec: the signing key $dir/repo/key.pem lies in $dir/repo, which the sandbox shows: the command could read it; keep it outside" "$(err)"
 	rm -f "$dir/repo/key.pem" "$dir/repo/key.pem.pub"
+	# ... or through a bind, however it is spelled (a trailing slash, a link to the directory).
+	ln -s "$dir/cfg" "$dir/cfg-link"
+	for spelled in "$dir/cfg/" "$dir/cfg-link" "$dir/cfg/envlock"; do
+		x el "$bin" exec --record runs/ --ro-bind "$spelled:/mnt" -- true
+		check_eq "$p the signing key under --ro-bind $spelled: refused" \
+			"125 envlock: exec: the signing key $dir/cfg/envlock/signing-key.pem lies in $(realpath "$spelled"), which the sandbox shows: the command could read it; keep it outside" \
+			"$status $(err)"
+	done
 
 	# ---- check and exec --require-signed ----
 	x el "$bin" check --require-signed
@@ -140,6 +148,21 @@ half_checks() {
 	check_eq "$p sign-records on without a key: 125" 125 "$status"
 	check_eq "$p sign-records on without a key: said" \
 		"envlock: exec: no signing key at $dir/nowhere/envlock/signing-key.pem (make one with 'envlock key generate'; the profile says sign-records on)" "$(err)"
+
+	# A lock cannot switch the signing policy off by naming another profile (meta.profile).
+	mkdir -p "$dir/cfg/envlock/profiles"
+	printf 'include default\nrequire-signed on\n' >"$dir/cfg/envlock/profiles/secure"
+	x el "$bin" capture --profile secure -o sec.lock
+	x el "$bin" check --lock sec.lock --profile secure
+	check_eq "$p --profile secure (require-signed on), unsigned: 2" 2 "$status"
+	x el "$bin" check --lock sec.lock
+	check_eq "$p the profile named by the lock: not the judge, and said" "0 envlock: note: the profile secure says require-signed on, but it was not given with --profile, and a lock cannot choose how it is judged: that counts only with --profile secure (or --require-signed)" \
+		"$status $(grep note "$scratch/err")"
+	jq '.meta.profile = "default"' sec.lock >sec2.lock
+	x el "$bin" check --lock sec2.lock --profile secure
+	check_eq "$p meta.profile edited to default: --profile secure still refuses" \
+		"2 envlock: check: sec2.lock: not signed (no sec2.lock.sig), and the profile requires signatures (require-signed on)" \
+		"$status $(err)"
 
 	# ---- replay --require-signed ----
 	x el "$bin" sign env.lock

@@ -100,9 +100,13 @@ ro-bind $dir/repo/locks/env.lock" "$(out | awk -v d="$dir/repo/locks" '$2 == d |
 
 	# ---- replay: records edited behind envlock's back ----
 	local rec=runs/$first
-	x el "$bin" replay --lock locks/env.lock "$rec"
-	check_eq "$p replay of the unedited record (its lock confirmed): exit 0" 0 "$status"
+	# The lock is not the root's env.lock: the working directory and the lock are confirmed.
+	x el "$bin" replay --workdir "$dir/repo" --lock locks/env.lock "$rec"
+	check_eq "$p replay of the unedited record (its lock and working directory confirmed): exit 0" 0 "$status"
 	x el "$bin" replay "$rec"
+	check_eq "$p replay without --workdir: the repository's root has no env.lock" \
+		"envlock: replay: $rec: $EXT.workdir: $dir/repo is neither the record's directory nor its repository's root (with an env.lock); to replay there, confirm it with --workdir $dir/repo" "$(err)"
+	x el "$bin" replay --workdir "$dir/repo" "$rec"
 	check_eq "$p replay without --lock of a lock not at the root: 2" 2 "$status"
 	check_eq "$p replay: the lock must be confirmed" \
 		"envlock: replay: $rec: $EXT.lock.path: $dir/repo/locks/env.lock is not the working directory's env.lock: a record cannot choose the lock (and the interpreter) it is checked against; to allow it: --lock $dir/repo/locks/env.lock" "$(err)"
@@ -113,7 +117,7 @@ ro-bind $dir/repo/locks/env.lock" "$(out | awk -v d="$dir/repo/locks" '$2 == d |
 	x el "$bin" replay --lock locks/env.lock home.json
 	check_eq "$p workdir edited to $home: 2" 2 "$status"
 	check_eq "$p workdir edited to $home: named" \
-		"envlock: replay: home.json: $EXT.workdir: $home is neither the record's directory nor one above it in its repository; to replay there, confirm it with --workdir $home" "$(err)"
+		"envlock: replay: home.json: $EXT.workdir: $home is neither the record's directory nor its repository's root (with an env.lock); to replay there, confirm it with --workdir $home" "$(err)"
 	check_eq "$p workdir edited: nothing ran (no output line)" "" "$(out)"
 
 	# an absolute output
@@ -164,14 +168,23 @@ ro-bind $dir/repo/locks/env.lock" "$(out | awk -v d="$dir/repo/locks" '$2 == d |
 		"envlock: replay: lock.json: $EXT.lock.path: $dir/repo/forged.lock, not the lock --lock locks/env.lock names" "$(err)"
 
 	# Several records: one refused, none runs.
-	x el "$bin" replay --lock locks/env.lock "$rec" home.json
+	x el "$bin" replay --workdir "$dir/repo" --lock locks/env.lock "$rec" home.json
 	check_eq "$p one bad record of two: 2, nothing replayed" "2 " "$status $(out)"
+
+	# A home that is a repository of its own (dotfiles): a record below it cannot widen the run to it.
+	mkdir -p "$dir/home/.git" "$dir/home/proj/runs"
+	[ "$half" = user ] && chown -R "$user:$user" "$dir/home"
+	edit "$rec" "$dir/home/proj/runs/r.json" ".$EXT.workdir = \"$dir/home\" | .$INT.sandbox.cwd = \"$dir/home\" | del(.$EXT.lock) | .predicate.buildDefinition.resolvedDependencies |= map(select(.name != \"$dir/repo/locks/env.lock\"))"
+	x el "$bin" replay "$dir/home/proj/runs/r.json"
+	check_eq "$p a home that is a repository, without an env.lock: refused" \
+		"envlock: replay: $dir/home/proj/runs/r.json: $EXT.workdir: $dir/home is neither the record's directory nor its repository's root (with an env.lock); to replay there, confirm it with --workdir $dir/home" \
+		"$(grep -v warning "$scratch/err")"
 
 	# --workdir confirms a record kept elsewhere.
 	x el "$bin" exec --no-lock --record "$dir/run.json" --output o.txt -- /bin/sh -c 'echo one >o.txt'
 	x el "$bin" replay "$dir/run.json"
 	check_eq "$p a record outside its working directory: refused" \
-		"envlock: replay: $dir/run.json: $EXT.workdir: $dir/repo is neither the record's directory nor one above it in its repository; to replay there, confirm it with --workdir $dir/repo" "$(err)"
+		"envlock: replay: $dir/run.json: $EXT.workdir: $dir/repo is neither the record's directory nor its repository's root (with an env.lock); to replay there, confirm it with --workdir $dir/repo" "$(err)"
 	x el "$bin" replay --workdir "$dir/repo" "$dir/run.json"
 	check_eq "$p --workdir confirms it: exit 0" 0 "$status"
 	cd "$base" || exit 1
