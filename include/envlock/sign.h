@@ -160,7 +160,9 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
  * other content than FILE" when the payload differs, EL_ENOTFOUND
  * "FILE: not signed (no FILE.sig)" when there is no signature file.
  * expected_type, when not NULL, must be the envelope's payload type
- * (EL_EINVAL "SIG: signs a payload of type TYPE, not EXPECTED" otherwise). *keyid (may be NULL) gets the key that verified.
+ * (EL_EUNTRUSTED "SIG: signs a payload of type TYPE, not EXPECTED"
+ * otherwise: a valid signature, but not of this file). *keyid (may be
+ * NULL) gets the key that verified.
  */
 int el_verify_file(const char *path, const void *text, size_t len, const char *expected_type,
 		   el_key *const *trusted, size_t trusted_count, char keyid[EL_KEYID_SIZE]);

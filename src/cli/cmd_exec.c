@@ -263,6 +263,23 @@ static bool choose_workdir(char **workdir, char **cwd, const char *lock_dir, con
 	return true;
 }
 
+/*
+ * A record directory that is the working directory itself would leave the
+ * earlier records there to the run to rewrite: refused, with where to
+ * write them instead.
+ */
+static bool record_dir_apart(const exec_record_target *t, const char *workdir)
+{
+	char *real = realpath(workdir, NULL);
+	bool same = !t->name && real && strcmp(real, t->protect[0]) == 0;
+
+	free(real);
+	if (same)
+		cli_error("exec: --record %s: the working directory itself, where the run could rewrite earlier "
+			  "records; write them to a directory of their own (--record runs/)", t->path);
+	return !same;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	exec_args a = { 0 };
@@ -272,6 +289,8 @@ int cmd_exec(int argc, char **argv)
 	el_lock *lock = NULL;
 	el_key *sign_key = NULL;
 	char *sign_path = NULL;
+	char **protect = NULL;
+	size_t protect_count = 0;
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
@@ -346,12 +365,31 @@ int cmd_exec(int argc, char **argv)
 	 * sandbox keeps that directory read-only, so that a run cannot rewrite
 	 * the records of earlier runs (nor plant one).
 	 */
-	if (a.record && !a.dry_run) {
-		if (!exec_record_target_open(&target, a.record))
-			goto done;
-		sopts.protect = (const char *const *)target.protect;
-		sopts.protect_count = target.protect_count;
+	if (a.record && !a.dry_run && (!exec_record_target_open(&target, a.record) || !record_dir_apart(&target, run_dir)))
+		goto done;
+	/*
+	 * The profile's own file and the keys it trusts decide the next run
+	 * too: kept as they are where they lie in the working directory.
+	 */
+	if (!(protect = calloc(target.protect_count + profile->trust_count + 1, sizeof(*protect)))) {
+		cli_error("out of memory");
+		goto done;
 	}
+	for (size_t i = 0; i < target.protect_count; i++) {
+		if (!(protect[protect_count] = strdup(target.protect[i]))) {
+			cli_error("out of memory");
+			goto done;
+		}
+		protect_count++;
+	}
+	/* Where they really are (a missing one has nothing to protect). */
+	if (strcmp(profile->source, "(built in)") != 0 && (protect[protect_count] = realpath(profile->source, NULL)))
+		protect_count++;
+	for (size_t i = 0; i < profile->trust_count; i++)
+		if ((protect[protect_count] = realpath(profile->trust[i], NULL)))
+			protect_count++;
+	sopts.protect = (const char *const *)protect;
+	sopts.protect_count = protect_count;
 	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
 		cli_error("exec: %s", el_error_last());
 		goto done;
@@ -429,6 +467,9 @@ done:
 	el_lock_free(lock);
 	el_key_free(sign_key);
 	free(sign_path);
+	for (size_t i = 0; i < protect_count; i++)
+		free(protect[i]);
+	free(protect);
 	cli_signing_free(&a.signing);
 	mounts_free(a.mounts, a.mount_count);
 	return status;

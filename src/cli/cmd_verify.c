@@ -125,6 +125,7 @@ int cmd_verify(int argc, char **argv)
 	status = CLI_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		char keyid[EL_KEYID_SIZE], *text = NULL;
+		const char *type;
 		size_t len = 0;
 		int ret;
 
@@ -133,7 +134,14 @@ int cmd_verify(int argc, char **argv)
 			continue;
 		}
 		/* The type FILE's content calls for: a lock's signature does not pass for a record's. */
-		ret = el_verify_file(argv[i], text, len, el_dsse_type_of(text, len), keys, nkeys, keyid);
+		type = el_dsse_type_of(text, len);
+		if (!type) {
+			cli_error("%s: neither a lock nor a run record", argv[i]);
+			free(text);
+			status = CLI_EXIT_USAGE;
+			continue;
+		}
+		ret = el_verify_file(argv[i], text, len, type, keys, nkeys, keyid);
 		free(text);
 		if (ret == EL_OK) {
 			printf("%s: verified (key %s)\n", argv[i], keyid);

@@ -27,7 +27,13 @@ bool exec_output_path_ok(const char *command, const char *what, const char *path
 	return false;
 }
 
-/* The record's directory, and the record and its signature in it, for the sandbox to keep as they are. */
+/*
+ * What the sandbox keeps as it is: a record directory whole (earlier
+ * records, and nothing planted beside them); for a named file, that file
+ * and its signature (the directory stays the run's: --record out/run.json
+ * beside --output out/model.bin). The directories on the way are pinned
+ * either way (see el_sandbox_options.protect).
+ */
 static bool note_protected(exec_record_target *t, const char *dir_path)
 {
 	char *dir = realpath(dir_path, NULL);
@@ -36,15 +42,18 @@ static bool note_protected(exec_record_target *t, const char *dir_path)
 		cli_error("exec: --record %s: %s", t->path, strerror(errno));
 		return false;
 	}
-	t->protect[t->protect_count++] = dir;
-	if (t->name) {
-		if (asprintf(&t->protect[t->protect_count], "%s/%s", dir, t->name) < 0 ||
-		    (t->protect_count++, asprintf(&t->protect[t->protect_count], "%s/%s.sig", dir, t->name) < 0)) {
-			cli_error("out of memory");
-			return false;
-		}
-		t->protect_count++;
+	if (!t->name) {
+		t->protect[t->protect_count++] = dir;
+		return true;
 	}
+	if (asprintf(&t->protect[t->protect_count], "%s/%s", dir, t->name) < 0 ||
+	    (t->protect_count++, asprintf(&t->protect[t->protect_count], "%s/%s.sig", dir, t->name) < 0)) {
+		cli_error("out of memory");
+		free(dir);
+		return false;
+	}
+	t->protect_count++;
+	free(dir);
 	return true;
 }
 

@@ -22,8 +22,8 @@ typedef struct exec_record_target {
 	const char *path; /* as given, for messages */
 	/*
 	 * What the command must not change, absolute, for the sandbox's
-	 * protect list: the record's directory, and the record and its .sig
-	 * when they exist (a file named in the working directory itself).
+	 * protect list: a record directory (protect[0] when name is NULL), or
+	 * the named record and its .sig.
 	 */
 	char *protect[3];
 	size_t protect_count;

@@ -142,13 +142,20 @@ static int write_at(const el_record *record, const el_key *key, int dirfd, const
 	if (ret != EL_OK)
 		goto done;
 	if (name) {
-		ret = write_named(dirfd, name, text, len, display);
-		/* A signature of the record this one replaces would sign other content: gone with it. */
-		if (ret == EL_OK && !key && asprintf(&sig_name, "%s.sig", name) >= 0) {
-			unlinkat(dirfd, sig_name, 0);
-			free(sig_name);
-			sig_name = NULL;
-		}
+		/*
+		 * The signature of the record this one replaces signs other
+		 * content: gone first, so that whatever fails next, the new record
+		 * reads as unsigned, never as badly signed.
+		 */
+		if (asprintf(&sig_name, "%s.sig", name) < 0)
+			ret = el__error_oom();
+		else if (unlinkat(dirfd, sig_name, 0) != 0 && errno != ENOENT)
+			ret = el__error_errno(EL_ERROR, "%s.sig: cannot remove the signature of the record it replaces",
+					      display);
+		free(sig_name);
+		sig_name = NULL;
+		if (ret == EL_OK)
+			ret = write_named(dirfd, name, text, len, display);
 		if (ret == EL_OK && written && !(*written = strdup(display)))
 			ret = el__error_oom();
 	} else {

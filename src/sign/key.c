@@ -198,6 +198,11 @@ static int read_private_file(el__buf *text, const char *path)
 		close(fd);
 		return el__error(EL_EINVAL, "%s: not a regular file", path);
 	}
+	/* As ssh: a key someone else owns could be theirs to change under us. */
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: a private key owned by another user (uid %u)", path, (unsigned)st.st_uid);
+	}
 	if (st.st_mode & 077) {
 		close(fd);
 		return el__error(EL_EINVAL, "%s: a private key that others can read or write (mode %04o): chmod 600 it", path,

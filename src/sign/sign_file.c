@@ -5,10 +5,12 @@
  */
 #include "sign/sign_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -55,40 +57,53 @@ int el_sign_write_at(int dirfd, const char *name, const char *display, const el_
 	return ret;
 }
 
+/* The regular file name beneath dirfd, at most EL__SIGN_MAX_BYTES, into text. */
+static int read_beneath(el__buf *text, int dirfd, const char *name, const char *path)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	long n = 0;
+	int ret = EL_OK;
+
+	if (fd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", path);
+	if (fstat(fd, &st) != 0)
+		ret = el__error_errno(EL_ERROR, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		ret = el__error(EL_EINVAL, "%s: not a regular file", path);
+	while (ret == EL_OK && (n = el__buf_read(text, fd, 65536)) > 0)
+		if (text->len > EL__SIGN_MAX_BYTES)
+			ret = el__error(EL_EINVAL, "%s: larger than %u bytes", path, EL__SIGN_MAX_BYTES);
+	if (ret == EL_OK && (n < 0 || el__buf_failed(text)))
+		ret = n < 0 ? el__error_errno(EL_ERROR, "%s", path) : el__error_oom();
+	close(fd);
+	return ret;
+}
+
 int el_sign_file(const char *path, const el_key *key)
 {
-	const char *base = el__basename(path), *type;
-	char *dir = NULL;
+	const char *base = el__basename(path), *type = NULL;
+	char *dir;
 	el__buf text;
 	int dirfd, ret;
 
-	el__buf_init(&text);
-	ret = el__read_file(&text, path, EL__SIGN_MAX_BYTES, false);
-	if (ret != EL_OK)
-		goto done;
-	type = el_dsse_type_of(text.data, text.len);
-	if (!type) {
-		ret = el__error(EL_EINVAL, "%s: neither a lock nor a run record", path);
-		goto done;
-	}
-	if (!*base) {
-		ret = el__error(EL_EINVAL, "%s: not a file", path);
-		goto done;
-	}
+	if (!*base)
+		return el__error(EL_EINVAL, "%s: not a file", path);
+	/* The directory first, the file beneath it: FILE.sig goes beside the very bytes that were signed. */
 	dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path));
-	if (!dir) {
-		ret = el__error_oom();
-		goto done;
-	}
+	if (!dir)
+		return el__error_oom();
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		ret = el__error_errno(EL_ERROR, "%s: cannot open its directory", path);
-		goto done;
-	}
-	ret = el_sign_write_at(dirfd, base, path, key, type, text.data, text.len);
-	close(dirfd);
-done:
 	free(dir);
+	if (dirfd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", path);
+	el__buf_init(&text);
+	ret = read_beneath(&text, dirfd, base, path);
+	if (ret == EL_OK && !(type = el_dsse_type_of(text.data, text.len)))
+		ret = el__error(EL_EINVAL, "%s: neither a lock nor a run record", path);
+	if (ret == EL_OK)
+		ret = el_sign_write_at(dirfd, base, path, key, type, text.data, text.len);
+	close(dirfd);
 	el__buf_free(&text);
 	return ret;
 }
@@ -119,7 +134,7 @@ int el_verify_file(const char *path, const void *text, size_t len, const char *e
 		for (char *c = type; *c; c++)
 			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
 				*c = '?';
-		ret = el__error(EL_EINVAL, "%s: signs a payload of type %s, not %s", sig_path, type, expected_type);
+		ret = el__error(EL_EUNTRUSTED, "%s: signs a payload of type %s, not %s", sig_path, type, expected_type);
 		goto done;
 	}
 	if (v->payload_len != len || memcmp(v->payload, text, len) != 0) {

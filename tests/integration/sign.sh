@@ -157,6 +157,19 @@ echo hello >notes.txt
 x "$ENVLOCK" sign notes.txt
 check_eq "sign a text file: exit 2" "2 envlock: notes.txt: neither a lock nor a run record" "$status $(err)"
 check_eq "sign a text file: no notes.txt.sig" no "$([ -e notes.txt.sig ] && echo yes || echo no)"
+# A lock's envelope beside a text file: what it signs is no lock of this file.
+cp env.lock.sig notes.txt.sig
+x "$ENVLOCK" verify notes.txt
+check_eq "verify a text file: exit 2, whatever its .sig" "2 envlock: notes.txt: neither a lock nor a run record" "$status $(err)"
+rm notes.txt.sig
+# A record's envelope with the lock's bytes put in as its payload: the signature (over the PAE,
+# which holds the type) does not verify: exit 1. (A valid signature of another type: test_sign.c.)
+"$ENVLOCK" sign run.json >/dev/null
+jq --arg p "$(base64 -w0 <env.lock)" '.payload = $p' run.json.sig >typed.json.sig
+cp env.lock typed.json
+x "$ENVLOCK" verify typed.json
+check_eq "verify: a record's signature with a lock put in: exit 1" \
+	"1 envlock: typed.json.sig: the signature by key $id does not verify" "$status $(err)"
 x env ENVLOCK_KEY="$base/none.pem" "$ENVLOCK" sign env.lock
 check_eq "sign without a key: exit 2" \
 	"2 envlock: no signing key at $base/none.pem (make one with 'envlock key generate')" "$status $(err)"

@@ -98,6 +98,33 @@ sh -c echo >o.txt: done" "$(out)"
 	check_eq "$p --dry-run: the lock's directory pinned, the lock read-only" "bind $dir/repo/locks
 ro-bind $dir/repo/locks/env.lock" "$(out | awk -v d="$dir/repo/locks" '$2 == d || index($2, d "/") == 1 {print $1, $2}')"
 
+	# A named record: that file (and its .sig) kept, its directory the run's as before.
+	mkdir -p out
+	[ "$half" = user ] && chown "$user:$user" out
+	x el "$bin" exec --lock locks/env.lock --record out/run.json --output out/model.bin -- sh -c 'echo m >out/model.bin'
+	check_eq "$p --record out/run.json beside --output out/model.bin: exit 0" "0 m" "$status $(cat out/model.bin)"
+	x el "$bin" exec --lock locks/env.lock --record out/run.json -- \
+		sh -c 'echo x >>out/run.json 2>/dev/null && echo rewrote || echo kept; echo n >out/new.txt && echo wrote'
+	check_eq "$p the earlier out/run.json is kept, out/ still writable" "kept
+wrote" "$(out)"
+	# The working directory itself as the record directory: refused.
+	x el "$bin" exec --lock locks/env.lock --record ./ -- true
+	check_eq "$p --record ./: refused" \
+		"125 envlock: exec: --record ./: the working directory itself, where the run could rewrite earlier records; write them to a directory of their own (--record runs/)" \
+		"$status $(err)"
+
+	# A profile file in the working directory, and the key it trusts, are the next run's too.
+	mkdir -p keys
+	x el "$bin" key generate --out "$dir/trusted.pem"
+	cp "$dir/trusted.pem.pub" keys/trusted.pub
+	printf 'include default\ntrust keys/trusted.pub\n' >my.profile
+	[ "$half" = user ] && chown -R "$user:$user" my.profile keys
+	x el "$bin" exec --no-lock --profile ./my.profile -- \
+		sh -c 'echo "bind /" >>my.profile 2>/dev/null && echo profile changed || echo profile kept
+			echo x >keys/trusted.pub 2>/dev/null && echo key changed || echo key kept'
+	check_eq "$p the profile file and its trusted key are kept as they are" "profile kept
+key kept" "$(out)"
+
 	# ---- replay: records edited behind envlock's back ----
 	local rec=runs/$first
 	# The lock is not the root's env.lock: the working directory and the lock are confirmed.
