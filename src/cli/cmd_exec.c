@@ -280,6 +280,40 @@ static bool record_dir_apart(const exec_record_target *t, const char *workdir)
 	return !same;
 }
 
+/*
+ * What the sandbox keeps as it is where it lies in the working directory
+ * (el_sandbox_options.protect): the record's target, and the profile's
+ * own file and the keys it trusts, which decide the next run too. *out
+ * holds *count paths for the caller to free, each and all.
+ */
+static bool collect_protected(char ***out, size_t *count, const exec_record_target *t, const el_profile *profile)
+{
+	char **list = calloc(t->protect_count + profile->trust_count + 1, sizeof(*list));
+	size_t n = 0;
+
+	*out = list;
+	*count = 0;
+	if (!list) {
+		cli_error("out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < t->protect_count; i++, n++) {
+		if (!(list[n] = strdup(t->protect[i]))) {
+			*count = n;
+			cli_error("out of memory");
+			return false;
+		}
+	}
+	/* Where they really are (a missing one has nothing to protect). */
+	if (strcmp(profile->source, "(built in)") != 0 && (list[n] = realpath(profile->source, NULL)))
+		n++;
+	for (size_t i = 0; i < profile->trust_count; i++)
+		if ((list[n] = realpath(profile->trust[i], NULL)))
+			n++;
+	*count = n;
+	return true;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	exec_args a = { 0 };
@@ -362,32 +396,13 @@ int cmd_exec(int argc, char **argv)
 	sopts.host_gid = getegid();
 	/*
 	 * Where the record goes, fixed before the command can change it; the
-	 * sandbox keeps that directory read-only, so that a run cannot rewrite
-	 * the records of earlier runs (nor plant one).
+	 * sandbox keeps a record directory (or a named record) read-only, so
+	 * that a run cannot rewrite the records of earlier runs (nor plant one).
 	 */
 	if (a.record && !a.dry_run && (!exec_record_target_open(&target, a.record) || !record_dir_apart(&target, run_dir)))
 		goto done;
-	/*
-	 * The profile's own file and the keys it trusts decide the next run
-	 * too: kept as they are where they lie in the working directory.
-	 */
-	if (!(protect = calloc(target.protect_count + profile->trust_count + 1, sizeof(*protect)))) {
-		cli_error("out of memory");
+	if (!collect_protected(&protect, &protect_count, &target, profile))
 		goto done;
-	}
-	for (size_t i = 0; i < target.protect_count; i++) {
-		if (!(protect[protect_count] = strdup(target.protect[i]))) {
-			cli_error("out of memory");
-			goto done;
-		}
-		protect_count++;
-	}
-	/* Where they really are (a missing one has nothing to protect). */
-	if (strcmp(profile->source, "(built in)") != 0 && (protect[protect_count] = realpath(profile->source, NULL)))
-		protect_count++;
-	for (size_t i = 0; i < profile->trust_count; i++)
-		if ((protect[protect_count] = realpath(profile->trust[i], NULL)))
-			protect_count++;
 	sopts.protect = (const char *const *)protect;
 	sopts.protect_count = protect_count;
 	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
@@ -408,8 +423,7 @@ int cmd_exec(int argc, char **argv)
 		if (failed)
 			goto done;
 	}
-	/* Where the record and the outputs are, fixed before the command can change them. */
-	/* The outputs are hashed beneath it. */
+	/* The outputs are hashed beneath the working directory, opened before the command can change it. */
 	if (a.record && !open_workdir(&workdir, &workdir_fd, run_dir))
 		goto done;
 	if (a.record && lock && !(lock_abs = realpath(a.lock_path, NULL))) {
