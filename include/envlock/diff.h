@@ -1,6 +1,7 @@
 #ifndef ENVLOCK_DIFF_H
 #define ENVLOCK_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -30,6 +31,14 @@ typedef struct el_finding {
 typedef struct el_diff {
 	el_finding *findings; /* in document order: sections and keys sorted, array items by index */
 	size_t count;
+	/*
+	 * What was left out because one side's schema is older and did not
+	 * have it ("cpu.topology, ..."), or NULL: the older side is schema
+	 * older_schema, the new lock when older_is_new, else the old one.
+	 */
+	char *not_compared;
+	int older_schema;
+	bool older_is_new;
 } el_diff;
 
 /*

@@ -130,6 +130,7 @@ int cmd_check(int argc, char **argv)
 	}
 	ropts.old_label = lock_path;
 	ropts.annotate_file = lock_path;
+	report_not_compared(diff, lock_path, "this machine");
 	ropts.hint = hint = cli_relock_hint(profile, lock, lock_path, copts.python);
 	if (el_profile_unmet(&unmet, profile, now) != EL_OK) {
 		cli_error("out of memory");

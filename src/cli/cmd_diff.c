@@ -79,6 +79,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	ropts.old_label = files[0];
 	ropts.new_label = files[1];
+	report_not_compared(diff, files[0], files[1]);
 	ropts.annotate_file = files[1];
 	status = report_drift(stdout, diff, profile, el_lock_json(a), el_lock_json(b), &ropts);
 done:

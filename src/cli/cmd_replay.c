@@ -164,6 +164,7 @@ static bool check_group(job *j, exec_on_drift on_drift)
 		return false;
 	}
 	free(dir);
+	report_not_compared(diff, j->record->lock_path, "this machine");
 	if (diff->count > 0) {
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, j->profile, el_lock_json(j->lock), el_lock_json(now), &ropts);

@@ -86,6 +86,7 @@ static int check_drift(exec_run *run)
 		el_lock_free(now);
 		return EXEC_FAILED;
 	}
+	report_not_compared(diff, run->lock_path, "this machine");
 	run->findings = report_findings_json(diff, run->profile);
 	run->code = json_incref(json_object_get(json_object_get(el_lock_json(now), "meta"), "code"));
 	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */

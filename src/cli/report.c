@@ -426,6 +426,16 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 	return 0;
 }
 
+void report_not_compared(const el_diff *diff, const char *old_label, const char *new_label)
+{
+	if (!diff->not_compared)
+		return;
+	fprintf(stderr, "envlock: note: %s: a schema-%d lock: %s, which a later schema added, %s not compared; "
+		"re-lock to compare %s\n", diff->older_is_new ? new_label : old_label, diff->older_schema,
+		diff->not_compared, strchr(diff->not_compared, ',') ? "are" : "is",
+		strchr(diff->not_compared, ',') ? "them" : "it");
+}
+
 int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
 		 const json_t *new_doc, const report_options *opts)
 {

@@ -34,6 +34,14 @@ typedef struct report_options {
 bool report_parse_format(const char *name, report_format *out);
 
 /*
+ * "envlock: note: LABEL: a schema-N lock: cpu.topology, which a later
+ * schema added, is not compared; re-lock to compare it" on stderr when the
+ * comparison left something out for the older side (el_diff.not_compared);
+ * the label is old_label's or new_label's, whichever lock is older.
+ */
+void report_not_compared(const el_diff *diff, const char *old_label, const char *new_label);
+
+/*
  * Print diff under profile's policy to out, between old_doc and new_doc
  * (the two locks' documents, to tell a section that one side lacks).
  * Returns the exit status: 0 nothing refused (nor warned, with strict),

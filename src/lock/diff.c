@@ -185,9 +185,11 @@ static bool compared(const char *key)
 int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock)
 {
 	struct differ d = { .ret = EL_OK };
-	json_t *a = json_object(), *b = json_object();
+	json_t *a = json_object(), *b = json_object(), *seen;
 	const char *key;
 	json_t *v;
+	el__buf left_out;
+	int schema;
 
 	*out = NULL;
 	d.diff = calloc(1, sizeof(*d.diff));
@@ -195,13 +197,29 @@ int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock
 		d.ret = el__error_oom();
 		goto done;
 	}
-	/* The compared sections of each side, so that sections line up by name. */
+	/*
+	 * The compared sections of each side, so that sections line up by
+	 * name, without what the older side's schema did not have.
+	 */
+	schema = old_lock->schema < new_lock->schema ? old_lock->schema : new_lock->schema;
+	el__buf_init(&left_out);
 	json_object_foreach(old_lock->doc, key, v)
-		if (compared(key))
-			json_object_set(a, key, v);
+		if (compared(key) && d.ret == EL_OK &&
+		    (d.ret = el__lock_compared_section(&seen, key, v, schema, &left_out)) == EL_OK)
+			json_object_set_new(a, key, seen);
 	json_object_foreach(new_lock->doc, key, v)
-		if (compared(key))
-			json_object_set(b, key, v);
+		if (compared(key) && d.ret == EL_OK &&
+		    (d.ret = el__lock_compared_section(&seen, key, v, schema, &left_out)) == EL_OK)
+			json_object_set_new(b, key, seen);
+	if (d.ret == EL_OK && left_out.len) {
+		d.diff->older_schema = schema;
+		d.diff->older_is_new = new_lock->schema < old_lock->schema;
+		if (!(d.diff->not_compared = el__buf_detach(&left_out, NULL)))
+			d.ret = el__error_oom();
+	}
+	el__buf_free(&left_out);
+	if (d.ret != EL_OK)
+		goto done;
 	el__buf_init(&d.path);
 	compare_objects(&d, a, b);
 	el__buf_free(&d.path);
@@ -227,5 +245,6 @@ void el_diff_free(el_diff *diff)
 		json_decref(diff->findings[i].new_value);
 	}
 	free(diff->findings);
+	free(diff->not_compared);
 	free(diff);
 }

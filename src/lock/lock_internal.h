@@ -16,6 +16,25 @@ struct el_lock {
 
 struct el_profile;
 
+/* A member a lock schema added to a section of the fingerprinted body (schema.c). */
+struct el__schema_addition {
+	const char *section;
+	const char *member;
+	int since; /* the first schema that has it */
+};
+
+extern const struct el__schema_addition el__schema_additions[];
+
+/* The schema that added section.member, or 0 for a member every schema has. */
+int el__schema_since(const char *section, const char *member);
+
+/*
+ * section's value as a comparison at schema (the older side's) sees it:
+ * without the members a later schema added, whose "section.member" names
+ * are appended to left_out (", " between them). *out is a new reference.
+ */
+int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, el__buf *left_out);
+
 /*
  * Append "envlock capture [--profile P] [--python EXE] [--data PATH]... -o
  * FILE" for doc to out (see el_lock_capture_command). profile may be NULL:

@@ -61,11 +61,20 @@ static const struct member host_members[] = {
 	{ "arch", &string, false, 0 }, { "os", &string, false, 0 },
 	{ "kernel", &string, false, 0 }, { "glibc", &string, false, 0 }, { NULL, NULL, false, 0 },
 };
+static const struct shape integers = { K_MAP, NULL, &integer };
+static const struct member topology_members[] = {
+	{ "sockets", &integer, false, 0 }, { "cores_per_socket", &integer, false, 0 },
+	{ "threads_per_core", &integer, false, 0 }, { "numa_nodes", &integer, false, 0 },
+	{ "cache_kib", &integers, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape topology = { K_OBJECT, topology_members, NULL };
 static const struct member cpu_members[] = {
 	{ "vendor", &string, false, 0 }, { "model", &string, false, 0 },
 	{ "family", &integer, false, 0 }, { "model_id", &integer, false, 0 },
 	{ "stepping", &integer, false, 0 }, { "flags", &string_list, false, 0 },
-	{ "microcode", &string, false, 0 }, { "logical_cpus", &integer, false, 0 }, { NULL, NULL, false, 0 },
+	{ "microcode", &string, false, 0 }, { "logical_cpus", &integer, false, 0 },
+	/* Since schema 3 (schema.c). */
+	{ "topology", &topology, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member library_members[] = {
 	{ "path", &string, true, 0 }, { "version", &string, false, 0 },
@@ -186,6 +195,9 @@ static int check_members(struct reader *r, json_t *obj, const struct shape *s)
 			while (m->name && strcmp(m->name, key) != 0)
 				m++;
 			child = m->until && r->schema > m->until ? NULL : m->shape;
+			/* A member of a section that a later schema added (the section's path is r->path). */
+			if (child && mark > 0 && el__schema_since(r->path.data, key) > r->schema)
+				child = NULL;
 		}
 		el__path_key(&r->path, key);
 		if (!child)

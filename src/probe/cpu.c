@@ -133,7 +133,7 @@ int el__probe_cpu(el__probe_ctx *ctx, json_t **section)
 {
 	struct cpu_fields f = { 0 };
 	el__buf path, text;
-	json_t *cpu = NULL, *flags;
+	json_t *cpu = NULL, *flags, *topology;
 	int ret;
 
 	el__buf_init(&path);
@@ -170,6 +170,8 @@ int el__probe_cpu(el__probe_ctx *ctx, json_t **section)
 		el__warn(ctx, "cpu", "flags left out: %s lists none", path.data);
 	}
 	json_object_set_new(cpu, "logical_cpus", json_integer(f.processors));
+	if ((topology = el__cpu_topology(ctx)))
+		json_object_set_new(cpu, "topology", topology);
 	*section = cpu;
 done:
 	el__buf_free(&path);

@@ -87,6 +87,9 @@ void el__probe_ctx_release(el__probe_ctx *ctx);
 
 /* The probes, in table order. */
 int el__probe_host(el__probe_ctx *ctx, json_t **section);
+
+/* cpu.topology from sysfs (cpu_topology.c): a new object, or NULL when sysfs says nothing. */
+json_t *el__cpu_topology(const el__probe_ctx *ctx);
 int el__probe_cpu(el__probe_ctx *ctx, json_t **section);
 int el__probe_toolchain(el__probe_ctx *ctx, json_t **section);
 int el__probe_libraries(el__probe_ctx *ctx, json_t **section);

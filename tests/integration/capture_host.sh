@@ -11,7 +11,7 @@ SECRET_TOKEN_FOR_TEST=hunter2 "$ENVLOCK" capture >"$lock" 2>"$scratch/warnings"
 check_eq "fingerprint = jq -cS recipe" \
 	"sha256:$(jq -cS 'del(.fingerprint,.meta)' "$lock" | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
 	"$(jq -r .fingerprint "$lock")"
-check_eq "schema" 2 "$(jq .envlock "$lock")"
+check_eq "schema" 3 "$(jq .envlock "$lock")"
 
 # Determinism: cold then warm (stat cache filled) give the same fingerprint.
 "$ENVLOCK" capture >"$scratch/again.lock" 2>/dev/null

@@ -337,8 +337,8 @@ bad "a lock with threads 0" "envlock: nothreads.lock: threads: expected a whole 
 printf 'include default\nthreads all\n' >threads.profile
 bad "threads all" "envlock: ./threads.profile:2: threads: expects auto or a number of threads from 1 to 4096, not 'all'" -- \
 	"$ENVLOCK" capture --profile ./threads.profile
-jq '.envlock = 3' base.lock >future.lock
-bad "future schema" "envlock: future.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock" -- \
+jq '.envlock = 4' base.lock >future.lock
+bad "future schema" "envlock: future.lock: written for lock schema 4, newer than this envlock reads (3): upgrade envlock" -- \
 	"$ENVLOCK" show future.lock
 printf 'include default\nfrobnicate on\n' >bad.profile
 bad "unknown directive" "envlock: ./bad.profile:2: unknown directive 'frobnicate'" -- \

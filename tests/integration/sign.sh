@@ -118,7 +118,7 @@ check_eq "unsigned: exit 1" "1 envlock: other.lock: not signed (no other.lock.si
 
 cp env.lock tampered.lock
 cp env.lock.sig tampered.lock.sig
-sed -i 's/"envlock": 2/"envlock":  2/' tampered.lock
+sed -i 's/"envlock": \([0-9]\)/"envlock":  \1/' tampered.lock
 check_eq "tampered file: the lock changed" different "$(cmp -s env.lock tampered.lock && echo same || echo different)"
 x "$ENVLOCK" verify tampered.lock
 check_eq "tampered file: exit 1" "1 envlock: tampered.lock.sig: signs other content than tampered.lock" "$status $(err)"

@@ -147,7 +147,7 @@ with open(sys.argv[1], "w") as f:
 	fi
 	check "$p 1. the lock's interpreter is the venv's" "$T/venv/bin/python" "$(jq -r .python.executable env.lock)"
 	check "$p 1. the editable package is in the lock" "0.1.0" "$(jq -r '.python.packages.mylib // "absent"' env.lock)"
-	check "$p 1. schema 2: code identity in meta, not in the fingerprinted lock" "2 false" \
+	check "$p 1. schema 3: code identity in meta, not in the fingerprinted lock" "3 false" \
 		"$(jq -r '"\(.envlock) \(has("code"))"' env.lock)"
 
 	# ---- 2. commit the lock ----

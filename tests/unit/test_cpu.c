@@ -1,6 +1,7 @@
 /* src/probe/cpu.c on fixture /proc/cpuinfo files. */
 #include "helpers.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,126 @@ static void test_binary_content(void **state)
 	probe_fails(root, EL_EINVAL, ": binary content");
 }
 
+/* sysfs of a machine with 2 sockets, 2 cores each, 2 threads per core (Linux numbering: threads last). */
+static void write_two_socket_sysfs(const char *root, bool old_names)
+{
+	static const char *const core_of[8] = { "0,4", "1,5", "2,6", "3,7", "0,4", "1,5", "2,6", "3,7" };
+	static const char *const package_of[8] = { "0-1,4-5", "0-1,4-5", "2-3,6-7", "2-3,6-7",
+						   "0-1,4-5", "0-1,4-5", "2-3,6-7", "2-3,6-7" };
+	char rel[128];
+
+	el_test_write(root, "sys/devices/system/cpu/present", "0-7\n");
+	for (int i = 0; i < 8; i++) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/%s", i,
+			 old_names ? "thread_siblings_list" : "core_cpus_list");
+		el_test_write(root, rel, el_test_fmt("%s\n", core_of[i]));
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/%s", i,
+			 old_names ? "core_siblings_list" : "package_cpus_list");
+		el_test_write(root, rel, el_test_fmt("%s\n", package_of[i]));
+	}
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index0/level", "1\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index0/type", "Data\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index0/size", "48K\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index1/level", "1\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index1/type", "Instruction\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index1/size", "32K\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index2/level", "2\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index2/type", "Unified\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "2M\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index3/level", "3\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index3/type", "Unified\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index3/size", "107520K\n");
+	el_test_write(root, "sys/devices/system/node/node0/cpulist", "0-1,4-5\n");
+	el_test_write(root, "sys/devices/system/node/node1/cpulist", "2-3,6-7\n");
+	el_test_write(root, "sys/devices/system/node/possible", "0-1\n");
+}
+
+#define TOPOLOGY_2X2X2                                                                            \
+	"{\"cache_kib\":{\"L1d\":48,\"L1i\":32,\"L2\":2048,\"L3\":107520},\"cores_per_socket\":2,"  \
+	"\"numa_nodes\":2,\"sockets\":2,\"threads_per_core\":2}"
+
+static void test_topology(void **state)
+{
+	const char *root = *state;
+	el__probe_ctx ctx;
+	json_t *t;
+
+	write_two_socket_sysfs(root, false);
+	el_test_ctx_init(&ctx, root);
+	t = el__cpu_topology(&ctx);
+	assert_non_null(t);
+	assert_string_equal(el_test_json(t), TOPOLOGY_2X2X2);
+	json_decref(t);
+	/* In the cpu section, as captured. */
+	el_test_write(root, "proc/cpuinfo", X86_BLOCK(0) X86_BLOCK(1));
+	{
+		char warnings[4096];
+		const char *json = probe_ok(root, warnings, sizeof(warnings));
+
+		assert_non_null(strstr(json, "\"topology\":" TOPOLOGY_2X2X2));
+	}
+	el_test_ctx_release(&ctx);
+}
+
+static void test_topology_old_kernel_names(void **state)
+{
+	const char *root = *state;
+	el__probe_ctx ctx;
+	json_t *t;
+
+	write_two_socket_sysfs(root, true);
+	el_test_ctx_init(&ctx, root);
+	t = el__cpu_topology(&ctx);
+	assert_string_equal(el_test_json(t), TOPOLOGY_2X2X2);
+	json_decref(t);
+	el_test_ctx_release(&ctx);
+}
+
+static void test_topology_partial(void **state)
+{
+	const char *root = *state;
+	el__probe_ctx ctx;
+	json_t *t;
+
+	el_test_ctx_init(&ctx, root);
+	/* No sysfs at all (a container without it): no topology member, no warning. */
+	assert_null(el__cpu_topology(&ctx));
+	/* A present CPU without topology (offline): the layout is not known whole, the rest is. */
+	write_two_socket_sysfs(root, false);
+	el_test_write(root, "sys/devices/system/cpu/present", "0-8\n");
+	t = el__cpu_topology(&ctx);
+	assert_string_equal(el_test_json(t), "{\"cache_kib\":{\"L1d\":48,\"L1i\":32,\"L2\":2048,\"L3\":107520},"
+					     "\"numa_nodes\":2}");
+	json_decref(t);
+	/* Lists that are not lists, sizes that are not sizes: left out. */
+	for (const char *const *bad = (const char *const[]){ "0-", "7-3", "a", "0,,1", "0-99999", "", NULL }; *bad; bad++) {
+		el_test_write(root, "sys/devices/system/cpu/present", el_test_fmt("%s\n", *bad));
+		el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index3/size", "lots\n");
+		t = el__cpu_topology(&ctx);
+		assert_string_equal(el_test_json(t), "{\"cache_kib\":{\"L1d\":48,\"L1i\":32,\"L2\":2048},"
+						     "\"numa_nodes\":2}");
+		json_decref(t);
+	}
+	/* A package list that leaves out the CPU it was read for: no layout believed. */
+	el_test_write(root, "sys/devices/system/cpu/present", "0-7\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu0/cache/index3/size", "107520K\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu2/topology/package_cpus_list", "0-1,4-5\n");
+	t = el__cpu_topology(&ctx);
+	assert_null(json_object_get(t, "sockets"));
+	json_decref(t);
+	el_test_write(root, "sys/devices/system/cpu/cpu2/topology/package_cpus_list", "2-3,6-7\n");
+	/* Cores of different sizes (a hybrid CPU): threads per core is not one number. */
+	el_test_write(root, "sys/devices/system/cpu/present", "0-7\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu3/topology/core_cpus_list", "3\n");
+	el_test_write(root, "sys/devices/system/cpu/cpu7/topology/core_cpus_list", "7\n");
+	t = el__cpu_topology(&ctx);
+	assert_null(json_object_get(t, "threads_per_core"));
+	assert_null(json_object_get(t, "sockets"));
+	json_decref(t);
+	assert_string_equal(el_test_warnings(&ctx), "");
+	el_test_ctx_release(&ctx);
+}
+
 static void test_missing_file(void **state)
 {
 	const char *root = *state;
@@ -208,6 +329,9 @@ int main(void)
 cmocka_unit_test_setup_teardown(test_no_processor_entries, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_binary_content, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_missing_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_topology, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_topology_old_kernel_names, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_topology_partial, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,6 +140,48 @@ static void test_empty_and_type_changes(void **state)
 			    "changed env env {\"TZ\":\"UTC\"} \"UTC\"\n");
 }
 
+/*
+ * What a later schema added (cpu.topology, schema 3) is left out of a
+ * comparison with an older lock, and named; between two locks of the new
+ * schema it is compared like any other member. Neither lock is changed.
+ */
+static void test_older_schema(void **state)
+{
+	el_lock *old2 = lock_of("{\"envlock\":2,\"cpu\":{\"flags\":[\"sse\"]}}");
+	el_lock *new3 = lock_of("{\"envlock\":3,\"cpu\":{\"flags\":[\"sse\"],\"topology\":{\"sockets\":2}}}");
+	el_lock *other3 = lock_of("{\"envlock\":3,\"cpu\":{\"flags\":[\"sse\"],\"topology\":{\"sockets\":1}}}");
+	el_diff *diff = NULL;
+
+	old2->schema = 2;
+	assert_int_equal(el_lock_diff(&diff, old2, new3), EL_OK);
+	assert_int_equal(diff->count, 0);
+	assert_string_equal(diff->not_compared, "cpu.topology");
+	assert_int_equal(diff->older_schema, 2);
+	assert_false(diff->older_is_new);
+	el_diff_free(diff);
+	/* The other way round: the new lock is the older one. */
+	assert_int_equal(el_lock_diff(&diff, new3, old2), EL_OK);
+	assert_int_equal(diff->count, 0);
+	assert_string_equal(diff->not_compared, "cpu.topology");
+	assert_true(diff->older_is_new);
+	el_diff_free(diff);
+	assert_string_equal(el_test_json(json_object_get(el_lock_json(new3), "cpu")),
+			    "{\"flags\":[\"sse\"],\"topology\":{\"sockets\":2}}");
+	/* Two schema-3 locks: compared, nothing left out. */
+	assert_int_equal(el_lock_diff(&diff, other3, new3), EL_OK);
+	assert_int_equal(diff->count, 1);
+	assert_string_equal(diff->findings[0].path, "cpu.topology.sockets");
+	assert_null(diff->not_compared);
+	el_diff_free(diff);
+	/* Two schema-2 locks: nothing was there to leave out. */
+	assert_int_equal(el_lock_diff(&diff, old2, old2), EL_OK);
+	assert_null(diff->not_compared);
+	el_diff_free(diff);
+	el_lock_free(old2);
+	el_lock_free(new3);
+	el_lock_free(other3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_section_appears_and_disappears),
 		cmocka_unit_test(test_arrays_by_index),
 		cmocka_unit_test(test_empty_and_type_changes),
+		cmocka_unit_test(test_older_schema),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

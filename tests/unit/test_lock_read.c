@@ -113,8 +113,8 @@ static void test_schema_number(void **state)
 {
 	expect_refused("{\"host\":{}}", "env.lock: not an envlock lock (no \"envlock\" schema number)");
 	expect_refused("{\"envlock\":\"1\"}", "env.lock: not an envlock lock (no \"envlock\" schema number)");
-	expect_refused("{\"envlock\":3,\"future\":{\"x\":1}}",
-		       "env.lock: written for lock schema 3, newer than this envlock reads (2): upgrade envlock");
+	expect_refused("{\"envlock\":4,\"future\":{\"x\":1}}",
+		       "env.lock: written for lock schema 4, newer than this envlock reads (3): upgrade envlock");
 	expect_refused("{\"envlock\":0}", "env.lock: lock schema 0 does not exist");
 }
 
@@ -127,6 +127,15 @@ static void test_shapes(void **state)
 	expect_shape_refused("{\"envlock\":1,\"host\":{\"distro\":\"x\"}}", "env.lock: host.distro: not part of schema 1");
 	/* Schema 2 keeps the code out of the fingerprinted body. */
 	expect_shape_refused("{\"envlock\":2,\"code\":{}}", "env.lock: code: not part of schema 2");
+	/* Schema 3 added cpu.topology: an older lock may not carry it. */
+	expect_shape_refused("{\"envlock\":2,\"cpu\":{\"topology\":{\"sockets\":1}}}",
+			     "env.lock: cpu.topology: not part of schema 2");
+	expect_shape_refused("{\"envlock\":3,\"cpu\":{\"topology\":{\"sockets\":-1}}}",
+			     "env.lock: cpu.topology.sockets: expected a whole number of at least 0");
+	expect_shape_refused("{\"envlock\":3,\"cpu\":{\"topology\":{\"cache_kib\":{\"L2\":\"2M\"}}}}",
+			     "env.lock: cpu.topology.cache_kib.L2: expected a whole number of at least 0");
+	expect_shape_refused("{\"envlock\":3,\"cpu\":{\"topology\":{\"dies\":1}}}",
+			     "env.lock: cpu.topology.dies: not part of schema 3");
 	expect_shape_refused("{\"envlock\":1,\"host\":\"x\"}", "env.lock: host: expected an object");
 	expect_shape_refused("{\"envlock\":1,\"cpu\":{\"flags\":[\"sse\",7]}}",
 			     "env.lock: cpu.flags[1]: expected a string");

@@ -1,0 +1,48 @@
+/*
+ * What each lock schema added to the fingerprinted body. A lock written
+ * before a member existed has none of it; comparing it with a capture
+ * that does would make every existing lock drift the day envlock learns
+ * to look further. So a comparison leaves out what the older side's
+ * schema did not have, and says so (el_diff.not_compared); a lock that
+ * claims an older schema may not carry a newer member.
+ */
+#include "lock/lock_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+const struct el__schema_addition el__schema_additions[] = {
+	/* Sockets, cores, threads per core, NUMA nodes and cache sizes (sysfs). */
+	{ "cpu", "topology", 3 },
+	{ NULL, NULL, 0 },
+};
+
+int el__schema_since(const char *section, const char *member)
+{
+	for (const struct el__schema_addition *a = el__schema_additions; a->section; a++)
+		if (strcmp(a->section, section) == 0 && strcmp(a->member, member) == 0)
+			return a->since;
+	return 0;
+}
+
+int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, el__buf *left_out)
+{
+	json_t *copy = NULL;
+
+	for (const struct el__schema_addition *a = el__schema_additions; a->section; a++) {
+		if (a->since <= schema || strcmp(a->section, section) != 0 || !json_is_object(value) ||
+		    !json_object_get(value, a->member))
+			continue;
+		/* A copy: the lock itself keeps what it holds. */
+		if (!copy && !(copy = json_copy(value)))
+			return el__error_oom();
+		json_object_del(copy, a->member);
+		el__buf_printf(left_out, "%s%s.%s", left_out->len ? ", " : "", a->section, a->member);
+	}
+	*out = copy ? copy : json_incref(value);
+	return el__buf_failed(left_out) ? el__error_oom() : EL_OK;
+}
