@@ -13,9 +13,13 @@
 #     the program, never importing them itself (an import finder at the front
 #     of sys.meta_path wraps their loaders); one already imported, by a .pth
 #     file say, is seeded now;
-#   - with ENVLOCK_TORCH_DETERMINISTIC=1, turns on torch's deterministic mode.
+#   - with ENVLOCK_TORCH_DETERMINISTIC=1 (the pytorch profile), turns on
+#     torch's deterministic mode and turns TF32 off;
+#   - with ENVLOCK_TF_DETERMINISTIC=1 (the tensorflow profile), turns on
+#     TensorFlow's op determinism (TF 2.8 and later), and seeds with Keras's
+#     set_random_seed where Keras is already loaded.
 # JAX is left alone: it has no global random state to seed. A program makes
-# its keys explicitly (jax.random.PRNGKey(seed)) and can read ENVLOCK_SEED.
+# its keys explicitly (jax.random.key(seed)) and can read ENVLOCK_SEED.
 #
 # It also keeps bytecode out of the trees the run can write: it sets
 # sys.pycache_prefix (what PYTHONPYCACHEPREFIX sets) to /run/envlock/pycache,
@@ -66,6 +70,7 @@ def _seed_torch(torch, seed):
         _guard("torch.cuda.manual_seed_all", cuda.manual_seed_all, seed)
     if os.environ.get("ENVLOCK_TORCH_DETERMINISTIC") == "1":
         _guard("torch deterministic mode", _torch_deterministic, torch)
+        _torch_tf32_off(torch)
 
 
 def _torch_deterministic(torch):
@@ -82,16 +87,69 @@ def _torch_deterministic(torch):
     torch.backends.cudnn.deterministic = True
 
 
+def _torch_tf32_off(torch):
+    # On Ampere and later GPUs, TF32 rounds float32 matmul and convolution
+    # inputs to a 10-bit mantissa: results then depend on the GPU
+    # generation, not only on the code. Off in both places torch allows it
+    # (cuDNN's switch defaults to on), and float32 matmul precision
+    # "highest" (PyTorch 1.12 and later), which says the same for matmul.
+    # Each step on its own, so that an older torch without one still gets
+    # the others. PyTorch docs, CUDA semantics, "TensorFloat-32 (TF32) on
+    # Ampere (and later) devices":
+    # https://docs.pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices
+    precision = getattr(torch, "set_float32_matmul_precision", None)
+    if precision is not None:
+        _guard('torch.set_float32_matmul_precision("highest")', precision, "highest")
+    for path in ("backends.cuda.matmul.allow_tf32", "backends.cudnn.allow_tf32"):
+        _guard("torch.%s = False" % path, _set_attr, torch, path, False)
+
+
+def _set_attr(obj, path, value):
+    *owners, name = path.split(".")
+    for owner in owners:
+        obj = getattr(obj, owner)
+    setattr(obj, name, value)
+
+
 def _seed_tensorflow(tf, seed):
-    # tf.random.set_seed, not tf.keras.utils.set_random_seed. The latter's
-    # docs say it is random.seed + np.random.seed + tf.random.set_seed (Keras 3
-    # also torch.manual_seed and its own SeedGenerator): it would re-seed
-    # numpy in the middle of a program that imported numpy and drew from it
-    # before importing tensorflow, and reaching tf.keras imports Keras, which
-    # the program may never use. random and numpy are seeded here anyway.
+    # With ENVLOCK_TF_DETERMINISTIC=1 (the tensorflow profile), what
+    # enable_op_determinism's docs ask for: tf.keras.utils.set_random_seed,
+    # then enable_op_determinism (TF 2.8 and later; before, the profile's
+    # TF_DETERMINISTIC_OPS does it).
+    # https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism
+    # set_random_seed is random.seed + np.random.seed + tf.random.set_seed
+    # (Keras 3 also resets its global SeedGenerator and, under its torch
+    # backend, seeds torch), so tf.random.set_seed stands in for it where
+    # Keras is not loaded yet: random and numpy are seeded here anyway, and
+    # reaching tf.keras.utils would import Keras (tf.keras is a lazy module
+    # in current TF), which the program may never use. Without the pin,
+    # tf.random.set_seed alone, as before: set_random_seed would also
+    # re-seed numpy in the middle of a program that drew from it before
+    # importing tensorflow.
     # https://www.tensorflow.org/api_docs/python/tf/random/set_seed
     # https://www.tensorflow.org/api_docs/python/tf/keras/utils/set_random_seed
-    tf.random.set_seed(seed)
+    if os.environ.get("ENVLOCK_TF_DETERMINISTIC") != "1":
+        tf.random.set_seed(seed)
+        return
+    keras_utils = _loaded_attr(_loaded_attr(tf, "keras"), "utils")
+    set_random_seed = _loaded_attr(keras_utils, "set_random_seed")
+    if set_random_seed is not None:
+        _guard("tf.keras.utils.set_random_seed", set_random_seed, seed)
+    else:
+        _guard("tf.random.set_seed", tf.random.set_seed, seed)
+    config = getattr(getattr(tf, "config", None), "experimental", None)
+    enable = getattr(config, "enable_op_determinism", None)
+    if enable is not None:
+        _guard("tf.config.experimental.enable_op_determinism", enable)
+
+
+def _loaded_attr(obj, name):
+    """obj.name when it is already there, without the lookup that makes a
+    lazy module (tf.keras) import what it stands for; else None."""
+    try:
+        return vars(obj).get(name)
+    except TypeError:  # None, or an object without a __dict__
+        return None
 
 
 # Top-level module name -> what to call once its body has run. No "jax": with

@@ -3,10 +3,13 @@
 # (profiles/python/sitecustomize.py), run straight with python3, no sandbox:
 # random seeded at start, numpy and torch at their first import (a stand-in
 # numpy checks the import machinery where the real one is missing), torch's
-# deterministic mode, inert without a seed, never importing the frameworks
-# itself, the shadowed sitecustomize still run once, and a bad seed reported
-# in one line. For python3 on PATH and Debian's /usr/bin/python3, those that
-# are there; checks whose package an interpreter lacks are skipped with a note.
+# deterministic mode and TF32 off under the pytorch profile, TensorFlow's op
+# determinism under the tensorflow profile (stand-in torch and tensorflow
+# record what the hook calls), none of it under default, inert without a
+# seed, never importing the frameworks itself, the shadowed sitecustomize
+# still run once, and a bad seed reported in one line. For python3 on PATH and
+# Debian's /usr/bin/python3, those that are there; checks whose package an
+# interpreter lacks are skipped with a note.
 . "$(dirname "$0")/lib.sh"
 
 hook=$EL_SOURCE_DIR/profiles/python
@@ -26,13 +29,13 @@ done
 
 # plain PY ARGS...: stdout of python without the hook and without the variables.
 plain() {
-	env -u PYTHONPATH -u ENVLOCK_SEED -u ENVLOCK_TORCH_DETERMINISTIC "$@"
+	env -u PYTHONPATH -u ENVLOCK_SEED -u ENVLOCK_TORCH_DETERMINISTIC -u ENVLOCK_TF_DETERMINISTIC "$@"
 }
 # hooked [VAR=VALUE...] PY ARGS...: python with only the hook on PYTHONPATH
 # (a PYTHONPATH= among the VARs replaces it); $scratch/out, $scratch/err, $status.
 hooked() {
 	run "$scratch/out" "$scratch/err" env -u ENVLOCK_SEED -u ENVLOCK_TORCH_DETERMINISTIC \
-		PYTHONPATH="$hook" "$@"
+		-u ENVLOCK_TF_DETERMINISTIC PYTHONPATH="$hook" "$@"
 }
 out() { cat "$scratch/out"; }
 err() { cat "$scratch/err"; }
@@ -43,6 +46,56 @@ printf 'from . import random\n' >"$scratch/fake/numpy/__init__.py"
 printf 'seeds = []\ndef seed(n):\n    seeds.append(n)\n' >"$scratch/fake/numpy/random.py"
 printf 'from . import random\n' >"$scratch/fake-bad/numpy/__init__.py"
 printf 'def seed(n):\n    raise ValueError("no seeding\\ntoday")\n' >"$scratch/fake-bad/numpy/random.py"
+# Stand-in torch and tensorflow: record the calls the hook makes and keep the
+# switches it sets, at the defaults of the real ones (torch 1.12 and later:
+# matmul TF32 off, cuDNN TF32 on). With EL_STUB_OLD=1 they are the versions
+# before set_float32_matmul_precision (torch 1.12) and enable_op_determinism
+# (TF 2.8). The tensorflow one has tf.keras as current TF does, a lazy module
+# that imports Keras on first use (it records that instead), or, with
+# EL_STUB_KERAS=loaded, Keras already loaded.
+mkdir -p "$scratch/fake/torch" "$scratch/fake/tensorflow"
+cat >"$scratch/fake/torch/__init__.py" <<'PY'
+import os, types
+calls = []
+def manual_seed(n): calls.append(("manual_seed", n))
+def use_deterministic_algorithms(on): calls.append(("use_deterministic_algorithms", on))
+cuda = types.SimpleNamespace(manual_seed_all=lambda n: calls.append(("cuda.manual_seed_all", n)))
+backends = types.SimpleNamespace(
+    cuda=types.SimpleNamespace(matmul=types.SimpleNamespace(allow_tf32=False)),
+    cudnn=types.SimpleNamespace(allow_tf32=True, benchmark=False, deterministic=False))
+if os.environ.get("EL_STUB_OLD") != "1":
+    def set_float32_matmul_precision(p): calls.append(("set_float32_matmul_precision", p))
+PY
+cat >"$scratch/fake/tensorflow/__init__.py" <<'PY'
+import os, types
+calls = []
+class _LazyKeras(types.ModuleType):
+    def __getattr__(self, name):
+        calls.append(("Keras imported for tf.keras." + name,))
+        raise AttributeError(name)
+random = types.SimpleNamespace(set_seed=lambda n: calls.append(("random.set_seed", n)))
+config = types.SimpleNamespace(experimental=types.SimpleNamespace())
+if os.environ.get("EL_STUB_OLD") != "1":
+    config.experimental.enable_op_determinism = lambda: calls.append(("enable_op_determinism",))
+    keras = _LazyKeras("keras")
+    if os.environ.get("EL_STUB_KERAS") == "loaded":
+        keras.utils = types.SimpleNamespace(
+            set_random_seed=lambda n: calls.append(("keras.utils.set_random_seed", n)))
+PY
+# profile_env NAME: the hook's variables (ENVLOCK_*) that `envlock exec
+# --profile NAME --seed 42` sets, as its --dry-run plan shows them.
+profile_env() {
+	"$ENVLOCK" exec --no-lock --profile "$1" --seed 42 --dry-run -- true |
+		sed -n '/^environment:$/,/^[^ ]/s/^  \(ENVLOCK_[A-Z_]*=.*\)$/\1/p'
+}
+for profile in default pytorch tensorflow; do
+	text=$(profile_env $profile)
+	mapfile -t "env_$profile" <<<"$text"
+done
+check_eq "default: the hook's variables" "ENVLOCK_SEED=42" "${env_default[*]}"
+check_eq "pytorch: the hook's variables" "ENVLOCK_SEED=42 ENVLOCK_TORCH_DETERMINISTIC=1" "${env_pytorch[*]}"
+check_eq "tensorflow: the hook's variables" "ENVLOCK_SEED=42 ENVLOCK_TF_DETERMINISTIC=1" "${env_tensorflow[*]}"
+
 # Another sitecustomize, later on PYTHONPATH, that says it ran.
 mkdir -p "$scratch/chain" "$scratch/chain-bad"
 printf 'print("chained sitecustomize ran")\n' >"$scratch/chain/sitecustomize.py"
@@ -115,6 +168,43 @@ print(numpy.random.seeds, type(numpy.__loader__).__name__, numpy.__spec__.loader
 	check_eq "$label: numpy.random.seed raising: one line" \
 		"envlock: sitecustomize: seeding numpy failed: ValueError: no seeding today" "$(err)"
 
+	# ---- pytorch and tensorflow profiles, with the stand-ins ----
+	torch_probe='import torch; b = torch.backends
+print(torch.calls)
+print(b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark, b.cudnn.deterministic)'
+	hooked "${env_pytorch[@]}" PYTHONPATH="$hook:$scratch/fake" "$py" -c "$torch_probe"
+	check_eq "$label: stand-in torch, pytorch profile: seeded, deterministic, TF32 off, precision highest" \
+		"$(printf '%s\n%s' "[('manual_seed', 42), ('cuda.manual_seed_all', 42), ('use_deterministic_algorithms', True), ('set_float32_matmul_precision', 'highest')]" \
+			'False False False True')" "$(out)"
+	check_eq "$label: stand-in torch, pytorch profile: nothing on stderr" "" "$(err)"
+	hooked "${env_pytorch[@]}" EL_STUB_OLD=1 PYTHONPATH="$hook:$scratch/fake" "$py" -c "$torch_probe"
+	check_eq "$label: stand-in torch < 1.12, pytorch profile: TF32 off all the same" \
+		"$(printf '%s\n%s' "[('manual_seed', 42), ('cuda.manual_seed_all', 42), ('use_deterministic_algorithms', True)]" \
+			'False False False True')" "$(out)"
+	check_eq "$label: stand-in torch < 1.12, pytorch profile: nothing on stderr" "" "$(err)"
+	hooked "${env_default[@]}" PYTHONPATH="$hook:$scratch/fake" "$py" -c "$torch_probe"
+	check_eq "$label: stand-in torch, default profile: seeded only, torch's defaults kept" \
+		"$(printf '%s\n%s' "[('manual_seed', 42), ('cuda.manual_seed_all', 42)]" 'False True False False')" "$(out)"
+	check_eq "$label: stand-in torch, default profile: nothing on stderr" "" "$(err)"
+
+	tf_probe='import tensorflow as tf; print(tf.calls)'
+	hooked "${env_tensorflow[@]}" EL_STUB_KERAS=loaded PYTHONPATH="$hook:$scratch/fake" "$py" -c "$tf_probe"
+	check_eq "$label: stand-in TF >= 2.8, Keras loaded, tensorflow profile: Keras's seeding, then op determinism" \
+		"[('keras.utils.set_random_seed', 42), ('enable_op_determinism',)]" "$(out)"
+	check_eq "$label: stand-in TF >= 2.8, Keras loaded, tensorflow profile: nothing on stderr" "" "$(err)"
+	hooked "${env_tensorflow[@]}" PYTHONPATH="$hook:$scratch/fake" "$py" -c "$tf_probe"
+	check_eq "$label: stand-in TF >= 2.8, lazy tf.keras, tensorflow profile: Keras not imported, tf seeded, op determinism" \
+		"[('random.set_seed', 42), ('enable_op_determinism',)]" "$(out)"
+	check_eq "$label: stand-in TF >= 2.8, lazy tf.keras, tensorflow profile: nothing on stderr" "" "$(err)"
+	hooked "${env_tensorflow[@]}" EL_STUB_OLD=1 PYTHONPATH="$hook:$scratch/fake" "$py" -c "$tf_probe"
+	check_eq "$label: stand-in TF < 2.8, tensorflow profile: tf.random.set_seed, as before" \
+		"0 [('random.set_seed', 42)]" "$status $(out)"
+	check_eq "$label: stand-in TF < 2.8, tensorflow profile: nothing on stderr" "" "$(err)"
+	hooked "${env_default[@]}" EL_STUB_KERAS=loaded PYTHONPATH="$hook:$scratch/fake" "$py" -c "$tf_probe"
+	check_eq "$label: stand-in TF >= 2.8, Keras loaded, default profile: tf.random.set_seed only" \
+		"[('random.set_seed', 42)]" "$(out)"
+	check_eq "$label: stand-in TF >= 2.8, default profile: nothing on stderr" "" "$(err)"
+
 	# ---- numpy ----
 	if plain "$py" -c 'import numpy' >/dev/null 2>&1; then
 		want=$(plain "$py" -c 'import numpy as np; np.random.seed(42); print(repr(np.random.rand()))')
@@ -130,21 +220,27 @@ print(numpy.random.seeds, type(numpy.__loader__).__name__, numpy.__spec__.loader
 	# ---- torch ----
 	# Each import of torch takes seconds: one run for each case.
 	probe='print(repr(torch.rand(1).item()), torch.are_deterministic_algorithms_enabled(),
-      torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)'
+      torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+b = torch.backends
+print(b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, getattr(torch, "get_float32_matmul_precision", str)())'
 	if base=$(plain "$py" -c "import torch; torch.manual_seed(42); $probe" 2>/dev/null); then
-		want=$(echo "$base" | cut -d' ' -f1)
-		defaults=$(echo "$base" | cut -d' ' -f2-)
+		want=$(echo "$base" | head -n1 | cut -d' ' -f1)
+		defaults=$(echo "$base" | head -n1 | cut -d' ' -f2-)
+		tf32_defaults=$(echo "$base" | sed -n 2p)
 		probe="import torch; $probe"
 		hooked ENVLOCK_SEED=42 "$py" -c "$probe"
-		check_eq "$label: torch: torch.rand(1) as after torch.manual_seed(42)" "$want" "$(out | cut -d' ' -f1)"
+		check_eq "$label: torch: torch.rand(1) as after torch.manual_seed(42)" "$want" "$(out | head -n1 | cut -d' ' -f1)"
 		check_eq "$label: torch: no envlock line on stderr" 0 "$(grep -c '^envlock:' "$scratch/err" || true)"
 		check_eq "$label: torch: without ENVLOCK_TORCH_DETERMINISTIC: torch's defaults" \
-			"$defaults" "$(out | cut -d' ' -f2-)"
+			"$defaults" "$(out | head -n1 | cut -d' ' -f2-)"
 		check_eq "$label: torch: without ENVLOCK_TORCH_DETERMINISTIC: not deterministic" \
-			False "$(out | cut -d' ' -f2)"
-		hooked ENVLOCK_SEED=42 ENVLOCK_TORCH_DETERMINISTIC=1 "$py" -c "$probe"
-		check_eq "$label: torch: ENVLOCK_TORCH_DETERMINISTIC=1: seeded, deterministic, no cuDNN benchmark" \
-			"$want True False True" "$(out)"
+			False "$(out | head -n1 | cut -d' ' -f2)"
+		check_eq "$label: torch: without ENVLOCK_TORCH_DETERMINISTIC: torch's TF32 defaults" \
+			"$tf32_defaults" "$(out | sed -n 2p)"
+		hooked "${env_pytorch[@]}" "$py" -c "$probe"
+		check_eq "$label: torch, pytorch profile: seeded, deterministic, no cuDNN benchmark, TF32 off, precision highest" \
+			"$(printf '%s\n%s' "$want True False True" 'False False highest')" "$(out)"
+		check_eq "$label: torch, pytorch profile: nothing on stderr" "" "$(err)"
 	else
 		echo "note: $label cannot import torch, its torch checks were not run"
 	fi

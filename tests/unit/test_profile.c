@@ -1387,7 +1387,7 @@ static void test_builtin_default(void **state)
 	el_profile_free(p);
 }
 
-/* strict: refuses all drift (threads too), pins MKL_CBWR, threads auto, no network, no ASLR, seeds Python. */
+/* strict: refuses all drift (threads too), pins MKL_CBWR and NVIDIA_TF32_OVERRIDE, threads auto, no network, no ASLR, seeds Python. */
 static void test_builtin_strict(void **state)
 {
 	static const char *const leaves[] = {
@@ -1399,10 +1399,11 @@ static void test_builtin_strict(void **state)
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
 		if (el_profile_severity(p, leaves[i]) != EL_SEVERITY_REFUSE)
 			fail_msg("strict does not refuse %s", leaves[i]);
-	assert_int_equal(p->pin_count, 5);
+	assert_int_equal(p->pin_count, 6);
 	assert_int_equal(p->threads, 0);
 	assert_null(pin(p, "OMP_NUM_THREADS"));
 	assert_string_equal(pin(p, "MKL_CBWR"), "COMPATIBLE");
+	assert_string_equal(pin(p, "NVIDIA_TF32_OVERRIDE"), "0");
 	assert_string_equal(pin(p, "PYTHONHASHSEED"), "0");
 	assert_int_equal(p->net, EL_NET_NONE);
 	assert_false(p->aslr);
@@ -1440,13 +1441,14 @@ static void test_builtin_pytorch(void **state)
 	el_profile_free(p);
 }
 
-/* tensorflow: default's pins plus op determinism. */
+/* tensorflow: default's pins, op determinism asked of the Python hook (and TF_DETERMINISTIC_OPS for TF < 2.8). */
 static void test_builtin_tensorflow(void **state)
 {
 	el_profile *p = load("tensorflow");
 
-	assert_int_equal(p->pin_count, 7);
+	assert_int_equal(p->pin_count, 8);
 	assert_int_equal(p->threads, 0);
+	assert_string_equal(pin(p, "ENVLOCK_TF_DETERMINISTIC"), "1");
 	assert_string_equal(pin(p, "TF_DETERMINISTIC_OPS"), "1");
 	assert_string_equal(pin(p, "TF_CUDNN_DETERMINISTIC"), "1");
 	assert_string_equal(pin(p, "TF_ENABLE_ONEDNN_OPTS"), "0");
