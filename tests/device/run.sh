@@ -102,6 +102,11 @@ show() {
 
 # first_line NAME: the first non-empty line of a step's stderr, for a reason.
 first_line() { grep -m1 -v '^[[:space:]]*$' "$steps/$1.err" 2>/dev/null | cut -c1-200; }
+# first_lines NAME...: theirs, joined with "; ".
+first_lines() {
+	local n
+	for n in "$@"; do first_line "$n"; done | paste -sd ';' | sed 's/;/; /g'
+}
 
 time_left() { [ $((BUDGET - (SECONDS - start))) -ge 20 ]; }
 
@@ -429,7 +434,7 @@ capture_checks() {
 	# The lock records no MIG mode: nvml.c asks NVML for name, compute capability, memory and UUID only.
 	step smi-mig 60 "$smi" --query-gpu=mig.mode.current --format=csv,noheader
 	got=$(awk -F'\t' 'tolower($1) ~ /mig/ { print $1 "=" $2 }' "$flat" | tr '\n' ' ')
-	want=$(trim <"$steps/smi-mig.out" | tr '\n' ' ')
+	want=$(trim <"$steps/smi-mig.out" | paste -sd ' ')
 	if [ -n "$got" ]; then
 		fail capture.mig "the lock now has MIG keys ($got): teach this script to compare them with nvidia-smi's mig.mode.current ($want)"
 	else
@@ -607,7 +612,7 @@ gemm_checks() {
 	step gemm-host-2 "$T_GEMM" env CUBLAS_WORKSPACE_CONFIG=:4096:8 "$w/gemm"
 	h2=$([ "$rc" = 0 ] && grep '^all ' "$steps/gemm-host-2.out")
 	if [ -z "$h1" ] || [ -z "$h2" ]; then
-		fail gemm.host "gemm outside the sandbox failed: $(first_line gemm-host-1)$(first_line gemm-host-2)"
+		fail gemm.host "gemm outside the sandbox failed: $(first_lines gemm-host-1 gemm-host-2)"
 	elif [ "$h1" = "$h2" ]; then
 		pass gemm.host "${h1#all }, twice"
 	else
@@ -633,7 +638,7 @@ gemm_checks() {
 	h4=$([ "$rc" = 0 ] && grep '^all ' "$steps/gemm-sandbox-2.out")
 	if [ -z "$h3" ] || [ -z "$h4" ]; then
 		show gemm-sandbox-2
-		fail gemm.determinism "gemm in the sandbox failed: $(first_line gemm-sandbox-1)$(first_line gemm-sandbox-2)"
+		fail gemm.determinism "gemm in the sandbox failed: $(first_lines gemm-sandbox-1 gemm-sandbox-2)"
 		skip gemm.sandbox-matches-host "gemm did not run in the sandbox"
 		return
 	fi
@@ -692,7 +697,7 @@ torch_checks() {
 	show torch-2
 	s2=$([ "$rc" = 0 ] && grep '^sha256 ' "$steps/torch-2.out")
 	if [ -z "$s1" ] || [ -z "$s2" ]; then
-		fail torch.determinism "torch_det.py failed in the sandbox: $(tail -n 1 "$steps/torch-1.err")$(tail -n 1 "$steps/torch-2.err")"
+		fail torch.determinism "torch_det.py failed in the sandbox: $(tail -n 1 "$steps/torch-1.err" | cut -c1-200); $(tail -n 1 "$steps/torch-2.err" | cut -c1-200)"
 	elif [ "$s1" = "$s2" ]; then
 		pass torch.determinism "${s1#sha256 }, twice"
 	else
