@@ -16,9 +16,9 @@ struct el_lock {
 
 struct el_profile;
 
-/* A member a lock schema added to a section of the fingerprinted body (schema.c). */
+/* A member a lock schema added to a section of the fingerprinted body, or a section (section ""): schema.c. */
 struct el__schema_addition {
-	const char *section;
+	const char *section; /* "" for a section of the lock's top level */
 	const char *member;
 	int since; /* the first schema that has it */
 };
@@ -31,7 +31,8 @@ int el__schema_since(const char *section, const char *member);
 /*
  * section's value as a comparison at schema (the older side's) sees it:
  * without the members a later schema added, whose "section.member" names
- * are appended to left_out (", " between them). *out is a new reference.
+ * are appended to left_out (", " between them). *out is a new reference,
+ * or NULL when the whole section is one a later schema added.
  */
 int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, el__buf *left_out);
 

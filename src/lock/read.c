@@ -195,8 +195,8 @@ static int check_members(struct reader *r, json_t *obj, const struct shape *s)
 			while (m->name && strcmp(m->name, key) != 0)
 				m++;
 			child = m->until && r->schema > m->until ? NULL : m->shape;
-			/* A member of a section that a later schema added (the section's path is r->path). */
-			if (child && mark > 0 && el__schema_since(r->path.data, key) > r->schema)
+			/* What a later schema added: a section (top level), or a member of one (its path is r->path). */
+			if (child && el__schema_since(mark > 0 ? r->path.data : "", key) > r->schema)
 				child = NULL;
 		}
 		el__path_key(&r->path, key);

@@ -15,6 +15,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+/* A section of its own is listed with section "" (the lock's top level). */
 const struct el__schema_addition el__schema_additions[] = {
 	/* Sockets, cores, threads per core, NUMA nodes and cache sizes (sysfs). */
 	{ "cpu", "topology", 3 },
@@ -33,9 +34,16 @@ int el__lock_compared_section(json_t **out, const char *section, json_t *value, 
 {
 	json_t *copy = NULL;
 
+	*out = NULL;
 	for (const struct el__schema_addition *a = el__schema_additions; a->section; a++) {
-		if (a->since <= schema || strcmp(a->section, section) != 0 || !json_is_object(value) ||
-		    !json_object_get(value, a->member))
+		if (a->since <= schema)
+			continue;
+		/* A whole section a later schema added: left out. */
+		if (!*a->section && strcmp(a->member, section) == 0) {
+			el__buf_printf(left_out, "%s%s", left_out->len ? ", " : "", section);
+			return el__buf_failed(left_out) ? el__error_oom() : EL_OK;
+		}
+		if (strcmp(a->section, section) != 0 || !json_is_object(value) || !json_object_get(value, a->member))
 			continue;
 		/* A copy: the lock itself keeps what it holds. */
 		if (!copy && !(copy = json_copy(value)))
