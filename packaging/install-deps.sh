@@ -18,7 +18,7 @@ packages="
   libseccomp-dev libcap-dev libarchive-dev libssl-dev libjansson-dev
   libcmocka-dev
   git jq python3 python3-pip python3-venv strace clang hyperfine
-  bubblewrap util-linux python3-numpy python3-torch
+  bubblewrap util-linux python3-numpy python3-torch shellcheck
 "
 
 if [ "$(id -u)" -eq 0 ]; then
