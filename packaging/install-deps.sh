@@ -8,7 +8,7 @@
 #   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
-#   bubblewrap util-linux python3-numpy python3-torch nodejs npm
+#   bubblewrap util-linux python3-numpy python3-torch nodejs npm ShellCheck
 # then, as root, packaging/create-test-user.sh and
 # packaging/install-test-node.sh
 set -eu
