@@ -116,6 +116,8 @@ int el__direct_url_read_at(el__direct_url *out, int dirfd, const char *dist, con
 	if ((size_t)snprintf(name, sizeof(name), "%s/direct_url.json", dist) >= sizeof(name))
 		return el__error(EL_ENOTFOUND, "%s: name too long", display);
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		return el__error(EL_EINVAL, "%s: a symbolic link, not followed", display);
 	if (fd < 0)
 		return el__error_errno(errno == ENOENT || errno == ENOTDIR ? EL_ENOTFOUND : EL_EINVAL, "%s", display);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
