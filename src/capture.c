@@ -202,6 +202,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		opts = &defaults;
 	ctx.root = opts->root && strcmp(opts->root, "/") != 0 ? opts->root : "";
 	ctx.python = opts->python;
+	ctx.cache_dir = opts->cache_dir;
 	ctx.may_run = !*ctx.root || opts->trust_root;
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;

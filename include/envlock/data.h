@@ -55,6 +55,20 @@ typedef struct el_data_options {
 	 */
 	bool no_links;
 	int dirfd;
+	/*
+	 * A Python source tree (an editable install's source): leave out what
+	 * building, installing and running it leaves there, so that only an
+	 * edit of the source changes the address. Anywhere in the tree: the
+	 * directories .git, .hg, .svn, __pycache__, *.egg-info, .eggs, .tox,
+	 * .nox, .mypy_cache, .pytest_cache and .ruff_cache, a directory that
+	 * holds a pyvenv.cfg (a virtual environment, whose packages are
+	 * python.packages' business), and the files *.pyc and *.pyo; at the
+	 * top only, build and dist (setuptools' and PyPA build's output). A
+	 * ".git" file (a worktree's or a submodule's) is left out too.
+	 */
+	bool python_source;
+	/* More files and links than this in a tree (0: no limit): EL_ERROR, nothing hashed. */
+	size_t max_entries;
 } el_data_options;
 
 /*

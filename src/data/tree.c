@@ -48,6 +48,7 @@ typedef struct walk {
 	pending *jobs;
 	size_t job_count, job_cap;
 	el__datacache *cache;
+	const el_data_options *options;
 	int rootfd;
 	el__buf rel;       /* the relative path of the directory being walked */
 } walk;
@@ -174,6 +175,33 @@ static int add_link(walk *w, int dirfd, const char *name, const struct stat *st)
 	return el__sha256_hex(e->sha256, target, (size_t)n);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* What el_data_options.python_source leaves out, by name (see data.h). */
+static bool python_byproduct(const walk *w, const char *name, mode_t mode)
+{
+	static const char *const dirs[] = { "__pycache__", ".eggs", ".tox", ".nox", ".mypy_cache",
+					    ".pytest_cache", ".ruff_cache", ".hg", ".svn", NULL };
+
+	if (strcmp(name, ".git") == 0)
+		return true;
+	if (S_ISREG(mode))
+		return ends_with(name, ".pyc") || ends_with(name, ".pyo");
+	if (!S_ISDIR(mode))
+		return false;
+	for (const char *const *d = dirs; *d; d++)
+		if (strcmp(name, *d) == 0)
+			return true;
+	if (ends_with(name, ".egg-info"))
+		return true;
+	return !w->rel.len && (strcmp(name, "build") == 0 || strcmp(name, "dist") == 0);
+}
+
 static int walk_dir(walk *w, int dirfd);
 
 static int descend(walk *w, int dirfd, const char *name, const struct stat *st)
@@ -190,6 +218,11 @@ static int descend(walk *w, int dirfd, const char *name, const struct stat *st)
 		if (fd >= 0)
 			close(fd);
 		return fail_at(w, name, EL_ERROR, "changed while it was hashed");
+	}
+	/* A virtual environment inside a source tree. */
+	if (w->options->python_source && fstatat(fd, "pyvenv.cfg", &opened, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(fd);
+		return EL_OK;
 	}
 	if (w->rel.len)
 		el__buf_putc(&w->rel, '/');
@@ -225,6 +258,13 @@ static int walk_dir(walk *w, int dirfd)
 			continue;
 		if (fstatat(dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			ret = fail_at(w, d->d_name, EL_ERROR, NULL);
+			break;
+		}
+		if (w->options->python_source && python_byproduct(w, d->d_name, st.st_mode))
+			continue;
+		if (w->options->max_entries && w->tree->count >= w->options->max_entries &&
+		    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+			ret = el__error(EL_ERROR, "%s: more than %zu files, not hashed", w->top, w->options->max_entries);
 			break;
 		}
 		if (S_ISDIR(st.st_mode))
@@ -446,7 +486,7 @@ int el_data_hash(el_data_tree **out, const char *path, const el_data_options *op
 {
 	static const el_data_options defaults;
 	el_data_tree *t = calloc(1, sizeof(*t));
-	walk w = { .top = path, .tree = t, .rootfd = -1 };
+	walk w = { .top = path, .tree = t, .rootfd = -1, .options = options };
 	char *dir = NULL;
 	const char *why = NULL;
 	int ret;
@@ -454,6 +494,7 @@ int el_data_hash(el_data_tree **out, const char *path, const el_data_options *op
 	*out = NULL;
 	if (!options)
 		options = &defaults;
+	w.options = options;
 	el__buf_init(&w.rel);
 	if (!t)
 		return el__error_oom();

@@ -81,9 +81,24 @@ static const struct member library_members[] = {
 	{ "sha256", &sha256, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape library = { K_OBJECT, library_members, NULL };
+static const struct member install_members[] = {
+	{ "url", &string, true, 0 }, { "vcs", &string, false, 0 },
+	{ "commit_id", &string, false, 0 }, { "editable", &boolean, false, 0 },
+	{ "tree", &digest, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape install = { K_OBJECT, install_members, NULL };
+static const struct shape installs = { K_MAP, NULL, &install };
+static const struct member python_build_members[] = {
+	{ "version", &string, false, 0 }, { "compiler", &string, false, 0 },
+	{ "config_args", &string, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape python_build = { K_OBJECT, python_build_members, NULL };
 static const struct member python_members[] = {
 	{ "executable", &string, false, 0 }, { "version", &string, false, 0 },
-	{ "packages", &strings, false, 0 }, { NULL, NULL, false, 0 },
+	{ "packages", &strings, false, 0 },
+	/* Since schema 3 (schema.c). */
+	{ "installs", &installs, false, 0 }, { "build", &python_build, false, 0 },
+	{ NULL, NULL, false, 0 },
 };
 static const struct member device_members[] = {
 	{ "name", &string, false, 0 }, { "compute_capability", &string, false, 0 },

@@ -19,6 +19,10 @@
 const struct el__schema_addition el__schema_additions[] = {
 	/* Sockets, cores, threads per core, NUMA nodes and cache sizes (sysfs). */
 	{ "cpu", "topology", 3 },
+	/* Editable, VCS and URL installs' identities (PEP 610 direct_url.json). */
+	{ "python", "installs", 3 },
+	/* The interpreter's build: sys.version in full, compiler, CONFIG_ARGS. */
+	{ "python", "build", 3 },
 	{ NULL, NULL, 0 },
 };
 

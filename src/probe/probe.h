@@ -34,6 +34,7 @@ typedef struct el__probe_ctx {
 	const char *python;  /* interpreter asked for with --python, or NULL */
 	const char *workdir; /* the directory being locked: an absolute path inside root */
 	el__cache *cache;    /* never NULL (may be memory-only) */
+	const char *cache_dir; /* the data digest cache's directory, as el_capture_options.cache_dir */
 	bool may_run;        /* programs and libraries of the tree may be run and loaded */
 	el_warn_fn warn;
 	void *warn_data;

@@ -10,8 +10,11 @@
 #include "probe/pymetadata.h"
 #include "probe/python_locate.h"
 #include "probe/pyversion.h"
+#include "envlock/data.h"
+#include "util/direct_url.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 /*
  * The "python" section: the packages `python -m pip list` reports, read
@@ -41,12 +44,20 @@
  */
 
 #define EGG_LINK_MAX_BYTES 65536
+/*
+ * An editable source with more files than this is not addressed (tree
+ * left out, one warning): a "pip install -e" of a monorepo's root must
+ * not make every capture walk it. Below it, a warm capture costs one
+ * stat per file (the data digest cache).
+ */
+#define SOURCE_TREE_MAX_FILES 20000
 
 static const char *const stdlib_pkgs[] = { "python", "wsgiref", "argparse", NULL };
 
 typedef struct scan {
 	el__probe_ctx *ctx;
 	json_t *packages; /* normalized name -> version: the section */
+	json_t *installs; /* normalized name -> PEP 610 identity (python.installs) */
 	json_t *seen;     /* names pip's finder has taken -> [directory, entry, version] */
 	el__buf host, name, version, path; /* scratch */
 } scan;
@@ -227,6 +238,173 @@ static void same_dir_twice(scan *s, const char *dir, const char *entry, const ch
 		 json_string_value(json_array_get(first, 1)));
 }
 
+/*
+ * A URL as a lock may hold it: PEP 610 forbids credentials in "url" but
+ * allows "git@" (ssh) and environment variables ("${TOKEN}@"); anything
+ * else before an '@' in the authority is dropped, with a warning, since
+ * locks get committed.
+ */
+static int lockable_url(el__buf *out, scan *s, const char *where, const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at = NULL;
+
+	el__buf_reset(out);
+	if (auth) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		for (const char *p = auth; p < end; p++)
+			if (*p == '@')
+				at = p;
+	}
+	if (at) {
+		size_t n = (size_t)(at - auth);
+		bool env_only = n > 3 && auth[0] == '$' && auth[1] == '{' && auth[n - 1] == '}';
+
+		if (!(n == 3 && memcmp(auth, "git", 3) == 0) && !env_only) {
+			el__warn(s->ctx, "python", "%s: credentials in its url, left out of the lock", where);
+			el__buf_add(out, url, (size_t)(auth - url));
+			el__buf_puts(out, at + 1);
+			return el__buf_failed(out) ? el__error_oom() : EL_OK;
+		}
+	}
+	el__buf_puts(out, url);
+	return el__buf_failed(out) ? el__error_oom() : EL_OK;
+}
+
+/* Whether path is dir or below it (both absolute, no trailing '/'). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
+}
+
+/*
+ * The address of a local directory source (a file:// URL), by the data
+ * manifest rules with what a build leaves out (el_data_options
+ * .python_source): "sha256:<hex>" into install["tree"], or a warning. The
+ * URL is only ever followed as a local path, inside the probed root.
+ */
+static int source_tree(scan *s, json_t *install, const char *where, const char *url)
+{
+	el_data_options opts = { .cache_dir = s->ctx->cache_dir, .python_source = true,
+				 .max_entries = SOURCE_TREE_MAX_FILES };
+	char *path = el__file_url_path(url);
+	el_data_tree *tree = NULL;
+	el__buf real, host;
+	const char *workdir = s->ctx->workdir;
+	int ret = EL_OK, rc;
+
+	if (!path) {
+		el__warn(s->ctx, "python", "%s: %s is no local file:// URL, so its source has no tree", where, url);
+		return EL_OK;
+	}
+	el__buf_init(&real);
+	el__buf_init(&host);
+	rc = el__resolve_in_root(&real, s->ctx->root, path);
+	if (rc == EL_ENOMEM) {
+		ret = rc;
+		goto done;
+	}
+	if (rc != EL_OK) {
+		el__warn(s->ctx, "python", "%s: its source %s does not exist any more, so it has no tree", where, path);
+		goto done;
+	}
+	/*
+	 * The project itself installed editable (pip install -e . where the
+	 * lock is made): its files are the code, identified by meta.code, and
+	 * the lock and the runs' outputs are written among them.
+	 */
+	if (workdir && workdir[0] == '/' && path_within(workdir, real.data))
+		goto done;
+	el__root_path(&host, s->ctx->root, real.data);
+	if (el__buf_failed(&host)) {
+		ret = el__error_oom();
+		goto done;
+	}
+	rc = el_data_hash(&tree, host.data, &opts);
+	if (rc == EL_ENOMEM)
+		ret = rc;
+	else if (rc == EL_ENOTFOUND)
+		el__warn(s->ctx, "python", "%s: its source %s does not exist any more, so it has no tree", where, path);
+	else if (rc != EL_OK)
+		el__warn(s->ctx, "python", "%s: its source has no tree: %s", where, el_error_last());
+	else if (!tree->directory)
+		el__warn(s->ctx, "python", "%s: its source %s is not a directory, so it has no tree", where, path);
+	else
+		ret = el__json_set_text(install, "tree", tree->digest);
+done:
+	el_data_tree_free(tree);
+	el__buf_free(&real);
+	el__buf_free(&host);
+	free(path);
+	return ret;
+}
+
+/*
+ * python.installs[key]: what dir/entry/direct_url.json (PEP 610) says of
+ * how the distribution was installed; nothing when it has none. A file
+ * that cannot be read or parsed is reported and left out.
+ */
+static int install_identity(scan *s, int dfd, const char *dir, const char *entry, const char *key)
+{
+	el__direct_url d;
+	el__buf file, url;
+	json_t *install = NULL;
+	int ret;
+
+	el__buf_init(&file);
+	el__buf_init(&url);
+	el__buf_printf(&file, "%s/direct_url.json", join(&s->path, dir, entry));
+	if (el__buf_failed(&file)) {
+		el__buf_free(&file);
+		return el__error_oom();
+	}
+	ret = el__direct_url_read_at(&d, dfd, entry, file.data);
+	if (ret == EL_ENOTFOUND) {
+		el_error_clear();
+		ret = EL_OK;
+		goto done;
+	}
+	if (ret != EL_OK) {
+		if (ret != EL_ENOMEM) {
+			el__warn(s->ctx, "python", "%s; left out of python.installs", el_error_last());
+			ret = EL_OK;
+		}
+		goto done;
+	}
+	if (!(install = json_object())) {
+		ret = el__error_oom();
+		goto done;
+	}
+	ret = lockable_url(&url, s, file.data, d.url);
+	if (ret == EL_OK)
+		ret = el__json_set_text(install, "url", url.data);
+	if (ret == EL_OK && d.vcs)
+		ret = el__json_set_text(install, "vcs", d.vcs);
+	if (ret == EL_OK && d.commit_id)
+		ret = el__json_set_text(install, "commit_id", d.commit_id);
+	if (ret == EL_OK && d.editable && json_object_set_new(install, "editable", json_true()))
+		ret = el__error_oom();
+	if (ret == EL_OK && d.dir_info)
+		ret = source_tree(s, install, file.data, d.url);
+	if (ret == EL_OK && json_object_set(s->installs, key, install))
+		ret = el__error_oom();
+	/* Strings jansson parsed are UTF-8: EL_EINVAL cannot come from them. */
+	if (ret == EL_EINVAL) {
+		el__warn(s->ctx, "python", "%s: %s; left out of python.installs", file.data, el_error_last());
+		ret = EL_OK;
+	}
+done:
+	json_decref(install);
+	el__direct_url_free(&d);
+	el__buf_free(&file);
+	el__buf_free(&url);
+	return ret;
+}
+
 /* One distribution importlib.metadata finds: dir/entry is its .dist-info, .egg-info or EGG-INFO. */
 static int importlib_dist(scan *s, int dfd, const char *dir, const char *entry)
 {
@@ -266,10 +444,15 @@ static int importlib_dist(scan *s, int dfd, const char *dir, const char *entry)
 	canonical_name(&s->name, entry, m.name);
 	if (!listed(s, where, s->name.data))
 		goto done;
-	if (!m.version)
+	if (!m.version) {
 		el__warn(s->ctx, "python", "%s: no Version in its metadata, skipped", where);
-	else if (!add_package(s, key.data, s->version.data))
+	} else if (json_object_get(s->packages, key.data)) {
+		/* An egg earlier on the path holds the name: the lock keeps that one. */
+	} else if (!add_package(s, key.data, s->version.data)) {
 		ret = el__error_oom();
+	} else if (ends_with(entry, ".dist-info", true)) {
+		ret = install_identity(s, dfd, dir, entry, key.data);
+	}
 done:
 	if (ret == EL_OK && (el__buf_failed(&key) || el__buf_failed(&s->version) || el__buf_failed(&s->name)))
 		ret = el__error_oom();
@@ -534,6 +717,22 @@ static int scan_dir(scan *s, const char *dir)
 	return ret;
 }
 
+/* python.build: the interpreter's build, as python_locate.c learnt it; NULL when it said nothing. */
+static json_t *build_section(const el__python *py)
+{
+	json_t *build = json_object();
+
+	if (!build)
+		return NULL;
+	if ((py->build_version && el__json_set_text(build, "version", py->build_version)) ||
+	    (py->build_compiler && el__json_set_text(build, "compiler", py->build_compiler)) ||
+	    (py->config_args && el__json_set_text(build, "config_args", py->config_args))) {
+		json_decref(build);
+		return NULL;
+	}
+	return build;
+}
+
 int el__probe_python(el__probe_ctx *ctx, json_t **section)
 {
 	const el__python *py;
@@ -545,12 +744,13 @@ int el__probe_python(el__probe_ctx *ctx, json_t **section)
 	if (ret != EL_OK)
 		return ret;
 	s.packages = json_object();
+	s.installs = json_object();
 	s.seen = json_object();
 	el__buf_init(&s.host);
 	el__buf_init(&s.name);
 	el__buf_init(&s.version);
 	el__buf_init(&s.path);
-	ret = s.packages && s.seen ? EL_OK : el__error_oom();
+	ret = s.packages && s.installs && s.seen ? EL_OK : el__error_oom();
 	for (size_t i = 0; i < py->npaths && ret == EL_OK; i++)
 		ret = scan_dir(&s, py->paths[i]);
 	if (ret == EL_OK) {
@@ -559,7 +759,26 @@ int el__probe_python(el__probe_ctx *ctx, json_t **section)
 		if (!*section)
 			ret = el__error(EL_EINVAL, "%s: executable or version is not UTF-8", py->executable);
 	}
+	if (ret == EL_OK && json_object_size(s.installs) &&
+	    json_object_set(*section, "installs", s.installs))
+		ret = el__error_oom();
+	if (ret == EL_OK) {
+		json_t *build = build_section(py);
+
+		/* A build string that is not UTF-8 is left out, the rest of the section kept. */
+		if (!build)
+			el__warn(ctx, "python", "%s: its build (sys.version, CONFIG_ARGS) is not UTF-8, left out",
+				 py->executable);
+		else if (json_object_size(build) && json_object_set(*section, "build", build))
+			ret = el__error_oom();
+		json_decref(build);
+	}
+	if (ret != EL_OK) {
+		json_decref(*section);
+		*section = NULL;
+	}
 	json_decref(s.packages);
+	json_decref(s.installs);
 	json_decref(s.seen);
 	el__buf_free(&s.host);
 	el__buf_free(&s.name);

@@ -17,12 +17,16 @@
 
 #define RUN_TIMEOUT_MS 10000
 /* Bump when the cached value changes shape. */
-#define CACHE_KEY_VERSION "2"
+#define CACHE_KEY_VERSION "3"
 
 /*
  * What the interpreter is asked, in a form Python 2.7 understands too. The
  * site directories, the user's and sys.prefix are only watched (see
  * watch_list); an old virtualenv's site module may lack the functions.
+ * "build" (the full sys.version, sysconfig's CC and CONFIG_ARGS) is the
+ * interpreter's build, python.build: learnt in this same run and cached
+ * with the rest, so a warm capture still starts no process. An entry
+ * cached before it was asked has another key (CACHE_KEY_VERSION).
  */
 /*
  * For -c, sys.path[0] is the current directory (unless PYTHONSAFEPATH is
@@ -47,8 +51,16 @@ static char script[] =
 	"    s = site.getsitepackages()\n"
 	"except Exception:\n"
 	"    s = None\n"
+	"b = {'version': sys.version}\n"
+	"try:\n"
+	"    import sysconfig\n"
+	"    b['cc'] = sysconfig.get_config_var('CC')\n"
+	"    b['config_args'] = sysconfig.get_config_var('CONFIG_ARGS')\n"
+	"except Exception:\n"
+	"    pass\n"
 	"print(json.dumps({'version': sys.version.split()[0], 'executable': sys.executable,\n"
-	"                  'path': sys.path, 'prefix': sys.prefix, 'usersite': u, 'sitedirs': s}))\n";
+	"                  'path': sys.path, 'prefix': sys.prefix, 'usersite': u, 'sitedirs': s,\n"
+	"                  'build': b}))\n";
 
 /* The variables that change sys.path for the same interpreter. */
 static const char *const path_vars[] = {
@@ -391,6 +403,46 @@ static int search_path(el__python *py, const json_t *path, const char *workdir)
 	return EL_OK;
 }
 
+/* A string member of the build facts, copied; NULL when absent, not a string or empty. */
+static int build_fact(char **out, const json_t *build, const char *name)
+{
+	const char *v = json_string_value(json_object_get(build, name));
+
+	*out = NULL;
+	if (!v || !v[strspn(v, " \t\r\n")])
+		return EL_OK;
+	*out = strdup(v);
+	return *out ? EL_OK : el__error_oom();
+}
+
+/* The compiler sys.version names in its last "[...]" ("GCC 12.2.0"), else CC ("gcc -pthread"). */
+static int build_compiler(el__python *py, const json_t *build)
+{
+	const char *open = py->build_version ? strrchr(py->build_version, '[') : NULL;
+	const char *close = open ? strchr(open, ']') : NULL;
+
+	if (open && close && close > open + 1 && !close[1 + strspn(close + 1, " \t\r\n")]) {
+		py->build_compiler = strndup(open + 1, (size_t)(close - open - 1));
+		return py->build_compiler ? EL_OK : el__error_oom();
+	}
+	return build_fact(&py->build_compiler, build, "cc");
+}
+
+static int describe_build(el__python *py, const json_t *v)
+{
+	const json_t *build = json_object_get(v, "build");
+	int ret;
+
+	if (!json_is_object(build))
+		return EL_OK;
+	ret = build_fact(&py->build_version, build, "version");
+	if (ret == EL_OK)
+		ret = build_compiler(py, build);
+	if (ret == EL_OK)
+		ret = build_fact(&py->config_args, build, "config_args");
+	return ret;
+}
+
 static int describe(el__python *py, el__probe_ctx *ctx, const json_t *v, const char *found)
 {
 	const char *exe = json_string_value(json_object_get(v, "executable"));
@@ -408,6 +460,8 @@ static int describe(el__python *py, el__probe_ctx *ctx, const json_t *v, const c
 	el__buf_free(&real);
 	if (!py->version || !py->executable || !py->real_path)
 		return el__error_oom();
+	if (describe_build(py, v) != EL_OK)
+		return EL_ENOMEM;
 	return search_path(py, json_object_get(v, "path"), workdir);
 }
 
@@ -456,6 +510,9 @@ void el__python_free(el__python *py)
 	free(py->executable);
 	free(py->real_path);
 	free(py->version);
+	free(py->build_version);
+	free(py->build_compiler);
+	free(py->config_args);
 	for (size_t i = 0; i < py->npaths; i++)
 		free(py->paths[i]);
 	free(py->paths);

@@ -17,6 +17,10 @@ typedef struct el__python {
 	char *executable; /* sys.executable as the interpreter reports it */
 	char *real_path;  /* the interpreter binary, symlinks resolved */
 	char *version;    /* "3.11.7" (sys.version's first word) */
+	/* The interpreter's build; each NULL when the interpreter did not say. */
+	char *build_version;  /* sys.version in full: "3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]" */
+	char *build_compiler; /* the "[...]" of sys.version ("GCC 12.2.0"), else sysconfig's CC */
+	char *config_args;    /* sysconfig's CONFIG_ARGS: the configure command line */
 	char **paths;     /* the package search path, NULL-terminated: sys.path as
 			     `python -m pip` sees it, that is without the entry
 			     pip/__main__.py removes ('' or the working directory) */

@@ -10,62 +10,15 @@
 #include "sandbox/editable.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "util/buf.h"
+#include "util/direct_url.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/text.h"
-
-#define DIRECT_URL_MAX (64u << 10)
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "file:///a%20b" -> "/a b" (RFC 8089; a "localhost" authority allowed). NULL when not such a URL. */
-static char *file_url_path(const char *url)
-{
-	const char *p;
-	char *out, *o;
-
-	if (el__startswith(url, "file://localhost/"))
-		p = url + strlen("file://localhost");
-	else if (el__startswith(url, "file:///"))
-		p = url + strlen("file://");
-	else
-		return NULL;
-	out = o = malloc(strlen(p) + 1);
-	if (!out)
-		return NULL;
-	for (; *p; p++) {
-		if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-			*o++ = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
-			p += 2;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	/* A NUL byte decoded, or a path with no name: nothing to bind. */
-	if (strlen(out) != (size_t)(o - out) || strcmp(out, "/") == 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 static int list_add(el__path_list *list, char *path)
 {
@@ -90,35 +43,20 @@ static int list_add(el__path_list *list, char *path)
 /* One distribution's direct_url.json: its editable source, if it is one. */
 static int read_direct_url(el__path_list *list, int site, const char *dist)
 {
-	char name[512];
-	el__buf text;
-	json_t *doc;
-	int fd, ret = EL_OK;
+	el__direct_url d;
+	char *path;
+	int ret = el__direct_url_read_at(&d, site, dist, dist);
 
-	if ((size_t)snprintf(name, sizeof(name), "%s/direct_url.json", dist) >= sizeof(name))
+	if (ret == EL_ENOMEM)
+		return ret;
+	/* None (the common case), or unreadable: nothing to bind. */
+	if (ret != EL_OK) {
+		el_error_clear();
 		return EL_OK;
-	fd = openat(site, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return EL_OK; /* not installed from a URL: the common case */
-	el__buf_init(&text);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n <= 0 || text.len + (size_t)n > DIRECT_URL_MAX)
-			break;
-		el__buf_add(&text, chunk, (size_t)n);
 	}
-	close(fd);
-	doc = el__buf_failed(&text) ? NULL : json_loadb(text.data ? text.data : "", text.len, 0, NULL);
-	if (json_is_true(json_object_get(json_object_get(doc, "dir_info"), "editable"))) {
-		char *path = file_url_path(json_string_value(json_object_get(doc, "url")) ?: "");
-
-		if (path)
-			ret = list_add(list, path);
-	}
-	json_decref(doc);
-	el__buf_free(&text);
+	if (d.editable && (path = el__file_url_path(d.url)))
+		ret = list_add(list, path);
+	el__direct_url_free(&d);
 	return ret;
 }
 

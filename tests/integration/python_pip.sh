@@ -43,6 +43,15 @@ compare() {
 		"$(jq -r '.python.version' "$scratch/lock")"
 	check_eq "$label: executable" "$("$exe" -c 'import sys; print(sys.executable)')" \
 		"$(jq -r '.python.executable' "$scratch/lock")"
+	# python.build: what the interpreter says of its build, from the same one run.
+	check_eq "$label: build.version is sys.version" "$("$exe" -c 'import sys; print(sys.version)')" \
+		"$(jq -r '.python.build.version' "$scratch/lock")"
+	check_eq "$label: build.config_args is CONFIG_ARGS" \
+		"$("$exe" -c 'import sysconfig; print(sysconfig.get_config_var("CONFIG_ARGS") or "null")')" \
+		"$(jq -r '.python.build.config_args' "$scratch/lock")"
+	check_eq "$label: build.compiler" \
+		"$("$exe" -c 'import platform; print(platform.python_compiler())')" \
+		"$(jq -r '.python.build.compiler' "$scratch/lock")"
 	echo "ok: $label ($(jq '.python.packages | length' "$scratch/lock") packages)"
 }
 

@@ -147,6 +147,9 @@ with open(sys.argv[1], "w") as f:
 	fi
 	check "$p 1. the lock's interpreter is the venv's" "$T/venv/bin/python" "$(jq -r .python.executable env.lock)"
 	check "$p 1. the editable package is in the lock" "0.1.0" "$(jq -r '.python.packages.mylib // "absent"' env.lock)"
+	check "$p 1. python.installs.mylib: editable, from \$T/project/mylib, with its source's tree" \
+		"true file://$T/project/mylib sha256" \
+		"$(jq -r '.python.installs.mylib // {} | "\(.editable) \(.url) \(.tree // "none" | split(":")[0])"' env.lock)"
 	check "$p 1. schema 3: code identity in meta, not in the fingerprinted lock" "3 false" \
 		"$(jq -r '"\(.envlock) \(has("code"))"' env.lock)"
 
@@ -307,6 +310,17 @@ print("data-create", attempt(lambda: open("../../data/new.csv", "w").close()))
 	check "$p 10. envlock show gives the thread count ($ncpus)" yes \
 		"$(yesno grep -qiE "\\bthreads?\\b.*\\b$ncpus\\b|\\b$ncpus\\b.*\\bthreads?\\b" "$out")" "$out"
 	check "$p 10. jq .threads env.lock: the CPUs this process may use (nproc)" "$ncpus" "$(jq .threads env.lock)"
+
+	# ---- 11. an edit of the editable package's source is drift ----
+	cp mylib/mylib/__init__.py "$base/$half.mylib.py"
+	x sh -c 'echo "EDITED = True" >>mylib/mylib/__init__.py'
+	x "$el" check --format json
+	check "$p 11. mylib's source edited: envlock check exit 1" 1 "$status" "$out" "$err"
+	check "$p 11. the finding names python.installs.mylib.tree" "python.installs.mylib.tree" \
+		"$(jq -r '[.findings[].path] | join(" ")' "$out" 2>/dev/null || echo "no JSON report (exit $status)")" "$out"
+	x cp "$base/$half.mylib.py" mylib/mylib/__init__.py
+	x "$el" check
+	check "$p 11. the source restored: envlock check exit 0" 0 "$status" "$out" "$err"
 }
 
 for half in "${halves[@]}"; do

@@ -180,6 +180,19 @@ static void test_older_schema(void **state)
 	el_lock_free(old2);
 	el_lock_free(new3);
 	el_lock_free(other3);
+
+	/* python.installs and python.build likewise: a schema-2 lock does not drift by them. */
+	old2 = lock_of("{\"envlock\":2,\"python\":{\"packages\":{\"mylib\":\"0.1.0\"}}}");
+	new3 = lock_of("{\"envlock\":3,\"python\":{\"packages\":{\"mylib\":\"0.1.0\"},"
+		       "\"installs\":{\"mylib\":{\"url\":\"file:///src/mylib\",\"editable\":true}},"
+		       "\"build\":{\"compiler\":\"GCC 12.2.0\"}}}");
+	old2->schema = 2;
+	assert_int_equal(el_lock_diff(&diff, old2, new3), EL_OK);
+	assert_int_equal(diff->count, 0);
+	assert_string_equal(diff->not_compared, "python.installs, python.build");
+	el_diff_free(diff);
+	el_lock_free(old2);
+	el_lock_free(new3);
 }
 
 int main(void)

@@ -81,6 +81,22 @@ static void test_round_trip(void **state)
 	free(text);
 }
 
+static void test_schema3_python(void **state)
+{
+	char *text = lock_text("{\"envlock\":3,\"python\":{\"executable\":\"/v/bin/python\",\"version\":\"3.11.2\","
+			       "\"packages\":{\"mylib\":\"0.1.0\",\"gitpkg\":\"1.0\"},"
+			       "\"installs\":{\"mylib\":{\"url\":\"file:///src/mylib\",\"editable\":true,"
+			       "\"tree\":\"sha256:" HEX64 "\"},\"gitpkg\":{\"url\":\"https://g.example/r.git\","
+			       "\"vcs\":\"git\",\"commit_id\":\"" HEX64 "\"}},"
+			       "\"build\":{\"version\":\"3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]\","
+			       "\"compiler\":\"GCC 12.2.0\",\"config_args\":\"'--prefix=/usr'\"}}}");
+	el_lock *lock = NULL;
+
+	assert_int_equal(el_lock_parse(&lock, text, strlen(text), "env.lock"), EL_OK);
+	el_lock_free(lock);
+	free(text);
+}
+
 static void test_read_file(void **state)
 {
 	const char *dir = *state;
@@ -136,6 +152,23 @@ static void test_shapes(void **state)
 			     "env.lock: cpu.topology.cache_kib.L2: expected a whole number of at least 0");
 	expect_shape_refused("{\"envlock\":3,\"cpu\":{\"topology\":{\"dies\":1}}}",
 			     "env.lock: cpu.topology.dies: not part of schema 3");
+	/* Schema 3 added python.installs and python.build. */
+	expect_shape_refused("{\"envlock\":2,\"python\":{\"installs\":{\"x\":{\"url\":\"file:///x\"}}}}",
+			     "env.lock: python.installs: not part of schema 2");
+	expect_shape_refused("{\"envlock\":2,\"python\":{\"build\":{\"version\":\"3.11.2\"}}}",
+			     "env.lock: python.build: not part of schema 2");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"installs\":{\"x\":{\"editable\":true}}}}",
+			     "env.lock: python.installs.x.url is missing");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"installs\":{\"x\":{\"url\":\"u\",\"editable\":1}}}}",
+			     "env.lock: python.installs.x.editable: expected true or false");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"installs\":{\"x\":{\"url\":\"u\",\"tree\":\"" HEX64 "\"}}}}",
+			     "env.lock: python.installs.x.tree: expected \"sha256:\" and 64 lowercase hex digits");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"installs\":{\"x\":{\"url\":\"u\",\"path\":\"/x\"}}}}",
+			     "env.lock: python.installs.x.path: not part of schema 3");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"build\":{\"config_args\":[\"--x\"]}}}",
+			     "env.lock: python.build.config_args: expected a string");
+	expect_shape_refused("{\"envlock\":3,\"python\":{\"build\":{\"cc\":\"gcc\"}}}",
+			     "env.lock: python.build.cc: not part of schema 3");
 	expect_shape_refused("{\"envlock\":1,\"host\":\"x\"}", "env.lock: host: expected an object");
 	expect_shape_refused("{\"envlock\":1,\"cpu\":{\"flags\":[\"sse\",7]}}",
 			     "env.lock: cpu.flags[1]: expected a string");
@@ -323,6 +356,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_schema3_python),
 		cmocka_unit_test_setup_teardown(test_read_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_schema_number),

@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envlock/data.h"
 #include "envlock/error.h"
 #include "probe/python_locate.h"
+#include "util/sha256.h"
 
 #define FAKE_PYTHON EL_FIXTURES "/python/fake-python"
 
@@ -32,6 +34,7 @@ typedef struct fx {
 	char *aux;     /* outside the root: the fake interpreter's answer and run counter */
 	char *answer;
 	char *counter;
+	char *cache;   /* the data digest cache (editable sources' trees) */
 	char *saved[sizeof(env_names) / sizeof(*env_names)];
 	char json[8192];     /* the last section */
 	char warnings[4096]; /* the last warnings */
@@ -43,7 +46,8 @@ static int setup(void **state)
 
 	f->root = el_test_mkdtemp();
 	f->aux = el_test_mkdtemp();
-	if (asprintf(&f->answer, "%s/answer.json", f->aux) < 0 || asprintf(&f->counter, "%s/runs", f->aux) < 0)
+	if (asprintf(&f->answer, "%s/answer.json", f->aux) < 0 || asprintf(&f->counter, "%s/runs", f->aux) < 0 ||
+	    asprintf(&f->cache, "%s/cache", f->aux) < 0)
 		abort();
 	for (size_t i = 0; env_names[i]; i++) {
 		const char *v = getenv(env_names[i]);
@@ -78,6 +82,7 @@ static int teardown(void **state)
 	free(f->aux);
 	free(f->answer);
 	free(f->counter);
+	free(f->cache);
 	free(f);
 	return 0;
 }
@@ -143,6 +148,7 @@ static int run_probe(fx *f, const char *python)
 	el_test_ctx_init(&ctx, f->root);
 	ctx.workdir = "/work";
 	ctx.python = python;
+	ctx.cache_dir = f->cache;
 	ret = run_ctx(f, &ctx);
 	el_test_ctx_release(&ctx);
 	return ret;
@@ -568,6 +574,273 @@ static void test_failures(void **state)
 	el_test_ctx_release(&ctx);
 }
 
+#define S "venv/lib/python3.11/site-packages/"
+#define S_ABS "/" S
+
+/* A distribution in the venv's site-packages, with direct_url.json (NULL: none). */
+static void dist(fx *f, const char *name, const char *direct_url)
+{
+	char rel[512];
+
+	snprintf(rel, sizeof(rel), S "%s-1.0.dist-info/METADATA", name);
+	el_test_write(f->root, rel, el_test_fmt("Name: %s\nVersion: 1.0\n", name));
+	if (direct_url) {
+		snprintf(rel, sizeof(rel), S "%s-1.0.dist-info/direct_url.json", name);
+		el_test_write(f->root, rel, direct_url);
+	}
+}
+
+/* One manifest line of a file el_test_write made (0644 under the tests' umask). */
+static void manifest_line(char *out, size_t cap, const char *content, const char *path)
+{
+	char hex[EL_SHA256_HEX];
+	size_t n = strlen(out);
+
+	assert_int_equal(el__sha256_hex(hex, content, strlen(content)), EL_OK);
+	snprintf(out + n, cap - n, "%s %zu -rw-r--r-- %s\n", hex, strlen(content), path);
+}
+
+static const char *address(const char *manifest)
+{
+	char hex[EL_SHA256_HEX];
+
+	assert_int_equal(el__sha256_hex(hex, manifest, strlen(manifest)), EL_OK);
+	return el_test_fmt("sha256:%s", hex);
+}
+
+/* The source of an editable install, with what building and running it left there. */
+static void editable_source(fx *f, const char *dir)
+{
+	const char *files[][2] = {
+		{ "pyproject.toml", "[project]\nname = \"mylib\"\n" },
+		{ "mylib/__init__.py", "X = 1\n" },
+		{ "mylib/__pycache__/__init__.cpython-311.pyc", "bytecode" },
+		{ "mylib/stale.pyc", "bytecode" },
+		{ "mylib.egg-info/PKG-INFO", "Name: mylib\n" },
+		{ "src/other.egg-info/PKG-INFO", "Name: other\n" },
+		{ "build/lib/mylib/__init__.py", "X = 1\n" },
+		{ "dist/mylib-1.0.tar.gz", "archive" },
+		{ ".git/HEAD", "ref: refs/heads/main\n" },
+		{ ".venv/pyvenv.cfg", "home = /usr/bin\n" },
+		{ ".venv/lib/python3.11/site-packages/x.py", "" },
+		{ ".tox/py311/x", "" },
+		/* Below the top, "build" is a package's own name: kept. */
+		{ "mylib/build/rules.py", "R = 2\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		el_test_write(f->root, el_test_fmt("%s/%s", dir, files[i][0]), files[i][1]);
+}
+
+static const char *editable_address(void)
+{
+	char m[4096] = "";
+
+	manifest_line(m, sizeof(m), "X = 1\n", "mylib/__init__.py");
+	manifest_line(m, sizeof(m), "R = 2\n", "mylib/build/rules.py");
+	manifest_line(m, sizeof(m), "[project]\nname = \"mylib\"\n", "pyproject.toml");
+	return address(m);
+}
+
+static void venv_python(fx *f)
+{
+	fake_python(f, "venv/bin/python", "\"\", \"/usr/lib/python3.11\", \"/venv/lib/python3.11/site-packages\"");
+}
+
+static void test_installs(void **state)
+{
+	fx *f = *state;
+	static char big[70000];
+	char localdir[512] = "", *localdir_address;
+
+	venv_python(f);
+	dist(f, "plain", NULL);
+	dist(f, "gitpkg", "{\"url\": \"https://github.com/org/gitpkg.git\", \"vcs_info\": {\"vcs\": \"git\", "
+			  "\"commit_id\": \"0123456789abcdef0123456789abcdef01234567\", \"requested_revision\": \"main\"}}");
+	dist(f, "mylib", "{\"url\": \"file:///src/my%6Cib\", \"dir_info\": {\"editable\": true}}");
+	editable_source(f, "src/mylib");
+	dist(f, "localdir", "{\"url\": \"file://localhost/opt/localdir\", \"dir_info\": {}}");
+	el_test_write(f->root, "opt/localdir/localdir.py", "Y = 2\n");
+	dist(f, "archive", "{\"url\": \"https://files.example.org/archive-1.0.tar.gz\", "
+			   "\"archive_info\": {\"hashes\": {\"sha256\": \"00\"}}}");
+	dist(f, "gone", "{\"url\": \"file:///src/gone\", \"dir_info\": {\"editable\": true}}");
+	dist(f, "broken", "{\"url\": \"file:///src/mylib\", ");
+	dist(f, "nourl", "{\"dir_info\": {\"editable\": true}}");
+	dist(f, "badvcs", "{\"url\": \"https://x.example/r.git\", \"vcs_info\": \"git\"}");
+	dist(f, "secret", "{\"url\": \"https://user:hunter2@git.example/r.git\", "
+			  "\"vcs_info\": {\"vcs\": \"git\", \"commit_id\": \"abc\"}}");
+	dist(f, "sshgit", "{\"url\": \"ssh://git@git.example/r.git\", \"vcs_info\": {\"vcs\": \"git\", \"commit_id\": \"abc\"}}");
+	/* A directory source a URL elsewhere names: never fetched, never hashed. */
+	dist(f, "remote", "{\"url\": \"http://example.org/src\", \"dir_info\": {\"editable\": true}}");
+	dist(f, "relative", "{\"url\": \"file:src/mylib\", \"dir_info\": {}}");
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	dist(f, "huge", big);
+	dist(f, "linked", NULL);
+	el_test_symlink(f->root, S "linked-1.0.dist-info/direct_url.json", "../gitpkg-1.0.dist-info/direct_url.json");
+	/* The project itself installed editable: the code, meta.code's business. */
+	dist(f, "project", "{\"url\": \"file:///work\", \"dir_info\": {\"editable\": true}}");
+	el_test_write(f->root, "work/train.py", "");
+
+	manifest_line(localdir, sizeof(localdir), "Y = 2\n", "localdir.py");
+	localdir_address = strdup(address(localdir));
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_equal(f->json, el_test_fmt(
+		"{\"executable\":\"/venv/bin/python\",\"installs\":{"
+		"\"archive\":{\"url\":\"https://files.example.org/archive-1.0.tar.gz\"},"
+		"\"gitpkg\":{\"commit_id\":\"0123456789abcdef0123456789abcdef01234567\","
+		"\"url\":\"https://github.com/org/gitpkg.git\",\"vcs\":\"git\"},"
+		"\"gone\":{\"editable\":true,\"url\":\"file:///src/gone\"},"
+		"\"localdir\":{\"tree\":\"%s\",\"url\":\"file://localhost/opt/localdir\"},"
+		"\"mylib\":{\"editable\":true,\"tree\":\"%s\",\"url\":\"file:///src/my%%6Cib\"},"
+		"\"project\":{\"editable\":true,\"url\":\"file:///work\"},"
+		"\"relative\":{\"url\":\"file:src/mylib\"},"
+		"\"remote\":{\"editable\":true,\"url\":\"http://example.org/src\"},"
+		"\"secret\":{\"commit_id\":\"abc\",\"url\":\"https://git.example/r.git\",\"vcs\":\"git\"},"
+		"\"sshgit\":{\"commit_id\":\"abc\",\"url\":\"ssh://git@git.example/r.git\",\"vcs\":\"git\"}},"
+		"\"packages\":{\"archive\":\"1.0\",\"badvcs\":\"1.0\",\"broken\":\"1.0\",\"gitpkg\":\"1.0\","
+		"\"gone\":\"1.0\",\"huge\":\"1.0\",\"linked\":\"1.0\",\"localdir\":\"1.0\",\"mylib\":\"1.0\","
+		"\"nourl\":\"1.0\",\"plain\":\"1.0\",\"project\":\"1.0\",\"relative\":\"1.0\",\"remote\":\"1.0\","
+		"\"secret\":\"1.0\",\"sshgit\":\"1.0\"},\"version\":\"3.11.7\"}",
+		localdir_address, editable_address()));
+	assert_string_equal(f->warnings,
+		"python: " S_ABS "badvcs-1.0.dist-info/direct_url.json: vcs_info is not an object; left out of python.installs\n"
+		"python: " S_ABS "broken-1.0.dist-info/direct_url.json: line 1: string or '}' expected near end of file; left out of python.installs\n"
+		"python: " S_ABS "gone-1.0.dist-info/direct_url.json: its source /src/gone does not exist any more, so it has no tree\n"
+		"python: " S_ABS "huge-1.0.dist-info/direct_url.json: larger than 64 KiB; left out of python.installs\n"
+		"python: " S_ABS "linked-1.0.dist-info/direct_url.json: a symbolic link, not followed; left out of python.installs\n"
+		"python: " S_ABS "nourl-1.0.dist-info/direct_url.json: no \"url\" string; left out of python.installs\n"
+		"python: " S_ABS "relative-1.0.dist-info/direct_url.json: file:src/mylib is no local file:// URL, so its source has no tree\n"
+		"python: " S_ABS "remote-1.0.dist-info/direct_url.json: http://example.org/src is no local file:// URL, so its source has no tree\n"
+		"python: " S_ABS "secret-1.0.dist-info/direct_url.json: credentials in its url, left out of the lock\n");
+	free(localdir_address);
+}
+
+/* Editing an editable install's source is drift; what a run or a build leaves there is not. */
+static void test_install_tree(void **state)
+{
+	fx *f = *state;
+	char *before;
+	el_data_options opts = { .cache_dir = "", .python_source = true, .max_entries = 3 };
+	el_data_tree *tree = NULL;
+	char *top;
+
+	venv_python(f);
+	dist(f, "mylib", "{\"url\": \"file:///src/mylib\", \"dir_info\": {\"editable\": true}}");
+	editable_source(f, "src/mylib");
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	before = strdup(f->json);
+	assert_non_null(strstr(before, editable_address()));
+
+	/* Bytecode, an egg-info rebuilt, a build directory: the same address. */
+	el_test_write(f->root, "src/mylib/mylib/__pycache__/x.cpython-311.pyc", "more bytecode");
+	el_test_write(f->root, "src/mylib/mylib/sub/y.pyc", "");
+	el_test_write(f->root, "src/mylib/mylib.egg-info/SOURCES.txt", "mylib/__init__.py\n");
+	el_test_write(f->root, "src/mylib/build/bdist.linux-x86_64/x", "");
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_equal(f->json, before);
+	assert_string_equal(f->warnings, "");
+
+	/* An edit of the source: another address. */
+	el_test_write(f->root, "src/mylib/mylib/__init__.py", "X = 2\n");
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_not_equal(f->json, before);
+	el_test_write(f->root, "src/mylib/mylib/__init__.py", "X = 1\n");
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_equal(f->json, before);
+	/* A new module too. */
+	el_test_write(f->root, "src/mylib/mylib/extra.py", "");
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_not_equal(f->json, before);
+
+	/* A source that went away: no tree, a warning, the rest kept. */
+	top = el_test_path(f->root, "src/mylib");
+	el_test_rmtree(top);
+	assert_int_equal(run_probe(f, "/venv/bin/python"), EL_OK);
+	assert_string_equal(f->json, "{\"executable\":\"/venv/bin/python\",\"installs\":{\"mylib\":"
+				     "{\"editable\":true,\"url\":\"file:///src/mylib\"}},"
+				     "\"packages\":{\"mylib\":\"1.0\"},\"version\":\"3.11.7\"}");
+	assert_string_equal(f->warnings, "python: " S_ABS "mylib-1.0.dist-info/direct_url.json: its source "
+					 "/src/mylib does not exist any more, so it has no tree\n");
+
+	/* The bound on a tree's size: beyond it, nothing is hashed. */
+	el_test_write(f->root, "src/mylib/a", "");
+	el_test_write(f->root, "src/mylib/b", "");
+	el_test_write(f->root, "src/mylib/c", "");
+	el_test_write(f->root, "src/mylib/__pycache__/d.pyc", "");
+	assert_int_equal(el_data_hash(&tree, top, &opts), EL_OK);
+	assert_int_equal(tree->count, 3);
+	el_data_tree_free(tree);
+	el_test_write(f->root, "src/mylib/e/f", "");
+	el_test_assert_error(el_data_hash(&tree, top, &opts), EL_ERROR,
+			     el_test_fmt("%s: more than 3 files, not hashed", top));
+	assert_null(tree);
+	free(top);
+	free(before);
+}
+
+/* python.build: from the one run that learns sys.path, cached with it. */
+static void test_build(void **state)
+{
+	fx *f = *state;
+	char text[4096], expected[8192];
+	el__probe_ctx ctx;
+
+	el_test_symlink(f->root, "usr/bin/python3", FAKE_PYTHON);
+	snprintf(text, sizeof(text),
+		 "{\"version\": \"3.11.2\", \"executable\": \"/usr/bin/python3\", \"path\": [\"\"], "
+		 "\"build\": {\"version\": \"3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]\", "
+		 "\"cc\": \"x86_64-linux-gnu-gcc\", \"config_args\": \"'--enable-shared' '--prefix=/usr'\"}}\n");
+	el_test_write(f->aux, "answer.json", text);
+	assert_int_equal(run_probe(f, NULL), EL_OK);
+	assert_string_equal(f->json, "{\"build\":{\"compiler\":\"GCC 12.2.0\",\"config_args\":\"'--enable-shared' "
+				     "'--prefix=/usr'\",\"version\":\"3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]\"},"
+				     "\"executable\":\"/usr/bin/python3\",\"packages\":{},\"version\":\"3.11.2\"}");
+	snprintf(expected, sizeof(expected), "%s", f->json);
+
+	/* Cached with sys.path: a warm capture starts no process and still has the build. */
+	wait_until_fake_python_settles();
+	backdate(f->root);
+	el_test_ctx_init(&ctx, f->root);
+	assert_int_equal(run_ctx(f, &ctx), EL_OK);
+	assert_int_equal(runs(f), 2);
+	el__probe_ctx_release(&ctx);
+	ctx.python_tried = false;
+	assert_int_equal(run_ctx(f, &ctx), EL_OK);
+	assert_int_equal(runs(f), 2);
+	assert_string_equal(f->json, expected);
+	el_test_ctx_release(&ctx);
+
+	/* No compiler in sys.version (an odd build): sysconfig's CC; no CONFIG_ARGS: left out. */
+	snprintf(text, sizeof(text),
+		 "{\"version\": \"3.12.1\", \"executable\": \"/usr/bin/python3\", \"path\": [\"\"], "
+		 "\"build\": {\"version\": \"3.12.1 (main, Jan 1 2024)\", \"cc\": \"clang -pthread\", "
+		 "\"config_args\": null}}\n");
+	el_test_write(f->aux, "answer.json", text);
+	assert_int_equal(run_probe(f, NULL), EL_OK);
+	assert_string_equal(f->json, "{\"build\":{\"compiler\":\"clang -pthread\",\"version\":\"3.12.1 (main, Jan 1 2024)\"},"
+				     "\"executable\":\"/usr/bin/python3\",\"packages\":{},\"version\":\"3.12.1\"}");
+
+	/* Python 2 splits sys.version over two lines; hostile types are left out. */
+	snprintf(text, sizeof(text),
+		 "{\"version\": \"2.7.18\", \"executable\": \"/usr/bin/python3\", \"path\": [\"\"], "
+		 "\"build\": {\"version\": \"2.7.18 (default, Jul 1 2022, 12:27:04) \\n[GCC 9.4.0]\", "
+		 "\"cc\": 7, \"config_args\": [\"--x\"]}}\n");
+	el_test_write(f->aux, "answer.json", text);
+	assert_int_equal(run_probe(f, NULL), EL_OK);
+	assert_string_equal(f->json, "{\"build\":{\"compiler\":\"GCC 9.4.0\",\"version\":\"2.7.18 (default, Jul 1 2022, "
+				     "12:27:04) \\n[GCC 9.4.0]\"},\"executable\":\"/usr/bin/python3\",\"packages\":{},"
+				     "\"version\":\"2.7.18\"}");
+
+	/* An interpreter that says nothing of its build: no python.build. */
+	fake_python(f, "usr/bin/python3", "\"\"");
+	assert_int_equal(run_probe(f, NULL), EL_OK);
+	assert_null(strstr(f->json, "build"));
+	assert_string_equal(f->warnings, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +855,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pyenv_global_and_system, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_installs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_install_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
