@@ -19,6 +19,10 @@
 const struct el__schema_addition el__schema_additions[] = {
 	/* Sockets, cores, threads per core, NUMA nodes and cache sizes (sysfs). */
 	{ "cpu", "topology", 3 },
+	/* The frameworks of the lock's interpreter and their bundled libraries and CUDA wheels. */
+	{ "", "frameworks", 3 },
+	/* The system CUDA toolkit when gpu.* describes the stack a framework loads instead. */
+	{ "gpu", "system", 3 },
 	{ NULL, NULL, 0 },
 };
 
