@@ -105,13 +105,34 @@ static int locked_python_section(json_t *doc, const locked_python *lp, json_t *s
 	return EL_OK;
 }
 
+/*
+ * The frameworks of an interpreter this machine lacks: the lock's stand in,
+ * like its python section, so that gone is one finding (python.executable).
+ */
+static int locked_frameworks_section(json_t *doc, const el__probe_ctx *ctx)
+{
+	json_t *fw = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "frameworks") : NULL;
+	json_t *copy = fw ? json_deep_copy(fw) : NULL;
+
+	if (fw && (!copy || json_object_set_new(doc, "frameworks", copy)))
+		return el__error_oom();
+	return EL_OK;
+}
+
 static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 {
 	for (unsigned i = 0; i < el__probe_count; i++) {
 		const el__probe *probe = &el__probes[i];
 		bool python = strcmp(probe->section, "python") == 0;
 		json_t *section = NULL;
-		int rc = python && lp->section ? EL_PROBE_ABSENT : probe->run(ctx, &section);
+		int rc;
+
+		if (lp->section && strcmp(probe->section, "frameworks") == 0) {
+			if (locked_frameworks_section(doc, ctx) != EL_OK)
+				return EL_ENOMEM;
+			continue;
+		}
+		rc = python && lp->section ? EL_PROBE_ABSENT : probe->run(ctx, &section);
 
 		if (python && rc != EL_ENOMEM) {
 			if (locked_python_section(doc, lp, section) != EL_OK)
@@ -131,7 +152,8 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 		if (json_object_set_new(probe->in_meta ? ctx->meta : doc, probe->section, section))
 			return el__error_oom();
 	}
-	return EL_OK;
+	/* gpu.* names what the interpreter's framework loads (the section order does not matter). */
+	return el__gpu_stack(doc);
 }
 
 static int add_data(json_t *doc, const el_capture_options *opts, const el_profile *profile)

@@ -21,6 +21,12 @@ struct el__schema_addition {
 	const char *section; /* "" for a section of the lock's top level */
 	const char *member;
 	int since; /* the first schema that has it */
+	/*
+	 * Keys of the section that the member took over (NULL-terminated), or
+	 * NULL: an older schema's view of the section has them from the
+	 * member, as that schema recorded them, and not the section's own.
+	 */
+	const char *const *moved;
 };
 
 extern const struct el__schema_addition el__schema_additions[];

@@ -30,6 +30,7 @@ enum kind {
 	K_OBJECT,    /* the listed members only, each optional */
 	K_MAP,       /* any member names, every value of one shape */
 	K_ARRAY,     /* every item of one shape */
+	K_PYLITERAL, /* a string, true or false, a whole number, or an array of strings */
 	K_ANY,       /* meta: not fingerprinted, not compared, not checked */
 };
 
@@ -54,6 +55,7 @@ static const struct shape sha256 = { K_SHA256, NULL, NULL };
 static const struct shape digest = { K_DIGEST, NULL, NULL };
 static const struct shape git_oid = { K_GIT_OID, NULL, NULL };
 static const struct shape any = { K_ANY, NULL, NULL };
+static const struct shape pyliteral = { K_PYLITERAL, NULL, NULL };
 static const struct shape strings = { K_MAP, NULL, &string };
 static const struct shape string_list = { K_ARRAY, NULL, &string };
 
@@ -105,12 +107,52 @@ static const struct member device_members[] = {
 	{ "memory_mib", &integer, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape device = { K_OBJECT, device_members, NULL };
+static const struct member gpu_system_members[] = {
+	{ "cuda_runtime", &string, false, 0 }, { "cudnn", &string, false, 0 },
+	{ "nccl", &string, false, 0 }, { "cublas", &string, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape gpu_system = { K_OBJECT, gpu_system_members, NULL };
+/* The frameworks section (schema 3): see README.md, "What a lock holds". */
+static const struct member bundled_members[] = {
+	{ "sha256", &sha256, true, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape bundled = { K_OBJECT, bundled_members, NULL };
+static const struct shape bundled_map = { K_MAP, NULL, &bundled };
+static const struct shape build_info = { K_MAP, NULL, &pyliteral };
+static const struct member torch_members[] = {
+	{ "version", &string, false, 0 }, { "cuda", &string, false, 0 }, { "hip", &string, false, 0 },
+	{ "git_version", &string, false, 0 }, { "debug", &boolean, false, 0 },
+	{ "libraries", &bundled_map, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct member tensorflow_members[] = {
+	{ "version", &string, false, 0 }, { "build_info", &build_info, false, 0 },
+	{ "libraries", &bundled_map, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct member jax_members[] = {
+	{ "version", &string, false, 0 }, { "jaxlib", &string, false, 0 },
+	{ "plugins", &strings, false, 0 }, { "libraries", &bundled_map, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct member wheel_members[] = {
+	{ "version", &string, false, 0 }, { "libraries", &bundled_map, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape wheel = { K_OBJECT, wheel_members, NULL };
+static const struct shape wheels = { K_MAP, NULL, &wheel };
+static const struct shape torch = { K_OBJECT, torch_members, NULL };
+static const struct shape tensorflow = { K_OBJECT, tensorflow_members, NULL };
+static const struct shape jax = { K_OBJECT, jax_members, NULL };
+static const struct member frameworks_members[] = {
+	{ "torch", &torch, false, 0 }, { "tensorflow", &tensorflow, false, 0 }, { "jax", &jax, false, 0 },
+	{ "nvidia", &wheels, false, 0 }, { NULL, NULL, false, 0 },
+};
+static const struct shape frameworks = { K_OBJECT, frameworks_members, NULL };
 static const struct shape devices = { K_ARRAY, NULL, &device };
 static const struct member gpu_members[] = {
 	{ "driver", &string, false, 0 }, { "cuda_driver", &string, false, 0 },
 	{ "cuda_runtime", &string, false, 0 }, { "cudnn", &string, false, 0 },
 	{ "nccl", &string, false, 0 }, { "cublas", &string, false, 0 },
-	{ "devices", &devices, false, 0 }, { NULL, NULL, false, 0 },
+	{ "devices", &devices, false, 0 },
+	/* Since schema 3 (schema.c). */
+	{ "system", &gpu_system, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct member code_members[] = {
 	{ "git_commit", &git_oid, false, 0 }, { "git_dirty", &boolean, false, 0 }, { NULL, NULL, false, 0 },
@@ -133,6 +175,8 @@ static const struct member lock_members[] = {
 	{ "toolchain", &strings, false, 0 },
 	{ "libraries", &libraries, false, 0 },
 	{ "python", &python, false, 0 },
+	/* Since schema 3 (schema.c). */
+	{ "frameworks", &frameworks, false, 0 },
 	{ "gpu", &gpu, false, 0 },
 	{ "env", &strings, false, 0 },
 	{ "threads", &threads, false, 0 },
@@ -165,6 +209,7 @@ static const char *expectation(enum kind kind)
 	case K_GIT_OID: return "a git commit id (40 or 64 lowercase hex digits)";
 	case K_OBJECT: case K_MAP: return "an object";
 	case K_ARRAY: return "an array";
+	case K_PYLITERAL: return "a string, true or false, a whole number, or an array of strings";
 	case K_ANY: break;
 	}
 	return "a value";
@@ -250,6 +295,14 @@ static int check(struct reader *r, json_t *v, const struct shape *s)
 		return text && el__startswith(text, "sha256:") && lower_hex(text + 7, 64) ? EL_OK : wrong(r, s->kind);
 	case K_GIT_OID:
 		return text && (lower_hex(text, 40) || lower_hex(text, 64)) ? EL_OK : wrong(r, s->kind);
+	case K_PYLITERAL:
+		if (json_is_array(v)) {
+			for (size_t i = 0; i < json_array_size(v); i++)
+				if (!json_is_string(json_array_get(v, i)))
+					return wrong(r, s->kind);
+			return EL_OK;
+		}
+		return text || json_is_boolean(v) || json_is_integer(v) ? EL_OK : wrong(r, s->kind);
 	case K_OBJECT:
 	case K_MAP:
 		return json_is_object(v) ? check_members(r, v, s) : wrong(r, s->kind);

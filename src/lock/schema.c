@@ -15,16 +15,44 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+/*
+ * Schema 2 recorded the system toolkit at gpu.cuda_runtime, cudnn, nccl and
+ * cublas; schema 3 moves it to gpu.system where a framework loads its own
+ * stack or none. Compared with a schema-2 lock, a capture is seen as
+ * schema 2 would have recorded it, so that upgrading envlock makes no
+ * drift there.
+ */
+static const char *const gpu_stack[] = { "cuda_runtime", "cudnn", "nccl", "cublas", NULL };
+
 /* A section of its own is listed with section "" (the lock's top level). */
 const struct el__schema_addition el__schema_additions[] = {
 	/* Sockets, cores, threads per core, NUMA nodes and cache sizes (sysfs). */
-	{ "cpu", "topology", 3 },
+	{ "cpu", "topology", 3, NULL },
+	/* The frameworks of the lock's interpreter and their bundled libraries and CUDA wheels. */
+	{ "", "frameworks", 3, NULL },
 	/* Editable, VCS and URL installs' identities (PEP 610 direct_url.json). */
-	{ "python", "installs", 3 },
+	{ "python", "installs", 3, NULL },
 	/* The interpreter's build: sys.version in full, compiler, CONFIG_ARGS. */
-	{ "python", "build", 3 },
-	{ NULL, NULL, 0 },
+	{ "python", "build", 3, NULL },
+	/* The system CUDA toolkit when gpu.* describes the stack a framework loads instead. */
+	{ "gpu", "system", 3, gpu_stack },
+	{ NULL, NULL, 0, NULL },
 };
+
+/* copy's keys a moves back from its member (see gpu_stack). */
+static int move_back(json_t *copy, const struct el__schema_addition *a)
+{
+	json_t *member = json_object_get(copy, a->member);
+
+	for (const char *const *k = a->moved; *k; k++) {
+		json_t *v = json_object_get(member, *k);
+
+		json_object_del(copy, *k);
+		if (v && json_object_set(copy, *k, v))
+			return el__error_oom();
+	}
+	return EL_OK;
+}
 
 int el__schema_since(const char *section, const char *member)
 {
@@ -52,6 +80,10 @@ int el__lock_compared_section(json_t **out, const char *section, json_t *value, 
 		/* A copy: the lock itself keeps what it holds. */
 		if (!copy && !(copy = json_copy(value)))
 			return el__error_oom();
+		if (a->moved && move_back(copy, a) != EL_OK) {
+			json_decref(copy);
+			return EL_ENOMEM;
+		}
 		json_object_del(copy, a->member);
 		el__buf_printf(left_out, "%s%s.%s", left_out->len ? ", " : "", a->section, a->member);
 	}

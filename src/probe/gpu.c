@@ -220,13 +220,13 @@ static bool version_from_header(el__probe_ctx *ctx, const char *abs, const struc
 	el__buf_free(&text);
 	if (!c->macros[1]) {
 		/* One encoded number: CUDART_VERSION. */
-		if (v[0] <= 0 || v[0] / 1000 != major)
+		if (v[0] <= 0 || (major >= 0 && v[0] / 1000 != major))
 			return false;
 		el__decode_cuda_version((int)v[0], out, outsize);
 		return true;
 	}
-	/* A header of another major is another library's. */
-	if (v[0] != major || v[1] < 0 || v[2] < 0)
+	/* A header of another major is another library's (major < 0: a wheel's own header, any). */
+	if (v[0] < 0 || (major >= 0 && v[0] != major) || v[1] < 0 || v[2] < 0)
 		return false;
 	snprintf(out, outsize, "%ld.%ld.%ld", v[0], v[1], v[2]);
 	return true;
@@ -244,7 +244,7 @@ static bool version_in_dir(el__probe_ctx *ctx, const char *dir, const char *base
 	el__buf_init(&abs);
 	el__buf_printf(&abs, "%s/%s.h", dir, base);
 	ok = version_from_header(ctx, abs.data, c, major, out, outsize);
-	if (!ok) {
+	if (!ok && major >= 0) {
 		el__buf_reset(&abs);
 		el__buf_printf(&abs, "%s/%s_v%ld.h", dir, base, major);
 		ok = version_from_header(ctx, abs.data, c, major, out, outsize);
@@ -308,6 +308,20 @@ static bool version_from_headers(el__probe_ctx *ctx, const struct component *c, 
 	el__buf_free(&libdir);
 	el__buf_free(&dir);
 	return ok;
+}
+
+bool el__gpu_header_version(el__probe_ctx *ctx, const char *key, const char *include_dir, long major, char *out,
+			    size_t outsize)
+{
+	for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++) {
+		const struct component *c = &components[i];
+
+		if (strcmp(c->key, key) != 0)
+			continue;
+		return version_in_dir(ctx, include_dir, c->header, c, major, out, outsize) ||
+		       version_in_dir(ctx, include_dir, c->header2, c, major, out, outsize);
+	}
+	return false;
 }
 
 static void warn_unless_absent(el__probe_ctx *ctx, int ret)
@@ -488,4 +502,58 @@ int el__probe_gpu(el__probe_ctx *ctx, json_t **section)
 	}
 	*section = gpu;
 	return EL_OK;
+}
+
+/* ---------------------------------------------------------------- the stack a run loads */
+
+static const char *const stack_keys[] = { "cuda_runtime", "cudnn", "nccl", "cublas" };
+
+/* Whether a framework of the frameworks section was built to run on CUDA. */
+static bool framework_uses_cuda(const json_t *frameworks)
+{
+	const json_t *tf_info = json_object_get(json_object_get(frameworks, "tensorflow"), "build_info");
+
+	return json_is_string(json_object_get(json_object_get(frameworks, "torch"), "cuda")) ||
+	       json_is_true(json_object_get(tf_info, "is_cuda_build")) ||
+	       json_object_size(json_object_get(json_object_get(frameworks, "jax"), "plugins")) > 0;
+}
+
+int el__gpu_stack(json_t *doc)
+{
+	json_t *frameworks = json_object_get(doc, "frameworks"), *nvidia, *gpu, *system;
+	bool cuda, wheels = false;
+	int ret = EL_OK;
+
+	if (!json_object_get(frameworks, "torch") && !json_object_get(frameworks, "tensorflow") &&
+	    !json_object_get(frameworks, "jax"))
+		return EL_OK;
+	nvidia = json_object_get(frameworks, "nvidia");
+	for (size_t i = 0; i < sizeof(stack_keys) / sizeof(*stack_keys); i++)
+		wheels |= json_is_string(json_object_get(json_object_get(nvidia, stack_keys[i]), "version"));
+	cuda = framework_uses_cuda(frameworks);
+	/* A CUDA framework without wheels loads the system's toolkit: gpu.* stays as it is. */
+	if (cuda && !wheels)
+		return EL_OK;
+	gpu = json_object_get(doc, "gpu");
+	if (!gpu && !(cuda && wheels))
+		return EL_OK;
+	if (!(system = json_object()))
+		return el__error_oom();
+	if (!gpu && (!(gpu = json_object()) || json_object_set_new(doc, "gpu", gpu)))
+		ret = el__error_oom();
+	for (size_t i = 0; ret == EL_OK && i < sizeof(stack_keys) / sizeof(*stack_keys); i++) {
+		json_t *v = json_object_get(gpu, stack_keys[i]);
+		json_t *wheel = json_object_get(json_object_get(nvidia, stack_keys[i]), "version");
+
+		if (v && (json_object_set(system, stack_keys[i], v) || json_object_del(gpu, stack_keys[i])))
+			ret = el__error_oom();
+		else if (cuda && json_is_string(wheel) && json_object_set(gpu, stack_keys[i], wheel))
+			ret = el__error_oom();
+	}
+	if (ret == EL_OK && json_object_size(system) && json_object_set(gpu, "system", system))
+		ret = el__error_oom();
+	json_decref(system);
+	if (ret == EL_OK && json_object_size(gpu) == 0)
+		json_object_del(doc, "gpu");
+	return ret;
 }

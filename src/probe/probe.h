@@ -95,7 +95,30 @@ int el__probe_cpu(el__probe_ctx *ctx, json_t **section);
 int el__probe_toolchain(el__probe_ctx *ctx, json_t **section);
 int el__probe_libraries(el__probe_ctx *ctx, json_t **section);
 int el__probe_python(el__probe_ctx *ctx, json_t **section);
+int el__probe_frameworks(el__probe_ctx *ctx, json_t **section);
 int el__probe_gpu(el__probe_ctx *ctx, json_t **section);
+
+/*
+ * The version that a header in include_dir (an absolute path inside
+ * ctx->root) states for gpu component key ("cuda_runtime", "cudnn", "nccl",
+ * "cublas"): cudnn_version.h, nccl.h, cublas_api.h, cuda_runtime_api.h, as
+ * the gpu probe reads them, cached by the header's identity. major < 0
+ * takes a header of any major. Into out; false when none says it.
+ */
+bool el__gpu_header_version(el__probe_ctx *ctx, const char *key, const char *include_dir, long major, char *out,
+			    size_t outsize);
+
+/*
+ * The stack a run loads, once every section is probed (capture.c): when the
+ * lock's interpreter has a framework (doc's frameworks.torch, .tensorflow
+ * or .jax) built for CUDA and the nvidia-* wheels, gpu.cuda_runtime, cudnn,
+ * nccl and cublas become the wheels' versions and the system toolkit's move
+ * to gpu.system; when its frameworks are all CPU-only, the system's move to
+ * gpu.system too (nothing loads them). A CUDA framework without wheels loads
+ * the system toolkit, and no framework at all leaves gpu as it is.
+ * EL_OK or EL_ENOMEM.
+ */
+int el__gpu_stack(json_t *doc);
 int el__probe_threads(el__probe_ctx *ctx, json_t **section);
 int el__probe_env(el__probe_ctx *ctx, json_t **section);
 int el__probe_code(el__probe_ctx *ctx, json_t **section);

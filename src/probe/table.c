@@ -12,6 +12,7 @@ const el__probe el__probes[] = {
 	{ "toolchain", el__probe_toolchain, false },
 	{ "libraries", el__probe_libraries, false },
 	{ "python", el__probe_python, false },
+	{ "frameworks", el__probe_frameworks, false },
 	{ "gpu", el__probe_gpu, false },
 	{ "threads", el__probe_threads, false },
 	{ "env", el__probe_env, false },

@@ -116,6 +116,71 @@ run "$scratch/lock" "$scratch/err" "$ENVLOCK" capture --root "$empty"
 check_eq "empty root: exit status" 0 "$status"
 check_eq "empty root: no gpu section" false "$(jq 'has("gpu")' "$scratch/lock")"
 
+# The stack a run loads: the root's interpreter has torch built for CUDA 12.1
+# and the nvidia-* wheels (cuDNN 9.3.0 there, 9.1.0 in the system toolkit).
+fw=$scratch/fw
+cp -a "$root" "$fw"
+site=$fw/usr/lib/python3/dist-packages
+mkdir -p "$fw/usr/bin" "$site/torch/lib" "$site/nvidia/cudnn/lib" "$site/nvidia/cudnn/include"
+cat >"$fw/usr/bin/python3" <<'PY'
+#!/bin/sh
+echo '{"version": "3.11.2", "executable": "/usr/bin/python3", "path": ["/usr/lib/python311.zip", "/usr/lib/python3/dist-packages"]}'
+PY
+chmod 755 "$fw/usr/bin/python3"
+torch_version() {
+	printf '%s\n' "__version__ = '2.3.1+$1'" 'debug = False' "cuda: Optional[str] = $2" \
+		"git_version = '63d5e9221bedd1546b7d364b5ce4171547db12a9'" 'hip: Optional[str] = None' \
+		>"$site/torch/version.py"
+}
+torch_version cu121 "'12.1'"
+cp "$EL_STUBS_DIR/libcudnn.so.9.1.0" "$site/torch/lib/libc10.so"
+cp "$EL_STUBS_DIR/libcudnn.so.9.1.0" "$site/nvidia/cudnn/lib/libcudnn.so.9"
+sed 's/define CUDNN_MINOR 1/define CUDNN_MINOR 3/' "$pieces/cudnn_version-9.1.0.h" >"$site/nvidia/cudnn/include/cudnn_version.h"
+grep -q 'define CUDNN_MINOR 3' "$site/nvidia/cudnn/include/cudnn_version.h" || fail "fixture: cuDNN 9.3.0 header"
+sleep 2.2
+
+run "$scratch/wheels.lock" "$scratch/err" env PATH=/usr/bin:/bin "$ENVLOCK" capture --root "$fw" --trust-root
+check_eq "wheel CUDA: exit status" 0 "$status"
+check_eq "wheel CUDA: gpu.cudnn is the wheel's, the toolkit's in gpu.system" \
+	'{"cudnn":"9.3.0","system":{"cublas":"12.4.5","cuda_runtime":"12.4","cudnn":"9.1.0","nccl":"2.21.5"}}' \
+	"$(jq -cS '.gpu | {cudnn, system}' "$scratch/wheels.lock")"
+check_eq "wheel CUDA: frameworks" \
+	'{"cuda":"12.1","libs":["torch/lib/libc10.so"],"nvidia":{"libraries":["nvidia/cudnn/lib/libcudnn.so.9"],"version":"9.3.0"}}' \
+	"$(jq -cS '{cuda: .frameworks.torch.cuda, libs: (.frameworks.torch.libraries | keys), nvidia: (.frameworks.nvidia.cudnn | .libraries |= keys)}' "$scratch/wheels.lock")"
+check_eq "wheel CUDA: no python, frameworks or gpu warning" "" "$(grep -E ": (python|frameworks|gpu): " "$scratch/err" || true)"
+# The wheel's cuDNN changes: refused under default.
+sed -i 's/define CUDNN_PATCHLEVEL 0/define CUDNN_PATCHLEVEL 1/' "$site/nvidia/cudnn/include/cudnn_version.h"
+run "$scratch/wheels2.lock" "$scratch/err" env PATH=/usr/bin:/bin "$ENVLOCK" capture --root "$fw" --trust-root
+run "$scratch/out" "$scratch/err" "$ENVLOCK" diff "$scratch/wheels.lock" "$scratch/wheels2.lock" --profile default
+check_eq "wheel cuDNN changed: refused" 1 "$status"
+check_eq "wheel cuDNN changed: the finding" 1 "$(grep -c 'gpu.cudnn' "$scratch/out" || true)"
+
+# CPU-only torch: nothing loads the toolkit; its drift is a warning under default, refused under strict.
+rm -r "$site/nvidia"
+torch_version cpu None
+run "$scratch/cpu.lock" "$scratch/err" env PATH=/usr/bin:/bin "$ENVLOCK" capture --root "$fw" --trust-root
+check_eq "CPU-only torch: the toolkit only in gpu.system" \
+	'{"cudnn":null,"system":{"cublas":"12.4.5","cuda_runtime":"12.4","cudnn":"9.1.0","nccl":"2.21.5"}}' \
+	"$(jq -cS '.gpu | {cudnn, system}' "$scratch/cpu.lock")"
+sed -i 's/define CUDNN_PATCHLEVEL 0/define CUDNN_PATCHLEVEL 2/' "$fw/usr/include/$triplet/cudnn_version_v9.h"
+run "$scratch/cpu2.lock" "$scratch/err" env PATH=/usr/bin:/bin "$ENVLOCK" capture --root "$fw" --trust-root
+check_eq "CPU-only torch: system cuDNN moved" '"9.1.2"' "$(jq -c .gpu.system.cudnn "$scratch/cpu2.lock")"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" diff "$scratch/cpu.lock" "$scratch/cpu2.lock" --profile default
+check_eq "CPU-only torch, system cuDNN changed: a warning under default" 0 "$status"
+check_eq "CPU-only torch, system cuDNN changed: the finding" 1 "$(grep -c 'gpu.system.cudnn' "$scratch/out" || true)"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" diff "$scratch/cpu.lock" "$scratch/cpu2.lock" --profile strict
+check_eq "CPU-only torch, system cuDNN changed: refused under strict" 1 "$status"
+
+# A schema-2 lock of the same machine (the toolkit at gpu.*, no frameworks) does not drift.
+jq '.envlock = 2 | del(.frameworks) | .gpu = ((.gpu | del(.system)) + .gpu.system) | del(.fingerprint)' \
+	"$scratch/cpu.lock" >"$scratch/v2.json"
+fp=$(jq -cS 'del(.fingerprint,.meta)' "$scratch/v2.json" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+jq --arg fp "sha256:$fp" '.fingerprint = $fp' "$scratch/v2.json" >"$scratch/v2.lock"
+run "$scratch/out" "$scratch/err" "$ENVLOCK" diff "$scratch/v2.lock" "$scratch/cpu.lock" --profile strict
+check_eq "schema-2 lock against a schema-3 capture: no drift" 0 "$status"
+check_eq "schema-2 lock: frameworks and gpu.system named as not compared" 1 \
+	"$(grep -c 'frameworks.*gpu.system\|gpu.system.*frameworks' "$scratch/out" "$scratch/err" | awk -F: '{s += $NF} END {print s}')"
+
 # This machine, against the headers of the toolkit its loader finds.
 unset ENVLOCK_STUB_COUNTER
 # newest SONAME-PREFIX: the newest soname the loader knows, and its real file.
@@ -139,7 +204,8 @@ fi
 include=$(dirname "$cudart")/../include
 run "$scratch/host" "$scratch/err" "$ENVLOCK" capture
 check_eq "host capture: exit status" 0 "$status"
-gpu=$(jq -c '.gpu // {}' "$scratch/host")
+# The system toolkit, at gpu.system where the interpreter's framework loads another stack or none.
+gpu=$(jq -c '(.gpu // {}) + (.gpu.system // {})' "$scratch/host")
 
 v=$(define "$include/cuda_runtime_api.h" CUDART_VERSION)
 if [ -n "$v" ]; then

@@ -97,6 +97,33 @@ static void test_schema3_python(void **state)
 	free(text);
 }
 
+/* A schema-3 lock with every member of frameworks and gpu.system reads and writes back unchanged. */
+static void test_round_trip_frameworks(void **state)
+{
+	char *text = lock_text(
+		"{\"envlock\":3,\"frameworks\":{"
+		"\"jax\":{\"jaxlib\":\"0.4.30\",\"libraries\":{\"jaxlib/xla_extension.so\":{\"sha256\":\"" HEX64 "\"}},"
+		"\"plugins\":{\"jax-cuda12-plugin\":\"0.4.30\"},\"version\":\"0.4.30\"},"
+		"\"nvidia\":{\"cudnn\":{\"libraries\":{\"nvidia/cudnn/lib/libcudnn.so.9\":{\"sha256\":\"" HEX64 "\"}},"
+		"\"version\":\"9.1.0\"}},"
+		"\"tensorflow\":{\"build_info\":{\"cuda_compute_capabilities\":[\"sm_80\"],\"cuda_version\":\"12.3\","
+		"\"is_cuda_build\":true,\"n\":3},\"version\":\"2.16.1\"},"
+		"\"torch\":{\"cuda\":\"12.1\",\"debug\":false,\"git_version\":\"abc\",\"hip\":\"6.0\","
+		"\"libraries\":{\"torch/lib/libc10.so\":{\"sha256\":\"" HEX64 "\"}},\"version\":\"2.3.1\"}},"
+		"\"gpu\":{\"cudnn\":\"9.1.0\",\"system\":{\"cublas\":\"12.4.5\",\"cuda_runtime\":\"12.4\","
+		"\"cudnn\":\"8.9.7\",\"nccl\":\"2.21.5\"}}}"), *again;
+	el_lock *lock = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(el_lock_parse(&lock, text, strlen(text), "env.lock"), EL_OK);
+	assert_int_equal(el_lock_serialize(&again, &len, lock), EL_OK);
+	assert_string_equal(again, text);
+	free(again);
+	el_lock_free(lock);
+	free(text);
+}
+
 static void test_read_file(void **state)
 {
 	const char *dir = *state;
@@ -169,6 +196,26 @@ static void test_shapes(void **state)
 			     "env.lock: python.build.config_args: expected a string");
 	expect_shape_refused("{\"envlock\":3,\"python\":{\"build\":{\"cc\":\"gcc\"}}}",
 			     "env.lock: python.build.cc: not part of schema 3");
+	/* Schema 3 added frameworks and gpu.system. */
+	expect_shape_refused("{\"envlock\":2,\"frameworks\":{}}", "env.lock: frameworks: not part of schema 2");
+	expect_shape_refused("{\"envlock\":2,\"gpu\":{\"system\":{\"cudnn\":\"9.1.0\"}}}",
+			     "env.lock: gpu.system: not part of schema 2");
+	expect_shape_refused("{\"envlock\":3,\"gpu\":{\"system\":{\"driver\":\"550\"}}}",
+			     "env.lock: gpu.system.driver: not part of schema 3");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"torch\":{\"debug\":\"no\"}}}",
+			     "env.lock: frameworks.torch.debug: expected true or false");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"torch\":{\"libraries\":{\"torch/lib/libc10.so\":{}}}}}",
+			     "env.lock: frameworks.torch.libraries[\"torch/lib/libc10.so\"].sha256 is missing");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"tensorflow\":{\"build_info\":{\"r\":null}}}}",
+			     "env.lock: frameworks.tensorflow.build_info.r: expected a string, true or false, a whole "
+			     "number, or an array of strings");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"tensorflow\":{\"build_info\":{\"l\":[1]}}}}",
+			     "env.lock: frameworks.tensorflow.build_info.l: expected a string, true or false, a whole "
+			     "number, or an array of strings");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"nvidia\":{\"cudnn\":{\"path\":\"x\"}}}}",
+			     "env.lock: frameworks.nvidia.cudnn.path: not part of schema 3");
+	expect_shape_refused("{\"envlock\":3,\"frameworks\":{\"mxnet\":{}}}",
+			     "env.lock: frameworks.mxnet: not part of schema 3");
 	expect_shape_refused("{\"envlock\":1,\"host\":\"x\"}", "env.lock: host: expected an object");
 	expect_shape_refused("{\"envlock\":1,\"cpu\":{\"flags\":[\"sse\",7]}}",
 			     "env.lock: cpu.flags[1]: expected a string");
@@ -357,6 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_schema3_python),
+		cmocka_unit_test(test_round_trip_frameworks),
 		cmocka_unit_test_setup_teardown(test_read_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_schema_number),
