@@ -1208,7 +1208,7 @@ static void test_include_builtin(void **state)
 	assert_int_equal(p->pin_count, 4);
 	assert_true(p->require_clean_tree);
 	assert_string_equal(p->rules[0].origin, "default (built in):53");
-	assert_string_equal(p->rules[p->rule_count - 1].origin, "default (built in):88");
+	assert_string_equal(p->rules[p->rule_count - 1].origin, "default (built in):97");
 	el_profile_free(p);
 }
 
