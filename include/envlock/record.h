@@ -87,6 +87,10 @@ typedef struct el_record {
 				      ru_maxrss are recorded */
 	el_record_output *outputs; /* --output paths, in order; paths unique */
 	size_t output_count;
+	el_record_pair *observed;  /* the shared objects the run loaded (exec --record observes):
+				      absolute host path -> "sha256:<hex>", sorted by path, paths
+				      unique; none when not observed */
+	size_t observed_count;
 } el_record;
 
 /*

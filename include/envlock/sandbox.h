@@ -57,6 +57,15 @@ typedef struct el_sandbox_options {
 	 */
 	bool workdir_overlay;
 	const char *workdir_copy;
+	/*
+	 * Observe the shared objects the run maps: envlock's LD_AUDIT library
+	 * is written read-only at /run/envlock/audit.so, and LD_AUDIT and
+	 * ENVLOCK_AUDIT_FD=3 are set in the command's environment; the command
+	 * gets one more descriptor, 3, an anonymous file opened O_APPEND that
+	 * the library writes one line "PATH\n" to per object mapped, in every
+	 * process of the run. el_sandbox_observed() reads it after the run.
+	 */
+	bool observe;
 } el_sandbox_options;
 
 typedef struct el_sandbox_plan el_sandbox_plan;
@@ -132,6 +141,48 @@ const char *el_sandbox_warning(const el_sandbox *sandbox);
 
 /* The host PID of the sandbox's PID 1: signals sent to it reach the command. */
 pid_t el_sandbox_pid(const el_sandbox *sandbox);
+
+/*
+ * What a run with observe reported: the shared objects its processes
+ * mapped, as host files with their SHA-256. The lines the run wrote are
+ * untrusted (the command can write anything to its descriptor 3): each
+ * must be an absolute path of at most EL_SANDBOX_OBSERVED_MAX_PATH bytes
+ * without control characters, or it is refused; at most
+ * EL_SANDBOX_OBSERVED_MAX distinct paths are taken. Each path is resolved
+ * on the host (links followed) and kept only when the sandbox showed the
+ * host's file there (a system directory, the working directory, a bind:
+ * not a tmpfs of the sandbox) and it is a regular file; started by root,
+ * only a file every user may read. So a forged line can at most add the
+ * digest of a host file the command could read.
+ */
+#define EL_SANDBOX_OBSERVED_MAX 10000
+#define EL_SANDBOX_OBSERVED_MAX_PATH 4095
+
+typedef struct el_sandbox_object {
+	char *path;                 /* absolute host path, links resolved */
+	char sha256[65];            /* lowercase hex */
+} el_sandbox_object;
+
+typedef struct el_sandbox_objects {
+	el_sandbox_object *items;   /* sorted by path (bytewise), paths unique */
+	size_t count;
+	size_t reported;            /* valid distinct paths the run reported; 0: nothing observable
+				       (a static or set-id program) */
+	size_t refused;             /* lines that were not a valid path */
+	size_t skipped;             /* valid paths that are not a host file the sandbox showed */
+	bool too_many;              /* more than EL_SANDBOX_OBSERVED_MAX paths: the rest not looked at */
+} el_sandbox_objects;
+
+/*
+ * After el_sandbox_wait() of a sandbox planned with observe: the objects
+ * the run mapped, hashed through the stat cache in cache_dir (NULL: the
+ * default, "": none). *out is for el_sandbox_objects_free(). EL_EINVAL
+ * when the plan did not observe.
+ */
+int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, const char *cache_dir);
+
+/* Accepts NULL. */
+void el_sandbox_objects_free(el_sandbox_objects *objects);
 
 /* Kill the sandbox if it still runs, reap it, free. */
 void el_sandbox_free(el_sandbox *sandbox);

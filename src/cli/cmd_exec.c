@@ -48,6 +48,9 @@ static const char usage_text[] =
 	"      --output PATH      a file or directory the command makes, relative to the\n"
 	"                         working directory and inside it: its SHA-256 goes in\n"
 	"                         the record\n"
+	"      --no-observe       leave out of the record the shared objects the run\n"
+	"                         loaded (observed with an LD_AUDIT library, passed\n"
+	"                         the command as descriptor 3)\n"
 	"      --sign, --no-sign  sign the record (RECORD.sig) with the signing key, or\n"
 	"                         not; default: sign when there is a signing key\n"
 	CLI_SIGNING_HELP
@@ -73,6 +76,7 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "keep-scratch", required_argument, NULL, 'K' },
+	{ "no-observe", no_argument, NULL, 'O' },
 	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
 	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
 	{ "key", required_argument, NULL, CLI_OPT_KEY },
@@ -84,7 +88,7 @@ static const struct option longopts[] = {
 
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch;
-	bool no_lock, dry_run, lock_given;
+	bool no_lock, dry_run, lock_given, no_observe;
 	exec_on_drift drift;
 	el_mount *mounts;
 	size_t mount_count;
@@ -169,6 +173,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'C': a->workdir = optarg; break;
 		case 'P': a->python = optarg; break;
 		case 'n': a->dry_run = true; break;
+		case 'O': a->no_observe = true; break;
 		case 'R':
 			if (!*optarg)
 				return exec_usage_error("%s", "--record needs a path");
@@ -394,6 +399,8 @@ int cmd_exec(int argc, char **argv)
 	sopts.argv = a.argv;
 	sopts.host_uid = geteuid();
 	sopts.host_gid = getegid();
+	/* A record says what the run loaded, unless told not to. */
+	sopts.observe = a.record && !a.no_observe;
 	/*
 	 * Where the record goes, fixed before the command can change it; the
 	 * sandbox keeps a record directory (or a named record) read-only, so
@@ -442,6 +449,7 @@ int cmd_exec(int argc, char **argv)
 	run.scratch = true;
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;
+	run.observe = sopts.observe;
 	status = exec_run_sandbox(&run);
 	/* Read only now, so that the sandbox's processes never had the secret in their memory. */
 	if (a.record && sign_path && el_key_load_private(&sign_key, sign_path) != EL_OK) {
@@ -462,6 +470,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	json_decref(run.findings);
 	json_decref(run.code);
+	el_sandbox_objects_free(run.observed);
 done:
 	exec_record_target_close(&target);
 	if (workdir_fd >= 0)

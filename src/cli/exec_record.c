@@ -242,6 +242,25 @@ static bool add_outputs(el_record *r, const exec_record_input *in)
 	return true;
 }
 
+/* The shared objects the run loaded, as the sandbox hashed them (sorted by path). */
+static bool add_observed(el_record *r, const el_sandbox_objects *objects)
+{
+	size_t n = objects ? objects->count : 0;
+
+	if (!(r->observed = calloc(n + 1, sizeof(*r->observed))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		el_record_pair *p = &r->observed[r->observed_count++];
+
+		p->name = strdup(objects->items[i].path);
+		if (asprintf(&p->value, "sha256:%s", objects->items[i].sha256) < 0)
+			p->value = NULL;
+		if (!p->name || !p->value)
+			return false;
+	}
+	return true;
+}
+
 static bool build(el_record *r, const exec_record_input *in)
 {
 	size_t argc = 0;
@@ -274,7 +293,7 @@ static bool build(el_record *r, const exec_record_input *in)
 	r->usage = in->run->usage;
 	r->exit_status = in->status;
 	return add_env(r, in->plan) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
-	       add_code(r, in->run->code) && add_outputs(r, in);
+	       add_code(r, in->run->code) && add_outputs(r, in) && add_observed(r, in->run->observed);
 }
 
 bool exec_record_write(const exec_record_target *t, const exec_record_input *in)

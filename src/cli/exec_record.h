@@ -56,7 +56,7 @@ typedef struct exec_record_input {
 	const el_sandbox_plan *plan;
 	const char *const *outputs;
 	size_t output_count;
-	const exec_run *run;       /* its results */
+	const exec_run *run;       /* its results (run->observed: the objects it loaded, or NULL) */
 	int status;                /* exec's exit status */
 	const el_key *sign_key;    /* signs the record (RECORD.sig beside it); NULL: not signed */
 } exec_record_input;

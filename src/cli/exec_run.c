@@ -15,6 +15,9 @@
 #include "cli/exec_scratch.h"
 #include "cli/report.h"
 
+#define EL_STR_(x) #x
+#define EL_STR(x) EL_STR_(x)
+
 static const char *const drift_names[] = { "refuse", "warn", "ignore" };
 
 const char *exec_on_drift_name(exec_on_drift drift)
@@ -118,6 +121,30 @@ static int check_drift(exec_run *run)
 	return verdict == 0 ? 0 : EXEC_FAILED;
 }
 
+/*
+ * What the run loaded, for the record. Not knowing it is said, not fatal:
+ * the run itself happened, and its record says everything else.
+ */
+static void observe(exec_run *run, const el_sandbox *sandbox)
+{
+	const el_sandbox_objects *o;
+
+	if (el_sandbox_observed(&run->observed, sandbox, NULL) != EL_OK) {
+		cli_print_warning(NULL, "exec", el_error_last());
+		return;
+	}
+	o = run->observed;
+	if (o->reported == 0)
+		fputs("envlock: note: the command loaded no shared object envlock could observe "
+		      "(a static or set-id program)\n", stderr);
+	if (o->refused)
+		cli_print_warning(NULL, "exec", o->refused == 1 ? "the observer's file held 1 line that is not a path"
+								: "the observer's file held lines that are not paths");
+	if (o->too_many)
+		cli_print_warning(NULL, "exec", "the run reported more shared objects than envlock records "
+						"(" EL_STR(EL_SANDBOX_OBSERVED_MAX) "): the rest are left out");
+}
+
 int exec_run_sandbox(exec_run *run)
 {
 	el_sandbox *sandbox = NULL;
@@ -125,6 +152,7 @@ int exec_run_sandbox(exec_run *run)
 
 	run->findings = NULL;
 	run->code = NULL;
+	run->observed = NULL;
 	run->sandbox = NULL;
 	run->overlay_refused = false;
 	clock_gettime(CLOCK_REALTIME, &run->started);
@@ -165,6 +193,8 @@ int exec_run_sandbox(exec_run *run)
 	sandbox_pid = 0;
 	clock_gettime(CLOCK_REALTIME, &run->finished);
 	getrusage(RUSAGE_CHILDREN, &run->usage);
+	if (run->observe)
+		observe(run, sandbox);
 	if (run->scratch)
 		status = exec_scratch_report(sandbox, run->keep_scratch_fd, run->keep_scratch, status);
 	if (run->hold) {

@@ -32,6 +32,8 @@ typedef struct exec_run {
 	int keep_scratch_fd;       /* DIR opened (exec_keep_dir_open) */
 	/* Leave the ended sandbox in run->sandbox, for the caller to read (replay) and free. */
 	bool hold;
+	/* The plan observes (el_sandbox_options.observe): read what the run loaded into observed. */
+	bool observe;
 	/* out */
 	el_sandbox *sandbox;       /* with hold: the sandbox once it ended, or NULL */
 	bool overlay_refused;      /* the kernel refused the working directory's overlay; nothing ran */
@@ -40,6 +42,7 @@ typedef struct exec_run {
 	json_t *code;              /* the check's code section (git_commit, git_dirty), NULL when none */
 	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
 	struct rusage usage;       /* the sandbox's, once it ended */
+	el_sandbox_objects *observed; /* with observe: what the run loaded, for el_sandbox_objects_free(); NULL when unknown */
 } exec_run;
 
 /*
@@ -50,7 +53,8 @@ typedef struct exec_run {
  * envlock failed or refused (the reason on stderr, except for a refused
  * overlay, which sets overlay_refused for the caller to say). Signals to envlock
  * meanwhile are passed on to the command. Call it from a single-threaded
- * process. Free run->findings and run->code with json_decref().
+ * process. Free run->findings and run->code with json_decref(), and
+ * run->observed with el_sandbox_objects_free().
  */
 int exec_run_sandbox(exec_run *run);
 

@@ -249,6 +249,16 @@ static json_t *resolved_dependencies(struct builder *b, const el_record *r)
 		snprintf(field, sizeof(field), "data[%zu]", i);
 		push(b, deps, descriptor(b, r->data[i].name, "sha256", sha256_hex(b, r->data[i].value, field), field));
 	}
+	for (size_t i = 0; i < r->observed_count && !b->ret; i++) {
+		json_t *dep, *annotations;
+
+		snprintf(field, sizeof(field), "observed[%zu]", i);
+		dep = descriptor(b, r->observed[i].name, "sha256", sha256_hex(b, r->observed[i].value, field), field);
+		annotations = object(b);
+		set(b, annotations, "observed", checked(b, json_true()));
+		set(b, dep, "annotations", annotations);
+		push(b, deps, dep);
+	}
 	return deps;
 }
 

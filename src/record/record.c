@@ -44,6 +44,11 @@
  *       the code, in a git checkout: {name: "code", digest: {gitCommit},
  *       annotations: {dirty: true|false} (left out when unknown)}
  *       each data entry of the lock: {name: its path, digest: {sha256}}
+ *       each shared object the run loaded (observed by envlock's LD_AUDIT
+ *       library; exec --no-observe leaves them out), sorted by path:
+ *       {name: its absolute host path, links resolved, digest: {sha256},
+ *       annotations: {observed: true}}; the annotation is what tells them
+ *       from data entries, which come before them
  *   predicate.runDetails
  *     builder                    {id: "urn:envlock:exec", version: {envlock:
  *                                the version, again}}
@@ -65,7 +70,7 @@
  *                  processes (RUSAGE_CHILDREN), maxRssKiB: their largest
  *                  resident set}}}
  *
- * The two specs leave annotations to the producer: "dirty", "findings",
+ * The two specs leave annotations to the producer: "dirty", "observed", "findings",
  * "exitStatus", "missingOutputs" and "rusage" are envlock's names. A missing
  * output is not a subject (a subject needs a digest) but it stays in
  * externalParameters.outputs and in missingOutputs, so that a replay knows
@@ -141,6 +146,7 @@ void el_record_free(el_record *record)
 	}
 	free(record->mounts);
 	free_pairs(record->data, record->data_count);
+	free_pairs(record->observed, record->observed_count);
 	free(record->git_commit);
 	json_decref(record->drift);
 	free(record->envlock_version);

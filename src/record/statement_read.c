@@ -482,6 +482,40 @@ static void read_data(struct reader *rd, const json_t *dep)
 	p->value = prefixed(rd, digest(rd, dep, "sha256"));
 }
 
+static bool is_observed(const json_t *dep)
+{
+	return json_object_get(dep, "annotations") != NULL;
+}
+
+static void read_observed_annotations(struct reader *rd, const json_t *a)
+{
+	const json_t *observed;
+
+	ONLY(rd, a, "observed");
+	if ((observed = get(rd, a, "observed", T_BOOLEAN, false)) && !json_is_true(observed))
+		bad_at(rd, "observed", "not true");
+}
+
+/* A shared object the run loaded: an absolute path, after the one before it. */
+static void read_observed(struct reader *rd, const json_t *dep)
+{
+	el_record *r = rd->r;
+	el_record_pair *p = &r->observed[r->observed_count];
+
+	ONLY(rd, dep, "name", "digest", "annotations");
+	descend(rd, dep, "annotations", T_OBJECT, false, read_observed_annotations);
+	p->name = take(rd, dep, "name", false);
+	p->value = prefixed(rd, digest(rd, dep, "sha256"));
+	if (p->name || p->value)
+		r->observed_count++;
+	if (rd->ret)
+		return;
+	if (p->name[0] != '/')
+		bad_at(rd, "name", "not an absolute path");
+	else if (r->observed_count > 1 && strcmp(r->observed[r->observed_count - 2].name, p->name) >= 0)
+		bad_at(rd, "name", "not after the observed object before it (sorted by path, each once)");
+}
+
 /* One entry, its index entered. */
 static void read_entry(struct reader *rd, const json_t *deps, size_t i, read_fn *fn)
 {
@@ -492,7 +526,7 @@ static void read_entry(struct reader *rd, const json_t *deps, size_t i, read_fn 
 	leave(rd, mark);
 }
 
-/* The lock (when there is one), the code (when known), then the data entries. */
+/* The lock (when there is one), the code (when known), the data entries, then the observed objects. */
 static void read_dependencies(struct reader *rd, const json_t *deps)
 {
 	size_t i = 0, n = json_array_size(deps);
@@ -506,12 +540,16 @@ static void read_dependencies(struct reader *rd, const json_t *deps)
 	}
 	if (i < n && is_code(json_array_get(deps, i)))
 		read_entry(rd, deps, i++, read_code);
-	if (!(rd->r->data = calloc(n - i + 1, sizeof(*rd->r->data)))) {
+	if (!(rd->r->data = calloc(n - i + 1, sizeof(*rd->r->data))) ||
+	    !(rd->r->observed = calloc(n - i + 1, sizeof(*rd->r->observed)))) {
 		oom(rd);
 		return;
 	}
-	while (i < n && !rd->ret)
+	while (i < n && !rd->ret && !is_observed(json_array_get(deps, i)))
 		read_entry(rd, deps, i++, read_data);
+	/* The observed objects come last: a data entry after them is refused as one of them. */
+	while (i < n && !rd->ret)
+		read_entry(rd, deps, i++, read_observed);
 }
 
 static void read_build_definition(struct reader *rd, const json_t *bd)

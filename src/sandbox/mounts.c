@@ -369,6 +369,13 @@ static int file_step(el__setup *s, const struct el__mount_step *m)
 		}
 		done += (size_t)n;
 	}
+	/* The plan's mode, whatever umask envlock was started with. */
+	if (fchmod(fd, m->mode) != 0) {
+		int err = errno;
+
+		close(fd);
+		return el__setup_fail(s, "file %s: %s", m->dest, strerror(err));
+	}
 	close(fd);
 	return 0;
 }

@@ -1110,6 +1110,11 @@ static int build_env(plan_builder *b, const char *path_var)
 	}
 	if (ret == EL_OK)
 		ret = add_python_env(b);
+	/* Set last: the profile cannot turn the observer off (or point it elsewhere) by pinning these. */
+	if (ret == EL_OK && b->plan->observe)
+		ret = env_set(b, "LD_AUDIT", EL__AUDIT_SO);
+	if (ret == EL_OK && b->plan->observe)
+		ret = env_set(b, "ENVLOCK_AUDIT_FD", EL__AUDIT_FD_TEXT);
 	return ret;
 }
 
@@ -1140,7 +1145,8 @@ static int add_python_env(plan_builder *b)
 }
 
 /*
- * /run/envlock, read-only: the Python hook, python and python3 links to
+ * /run/envlock, read-only: the Python hook, the observer (with observe),
+ * python and python3 links to
  * the run's interpreter (so "#!/usr/bin/env python" reaches it where its
  * bin directory has no "python", as Debian's /usr/bin), and the bytecode
  * tmpfs (sys.pycache_prefix), writable.
@@ -1155,6 +1161,13 @@ static int add_run_dir(plan_builder *b)
 		if (ret == EL_OK) {
 			b->plan->mounts[b->plan->mount_count - 1].content = el__python_hook;
 			b->plan->mounts[b->plan->mount_count - 1].content_len = el__python_hook_len;
+		}
+	}
+	if (ret == EL_OK && b->plan->observe) {
+		ret = add_step(b, EL__MOUNT_FILE, NULL, EL__AUDIT_SO, 0555);
+		if (ret == EL_OK) {
+			b->plan->mounts[b->plan->mount_count - 1].content = (const char *)el__audit_so;
+			b->plan->mounts[b->plan->mount_count - 1].content_len = el__audit_so_len;
 		}
 	}
 	if (ret == EL_OK && exe)
@@ -1252,6 +1265,7 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	plan->cpus = profile->cpus;
 	plan->aslr = profile->aslr;
 	plan->umask = 022;
+	plan->observe = opts->observe;
 	plan->profile_name = strdup(profile->name);
 	plan->hostname = strdup(profile->hostname ? profile->hostname : SANDBOX_HOSTNAME);
 	if (!plan->profile_name || !plan->hostname) {

@@ -77,6 +77,12 @@ struct el_sandbox_plan {
 	char **seccomp_deny; /* syscall names denied with EPERM, sorted, NULL-terminated */
 	size_t seccomp_deny_count;
 	bool deny_clone_namespaces; /* clone() with CLONE_NEW* flags: EPERM */
+	/*
+	 * el_sandbox_options.observe: the audit library at EL__AUDIT_SO, and
+	 * the anonymous file envlock makes at start passed to the command as
+	 * EL__AUDIT_FD (the one descriptor besides 0-2 that crosses execve).
+	 */
+	bool observe;
 };
 
 /* The value of NAME in the plan's environment, or NULL. */
@@ -92,6 +98,10 @@ extern const char *const el__seccomp_default_deny[];
 extern const char el__python_hook[];
 extern const size_t el__python_hook_len;
 
+/* The LD_AUDIT observer (src/audit/observer.c), built into envlock. */
+extern const unsigned char el__audit_so[];
+extern const size_t el__audit_so_len;
+
 /* envlock's own directory inside the sandbox, read-only: never the command's, never listed as left behind. */
 #define EL__RUN_DIR "/run/envlock"
 /* Where the hook lives inside the sandbox. */
@@ -100,5 +110,11 @@ extern const size_t el__python_hook_len;
 #define EL__RUN_BIN EL__RUN_DIR "/bin"
 /* sys.pycache_prefix, set by the hook: bytecode of writable trees, a tmpfs of the run's. */
 #define EL__PYCACHE_DIR EL__RUN_DIR "/pycache"
+/* The observer inside the sandbox (read-only, 0555), and the command's descriptor it writes to. */
+#define EL__AUDIT_SO EL__RUN_DIR "/audit.so"
+#define EL__AUDIT_FD 3
+#define EL__AUDIT_FD_TEXT "3"
+/* The anonymous file's name: the observer writes only to a descriptor that is this file. */
+#define EL__AUDIT_MEMFD_NAME "envlock-observed"
 
 #endif

@@ -19,4 +19,7 @@ const el_sandbox_plan *el__sandbox_plan(const el_sandbox *sb);
 /* Whether PID 1 has been reaped (so nothing in the sandbox runs any more). */
 bool el__sandbox_ended(const el_sandbox *sb);
 
+/* With observe: the observer's anonymous file (borrowed); else -1. */
+int el__sandbox_audit_fd(const el_sandbox *sb);
+
 #endif

@@ -112,23 +112,30 @@ __attribute__((noreturn)) static void fail_exit(void)
 }
 
 /*
- * Move the pipes to 3 and 4, the idmapped trees (if any) after them, and
- * close everything above. Every descriptor is first copied above all the
- * targets, so that no move overwrites one still to be moved.
+ * Move the pipes to 3 and 4, the observer's file (if any) to 5, the
+ * idmapped trees (if any) after them, and close everything above. Every
+ * descriptor is first copied above all the targets, so that no move
+ * overwrites one still to be moved.
  */
 static int keep_only_pipes(el__setup *s)
 {
 	const size_t count = s->idmap_fds ? s->plan->mount_count : 0;
-	int above = (int)(5 + count), next = 5;
+	int next = s->audit_fd >= 0 ? 6 : 5, above = next + (int)count;
 	int status_fd = fcntl(s->status_fd, F_DUPFD_CLOEXEC, above), go_fd = fcntl(s->go_fd, F_DUPFD_CLOEXEC, above);
+	int audit_fd = s->audit_fd >= 0 ? fcntl(s->audit_fd, F_DUPFD_CLOEXEC, above) : -1;
 
-	if (status_fd < 0 || go_fd < 0)
+	if (status_fd < 0 || go_fd < 0 || (s->audit_fd >= 0 && audit_fd < 0))
 		return -1;
 	for (size_t i = 0; i < count; i++)
 		if (s->idmap_fds[i] >= 0 && (s->idmap_fds[i] = fcntl(s->idmap_fds[i], F_DUPFD_CLOEXEC, above)) < 0)
 			return -1;
 	if (dup3(status_fd, 3, O_CLOEXEC) != 3 || dup3(go_fd, 4, O_CLOEXEC) != 4)
 		return -1;
+	if (audit_fd >= 0) {
+		if (dup3(audit_fd, 5, O_CLOEXEC) != 5)
+			return -1;
+		s->audit_fd = 5;
+	}
 	for (size_t i = 0; i < count; i++) {
 		if (s->idmap_fds[i] < 0)
 			continue;
@@ -287,8 +294,15 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 		dprintf(2, "envlock: exec: setsid: %s\n", strerror(errno));
 		_exit(125);
 	}
-	/* Only 0, 1 and 2 cross execve. */
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+	/*
+	 * Only 0, 1 and 2 cross execve, and with observe the observer's file
+	 * as 3 (EL__AUDIT_FD), the one descriptor passed on on purpose.
+	 */
+	if (s->audit_fd >= 0 && dup2(s->audit_fd, EL__AUDIT_FD) != EL__AUDIT_FD) {
+		dprintf(2, "envlock: exec: the observer's descriptor: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (syscall(SYS_close_range, s->audit_fd >= 0 ? EL__AUDIT_FD + 1U : 3U, ~0U, 0U) != 0) {
 		dprintf(2, "envlock: exec: closing file descriptors: %s\n", strerror(errno));
 		_exit(125);
 	}

@@ -35,6 +35,8 @@ typedef struct el__setup {
 	int *idmap_fds;
 	bool parent_maps;
 	int sigfd; /* PID 1's signalfd, closed in the command */
+	/* With observe: the anonymous file the observer writes to, the command's EL__AUDIT_FD; else -1. */
+	int audit_fd;
 	/*
 	 * The mounts of the steps el__step_sent() names, in plan order, for
 	 * envlock: a descriptor keeps a tmpfs (and what the command leaves in

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@ struct el_sandbox {
 	bool reaped;
 	int status; /* once reaped: PID 1's exit status, or 128+N */
 	char *warning; /* for the caller to show, or NULL */
+	int audit_fd;  /* with observe: the anonymous file the observer writes to; else -1 */
 };
 
 static bool sysctl_is(const char *path, const char *value)
@@ -111,7 +113,26 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	*out = NULL;
 	if (!sb)
 		return el__error_oom();
+	sb->audit_fd = -1;
+	/*
+	 * The observer's file: anonymous (nothing on the host to plant or
+	 * read), appended to by every process of the run, one line a write.
+	 */
+	if (plan->observe) {
+		sb->audit_fd = memfd_create(EL__AUDIT_MEMFD_NAME, MFD_CLOEXEC);
+		if (sb->audit_fd < 0 || fcntl(sb->audit_fd, F_SETFL, O_APPEND) != 0) {
+			int err = errno;
+
+			if (sb->audit_fd >= 0)
+				close(sb->audit_fd);
+			free(sb);
+			errno = err;
+			return el__error_errno(EL_ERROR, "the observer's file");
+		}
+	}
 	if (prepare_idmap(sb, plan, &idmap_fds) != EL_OK) {
+		if (sb->audit_fd >= 0)
+			close(sb->audit_fd);
 		free(sb);
 		return EL_ERROR;
 	}
@@ -128,6 +149,8 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		if (idmap_fds)
 			el__idmap_close(idmap_fds, plan->mount_count);
 		free(idmap_fds);
+		if (sb->audit_fd >= 0)
+			close(sb->audit_fd);
 		free(sb->warning);
 		free(sb);
 		errno = err;
@@ -139,7 +162,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	if (pid == 0) {
 		el__setup s = {
 			.plan = plan, .status_fd = status_pipe[1], .go_fd = go_pipe[0], .oldfd = -1, .newfd = -1,
-			.idmap_fds = idmap_fds, .parent_maps = idmap_fds != NULL,
+			.idmap_fds = idmap_fds, .parent_maps = idmap_fds != NULL, .audit_fd = sb->audit_fd,
 		};
 
 		close(status_pipe[0]);
@@ -156,6 +179,8 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		close(status_pipe[0]);
 		close(go_pipe[1]);
 		free(idmap_fds);
+		if (sb->audit_fd >= 0)
+			close(sb->audit_fd);
 		free(sb->warning);
 		free(sb);
 		return clone_error(err);
@@ -323,6 +348,8 @@ void el_sandbox_free(el_sandbox *sb)
 		close(sb->go_fd);
 	for (size_t i = 0; i < sb->fd_count; i++)
 		close(sb->fds[i]);
+	if (sb->audit_fd >= 0)
+		close(sb->audit_fd);
 	free(sb->fds);
 	free(sb->warning);
 	free(sb);
@@ -345,4 +372,9 @@ const el_sandbox_plan *el__sandbox_plan(const el_sandbox *sb)
 bool el__sandbox_ended(const el_sandbox *sb)
 {
 	return sb->reaped;
+}
+
+int el__sandbox_audit_fd(const el_sandbox *sb)
+{
+	return sb->audit_fd;
 }

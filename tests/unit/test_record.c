@@ -644,6 +644,72 @@ static void assert_refused(json_t *doc, const struct refusal *c)
 	json_decref(doc);
 }
 
+/* A record with the objects the run loaded: after the data entries, annotated, read back. */
+static el_record *sample_observed(void)
+{
+	el_record *r = sample();
+
+	r->observed = calloc(2, sizeof(*r->observed));
+	r->observed[0] = pair("/usr/bin/python3.11", "sha256:" HEX_C);
+	r->observed[1] = pair("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "sha256:" HEX_D);
+	r->observed_count = 2;
+	return r;
+}
+
+static void test_observed_round_trip(void **state)
+{
+	el_record *r = sample_observed(), *back = NULL;
+	json_t *doc = NULL, *deps, *last;
+	char *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+	deps = json_object_get(json_object_get(json_object_get(doc, "predicate"), "buildDefinition"), "resolvedDependencies");
+	/* lock, code, two data entries, then the two objects. */
+	assert_int_equal(json_array_size(deps), 6);
+	last = json_array_get(deps, 5);
+	assert_string_equal(json_string_value(json_object_get(last, "name")), "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(last, "digest"), "sha256")), HEX_D);
+	assert_true(json_is_true(json_object_get(json_object_get(last, "annotations"), "observed")));
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	assert_int_equal(back->observed_count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(back->observed[i].name, r->observed[i].name);
+		assert_string_equal(back->observed[i].value, r->observed[i].value);
+	}
+	json_decref(doc);
+	free(text);
+	el_record_free(back);
+	el_record_free(r);
+}
+
+static void test_observed_refusals(void **state)
+{
+	static const struct refusal cases[] = {
+		{ DEPS "[4].annotations.observed", "false", DEPS "[4].annotations.observed: not true" },
+		{ DEPS "[4].annotations.seen", "true", DEPS "[4].annotations.seen: not part of a run record" },
+		{ DEPS "[4].annotations", "[]", DEPS "[4].annotations: not an object" },
+		{ DEPS "[4].name", "\"python3.11\"", DEPS "[4].name: not an absolute path" },
+		{ DEPS "[5].name", "\"/usr/bin/python3.11\"", DEPS "[5].name: not after the observed object before it (sorted by path, each once)" },
+		{ DEPS "[5].name", "\"/a\"", DEPS "[5].name: not after the observed object before it (sorted by path, each once)" },
+		/* A data entry after the objects is taken for one of them. */
+		{ DEPS "[6]", "{\"name\":\"data/x\",\"digest\":{\"sha256\":\"" HEX_A "\"}}", DEPS "[6].annotations: missing" },
+	};
+	el_record *r = sample_observed();
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *doc = NULL;
+
+		assert_int_equal(el_record_to_json(&doc, r), EL_OK);
+		assert_refused(doc, &cases[i]);
+	}
+	el_record_free(r);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -1138,6 +1204,8 @@ int main(void)
 		cmocka_unit_test(test_fresh_invocation_id),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_golden_reads_back),
+		cmocka_unit_test(test_observed_round_trip),
+		cmocka_unit_test(test_observed_refusals),
 		cmocka_unit_test(test_minimal_round_trip),
 		cmocka_unit_test(test_edge_round_trip),
 		cmocka_unit_test(test_write_refuses_bad_record),

@@ -720,6 +720,45 @@ static void test_env(void **state)
 	el_sandbox_plan_free(plan);
 }
 
+/*
+ * observe: the audit library in /run/envlock, read-only and executable,
+ * and the two variables that load it; a profile cannot pin them away.
+ */
+static void test_observe(void **state)
+{
+	struct fixture *fx = *state;
+	el_sandbox_plan *plan;
+	int i;
+
+	set_profile(fx, "setenv LD_AUDIT /tmp/other.so\nsetenv ENVLOCK_AUDIT_FD 7\n");
+	fx->opts.observe = true;
+	plan = plan_ok(&fx->opts);
+	assert_true(plan->observe);
+	assert_steps(plan, SYSTEM_STEPS TMP_STEPS DEV_HEAD DEV_TAIL WORKDIR_STEPS
+		     "tmpfs /run/envlock 0755\n"
+		     "file /run/envlock/python/sitecustomize.py 0444\n"
+		     "file /run/envlock/audit.so 0555\n"
+		     "tmpfs /run/envlock/pycache 0755\n"
+		     "readonly /run/envlock\n"
+		     "readonly /\n");
+	i = step_index(plan, EL__MOUNT_FILE, "/run/envlock/audit.so");
+	assert_true(i >= 0);
+	assert_int_equal(plan->mounts[i].content_len, el__audit_so_len);
+	/* The observer is an ELF shared object. */
+	assert_true(el__audit_so_len > 4);
+	assert_memory_equal(plan->mounts[i].content, "\177ELF", 4);
+	assert_string_equal(el__plan_env_get(plan, "LD_AUDIT"), "/run/envlock/audit.so");
+	assert_string_equal(el__plan_env_get(plan, "ENVLOCK_AUDIT_FD"), "3");
+	el_sandbox_plan_free(plan);
+	/* Without observe, neither the file nor the variables (the profile's pins stand). */
+	fx->opts.observe = false;
+	plan = plan_ok(&fx->opts);
+	assert_false(plan->observe);
+	assert_false(has_step_dest(plan, "/run/envlock/audit.so"));
+	assert_string_equal(el__plan_env_get(plan, "LD_AUDIT"), "/tmp/other.so");
+	el_sandbox_plan_free(plan);
+}
+
 /* Sorted by name, not by the whole entry: "A=..." before "A_B=..." whatever the values. */
 static void test_env_sorted_by_name(void **state)
 {
@@ -2089,6 +2128,7 @@ int main(void)
 		TEST(test_default_text),
 		TEST(test_full_text),
 		TEST(test_env),
+		TEST(test_observe),
 		TEST(test_env_sorted_by_name),
 		TEST(test_keepenv_overrides),
 		TEST(test_keepenv_environ),

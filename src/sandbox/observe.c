@@ -1,0 +1,265 @@
+/*
+ * After an observed run: the observer's lines into host files and their
+ * SHA-256. The lines are the command's to write (it holds descriptor 3),
+ * so each is checked, resolved on the host and hashed by envlock itself;
+ * nothing the command wrote is taken for a digest.
+ */
+#include "sandbox/observe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "envlock/error.h"
+#include "envlock/sandbox.h"
+#include "sandbox/sandbox_internal.h"
+#include "util/cache.h"
+#include "util/error.h"
+#include "util/sha256.h"
+#include "util/text.h"
+
+static bool line_valid(const char *line, size_t len)
+{
+	if (len == 0 || len > EL_SANDBOX_OBSERVED_MAX_PATH || line[0] != '/')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return false;
+	return el__utf8_valid(line, len);
+}
+
+int el__observe_parse(el__observe_lines *out, char *text, size_t len)
+{
+	size_t cap = 0, n = 0, kept = 0;
+	char **paths = NULL;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t at = 0; at < len;) {
+		char *nl = memchr(text + at, '\n', len - at);
+		size_t line_len = nl ? (size_t)(nl - (text + at)) : len - at;
+
+		/* A last line without its newline was cut short (or forged): not a path. */
+		if (!nl || !line_valid(text + at, line_len)) {
+			out->refused++;
+			at += line_len + 1;
+			continue;
+		}
+		*nl = '\0';
+		if (n == cap) {
+			size_t grown_cap = cap ? cap * 2 : 256;
+			char **grown = realloc(paths, grown_cap * sizeof(*paths));
+
+			if (!grown) {
+				free(paths);
+				return el__error_oom();
+			}
+			paths = grown;
+			cap = grown_cap;
+		}
+		paths[n++] = text + at;
+		at += line_len + 1;
+	}
+	if (n)
+		qsort(paths, n, sizeof(*paths), el__strcmp_ptr);
+	for (size_t i = 0; i < n; i++) {
+		if (kept && strcmp(paths[kept - 1], paths[i]) == 0)
+			continue;
+		if (kept == EL_SANDBOX_OBSERVED_MAX) {
+			out->too_many = true;
+			break;
+		}
+		paths[kept++] = paths[i];
+	}
+	out->paths = paths;
+	out->count = kept;
+	return EL_OK;
+}
+
+void el_sandbox_objects_free(el_sandbox_objects *objects)
+{
+	if (!objects)
+		return;
+	for (size_t i = 0; i < objects->count; i++)
+		free(objects->items[i].path);
+	free(objects->items);
+	free(objects);
+}
+
+/* The whole file, up to EL__OBSERVE_MAX_BYTES; *cut when there was more. */
+static int read_lines(char **text, size_t *len, bool *cut, int fd)
+{
+	struct stat st;
+	size_t size, done = 0;
+
+	*text = NULL;
+	*len = 0;
+	*cut = false;
+	if (fstat(fd, &st) != 0)
+		return el__error_errno(EL_ERROR, "the observer's file");
+	size = (size_t)st.st_size;
+	if (size > EL__OBSERVE_MAX_BYTES) {
+		size = EL__OBSERVE_MAX_BYTES;
+		*cut = true;
+	}
+	if (!(*text = malloc(size + 1)))
+		return el__error_oom();
+	while (done < size) {
+		ssize_t n = pread(fd, *text + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(*text);
+			*text = NULL;
+			return el__error_errno(EL_ERROR, "reading the observer's file");
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	(*text)[done] = '\0';
+	*len = done;
+	return EL_OK;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const el_sandbox_object *)a)->path, ((const el_sandbox_object *)b)->path);
+}
+
+/*
+ * The host file a reported path stands for, or NULL (skipped): resolved
+ * on the host, shown by the sandbox at that path, a regular file; started
+ * by root, one every user may read (the sandbox's user is not root).
+ */
+static char *host_file(const el_sandbox_plan *plan, const char *path, struct stat *st)
+{
+	char *real = realpath(path, NULL);
+
+	if (!real)
+		return NULL;
+	if (!el__utf8_valid(real, strlen(real)) || !el_sandbox_plan_shows(plan, real) || stat(real, st) != 0 ||
+	    !S_ISREG(st->st_mode) || (plan->host_uid == 0 && !(st->st_mode & S_IROTH))) {
+		free(real);
+		return NULL;
+	}
+	return real;
+}
+
+/* The digests, from the stat cache while a file's identity holds, the rest hashed in parallel. */
+static int hash_objects(el_sandbox_objects *objs, const char *cache_dir)
+{
+	char *dir = cache_dir ? strdup(cache_dir) : el__cache_default_dir();
+	el__hash_job *jobs = calloc(objs->count + 1, sizeof(*jobs));
+	size_t *owner = calloc(objs->count + 1, sizeof(*owner));
+	el__cache *cache = NULL;
+	const char *why = NULL;
+	size_t n = 0, kept = 0;
+	int ret;
+
+	ret = jobs && owner ? el__cache_open(&cache, dir ? dir : "", &why) : el__error_oom();
+	for (size_t i = 0; ret == EL_OK && i < objs->count; i++) {
+		struct stat st;
+		json_t *hit = stat(objs->items[i].path, &st) == 0 ? el__cache_get(cache, "sha256", objs->items[i].path, &st)
+								   : NULL;
+
+		if (json_is_string(hit)) {
+			snprintf(objs->items[i].sha256, sizeof(objs->items[i].sha256), "%s", json_string_value(hit));
+			continue;
+		}
+		jobs[n].path = objs->items[i].path;
+		owner[n++] = i;
+	}
+	if (ret == EL_OK && n)
+		ret = el__sha256_files(jobs, n, 0);
+	for (size_t j = 0; ret == EL_OK && j < n; j++) {
+		if (jobs[j].rc == EL_OK) {
+			memcpy(objs->items[owner[j]].sha256, jobs[j].hex, sizeof(jobs[j].hex));
+			el__cache_put(cache, "sha256", jobs[j].path, &jobs[j].st, json_string(jobs[j].hex));
+		}
+	}
+	/* A file that could not be hashed (gone, unreadable) is skipped like one that is not there. */
+	for (size_t i = 0; ret == EL_OK && i < objs->count; i++) {
+		if (objs->items[i].sha256[0]) {
+			objs->items[kept++] = objs->items[i];
+		} else {
+			free(objs->items[i].path);
+			objs->skipped++;
+		}
+	}
+	if (ret == EL_OK) {
+		objs->count = kept;
+		el__cache_save(cache);
+	}
+	el__cache_free(cache);
+	free(jobs);
+	free(owner);
+	free(dir);
+	return ret;
+}
+
+int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, const char *cache_dir)
+{
+	const el_sandbox_plan *plan = el__sandbox_plan(sandbox);
+	el_sandbox_objects *objs = NULL;
+	el__observe_lines lines = { 0 };
+	char *text = NULL;
+	size_t len;
+	bool cut;
+	int ret;
+
+	*out = NULL;
+	if (!plan->observe || el__sandbox_audit_fd(sandbox) < 0)
+		return el__error(EL_EINVAL, "the sandbox did not observe the run");
+	if (!el__sandbox_ended(sandbox))
+		return el__error(EL_EINVAL, "the run has not ended");
+	ret = read_lines(&text, &len, &cut, el__sandbox_audit_fd(sandbox));
+	if (ret == EL_OK)
+		ret = el__observe_parse(&lines, text, len);
+	if (ret == EL_OK && !(objs = calloc(1, sizeof(*objs))))
+		ret = el__error_oom();
+	if (ret == EL_OK && !(objs->items = calloc(lines.count + 1, sizeof(*objs->items))))
+		ret = el__error_oom();
+	if (ret != EL_OK)
+		goto done;
+	objs->reported = lines.count;
+	objs->refused = lines.refused;
+	objs->too_many = lines.too_many || cut;
+	for (size_t i = 0; i < lines.count; i++) {
+		struct stat st;
+		char *real = host_file(plan, lines.paths[i], &st);
+
+		if (!real) {
+			objs->skipped++;
+			continue;
+		}
+		objs->items[objs->count++].path = real;
+	}
+	/* Two names of one file (libblas.so.3 and what it links to) are one object. */
+	qsort(objs->items, objs->count, sizeof(*objs->items), by_path);
+	{
+		size_t kept = 0;
+
+		for (size_t i = 0; i < objs->count; i++) {
+			if (kept && strcmp(objs->items[kept - 1].path, objs->items[i].path) == 0) {
+				free(objs->items[i].path);
+				continue;
+			}
+			objs->items[kept++] = objs->items[i];
+		}
+		objs->count = kept;
+	}
+	ret = hash_objects(objs, cache_dir);
+done:
+	free(lines.paths);
+	free(text);
+	if (ret != EL_OK) {
+		el_sandbox_objects_free(objs);
+		return ret;
+	}
+	*out = objs;
+	return EL_OK;
+}
