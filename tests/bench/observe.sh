@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The cost of exec --record's observed libraries (the LD_AUDIT observer and
+# hashing what the run loaded): `import torch` (Debian's python3-torch;
+# numpy where torch is missing) run with `envlock exec --no-lock --record`
+# and with `--no-observe` added, medians from hyperfine -N, and their
+# ratio. The stat cache is warm for both (a first run hashes libtorch
+# once, hundreds of MB; later runs cost a stat per library), so the ratio
+# is what a run pays every time.
+#
+# Usage: tests/bench/observe.sh [path/to/envlock]   (default: build/envlock)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+envlock=$(realpath "${1:-$here/../../build/envlock}")
+runs=${RUNS:-10}
+scratch=$(mktemp -d /var/tmp/envlock-bench-observe.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+
+command -v hyperfine >/dev/null || { echo "observe.sh: hyperfine is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "observe.sh: jq is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+
+module=torch
+if ! env -u PYTHONPATH /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	module=numpy
+	echo "observe.sh: Debian's python3-torch is not installed: measuring import numpy instead" >&2
+fi
+
+export ENVLOCK_CACHE_DIR=$scratch/cache
+cd "$scratch"
+mkdir rec
+base=("$envlock" exec --no-lock --record "$scratch/rec/")
+# Warm: the observed libraries hashed once into the stat cache, Python's bytecode read once.
+"${base[@]}" -- python3 -c "import $module" >/dev/null
+"${base[@]}" --no-observe -- python3 -c "import $module" >/dev/null
+
+hyperfine -N --style none --runs "$runs" --warmup 2 --export-json "$scratch/h.json" \
+	-n observed "${base[*]} -- python3 -c 'import $module'" \
+	-n no-observe "${base[*]} --no-observe -- python3 -c 'import $module'" >/dev/null 2>&1
+observed=$(jq '.results[0].median * 1000 | round' "$scratch/h.json")
+plain=$(jq '.results[1].median * 1000 | round' "$scratch/h.json")
+objects=$(jq '[.predicate.buildDefinition.resolvedDependencies[] | select(.annotations.observed == true)] | length' \
+	"$(ls -t "$scratch"/rec/*.json | tail -1)")
+ratio=$(jq -n --argjson a "$observed" --argjson b "$plain" '$a / $b * 1000 | round / 1000')
+echo "import $module in envlock exec --record: ${observed} ms observed ($objects objects), ${plain} ms with --no-observe; ratio $ratio"
