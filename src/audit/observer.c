@@ -101,14 +101,26 @@ unsigned int la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie)
 		if (n <= 0 || n >= LINE_MAX_BYTES)
 			return 0;
 		len = (size_t)n;
-	} else if (name[0] != '/') {
-		/* The vDSO ("linux-vdso.so.1"): no file behind it. */
-		return 0;
-	} else {
+	} else if (name[0] == '/') {
 		len = strlen(name);
 		if (len >= LINE_MAX_BYTES)
 			return 0;
 		memcpy(line, name, len);
+	} else if (strchr(name, '/')) {
+		/* dlopen("./libx.so"): relative to the directory it was opened from, which is now's. */
+		size_t name_len = strlen(name);
+
+		if (!getcwd(line, LINE_MAX_BYTES) || line[0] != '/')
+			return 0;
+		len = strlen(line);
+		if (len + 1 + name_len >= LINE_MAX_BYTES)
+			return 0;
+		line[len++] = '/';
+		memcpy(line + len, name, name_len);
+		len += name_len;
+	} else {
+		/* The vDSO ("linux-vdso.so.1"): no file behind it. */
+		return 0;
 	}
 	line[len++] = '\n';
 	do
