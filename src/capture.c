@@ -231,6 +231,8 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.warn_data = opts->warn_data;
 	choose_python(&ctx, &python, opts);
 	ctx.checking = opts->checking;
+	ctx.observed = opts->observed;
+	ctx.observed_count = opts->observed_count;
 	ctx.meta = json_object();
 	if (!doc || !ctx.meta || json_object_set_new(doc, "envlock", json_integer(EL_LOCK_SCHEMA))) {
 		ret = el__error_oom();

@@ -71,9 +71,22 @@ typedef struct el_capture_options {
 	 *    that count when a run here may use that many CPUs, else the
 	 *    smaller number it may use (drift at "threads"). A lock without
 	 *    "threads" (an older envlock's) gets this machine's count. A
-	 *    profile's "threads N" pins N either way.
+	 *    profile's "threads N" pins N either way;
+	 *  - the libraries it marks "observed" are hashed again at their
+	 *    paths (see observed below), so that they are compared, not
+	 *    reported as removed.
 	 */
 	const el_lock *checking;
+	/*
+	 * Shared objects a run was seen to load (capture --observe; absolute
+	 * host paths): each becomes an entry of libraries, {path, sha256,
+	 * observed: true}, keyed by its file name (by its path when another
+	 * file has that name); one that a library entry already describes
+	 * (the same file) marks that entry observed instead. A path that is
+	 * not a regular file here is left out.
+	 */
+	const char *const *observed;
+	size_t observed_count;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;

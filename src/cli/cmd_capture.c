@@ -2,14 +2,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "envlock/envlock.h"
+#include "envlock/sandbox.h"
 
 #include "cli/cli.h"
+#include "cli/exec_run.h"
 
 static const char usage_text[] =
 	"usage: envlock capture [-o FILE] [--profile P] [--data PATH]... [--python EXE]\n"
-	"                       [--root DIR [--trust-root]]\n"
+	"                       [--root DIR [--trust-root]] [--observe -- CMD [ARG]...]\n"
 	"\n"
 	"Probe this machine and print its lock (schema 1) on standard output.\n"
 	"\n"
@@ -22,6 +25,9 @@ static const char usage_text[] =
 	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
 	"      --trust-root   run DIR's programs and load its libraries to ask their\n"
 	"                     versions (never done otherwise: only for trees you trust)\n"
+	"      --observe      run CMD once in the sandbox (no lock checked) and add the\n"
+	"                     shared objects it loaded to libraries, marked observed,\n"
+	"                     so that check compares them; CMD must succeed\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Fields that cannot be read are left out with a warning on standard error.\n"
@@ -35,9 +41,55 @@ static const struct option longopts[] = {
 	{ "data", required_argument, NULL, 'D' },
 	{ "root", required_argument, NULL, 'R' },
 	{ "trust-root", no_argument, NULL, 'T' },
+	{ "observe", no_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/*
+ * capture --observe: CMD once in the sandbox, as exec --no-lock runs it,
+ * and the shared objects it loaded (*out, for el_sandbox_objects_free()).
+ * False with the reason said.
+ */
+static bool observe_command(el_sandbox_objects **out, const el_profile *profile, const char *python, char **cmd)
+{
+	el_sandbox_options sopts = { 0 };
+	el_sandbox_plan *plan = NULL;
+	exec_run run = { 0 };
+	char *python_abs = NULL;
+	int status;
+
+	*out = NULL;
+	if (python && el_python_find(&python_abs, python, NULL) != EL_OK)
+		el_error_clear();
+	sopts.profile = profile;
+	sopts.python = python_abs;
+	sopts.argv = cmd;
+	sopts.host_uid = geteuid();
+	sopts.host_gid = getegid();
+	sopts.observe = true;
+	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
+		cli_error("capture: --observe: %s", el_error_last());
+		free(python_abs);
+		return false;
+	}
+	run.plan = plan;
+	run.profile = profile;
+	run.observe = true;
+	status = exec_run_sandbox(&run);
+	json_decref(run.findings);
+	json_decref(run.code);
+	if (status != 0 || !run.observed) {
+		if (status != 0)
+			cli_error("capture: --observe: %s exited with status %d: no lock written", cmd[0], status);
+		el_sandbox_objects_free(run.observed);
+		run.observed = NULL;
+	}
+	*out = run.observed;
+	el_sandbox_plan_free(plan);
+	free(python_abs);
+	return *out != NULL;
+}
 
 int cmd_capture(int argc, char **argv)
 {
@@ -50,6 +102,9 @@ int cmd_capture(int argc, char **argv)
 	const char **data = calloc((size_t)argc, sizeof(*data));
 	size_t len, data_count = 0;
 	int c, status = CLI_EXIT_FAILURE;
+	bool observe = false;
+	el_sandbox_objects *objects = NULL;
+	const char **observed = NULL;
 
 	if (!data) {
 		cli_error("out of memory");
@@ -65,6 +120,7 @@ int cmd_capture(int argc, char **argv)
 		case 'P': opts.python = optarg; break;
 		case 'R': opts.root = optarg; break;
 		case 'T': opts.trust_root = true; break;
+		case 'O': observe = true; break;
 		case 'D':
 			if (!*optarg) {
 				status = cli_usage_error("capture", "--data needs a path");
@@ -85,8 +141,16 @@ int cmd_capture(int argc, char **argv)
 		}
 	}
 	status = CLI_EXIT_USAGE;
-	if (optind < argc) {
+	if (optind < argc && !observe) {
 		status = cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (observe && optind >= argc) {
+		status = cli_usage_error("capture", "--observe needs a command (envlock capture --observe -- CMD [ARG]...)");
+		goto done;
+	}
+	if (observe && opts.root) {
+		status = cli_usage_error("capture", "--observe runs the command on this machine: not with --root");
 		goto done;
 	}
 	if (output && !*output) {
@@ -99,6 +163,18 @@ int cmd_capture(int argc, char **argv)
 	opts.profile = profile;
 	opts.data = data;
 	opts.data_count = data_count;
+	if (observe) {
+		if (!observe_command(&objects, profile, opts.python, argv + optind))
+			goto done;
+		if (!(observed = calloc(objects->count + 1, sizeof(*observed)))) {
+			cli_error("out of memory");
+			goto done;
+		}
+		for (size_t i = 0; i < objects->count; i++)
+			observed[i] = objects->items[i].path;
+		opts.observed = observed;
+		opts.observed_count = objects->count;
+	}
 
 	switch (el_capture(&lock, &opts)) {
 	case EL_OK:
@@ -128,6 +204,8 @@ int cmd_capture(int argc, char **argv)
 	fwrite(text, 1, len, stdout);
 	status = cli_finish_stdout(CLI_EXIT_OK);
 done:
+	free(observed);
+	el_sandbox_objects_free(objects);
 	free(data);
 	free(text);
 	el_lock_free(lock);

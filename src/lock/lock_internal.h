@@ -18,7 +18,7 @@ struct el_profile;
 
 /* A member a lock schema added to a section of the fingerprinted body, or a section (section ""): schema.c. */
 struct el__schema_addition {
-	const char *section; /* "" for a section of the lock's top level */
+	const char *section; /* "" for a section of the lock's top level; "S.*" any entry of section S */
 	const char *member;
 	int since; /* the first schema that has it */
 	/*

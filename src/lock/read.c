@@ -80,7 +80,9 @@ static const struct member cpu_members[] = {
 };
 static const struct member library_members[] = {
 	{ "path", &string, true, 0 }, { "version", &string, false, 0 },
-	{ "sha256", &sha256, false, 0 }, { NULL, NULL, false, 0 },
+	{ "sha256", &sha256, false, 0 },
+	/* Since schema 3 (schema.c). */
+	{ "observed", &boolean, false, 0 }, { NULL, NULL, false, 0 },
 };
 static const struct shape library = { K_OBJECT, library_members, NULL };
 static const struct member install_members[] = {

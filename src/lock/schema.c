@@ -36,6 +36,8 @@ const struct el__schema_addition el__schema_additions[] = {
 	{ "python", "build", 3, NULL },
 	/* The system CUDA toolkit when gpu.* describes the stack a framework loads instead. */
 	{ "gpu", "system", 3, gpu_stack },
+	/* A library a run was seen to load (capture --observe), in any entry of libraries. */
+	{ "libraries.*", "observed", 3, NULL },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -54,10 +56,26 @@ static int move_back(json_t *copy, const struct el__schema_addition *a)
 	return EL_OK;
 }
 
+/* section matches pattern: equal, or "S.*" and any one entry of S (S.key or S["key"]). */
+static bool section_matches(const char *pattern, const char *section)
+{
+	size_t n = strlen(pattern);
+
+	if (n < 2 || strcmp(pattern + n - 2, ".*") != 0)
+		return strcmp(pattern, section) == 0;
+	n -= 2;
+	if (strncmp(pattern, section, n) != 0)
+		return false;
+	if (section[n] == '.')
+		return section[n + 1] && !strpbrk(section + n + 1, ".[");
+	/* S["key"]: the quoted key is the path's last part. */
+	return section[n] == '[' && strlen(section + n) >= 4 && strcmp(section + strlen(section) - 2, "\"]") == 0;
+}
+
 int el__schema_since(const char *section, const char *member)
 {
 	for (const struct el__schema_addition *a = el__schema_additions; a->section; a++)
-		if (strcmp(a->section, section) == 0 && strcmp(a->member, member) == 0)
+		if (section_matches(a->section, section) && strcmp(a->member, member) == 0)
 			return a->since;
 	return 0;
 }

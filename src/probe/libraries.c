@@ -253,6 +253,143 @@ done:
 	return ret;
 }
 
+/*
+ * What a run loaded (capture --observe), and what the lock being checked
+ * says a run loaded: hashed here, now, from this machine's files.
+ */
+static int observed_paths(el__probe_ctx *ctx, char ***out, size_t *count)
+{
+	const json_t *old = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "libraries") : NULL;
+	size_t n = 0, cap = ctx->observed_count + json_object_size(old) + 1, kept = 0;
+	char **paths = calloc(cap, sizeof(*paths));
+	const char *key;
+	json_t *entry;
+
+	*out = NULL;
+	*count = 0;
+	if (!paths)
+		return el__error_oom();
+	for (size_t i = 0; i < ctx->observed_count; i++)
+		paths[n++] = (char *)(uintptr_t)ctx->observed[i];
+	json_object_foreach((json_t *)(uintptr_t)old, key, entry)
+		if (json_is_true(json_object_get(entry, "observed")) && json_is_string(json_object_get(entry, "path")))
+			paths[n++] = (char *)(uintptr_t)json_string_value(json_object_get(entry, "path"));
+	qsort(paths, n, sizeof(*paths), el__strcmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		if (paths[i][0] == '/' && (!kept || strcmp(paths[kept - 1], paths[i]) != 0))
+			paths[kept++] = paths[i];
+	*out = paths;
+	*count = kept;
+	return EL_OK;
+}
+
+/* The entry of libs that describes the file real (links resolved), or NULL. */
+static json_t *entry_of(el__probe_ctx *ctx, json_t *libs, const char *real)
+{
+	const char *key;
+	json_t *entry;
+
+	json_object_foreach(libs, key, entry) {
+		const json_t *path = json_object_get(entry, "path");
+		char *host, *other;
+		bool same;
+
+		if (!json_is_string(path) || asprintf(&host, "%s%s", ctx->root, json_string_value(path)) < 0)
+			continue;
+		other = realpath(host, NULL);
+		same = other && strcmp(other, real) == 0;
+		free(other);
+		free(host);
+		if (same)
+			return entry;
+	}
+	return NULL;
+}
+
+/*
+ * Marks a file an entry already describes; otherwise a new entry, added
+ * in path order once every digest is known, so that which of two files
+ * of one name gets the name never depends on the cache.
+ */
+static int add_observed(el__probe_ctx *ctx, json_t *libs)
+{
+	char **paths = NULL, **reals = NULL, (*hex)[EL_SHA256_HEX] = NULL;
+	size_t count = 0, n = 0, *owner = NULL;
+	el__hash_job *jobs = NULL;
+	int ret = observed_paths(ctx, &paths, &count);
+
+	if (ret != EL_OK || count == 0)
+		goto done;
+	jobs = calloc(count, sizeof(*jobs));
+	reals = calloc(count, sizeof(*reals));
+	hex = calloc(count, sizeof(*hex));
+	owner = calloc(count, sizeof(*owner));
+	if (!jobs || !reals || !hex || !owner)
+		ret = el__error_oom();
+	for (size_t i = 0; ret == EL_OK && i < count; i++) {
+		char *host = NULL;
+		struct stat st;
+		json_t *hit, *entry = NULL;
+
+		if (asprintf(&host, "%s%s", ctx->root, paths[i]) < 0) {
+			ret = el__error_oom();
+			break;
+		}
+		reals[i] = realpath(host, NULL);
+		free(host);
+		/* Gone (or not a file): left out, which a check reports as removed. */
+		if (!reals[i] || stat(reals[i], &st) != 0 || !S_ISREG(st.st_mode) || (entry = entry_of(ctx, libs, reals[i]))) {
+			if (entry && json_object_set_new(entry, "observed", json_true()) != 0)
+				ret = el__error_oom();
+			free(reals[i]);
+			reals[i] = NULL;
+			continue;
+		}
+		hit = el__cache_get(ctx->cache, "sha256", reals[i], &st);
+		if (json_is_string(hit)) {
+			snprintf(hex[i], sizeof(hex[i]), "%s", json_string_value(hit));
+			continue;
+		}
+		jobs[n].path = reals[i];
+		owner[n++] = i;
+	}
+	if (ret == EL_OK && n)
+		ret = el__sha256_files(jobs, n, 0);
+	for (size_t j = 0; ret == EL_OK && j < n; j++) {
+		if (jobs[j].rc != EL_OK) {
+			el__warn(ctx, "libraries", "%s: left out: %s", paths[owner[j]], jobs[j].error);
+			continue;
+		}
+		memcpy(hex[owner[j]], jobs[j].hex, EL_SHA256_HEX);
+		el__cache_put(ctx->cache, "sha256", jobs[j].path, &jobs[j].st, json_string(jobs[j].hex));
+	}
+	for (size_t i = 0; ret == EL_OK && i < count; i++) {
+		const char *name = strrchr(paths[i], '/') + 1;
+		json_t *entry;
+
+		if (!reals[i] || !hex[i][0])
+			continue;
+		/* Two names of one file: the first one's entry. */
+		if ((entry = entry_of(ctx, libs, reals[i]))) {
+			if (json_object_set_new(entry, "observed", json_true()) != 0)
+				ret = el__error_oom();
+			continue;
+		}
+		entry = json_pack("{s:s,s:s,s:b}", "path", paths[i], "sha256", hex[i], "observed", 1);
+		if (!entry || json_object_set_new(libs, json_object_get(libs, name) ? paths[i] : name, entry) != 0)
+			ret = el__error_oom();
+	}
+done:
+	for (size_t i = 0; reals && i < count; i++)
+		free(reals[i]);
+	free(reals);
+	free(hex);
+	free(owner);
+	free(jobs);
+	free(paths);
+	return ret;
+}
+
 int el__probe_libraries(el__probe_ctx *ctx, json_t **section)
 {
 	struct found_list fl = { 0 };
@@ -264,6 +401,8 @@ int el__probe_libraries(el__probe_ctx *ctx, json_t **section)
 		ret = describe_wanted(ctx, &wanted[i], libs, &fl);
 	if (ret == EL_OK)
 		ret = hash_found(ctx, &fl);
+	if (ret == EL_OK)
+		ret = add_observed(ctx, libs);
 	if (ret == EL_OK && json_object_size(libs) == 0)
 		ret = EL_PROBE_ABSENT;
 	found_free(&fl);

@@ -41,6 +41,8 @@ typedef struct el__probe_ctx {
 	json_t *meta; /* volatile facts (device UUIDs...) go here, not in sections */
 	const struct el_profile *profile; /* its pins are the env section */
 	const el_lock *checking;          /* the lock being checked (see el_capture_options), or NULL */
+	const char *const *observed;      /* el_capture_options.observed */
+	size_t observed_count;
 	unsigned threads;                 /* the count the threads probe chose, for env; 0: none */
 
 	/* Shared between probes, loaded on first use (see the accessors). */

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# exec --record's observed libraries: the shared objects the run loaded
+# exec --record's and capture --observe's observed libraries: the shared objects the run loaded
 # (envlock's LD_AUDIT library reporting over descriptor 3) in the record's
 # resolvedDependencies with the SHA-256 of the host's file: Debian's numpy
 # with the BLAS its alternatives point at, a dlopen'd library, a static
-# program (the note), a job that writes junk to descriptor 3, and
-# --no-observe. As root and as the unprivileged user envlock-test, as
+# program (the note), a job that writes junk to descriptor 3,
+# --no-observe; capture --observe's libraries and check comparing them. As root and as the unprivileged user envlock-test, as
 # exec.sh runs them.
 . "$(dirname "$0")/lib.sh"
 need jq sha256sum
@@ -163,6 +163,36 @@ SH
 	check_eq "$p junk: nothing under /proc" "" "$(observed "$dir/rec/junk.json" | grep '^/proc/' || true)"
 	check_eq "$p junk: the shell itself is listed" yes "$(has "$dir/rec/junk.json" "$(readlink -f /bin/sh)")"
 	check_all_real "$p junk" "$dir/rec/junk.json"
+
+	# capture --observe: what the command loaded goes into libraries, marked observed; check compares it.
+	if [ -n "$dl_lib" ]; then
+		cp "$dl_path" "$dir/work/libfoo.so"
+		[ "$half" != user ] || chown "$user:$user" "$dir/work/libfoo.so"
+		run "$scratch/out" "$scratch/err" el capture --python /usr/bin/python3 -o env.lock \
+			--observe -- python3 -c "import ctypes; ctypes.CDLL('./libfoo.so')"
+		check_eq "$p capture --observe: exit status" 0 "$status"
+		check_eq "$p capture --observe: the dlopen'd library, observed" \
+			"{\"observed\":true,\"path\":\"$dir/work/libfoo.so\",\"sha256\":\"$(sha256sum <"$dir/work/libfoo.so" | cut -d' ' -f1)\"}" \
+			"$(jq -cS '.libraries["libfoo.so"]' env.lock)"
+		check_eq "$p capture --observe: the interpreter, observed" true \
+			"$(jq --arg p "$(readlink -f /usr/bin/python3)" '[.libraries[] | select(.path == $p and .observed == true)] | length == 1' env.lock)"
+		check_eq "$p capture --observe: schema 3" 3 "$(jq .envlock env.lock)"
+		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
+		check_eq "$p check after capture --observe: no drift" "0 no drift" "$status $(grep -c '^no drift$' "$scratch/out" | sed 's/^1$/no drift/')"
+		echo changed >>"$dir/work/libfoo.so"
+		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
+		check_eq "$p check: an observed library changed is refused" "1 1" \
+			"$status $(grep -c 'refuse  libraries\["libfoo.so"\].sha256' "$scratch/out")"
+		rm "$dir/work/libfoo.so"
+		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
+		check_eq "$p check: an observed library gone is removed" "1 1" \
+			"$status $(grep -cE 'libraries\["libfoo.so"\].sha256 .* (→|->) \(absent\)' "$scratch/out")"
+		rm -f env.lock
+		run "$scratch/out" "$scratch/err" el capture -o env.lock --observe -- sh -c 'exit 3'
+		check_eq "$p capture --observe: a failing command writes no lock" \
+			"1 envlock: capture: --observe: sh exited with status 3: no lock written no lock" \
+			"$status $(cat "$scratch/err") $([ -e env.lock ] && echo lock || echo no lock)"
+	fi
 
 	# The descriptor: 3 is the observer's file; with --no-observe only 0-2, and no LD_AUDIT.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/fd.json" -- \

@@ -107,6 +107,41 @@ static void test_section(void **state)
 	free_root(root);
 }
 
+/*
+ * capture --observe: each file a run loaded, keyed by its file name (its
+ * path when the name is taken), marked observed; one a library entry
+ * describes marks that entry; one that is gone is left out.
+ */
+static void test_observed(void **state)
+{
+	static const char *const observed[] = {
+		"/opt/x/libfoo.so.1", "/opt/y/libfoo.so.1", LIBDIR "/blas/libblas.so.3.11.0", "/opt/gone.so", "/opt/x/libfoo.so.1",
+	};
+	char *root = make_debian_root();
+	el__probe_ctx ctx;
+	json_t *section = NULL;
+	(void)state;
+
+	el_test_write(root, "opt/x/libfoo.so.1", "abc");
+	el_test_write(root, "opt/y/libfoo.so.1", "");
+	el_test_ctx_init(&ctx, root);
+	ctx.observed = observed;
+	ctx.observed_count = sizeof(observed) / sizeof(observed[0]);
+	assert_int_equal(el__probe_libraries(&ctx, &section), EL_OK);
+	assert_string_equal(el_test_json(json_object_get(section, "libfoo.so.1")),
+			    "{\"observed\":true,\"path\":\"/opt/x/libfoo.so.1\",\"sha256\":\"" SHA_ABC "\"}");
+	assert_string_equal(el_test_json(json_object_get(section, "/opt/y/libfoo.so.1")),
+			    "{\"observed\":true,\"path\":\"/opt/y/libfoo.so.1\",\"sha256\":\"" SHA_EMPTY "\"}");
+	assert_true(json_is_true(json_object_get(json_object_get(section, "libblas.so.3"), "observed")));
+	assert_null(json_object_get(json_object_get(section, "libc.so.6"), "observed"));
+	assert_null(json_object_get(section, "gone.so"));
+	assert_int_equal(json_object_size(section), 9);
+	assert_string_equal(el_test_warnings(&ctx), "");
+	json_decref(section);
+	el_test_ctx_release(&ctx);
+	free_root(root);
+}
+
 static void test_nothing_found(void **state)
 {
 	char *root = el_test_mkdtemp();
@@ -258,6 +293,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_section),
+		cmocka_unit_test(test_observed),
 		cmocka_unit_test(test_nothing_found),
 		cmocka_unit_test(test_non_utf8_name),
 		cmocka_unit_test(test_corrupt_cache_falls_back),

@@ -196,6 +196,22 @@ static void test_shapes(void **state)
 			     "env.lock: python.build.config_args: expected a string");
 	expect_shape_refused("{\"envlock\":3,\"python\":{\"build\":{\"cc\":\"gcc\"}}}",
 			     "env.lock: python.build.cc: not part of schema 3");
+	/* Schema 3 added a library's "observed" (capture --observe), in any entry of libraries. */
+	expect_shape_refused("{\"envlock\":2,\"libraries\":{\"libz.so.1\":{\"path\":\"/usr/lib/libz.so.1\",\"observed\":true}}}",
+			     "env.lock: libraries[\"libz.so.1\"].observed: not part of schema 2");
+	expect_shape_refused("{\"envlock\":2,\"libraries\":{\"z\":{\"path\":\"/z\",\"observed\":true}}}",
+			     "env.lock: libraries.z.observed: not part of schema 2");
+	expect_shape_refused("{\"envlock\":3,\"libraries\":{\"z\":{\"path\":\"/z\",\"observed\":\"yes\"}}}",
+			     "env.lock: libraries.z.observed: expected true or false");
+	{
+		char *text = lock_text("{\"envlock\":3,\"libraries\":{\"libz.so.1\":{\"path\":\"/usr/lib/libz.so.1\","
+				       "\"sha256\":\"" HEX64 "\",\"observed\":true}}}");
+		el_lock *lock = NULL;
+
+		assert_int_equal(el_lock_parse(&lock, text, strlen(text), "env.lock"), EL_OK);
+		el_lock_free(lock);
+		free(text);
+	}
 	/* Schema 3 added frameworks and gpu.system. */
 	expect_shape_refused("{\"envlock\":2,\"frameworks\":{}}", "env.lock: frameworks: not part of schema 2");
 	expect_shape_refused("{\"envlock\":2,\"gpu\":{\"system\":{\"cudnn\":\"9.1.0\"}}}",
