@@ -283,27 +283,60 @@ static int observed_paths(el__probe_ctx *ctx, char ***out, size_t *count)
 	return EL_OK;
 }
 
-/* The entry of libs that describes the file real (links resolved), or NULL. */
-static json_t *entry_of(el__probe_ctx *ctx, json_t *libs, const char *real)
+/* The library entries by the real file each describes (links resolved), to find one by its file. */
+struct known {
+	char **real;
+	json_t **entry;
+	size_t n;
+};
+
+static int known_add(struct known *k, char *real, json_t *entry)
+{
+	k->real[k->n] = real;
+	k->entry[k->n++] = entry;
+	return EL_OK;
+}
+
+static int known_init(struct known *k, el__probe_ctx *ctx, json_t *libs, size_t more)
 {
 	const char *key;
 	json_t *entry;
 
+	k->n = 0;
+	k->real = calloc(json_object_size(libs) + more + 1, sizeof(*k->real));
+	k->entry = calloc(json_object_size(libs) + more + 1, sizeof(*k->entry));
+	if (!k->real || !k->entry)
+		return el__error_oom();
 	json_object_foreach(libs, key, entry) {
 		const json_t *path = json_object_get(entry, "path");
-		char *host, *other;
-		bool same;
+		char *host, *real;
 
-		if (!json_is_string(path) || asprintf(&host, "%s%s", ctx->root, json_string_value(path)) < 0)
+		if (!json_is_string(path))
 			continue;
-		other = realpath(host, NULL);
-		same = other && strcmp(other, real) == 0;
-		free(other);
+		if (asprintf(&host, "%s%s", ctx->root, json_string_value(path)) < 0)
+			return el__error_oom();
+		real = realpath(host, NULL);
 		free(host);
-		if (same)
-			return entry;
+		if (real)
+			known_add(k, real, entry);
 	}
+	return EL_OK;
+}
+
+static json_t *known_find(const struct known *k, const char *real)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->real[i], real) == 0)
+			return k->entry[i];
 	return NULL;
+}
+
+static void known_free(struct known *k)
+{
+	for (size_t i = 0; k->real && i < k->n; i++)
+		free(k->real[i]);
+	free(k->real);
+	free(k->entry);
 }
 
 /*
@@ -316,15 +349,17 @@ static int add_observed(el__probe_ctx *ctx, json_t *libs)
 	char **paths = NULL, **reals = NULL, (*hex)[EL_SHA256_HEX] = NULL;
 	size_t count = 0, n = 0, *owner = NULL;
 	el__hash_job *jobs = NULL;
+	struct known known = { 0 };
 	int ret = observed_paths(ctx, &paths, &count);
 
 	if (ret != EL_OK || count == 0)
 		goto done;
+	ret = known_init(&known, ctx, libs, count);
 	jobs = calloc(count, sizeof(*jobs));
 	reals = calloc(count, sizeof(*reals));
 	hex = calloc(count, sizeof(*hex));
 	owner = calloc(count, sizeof(*owner));
-	if (!jobs || !reals || !hex || !owner)
+	if (ret == EL_OK && (!jobs || !reals || !hex || !owner))
 		ret = el__error_oom();
 	for (size_t i = 0; ret == EL_OK && i < count; i++) {
 		char *host = NULL;
@@ -338,7 +373,7 @@ static int add_observed(el__probe_ctx *ctx, json_t *libs)
 		reals[i] = realpath(host, NULL);
 		free(host);
 		/* Gone (or not a file): left out, which a check reports as removed. */
-		if (!reals[i] || stat(reals[i], &st) != 0 || !S_ISREG(st.st_mode) || (entry = entry_of(ctx, libs, reals[i]))) {
+		if (!reals[i] || stat(reals[i], &st) != 0 || !S_ISREG(st.st_mode) || (entry = known_find(&known, reals[i]))) {
 			if (entry && json_object_set_new(entry, "observed", json_true()) != 0)
 				ret = el__error_oom();
 			free(reals[i]);
@@ -370,16 +405,22 @@ static int add_observed(el__probe_ctx *ctx, json_t *libs)
 		if (!reals[i] || !hex[i][0])
 			continue;
 		/* Two names of one file: the first one's entry. */
-		if ((entry = entry_of(ctx, libs, reals[i]))) {
+		if ((entry = known_find(&known, reals[i]))) {
 			if (json_object_set_new(entry, "observed", json_true()) != 0)
 				ret = el__error_oom();
 			continue;
 		}
 		entry = json_pack("{s:s,s:s,s:b}", "path", paths[i], "sha256", hex[i], "observed", 1);
-		if (!entry || json_object_set_new(libs, json_object_get(libs, name) ? paths[i] : name, entry) != 0)
+		if (!entry || json_object_set_new(libs, json_object_get(libs, name) ? paths[i] : name, entry) != 0) {
 			ret = el__error_oom();
+			break;
+		}
+		/* The entry's real file is the known list's from here (reals[i] moves there). */
+		known_add(&known, reals[i], entry);
+		reals[i] = NULL;
 	}
 done:
+	known_free(&known);
 	for (size_t i = 0; reals && i < count; i++)
 		free(reals[i]);
 	free(reals);
