@@ -125,7 +125,7 @@ static int check_drift(exec_run *run)
  * What the run loaded, for the record. Not knowing it is said, not fatal:
  * the run itself happened, and its record says everything else.
  */
-static void observe(exec_run *run, const el_sandbox *sandbox)
+static void observe(exec_run *run, const el_sandbox *sandbox, int status)
 {
 	const el_sandbox_objects *o;
 
@@ -134,7 +134,8 @@ static void observe(exec_run *run, const el_sandbox *sandbox)
 		return;
 	}
 	o = run->observed;
-	if (o->reported == 0)
+	/* 126 and 127: the command could not be run at all, which was said already. */
+	if (o->reported == 0 && status != 126 && status != 127)
 		fputs("envlock: note: the command loaded no shared object envlock could observe "
 		      "(a static or set-id program)\n", stderr);
 	if (o->refused)
@@ -194,7 +195,7 @@ int exec_run_sandbox(exec_run *run)
 	clock_gettime(CLOCK_REALTIME, &run->finished);
 	getrusage(RUSAGE_CHILDREN, &run->usage);
 	if (run->observe)
-		observe(run, sandbox);
+		observe(run, sandbox, status);
 	if (run->scratch)
 		status = exec_scratch_report(sandbox, run->keep_scratch_fd, run->keep_scratch, status);
 	if (run->hold) {

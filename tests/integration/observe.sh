@@ -152,6 +152,10 @@ SH
 			"$(cat "$scratch/err")"
 		check_eq "$p static: nothing observed" "" "$(observed "$dir/rec/static.json")"
 	fi
+	# A command that is not there loaded nothing either, but that was said already.
+	run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/missing.json" -- ./no-such-command
+	check_eq "$p a missing command: 127, said once, no note" \
+		"127 envlock: exec: ./no-such-command: command not found" "$status $(cat "$scratch/err")"
 
 	# The job's junk: the record is written, only real host files in it.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/junk.json" -- sh junk.sh
@@ -183,6 +187,8 @@ SH
 		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
 		check_eq "$p check: an observed library changed is refused" "1 1" \
 			"$status $(grep -c 'refuse  libraries\["libfoo.so"\].sha256' "$scratch/out")"
+		check_eq "$p check: the re-lock hint asks for the observed command again" 1 \
+			"$(grep -c -- ' -o env.lock --observe -- CMD (the command you observed when you locked: without it, the libraries it loaded are dropped from the lock)$' "$scratch/out")"
 		rm "$dir/work/libfoo.so"
 		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
 		check_eq "$p check: an observed library gone is removed" "1 1" \
