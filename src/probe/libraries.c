@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "probe/dlversion.h"
@@ -253,6 +255,36 @@ done:
 	return ret;
 }
 
+/* As many as a run's report may hold (EL_SANDBOX_OBSERVED_MAX): a lock cannot ask for more. */
+#define OBSERVED_FROM_LOCK_MAX 10000
+
+/*
+ * Whether a path the lock being checked names as observed may be hashed
+ * here. A lock is anyone's to write: it names a shared object (an ELF
+ * file, read without following a final link), and, when envlock runs as
+ * root, one any user could read, so that no digest of a root-only file
+ * (/etc/shadow) ever reaches a report. What is not hashed reads as gone.
+ */
+static bool lock_path_hashable(const el__probe_ctx *ctx, const char *path)
+{
+	char magic[4];
+	el__buf host;
+	int fd;
+	bool ok;
+
+	if (path[0] != '/')
+		return false;
+	el__buf_init(&host);
+	el__root_path(&host, ctx->root, path);
+	ok = !el__buf_failed(&host) && (geteuid() != 0 || !el__ctx_is_host(ctx) || el__path_public(host.data));
+	fd = ok ? open(host.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : -1;
+	ok = fd >= 0 && pread(fd, magic, 4, 0) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	if (fd >= 0)
+		close(fd);
+	el__buf_free(&host);
+	return ok;
+}
+
 /*
  * What a run loaded (capture --observe), and what the lock being checked
  * says a run loaded: hashed here, now, from this machine's files.
@@ -272,7 +304,9 @@ static int observed_paths(el__probe_ctx *ctx, char ***out, size_t *count)
 	for (size_t i = 0; i < ctx->observed_count; i++)
 		paths[n++] = (char *)(uintptr_t)ctx->observed[i];
 	json_object_foreach((json_t *)(uintptr_t)old, key, entry)
-		if (json_is_true(json_object_get(entry, "observed")) && json_is_string(json_object_get(entry, "path")))
+		if (json_is_true(json_object_get(entry, "observed")) && json_is_string(json_object_get(entry, "path")) &&
+		    n < ctx->observed_count + OBSERVED_FROM_LOCK_MAX &&
+		    lock_path_hashable(ctx, json_string_value(json_object_get(entry, "path"))))
 			paths[n++] = (char *)(uintptr_t)json_string_value(json_object_get(entry, "path"));
 	qsort(paths, n, sizeof(*paths), el__strcmp_ptr);
 	for (size_t i = 0; i < n; i++)

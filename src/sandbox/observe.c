@@ -18,6 +18,7 @@
 #include "sandbox/sandbox_internal.h"
 #include "util/cache.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/sha256.h"
 #include "util/text.h"
 
@@ -133,7 +134,8 @@ static int by_path(const void *a, const void *b)
 /*
  * The host file a reported path stands for, or NULL (skipped): resolved
  * on the host, shown by the sandbox at that path, a regular file; started
- * by root, one every user may read (the sandbox's user is not root).
+ * by root, one every user may read, directories on the way included (the
+ * sandbox's user is not root; el__path_public).
  */
 static char *host_file(const el_sandbox_plan *plan, const char *path, struct stat *st)
 {
@@ -142,7 +144,7 @@ static char *host_file(const el_sandbox_plan *plan, const char *path, struct sta
 	if (!real)
 		return NULL;
 	if (!el__utf8_valid(real, strlen(real)) || !el_sandbox_plan_shows(plan, real) || stat(real, st) != 0 ||
-	    !S_ISREG(st->st_mode) || (plan->host_uid == 0 && !(st->st_mode & S_IROTH))) {
+	    !S_ISREG(st->st_mode) || (plan->host_uid == 0 && !el__path_public(real))) {
 		free(real);
 		return NULL;
 	}

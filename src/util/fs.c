@@ -343,3 +343,28 @@ bool el__path_safe_to_run(const char *root, const char *path)
 	el__buf_free(&host);
 	return ok;
 }
+
+bool el__path_public(const char *path)
+{
+	static const char *const kernel[] = { "/proc", "/sys", "/dev", NULL };
+	char *copy = path[0] == '/' ? strdup(path) : NULL;
+	struct stat st;
+	bool ok = copy != NULL;
+
+	for (const char *const *k = kernel; ok && *k; k++) {
+		size_t n = strlen(*k);
+
+		ok = !(strncmp(path, *k, n) == 0 && (path[n] == '/' || path[n] == '\0'));
+	}
+	/* Each directory on the way, from "/" down: searchable by others. */
+	for (char *slash = copy; ok && slash; slash = strchr(slash + 1, '/')) {
+		char keep = slash[1];
+
+		slash[1] = '\0';
+		ok = stat(copy, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IXOTH);
+		slash[1] = keep;
+	}
+	ok = ok && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH);
+	free(copy);
+	return ok;
+}

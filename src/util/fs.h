@@ -76,6 +76,16 @@ bool el__path_stays_below(const char *path);
  */
 bool el__path_safe_to_run(const char *root, const char *path);
 
+/*
+ * Whether any user could read the regular file at path (absolute, links
+ * already resolved): every directory on the way searchable by others, the
+ * file readable by others, and nothing under /proc, /sys or /dev. For
+ * paths envlock is told to hash by a file anyone may write (a lock, a
+ * run's report): as root, envlock must not put the digest of a file only
+ * root can read into a lock or a record.
+ */
+bool el__path_public(const char *path);
+
 /* True when s starts with prefix. */
 bool el__startswith(const char *s, const char *prefix);
 

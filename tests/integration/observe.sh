@@ -193,6 +193,20 @@ SH
 		run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3
 		check_eq "$p check: an observed library gone is removed" "1 1" \
 			"$status $(grep -cE 'libraries\["libfoo.so"\].sha256 .* (→|->) \(absent\)' "$scratch/out")"
+		# A hostile lock naming a root-only file as observed: never hashed, so its digest goes nowhere.
+		if [ "$half" = root ] && [ -r /etc/shadow ]; then
+			run "$scratch/out" "$scratch/err" el capture --python /usr/bin/python3 -o plain.lock
+			jq '.libraries.shadow = {"path": "/etc/shadow", "observed": true, "sha256": "'"$(printf '0%.0s' $(seq 64))"'"}' \
+				plain.lock >hostile.body
+			jq --arg fp "sha256:$(jq -cS 'del(.fingerprint,.meta)' hostile.body | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
+				'.fingerprint = $fp' hostile.body >hostile.lock
+			run "$scratch/out" "$scratch/err" el check --python /usr/bin/python3 --lock hostile.lock
+			check_eq "$p a lock naming /etc/shadow as observed: its digest is printed nowhere" 0 \
+				"$(cat "$scratch/out" "$scratch/err" | grep -c "$(sha256sum </etc/shadow | cut -d' ' -f1)")"
+			check_eq "$p a lock naming /etc/shadow as observed: it reads as gone" 1 \
+				"$(grep -cE 'libraries.shadow.sha256 .* (→|->) \(absent\)' "$scratch/out")"
+			rm -f plain.lock hostile.body hostile.lock
+		fi
 		rm -f env.lock
 		run "$scratch/out" "$scratch/err" el capture -o env.lock --observe -- sh -c 'exit 3'
 		check_eq "$p capture --observe: a failing command writes no lock" \
