@@ -353,8 +353,43 @@ typedef struct fw {
 	el__probe_ctx *ctx;
 	struct lib *libs;
 	size_t nlibs, cap;
+	size_t visited;  /* directory entries walked, against WALK_ENTRIES_MAX */
+	bool said_cut;   /* the walk's bound was said */
 	el__buf host, rel, real, scratch; /* scratch */
 } fw;
+
+/* More entries than any framework's installation has (TensorFlow's is about 15,000). */
+#define WALK_ENTRIES_MAX 200000
+
+/*
+ * Whether no directory from site down to site/reldir is a symbolic link:
+ * the walks are of the package's own tree, and a link planted there (a
+ * venv in a job's working directory) must not send a root capture
+ * through "/". The site directory itself may be one (lib64 -> lib).
+ */
+static bool no_link_below_site(fw *f, const char *site, const char *reldir)
+{
+	el__buf path, host;
+	struct stat st;
+	bool ok = true;
+
+	el__buf_init(&path);
+	el__buf_init(&host);
+	for (const char *p = reldir; ok && *p;) {
+		size_t n = strcspn(p, "/");
+
+		el__buf_reset(&path);
+		el__buf_reset(&host);
+		el__buf_printf(&path, "%s/%.*s", site, (int)(p - reldir + (ptrdiff_t)n), reldir);
+		el__root_path(&host, f->ctx->root, path.data);
+		ok = !el__buf_failed(&host) && lstat(host.data, &st) == 0 && S_ISDIR(st.st_mode);
+		p += n;
+		p += *p == '/';
+	}
+	el__buf_free(&path);
+	el__buf_free(&host);
+	return ok;
+}
 
 static bool shared_object_name(const char *name)
 {
@@ -441,11 +476,19 @@ static int walk(fw *f, const char *site, const char *reldir, int depth, json_t *
 	el__buf_init(&rel);
 	el__buf_printf(&dir, "%s/%s", site, reldir);
 	el__root_path(&f->host, f->ctx->root, dir.data);
-	d = el__buf_failed(&f->host) ? NULL : opendir(f->host.data);
+	d = el__buf_failed(&f->host) || !no_link_below_site(f, site, reldir) ? NULL : opendir(f->host.data);
 	if (!d)
 		goto done;
 	while (ret == EL_OK && (de = readdir(d))) {
 		unsigned char type = de->d_type;
+
+		if (++f->visited > WALK_ENTRIES_MAX) {
+			if (!f->said_cut)
+				el__warn(f->ctx, "frameworks", "more than %d files under the frameworks' directories: the rest "
+					 "are not looked at", WALK_ENTRIES_MAX);
+			f->said_cut = true;
+			break;
+		}
 
 		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;

@@ -339,6 +339,25 @@ static void test_nothing_installed(void **state)
 	assert_string_equal(el_test_warnings(&f->ctx), "");
 }
 
+/* A package directory that is a link (tensorflow -> /, torch/lib -> elsewhere) is not walked. */
+static void test_linked_directories(void **state)
+{
+	fx *f = *state;
+	json_t *s;
+
+	torch_tree(f->root, true);
+	elf(f->root, "elsewhere/libsecret.so");
+	el_test_write(f->root, SITE "/tensorflow/python/platform/build_info.py", "build_info = {}\n");
+	dist_info(f->root, "tensorflow-2.16.1.dist-info", "tensorflow", "2.16.1");
+	/* torch/lib replaced by a link to a directory outside the package. */
+	el_test_rmtree(el_test_fmt("%s/%s/torch/lib", f->root, SITE));
+	el_test_symlink(f->root, SITE "/torch/lib", "../../../../../elsewhere");
+	s = probe(f, EL_OK);
+	assert_null(strstr(el_test_json(s), "libsecret"));
+	assert_null(json_object_get(json_object_get(json_object_get(s, "torch"), "libraries"), "torch/lib/libsecret.so"));
+	json_decref(s);
+}
+
 static void test_section(void **state)
 {
 	fx *f = *state;
@@ -542,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_version_py_hostile),
 		cmocka_unit_test(test_build_info),
 		cmocka_unit_test_setup_teardown(test_nothing_installed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linked_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_wheels, setup, teardown),
