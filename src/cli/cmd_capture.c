@@ -14,7 +14,7 @@ static const char usage_text[] =
 	"usage: envlock capture [-o FILE] [--profile P] [--data PATH]... [--python EXE]\n"
 	"                       [--root DIR [--trust-root]] [--observe -- CMD [ARG]...]\n"
 	"\n"
-	"Probe this machine and print its lock (schema 1) on standard output.\n"
+	"Probe this machine and print its lock (schema 3) on standard output.\n"
 	"\n"
 	"  -o, --output FILE  write the lock to FILE atomically instead\n"
 	"      --profile P    pin the variables of profile P (a name or a path; default:\n"

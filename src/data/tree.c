@@ -219,11 +219,6 @@ static int descend(walk *w, int dirfd, const char *name, const struct stat *st)
 			close(fd);
 		return fail_at(w, name, EL_ERROR, "changed while it was hashed");
 	}
-	/* A virtual environment inside a source tree. */
-	if (w->options->python_source && fstatat(fd, "pyvenv.cfg", &opened, AT_SYMLINK_NOFOLLOW) == 0) {
-		close(fd);
-		return EL_OK;
-	}
 	if (w->rel.len)
 		el__buf_putc(&w->rel, '/');
 	el__buf_puts(&w->rel, name);

@@ -205,11 +205,11 @@ int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock
 	el__buf_init(&left_out);
 	json_object_foreach(old_lock->doc, key, v)
 		if (compared(key) && d.ret == EL_OK &&
-		    (d.ret = el__lock_compared_section(&seen, key, v, schema, &left_out)) == EL_OK && seen)
+		    (d.ret = el__lock_compared_section(&seen, key, v, schema, old_lock->doc, &left_out)) == EL_OK && seen)
 			json_object_set_new(a, key, seen);
 	json_object_foreach(new_lock->doc, key, v)
 		if (compared(key) && d.ret == EL_OK &&
-		    (d.ret = el__lock_compared_section(&seen, key, v, schema, &left_out)) == EL_OK && seen)
+		    (d.ret = el__lock_compared_section(&seen, key, v, schema, new_lock->doc, &left_out)) == EL_OK && seen)
 			json_object_set_new(b, key, seen);
 	if (d.ret == EL_OK && left_out.len) {
 		d.diff->older_schema = schema;

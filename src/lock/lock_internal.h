@@ -1,6 +1,8 @@
 #ifndef EL_LOCK_LOCK_INTERNAL_H
 #define EL_LOCK_LOCK_INTERNAL_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "envlock/lock.h"
@@ -37,10 +39,20 @@ int el__schema_since(const char *section, const char *member);
 /*
  * section's value as a comparison at schema (the older side's) sees it:
  * without the members a later schema added, whose "section.member" names
- * are appended to left_out (", " between them). *out is a new reference,
- * or NULL when the whole section is one a later schema added.
+ * are appended to left_out (", " between them); doc is the whole lock
+ * the section belongs to. *out is a new reference, or NULL when the whole
+ * section is one a later schema added (or, for gpu, held only a stack
+ * schema 2 would not have recorded).
  */
-int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, el__buf *left_out);
+int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, const json_t *doc,
+			      el__buf *left_out);
+
+/*
+ * Whether doc's gpu section went through the stack switch (probe/gpu.c:
+ * a framework installed, and not a CUDA build without wheels), so that
+ * gpu.* is not what schema 2 recorded there.
+ */
+bool el__gpu_stack_switched(const json_t *doc);
 
 /*
  * Append "envlock capture [--profile P] [--python EXE] [--data PATH]... -o

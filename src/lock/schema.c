@@ -80,12 +80,59 @@ int el__schema_since(const char *section, const char *member)
 	return 0;
 }
 
-int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, el__buf *left_out)
+/*
+ * Whether the document's gpu section went through el__gpu_stack()'s switch:
+ * a framework is installed, and it is not a CUDA build without wheels (which
+ * loads the system's toolkit, left at gpu.* as schema 2 had it).
+ */
+bool el__gpu_stack_switched(const json_t *doc)
+{
+	const json_t *frameworks = json_object_get(doc, "frameworks");
+	const json_t *nvidia = json_object_get(frameworks, "nvidia");
+	const json_t *tf_info = json_object_get(json_object_get(frameworks, "tensorflow"), "build_info");
+	bool cuda, wheels = false;
+
+	if (!json_object_get(frameworks, "torch") && !json_object_get(frameworks, "tensorflow") &&
+	    !json_object_get(frameworks, "jax"))
+		return false;
+	for (const char *const *k = gpu_stack; *k; k++)
+		wheels |= json_is_string(json_object_get(json_object_get(nvidia, *k), "version"));
+	cuda = json_is_string(json_object_get(json_object_get(frameworks, "torch"), "cuda")) ||
+	       json_is_true(json_object_get(tf_info, "is_cuda_build")) ||
+	       json_object_size(json_object_get(json_object_get(frameworks, "jax"), "plugins")) > 0;
+	return !(cuda && !wheels);
+}
+
+/* "libraries.*": a member of every entry of the section; the entries that have it, copied without it. */
+static int strip_from_entries(json_t **copy, json_t *value, const char *member, bool *stripped)
+{
+	const char *key;
+	json_t *entry;
+
+	json_object_foreach(value, key, entry) {
+		json_t *e;
+
+		if (!json_is_object(entry) || !json_object_get(entry, member))
+			continue;
+		if (!*copy && !(*copy = json_copy(value)))
+			return el__error_oom();
+		if (!(e = json_copy(entry)) || json_object_del(e, member) || json_object_set_new(*copy, key, e))
+			return el__error_oom();
+		*stripped = true;
+	}
+	return EL_OK;
+}
+
+int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, const json_t *doc,
+			      el__buf *left_out)
 {
 	json_t *copy = NULL;
+	size_t n = strlen(section);
 
 	*out = NULL;
 	for (const struct el__schema_addition *a = el__schema_additions; a->section; a++) {
+		bool stripped = false;
+
 		if (a->since <= schema)
 			continue;
 		/* A whole section a later schema added: left out. */
@@ -93,7 +140,25 @@ int el__lock_compared_section(json_t **out, const char *section, json_t *value, 
 			el__buf_printf(left_out, "%s%s", left_out->len ? ", " : "", section);
 			return el__buf_failed(left_out) ? el__error_oom() : EL_OK;
 		}
-		if (strcmp(a->section, section) != 0 || !json_is_object(value) || !json_object_get(value, a->member))
+		if (!json_is_object(value))
+			continue;
+		if (strncmp(a->section, section, n) == 0 && strcmp(a->section + n, ".*") == 0) {
+			if (strip_from_entries(&copy, value, a->member, &stripped) != EL_OK) {
+				json_decref(copy);
+				return EL_ENOMEM;
+			}
+			if (stripped)
+				el__buf_printf(left_out, "%s%s.%s", left_out->len ? ", " : "", a->section, a->member);
+			continue;
+		}
+		if (strcmp(a->section, section) != 0)
+			continue;
+		/*
+		 * gpu.system: where the switch happened, gpu.* as schema 2 recorded
+		 * it (the system's values, none when there is no system toolkit),
+		 * also when there is no gpu.system to move back.
+		 */
+		if (!json_object_get(value, a->member) && !(a->moved && el__gpu_stack_switched(doc)))
 			continue;
 		/* A copy: the lock itself keeps what it holds. */
 		if (!copy && !(copy = json_copy(value)))
@@ -102,8 +167,15 @@ int el__lock_compared_section(json_t **out, const char *section, json_t *value, 
 			json_decref(copy);
 			return EL_ENOMEM;
 		}
-		json_object_del(copy, a->member);
-		el__buf_printf(left_out, "%s%s.%s", left_out->len ? ", " : "", a->section, a->member);
+		if (json_object_get(copy, a->member)) {
+			json_object_del(copy, a->member);
+			el__buf_printf(left_out, "%s%s.%s", left_out->len ? ", " : "", a->section, a->member);
+		}
+	}
+	/* A gpu section that held only the wheels' stack: as schema 2 would have it, absent. */
+	if (copy && json_object_size(copy) == 0) {
+		json_decref(copy);
+		return el__buf_failed(left_out) ? el__error_oom() : EL_OK;
 	}
 	*out = copy ? copy : json_incref(value);
 	return el__buf_failed(left_out) ? el__error_oom() : EL_OK;

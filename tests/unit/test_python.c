@@ -636,6 +636,9 @@ static const char *editable_address(void)
 {
 	char m[4096] = "";
 
+	/* A venv inside the source is hashed like any files: skipping it would hide what a job puts there. */
+	manifest_line(m, sizeof(m), "", ".venv/lib/python3.11/site-packages/x.py");
+	manifest_line(m, sizeof(m), "home = /usr/bin\n", ".venv/pyvenv.cfg");
 	manifest_line(m, sizeof(m), "X = 1\n", "mylib/__init__.py");
 	manifest_line(m, sizeof(m), "R = 2\n", "mylib/build/rules.py");
 	manifest_line(m, sizeof(m), "[project]\nname = \"mylib\"\n", "pyproject.toml");
