@@ -19,10 +19,23 @@ void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	/* One line, whatever a file or a program put into the message. */
-	for (char *p = message; *p; p++)
+	/*
+	 * One line, and nothing a terminal acts on, whatever a file or a
+	 * program put into the message (a hostile direct_url.json's URL):
+	 * line breaks become spaces, other control characters (C0, DEL, and
+	 * C1 as UTF-8, such as U+009B, a CSI) '?'.
+	 */
+	for (unsigned char *p = (unsigned char *)message; *p; p++) {
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+		else if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';
+			p[1] = '?';
+			p++;
+		}
+	}
 	ctx->warn(ctx->warn_data, section, message);
 }
 

@@ -311,6 +311,17 @@ static void test_topology_partial(void **state)
 	el_test_ctx_release(&ctx);
 }
 
+/* A warning is one line that a terminal does not act on, whatever a file put into it. */
+static void test_warning_text(void **state)
+{
+	el__probe_ctx ctx;
+
+	el_test_ctx_init(&ctx, *state);
+	el__warn(&ctx, "python", "%s", "a\x1b[2Jb\xc2\x9b" "31mc\td\ne\x7f \xc3\xa9");
+	assert_string_equal(el_test_warnings(&ctx), "python: a?[2Jb??31mc?d e? \xc3\xa9\n");
+	el_test_ctx_release(&ctx);
+}
+
 static void test_missing_file(void **state)
 {
 	const char *root = *state;
@@ -330,6 +341,7 @@ cmocka_unit_test_setup_teardown(test_no_processor_entries, el_test_setup_tmpdir,
 		cmocka_unit_test_setup_teardown(test_binary_content, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_missing_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_topology, el_test_setup_tmpdir, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_warning_text, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_topology_old_kernel_names, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_topology_partial, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 	};
