@@ -47,6 +47,17 @@ int el__schema_since(const char *section, const char *member);
 int el__lock_compared_section(json_t **out, const char *section, json_t *value, int schema, const json_t *doc,
 			      el__buf *left_out);
 
+/* The CUDA stack's members of gpu that a framework's wheels may describe instead: NULL-terminated. */
+extern const char *const el__gpu_stack_keys[];
+
+/*
+ * What a lock's frameworks section says of the CUDA stack a run loads:
+ * whether a framework (torch, tensorflow, jax) is installed, whether one is
+ * built for CUDA, and whether nvidia-* wheels bring the stack's libraries.
+ * probe/gpu.c decides gpu.* from it, and the schema-2 view undoes that.
+ */
+void el__gpu_stack_kind(const json_t *frameworks, bool *framework, bool *cuda, bool *wheels);
+
 /*
  * Whether doc's gpu section went through the stack switch (probe/gpu.c:
  * a framework installed, and not a CUDA build without wheels), so that

@@ -22,7 +22,7 @@
  * schema 2 would have recorded it, so that upgrading envlock makes no
  * drift there.
  */
-static const char *const gpu_stack[] = { "cuda_runtime", "cudnn", "nccl", "cublas", NULL };
+const char *const el__gpu_stack_keys[] = { "cuda_runtime", "cudnn", "nccl", "cublas", NULL };
 
 /* A section of its own is listed with section "" (the lock's top level). */
 const struct el__schema_addition el__schema_additions[] = {
@@ -35,13 +35,13 @@ const struct el__schema_addition el__schema_additions[] = {
 	/* The interpreter's build: sys.version in full, compiler, CONFIG_ARGS. */
 	{ "python", "build", 3, NULL },
 	/* The system CUDA toolkit when gpu.* describes the stack a framework loads instead. */
-	{ "gpu", "system", 3, gpu_stack },
+	{ "gpu", "system", 3, el__gpu_stack_keys },
 	/* A library a run was seen to load (capture --observe), in any entry of libraries. */
 	{ "libraries.*", "observed", 3, NULL },
 	{ NULL, NULL, 0, NULL },
 };
 
-/* copy's keys a moves back from its member (see gpu_stack). */
+/* copy's keys a moves back from its member (see el__gpu_stack_keys). */
 static int move_back(json_t *copy, const struct el__schema_addition *a)
 {
 	json_t *member = json_object_get(copy, a->member);
@@ -80,27 +80,28 @@ int el__schema_since(const char *section, const char *member)
 	return 0;
 }
 
-/*
- * Whether the document's gpu section went through el__gpu_stack()'s switch:
- * a framework is installed, and it is not a CUDA build without wheels (which
- * loads the system's toolkit, left at gpu.* as schema 2 had it).
- */
-bool el__gpu_stack_switched(const json_t *doc)
+void el__gpu_stack_kind(const json_t *frameworks, bool *framework, bool *cuda, bool *wheels)
 {
-	const json_t *frameworks = json_object_get(doc, "frameworks");
 	const json_t *nvidia = json_object_get(frameworks, "nvidia");
 	const json_t *tf_info = json_object_get(json_object_get(frameworks, "tensorflow"), "build_info");
-	bool cuda, wheels = false;
 
-	if (!json_object_get(frameworks, "torch") && !json_object_get(frameworks, "tensorflow") &&
-	    !json_object_get(frameworks, "jax"))
-		return false;
-	for (const char *const *k = gpu_stack; *k; k++)
-		wheels |= json_is_string(json_object_get(json_object_get(nvidia, *k), "version"));
-	cuda = json_is_string(json_object_get(json_object_get(frameworks, "torch"), "cuda")) ||
-	       json_is_true(json_object_get(tf_info, "is_cuda_build")) ||
-	       json_object_size(json_object_get(json_object_get(frameworks, "jax"), "plugins")) > 0;
-	return !(cuda && !wheels);
+	*framework = json_object_get(frameworks, "torch") || json_object_get(frameworks, "tensorflow") ||
+		     json_object_get(frameworks, "jax");
+	*wheels = false;
+	for (const char *const *k = el__gpu_stack_keys; *k; k++)
+		*wheels |= json_is_string(json_object_get(json_object_get(nvidia, *k), "version"));
+	*cuda = json_is_string(json_object_get(json_object_get(frameworks, "torch"), "cuda")) ||
+		json_is_true(json_object_get(tf_info, "is_cuda_build")) ||
+		json_object_size(json_object_get(json_object_get(frameworks, "jax"), "plugins")) > 0;
+}
+
+bool el__gpu_stack_switched(const json_t *doc)
+{
+	bool framework, cuda, wheels;
+
+	el__gpu_stack_kind(json_object_get(doc, "frameworks"), &framework, &cuda, &wheels);
+	/* A CUDA build without wheels loads the system's toolkit, left at gpu.* as schema 2 had it. */
+	return framework && !(cuda && !wheels);
 }
 
 /* "libraries.*": a member of every entry of the section; the entries that have it, copied without it. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lock/lock_internal.h"
 #include "probe/dlversion.h"
 #include "probe/ldcache.h"
 #include "probe/nvml.h"
@@ -506,31 +507,16 @@ int el__probe_gpu(el__probe_ctx *ctx, json_t **section)
 
 /* ---------------------------------------------------------------- the stack a run loads */
 
-static const char *const stack_keys[] = { "cuda_runtime", "cudnn", "nccl", "cublas" };
-
-/* Whether a framework of the frameworks section was built to run on CUDA. */
-static bool framework_uses_cuda(const json_t *frameworks)
-{
-	const json_t *tf_info = json_object_get(json_object_get(frameworks, "tensorflow"), "build_info");
-
-	return json_is_string(json_object_get(json_object_get(frameworks, "torch"), "cuda")) ||
-	       json_is_true(json_object_get(tf_info, "is_cuda_build")) ||
-	       json_object_size(json_object_get(json_object_get(frameworks, "jax"), "plugins")) > 0;
-}
-
 int el__gpu_stack(json_t *doc)
 {
 	json_t *frameworks = json_object_get(doc, "frameworks"), *nvidia, *gpu, *system;
-	bool cuda, wheels = false;
+	bool framework, cuda, wheels;
 	int ret = EL_OK;
 
-	if (!json_object_get(frameworks, "torch") && !json_object_get(frameworks, "tensorflow") &&
-	    !json_object_get(frameworks, "jax"))
+	el__gpu_stack_kind(frameworks, &framework, &cuda, &wheels);
+	if (!framework)
 		return EL_OK;
 	nvidia = json_object_get(frameworks, "nvidia");
-	for (size_t i = 0; i < sizeof(stack_keys) / sizeof(*stack_keys); i++)
-		wheels |= json_is_string(json_object_get(json_object_get(nvidia, stack_keys[i]), "version"));
-	cuda = framework_uses_cuda(frameworks);
 	/* A CUDA framework without wheels loads the system's toolkit: gpu.* stays as it is. */
 	if (cuda && !wheels)
 		return EL_OK;
@@ -541,13 +527,13 @@ int el__gpu_stack(json_t *doc)
 		return el__error_oom();
 	if (!gpu && (!(gpu = json_object()) || json_object_set_new(doc, "gpu", gpu)))
 		ret = el__error_oom();
-	for (size_t i = 0; ret == EL_OK && i < sizeof(stack_keys) / sizeof(*stack_keys); i++) {
-		json_t *v = json_object_get(gpu, stack_keys[i]);
-		json_t *wheel = json_object_get(json_object_get(nvidia, stack_keys[i]), "version");
+	for (const char *const *k = el__gpu_stack_keys; ret == EL_OK && *k; k++) {
+		json_t *v = json_object_get(gpu, *k);
+		json_t *wheel = json_object_get(json_object_get(nvidia, *k), "version");
 
-		if (v && (json_object_set(system, stack_keys[i], v) || json_object_del(gpu, stack_keys[i])))
+		if (v && (json_object_set(system, *k, v) || json_object_del(gpu, *k)))
 			ret = el__error_oom();
-		else if (cuda && json_is_string(wheel) && json_object_set(gpu, stack_keys[i], wheel))
+		else if (cuda && json_is_string(wheel) && json_object_set(gpu, *k, wheel))
 			ret = el__error_oom();
 	}
 	if (ret == EL_OK && json_object_size(system) && json_object_set(gpu, "system", system))
