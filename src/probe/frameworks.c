@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lock/lock_internal.h"
 #include "probe/frameworks.h"
 #include "probe/pymetadata.h"
 #include "probe/python_locate.h"
@@ -33,7 +34,8 @@
  *               the shared objects under jaxlib/ and the plugins' packages
  *   nvidia:     per nvidia/<name> wheel, the version its header states
  *               (gpu.c's header parsers) or its versioned file name, and
- *               the shared objects in nvidia/<name>/lib
+ *               the shared objects in nvidia/<name>/lib; CUDA 13's merged
+ *               nvidia/cu13 as one entry, plus the stack components in it
  *
  * Libraries are keyed by their path relative to the search-path entry and
  * hashed like the libraries section: through the stat cache, the misses
@@ -843,9 +845,10 @@ static int jax(fw *f, const el__python *py, json_t *section)
 
 /*
  * The version a wheel's versioned file names say: the longest ".so.N[.N...]"
- * suffix of its libraries (libcudnn.so.9 -> "9", libcudnn.so.9.1.0 -> 9.1.0).
+ * suffix of its libraries (libcudnn.so.9 -> "9", libcudnn.so.9.1.0 -> 9.1.0),
+ * of those whose name starts with stem when stem is given.
  */
-static void name_version(const fw *f, size_t from, char *out, size_t size, long *major)
+static void name_version(const fw *f, size_t from, const char *stem, char *out, size_t size, long *major)
 {
 	size_t best = 0;
 
@@ -854,6 +857,8 @@ static void name_version(const fw *f, size_t from, char *out, size_t size, long 
 	for (size_t i = from; i < f->nlibs; i++) {
 		const char *base = el__basename(f->libs[i].rel), *so = strstr(base, ".so.");
 
+		if (stem && strncmp(base, stem, strlen(stem)) != 0)
+			continue;
 		if (!so || strspn(so + 4, "0123456789.") != strlen(so + 4) || strlen(so + 4) <= best ||
 		    so[4] < '0' || so[4] > '9')
 			continue;
@@ -863,13 +868,31 @@ static void name_version(const fw *f, size_t from, char *out, size_t size, long 
 	}
 }
 
+/*
+ * The version of component key (a gpu.c key, "cublas") among the libraries
+ * walked since first: the header in include states it for the major the
+ * file names carry (a header of any major when they carry none), else the
+ * longest versioned file name. Empty when neither says.
+ */
+static void component_version(fw *f, size_t first, const char *key, const char *stem, const char *include,
+			      char *out, size_t size)
+{
+	char from_name[VERSION_MAX];
+	long major;
+
+	name_version(f, first, stem, from_name, sizeof(from_name), &major);
+	if (el__gpu_header_version(f->ctx, key, include, major, out, size) ||
+	    (major < 0 && el__gpu_header_version(f->ctx, key, include, -1, out, size)))
+		return;
+	snprintf(out, size, "%s", from_name);
+}
+
 static int nvidia_wheel(fw *f, const char *site, const char *name, json_t *nvidia)
 {
-	char version[VERSION_MAX], from_name[VERSION_MAX];
+	char version[VERSION_MAX];
 	json_t *obj, *libs;
 	el__buf rel, include;
 	size_t first = f->nlibs;
-	long major;
 	int ret;
 
 	if (json_object_get(nvidia, name) || !el__utf8_valid(name, strlen(name)))
@@ -882,16 +905,95 @@ static int nvidia_wheel(fw *f, const char *site, const char *name, json_t *nvidi
 	el__buf_printf(&include, "%s/nvidia/%s/include", site, name);
 	ret = el__buf_failed(&rel) || el__buf_failed(&include) ? el__error_oom() : walk(f, site, rel.data, 0, libs);
 	if (ret == EL_OK) {
-		name_version(f, first, from_name, sizeof(from_name), &major);
 		/* The header is the wheel's own: it states the version for whatever major. */
-		if (el__gpu_header_version(f->ctx, name, include.data, major, version, sizeof(version)) ||
-		    (major < 0 && el__gpu_header_version(f->ctx, name, include.data, -1, version, sizeof(version))))
+		component_version(f, first, name, NULL, include.data, version, sizeof(version));
+		if (version[0])
 			ret = set_text(obj, "version", version);
-		else if (from_name[0])
-			ret = set_text(obj, "version", from_name);
 	}
 	el__buf_free(&rel);
 	el__buf_free(&include);
+	return ret;
+}
+
+/* "cu13": the directory CUDA 13's wheels share (nvidia/cu13/lib, nvidia/cu13/include). */
+static bool merged_tree_name(const char *name)
+{
+	return name[0] == 'c' && name[1] == 'u' && name[2] && strspn(name + 2, "0123456789") == strlen(name + 2);
+}
+
+/*
+ * A merged tree: since CUDA 13 the runtime, cuBLAS and the other toolkit
+ * wheels install into one nvidia/cuNN (cuDNN and NCCL keep their own
+ * directories). Its libraries are locked under nvidia.cuNN, versioned by
+ * the CUDA runtime its headers state (else NN); each stack component it
+ * holds that no wheel of its own has named also gets nvidia.<component>
+ * with its version, so that gpu.cublas and gpu.cuda_runtime describe it.
+ */
+static int nvidia_merged(fw *f, const char *site, const char *name, json_t *nvidia)
+{
+	char version[VERSION_MAX];
+	json_t *obj, *libs;
+	el__buf rel, include;
+	size_t first = f->nlibs;
+	int ret;
+
+	if (json_object_get(nvidia, name))
+		return EL_OK;
+	if (!(obj = json_object()) || json_object_set_new(nvidia, name, obj) || !(libs = libraries_of(obj)))
+		return el__error_oom();
+	el__buf_init(&rel);
+	el__buf_init(&include);
+	el__buf_printf(&rel, "nvidia/%s/lib", name);
+	el__buf_printf(&include, "%s/nvidia/%s/include", site, name);
+	ret = el__buf_failed(&rel) || el__buf_failed(&include) ? el__error_oom() : walk(f, site, rel.data, 0, libs);
+	if (ret == EL_OK) {
+		if (!el__gpu_header_version(f->ctx, "cuda_runtime", include.data, strtol(name + 2, NULL, 10), version,
+					    sizeof(version)))
+			snprintf(version, sizeof(version), "%s", name + 2);
+		ret = set_text(obj, "version", version);
+	}
+	for (const char *const *k = el__gpu_stack_keys; ret == EL_OK && *k; k++) {
+		const char *stem = el__gpu_component_stem(*k);
+		json_t *component;
+
+		if (json_object_get(nvidia, *k) || !stem)
+			continue;
+		component_version(f, first, *k, stem, include.data, version, sizeof(version));
+		if (!version[0])
+			continue;
+		if (!(component = json_object()) || json_object_set_new(nvidia, *k, component))
+			ret = el__error_oom();
+		else
+			ret = set_text(component, "version", version);
+	}
+	el__buf_free(&rel);
+	el__buf_free(&include);
+	return ret;
+}
+
+/* The wheels in one search-path entry's nvidia/: their own directories first, then the merged trees. */
+static int nvidia_dir(fw *f, const char *site, DIR *d, json_t *section, json_t **obj)
+{
+	int ret = EL_OK;
+
+	for (int merged = 0; ret == EL_OK && merged < 2; merged++) {
+		struct dirent *de;
+
+		rewinddir(d);
+		while (ret == EL_OK && (de = readdir(d))) {
+			struct stat st;
+
+			if (de->d_name[0] == '.' || de->d_name[0] == '_' || merged_tree_name(de->d_name) != merged ||
+			    fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISDIR(st.st_mode))
+				continue;
+			if (!*obj && (!(*obj = json_object()) || json_object_set_new(section, "nvidia", *obj)))
+				ret = el__error_oom();
+			else if (merged)
+				ret = nvidia_merged(f, site, de->d_name, *obj);
+			else
+				ret = nvidia_wheel(f, site, de->d_name, *obj);
+		}
+	}
 	return ret;
 }
 
@@ -902,7 +1004,6 @@ static int nvidia(fw *f, const el__python *py, json_t *section)
 
 	/* A namespace package: its wheels may sit in different entries; the first of each name wins. */
 	for (size_t i = 0; ret == EL_OK && i < py->npaths; i++) {
-		struct dirent *de;
 		el__buf dir;
 		DIR *d;
 
@@ -914,17 +1015,7 @@ static int nvidia(fw *f, const el__python *py, json_t *section)
 		el__buf_free(&dir);
 		if (el__buf_failed(&f->host) || !(d = opendir(f->host.data)))
 			continue;
-		while (ret == EL_OK && (de = readdir(d))) {
-			struct stat st;
-
-			if (de->d_name[0] == '.' || de->d_name[0] == '_' ||
-			    fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISDIR(st.st_mode))
-				continue;
-			if (!obj && (!(obj = json_object()) || json_object_set_new(section, "nvidia", obj)))
-				ret = el__error_oom();
-			else
-				ret = nvidia_wheel(f, py->paths[i], de->d_name, obj);
-		}
+		ret = nvidia_dir(f, py->paths[i], d, section, &obj);
 		closedir(d);
 	}
 	return ret;

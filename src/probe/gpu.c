@@ -325,6 +325,14 @@ bool el__gpu_header_version(el__probe_ctx *ctx, const char *key, const char *inc
 	return false;
 }
 
+const char *el__gpu_component_stem(const char *key)
+{
+	for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
+		if (strcmp(components[i].key, key) == 0)
+			return components[i].stem;
+	return NULL;
+}
+
 static void warn_unless_absent(el__probe_ctx *ctx, int ret)
 {
 	if (ret != EL_OK && ret != EL_ENOTFOUND)

@@ -110,6 +110,9 @@ int el__probe_gpu(el__probe_ctx *ctx, json_t **section);
 bool el__gpu_header_version(el__probe_ctx *ctx, const char *key, const char *include_dir, long major, char *out,
 			    size_t outsize);
 
+/* The soname prefix of gpu component key ("cublas": "libcublas.so."), or NULL. */
+const char *el__gpu_component_stem(const char *key);
+
 /*
  * The stack a run loads, once every section is probed (capture.c): when the
  * lock's interpreter has a framework (doc's frameworks.torch, .tensorflow

@@ -173,6 +173,24 @@ static void nvidia_tree(const char *root)
 	el_test_write(root, SITE "/nvidia/__init__.py", "");
 }
 
+/*
+ * CUDA 13's wheels: the runtime, cuBLAS and the rest share nvidia/cu13
+ * (lib/, include/); cuDNN and NCCL keep their own directories.
+ */
+static void nvidia_cu13_tree(const char *root)
+{
+	piece(root, "cuda_runtime_api-13.0.h", SITE "/nvidia/cu13/include/cuda_runtime_api.h");
+	piece(root, "cublas_api-13.1.0.h", SITE "/nvidia/cu13/include/cublas_api.h");
+	elf(root, SITE "/nvidia/cu13/lib/libcudart.so.13");
+	elf(root, SITE "/nvidia/cu13/lib/libcublas.so.13");
+	elf(root, SITE "/nvidia/cu13/lib/libcublasLt.so.13");
+	elf(root, SITE "/nvidia/cu13/lib/libnvJitLink.so.13");
+	piece(root, "cudnn_version-9.1.0.h", SITE "/nvidia/cudnn/include/cudnn_version.h");
+	elf(root, SITE "/nvidia/cudnn/lib/libcudnn.so.9");
+	elf(root, SITE "/nvidia/nccl/lib/libnccl.so.2");
+	el_test_write(root, SITE "/nvidia/__init__.py", "");
+}
+
 static const char tf_build_info[] =
 	"# Copyright 2020 The TensorFlow Authors. All Rights Reserved.\n"
 	"\"\"\"Auto-generated module providing information about the build.\"\"\"\n"
@@ -521,6 +539,67 @@ static void test_stack_system_cuda(void **state)
 	json_decref(doc);
 }
 
+/* CUDA 13's merged tree: one entry with all its libraries, and the stack components it holds. */
+static void test_section_cu13(void **state)
+{
+	fx *f = *state;
+	json_t *s, *nvidia;
+
+	nvidia_cu13_tree(f->root);
+	s = probe(f, EL_OK);
+	nvidia = json_object_get(s, "nvidia");
+	assert_string_equal(
+		el_test_json(json_object_get(nvidia, "cu13")),
+		el_test_fmt("{\"libraries\":{\"nvidia/cu13/lib/libcublas.so.13\":{\"sha256\":\"%s\"},"
+			    "\"nvidia/cu13/lib/libcublasLt.so.13\":{\"sha256\":\"%s\"},"
+			    "\"nvidia/cu13/lib/libcudart.so.13\":{\"sha256\":\"%s\"},"
+			    "\"nvidia/cu13/lib/libnvJitLink.so.13\":{\"sha256\":\"%s\"}},\"version\":\"13.0\"}",
+			    elf_hash(SITE "/nvidia/cu13/lib/libcublas.so.13"), elf_hash(SITE "/nvidia/cu13/lib/libcublasLt.so.13"),
+			    elf_hash(SITE "/nvidia/cu13/lib/libcudart.so.13"),
+			    elf_hash(SITE "/nvidia/cu13/lib/libnvJitLink.so.13")));
+	assert_string_equal(el_test_json(json_object_get(nvidia, "cublas")), "{\"version\":\"13.1.0\"}");
+	assert_string_equal(el_test_json(json_object_get(nvidia, "cuda_runtime")), "{\"version\":\"13.0\"}");
+	/* NCCL's wheel ships no header: the file name's major. */
+	assert_string_equal(el_test_json(json_object_get(json_object_get(nvidia, "nccl"), "version")), "\"2\"");
+	assert_string_equal(el_test_json(json_object_get(json_object_get(nvidia, "cudnn"), "version")), "\"9.1.0\"");
+	assert_int_equal(json_object_size(nvidia), 5);
+	json_decref(s);
+}
+
+/* A merged tree without headers: versioned by its name, components by their file names. */
+static void test_section_cu13_no_headers(void **state)
+{
+	fx *f = *state;
+	json_t *s, *nvidia;
+
+	elf(f->root, SITE "/nvidia/cu13/lib/libcudart.so.13");
+	elf(f->root, SITE "/nvidia/cu13/lib/libcublas.so.13.1.0.3");
+	s = probe(f, EL_OK);
+	nvidia = json_object_get(s, "nvidia");
+	assert_string_equal(el_test_json(json_object_get(json_object_get(nvidia, "cu13"), "version")), "\"13\"");
+	assert_string_equal(el_test_json(json_object_get(nvidia, "cublas")), "{\"version\":\"13.1.0.3\"}");
+	assert_string_equal(el_test_json(json_object_get(nvidia, "cuda_runtime")), "{\"version\":\"13\"}");
+	json_decref(s);
+}
+
+/* torch built for CUDA 13.0 with CUDA 13's wheels: gpu.* is theirs. */
+static void test_stack_cu13(void **state)
+{
+	fx *f = *state;
+	json_t *doc = json_object();
+
+	torch_tree(f->root, true);
+	nvidia_cu13_tree(f->root);
+	json_object_set_new(doc, "frameworks", probe(f, EL_OK));
+	json_object_set_new(doc, "gpu", json_loads(system_gpu, 0, NULL));
+	assert_int_equal(el__gpu_stack(doc), EL_OK);
+	assert_string_equal(el_test_json(json_object_get(doc, "gpu")),
+			    "{\"cublas\":\"13.1.0\",\"cuda_driver\":\"12.4\",\"cuda_runtime\":\"13.0\",\"cudnn\":\"9.1.0\","
+			    "\"driver\":\"550.54.15\",\"nccl\":\"2\",\"system\":{\"cublas\":\"12.4.5\","
+			    "\"cuda_runtime\":\"12.4\",\"cudnn\":\"8.9.7\",\"nccl\":\"2.18.1\"}}");
+	json_decref(doc);
+}
+
 /* No framework: gpu as it was. */
 static void test_stack_no_framework(void **state)
 {
@@ -564,6 +643,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_linked_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_cu13, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_cu13_no_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stack_cu13, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_wheels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_wheels_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_cpu_only, setup, teardown),
