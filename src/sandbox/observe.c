@@ -132,15 +132,21 @@ static int by_path(const void *a, const void *b)
 }
 
 /*
- * The host file a reported path stands for, or NULL (skipped): resolved
- * on the host, shown by the sandbox at that path, a regular file; started
+ * The host file a reported path stands for, or NULL (skipped): the path
+ * mapped through the plan's mounts (a --bind SRC:DEST shows SRC at DEST),
+ * resolved on the host, shown by the sandbox there, a regular file; started
  * by root, one every user may read, directories on the way included (the
  * sandbox's user is not root; el__path_public).
  */
 static char *host_file(const el_sandbox_plan *plan, const char *path, struct stat *st)
 {
-	char *real = realpath(path, NULL);
+	el__buf mapped;
+	char *real = NULL;
 
+	el__buf_init(&mapped);
+	if (el__sandbox_plan_host_path(plan, path, &mapped) == EL_OK)
+		real = realpath(mapped.data, NULL);
+	el__buf_free(&mapped);
 	if (!real)
 		return NULL;
 	if (!el__utf8_valid(real, strlen(real)) || !el_sandbox_plan_shows(plan, real) || stat(real, st) != 0 ||

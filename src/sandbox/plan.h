@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "envlock/sandbox.h"
+#include "util/buf.h"
 
 /*
  * The plan's insides, shared by the code that builds it (plan.c), prints
@@ -87,6 +88,15 @@ struct el_sandbox_plan {
 
 /* The value of NAME in the plan's environment, or NULL. */
 const char *el__plan_env_get(const el_sandbox_plan *plan, const char *name);
+
+/*
+ * The host file that path (absolute, inside the sandbox) is, as the plan's
+ * mounts show it: through the last bind at or above it (SRC for --bind
+ * SRC:DEST), following the plan's own links (/lib -> usr/lib). Into host;
+ * EL_ENOTFOUND when a tmpfs, procfs or file of the sandbox's shows it, or
+ * nothing does. Links inside the bound tree are not followed here.
+ */
+int el__sandbox_plan_host_path(const el_sandbox_plan *plan, const char *path, el__buf *host);
 
 /* The host uid and gid that a sandbox started by root runs as. */
 #define EL__ROOT_RUNS_AS 65534

@@ -23,6 +23,85 @@ const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path)
 	return NULL;
 }
 
+/* Whether dest is path or a directory above it; the rest of path after it in *rest. */
+static bool covers(const char *dest, const char *path, const char **rest)
+{
+	size_t n = strlen(dest);
+
+	if (strcmp(dest, "/") == 0) {
+		*rest = path;
+		return true;
+	}
+	if (strncmp(path, dest, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return false;
+	*rest = path + n;
+	return true;
+}
+
+/* A link's target as an absolute path inside the sandbox, followed by rest. */
+static int follow_link(el__buf *out, const struct el__mount_step *m, const char *rest)
+{
+	el__buf_reset(out);
+	if (m->source[0] == '/') {
+		el__buf_printf(out, "%s%s", m->source, rest);
+	} else {
+		const char *slash = strrchr(m->dest, '/');
+
+		el__buf_printf(out, "%.*s/%s%s", (int)(slash - m->dest), m->dest, m->source, rest);
+	}
+	return el__buf_failed(out) ? el__error_oom() : EL_OK;
+}
+
+int el__sandbox_plan_host_path(const el_sandbox_plan *plan, const char *path, el__buf *host)
+{
+	el__buf inside;
+	int ret = EL_ENOTFOUND;
+
+	el__buf_init(&inside);
+	el__buf_printf(&inside, "%s", path);
+	/* A few links deep, as the sandbox's own (/lib -> usr/lib) chain at most that. */
+	for (int depth = 0; depth < 8 && !el__buf_failed(&inside); depth++) {
+		const struct el__mount_step *top = NULL;
+		const char *rest = NULL, *r;
+
+		/* The last step at or above the path is what the sandbox shows there. */
+		for (size_t i = 0; i < plan->mount_count; i++)
+			if (covers(plan->mounts[i].dest, inside.data, &r) && plan->mounts[i].op != EL__MOUNT_READONLY) {
+				top = &plan->mounts[i];
+				rest = r;
+			}
+		if (!top || !top->source) {
+			ret = EL_ENOTFOUND;
+			break;
+		}
+		if (top->op == EL__MOUNT_SYMLINK) {
+			el__buf next;
+
+			el__buf_init(&next);
+			ret = follow_link(&next, top, rest);
+			el__buf_free(&inside);
+			inside = next;
+			if (ret != EL_OK)
+				break;
+			ret = EL_ENOTFOUND;
+			continue;
+		}
+		if (top->op != EL__MOUNT_BIND && top->op != EL__MOUNT_RO_BIND && top->op != EL__MOUNT_OVERLAY &&
+		    top->op != EL__MOUNT_DEV) {
+			ret = EL_ENOTFOUND;
+			break;
+		}
+		el__buf_reset(host);
+		el__buf_printf(host, "%s%s", strcmp(top->source, "/") == 0 ? "" : top->source, rest);
+		ret = el__buf_failed(host) ? el__error_oom() : EL_OK;
+		break;
+	}
+	if (el__buf_failed(&inside))
+		ret = el__error_oom();
+	el__buf_free(&inside);
+	return ret;
+}
+
 char *const *el_sandbox_plan_env(const el_sandbox_plan *plan)
 {
 	return plan->env;

@@ -140,6 +140,15 @@ SH
 		run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/dlopen.json" -- python3 -c "import ctypes; ctypes.CDLL('$dl_lib')"
 		check_eq "$p dlopen: exit status" 0 "$status"
 		check_eq "$p dlopen: $dl_lib dlopen'd is listed" yes "$(has "$dir/rec/dlopen.json" "$dl_path")"
+		# Through a bind SRC:DEST the command names DEST; the record names the host's SRC.
+		mkdir -p "$dir/bound"
+		cp "$dl_path" "$dir/bound/libbound.so"
+		[ "$half" != user ] || chown -R "$user:$user" "$dir/bound"
+		run "$scratch/out" "$scratch/err" el exec --no-lock --ro-bind "$dir/bound:/mnt/bound" \
+			--record "$dir/rec/bound.json" -- python3 -c "import ctypes; ctypes.CDLL('/mnt/bound/libbound.so')"
+		check_eq "$p bind SRC:DEST: exit status" 0 "$status"
+		check_eq "$p bind SRC:DEST: the host's file is listed" yes "$(has "$dir/rec/bound.json" "$dir/bound/libbound.so")"
+		check_eq "$p bind SRC:DEST: not the name inside" "" "$(observed "$dir/rec/bound.json" | grep -F /mnt/bound || true)"
 	else
 		echo "note: no library found to dlopen that python3 does not load by itself: the dlopen check is not run"
 	fi

@@ -1685,6 +1685,58 @@ static void test_user_mounts(void **state)
 	el_sandbox_plan_free(plan);
 }
 
+/* HOST for a path inside the sandbox, or "-" when no host file shows there. */
+static void assert_host_path(const el_sandbox_plan *plan, const char *inside, const char *host)
+{
+	el__buf out;
+	int ret;
+
+	el__buf_init(&out);
+	ret = el__sandbox_plan_host_path(plan, inside, &out);
+	assert_string_equal(ret == EL_OK ? out.data : "-", host);
+	if (ret != EL_OK)
+		assert_int_equal(ret, EL_ENOTFOUND);
+	el__buf_free(&out);
+}
+
+/*
+ * A file the command names is the host file of the last bind at or above
+ * it: SRC for a bind SRC:DEST, nothing under a tmpfs that covers a bind,
+ * the plan's own links followed.
+ */
+static void test_host_path(void **state)
+{
+	struct fixture *fx = *state;
+	static const el_mount mounts[] = {
+		{ EL_MOUNT_RO_BIND, "/data/in", "/opt/in", NULL },
+		{ EL_MOUNT_TMPFS, NULL, "/data/ref/hidden", NULL },
+		{ EL_MOUNT_BIND, "/data/opts", "/out", NULL },
+		{ EL_MOUNT_BIND, "/data/in", "/out/sub", NULL },
+	};
+	el_sandbox_plan *plan;
+
+	mkdirs(fx->root, "data/in");
+	mkdirs(fx->root, "data/ref/hidden");
+	mkdirs(fx->root, "data/opts");
+	set_profile(fx, "ro-bind /data/ref\n");
+	fx->opts.mounts = mounts;
+	fx->opts.mount_count = 4;
+	plan = plan_ok(&fx->opts);
+	assert_host_path(plan, "/opt/in/libfoo.so", "/data/in/libfoo.so");
+	assert_host_path(plan, "/opt/in", "/data/in");
+	assert_host_path(plan, "/opt/input/libfoo.so", "-");
+	assert_host_path(plan, "/data/ref/libbar.so", "/data/ref/libbar.so");
+	assert_host_path(plan, "/data/ref/hidden/libbar.so", "-");
+	assert_host_path(plan, "/out/libbaz.so", "/data/opts/libbaz.so");
+	assert_host_path(plan, "/out/sub/libbaz.so", "/data/in/libbaz.so");
+	assert_host_path(plan, "/usr/lib/libc.so.6", "/usr/lib/libc.so.6");
+	assert_host_path(plan, "/bin/sh", "/usr/bin/sh");
+	assert_host_path(plan, "/tmp/libfake.so", "-");
+	assert_host_path(plan, "/proc/self/exe", "-");
+	assert_host_path(plan, "/run/envlock/audit.so", "-");
+	el_sandbox_plan_free(plan);
+}
+
 static void test_user_mounts_invalid(void **state)
 {
 	struct fixture *fx = *state;
@@ -2163,6 +2215,7 @@ int main(void)
 		TEST(test_workdir_invalid),
 		TEST(test_user_mounts),
 		TEST(test_user_mounts_invalid),
+		TEST(test_host_path),
 		TEST(test_dev_nodes),
 		TEST(test_gpu_auto),
 		TEST(test_gpu_require_missing),
