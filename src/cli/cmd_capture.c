@@ -73,6 +73,7 @@ static bool observe_command(el_sandbox_objects **out, const el_profile *profile,
 		free(python_abs);
 		return false;
 	}
+	run.command = "capture";
 	run.plan = plan;
 	run.profile = profile;
 	run.observe = true;

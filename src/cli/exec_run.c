@@ -68,6 +68,12 @@ static void forward_signals(pid_t pid)
  * The drift check, while the sandbox sets itself up. Returns 0 to go on,
  * or EXEC_FAILED; the findings go to stderr and into run->findings.
  */
+/* The command whose messages these are: "exec" unless the caller said. */
+static const char *run_name(const exec_run *run)
+{
+	return run->command ? run->command : "exec";
+}
+
 static int check_drift(exec_run *run)
 {
 	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
@@ -81,11 +87,11 @@ static int check_drift(exec_run *run)
 	int verdict = 0;
 
 	if (el_capture(&now, &copts) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
+		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
 	if (el_lock_diff(&diff, run->lock, now) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
+		cli_error("%s: %s", run_name(run), el_error_last());
 		el_lock_free(now);
 		return EXEC_FAILED;
 	}
@@ -94,10 +100,10 @@ static int check_drift(exec_run *run)
 	run->code = json_incref(json_object_get(json_object_get(el_lock_json(now), "meta"), "code"));
 	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */
 	if (el_profile_unmet(&unmet, run->profile, now) != EL_OK) {
-		cli_error("exec: out of memory");
+		cli_error("%s: out of memory", run_name(run));
 		verdict = 1;
 	} else if (unmet) {
-		cli_error("exec: refusing to run: the profile's %s", unmet);
+		cli_error("%s: refusing to run: the profile's %s", run_name(run), unmet);
 		verdict = 1;
 	} else if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
 		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path, run->python);
@@ -106,11 +112,11 @@ static int check_drift(exec_run *run)
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, run->profile, el_lock_json(run->lock), el_lock_json(now), &ropts);
 		if (verdict == 1 && run->on_drift == EXEC_DRIFT_WARN) {
-			cli_error("exec: running despite the drift (--on-drift warn)");
+			cli_error("%s: running despite the drift (--on-drift warn)", run_name(run));
 			verdict = 0;
 		} else if (verdict == 1) {
-			cli_error("exec: refusing to run: this machine has drifted from %s "
-				  "(--on-drift warn runs anyway)", run->lock_path);
+			cli_error("%s: refusing to run: this machine has drifted from %s (--on-drift warn runs anyway)",
+				  run_name(run), run->lock_path);
 		}
 	}
 	data_files_free(&files);
@@ -130,7 +136,7 @@ static void observe(exec_run *run, const el_sandbox *sandbox, int status)
 	const el_sandbox_objects *o;
 
 	if (el_sandbox_observed(&run->observed, sandbox, NULL) != EL_OK) {
-		cli_print_warning(NULL, "exec", el_error_last());
+		cli_print_warning(NULL, run_name(run), el_error_last());
 		return;
 	}
 	o = run->observed;
@@ -139,11 +145,13 @@ static void observe(exec_run *run, const el_sandbox *sandbox, int status)
 		fputs("envlock: note: the command loaded no shared object envlock could observe "
 		      "(a static or set-id program)\n", stderr);
 	if (o->refused)
-		cli_print_warning(NULL, "exec", o->refused == 1 ? "the observer's file held 1 line that is not a path"
-								: "the observer's file held lines that are not paths");
+		cli_print_warning(NULL, run_name(run),
+				  o->refused == 1 ? "the observer's file held 1 line that is not a path"
+						  : "the observer's file held lines that are not paths");
 	if (o->too_many)
-		cli_print_warning(NULL, "exec", "the run reported more shared objects than envlock records "
-						"(" EL_STR(EL_SANDBOX_OBSERVED_MAX) "): the rest are left out");
+		cli_print_warning(NULL, run_name(run),
+				  "the run reported more shared objects than envlock records "
+				  "(" EL_STR(EL_SANDBOX_OBSERVED_MAX) "): the rest are left out");
 }
 
 int exec_run_sandbox(exec_run *run)
@@ -160,11 +168,11 @@ int exec_run_sandbox(exec_run *run)
 	/* The sandbox's status comes from waitpid: a SIGCHLD our caller ignored would lose it. */
 	signal(SIGCHLD, SIG_DFL);
 	if (el_sandbox_start(&sandbox, run->plan) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
+		cli_error("%s: %s", run_name(run), el_error_last());
 		goto done;
 	}
 	if (el_sandbox_warning(sandbox))
-		cli_print_warning(NULL, "exec", el_sandbox_warning(sandbox));
+		cli_print_warning(NULL, run_name(run), el_sandbox_warning(sandbox));
 	forward_signals(el_sandbox_pid(sandbox));
 	/* The sandbox sets itself up meanwhile; the command starts only after the verdict. */
 	if (run->lock && check_drift(run) != 0)
@@ -175,7 +183,7 @@ int exec_run_sandbox(exec_run *run)
 			run->overlay_refused = true;
 			snprintf(run->overlay_reason, sizeof(run->overlay_reason), "%s", el_error_last());
 		} else {
-			cli_error("exec: %s", el_error_last());
+			cli_error("%s: %s", run_name(run), el_error_last());
 		}
 		goto done;
 	}
@@ -186,7 +194,7 @@ int exec_run_sandbox(exec_run *run)
 		goto done;
 	}
 	if (el_sandbox_go(sandbox) != EL_OK || el_sandbox_wait(sandbox, &status) != EL_OK) {
-		cli_error("exec: %s", el_error_last());
+		cli_error("%s: %s", run_name(run), el_error_last());
 		status = EXEC_FAILED;
 		goto done;
 	}

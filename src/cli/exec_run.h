@@ -19,6 +19,7 @@ bool exec_on_drift_parse(const char *name, exec_on_drift *out);
 /* One run of a planned sandbox, with or without the drift check. */
 typedef struct exec_run {
 	/* in */
+	const char *command;       /* the command its messages name ("replay", "capture"); NULL: "exec" */
 	const el_sandbox_plan *plan;
 	const el_lock *lock;       /* NULL: no drift check */
 	const char *lock_path;     /* for messages and the re-lock hint */

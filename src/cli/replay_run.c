@@ -58,6 +58,7 @@ static int run_once(const replay_run *r, exec_run *run, el_sandbox_plan **plan, 
 		return EXEC_FAILED;
 	}
 	free(mounts);
+	run->command = "replay";
 	run->plan = *plan;
 	fflush(NULL);
 	return exec_run_sandbox(run);

@@ -221,6 +221,12 @@ SH
 		check_eq "$p capture --observe: a failing command writes no lock" \
 			"1 envlock: capture: --observe: sh exited with status 3: no lock written no lock" \
 			"$status $(cat "$scratch/err") $([ -e env.lock ] && echo lock || echo no lock)"
+		# Its messages are capture's, not exec's.
+		run "$scratch/out" "$scratch/err" el capture -o env.lock --observe -- sh junk.sh
+		check_eq "$p capture --observe of junk: the warning names capture" \
+			"0 envlock: warning: capture: the observer's file held lines that are not paths" \
+			"$status $(cat "$scratch/err")"
+		rm -f env.lock
 	fi
 
 	# The descriptor: 3 is the observer's file; with --no-observe only 0-2, and no LD_AUDIT.
