@@ -59,6 +59,7 @@ typedef struct scan {
 	json_t *packages; /* normalized name -> version: the section */
 	json_t *installs; /* normalized name -> PEP 610 identity (python.installs) */
 	json_t *seen;     /* names pip's finder has taken -> [directory, entry, version] */
+	bool linked;      /* scanning a directory an .egg-link names (a legacy editable install) */
 	el__buf host, name, version, path; /* scratch */
 } scan;
 
@@ -405,6 +406,38 @@ done:
 	return ret;
 }
 
+/*
+ * python.installs[key] of a legacy editable install (setup.py develop, pip
+ * install -e without PEP 660): no direct_url.json, but an .egg-link naming
+ * the source directory dir, where the .egg-info sits. The same identity a
+ * PEP 660 install gets: editable, the directory's file URL, its tree.
+ */
+static int legacy_editable(scan *s, const char *dir, const char *key, const char *where)
+{
+	json_t *install = json_object();
+	el__buf url;
+	int ret;
+
+	el__buf_init(&url);
+	ret = install ? el__file_url(&url, dir) : el__error_oom();
+	if (ret == EL_OK)
+		ret = el__json_set_text(install, "url", url.data);
+	if (ret == EL_OK && json_object_set_new(install, "editable", json_true()))
+		ret = el__error_oom();
+	if (ret == EL_OK)
+		ret = source_tree(s, install, where, url.data);
+	if (ret == EL_OK && json_object_set(s->installs, key, install))
+		ret = el__error_oom();
+	/* A directory name that is not UTF-8 cannot be a lock's text: said, left out. */
+	if (ret == EL_EINVAL) {
+		el__warn(s->ctx, "python", "%s: %s; left out of python.installs", where, el_error_last());
+		ret = EL_OK;
+	}
+	json_decref(install);
+	el__buf_free(&url);
+	return ret;
+}
+
 /* One distribution importlib.metadata finds: dir/entry is its .dist-info, .egg-info or EGG-INFO. */
 static int importlib_dist(scan *s, int dfd, const char *dir, const char *entry)
 {
@@ -452,6 +485,8 @@ static int importlib_dist(scan *s, int dfd, const char *dir, const char *entry)
 		ret = el__error_oom();
 	} else if (ends_with(entry, ".dist-info", true)) {
 		ret = install_identity(s, dfd, dir, entry, key.data);
+	} else if (s->linked) {
+		ret = legacy_editable(s, dir, key.data, where);
 	}
 done:
 	if (ret == EL_OK && (el__buf_failed(&key) || el__buf_failed(&s->version) || el__buf_failed(&s->name)))
@@ -642,7 +677,7 @@ static int importlib_dists(scan *s, DIR *d, const listing *l, const char *dir)
 /* The directory an .egg-link names: its first non-empty line, relative to dir. */
 static bool egg_link_target(el__buf *out, int dfd, const char *dir, const char *entry)
 {
-	el__buf text;
+	el__buf text, joined;
 	char *line = NULL;
 	int fd = openat(dfd, entry, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -651,6 +686,7 @@ static bool egg_link_target(el__buf *out, int dfd, const char *dir, const char *
 	if (fd < 0)
 		return false;
 	el__buf_init(&text);
+	el__buf_init(&joined);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		char chunk[4096];
 
@@ -665,11 +701,13 @@ static bool egg_link_target(el__buf *out, int dfd, const char *dir, const char *
 		line = NULL;
 	}
 	el__buf_reset(out);
+	/* Normalized as pip does (os.path.abspath): the directory is named in python.installs. */
 	if (line && line[0] == '/')
-		el__buf_puts(out, line);
+		el__path_lexical(out, line);
 	else if (line)
-		join(out, dir, line);
+		el__path_lexical(out, join(&joined, dir, line));
 	el__buf_free(&text);
+	el__buf_free(&joined);
 	return line && !el__buf_failed(out);
 }
 
@@ -686,8 +724,10 @@ static int egg_links(scan *s, DIR *d, const listing *l, const char *dir)
 		if (!egg_link_target(&target, dirfd(d), dir, l->links.v[i]) || !(td = open_dir(s, target.data)))
 			continue;
 		ret = list_dir(&tl, td);
+		s->linked = true;
 		if (ret == EL_OK)
 			ret = importlib_dists(s, td, &tl, target.data);
+		s->linked = false;
 		listing_free(&tl);
 		closedir(td);
 	}

@@ -67,6 +67,26 @@ char *el__file_url_path(const char *url)
 	return out;
 }
 
+int el__file_url(el__buf *out, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	el__buf_reset(out);
+	el__buf_puts(out, "file://");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		/* What Python's pathlib.as_uri() leaves as it is: unreserved characters and '/'. */
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~/", *p)) {
+			el__buf_add(out, (const char *)p, 1);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			el__buf_add(out, esc, 3);
+		}
+	}
+	return el__buf_failed(out) ? el__error_oom() : EL_OK;
+}
+
 /* A member that must be a string when present: a copy, NULL when absent. */
 static int optional_string(char **out, const json_t *obj, const char *name, const char *display)
 {

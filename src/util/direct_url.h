@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "util/buf.h"
+
 /*
  * PEP 610: the direct_url.json a distribution installed from a URL, a VCS
  * or a local directory has in its .dist-info. Read by the python probe
@@ -33,6 +35,13 @@ int el__direct_url_read_at(el__direct_url *out, int dirfd, const char *dist, con
  * the root "/" alone; also when out of memory.
  */
 char *el__file_url_path(const char *url);
+
+/*
+ * The file URL of an absolute path, percent-encoded as Python's
+ * pathlib.as_uri() does ("/a b" -> "file:///a%20b"), into out; the
+ * inverse of el__file_url_path. EL_OK or EL_ENOMEM.
+ */
+int el__file_url(el__buf *out, const char *path);
 
 void el__direct_url_free(el__direct_url *d);
 

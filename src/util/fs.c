@@ -89,6 +89,30 @@ void el__path_parent(el__buf *p)
 	p->data[p->len] = '\0';
 }
 
+int el__path_lexical(el__buf *out, const char *abs)
+{
+	el__buf_reset(out);
+	el__buf_puts(out, "/");
+	for (const char *p = abs; *p;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing: an empty name or "." */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			el__path_parent(out);
+		} else {
+			if (out->len > 1)
+				el__buf_puts(out, "/");
+			el__buf_add(out, p, n);
+		}
+		p += n;
+	}
+	return el__buf_failed(out) ? el__error_oom() : EL_OK;
+}
+
 int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
 {
 	el__buf todo, host, link;

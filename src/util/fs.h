@@ -51,6 +51,13 @@ int el__write_all(int fd, const void *data, size_t len);
 /* Drop the last component of an absolute path: "/a/b" -> "/a", "/a" -> "/". */
 void el__path_parent(el__buf *path);
 
+/*
+ * An absolute path with "//", "." and ".." taken away as text, the way
+ * Python's os.path.normpath does ("/a/./b/../c" -> "/a/c", "/.." -> "/"),
+ * links not looked at. Into out; EL_OK or EL_ENOMEM.
+ */
+int el__path_lexical(el__buf *out, const char *abs);
+
 /* Last path component of path (a pointer into path). */
 const char *el__basename(const char *path);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # python.installs in a real venv: a package installed with `pip install -e`
-# (PEP 660, direct_url.json with dir_info.editable) has its source's tree
+# (PEP 660, direct_url.json with dir_info.editable) or with `setup.py
+# develop` (a legacy .egg-link, no direct_url.json) has its source's tree
 # address in the lock; bytecode and what the build left in the source are
 # not drift, an edit of the source is (check exits 1, naming
 # python.installs.NAME.tree), and a source that went away is a warning.
@@ -20,8 +21,6 @@ PYTHONDONTWRITEBYTECODE=1 "$PY" -m venv --system-site-packages "$scratch/venv"
 run "$scratch/out" "$scratch/err" env PYTHONDONTWRITEBYTECODE=1 "$scratch/venv/bin/pip" install -q --no-deps \
 	--no-build-isolation --no-index -e "$scratch/src/mylib"
 [ "$status" -eq 0 ] || { cat "$scratch/err" >&2; skip "pip install -e failed here (an old setuptools?)"; }
-ls "$scratch"/venv/lib/python3*/site-packages/mylib-*.dist-info/direct_url.json >/dev/null 2>&1 ||
-	skip "this pip/setuptools made a legacy (egg-link) editable install, without direct_url.json"
 
 cd "$scratch/project"
 el() { "$ENVLOCK" "$@"; }
@@ -72,4 +71,24 @@ check_eq "source gone: capture exits 0" 0 "$status"
 check_eq "source gone: no tree" "null" "$(jq -c .python.installs.mylib.tree "$scratch/out")"
 check_eq "source gone: one warning naming it" 1 \
 	"$(grep -c "its source $scratch/src/mylib does not exist any more" "$scratch/err" || true)"
+
+# A legacy editable install (setup.py develop: an .egg-link, no direct_url.json): the same identity.
+mv "$scratch/src/moved" "$scratch/src/legacy"
+printf 'from setuptools import setup\nsetup()\n' >"$scratch/src/legacy/setup.py"
+PYTHONDONTWRITEBYTECODE=1 "$PY" -m venv --system-site-packages "$scratch/venv2"
+(cd "$scratch/src/legacy" && PYTHONDONTWRITEBYTECODE=1 "$scratch/venv2/bin/python" setup.py -q develop --no-deps) \
+	>"$scratch/out" 2>"$scratch/err" || { cat "$scratch/err" >&2; fail "setup.py develop failed"; }
+check_eq "setup.py develop made an .egg-link" 1 "$(ls "$scratch"/venv2/lib/python3*/site-packages/*.egg-link | wc -l)"
+rm -f env.lock
+run "$scratch/out" "$scratch/err" el capture --python "$scratch/venv2/bin/python" -o env.lock
+check_eq "legacy editable: capture exits 0, no warning" "0 " "$status $(cat "$scratch/err")"
+check_eq "legacy editable: python.installs.mylib: editable, its URL, a tree" \
+	"true file://$scratch/src/legacy sha256" \
+	"$(jq -r '.python.installs.mylib | "\(.editable) \(.url) \(.tree // "none" | split(":")[0])"' env.lock)"
+run "$scratch/out" "$scratch/err" el check
+check_eq "legacy editable: check right after capture: exit 0" 0 "$status"
+echo "EDITED = True" >>"$scratch/src/legacy/mylib/__init__.py"
+run "$scratch/out" "$scratch/err" el check --format json
+check_eq "legacy editable: source edited: refused, python.installs.mylib.tree" "1 python.installs.mylib.tree refuse" \
+	"$status $(jq -r '.findings[] | "\(.path) \(.severity)"' "$scratch/out" 2>/dev/null)"
 finish

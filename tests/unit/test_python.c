@@ -254,9 +254,13 @@ static void test_skipped_names(void **state)
 	assert_string_equal(f->warnings, "");
 }
 
+static void manifest_line(char *out, size_t cap, const char *content, const char *path);
+static const char *address(const char *manifest);
+
 static void test_eggs(void **state)
 {
 	fx *f = *state;
+	char devpkg[256] = "";
 
 	el_test_write(f->root, "opt/eggs/Old_Pkg-2.0_beta-py3.11.egg/EGG-INFO/PKG-INFO", "Name: Old-Pkg\nVersion: 9\n");
 	el_test_write(f->root, "opt/eggs/NoVer.egg/EGG-INFO/PKG-INFO", "Name: NoVer\nVersion: 4.0-1\n");
@@ -267,6 +271,7 @@ static void test_eggs(void **state)
 	el_test_write(f->root, "opt/eggs/relpkg.egg-link", "../../src/relpkg\n");
 	el_test_write(f->root, "opt/eggs/.egg-link", "/src/hidden\n");
 	el_test_write(f->root, "src/devpkg/DevPkg.egg-info/PKG-INFO", "Name: DevPkg\nVersion: 0.1.dev0\n");
+	el_test_write(f->root, "src/devpkg/devpkg.py", "D = 1\n");
 	el_test_write(f->root, "src/relpkg/relpkg.egg-info/PKG-INFO", "Name: relpkg\nVersion: 0.2\n");
 	el_test_write(f->root, "src/hidden/hidden.egg-info/PKG-INFO", "Name: hidden\nVersion: 1\n");
 	/* An unpacked egg put on sys.path by easy-install.pth. */
@@ -274,9 +279,15 @@ static void test_eggs(void **state)
 	fake_python(f, "usr/bin/python3", "\"\", \"/opt/eggs\", \"/opt/Eggy-3.0-py3.11.egg\"");
 
 	assert_int_equal(run_probe(f, NULL), EL_OK);
-	assert_string_equal(f->json, "{\"executable\":\"/usr/bin/python3\",\"packages\":{"
+	/* The .egg-link ones are legacy editable installs: their source directories' trees. */
+	manifest_line(devpkg, sizeof(devpkg), "D = 1\n", "devpkg.py");
+	assert_string_equal(f->json, el_test_fmt("{\"executable\":\"/usr/bin/python3\",\"installs\":{"
+				     "\"devpkg\":{\"editable\":true,\"tree\":\"%s\",\"url\":\"file:///src/devpkg\"},"
+				     "\"relpkg\":{\"editable\":true,\"tree\":\"%s\",\"url\":\"file:///src/relpkg\"}},"
+				     "\"packages\":{"
 				     "\"devpkg\":\"0.1.dev0\",\"eggy\":\"3.0\",\"nover\":\"4.0.post1\","
-				     "\"old-pkg\":\"2.0b0\",\"relpkg\":\"0.2\"},\"version\":\"3.11.7\"}");
+				     "\"old-pkg\":\"2.0b0\",\"relpkg\":\"0.2\"},\"version\":\"3.11.7\"}",
+				     address(devpkg), address("")));
 	assert_string_equal(f->warnings, "python: /opt/eggs/Zipped-1.0-py3.11.egg: zipped egg not read, skipped\n");
 }
 

@@ -19,6 +19,7 @@
 #include "util/atomic_file.h"
 #include "util/buf.h"
 #include "util/cache.h"
+#include "util/direct_url.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"
@@ -430,6 +431,62 @@ static void test_basename_and_startswith(void **state)
 	assert_true(el__startswith("gitdir: x", "gitdir:"));
 	assert_true(el__startswith("abc", ""));
 	assert_false(el__startswith("git", "gitdir:"));
+}
+
+/* As os.path.normpath: names only, ".." stops at the root. */
+static void test_path_lexical(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "/", "/" },
+		{ "/a/b", "/a/b" },
+		{ "//a//b/", "/a/b" },
+		{ "/a/./b/../c", "/a/c" },
+		{ "/opt/eggs/../../src/relpkg", "/src/relpkg" },
+		{ "/..", "/" },
+		{ "/../../a", "/a" },
+		{ "/a/..", "/" },
+		{ "/a/b/..", "/a" },
+		{ "/a/.../b", "/a/.../b" },
+		{ "/a/..b/.c", "/a/..b/.c" },
+	};
+	el__buf out;
+
+	(void)state;
+	el__buf_init(&out);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_int_equal(el__path_lexical(&out, cases[i][0]), EL_OK);
+		assert_string_equal(out.data, cases[i][1]);
+	}
+	el__buf_free(&out);
+}
+
+/* ---- direct_url.c ---- */
+
+/* A file URL as pathlib.as_uri() writes it, and back. */
+static void test_file_url(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "/src/mylib", "file:///src/mylib" },
+		{ "/home/u/my lib", "file:///home/u/my%20lib" },
+		{ "/a/b~c-d_e.f", "file:///a/b~c-d_e.f" },
+		{ "/a/%/#/?", "file:///a/%25/%23/%3F" },
+		{ "/caf\xc3\xa9", "file:///caf%C3%A9" },
+	};
+	el__buf out;
+
+	(void)state;
+	el__buf_init(&out);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *back;
+
+		assert_int_equal(el__file_url(&out, cases[i][0]), EL_OK);
+		assert_string_equal(out.data, cases[i][1]);
+		back = el__file_url_path(out.data);
+		assert_non_null(back);
+		assert_string_equal(back, cases[i][0]);
+		free(back);
+	}
+	el__buf_free(&out);
 }
 
 /* ---- atomic_file.c ---- */
@@ -1275,6 +1332,8 @@ int main(void)
 		T(test_resolve_in_root_host),
 		T(test_strtrim),
 		T(test_basename_and_startswith),
+		T(test_path_lexical),
+		T(test_file_url),
 		T(test_atomic_write_exact_bytes),
 		T(test_atomic_write_replaces_by_rename),
 		T(test_atomic_write_replaces_symlink),
