@@ -149,7 +149,14 @@ int el__direct_url_read_at(el__direct_url *out, int dirfd, const char *dist, con
 		char chunk[4096];
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* An error part way is not a shorter file: parsing what came would misreport it. */
+		if (n < 0) {
+			ret = el__error_errno(EL_EINVAL, "%s", display);
+			break;
+		}
+		if (n == 0)
 			break;
 		if (text.len + (size_t)n > DIRECT_URL_MAX) {
 			ret = el__error(EL_EINVAL, "%s: larger than %u KiB", display, DIRECT_URL_MAX >> 10);
