@@ -194,16 +194,18 @@ static int check_requested(el__probe_ctx *ctx)
 			 "--python %s", why);
 }
 
-static int open_cache(el__probe_ctx *ctx, const el_capture_options *opts)
+/* The cache's directory, *dir ("" for none; for free()), and the stat cache opened there. */
+static int open_cache(el__probe_ctx *ctx, const el_capture_options *opts, char **dir)
 {
-	char *dir = opts->cache_dir ? strdup(opts->cache_dir) : el__cache_default_dir();
 	const char *why = NULL;
 	int ret;
 
-	ret = el__cache_open(&ctx->cache, dir, &why);
+	*dir = opts->cache_dir ? strdup(opts->cache_dir) : el__cache_dir_in(opts->env);
+	if (!*dir && !(*dir = strdup("")))
+		return el__error_oom();
+	ret = el__cache_open(&ctx->cache, *dir, &why);
 	if (ret == EL_OK && why)
-		el__warn(ctx, "cache", "%s: %s; capturing without it", dir, why);
-	free(dir);
+		el__warn(ctx, "cache", "%s: %s; capturing without it", *dir, why);
 	return ret;
 }
 
@@ -216,7 +218,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	json_t *doc = json_object();
 	el_lock *lock = NULL;
 	el_profile *own_profile = NULL;
+	el_capture_options resolved;
 	locked_python python;
+	char *cache_dir = NULL;
 	int ret;
 
 	*out = NULL;
@@ -224,7 +228,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		opts = &defaults;
 	ctx.root = opts->root && strcmp(opts->root, "/") != 0 ? opts->root : "";
 	ctx.python = opts->python;
-	ctx.cache_dir = opts->cache_dir;
+	ctx.env = opts->env;
 	ctx.may_run = !*ctx.root || opts->trust_root;
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;
@@ -242,9 +246,14 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		ret = el__error_errno(EL_ERROR, "cannot read the working directory");
 		goto done;
 	}
-	ret = open_cache(&ctx, opts);
+	ret = open_cache(&ctx, opts, &cache_dir);
 	if (ret != EL_OK)
 		goto done;
+	/* One directory for the stat cache and the data digests, chosen once from the options. */
+	ctx.cache_dir = cache_dir;
+	resolved = *opts;
+	resolved.cache_dir = cache_dir;
+	opts = &resolved;
 	ret = check_requested(&ctx);
 	if (ret != EL_OK)
 		goto done;
@@ -303,5 +312,6 @@ done:
 	json_decref(ctx.meta);
 	el__probe_ctx_release(&ctx);
 	el__cache_free(ctx.cache);
+	free(cache_dir);
 	return ret;
 }

@@ -30,9 +30,23 @@ typedef struct el_capture_options {
 	const char *workdir;
 	/*
 	 * Where the stat cache lives. NULL selects $ENVLOCK_CACHE_DIR, then
-	 * $XDG_CACHE_HOME/envlock, then $HOME/.cache/envlock; "" disables it.
+	 * $XDG_CACHE_HOME/envlock, then $HOME/.cache/envlock, as env sets
+	 * them; "" disables it.
 	 */
 	const char *cache_dir;
+	/*
+	 * The environment capture reads, and the one the programs it asks
+	 * (the interpreter, compilers, git) get: "NAME=value" strings,
+	 * NULL-terminated, as in environ(7); NULL is an empty one. Capture
+	 * never reads the process's own: a lock is a function of these
+	 * options. From it: PATH (python3, compilers and git are looked up
+	 * on it), HOME, XDG_CACHE_HOME and ENVLOCK_CACHE_DIR (the cache),
+	 * PYENV_ROOT, PYENV_VERSION and PYENV_DIR (pyenv shims), SUDO_UID
+	 * (whose repository root may read), and what changes an
+	 * interpreter's sys.path (PYTHONPATH, VIRTUAL_ENV...). The env
+	 * section never takes values from it (see the README).
+	 */
+	const char *const *env;
 	/*
 	 * With a root other than "/": whether the tree's own programs
 	 * (compilers, the interpreter, git) may be run and its libraries
@@ -93,13 +107,14 @@ typedef struct el_capture_options {
 
 /*
  * The interpreter python names as capture finds it: a path (a relative one
- * from the current directory), or a name looked up on PATH; a pyenv shim
- * is resolved the way pyenv does (its .python-version looked up from
- * workdir, which may be NULL), without running pyenv. Links are kept (a
- * venv's python is the venv's). *out is an absolute path for free();
- * EL_ENOTFOUND when there is none, with the reason in el_error_last().
+ * from the current directory), or a name looked up on env's PATH; a pyenv
+ * shim is resolved the way pyenv does (its .python-version looked up from
+ * workdir, which may be NULL; PYENV_* from env), without running pyenv.
+ * env is as in el_capture_options. Links are kept (a venv's python is the
+ * venv's). *out is an absolute path for free(); EL_ENOTFOUND when there is
+ * none, with the reason in el_error_last().
  */
-int el_python_find(char **out, const char *python, const char *workdir);
+int el_python_find(char **out, const char *python, const char *workdir, const char *const *env);
 
 /*
  * Probe this machine and build a lock with its fingerprint set.

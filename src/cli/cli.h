@@ -58,6 +58,12 @@ bool cli_parse_color(const char *when, bool *color);
  */
 bool cli_find_lock(char **out, const char *command, const char *otherwise);
 
+/*
+ * The tool's own environment, as capture takes it (el_capture_options.env):
+ * the library reads none on its own, the tool hands over what it was given.
+ */
+const char *const *cli_environment(void);
+
 /* path made absolute against the current directory (not resolved), for free(); NULL when out of memory. */
 char *cli_absolute_path(const char *path);
 

@@ -60,7 +60,7 @@ static bool observe_command(el_sandbox_objects **out, const el_profile *profile,
 	int status;
 
 	*out = NULL;
-	if (python && el_python_find(&python_abs, python, NULL) != EL_OK)
+	if (python && el_python_find(&python_abs, python, NULL, cli_environment()) != EL_OK)
 		el_error_clear();
 	sopts.profile = profile;
 	sopts.python = python_abs;
@@ -94,7 +94,7 @@ static bool observe_command(el_sandbox_objects **out, const el_profile *profile,
 
 int cmd_capture(int argc, char **argv)
 {
-	el_capture_options opts = { .warn = cli_print_warning };
+	el_capture_options opts = { .warn = cli_print_warning, .env = cli_environment() };
 	const char *output = NULL, *profile_name = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL;

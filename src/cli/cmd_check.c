@@ -47,7 +47,7 @@ static const struct option longopts[] = {
 int cmd_check(int argc, char **argv)
 {
 	report_options ropts = { .old_label = "env.lock", .new_label = "this machine", .unicode = report_unicode_auto() };
-	el_capture_options copts = { .warn = cli_print_warning };
+	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment() };
 	const char *lock_path = NULL, *profile_name = NULL, *color = "auto";
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;

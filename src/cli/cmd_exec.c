@@ -390,7 +390,7 @@ int cmd_exec(int argc, char **argv)
 	 * found as the check finds it (a pyenv shim is a script that needs
 	 * pyenv); one that cannot be found is the check's to report.
 	 */
-	if (a.python && el_python_find(&python_abs, a.python, here) != EL_OK)
+	if (a.python && el_python_find(&python_abs, a.python, here, cli_environment()) != EL_OK)
 		el_error_clear();
 	sopts.python = python_abs;
 	sopts.mounts = a.mounts;

@@ -147,7 +147,7 @@ static bool check_group(job *j, exec_on_drift on_drift)
 {
 	report_options ropts = { .old_label = j->record->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .format = REPORT_TEXT };
-	el_capture_options copts = { .warn = cli_print_warning, .profile = j->profile, .python = j->record->python,
+	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = j->profile, .python = j->record->python,
 				     .checking = j->lock };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;

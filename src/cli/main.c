@@ -8,6 +8,13 @@
 
 #include "cli/cli.h"
 
+extern char **environ;
+
+const char *const *cli_environment(void)
+{
+	return (const char *const *)environ;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);

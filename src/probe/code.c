@@ -126,9 +126,9 @@ done:
  * owns it, or, for root, the user sudo ran envlock for. A .git planted in a
  * shared directory above the working directory must not speak for it.
  */
-static bool owned_by_caller(uid_t owner)
+static bool owned_by_caller(const el__probe_ctx *ctx, uid_t owner)
 {
-	const char *sudo_uid = getenv("SUDO_UID");
+	const char *sudo_uid = el__probe_getenv(ctx, "SUDO_UID");
 	uid_t me = geteuid();
 	char *end;
 	unsigned long uid;
@@ -253,7 +253,8 @@ static int run_git_diff_cached(el__probe_ctx *ctx, const struct repo *r)
 		char locale[] = "LC_ALL=C", no_fetch[] = "GIT_NO_LAZY_FETCH=1", path[4096];
 		char *envp[] = { locale, no_fetch, path, home.data, NULL };
 
-		snprintf(path, sizeof(path), "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+		snprintf(path, sizeof(path), "PATH=%s",
+			 el__probe_getenv(ctx, "PATH") ? el__probe_getenv(ctx, "PATH") : "/usr/bin:/bin");
 		if (el__run_capture(&out, &status, argv, envp, GIT_TIMEOUT_MS) != EL_OK)
 			el__warn(ctx, "code", "git_dirty left out: %s", el_error_last());
 		else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
@@ -401,7 +402,7 @@ int el__probe_code(el__probe_ctx *ctx, json_t **section)
 	el__root_path(&top, ctx->root, "");
 	if (!find_repo(&r, workdir.data, top.len ? top.data : "/"))
 		goto done;
-	if (!owned_by_caller(r.owner)) {
+	if (!owned_by_caller(ctx, r.owner)) {
 		el__warn(ctx, "code", "%s is owned by uid %u, not by this user: left out, as git itself "
 			 "refuses such repositories", r.worktree.data, (unsigned)r.owner);
 		goto done;

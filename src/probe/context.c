@@ -6,6 +6,7 @@
 
 #include "probe/ldcache.h"
 #include "probe/python_locate.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -39,6 +40,11 @@ void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 	ctx->warn(ctx->warn_data, section, message);
 }
 
+const char *el__probe_getenv(const el__probe_ctx *ctx, const char *name)
+{
+	return el__env_get(ctx->env, name);
+}
+
 bool el__ctx_is_host(const el__probe_ctx *ctx)
 {
 	return !ctx->root || !*ctx->root || strcmp(ctx->root, "/") == 0;
@@ -50,7 +56,7 @@ int el__probe_which(el__probe_ctx *ctx, const char *program, el__buf *found)
 	int ret;
 
 	el__buf_init(&inside);
-	ret = el__which(&inside, ctx->root, program, NULL);
+	ret = el__which(&inside, ctx->root, el__probe_getenv(ctx, "PATH"), program, NULL);
 	if (ret == EL_OK)
 		el__root_path(found, ctx->root, inside.data);
 	else if (ret == EL_ENOTFOUND)

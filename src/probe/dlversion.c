@@ -449,6 +449,11 @@ static void loader_state(el__buf *out)
 	if (stat("/etc/ld.so.cache", &st) == 0)
 		el__buf_printf(&state, "%ju:%ju:%jd:%lld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
 			       (intmax_t)st.st_size, el__mtime_ns(&st));
+	/*
+	 * The process's own, not the capture's environment: the loader read
+	 * them when this process started, and the forked child's dlopen
+	 * follows what it read.
+	 */
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		el__buf_printf(&state, "\t%s=%s", vars[i], getenv(vars[i]) ? getenv(vars[i]) : "");
 	/* Stored as a digest: the cache file need not spell out the user's variables. */

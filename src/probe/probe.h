@@ -34,7 +34,8 @@ typedef struct el__probe_ctx {
 	const char *python;  /* interpreter asked for with --python, or NULL */
 	const char *workdir; /* the directory being locked: an absolute path inside root */
 	el__cache *cache;    /* never NULL (may be memory-only) */
-	const char *cache_dir; /* the data digest cache's directory, as el_capture_options.cache_dir */
+	const char *cache_dir; /* the data digest cache's directory ("" for none), resolved from the options */
+	const char *const *env; /* el_capture_options.env: the only environment a probe reads */
 	bool may_run;        /* programs and libraries of the tree may be run and loaded */
 	el_warn_fn warn;
 	void *warn_data;
@@ -73,6 +74,9 @@ extern const unsigned el__probe_count;
 /* Report a field left out of section; the message is one line. */
 void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The value of name in the capture's environment (el_capture_options.env), or NULL. */
+const char *el__probe_getenv(const el__probe_ctx *ctx, const char *name);
 
 /* True when probing this machine itself (root "/"), not a fixture tree. */
 bool el__ctx_is_host(const el__probe_ctx *ctx);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "probe/python_locate.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -18,6 +19,7 @@ typedef struct pyenv {
 	const char *root;    /* the fixture root, "" for this machine */
 	const char *command; /* "python3": the shim's name */
 	const char *shim_dir;
+	const char *const *env; /* PATH, PYENV_ROOT, PYENV_VERSION, PYENV_DIR, HOME */
 	el__buf pyenv_root;
 	el__buf versions; /* the selected names, each followed by '\0' */
 	el__buf origin;   /* where they came from, for the message */
@@ -63,9 +65,9 @@ static void find_pyenv_root(pyenv *pe, const char *shim_text)
 	if (root_from_shim(&pe->pyenv_root, shim_text))
 		return;
 	el__buf_reset(&pe->pyenv_root);
-	if ((env = getenv("PYENV_ROOT")) && env[0] == '/')
+	if ((env = el__env_get(pe->env, "PYENV_ROOT")) && env[0] == '/')
 		el__buf_puts(&pe->pyenv_root, env);
-	else if ((env = getenv("HOME")) && env[0] == '/')
+	else if ((env = el__env_get(pe->env, "HOME")) && env[0] == '/')
 		el__buf_printf(&pe->pyenv_root, "%s/.pyenv", strcmp(env, "/") ? env : "");
 }
 
@@ -162,7 +164,7 @@ static bool local_version_file(el__buf *out, pyenv *pe, const char *dir)
 /* pyenv-version-name: the selected names, before prefixes are resolved. */
 static void select_versions(pyenv *pe, const char *workdir)
 {
-	const char *env = getenv("PYENV_VERSION"), *dir = getenv("PYENV_DIR");
+	const char *env = el__env_get(pe->env, "PYENV_VERSION"), *dir = el__env_get(pe->env, "PYENV_DIR");
 	bool found;
 
 	el__buf_reset(&pe->versions);
@@ -365,7 +367,7 @@ static int which_system(el__buf *out, pyenv *pe)
 	skip[0] = shims.data;
 	skip[1] = pe->shim_dir;
 	skip[2] = NULL;
-	ret = el__which(out, pe->root, pe->command, skip);
+	ret = el__which(out, pe->root, el__env_get(pe->env, "PATH"), pe->command, skip);
 	el__buf_free(&shims);
 	return ret;
 }
@@ -408,9 +410,10 @@ static bool is_shim(pyenv *pe, el__buf *text, const char *path)
 	return strlen(text->data) == text->len && strstr(text->data, "pyenv");
 }
 
-int el__pyenv_resolve(el__buf *out, bool *shim, const char *root, const char *path, const char *workdir)
+int el__pyenv_resolve(el__buf *out, bool *shim, const char *root, const char *path, const char *workdir,
+		      const char *const *env)
 {
-	pyenv pe = { .root = root, .command = el__basename(path) };
+	pyenv pe = { .root = root, .command = el__basename(path), .env = env };
 	el__buf text, dir;
 	int ret = EL_OK;
 

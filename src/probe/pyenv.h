@@ -26,6 +26,7 @@
  *
  * PYENV_ROOT is the one the shim itself exports, else $PYENV_ROOT, else
  * $HOME/.pyenv. Every path, environment values included, is read inside root.
+ * The environment is env (el__env_get), never the process's.
  */
 
 /*
@@ -36,6 +37,6 @@
  * command, as `pyenv exec` would fail.
  */
 int el__pyenv_resolve(el__buf *out, bool *shim, const char *root, const char *path,
-		      const char *workdir);
+		      const char *workdir, const char *const *env);
 
 #endif

@@ -75,7 +75,7 @@ static int asked_path(el__buf *out, el__probe_ctx *ctx)
 
 	el__buf_reset(out);
 	if (!strchr(ctx->python, '/')) {
-		if (el__which(out, ctx->root, ctx->python, NULL) == EL_OK)
+		if (el__which(out, ctx->root, el__probe_getenv(ctx, "PATH"), ctx->python, NULL) == EL_OK)
 			return EL_OK;
 		return el__error(EL_ENOTFOUND, "%s: not found on PATH", ctx->python);
 	}
@@ -98,8 +98,8 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 
 	if (ctx->python && *ctx->python)
 		ret = asked_path(out, ctx);
-	else if ((ret = el__which(out, ctx->root, "python3", NULL)) == EL_ENOTFOUND)
-		ret = el__which(out, ctx->root, "python", NULL);
+	else if ((ret = el__which(out, ctx->root, el__probe_getenv(ctx, "PATH"), "python3", NULL)) == EL_ENOTFOUND)
+		ret = el__which(out, ctx->root, el__probe_getenv(ctx, "PATH"), "python", NULL);
 	if (ret == EL_ENOTFOUND && !(ctx->python && *ctx->python))
 		return EL_PROBE_ABSENT;
 	if (ret != EL_OK)
@@ -110,7 +110,7 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 	if (!el__is_executable(host.data)) {
 		ret = el__error(EL_ENOTFOUND, "%s: no such executable file", out->data);
 	} else {
-		ret = el__pyenv_resolve(&resolved, &shim, ctx->root, out->data, ctx->workdir);
+		ret = el__pyenv_resolve(&resolved, &shim, ctx->root, out->data, ctx->workdir, ctx->env);
 		if (ret == EL_OK && shim) {
 			el__buf_reset(out);
 			el__buf_add(out, resolved.data, resolved.len);
@@ -123,9 +123,9 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 	return ret;
 }
 
-int el_python_find(char **out, const char *python, const char *workdir)
+int el_python_find(char **out, const char *python, const char *workdir, const char *const *env)
 {
-	el__probe_ctx ctx = { .root = "", .python = python, .workdir = workdir };
+	el__probe_ctx ctx = { .root = "", .python = python, .workdir = workdir, .env = env };
 	el__buf found;
 	int ret;
 
@@ -141,7 +141,7 @@ int el_python_find(char **out, const char *python, const char *workdir)
 }
 
 /* The cache key: the interpreter (host path) and a digest of the variables. */
-static int cache_key(el__buf *key, const char *host)
+static int cache_key(el__buf *key, const el__probe_ctx *ctx, const char *host)
 {
 	char hex[EL_SHA256_HEX];
 	el__buf env;
@@ -149,7 +149,7 @@ static int cache_key(el__buf *key, const char *host)
 
 	el__buf_init(&env);
 	for (const char *const *v = path_vars; *v; v++) {
-		const char *value = getenv(*v);
+		const char *value = el__probe_getenv(ctx, *v);
 
 		/* '\0' cannot occur in names or values: the encoding is unambiguous. */
 		el__buf_printf(&env, "%s%c%s", *v, value ? '=' : '!', value ? value : "");
@@ -292,9 +292,11 @@ static bool answer_valid(const json_t *v)
 	return true;
 }
 
-/* Run the interpreter once: its version, sys.executable and sys.path. */
-static int ask(json_t **out, el__buf *host, const char *display)
+/* Run the interpreter once, in the capture's environment: its version, sys.executable and sys.path. */
+static int ask(json_t **out, const el__probe_ctx *ctx, el__buf *host, const char *display)
 {
+	static char *const no_env[] = { NULL };
+	char *const *envp = no_env;
 	static char dash_c[] = "-c";
 	char *argv[] = { host->data, dash_c, script, NULL };
 	el__buf text;
@@ -302,7 +304,10 @@ static int ask(json_t **out, el__buf *host, const char *display)
 
 	*out = NULL;
 	el__buf_init(&text);
-	ret = el__run_capture(&text, &status, argv, NULL, RUN_TIMEOUT_MS);
+	/* execve's envp predates const; the strings are only read. A copy of the pointer, not a cast away of const. */
+	if (ctx->env)
+		memcpy(&envp, &ctx->env, sizeof(envp));
+	ret = el__run_capture(&text, &status, argv, envp, RUN_TIMEOUT_MS);
 	if (ret != EL_OK)
 		goto done;
 	if (WIFSIGNALED(status)) {
@@ -339,7 +344,7 @@ static int answer(json_t **out, el__probe_ctx *ctx, const char *found)
 		ret = el__error_errno(EL_ENOTFOUND, "%s", found);
 		goto done;
 	}
-	if ((ret = cache_key(&key, host.data)) != EL_OK)
+	if ((ret = cache_key(&key, ctx, host.data)) != EL_OK)
 		goto done;
 	v = el__cache_get(ctx->cache, "python", key.data, &st);
 	if (answer_valid(v) && watch_unchanged(ctx->root, json_object_get(v, "watch"))) {
@@ -350,7 +355,7 @@ static int answer(json_t **out, el__probe_ctx *ctx, const char *found)
 		ret = el__error(EL_PROBE_ABSENT, "%s: not run: the probed tree is not trusted", found);
 		goto done;
 	}
-	if ((ret = ask(&v, &host, found)) != EL_OK)
+	if ((ret = ask(&v, ctx, &host, found)) != EL_OK)
 		goto done;
 	json_object_set_new(v, "watch", watch_list(ctx->root, v, &racy));
 	json_object_del(v, "prefix");

@@ -67,7 +67,8 @@ static json_t *ask_version(el__probe_ctx *ctx, const struct tool *tool, char *pa
 	int status;
 
 	/* LC_ALL=C: a translated --version would make locks differ by locale. */
-	snprintf(path_var, sizeof(path_var), "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	snprintf(path_var, sizeof(path_var), "PATH=%s",
+		 el__probe_getenv(ctx, "PATH") ? el__probe_getenv(ctx, "PATH") : "/usr/bin:/bin");
 	el__buf_init(&out);
 	el__buf_init(&line);
 	if (el__run_capture(&out, &status, argv, envp, VERSION_TIMEOUT_MS) != EL_OK)

@@ -7,8 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "util/atomic_file.h"
 #include "util/buf.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -23,21 +26,26 @@ struct el__cache {
 	bool dirty;
 };
 
-char *el__cache_default_dir(void)
+char *el__cache_dir_in(const char *const *env)
 {
-	const char *env = getenv("ENVLOCK_CACHE_DIR");
+	const char *value = el__env_get(env, "ENVLOCK_CACHE_DIR");
 	el__buf b;
 
-	if (env)
-		return strdup(env);
+	if (value)
+		return strdup(value);
 	el__buf_init(&b);
-	if ((env = getenv("XDG_CACHE_HOME")) && env[0] == '/')
-		el__buf_printf(&b, "%s/envlock", env);
-	else if ((env = getenv("HOME")) && env[0] == '/')
-		el__buf_printf(&b, "%s/.cache/envlock", env);
+	if ((value = el__env_get(env, "XDG_CACHE_HOME")) && value[0] == '/')
+		el__buf_printf(&b, "%s/envlock", value);
+	else if ((value = el__env_get(env, "HOME")) && value[0] == '/')
+		el__buf_printf(&b, "%s/.cache/envlock", value);
 	else
 		return NULL;
 	return el__buf_detach(&b, NULL);
+}
+
+char *el__cache_default_dir(void)
+{
+	return el__cache_dir_in((const char *const *)environ);
 }
 
 /* mkdir -p with mode 0700 for the components we create. */

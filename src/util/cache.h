@@ -41,7 +41,14 @@ int el__cache_open(el__cache **out, const char *dir, const char **warning);
  */
 int el__cache_open_dir(const char *dir, const char **warning);
 
-/* The default directory (see el_capture_options), in a malloc'd string or NULL. */
+/*
+ * The default directory as env (el__env_get) names it: $ENVLOCK_CACHE_DIR,
+ * else $XDG_CACHE_HOME/envlock, else $HOME/.cache/envlock; a malloc'd
+ * string, or NULL when none is set (or out of memory).
+ */
+char *el__cache_dir_in(const char *const *env);
+
+/* The same from the process's own environment, for the commands that are not a capture. */
 char *el__cache_default_dir(void);
 
 /*

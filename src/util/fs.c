@@ -252,9 +252,8 @@ static bool skipped(const char *dir, size_t len, const char *const *skip)
 	return false;
 }
 
-int el__which(el__buf *out, const char *root, const char *name, const char *const *skip)
+int el__which(el__buf *out, const char *root, const char *path, const char *name, const char *const *skip)
 {
-	const char *path = getenv("PATH");
 	el__buf host;
 	int ret = EL_ENOTFOUND;
 

@@ -31,13 +31,14 @@ void el__root_path(el__buf *out, const char *root, const char *abs);
 int el__resolve_in_root(el__buf *out, const char *root, const char *abs);
 
 /*
- * Look name up on PATH (this process's) the way a shell would, but inside
- * root: the first PATH entry holding an executable regular file. Relative
- * entries are passed over, and so are the directories listed in skip (NULL
- * or NULL-terminated, absolute, inside root). out gets the absolute path
- * inside root. EL_ENOTFOUND (no message) when there is none.
+ * Look name up on path (a PATH value; NULL for "/usr/local/bin:/usr/bin:/bin")
+ * the way a shell would, but inside root: the first entry holding an
+ * executable regular file. Relative entries are passed over, and so are the
+ * directories listed in skip (NULL or NULL-terminated, absolute, inside
+ * root). out gets the absolute path inside root. EL_ENOTFOUND (no message)
+ * when there is none.
  */
-int el__which(el__buf *out, const char *root, const char *name, const char *const *skip);
+int el__which(el__buf *out, const char *root, const char *path, const char *name, const char *const *skip);
 
 /* True when host (a host path) is an executable regular file. */
 bool el__is_executable(const char *host);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "envlock/error.h"
 #include "util/cache.h"
 
@@ -134,6 +136,8 @@ void el_test_ctx_init(el__probe_ctx *ctx, const char *root)
 	ctx->warn = collect;
 	ctx->warn_data = w;
 	ctx->meta = json_object();
+	/* The tests' own environment, which they set up (PATH to their stand-in interpreters...). */
+	ctx->env = (const char *const *)environ;
 }
 
 void el_test_ctx_release(el__probe_ctx *ctx)

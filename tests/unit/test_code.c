@@ -59,6 +59,9 @@ static char *make_repo(const char *dir, const char *rel)
 }
 
 /* The code probe with workdir; returns its JSON, "ABSENT", and the warnings. */
+/* The environment a capture gets, when a test makes one up; NULL: the test process's. */
+static const char *const *probe_env;
+
 static const char *probe(const char *workdir, char *warnings, size_t size)
 {
 	static char json[4096];
@@ -69,6 +72,8 @@ static const char *probe(const char *workdir, char *warnings, size_t size)
 	/* Root "": git is looked up on this machine's PATH. */
 	el_test_ctx_init(&ctx, "");
 	ctx.workdir = workdir;
+	if (probe_env)
+		ctx.env = probe_env;
 	rc = el__probe_code(&ctx, &section);
 	if (rc == EL_PROBE_ABSENT) {
 		assert_null(section);
@@ -237,6 +242,9 @@ static void test_not_a_checkout(void **state)
 static void test_foreign_repository(void **state)
 {
 	const char *dir = *state;
+	static const char *const no_sudo[] = { "PATH=/usr/bin:/bin", NULL };
+	static const char *const sudo_for_owner[] = { "PATH=/usr/bin:/bin", "SUDO_UID=65534", NULL };
+	static const char *const sudo_for_another[] = { "PATH=/usr/bin:/bin", "SUDO_UID=65535", NULL };
 	char *repo, *work, want[4096], warnings[4096];
 
 	if (geteuid() != 0) {
@@ -248,18 +256,22 @@ static void test_foreign_repository(void **state)
 	repo = make_repo(dir, "shared");
 	work = el_test_path(repo, "sub");
 	sh(repo, "chown -R 65534:65534 .git");
-	unsetenv("SUDO_UID");
+	probe_env = no_sudo;
 	assert_string_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
 	snprintf(want, sizeof(want),
 		 "code: %s is owned by uid 65534, not by this user: left out, as git itself "
 		 "refuses such repositories\n", repo);
 	assert_string_equal(warnings, want);
-	/* Root running for that user through sudo trusts it, as git does. */
-	setenv("SUDO_UID", "65534", 1);
+	/* Root running for that user through sudo trusts it, as git does: SUDO_UID comes from the capture's environment. */
+	probe_env = sudo_for_owner;
+	setenv("SUDO_UID", "65535", 1); /* the process's own is not read */
 	assert_string_not_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
-	setenv("SUDO_UID", "65535", 1);
+	unsetenv("SUDO_UID");
+	probe_env = sudo_for_another;
+	setenv("SUDO_UID", "65534", 1);
 	assert_string_equal(probe(work, warnings, sizeof(warnings)), "ABSENT");
 	unsetenv("SUDO_UID");
+	probe_env = NULL;
 	free(repo);
 	free(work);
 }
@@ -314,24 +326,25 @@ static void settle(const char *repo);
 
 static void test_degraded_answers_warn(void **state)
 {
+	/* A capture whose environment has no git on its PATH (the test process's own PATH is not read). */
+	static const char *const no_git[] = { "PATH=/nonexistent", NULL };
 	char *repo = make_repo(*state, "r");
-	char *saved_path = strdup(getenv("PATH"));
 	char warnings[4096], want[4096], commit[80];
 
 	snprintf(commit, sizeof(commit), "%s", sh(repo, "git rev-parse HEAD"));
 	/* The index alone cannot tell staged changes apart: without git, no git_dirty. */
 	settle(repo);
-	setenv("PATH", "/nonexistent", 1);
+	probe_env = no_git;
 	snprintf(want, sizeof(want), "{\"git_commit\":\"%s\"}", commit);
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
-	setenv("PATH", saved_path, 1);
+	probe_env = NULL;
 	assert_string_equal(warnings, "code: git_dirty left out: git is not on PATH to compare the index with HEAD\n");
 	/* A tracked file that differs needs no git to say so. */
 	el_test_write(repo, "a.txt", "alpha, changed\n");
-	setenv("PATH", "/nonexistent", 1);
+	probe_env = no_git;
 	snprintf(want, sizeof(want), "{\"git_commit\":\"%s\",\"git_dirty\":true}", commit);
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
-	setenv("PATH", saved_path, 1);
+	probe_env = NULL;
 	assert_string_equal(warnings, "");
 
 	/* A corrupt index: the reader says so, and git is not asked. */
@@ -340,7 +353,6 @@ static void test_degraded_answers_warn(void **state)
 	assert_string_equal(probe(repo, warnings, sizeof(warnings)), want);
 	snprintf(want, sizeof(want), "code: git_dirty left out: %s/.git/index: not a git index\n", repo);
 	assert_string_equal(warnings, want);
-	free(saved_path);
 	free(repo);
 }
 

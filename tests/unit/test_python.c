@@ -156,6 +156,55 @@ static int run_probe(fx *f, const char *python)
 
 #define D "usr/lib/python3/dist-packages/"
 
+/*
+ * A capture reads the environment it is given, never the process's: PATH
+ * picks the interpreter, and the interpreter runs with that environment.
+ */
+static void test_environment_is_an_input(void **state)
+{
+	static const char *const env_a[] = { "PATH=/a/bin", "MARK=3.13.0", NULL };
+	static const char *const env_b[] = { "PATH=/b/bin", NULL };
+	fx *f = *state;
+	el__probe_ctx ctx;
+	char *found = NULL;
+
+	el_test_script(f->root, "a/bin/python3",
+		       "echo '{\"version\": \"'\"$MARK\"'\", \"executable\": \"/a/bin/python3\", \"path\": [\"\"]}'");
+	script_python(f, "b/bin/python3", "3.12.2");
+	/* What the process has would pick b and mark another version, were it read. */
+	setenv("PATH", el_test_fmt("%s/b/bin", f->root), 1);
+	setenv("MARK", "9.9.9", 1);
+	el_test_ctx_init(&ctx, f->root);
+	ctx.workdir = "/work";
+	ctx.env = env_a;
+	assert_int_equal(run_ctx(f, &ctx), EL_OK);
+	el_test_ctx_release(&ctx);
+	assert_string_equal(f->json, "{\"executable\":\"/a/bin/python3\",\"packages\":{},\"version\":\"3.13.0\"}");
+	el_test_ctx_init(&ctx, f->root);
+	ctx.workdir = "/work";
+	ctx.env = env_b;
+	assert_int_equal(run_ctx(f, &ctx), EL_OK);
+	el_test_ctx_release(&ctx);
+	assert_string_equal(f->json, "{\"executable\":\"/b/bin/python3\",\"packages\":{},\"version\":\"3.12.2\"}");
+	/* An empty environment: no PATH, so the default one, which has no python3 in this root. */
+	el_test_ctx_init(&ctx, f->root);
+	ctx.workdir = "/work";
+	ctx.env = NULL;
+	assert_int_equal(run_ctx(f, &ctx), EL_PROBE_ABSENT);
+	el_test_ctx_release(&ctx);
+	unsetenv("MARK");
+	/* The public lookup takes the same environment (on this machine: its own /usr/bin). */
+	assert_int_equal(el_python_find(&found, "python3", NULL, (const char *const[]){ "PATH=/nonexistent", NULL }),
+			 EL_ENOTFOUND);
+	assert_null(found);
+	if (access("/usr/bin/python3", X_OK) == 0) {
+		assert_int_equal(el_python_find(&found, "python3", NULL, (const char *const[]){ "PATH=/usr/bin", NULL }),
+				 EL_OK);
+		assert_string_equal(found, "/usr/bin/python3");
+		free(found);
+	}
+}
+
 static void test_packages(void **state)
 {
 	fx *f = *state;
@@ -870,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_installs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_environment_is_an_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_install_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build, setup, teardown),
 	};
