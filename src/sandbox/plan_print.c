@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sandbox/plan.h"
+#include "sandbox/seccomp_rules.h"
 #include "util/error.h"
 
 static const char *op_name(el__mount_op op)
@@ -131,20 +132,78 @@ static void print_mounts(const el_sandbox_plan *plan, FILE *out)
 	}
 }
 
+static size_t count_calls(const struct el__seccomp_rule *r, bool known)
+{
+	size_t n = 0;
+
+	for (const struct el__seccomp_call *c = r->calls; c->name; c++)
+		n += el__seccomp_call_known(c->name) == known;
+	return n;
+}
+
+/* The names of r's calls that libseccomp knows (or, !known, does not), after *printed names. */
+static void put_calls(FILE *out, const struct el__seccomp_rule *r, bool known, size_t *printed)
+{
+	for (const struct el__seccomp_call *c = r->calls; c->name; c++)
+		if (el__seccomp_call_known(c->name) == known)
+			fprintf(out, "%s%s", (*printed)++ ? ", " : "", c->name);
+}
+
+static void put_condition(FILE *out, const struct el__seccomp_rule *r)
+{
+	for (size_t i = 0; i < EL__SECCOMP_MAX_CLAUSES && r->clauses[i].count; i++) {
+		const struct el__seccomp_clause *c = &r->clauses[i];
+
+		fprintf(out, " %s %s", i ? "and" : "if", c->what);
+		for (size_t v = 0; v < c->count; v++)
+			fprintf(out, "%s%s", v == 0 ? " " : v + 1 < c->count ? ", " : " or ", c->any_of[v].name);
+	}
+}
+
+/* A call the rules name but libseccomp does not know has no rule: the filter answers it as unknown. */
+static void put_unknown_calls(const el_sandbox_plan *plan, FILE *out)
+{
+	size_t printed = 0;
+
+	for (size_t i = 0; i < el__seccomp_rule_count; i++) {
+		const struct el__seccomp_rule *r = &el__seccomp_rules[i];
+
+		if (r->match != EL__SECCOMP_CALLS || !el__seccomp_rule_applies(r, plan) || count_calls(r, false) == 0)
+			continue;
+		if (!printed)
+			fputs(" (", out);
+		put_calls(out, r, false, &printed);
+	}
+	if (printed)
+		fputs(" among them)", out);
+}
+
 static void print_seccomp(const el_sandbox_plan *plan, FILE *out)
 {
-	fputs("seccomp:\n  EPERM      ", out);
+	fprintf(out, "seccomp:\n  %-10s ", el__seccomp_action_name(EL__SECCOMP_EPERM));
 	for (size_t i = 0; i < plan->seccomp_deny_count; i++)
 		fprintf(out, "%s%s", i ? " " : "", plan->seccomp_deny[i]);
-	fputs("\n  EPERM      ioctl TIOCSTI, TIOCLINUX (the request's low 32 bits)\n", out);
-	if (plan->deny_clone_namespaces)
-		fputs("  EPERM      clone with a CLONE_NEW* flag\n", out);
-	fputs("  EPERM      chmod, fchmod, fchmodat, fchmodat2, creat, open, openat, mknod, mknodat\n"
-	      "             making a file set-user-ID or set-group-ID\n"
-	      "  ENOSYS     openat2 (its mode cannot be inspected)\n", out);
-	fputs("  ENOSYS     clone3 (its flags cannot be inspected; the C library falls back to clone)\n"
-	      "  ENOSYS     system calls the filter does not know\n"
-	      "  kill       calls from other architectures and x32\n", out);
+	fputc('\n', out);
+	for (size_t i = 0; i < el__seccomp_rule_count; i++) {
+		const struct el__seccomp_rule *r = &el__seccomp_rules[i];
+		size_t printed = 0;
+
+		if (!el__seccomp_rule_applies(r, plan))
+			continue;
+		/* Every call unknown to libseccomp: the rule has nothing to compile. */
+		if (r->match == EL__SECCOMP_CALLS && count_calls(r, true) == 0)
+			continue;
+		fprintf(out, "  %-10s ", el__seccomp_action_name(r->action));
+		if (r->match == EL__SECCOMP_CALLS) {
+			put_calls(out, r, true, &printed);
+			put_condition(out, r);
+		} else {
+			fputs(r->what, out);
+			if (r->match == EL__SECCOMP_UNKNOWN)
+				put_unknown_calls(plan, out);
+		}
+		fprintf(out, "\n             (%s)\n", r->reason);
+	}
 }
 
 int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out)

@@ -1,16 +1,12 @@
 /*
- * The seccomp filter, compiled by libseccomp into two programs that the
- * kernel runs one after the other (the stricter answer wins):
+ * The seccomp filter, compiled from the rules of seccomp_rules.c (and the
+ * plan's denials) into two programs that the kernel runs one after the
+ * other (the stricter answer wins):
  *
- *   known: a system call numbered above the highest libseccomp knows for
- *          this architecture returns ENOSYS, so that a C library trying a
- *          call newer than the filter falls back instead of failing with
- *          EPERM; calls from another architecture or the x32 ABI kill the
- *          process.
- *   deny:  the plan's denials with EPERM, ioctl TIOCSTI/TIOCLINUX compared
- *          on the request's low 32 bits (the kernel ignores the rest), and
- *          clone with a namespace flag. clone3 returns ENOSYS: its flags
- *          are in memory a filter cannot read.
+ *   known: the rules on numbers, not names: a system call numbered above
+ *          the highest libseccomp knows for this architecture, calls from
+ *          another architecture or the x32 ABI.
+ *   deny:  the plan's denials with EPERM, and the rules that name calls.
  *
  * Two programs because one cannot say both: libseccomp lets an
  * unconditional "allow ioctl" win over a conditional "deny ioctl TIOCSTI".
@@ -20,29 +16,28 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sandbox/seccomp_rules.h"
 #include "sandbox/setup.h"
 
 /* The highest system call number looked up in libseccomp's table. */
 #define MAX_SYSCALL_NR 1024
 
-static const unsigned long long namespace_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
-};
+/* The most instructions one rule takes in the known program. */
+#define KNOWN_RULE_INSNS 6
+#define ARCH_OFFSET offsetof(struct seccomp_data, arch)
+#define NR_OFFSET offsetof(struct seccomp_data, nr)
 
 /* Compile ctx into prog (memory from the heap) through a memfd: libseccomp 2.5 exports to fds only. */
 static int export_program(el__setup *s, scmp_filter_ctx ctx, struct sock_fprog *prog, const char *what)
@@ -71,14 +66,36 @@ static int export_program(el__setup *s, scmp_filter_ctx ctx, struct sock_fprog *
 	return 0;
 }
 
+/* The filter's answer for an action: libseccomp's SCMP_ACT_* values are the kernel's SECCOMP_RET_*. */
+static uint32_t action_value(el__seccomp_action action)
+{
+	switch (action) {
+	case EL__SECCOMP_EPERM: return SCMP_ACT_ERRNO(EPERM);
+	case EL__SECCOMP_ENOSYS: return SCMP_ACT_ERRNO(ENOSYS);
+	case EL__SECCOMP_KILL: return SCMP_ACT_KILL_PROCESS;
+	}
+	return SCMP_ACT_KILL_PROCESS;
+}
+
+/*
+ * libseccomp's program tests the architecture too, with an answer of its
+ * own: the known program's for foreign calls, so that the two agree.
+ */
+static uint32_t foreign_action(void)
+{
+	for (size_t i = 0; i < el__seccomp_rule_count; i++)
+		if (el__seccomp_rules[i].match == EL__SECCOMP_FOREIGN)
+			return action_value(el__seccomp_rules[i].action);
+	return SCMP_ACT_KILL_PROCESS;
+}
+
 static scmp_filter_ctx new_filter(uint32_t default_action)
 {
 	scmp_filter_ctx ctx = seccomp_init(default_action);
 
 	if (!ctx)
 		return NULL;
-	/* Kill the whole process, not just the thread, for a foreign architecture. */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0 ||
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, foreign_action()) != 0 ||
 	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0) {
 		seccomp_release(ctx);
 		return NULL;
@@ -104,6 +121,32 @@ static int highest_known_syscall(void)
 	return -1;
 }
 
+static size_t emit_foreign(struct sock_filter *p, size_t n, uint32_t arch, uint32_t action)
+{
+	const struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH_OFFSET),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, action),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR_OFFSET),
+		/* x32 calls carry this bit under the x86-64 architecture value. */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, arch == SCMP_ARCH_X86_64 ? 0x40000000U : 0U, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, action),
+	};
+
+	memcpy(p + n, insns, sizeof(insns));
+	return n + sizeof(insns) / sizeof(insns[0]);
+}
+
+/* After a foreign rule the accumulator holds the number already. */
+static size_t emit_unknown(struct sock_filter *p, size_t n, bool nr_loaded, int highest, uint32_t action)
+{
+	if (!nr_loaded)
+		p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR_OFFSET);
+	p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)highest, 0, 1);
+	p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action);
+	return n;
+}
+
 /*
  * The "known" program, written out by hand: libseccomp compares system
  * call numbers for equality only, so saying "above the highest number
@@ -113,79 +156,87 @@ static int highest_known_syscall(void)
  */
 static int compile_known(el__setup *s)
 {
+	/* The architecture first, whatever the table's order: the other tests read its numbers. */
+	static const el__seccomp_match order[] = { EL__SECCOMP_FOREIGN, EL__SECCOMP_UNKNOWN };
 	const uint32_t arch = seccomp_arch_native();
 	const int highest = highest_known_syscall();
-	struct sock_filter program[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		/* x32 calls carry this bit under the x86-64 architecture value. */
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, arch == SCMP_ARCH_X86_64 ? 0x40000000U : 0U, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)highest, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
+	struct sock_filter *p;
+	size_t n = 0;
+	bool nr_loaded = false;
 
 	if (highest < 0)
 		return el__setup_fail(s, "seccomp: libseccomp knows no system call of this architecture");
-	s->seccomp.known.filter = malloc(sizeof(program));
-	if (!s->seccomp.known.filter)
+	p = malloc((el__seccomp_rule_count * KNOWN_RULE_INSNS + 1) * sizeof(*p));
+	if (!p)
 		return el__setup_fail(s, "seccomp: out of memory");
-	memcpy(s->seccomp.known.filter, program, sizeof(program));
-	s->seccomp.known.len = sizeof(program) / sizeof(program[0]);
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+		for (size_t i = 0; i < el__seccomp_rule_count; i++) {
+			const struct el__seccomp_rule *r = &el__seccomp_rules[i];
+			const uint32_t action = action_value(r->action);
+
+			if (r->match != order[o] || !el__seccomp_rule_applies(r, s->plan))
+				continue;
+			if (r->match == EL__SECCOMP_FOREIGN)
+				n = emit_foreign(p, n, arch, action);
+			else
+				n = emit_unknown(p, n, nr_loaded, highest, action);
+			nr_loaded = true;
+		}
+	}
+	p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	s->seccomp.known.filter = p;
+	s->seccomp.known.len = (unsigned short)n;
 	return 0;
 }
 
 /*
- * No file made set-user-ID or set-group-ID. When root runs envlock, the
- * sandbox's user is root on the host: a set-user-ID file it leaves in the
- * working directory would be a root shell for whoever can reach it there.
- * Each rule names the argument holding the mode (and, for open, the
- * O_CREAT that makes the mode count). openat2 keeps its mode in memory a
- * filter cannot read: ENOSYS, and the C library's open() does not use it.
+ * Every choice of one value per clause is one libseccomp rule: the
+ * comparisons of a rule must all hold, and any of the rules may.
  */
-static int deny_setid_files(scmp_filter_ctx ctx)
+static int add_call(scmp_filter_ctx ctx, const struct el__seccomp_rule *r, const struct el__seccomp_call *call,
+		    int nr)
 {
-	static const struct {
-		const char *name;
-		unsigned mode_arg;  /* which argument holds the mode */
-		int flags_arg;      /* the open flags' argument, or -1 */
-	} calls[] = {
-		{ "chmod", 1, -1 }, { "fchmod", 1, -1 }, { "fchmodat", 2, -1 }, { "fchmodat2", 2, -1 },
-		{ "creat", 1, -1 }, { "mknod", 1, -1 },  { "mknodat", 2, -1 },  { "open", 2, 1 },
-		{ "openat", 3, 2 },
-	};
-	/* O_CREAT, or O_TMPFILE's own bit: either makes the mode count. */
-	static const scmp_datum_t creating[] = { O_CREAT, __O_TMPFILE };
-	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	size_t clauses = 0, pick[EL__SECCOMP_MAX_CLAUSES] = { 0 };
+
+	while (clauses < EL__SECCOMP_MAX_CLAUSES && r->clauses[clauses].count)
+		clauses++;
+	for (;;) {
+		struct scmp_arg_cmp cmp[EL__SECCOMP_MAX_CLAUSES];
+		size_t i;
+		int rc;
+
+		for (i = 0; i < clauses; i++) {
+			const struct el__seccomp_value *v = &r->clauses[i].any_of[pick[i]];
+
+			cmp[i] = (struct scmp_arg_cmp){ call->arg[i], SCMP_CMP_MASKED_EQ, v->mask, v->value };
+		}
+		rc = seccomp_rule_add_array(ctx, action_value(r->action), nr, (unsigned)clauses, cmp);
+		if (rc != 0)
+			return rc;
+		for (i = 0; i < clauses && ++pick[i] == r->clauses[i].count; i++)
+			pick[i] = 0;
+		if (i == clauses)
+			return 0;
+	}
+}
+
+static int add_rules(scmp_filter_ctx ctx, const el_sandbox_plan *plan)
+{
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++) {
-		int nr = seccomp_syscall_resolve_name(calls[i].name);
+	for (size_t i = 0; i < el__seccomp_rule_count && rc == 0; i++) {
+		const struct el__seccomp_rule *r = &el__seccomp_rules[i];
 
-		/* Unknown to this libseccomp: the known program answers ENOSYS. */
-		if (nr == __NR_SCMP_ERROR)
+		if (r->match != EL__SECCOMP_CALLS || !el__seccomp_rule_applies(r, plan))
 			continue;
-		for (scmp_datum_t bit = S_ISGID; bit <= S_ISUID && rc == 0; bit <<= 1) {
-			struct scmp_arg_cmp mode = { calls[i].mode_arg, SCMP_CMP_MASKED_EQ, bit, bit };
+		for (const struct el__seccomp_call *c = r->calls; c->name && rc == 0; c++) {
+			int nr = seccomp_syscall_resolve_name(c->name);
 
-			if (calls[i].flags_arg < 0) {
-				rc = seccomp_rule_add_array(ctx, eperm, nr, 1, &mode);
-				continue;
-			}
-			for (size_t c = 0; c < sizeof(creating) / sizeof(creating[0]) && rc == 0; c++) {
-				struct scmp_arg_cmp both[2] = {
-					{ (unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ, creating[c], creating[c] }, mode,
-				};
-
-				rc = seccomp_rule_add_array(ctx, eperm, nr, 2, both);
-			}
+			/* Unknown to this libseccomp: the known program answers ENOSYS. */
+			if (nr != __NR_SCMP_ERROR)
+				rc = add_call(ctx, r, c, nr);
 		}
 	}
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
 	return rc;
 }
 
@@ -206,16 +257,7 @@ static int compile_deny(el__setup *s)
 			rc = seccomp_rule_add(ctx, eperm, nr, 0);
 	}
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, TIOCSTI));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, TIOCLINUX));
-	for (size_t i = 0; plan->deny_clone_namespaces && rc == 0 && i < sizeof(namespace_flags) / sizeof(namespace_flags[0]); i++)
-		rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i]));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	if (rc == 0)
-		rc = deny_setid_files(ctx);
+		rc = add_rules(ctx, plan);
 	ret = rc ? el__setup_fail(s, "seccomp: %s", strerror(-rc)) : export_program(s, ctx, &s->seccomp.deny, "deny");
 	seccomp_release(ctx);
 	return ret;
