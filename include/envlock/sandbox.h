@@ -80,8 +80,9 @@ int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out);
 /*
  * Whether the sandbox shows the host file path (absolute, links resolved):
  * the source of the plan's first bind (the working directory, a system
- * directory, a data input, a --bind...) that holds it, borrowed from the
- * plan; NULL when none does. What must stay secret from the command (the
+ * directory, a data input, a --bind...) that holds it where nothing
+ * mounted after it (a --tmpfs over it) covers it, borrowed from the plan;
+ * NULL when none does. What must stay secret from the command (the
  * signing key) is checked with it.
  */
 const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path);

@@ -9,20 +9,6 @@
 #include "sandbox/plan.h"
 #include "util/error.h"
 
-const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path)
-{
-	for (size_t i = 0; i < plan->mount_count; i++) {
-		const struct el__mount_step *m = &plan->mounts[i];
-		size_t n = m->source ? strlen(m->source) : 0;
-
-		if ((m->op != EL__MOUNT_BIND && m->op != EL__MOUNT_RO_BIND && m->op != EL__MOUNT_OVERLAY) || !m->source)
-			continue;
-		if (strcmp(m->source, "/") == 0 || (strncmp(path, m->source, n) == 0 && (path[n] == '/' || path[n] == '\0')))
-			return m->source;
-	}
-	return NULL;
-}
-
 /* Whether dest is path or a directory above it; the rest of path after it in *rest. */
 static bool covers(const char *dest, const char *path, const char **rest)
 {
@@ -100,6 +86,41 @@ int el__sandbox_plan_host_path(const el_sandbox_plan *plan, const char *path, el
 		ret = el__error_oom();
 	el__buf_free(&inside);
 	return ret;
+}
+
+/*
+ * A bind shows path when its source holds it and nothing mounted later
+ * covers the place it has inside (a --tmpfs over a bound directory hides
+ * what is below it there).
+ */
+const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path)
+{
+	el__buf inside, back;
+	const char *shown = NULL;
+	int ret;
+
+	el__buf_init(&inside);
+	el__buf_init(&back);
+	for (size_t i = 0; i < plan->mount_count && !shown; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+		const char *rest;
+
+		if ((m->op != EL__MOUNT_BIND && m->op != EL__MOUNT_RO_BIND && m->op != EL__MOUNT_OVERLAY) || !m->source ||
+		    !covers(m->source, path, &rest))
+			continue;
+		el__buf_reset(&inside);
+		el__buf_printf(&inside, "%s%s", strcmp(m->dest, "/") == 0 ? "" : m->dest, rest);
+		if (el__buf_failed(&inside)) {
+			shown = m->source; /* out of memory: the answer that refuses */
+			break;
+		}
+		ret = el__sandbox_plan_host_path(plan, inside.data, &back);
+		if (ret == EL_ENOMEM || (ret == EL_OK && strcmp(back.data, path) == 0))
+			shown = m->source;
+	}
+	el__buf_free(&inside);
+	el__buf_free(&back);
+	return shown;
 }
 
 char *const *el_sandbox_plan_env(const el_sandbox_plan *plan)

@@ -86,6 +86,11 @@ half_checks() {
 			"125 envlock: exec: the signing key $dir/cfg/envlock/signing-key.pem lies in $(realpath "$spelled"), which the sandbox shows: the command could read it; keep it outside" \
 			"$status $(err)"
 	done
+	# A --tmpfs mounted over the place the key has inside hides it: not shown, so signed.
+	x el "$bin" exec --record runs/hidden.json --ro-bind "$dir/cfg:/mnt" --tmpfs /mnt/envlock -- \
+		sh -c 'ls /mnt/envlock | wc -l'
+	check_eq "$p the key's directory bound but covered by --tmpfs: run, signed, nothing of it seen" "0 0 yes" \
+		"$status $(out) $([ -e runs/hidden.json.sig ] && echo yes || echo no)"
 
 	# ---- check and exec --require-signed ----
 	x el "$bin" check --require-signed

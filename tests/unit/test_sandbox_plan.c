@@ -1753,6 +1753,15 @@ static void test_host_path(void **state)
 	assert_host_path(plan, "/tmp/libfake.so", "-");
 	assert_host_path(plan, "/proc/self/exe", "-");
 	assert_host_path(plan, "/run/envlock/audit.so", "-");
+	/* Shown: what a bind holds, unless a later mount covers its place inside. */
+	assert_string_equal(el_sandbox_plan_shows(plan, "/data/in/key.pem"), "/data/in");
+	assert_string_equal(el_sandbox_plan_shows(plan, "/data/ref/key.pem"), "/data/ref");
+	assert_null(el_sandbox_plan_shows(plan, "/data/ref/hidden/key.pem"));
+	assert_string_equal(el_sandbox_plan_shows(plan, "/data/opts/key.pem"), "/data/opts");
+	/* /data/opts/sub is under /out/sub, where /data/in is bound later. */
+	assert_null(el_sandbox_plan_shows(plan, "/data/opts/sub/key.pem"));
+	assert_string_equal(el_sandbox_plan_shows(plan, "/usr/lib/libc.so.6"), "/usr");
+	assert_null(el_sandbox_plan_shows(plan, "/root/key.pem"));
 	el_sandbox_plan_free(plan);
 }
 
