@@ -65,5 +65,6 @@ fi
 # Node.js and sigstore-js's @sigstore/core for the DSSE interop test
 # (tests/integration/sign_interop.sh), in /var/lib/envlock-test/node (or
 # $EL_TEST_NODE_DIR). A failure here fails this script: without them that
-# test skips, and CI counts a skip as a failure.
+# test skips, and CI (ENVLOCK_TEST_STRICT=1, see .ci/run) counts a skip as a
+# failure.
 "$(dirname "$0")/install-test-node.sh"

@@ -12,12 +12,14 @@ seconds=${2:-${EL_FUZZ_SECONDS:-30}}
 src=${EL_SOURCE_DIR:?EL_SOURCE_DIR must point at the source tree}
 build=${EL_FUZZ_BUILD:-${TMPDIR:-/tmp}/envlock-fuzz-build}
 
-command -v clang >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
+# packaging/install-deps.sh installs clang and libFuzzer: without them, a
+# skip (77), and a failure under ENVLOCK_TEST_STRICT.
+. "$src/tests/tools/skip.sh"
+command -v clang >/dev/null || el_skip_exit "clang is not installed"
 # libFuzzer ships in clang's runtime package (libclang-rt-N-dev on Debian).
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
 	clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
-	echo "SKIP: clang cannot link libFuzzer here (install libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev)"
-	exit 77
+	el_skip_exit "clang cannot link libFuzzer here (install libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev)"
 fi
 
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DENVLOCK_FUZZ=ON -DENVLOCK_TESTS=OFF \

@@ -112,6 +112,8 @@ if command -v python3 >/dev/null; then
 	(cd "$scratch/hostile" && ENVLOCK_CACHE_DIR=$scratch/hostile-cache "$ENVLOCK" capture >/dev/null 2>&1)
 	check_eq "json.py in the working directory is not imported" "absent" \
 		"$([ -e "$scratch/pwned" ] && echo present || echo absent)"
+else
+	skip_part "no python3: the hostile working directory check"
 fi
 
 # The warm path starts no process: every probe answers from files and the stat cache.
@@ -127,7 +129,7 @@ if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
 		cat "$scratch/warnings" >&2
 	fi
 else
-	echo "note: strace unavailable, the no-process check was not run"
+	skip_part "strace is missing or cannot trace here: the no-process check"
 fi
 
 finish

@@ -88,7 +88,7 @@ if command -v script >/dev/null; then
 	tty_run "'$ENVLOCK' diff --color=never '$fixtures/a.lock' '$fixtures/b.lock'" >"$scratch/tty-never.txt" || true
 	check_eq "tty: --color=never" 0 "$(grep -c $'\033' "$scratch/tty-never.txt" || true)"
 else
-	echo "note: script(1) unavailable, the terminal checks were not run"
+	skip_part "script(1) is not installed: the terminal checks"
 fi
 "$ENVLOCK" diff --color=always "$fixtures/a.lock" "$fixtures/b.lock" >"$scratch/always.txt" || true
 check_eq "--color=always colours a pipe" 1 "$(grep -c $'\033\\[1;31m' "$scratch/always.txt" | grep -c '^[1-9]')"

@@ -9,10 +9,9 @@
 # Needs: $ENVLOCK (the built envlock binary), jq, ldconfig, sha256sum.
 set -euo pipefail
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# skip REASON: exit 77 (skipped), or 1 under ENVLOCK_TEST_STRICT.
+. "$(dirname "$0")/../tools/skip.sh"
+skip() { el_skip_exit "$@"; }
 
 failures=0
 fail() {

@@ -37,7 +37,7 @@ if host_py -c 'import numpy' 2>/dev/null; then
 	interp=$(readlink -f /usr/bin/python3)
 	libpython=$(host_py -c "print(open('/proc/self/maps').read())" | grep -c '/libpython3[^/]*\.so' || true)
 else
-	echo "note: Debian's numpy (python3-numpy) is not installed: the numpy checks are not run"
+	skip_part "Debian's numpy (python3-numpy) is not installed: the numpy checks"
 fi
 
 # A library the interpreter does not load by itself, for the dlopen check.
@@ -60,10 +60,10 @@ if command -v cc >/dev/null 2>&1; then
 	if cc -static -o "$scratch/static" "$scratch/static.c" 2>/dev/null; then
 		static_bin=$scratch/static
 	else
-		echo "note: cc -static fails here (no static libc): the static program check is not run"
+		skip_part "cc -static fails here (no static libc): the static program check"
 	fi
 else
-	echo "note: no C compiler: the static program check is not run"
+	skip_part "no C compiler: the static program check"
 fi
 
 # observed RECORD: "path sha256" per observed object.
@@ -117,7 +117,7 @@ SH
 		if [ -n "$blas" ]; then
 			check_eq "$p numpy: the BLAS Debian's alternatives point at ($blas)" yes "$(has "$dir/rec/numpy.json" "$blas")"
 		else
-			echo "note: neither libblas.so.3 nor libopenblas.so.0 is installed: the BLAS check is not run"
+			skip_part "$p neither libblas.so.3 nor libopenblas.so.0 is installed: the BLAS check"
 		fi
 		check_eq "$p numpy: _multiarray_umath" yes "$(has "$dir/rec/numpy.json" "$umath")"
 		if [ "$libpython" -gt 0 ]; then
@@ -150,7 +150,7 @@ SH
 		check_eq "$p bind SRC:DEST: the host's file is listed" yes "$(has "$dir/rec/bound.json" "$dir/bound/libbound.so")"
 		check_eq "$p bind SRC:DEST: not the name inside" "" "$(observed "$dir/rec/bound.json" | grep -F /mnt/bound || true)"
 	else
-		echo "note: no library found to dlopen that python3 does not load by itself: the dlopen check is not run"
+		skip_part "$p no library found to dlopen that python3 does not load by itself: the dlopen check"
 	fi
 
 	if [ -n "$static_bin" ]; then

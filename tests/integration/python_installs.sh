@@ -61,7 +61,7 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	strace -f -e trace=execve -o "$scratch/trace" "$ENVLOCK" capture --python "$scratch/venv/bin/python" >/dev/null 2>&1
 	check_eq "warm capture with an editable install starts no process" 1 "$(grep -c 'execve(' "$scratch/trace")"
 else
-	echo "note: strace unusable here, warm-path check not run"
+	skip_part "strace is missing or cannot trace here: the warm-path check"
 fi
 
 # The source went away: no tree, a warning, the capture still succeeds.

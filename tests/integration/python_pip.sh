@@ -5,7 +5,7 @@
 # a venv with a package from a local wheel, a --system-site-packages venv, a
 # pyenv shim with PYENV_VERSION, and a directory of generated distributions
 # whose names, versions and METADATA quirks are random (EL_PY_SEED=N repeats
-# a run). Interpreters that are not there are skipped with a note.
+# a run). Interpreters that are not there are skipped parts (skip_part).
 . "$(dirname "$0")/lib.sh"
 need jq
 
@@ -62,13 +62,13 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	strace -f -e trace=execve -o "$scratch/trace" "$ENVLOCK" capture --python "$DEBIAN_PY" >/dev/null 2>&1
 	check_eq "warm capture does not run $DEBIAN_PY" 0 "$(grep -c "execve(\"$DEBIAN_PY\"" "$scratch/trace" || true)"
 else
-	echo "note: strace unusable here, warm-path check not run"
+	skip_part "strace is missing or cannot trace here: the warm-path check"
 fi
 
 if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
 	compare "python3 on PATH ($(command -v python3))" python3
 else
-	echo "skip: python3 on PATH has no pip"
+	skip_part "python3 on PATH has no pip: its comparison"
 fi
 
 # A venv with one package from a wheel made here (no network, no build backend).
@@ -100,18 +100,20 @@ EOF
 	"$scratch/venv/bin/python3" -m pip uninstall -q -y tiny_pkg.example >/dev/null 2>&1
 	compare "venv after uninstall" "$scratch/venv/bin/python3" --python "$scratch/venv/bin/python3"
 else
-	echo "skip: $DEBIAN_PY -m venv failed (install python3-venv)"
+	skip_part "$DEBIAN_PY -m venv failed (install python3-venv): the venv comparisons"
 fi
 
 if "$DEBIAN_PY" -m venv --system-site-packages "$scratch/svenv" >/dev/null 2>&1; then
 	compare "--system-site-packages venv" "$scratch/svenv/bin/python3" --python "$scratch/svenv/bin/python3"
+else
+	skip_part "$DEBIAN_PY -m venv --system-site-packages failed (install python3-venv): its comparison"
 fi
 
 # pyenv: the shim is resolved without running pyenv.
 if command -v pyenv >/dev/null 2>&1 && PYENV_VERSION=3.12.1 python3 -m pip --version >/dev/null 2>&1; then
 	PYENV_VERSION=3.12.1 compare "pyenv shim, PYENV_VERSION=3.12.1" python3
 else
-	echo "skip: no pyenv with 3.12.1"
+	skip_part --allowed "pyenv is not part of packaging/install-deps.sh" "no pyenv with 3.12.1: the shim comparison"
 fi
 
 # Generated distributions on PYTHONPATH: random names, versions and METADATA layouts.

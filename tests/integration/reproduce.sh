@@ -52,6 +52,13 @@ check_eq "without --seed, two runs differ (what --seed fixes)" "different" \
 other=$base/some/other/path
 mkdir -p "$other"
 cp train.py env.lock "$other/"
+# A hostname of its own needs a UTS namespace: root and unshare(1).
+vary_hostname=
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	vary_hostname=1
+else
+	skip_part "not root, or no unshare(1): the host is varied without its hostname"
+fi
 (
 	cd "$other"
 	umask 077
@@ -59,7 +66,7 @@ cp train.py env.lock "$other/"
 		env TZ=Asia/Kathmandu LC_ALL=C LANG=C OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 PYTHONHASHSEED=7 \
 			HOME=/nonexistent "$ENVLOCK" exec --python "$py" --seed 42 -- "$py" train.py weights.bin
 	}
-	if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	if [ -n "$vary_hostname" ]; then
 		export -f run_varied
 		export ENVLOCK py
 		unshare --uts bash -c 'hostname envlock-varied-host && run_varied'

@@ -1,6 +1,9 @@
 # Sourced by the sandbox tests (exec.sh, exec_escape.sh) after lib.sh, with
 # $user set: which halves to run. "root" as whoever runs the script, "user"
 # as $user through setpriv; "self" alone when not run as root. Sets halves.
+# A half that cannot run is a skipped part (skip_part): the script reports
+# skipped, not passed, and fails under ENVLOCK_TEST_STRICT, since the sandbox
+# must work both as root and without it.
 
 note() { echo "note: $*"; }
 
@@ -31,20 +34,20 @@ not_run=
 if [ "$(id -u)" -ne 0 ]; then
 	why=$(start_fails) && skip "envlock exec cannot start a sandbox as uid $(id -u): $why"
 	halves=(self)
-	note "not run as root: the first half runs as uid $(id -u), the unprivileged half is not run (setpriv needs root)"
+	skip_part "not root: the first half runs as uid $(id -u); the unprivileged half needs root (setpriv)"
 else
 	if why=$(start_fails); then
-		note "the root half is not run: $why"
+		skip_part "the root half is not run: $why"
 		not_run="root: $why"
 	else
 		halves=(root)
 	fi
 	if ! id -u "$user" >/dev/null 2>&1; then
-		note "the unprivileged half is not run: no user $user (create it with packaging/create-test-user.sh)"
+		skip_part "the unprivileged half is not run: no user $user (create it with packaging/create-test-user.sh)"
 	elif ! command -v setpriv >/dev/null; then
-		note "the unprivileged half is not run: setpriv is not installed (util-linux)"
+		skip_part "the unprivileged half is not run: setpriv is not installed (util-linux)"
 	elif why=$(userns_blocked); then
-		note "the unprivileged half is not run: $why"
+		skip_part "the unprivileged half is not run: $why"
 		not_run="$not_run; $user: $why"
 	else
 		halves+=(user)

@@ -5,7 +5,7 @@
 # it tampered with or under another key; envlock verify accepts what Node
 # signs and refuses it under another key. tests/interop/dsse.mjs is the
 # Node side; packaging/install-test-node.sh installs Node and the package in
-# $EL_TEST_NODE_DIR (a skip here counts as a failure in CI).
+# $EL_TEST_NODE_DIR (a skip here is a failure in CI, under ENVLOCK_TEST_STRICT).
 . "$(dirname "$0")/lib.sh"
 
 node_dir=${EL_TEST_NODE_DIR:-/var/lib/envlock-test/node}

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,11 +168,78 @@ const char *el_test_json(const json_t *v)
 	return buf;
 }
 
+static int skips;
+
+static bool strict(void)
+{
+	const char *v = getenv("ENVLOCK_TEST_STRICT");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* Under strict mode: the reason, said as a failure. */
+static void say_strict_failure(const char *reason)
+{
+	print_error("FAIL: not run: %s (ENVLOCK_TEST_STRICT=%s: a skip here is a failure)\n", reason,
+		    getenv("ENVLOCK_TEST_STRICT"));
+}
+
 void el_test_skip(const char *reason)
 {
+	if (strict()) {
+		say_strict_failure(reason);
+		exit(1);
+	}
 	printf("SKIP: %s\n", reason);
 	fflush(stdout);
 	exit(77);
+}
+
+void el__test_skip_case(const char *file, int line, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (strict()) {
+		say_strict_failure(reason);
+		_fail(file, line);
+	} else {
+		print_message("SKIP: %s\n", reason);
+		skips++;
+		_skip(file, line);
+	}
+	abort(); /* both jump back into cmocka's runner */
+}
+
+void el__test_skip_part(const char *file, int line, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (strict()) {
+		say_strict_failure(reason);
+		_fail(file, line);
+	} else {
+		print_message("SKIP: %s (the rest of the case goes on)\n", reason);
+		skips++;
+	}
+}
+
+int el_test_result(int failed)
+{
+	if (failed != 0)
+		return 1;
+	if (skips > 0) {
+		print_message("SKIP: %d not run (the SKIP lines above say why)\n", skips);
+		return 77;
+	}
+	return 0;
 }
 
 char *el_test_path(const char *dir, const char *rel)

@@ -43,8 +43,42 @@ const char *el_test_warnings(el__probe_ctx *ctx);
 /* The JSON of v, compact with sorted keys, in a static buffer (for asserts). */
 const char *el_test_json(const json_t *v);
 
-/* Exit status 77 (skipped) with a reason, for ctest's SKIP_RETURN_CODE. */
+/*
+ * A test that cannot do what it is meant to here says why, and the binary
+ * exits 77 (ctest's SKIP_RETURN_CODE) instead of 0: a pass would claim
+ * checks that did not run. Under ENVLOCK_TEST_STRICT (set, not empty, not
+ * 0: .ci/run exports it) each of these is a failure instead, with the
+ * reason: the CI machine (Debian 12 after packaging/install-deps.sh, as
+ * root) has what every unit test needs.
+ *
+ * el_test_skip: the whole binary, which exits at once.
+ * el_test_skip_case: the rest of this case (cmocka's skip(), counted).
+ * el_test_skip_part: a part of this case; the case goes on.
+ */
 void el_test_skip(const char *reason) __attribute__((noreturn));
+#define el_test_skip_case(...) el__test_skip_case(__FILE__, __LINE__, __VA_ARGS__)
+#define el_test_skip_part(...) el__test_skip_part(__FILE__, __LINE__, __VA_ARGS__)
+void el__test_skip_case(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+void el__test_skip_part(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * The exit status of a binary whose cmocka run counted failed cases:
+ * 1 when any failed (the count itself could wrap to 0, or read as 77),
+ * else 77 when anything was skipped, else 0. cmocka_run_group_tests is
+ * redefined to return it, so that no main can forget the skips.
+ */
+int el_test_result(int failed);
+
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(group_tests, group_setup, group_teardown)                                \
+	el_test_result(_cmocka_run_group_tests(#group_tests, group_tests,                                 \
+					       sizeof(group_tests) / sizeof((group_tests)[0]), group_setup, \
+					       group_teardown))
+
+/* cmocka's own skip() gives no reason and is not counted: el_test_skip_case(REASON). */
+#undef skip
+#define skip() el_test_skip_case_takes_a_reason
 
 /*
  * printf into one of 8 rotating static buffers (8 KiB each): expected

@@ -247,11 +247,8 @@ static void test_foreign_repository(void **state)
 	static const char *const sudo_for_another[] = { "PATH=/usr/bin:/bin", "SUDO_UID=65535", NULL };
 	char *repo, *work, want[4096], warnings[4096];
 
-	if (geteuid() != 0) {
-		/* One test, not the whole binary: el_test_skip() would end them all. */
-		print_message("SKIP: test_foreign_repository needs root to hand a repository to another user\n");
-		skip();
-	}
+	if (geteuid() != 0)
+		el_test_skip_case("test_foreign_repository needs root to hand a repository to another user");
 	/* A .git planted in a shared parent of the working directory. */
 	repo = make_repo(dir, "shared");
 	work = el_test_path(repo, "sub");
@@ -916,7 +913,7 @@ int main(void)
 	int rc;
 
 	if (system("git --version >/dev/null 2>&1") != 0)
-		el_test_skip("git not installed");
+		el_test_skip("git is not installed");
 	home = el_test_mkdtemp();
 	setenv("HOME", home, 1);
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);

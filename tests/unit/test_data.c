@@ -884,7 +884,7 @@ static void test_devices_in_tree_refused(void **state)
 		free(null);
 		free(blk);
 		if (errno == EPERM)
-			skip(); /* making devices needs CAP_MKNOD */
+			el_test_skip_case("making a device node needs CAP_MKNOD: the device in a tree check");
 		fail_msg("mknod: %s", strerror(errno));
 	}
 	el_test_assert_error(el_data_hash(&tree, fx->tree, &fx->opts), EL_EINVAL,
@@ -1002,7 +1002,7 @@ static void test_unreadable_entries_fail(void **state)
 	assert_int_equal(chmod(sub, 0755), 0);
 	if (!hash_in_child(fx->tree, become_nobody, 4, &res)) {
 		free(sub);
-		skip(); /* cannot become an unprivileged user here */
+		el_test_skip_case("cannot become an unprivileged user here: the unreadable file check");
 	}
 	assert_int_equal(res.rc, EL_ERROR);
 	assert_string_equal(res.message, el_test_fmt("%s/sub/locked: Permission denied", fx->tree));
@@ -1024,7 +1024,7 @@ static void test_read_error_names_the_file(void **state)
 	el_test_write(fx->tree, "sub/f", "content\n");
 	if (!hash_in_child(fx->tree, reads_fail, 1, &res)) {
 		free(file);
-		skip(); /* no seccomp filter here */
+		el_test_skip_case("no seccomp filter can be installed here: the failing read check");
 	}
 	assert_int_equal(res.rc, EL_ERROR);
 	assert_string_equal(res.message, el_test_fmt("%s/sub/f: Input/output error", fx->tree));
@@ -1047,7 +1047,7 @@ static void test_without_openat2(void **state)
 	assert_tree(tree, rich, RICH_COUNT);
 	if (!hash_in_child(fx->tree, openat2_enosys, 4, &res)) {
 		el_data_tree_free(tree);
-		skip(); /* no seccomp filter here */
+		el_test_skip_case("no seccomp filter can be installed here: the hash without openat2");
 	}
 	assert_int_equal(res.rc, EL_OK);
 	assert_string_equal(res.digest, tree->digest);
@@ -1763,7 +1763,7 @@ static void test_cache_foreign_file_ignored(void **state)
 	watch w;
 
 	if (geteuid() != 0)
-		skip(); /* giving a file to another user needs root */
+		el_test_skip_case("giving a file to another user needs root: the foreign cache file check");
 	build(fx->tree, ws, 1);
 	wait_until_cacheable();
 	tree = hash_ok(fx->tree, &fx->opts);
@@ -1851,6 +1851,8 @@ static void test_cache_dir_refused(void **state)
 		}
 		assert_int_equal(read_records(foreign, rs, 4), -1);
 		free(foreign);
+	} else {
+		el_test_skip_part("giving a directory to another user needs root: the foreign cache directory check");
 	}
 	watch_stop(&w);
 	free(shared);
@@ -2030,6 +2032,8 @@ static void test_store_altered_not_loaded(void **state)
 		write_file_at(name, text, len, 0600);
 		assert_int_equal(chown(name, NOBODY, NOBODY), 0);
 		assert_int_equal(el_data_store_load(&back, tree->digest, fx->cache), EL_ENOTFOUND);
+	} else {
+		el_test_skip_part("giving a file to another user needs root: the foreign manifest check");
 	}
 	assert_null(back);
 	free(name);

@@ -146,11 +146,11 @@ static bool try_ldcache(const char *root, const char *conf)
 	return geteuid() == 0 ? run_ldconfig("", root) : run_ldconfig("unshare -r", root);
 }
 
-/* ldconfig -r needs root or an unprivileged user namespace; without either, skip. */
+/* ldconfig -r needs root or an unprivileged user namespace; without either, the case is skipped. */
 static void make_ldcache(const char *root, const char *conf)
 {
 	if (!try_ldcache(root, conf))
-		skip();
+		el_test_skip_case("ldconfig -r failed (it needs root or an unprivileged user namespace)");
 }
 
 static int probe(struct fx *fx, json_t **section)
@@ -301,7 +301,8 @@ static int group_teardown(void **state)
 static void use_settled_root(struct fx *fx)
 {
 	if (!settled_root)
-		skip();
+		el_test_skip_case("the settled root was not built: ldconfig -r failed (it needs root or an unprivileged "
+				  "user namespace)");
 	fx->probe_root = settled_root;
 }
 
@@ -319,7 +320,7 @@ static void test_full_root(void **state)
 	char *text;
 
 	if (!build_full_root(fx->root))
-		skip();
+		el_test_skip_case("ldconfig -r failed (it needs root or an unprivileged user namespace)");
 	/* The stubs would say otherwise: proof that the files were believed. */
 	setenv("ENVLOCK_STUB_NVML", "1.2.3", 1);
 	expect_probe(fx, FULL_SECTION, "");

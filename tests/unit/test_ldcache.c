@@ -161,7 +161,7 @@ static void test_native_flags(void **state)
 #elif defined(__i386__)
 	assert_int_equal(el__ldcache_native_flags(), 0x0003);
 #else
-	skip();
+	el_test_skip_case("no native ld.so.cache flags known for this architecture");
 #endif
 }
 
@@ -487,7 +487,7 @@ static void test_real_cache(void **state)
 	FILE *p;
 
 	if (access("/etc/ld.so.cache", R_OK) != 0)
-		skip();
+		el_test_skip_case("this machine has no readable /etc/ld.so.cache");
 	if (el__ldcache_load(&c, "/etc/ld.so.cache") != EL_OK)
 		fail_msg("/etc/ld.so.cache: %s", el_error_last());
 	assert_true(el__ldcache_count(c) > 0);
@@ -495,7 +495,7 @@ static void test_real_cache(void **state)
 	p = open_ldconfig();
 	if (!p) {
 		el__ldcache_free(c);
-		skip();
+		el_test_skip_case("ldconfig -p cannot be run here");
 	}
 	assert_non_null(fgets(line, sizeof(line), p));
 	assert_int_equal(sscanf(line, "%zu libs found", &listed), 1);

@@ -1727,7 +1727,7 @@ static void test_xdg_config_home(void **state)
 	struct stat st;
 
 	if (stat("/etc/envlock/profiles", &st) == 0)
-		skip(); /* a profile there could shadow what this test writes */
+		el_test_skip_case("/etc/envlock/profiles exists: a profile there could shadow what this test writes");
 	unsetenv("ENVLOCK_PROFILE_PATH");
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	el_test_write(xdg, "envlock/profiles/default", "include default\nsetenv TZ Europe/Berlin\n");

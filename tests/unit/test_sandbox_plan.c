@@ -1819,7 +1819,7 @@ static void test_dev_nodes(void **state)
 	el_sandbox_plan *plan;
 
 	if (!make_chr(fx->root, "dev/null", 1, 3))
-		skip(); /* mknod needs CAP_MKNOD: not here */
+		el_test_skip_case("making a device node needs CAP_MKNOD: the minimal /dev check");
 	assert_true(make_chr(fx->root, "dev/urandom", 1, 9));
 	assert_true(make_chr(fx->root, "dev/zero", 1, 5));
 	assert_true(make_chr(fx->root, "dev/tty", 5, 0));
@@ -2185,7 +2185,7 @@ static void test_write_error(void **state)
 
 	if (!full) {
 		el_sandbox_plan_free(plan);
-		skip();
+		el_test_skip_case("no /dev/full to write to");
 	}
 	assert_int_equal(el_sandbox_plan_write(plan, full), EL_ERROR);
 	assert_string_equal(el_error_last(), "writing the plan: No space left on device");

@@ -990,6 +990,8 @@ static void test_cache_shared_dir_refused(void **state)
 		c = open_cache(cache_dir, "the cache directory is not owned by this user or is writable by others");
 		assert_null(el__cache_get(c, "k", "key", NULL));
 		el__cache_free(c);
+	} else {
+		el_test_skip_part("giving a directory to another user needs root: the foreign cache directory check");
 	}
 	free(before);
 	free(after);
