@@ -3,7 +3,8 @@
  * every object it maps (the program, its DT_NEEDED libraries, dlopen'd
  * ones), in every process that inherits LD_AUDIT; each becomes one line
  * "PATH\n" on the descriptor ENVLOCK_AUDIT_FD names, an anonymous file
- * envlock reads after the run (sandbox/observe.c).
+ * envlock reads after the run (sandbox/observe.c), or, in a process that
+ * was started without it, the same file reopened through an ancestor's.
  *
  * It runs inside the loader, before and beside the program: no stdio, no
  * malloc, only system calls, and one write(2) per line on a descriptor
@@ -30,19 +31,106 @@
 
 static int report_fd = -1;
 
-/* fd as text, for /proc/self/fd/N. */
-static void fd_path(char out[32], int fd)
+/* n in decimal at out; the end. No printf inside the loader. */
+static char *put_number(char *out, unsigned long n)
 {
-	char digits[12];
-	size_t n = 0, len = sizeof("/proc/self/fd/") - 1;
+	char digits[24];
+	size_t k = 0;
 
-	memcpy(out, "/proc/self/fd/", len);
 	do
-		digits[n++] = (char)('0' + fd % 10);
-	while ((fd /= 10) > 0);
-	while (n > 0)
-		out[len++] = digits[--n];
-	out[len] = '\0';
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	while (k > 0)
+		*out++ = digits[--k];
+	return out;
+}
+
+/* "/proc/PID/fd/FD", or /proc/self/fd/FD for pid 0. */
+static void fd_path(char out[64], unsigned long pid, int fd)
+{
+	char *p = out;
+
+	memcpy(p, "/proc/", 6);
+	p += 6;
+	if (pid) {
+		p = put_number(p, pid);
+	} else {
+		memcpy(p, "self", 4);
+		p += 4;
+	}
+	memcpy(p, "/fd/", 4);
+	p = put_number(p + 4, (unsigned long)fd);
+	*p = '\0';
+}
+
+/* Whether the descriptor path names is envlock's anonymous file. */
+static int is_report_file(const char *path)
+{
+	char target[64];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	if (n < (ssize_t)(sizeof(MEMFD_NAME) - 1))
+		return 0;
+	target[n] = '\0';
+	return strncmp(target, MEMFD_NAME, sizeof(MEMFD_NAME) - 1) == 0;
+}
+
+/* The parent of pid, from the fourth field of /proc/PID/stat; 0 when unknown. */
+static unsigned long parent_of(unsigned long pid)
+{
+	char path[64], text[512], *close_paren = NULL, *p;
+	unsigned long ppid = 0;
+	ssize_t n;
+	int fd;
+
+	memcpy(path, "/proc/", 6);
+	memcpy(put_number(path + 6, pid), "/stat", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	/* The command name may hold anything, ')' included: the last one ends it. */
+	for (p = text; *p; p++)
+		if (*p == ')')
+			close_paren = p;
+	if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
+		return 0;
+	for (p = close_paren + 4; *p >= '0' && *p <= '9'; p++)
+		ppid = ppid * 10 + (unsigned long)(*p - '0');
+	return ppid;
+}
+
+/*
+ * The file through the first ancestor that still holds it at fd: a process
+ * started with its descriptors closed (subprocess's close_fds, the spawn
+ * and forkserver start methods, torchrun's workers) reaches it by path.
+ * Not PID 1, envlock's own, which no job process may read. What is opened
+ * is checked again once open: the ancestor may have changed it meanwhile.
+ */
+static int open_from_ancestor(int fd)
+{
+	unsigned long pid = (unsigned long)getppid();
+
+	for (int depth = 0; depth < 64 && pid > 1; depth++, pid = parent_of(pid)) {
+		char path[64];
+		int opened;
+
+		fd_path(path, pid, fd);
+		if (!is_report_file(path))
+			continue;
+		opened = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+		if (opened < 0)
+			continue;
+		fd_path(path, 0, opened);
+		if (is_report_file(path))
+			return opened;
+		close(opened);
+	}
+	return -1;
 }
 
 /*
@@ -54,8 +142,7 @@ static void fd_path(char out[32], int fd)
 static int open_report_fd(void)
 {
 	const char *text = getenv("ENVLOCK_AUDIT_FD");
-	char path[32], target[64];
-	ssize_t n;
+	char path[64];
 	long fd = 0;
 	int high;
 
@@ -66,13 +153,18 @@ static int open_report_fd(void)
 			return -1;
 		fd = fd * 10 + (*p - '0');
 	}
-	fd_path(path, (int)fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < (ssize_t)(sizeof(MEMFD_NAME) - 1))
-		return -1;
-	target[n] = '\0';
-	if (strncmp(target, MEMFD_NAME, sizeof(MEMFD_NAME) - 1) != 0)
-		return -1;
+	fd_path(path, 0, (int)fd);
+	if (!is_report_file(path)) {
+		int opened = open_from_ancestor((int)fd);
+
+		if (opened < 0)
+			return -1;
+		high = fcntl(opened, F_DUPFD_CLOEXEC, 200);
+		if (high < 0)
+			return opened;
+		close(opened);
+		return high;
+	}
 	high = fcntl((int)fd, F_DUPFD_CLOEXEC, 200);
 	return high >= 0 ? high : (int)fd;
 }

@@ -149,6 +149,30 @@ SH
 		check_eq "$p bind SRC:DEST: exit status" 0 "$status"
 		check_eq "$p bind SRC:DEST: the host's file is listed" yes "$(has "$dir/rec/bound.json" "$dir/bound/libbound.so")"
 		check_eq "$p bind SRC:DEST: not the name inside" "" "$(observed "$dir/rec/bound.json" | grep -F /mnt/bound || true)"
+		# Processes started with their descriptors closed reach the file through an ancestor's.
+		run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/subprocess.json" -- python3 -c \
+			"import subprocess, sys; subprocess.run([sys.executable, '-c', 'import ctypes, os; assert not os.path.exists(\"/proc/self/fd/3\"); ctypes.CDLL(\"$dl_lib\")'], check=True)"
+		check_eq "$p subprocess with close_fds: exit status" "0 " "$status $(cat "$scratch/err")"
+		check_eq "$p subprocess with close_fds: what the child dlopen'd is listed" yes "$(has "$dir/rec/subprocess.json" "$dl_path")"
+		cat >"$dir/work/spawned.py" <<PY
+import ctypes, multiprocessing, os
+
+def load():
+    # Descriptor 3, if any, is the start method's own pipe: not the observer's file.
+    held = os.readlink("/proc/self/fd/3") if os.path.exists("/proc/self/fd/3") else ""
+    assert "envlock-observed" not in held, held
+    ctypes.CDLL("$dl_lib")
+
+if __name__ == "__main__":
+    p = multiprocessing.get_context("spawn").Process(target=load)
+    p.start()
+    p.join()
+    raise SystemExit(p.exitcode)
+PY
+		[ "$half" != user ] || chown "$user:$user" "$dir/work/spawned.py"
+		run "$scratch/out" "$scratch/err" el exec --no-lock --record "$dir/rec/spawn.json" -- python3 spawned.py
+		check_eq "$p multiprocessing spawn: exit status" "0 " "$status $(cat "$scratch/err")"
+		check_eq "$p multiprocessing spawn: what the worker dlopen'd is listed" yes "$(has "$dir/rec/spawn.json" "$dl_path")"
 	else
 		skip_part "$p no library found to dlopen that python3 does not load by itself: the dlopen check"
 	fi
