@@ -123,6 +123,11 @@ static void collect(void *data, const char *section, const char *message)
 	el__buf_printf(&w->text, "%s: %s\n", section, message);
 }
 
+const char *const *el_test_environ(void)
+{
+	return (const char *const *)environ;
+}
+
 void el_test_ctx_init(el__probe_ctx *ctx, const char *root)
 {
 	struct warnings *w = calloc(1, sizeof(*w));
@@ -138,7 +143,7 @@ void el_test_ctx_init(el__probe_ctx *ctx, const char *root)
 	ctx->warn_data = w;
 	ctx->meta = json_object();
 	/* The tests' own environment, which they set up (PATH to their stand-in interpreters...). */
-	ctx->env = (const char *const *)environ;
+	ctx->env = el_test_environ();
 }
 
 void el_test_ctx_release(el__probe_ctx *ctx)

@@ -32,9 +32,15 @@ void el_test_symlink(const char *dir, const char *rel, const char *target);
 /* Create an executable shell script dir/rel with the given body. */
 void el_test_script(const char *dir, const char *rel, const char *body);
 
+/* The process's environment now, for a capture's (el_capture_options.env). */
+const char *const *el_test_environ(void);
+
 /*
  * A probe context on root with a memory-only cache. Warnings are collected,
- * one per line "section: message", in el_test_warnings(ctx).
+ * one per line "section: message", in el_test_warnings(ctx). Its
+ * environment is the process's as it is now: a test that calls setenv
+ * afterwards sets ctx->env = el_test_environ() again (setenv may move the
+ * array).
  */
 void el_test_ctx_init(el__probe_ctx *ctx, const char *root);
 void el_test_ctx_release(el__probe_ctx *ctx);

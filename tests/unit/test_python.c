@@ -592,6 +592,8 @@ static void test_cache(void **state)
 	/* Another PYTHONPATH is another sys.path. */
 	backdate(f->root);
 	setenv("PYTHONPATH", "/opt/more", 1);
+	/* setenv may have moved the array: the capture's environment is taken anew. */
+	ctx.env = el_test_environ();
 	el__probe_ctx_release(&ctx);
 	ctx.python_tried = false;
 	assert_int_equal(run_ctx(f, &ctx), EL_OK);
