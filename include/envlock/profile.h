@@ -149,8 +149,16 @@ bool el_drift_pattern_match(const char *pattern, const char *path);
 /* Whether name can name a profile in the lookup: letters, digits, '_' and '-', at most 64. */
 bool el_profile_name_valid(const char *name);
 
-/* "refuse", "warn", "ignore". */
+/*
+ * The one name table of each vocabulary, for the profile parser, the
+ * command line and the run record alike: "refuse", "warn", "ignore";
+ * "bind", "ro-bind", "tmpfs". A name is NULL for a value outside the enum;
+ * parsing anything else is EL_EINVAL ("'X' is not refuse, warn or ignore").
+ */
 const char *el_severity_name(el_severity severity);
+int el_severity_parse(el_severity *out, const char *name);
+const char *el_mount_kind_name(el_mount_kind kind);
+int el_mount_kind_parse(el_mount_kind *out, const char *name);
 
 /* One profile that the lookup can find. */
 typedef struct el_profile_entry {

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "envlock/profile.h"
+
 /*
  * A run record: what `envlock exec --record` writes about one run and what
  * `envlock replay` reads back. The file is an in-toto Statement v1 whose
@@ -43,7 +45,7 @@ typedef struct el_record_pair {
 
 /* A mount given on the command line. */
 typedef struct el_record_mount {
-	char *kind;   /* "bind", "ro-bind" or "tmpfs" */
+	el_mount_kind kind;
 	char *source; /* NULL for a tmpfs, and only for one */
 	char *dest;
 } el_record_mount;
@@ -63,7 +65,7 @@ typedef struct el_record {
 	char *profile;             /* profile name */
 	char *seed;                /* the --seed value; NULL when none */
 	char *python;              /* the --python the run used; NULL: the lock's interpreter */
-	char *on_drift;            /* "refuse", "warn" or "ignore" */
+	el_severity on_drift;      /* what --on-drift said; el_record_new() sets refuse, exec's default */
 	el_record_pair *env;       /* pinned variables, as set in the sandbox; names unique */
 	size_t env_count;
 	el_record_mount *mounts;   /* --bind/--ro-bind/--tmpfs, in command-line order */
@@ -94,7 +96,7 @@ typedef struct el_record {
 } el_record;
 
 /*
- * A new, empty record (every pointer NULL, git_dirty -1) for the caller to
+ * A new, empty record (every pointer NULL, git_dirty -1, on_drift refuse) for the caller to
  * fill with malloc'd members and release with el_record_free(). NULL when
  * out of memory.
  */
@@ -108,7 +110,7 @@ el_record *el_record_new(void);
  * nothing written is refused when read back: EL_EINVAL, with a message that
  * starts "run record: " and names the field, for a record that could not
  * be read back as it is (a required member NULL, text that is not UTF-8, a
- * malformed digest or time, an unknown on_drift or mount kind, a repeated
+ * malformed digest or time, an on_drift or mount kind outside its enum, a repeated
  * variable or output, git_dirty known without git_commit...).
  */
 int el_record_to_json(json_t **out, const el_record *record);

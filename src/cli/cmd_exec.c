@@ -89,7 +89,7 @@ static const struct option longopts[] = {
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch;
 	bool no_lock, dry_run, lock_given, no_observe;
-	exec_on_drift drift;
+	el_severity drift;
 	el_mount *mounts;
 	size_t mount_count;
 	const char **outputs;
@@ -193,7 +193,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 			a->outputs[a->output_count++] = optarg;
 			break;
 		case 'd':
-			if (!exec_on_drift_parse(optarg, &a->drift))
+			if (el_severity_parse(&a->drift, optarg) != EL_OK)
 				return exec_usage_error("--on-drift takes refuse, warn or ignore, not '%s'", optarg);
 			break;
 		case 'b':
@@ -321,7 +321,7 @@ static bool collect_protected(char ***out, size_t *count, const exec_record_targ
 
 int cmd_exec(int argc, char **argv)
 {
-	exec_args a = { 0 };
+	exec_args a = { .drift = EL_SEVERITY_REFUSE };
 	el_sandbox_options sopts = { 0 };
 	el_sandbox_plan *plan = NULL;
 	el_profile *profile = NULL;

@@ -113,7 +113,7 @@ typedef struct replay {
 	job *jobs;
 	size_t count;
 	unsigned parallel;
-	exec_on_drift on_drift;
+	el_severity on_drift; /* refuse or warn */
 	size_t reproduced, differed;
 	const char *keep;     /* --keep DIR, or NULL */
 	int keep_fd;
@@ -143,7 +143,7 @@ static bool load_group_lock(job *j)
 }
 
 /* This machine against the group's lock, once; false when the drift refuses it. */
-static bool check_group(job *j, exec_on_drift on_drift)
+static bool check_group(job *j, el_severity on_drift)
 {
 	report_options ropts = { .old_label = j->record->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .format = REPORT_TEXT };
@@ -168,7 +168,7 @@ static bool check_group(job *j, exec_on_drift on_drift)
 	if (diff->count > 0) {
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, j->profile, el_lock_json(j->lock), el_lock_json(now), &ropts);
-		if (verdict == 1 && on_drift == EXEC_DRIFT_WARN) {
+		if (verdict == 1 && on_drift == EL_SEVERITY_WARN) {
 			cli_error("replay: replaying despite the drift (--on-drift warn)");
 			verdict = 0;
 		} else if (verdict == 1) {
@@ -479,7 +479,7 @@ static void run_all(replay *rp)
 
 int cmd_replay(int argc, char **argv)
 {
-	replay rp = { .parallel = 1, .keep_fd = -1 };
+	replay rp = { .parallel = 1, .keep_fd = -1, .on_drift = EL_SEVERITY_REFUSE };
 	replay_allow allow = { 0 };
 	el_profile *policy = NULL;
 	int c, status = CLI_EXIT_USAGE;
@@ -500,7 +500,7 @@ int cmd_replay(int argc, char **argv)
 		case 'b':
 		case 'r':
 		case 't':
-			if (!*optarg || !replay_allow_mount(&allow, c == 'b' ? "bind" : c == 'r' ? "ro-bind" : "tmpfs", optarg)) {
+			if (!*optarg || !replay_allow_mount(&allow, c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg)) {
 				status = cli_usage_error("replay", "cannot use '%s' as a mount", optarg);
 				goto done;
 			}
@@ -514,7 +514,7 @@ int cmd_replay(int argc, char **argv)
 			}
 			break;
 		case 'd':
-			if (!exec_on_drift_parse(optarg, &rp.on_drift) || rp.on_drift == EXEC_DRIFT_IGNORE) {
+			if (el_severity_parse(&rp.on_drift, optarg) != EL_OK || rp.on_drift == EL_SEVERITY_IGNORE) {
 				status = cli_usage_error("replay", "--on-drift takes refuse or warn, not '%s'", optarg);
 				goto done;
 			}

@@ -178,15 +178,12 @@ static bool add_env(el_record *r, const el_sandbox_plan *plan)
 
 static bool add_mounts(el_record *r, const el_mount *mounts, size_t count)
 {
-	static const char *const kinds[] = { [EL_MOUNT_BIND] = "bind", [EL_MOUNT_RO_BIND] = "ro-bind",
-					     [EL_MOUNT_TMPFS] = "tmpfs" };
-
 	if (!(r->mounts = calloc(count ? count : 1, sizeof(*r->mounts))))
 		return false;
 	for (size_t i = 0; i < count; i++) {
 		el_record_mount *m = &r->mounts[r->mount_count++];
 
-		m->kind = strdup(kinds[mounts[i].kind]);
+		m->kind = mounts[i].kind;
 		m->source = dup_or_null(mounts[i].source);
 		m->dest = strdup(mounts[i].dest ? mounts[i].dest : mounts[i].source);
 		if (!m->kind || !m->dest || (mounts[i].source && !m->source))
@@ -274,7 +271,7 @@ static bool build(el_record *r, const exec_record_input *in)
 			return false;
 	r->workdir = strdup(in->workdir);
 	r->profile = strdup(in->profile->name);
-	r->on_drift = strdup(exec_on_drift_name(in->on_drift));
+	r->on_drift = in->on_drift;
 	r->envlock_version = strdup(EL_VERSION);
 	r->seed = dup_or_null(in->seed);
 	r->python = dup_or_null(in->python);
@@ -282,7 +279,7 @@ static bool build(el_record *r, const exec_record_input *in)
 		r->lock_path = strdup(in->lock_path);
 		r->lock_fingerprint = dup_or_null(el_lock_stored_fingerprint(in->lock));
 	}
-	if (!r->workdir || !r->profile || !r->on_drift || !r->envlock_version || (in->seed && !r->seed) || (in->python && !r->python) ||
+	if (!r->workdir || !r->profile || !r->envlock_version || (in->seed && !r->seed) || (in->python && !r->python) ||
 	    (in->lock && (!r->lock_path || !r->lock_fingerprint)))
 		return false;
 	r->drift = in->run->findings ? json_incref(in->run->findings) : NULL;

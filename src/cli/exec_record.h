@@ -50,7 +50,7 @@ typedef struct exec_record_input {
 	const el_profile *profile;
 	const char *seed;
 	const char *python;        /* --python, or NULL */
-	exec_on_drift on_drift;
+	el_severity on_drift;
 	const el_mount *mounts;    /* the command line's */
 	size_t mount_count;
 	const el_sandbox_plan *plan;

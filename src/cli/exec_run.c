@@ -18,24 +18,6 @@
 #define EL_STR_(x) #x
 #define EL_STR(x) EL_STR_(x)
 
-static const char *const drift_names[] = { "refuse", "warn", "ignore" };
-
-const char *exec_on_drift_name(exec_on_drift drift)
-{
-	return drift_names[drift];
-}
-
-bool exec_on_drift_parse(const char *name, exec_on_drift *out)
-{
-	for (int i = 0; i < 3; i++) {
-		if (strcmp(name, drift_names[i]) == 0) {
-			*out = (exec_on_drift)i;
-			return true;
-		}
-	}
-	return false;
-}
-
 static volatile sig_atomic_t sandbox_pid, command_started, signal_before_start;
 
 /*
@@ -105,13 +87,13 @@ static int check_drift(exec_run *run)
 	} else if (unmet) {
 		cli_error("%s: refusing to run: the profile's %s", run_name(run), unmet);
 		verdict = 1;
-	} else if (diff->count > 0 && run->on_drift != EXEC_DRIFT_IGNORE) {
+	} else if (diff->count > 0 && run->on_drift != EL_SEVERITY_IGNORE) {
 		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path, run->python);
 		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
 			ropts.data_files = &files;
 		ropts.color = report_color_auto(STDERR_FILENO);
 		verdict = report_drift(stderr, diff, run->profile, el_lock_json(run->lock), el_lock_json(now), &ropts);
-		if (verdict == 1 && run->on_drift == EXEC_DRIFT_WARN) {
+		if (verdict == 1 && run->on_drift == EL_SEVERITY_WARN) {
 			cli_error("%s: running despite the drift (--on-drift warn)", run_name(run));
 			verdict = 0;
 		} else if (verdict == 1) {

@@ -10,12 +10,6 @@
 /* exec's own status; otherwise it exits with the command's. */
 #define EXEC_FAILED 125 /* envlock failed or refused to run the command */
 
-typedef enum exec_on_drift { EXEC_DRIFT_REFUSE, EXEC_DRIFT_WARN, EXEC_DRIFT_IGNORE } exec_on_drift;
-
-/* "refuse", "warn", "ignore"; and back (false for another word). */
-const char *exec_on_drift_name(exec_on_drift drift);
-bool exec_on_drift_parse(const char *name, exec_on_drift *out);
-
 /* One run of a planned sandbox, with or without the drift check. */
 typedef struct exec_run {
 	/* in */
@@ -26,7 +20,7 @@ typedef struct exec_run {
 	const char *lock_dir;      /* the lock's directory: its data paths are relative to it */
 	const el_profile *profile;
 	const char *python;        /* --python for the check, or NULL */
-	exec_on_drift on_drift;
+	el_severity on_drift;      /* --on-drift: refuse, warn (run despite refused drift) or ignore (no report) */
 	/* Say what the command left outside the working directory (exec), or keep it in keep_scratch. */
 	bool scratch;
 	const char *keep_scratch;  /* --keep-scratch DIR, or NULL */

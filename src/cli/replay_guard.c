@@ -18,7 +18,7 @@
 #define EXT "predicate.buildDefinition.externalParameters."
 #define INT "predicate.buildDefinition.internalParameters."
 
-bool replay_allow_mount(replay_allow *allow, const char *kind, const char *arg)
+bool replay_allow_mount(replay_allow *allow, el_mount_kind kind, const char *arg)
 {
 	char **grown = realloc(allow->binds, (allow->bind_count + 1) * sizeof(*allow->binds));
 	const char *colon = strchr(arg, ':');
@@ -28,12 +28,14 @@ bool replay_allow_mount(replay_allow *allow, const char *kind, const char *arg)
 	if (!grown)
 		return false;
 	allow->binds = grown;
-	if (strcmp(kind, "tmpfs") == 0) {
+	if (kind == EL_MOUNT_TMPFS) {
 		n = asprintf(&grown[allow->bind_count], "tmpfs %s", arg);
 	} else {
 		source = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
 		abs = source ? cli_absolute_path(source) : NULL;
-		n = abs ? asprintf(&grown[allow->bind_count], "%s %s:%s", kind, abs, colon ? colon + 1 : abs) : -1;
+		n = abs ? asprintf(&grown[allow->bind_count], "%s %s:%s", el_mount_kind_name(kind), abs,
+				   colon ? colon + 1 : abs)
+			: -1;
 	}
 	free(source);
 	free(abs);
@@ -160,8 +162,9 @@ static bool check_mounts(const char *file, const el_record *r, const replay_allo
 	for (size_t i = 0; i < r->mount_count; i++) {
 		const el_record_mount *m = &r->mounts[i];
 		bool given = false;
-		int n = m->source ? asprintf(&want, "%s %s:%s", m->kind, m->source, m->dest)
-				  : asprintf(&want, "%s %s", m->kind, m->dest);
+		const char *kind = el_mount_kind_name(m->kind);
+		int n = m->source ? asprintf(&want, "%s %s:%s", kind, m->source, m->dest)
+				  : asprintf(&want, "%s %s", kind, m->dest);
 
 		if (n < 0) {
 			cli_error("out of memory");
@@ -175,7 +178,7 @@ static bool check_mounts(const char *file, const el_record *r, const replay_allo
 		snprintf(member, sizeof(member), EXT "mounts[%zu]", i);
 		if (m->source)
 			return refuse(file, member, "a record cannot add mounts of its own; to allow it, give it again: --%s %s:%s",
-				      m->kind, m->source, m->dest);
+				      kind, m->source, m->dest);
 		return refuse(file, member, "a record cannot add mounts of its own; to allow it, give it again: --tmpfs %s",
 			      m->dest);
 	}

@@ -45,11 +45,11 @@ typedef struct replay_allow {
 } replay_allow;
 
 /*
- * Add --bind ARG (kind "bind", "ro-bind" or "tmpfs") to allow->binds in
+ * Add --bind, --ro-bind or --tmpfs ARG (by kind) to allow->binds in
  * the form the check compares: a relative source made absolute, DEST
  * defaulting to SRC. False when out of memory.
  */
-bool replay_allow_mount(replay_allow *allow, const char *kind, const char *arg);
+bool replay_allow_mount(replay_allow *allow, el_mount_kind kind, const char *arg);
 void replay_allow_free(replay_allow *allow);
 
 /*

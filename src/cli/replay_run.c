@@ -26,9 +26,7 @@ static el_mount *record_mounts(const el_record *r)
 	for (size_t i = 0; m && i < r->mount_count; i++) {
 		const el_record_mount *rm = &r->mounts[i];
 
-		m[i].kind = strcmp(rm->kind, "bind") == 0 ? EL_MOUNT_BIND
-			    : strcmp(rm->kind, "ro-bind") == 0 ? EL_MOUNT_RO_BIND
-							      : EL_MOUNT_TMPFS;
+		m[i].kind = rm->kind;
 		/* Borrowed from the record: only read. */
 		m[i].source = rm->source;
 		m[i].dest = rm->dest;

@@ -74,16 +74,3 @@ el_severity el_profile_severity(const el_profile *profile, const char *path)
 			return profile->rules[i].severity;
 	return EL_SEVERITY_REFUSE;
 }
-
-const char *el_severity_name(el_severity severity)
-{
-	switch (severity) {
-	case EL_SEVERITY_IGNORE:
-		return "ignore";
-	case EL_SEVERITY_WARN:
-		return "warn";
-	case EL_SEVERITY_REFUSE:
-		break;
-	}
-	return "refuse";
-}

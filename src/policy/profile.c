@@ -338,13 +338,7 @@ static int do_drift(struct parser *ps, const struct place *pl, char **argv, int 
 	el_severity severity;
 	int ret;
 
-	if (strcmp(argv[1], "refuse") == 0)
-		severity = EL_SEVERITY_REFUSE;
-	else if (strcmp(argv[1], "warn") == 0)
-		severity = EL_SEVERITY_WARN;
-	else if (strcmp(argv[1], "ignore") == 0)
-		severity = EL_SEVERITY_IGNORE;
-	else
+	if (el_severity_parse(&severity, argv[1]) != EL_OK)
 		return BAD(pl, argv, "severity must be refuse, warn or ignore, not '%s'", argv[1]);
 	for (int i = 2; i < argc; i++)
 		if ((ret = check_pattern(pl, argv, argv[i])) != EL_OK)
@@ -394,13 +388,16 @@ static int do_data(struct parser *ps, const struct place *pl, char **argv, int a
 static int do_mount(struct parser *ps, const struct place *pl, char **argv, int argc)
 {
 	el_profile *p = ps->p;
-	bool tmpfs = strcmp(argv[0], "tmpfs") == 0;
 	el_mount m = { 0 };
+	bool tmpfs;
 
 	for (int i = 1; i < argc; i++)
 		if (!sandbox_path_valid(argv[i]))
 			return BAD(pl, argv, "'%s' is not an absolute path without '.' or '..' components", argv[i]);
-	m.kind = tmpfs ? EL_MOUNT_TMPFS : strcmp(argv[0], "bind") == 0 ? EL_MOUNT_BIND : EL_MOUNT_RO_BIND;
+	/* The directive's own name is the kind: the directive table lists only the three. */
+	if (el_mount_kind_parse(&m.kind, argv[0]) != EL_OK)
+		return el_error_last_code();
+	tmpfs = m.kind == EL_MOUNT_TMPFS;
 	m.source = tmpfs ? NULL : strdup(argv[1]);
 	m.dest = strdup(argv[argc - 1]);
 	if (asprintf(&m.origin, "%s:%u", pl->label, pl->line) < 0)

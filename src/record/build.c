@@ -153,7 +153,9 @@ static json_t *mounts_array(struct builder *b, const el_record *r)
 		json_t *mount = object(b);
 
 		snprintf(field, sizeof(field), "mounts[%zu]", i);
-		set(b, mount, "kind", text(b, m->kind, field));
+		if (!el_mount_kind_name(m->kind))
+			refuse(b, "%s.kind: not bind, ro-bind or tmpfs", field);
+		set(b, mount, "kind", text(b, el_mount_kind_name(m->kind), field));
 		set(b, mount, "source", text(b, m->source, field));
 		set(b, mount, "dest", text(b, m->dest, field));
 		push(b, mounts, mount);
@@ -198,7 +200,9 @@ static json_t *external_parameters(struct builder *b, const el_record *r)
 	set(b, ext, "env", env_object(b, r));
 	set(b, ext, "seed", text(b, r->seed, "seed"));
 	set(b, ext, "python", text(b, r->python, "python"));
-	set(b, ext, "onDrift", text(b, r->on_drift, "on_drift"));
+	if (!el_severity_name(r->on_drift))
+		refuse(b, "on_drift: not refuse, warn or ignore");
+	set(b, ext, "onDrift", text(b, el_severity_name(r->on_drift), "on_drift"));
 	set(b, ext, "mounts", mounts_array(b, r));
 	set(b, ext, "outputs", outputs_array(b, r));
 	return ext;

@@ -105,8 +105,10 @@ el_record *el_record_new(void)
 {
 	el_record *record = calloc(1, sizeof(*record));
 
-	if (record)
+	if (record) {
 		record->git_dirty = -1;
+		record->on_drift = EL_SEVERITY_REFUSE;
+	}
 	return record;
 }
 
@@ -137,10 +139,8 @@ void el_record_free(el_record *record)
 	free(record->profile);
 	free(record->seed);
 	free(record->python);
-	free(record->on_drift);
 	free_pairs(record->env, record->env_count);
 	for (size_t i = 0; i < record->mount_count; i++) {
-		free(record->mounts[i].kind);
 		free(record->mounts[i].source);
 		free(record->mounts[i].dest);
 	}
@@ -267,14 +267,4 @@ int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotat
 	ret = el__sha256_hex(hex, text, strlen(text));
 	free(text);
 	return ret;
-}
-
-bool el__record_on_drift_valid(const char *s)
-{
-	return strcmp(s, "refuse") == 0 || strcmp(s, "warn") == 0 || strcmp(s, "ignore") == 0;
-}
-
-bool el__record_mount_kind_valid(const char *s)
-{
-	return strcmp(s, "bind") == 0 || strcmp(s, "ro-bind") == 0 || strcmp(s, "tmpfs") == 0;
 }

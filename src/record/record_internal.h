@@ -66,10 +66,6 @@ int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotat
  */
 json_t *el__record_byproduct_annotations(const el_record *r, bool drift);
 
-/* The values the text fields take. */
-bool el__record_on_drift_valid(const char *s);
-bool el__record_mount_kind_valid(const char *s);
-
 /*
  * The record a Statement describes, checked as el_record_parse() checks a
  * file (display starts every message). *out is for el_record_free().

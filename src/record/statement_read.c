@@ -358,13 +358,15 @@ static void read_env(struct reader *rd, const json_t *env)
 static void read_mount(struct reader *rd, const json_t *m)
 {
 	el_record_mount *out = &rd->r->mounts[rd->r->mount_count++];
-	bool tmpfs;
+	const json_t *kind;
+	bool tmpfs = false;
 
 	ONLY(rd, m, "kind", "source", "dest");
-	out->kind = take(rd, m, "kind", false);
-	if (out->kind && !el__record_mount_kind_valid(out->kind))
+	kind = get(rd, m, "kind", T_STRING, false);
+	if (kind && el_mount_kind_parse(&out->kind, json_string_value(kind)) != EL_OK)
 		bad_at(rd, "kind", "not bind, ro-bind or tmpfs");
-	tmpfs = out->kind && strcmp(out->kind, "tmpfs") == 0;
+	else if (kind)
+		tmpfs = out->kind == EL_MOUNT_TMPFS;
 	if (tmpfs && json_object_get(m, "source"))
 		bad_at(rd, "source", "a tmpfs has none");
 	out->source = take(rd, m, "source", tmpfs);
@@ -404,6 +406,7 @@ static void read_outputs(struct reader *rd, const json_t *outputs)
 static void read_external(struct reader *rd, const json_t *ext)
 {
 	el_record *r = rd->r;
+	const json_t *on_drift;
 
 	ONLY(rd, ext, "argv", "workdir", "lock", "env", "seed", "python", "onDrift", "mounts", "outputs");
 	descend(rd, ext, "argv", T_ARRAY, false, read_argv);
@@ -414,8 +417,8 @@ static void read_external(struct reader *rd, const json_t *ext)
 	descend(rd, ext, "env", T_OBJECT, false, read_env);
 	r->seed = take(rd, ext, "seed", true);
 	r->python = take(rd, ext, "python", true);
-	r->on_drift = take(rd, ext, "onDrift", false);
-	if (r->on_drift && !el__record_on_drift_valid(r->on_drift))
+	on_drift = get(rd, ext, "onDrift", T_STRING, false);
+	if (on_drift && el_severity_parse(&r->on_drift, json_string_value(on_drift)) != EL_OK)
 		bad_at(rd, "onDrift", "not refuse, warn or ignore");
 	descend(rd, ext, "mounts", T_ARRAY, false, read_mounts);
 	descend(rd, ext, "outputs", T_ARRAY, false, read_outputs);
@@ -605,11 +608,12 @@ static void read_metadata(struct reader *rd, const json_t *meta)
 static void read_finding(struct reader *rd, const json_t *f)
 {
 	const json_t *severity;
+	el_severity parsed;
 
 	/* Findings carry what check --format json gives; path and severity are what a record relies on. */
 	get(rd, f, "path", T_STRING, false);
 	severity = get(rd, f, "severity", T_STRING, false);
-	if (severity && !el__record_on_drift_valid(json_string_value(severity)))
+	if (severity && el_severity_parse(&parsed, json_string_value(severity)) != EL_OK)
 		bad_at(rd, "severity", "not refuse, warn or ignore");
 }
 

@@ -206,12 +206,11 @@ static const char *rules(const el_profile *p)
 /* The mounts as "KIND SOURCE DEST" lines ('-' for no source), in order. */
 static const char *mounts(const el_profile *p)
 {
-	static const char *const kinds[] = { "bind", "ro-bind", "tmpfs" };
 	static char buf[16384];
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < p->mount_count; i++)
-		add(buf, sizeof(buf), "%s %s %s\n", kinds[p->mounts[i].kind],
+		add(buf, sizeof(buf), "%s %s %s\n", el_mount_kind_name(p->mounts[i].kind),
 		    p->mounts[i].source ? p->mounts[i].source : "-", p->mounts[i].dest);
 	return buf;
 }
@@ -432,6 +431,31 @@ static void test_drift_invalid(void **state)
 	assert_int_equal(el_profile_parse(&p, "ci", "ci", ci, strlen(ci)), EL_EINVAL);
 	assert_null(p);
 	assert_string_equal(el_error_last(), "ci:12: drift: severity must be refuse, warn or ignore, not 'fatal'");
+}
+
+/* One name table each: every value has a name that parses back to it, and nothing else parses. */
+static void test_vocabulary_names(void **state)
+{
+	static const char *const severities[] = { "ignore", "warn", "refuse" };
+	static const char *const kinds[] = { "bind", "ro-bind", "tmpfs" };
+	el_severity s;
+	el_mount_kind k;
+	(void)state;
+
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(el_severity_name((el_severity)i), severities[i]);
+		assert_int_equal(el_severity_parse(&s, severities[i]), EL_OK);
+		assert_int_equal(s, i);
+		assert_string_equal(el_mount_kind_name((el_mount_kind)i), kinds[i]);
+		assert_int_equal(el_mount_kind_parse(&k, kinds[i]), EL_OK);
+		assert_int_equal(k, i);
+	}
+	assert_null(el_severity_name((el_severity)3));
+	assert_null(el_mount_kind_name((el_mount_kind)-1));
+	assert_int_equal(el_severity_parse(&s, "Refuse"), EL_EINVAL);
+	assert_string_equal(el_error_last(), "'Refuse' is not refuse, warn or ignore");
+	assert_int_equal(el_mount_kind_parse(&k, "overlay"), EL_EINVAL);
+	assert_string_equal(el_error_last(), "'overlay' is not bind, ro-bind or tmpfs");
 }
 
 /* net none|host; the last one wins. */
@@ -1855,6 +1879,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_defaults),
+		TEST(test_vocabulary_names),
 		TEST(test_setenv),
 		TEST(test_setenv_invalid),
 		TEST(test_unsetenv),

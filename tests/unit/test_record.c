@@ -57,15 +57,15 @@ static el_record *sample(void)
 	r->profile = strdup("pytorch");
 	r->seed = strdup("42");
 	r->python = strdup("/usr/bin/python3");
-	r->on_drift = strdup("warn");
+	r->on_drift = EL_SEVERITY_WARN;
 	r->env = calloc(2, sizeof(*r->env));
 	r->env[0] = pair("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
 	r->env[1] = pair("PYTHONHASHSEED", "42");
 	r->env_count = 2;
 	r->mounts = calloc(3, sizeof(*r->mounts));
-	r->mounts[0] = (el_record_mount){ strdup("ro-bind"), strdup("/data"), strdup("/data") };
-	r->mounts[1] = (el_record_mount){ strdup("bind"), strdup("/scratch/out"), strdup("/out") };
-	r->mounts[2] = (el_record_mount){ strdup("tmpfs"), NULL, strdup("/tmp") };
+	r->mounts[0] = (el_record_mount){ EL_MOUNT_RO_BIND, strdup("/data"), strdup("/data") };
+	r->mounts[1] = (el_record_mount){ EL_MOUNT_BIND, strdup("/scratch/out"), strdup("/out") };
+	r->mounts[2] = (el_record_mount){ EL_MOUNT_TMPFS, NULL, strdup("/tmp") };
 	r->mount_count = 3;
 	r->data = calloc(2, sizeof(*r->data));
 	r->data[0] = pair("data/train", "sha256:" HEX_B);
@@ -190,7 +190,7 @@ static void assert_same(const el_record *a, const el_record *b)
 	assert_string_equal(a->profile, b->profile);
 	assert_string_equal(a->seed, b->seed);
 	assert_string_equal(a->python, b->python);
-	assert_string_equal(a->on_drift, b->on_drift);
+	assert_int_equal(a->on_drift, b->on_drift);
 	assert_int_equal(a->env_count, b->env_count);
 	for (size_t i = 0; i < a->env_count; i++) {
 		assert_string_equal(a->env[i].name, b->env[i].name);
@@ -198,7 +198,7 @@ static void assert_same(const el_record *a, const el_record *b)
 	}
 	assert_int_equal(a->mount_count, b->mount_count);
 	for (size_t i = 0; i < a->mount_count; i++) {
-		assert_string_equal(a->mounts[i].kind, b->mounts[i].kind);
+		assert_int_equal(a->mounts[i].kind, b->mounts[i].kind);
 		if (a->mounts[i].source)
 			assert_string_equal(a->mounts[i].source, b->mounts[i].source);
 		else
@@ -276,7 +276,6 @@ static void test_minimal_round_trip(void **state)
 	r->argc = 1;
 	r->workdir = strdup("/w");
 	r->profile = strdup("default");
-	r->on_drift = strdup("refuse");
 	r->envlock_version = strdup("0.1.0");
 	r->exit_status = 137;
 	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
@@ -330,7 +329,8 @@ static void test_edge_round_trip(void **state)
 
 /* ---- records that cannot be written as they are ---- */
 
-static void on_drift_unknown(el_record *r) { free(r->on_drift); r->on_drift = strdup("sometimes"); }
+static void on_drift_unknown(el_record *r) { r->on_drift = (el_severity)7; }
+static void mount_kind_unknown(el_record *r) { r->mounts[1].kind = (el_mount_kind)-1; }
 static void workdir_null(el_record *r) { free(r->workdir); r->workdir = NULL; }
 static void argv_not_utf8(el_record *r) { free(r->argv[1]); r->argv[1] = strdup("caf\xe9.py"); }
 static void argv_none(el_record *r) { r->argc = 0; free(r->argv[0]); free(r->argv[1]); free(r->argv[2]); }
@@ -359,7 +359,8 @@ static void test_write_refuses_bad_record(void **state)
 		void (*edit)(el_record *r);
 		const char *message;
 	} cases[] = {
-		{ on_drift_unknown, "predicate.buildDefinition.externalParameters.onDrift: not refuse, warn or ignore" },
+		{ on_drift_unknown, "on_drift: not refuse, warn or ignore" },
+		{ mount_kind_unknown, "mounts[1].kind: not bind, ro-bind or tmpfs" },
 		{ workdir_null, "predicate.buildDefinition.externalParameters.workdir: missing" },
 		{ argv_not_utf8, "argv[1]: not UTF-8" },
 		{ argv_none, "predicate.buildDefinition.externalParameters.argv: empty" },
