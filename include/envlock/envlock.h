@@ -12,5 +12,7 @@
 #include "envlock/profile.h"
 #include "envlock/sandbox.h"
 #include "envlock/sign.h"
+#include "envlock/verdict.h"
+#include "envlock/record.h"
 
 #endif

@@ -103,6 +103,14 @@ typedef struct el_record {
 el_record *el_record_new(void);
 
 /*
+ * The drift the run's check found: the verdict's findings, as check
+ * --format json lists them (path, section, change, severity, old, new),
+ * replace record->drift.
+ */
+struct el_verdict;
+int el_record_set_drift(el_record *record, const struct el_verdict *verdict);
+
+/*
  * The record as an in-toto Statement: a new JSON object for the caller to
  * json_decref(). When record->invocation_id is "", the document gets a
  * fresh random one (the record itself is left as it is, so two calls give

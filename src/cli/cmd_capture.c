@@ -78,8 +78,7 @@ static bool observe_command(el_sandbox_objects **out, const el_profile *profile,
 	run.profile = profile;
 	run.observe = true;
 	status = exec_run_sandbox(&run);
-	json_decref(run.findings);
-	json_decref(run.code);
+	exec_run_release(&run);
 	if (status != 0 || !run.observed) {
 		if (status != 0)
 			cli_error("capture: --observe: %s exited with status %d: no lock written", cmd[0], status);

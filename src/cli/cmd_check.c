@@ -52,7 +52,8 @@ int cmd_check(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
-	data_files_list files = { 0 };
+	el_verdict *verdict = NULL;
+	unsigned flags = 0;
 	cli_signing signing;
 	char *hint = NULL, *found = NULL, *unmet = NULL, *lock_dir = NULL;
 	int c, status = CLI_EXIT_USAGE;
@@ -67,7 +68,7 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case 'l': lock_path = optarg; break;
 		case 'p': profile_name = optarg; break;
-		case 's': ropts.strict = true; break;
+		case 's': flags |= EL_VERDICT_STRICT; break;
 		case 'c': color = optarg; break;
 		case 'P': copts.python = optarg; break;
 		case 'f':
@@ -137,14 +138,15 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	}
 	ropts.unmet = unmet;
-	if (data_files_collect(&files, diff, copts.cache_dir) != EL_OK) {
-		cli_error("out of memory");
+	if (el_drift_verdict(&verdict, diff, profile, flags) != EL_OK ||
+	    el_verdict_explain_data(verdict, copts.cache_dir) != EL_OK) {
+		cli_error("%s", el_error_last());
 		goto done;
 	}
-	ropts.data_files = &files;
-	status = report_drift(stdout, diff, profile, el_lock_json(lock), el_lock_json(now), &ropts);
+	if (report_drift(stdout, verdict, lock, now, &ropts) == 0)
+		status = el_verdict_outcome(verdict) == EL_OUTCOME_REFUSE || unmet ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
 done:
-	data_files_free(&files);
+	el_verdict_free(verdict);
 	free(hint);
 	free(found);
 	free(unmet);

@@ -38,6 +38,8 @@ int cmd_diff(int argc, char **argv)
 	el_profile *profile = NULL;
 	el_lock *a = NULL, *b = NULL;
 	el_diff *diff = NULL;
+	el_verdict *verdict = NULL;
+	unsigned flags = 0;
 	int c, nfiles = 0, status = CLI_EXIT_USAGE;
 
 	opterr = 0;
@@ -46,7 +48,7 @@ int cmd_diff(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': profile_name = optarg; break;
-		case 's': ropts.strict = true; break;
+		case 's': flags |= EL_VERDICT_STRICT; break;
 		case 'c': color = optarg; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format))
@@ -81,8 +83,14 @@ int cmd_diff(int argc, char **argv)
 	ropts.new_label = files[1];
 	report_not_compared(diff, files[0], files[1]);
 	ropts.annotate_file = files[1];
-	status = report_drift(stdout, diff, profile, el_lock_json(a), el_lock_json(b), &ropts);
+	if (el_drift_verdict(&verdict, diff, profile, flags) != EL_OK) {
+		cli_error("%s", el_error_last());
+		goto done;
+	}
+	if (report_drift(stdout, verdict, a, b, &ropts) == 0)
+		status = el_verdict_outcome(verdict) == EL_OUTCOME_REFUSE ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
 done:
+	el_verdict_free(verdict);
 	el_diff_free(diff);
 	el_lock_free(a);
 	el_lock_free(b);

@@ -468,8 +468,7 @@ int cmd_exec(int argc, char **argv)
 		if (!exec_record_write(&target, &in) && status == 0)
 			status = EXEC_FAILED;
 	}
-	json_decref(run.findings);
-	json_decref(run.code);
+	exec_run_release(&run);
 	el_sandbox_objects_free(run.observed);
 done:
 	exec_record_target_close(&target);

@@ -147,12 +147,13 @@ static bool check_group(job *j, el_severity on_drift)
 {
 	report_options ropts = { .old_label = j->record->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .format = REPORT_TEXT };
+	el_verdict *verdict = NULL;
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = j->profile, .python = j->record->python,
 				     .checking = j->lock };
 	el_lock *now = NULL;
 	el_diff *diff = NULL;
 	char *dir = cli_lock_dir(j->record->lock_path);
-	int verdict = 0;
+	bool refuse = false;
 
 	/* The lock's data paths are relative to where it lies. */
 	copts.workdir = dir;
@@ -165,20 +166,25 @@ static bool check_group(job *j, el_severity on_drift)
 	}
 	free(dir);
 	report_not_compared(diff, j->record->lock_path, "this machine");
-	if (diff->count > 0) {
+	if (el_drift_verdict(&verdict, diff, j->profile, 0) != EL_OK) {
+		cli_error("replay: %s", el_error_last());
+		refuse = true;
+	} else if (diff->count > 0) {
 		ropts.color = report_color_auto(STDERR_FILENO);
-		verdict = report_drift(stderr, diff, j->profile, el_lock_json(j->lock), el_lock_json(now), &ropts);
-		if (verdict == 1 && on_drift == EL_SEVERITY_WARN) {
+		if (report_drift(stderr, verdict, j->lock, now, &ropts) != 0) {
+			refuse = true;
+		} else if (el_verdict_outcome(verdict) == EL_OUTCOME_REFUSE && on_drift == EL_SEVERITY_WARN) {
 			cli_error("replay: replaying despite the drift (--on-drift warn)");
-			verdict = 0;
-		} else if (verdict == 1) {
+		} else if (el_verdict_outcome(verdict) == EL_OUTCOME_REFUSE) {
 			cli_error("replay: not replaying the runs of %s: this machine has drifted from it "
 				  "(--on-drift warn replays anyway)", j->record->lock_path);
+			refuse = true;
 		}
 	}
+	el_verdict_free(verdict);
 	el_diff_free(diff);
 	el_lock_free(now);
-	return verdict == 0;
+	return !refuse;
 }
 
 static bool same_text(const char *a, const char *b)

@@ -282,7 +282,8 @@ static bool build(el_record *r, const exec_record_input *in)
 	if (!r->workdir || !r->profile || !r->envlock_version || (in->seed && !r->seed) || (in->python && !r->python) ||
 	    (in->lock && (!r->lock_path || !r->lock_fingerprint)))
 		return false;
-	r->drift = in->run->findings ? json_incref(in->run->findings) : NULL;
+	if (in->run->verdict && el_record_set_drift(r, in->run->verdict) != EL_OK)
+		return false;
 	if (el_sandbox_plan_summary(&r->sandbox, in->plan) != EL_OK)
 		return false;
 	r->started = in->run->started;

@@ -46,16 +46,16 @@ static void forward_signals(pid_t pid)
 		sigaction(signals[i], &sa, NULL);
 }
 
-/*
- * The drift check, while the sandbox sets itself up. Returns 0 to go on,
- * or EXEC_FAILED; the findings go to stderr and into run->findings.
- */
 /* The command whose messages these are: "exec" unless the caller said. */
 static const char *run_name(const exec_run *run)
 {
 	return run->command ? run->command : "exec";
 }
 
+/*
+ * The drift check, while the sandbox sets itself up. Returns 0 to go on,
+ * or EXEC_FAILED; the findings go to stderr, the verdict into run.
+ */
 static int check_drift(exec_run *run)
 {
 	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
@@ -63,50 +63,48 @@ static int check_drift(exec_run *run)
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = run->profile, .python = run->python,
 				     .checking = run->lock, .workdir = run->lock_dir };
 	el_lock *now = NULL;
-	el_diff *diff = NULL;
-	data_files_list files = { 0 };
 	char *hint = NULL, *unmet = NULL;
-	int verdict = 0;
+	bool refuse = false;
 
 	if (el_capture(&now, &copts) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
-	if (el_lock_diff(&diff, run->lock, now) != EL_OK) {
+	if (el_lock_diff(&run->diff, run->lock, now) != EL_OK ||
+	    el_drift_verdict(&run->verdict, run->diff, run->profile, 0) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
 		el_lock_free(now);
 		return EXEC_FAILED;
 	}
-	report_not_compared(diff, run->lock_path, "this machine");
-	run->findings = report_findings_json(diff, run->profile);
+	report_not_compared(run->diff, run->lock_path, "this machine");
 	run->code = json_incref(json_object_get(json_object_get(el_lock_json(now), "meta"), "code"));
 	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */
 	if (el_profile_unmet(&unmet, run->profile, now) != EL_OK) {
 		cli_error("%s: out of memory", run_name(run));
-		verdict = 1;
+		refuse = true;
 	} else if (unmet) {
 		cli_error("%s: refusing to run: the profile's %s", run_name(run), unmet);
-		verdict = 1;
-	} else if (diff->count > 0 && run->on_drift != EL_SEVERITY_IGNORE) {
+		refuse = true;
+	} else if (run->diff->count > 0 && run->on_drift != EL_SEVERITY_IGNORE) {
 		ropts.hint = hint = cli_relock_hint(run->profile, run->lock, run->lock_path, run->python);
-		if (data_files_collect(&files, diff, copts.cache_dir) == EL_OK)
-			ropts.data_files = &files;
+		/* Without the files the report is shorter, not wrong: out of memory is not a refusal. */
+		if (el_verdict_explain_data(run->verdict, copts.cache_dir) != EL_OK)
+			el_error_clear();
 		ropts.color = report_color_auto(STDERR_FILENO);
-		verdict = report_drift(stderr, diff, run->profile, el_lock_json(run->lock), el_lock_json(now), &ropts);
-		if (verdict == 1 && run->on_drift == EL_SEVERITY_WARN) {
+		if (report_drift(stderr, run->verdict, run->lock, now, &ropts) != 0) {
+			refuse = true; /* the drift could not be shown: nothing runs unseen */
+		} else if (el_verdict_outcome(run->verdict) == EL_OUTCOME_REFUSE && run->on_drift == EL_SEVERITY_WARN) {
 			cli_error("%s: running despite the drift (--on-drift warn)", run_name(run));
-			verdict = 0;
-		} else if (verdict == 1) {
+		} else if (el_verdict_outcome(run->verdict) == EL_OUTCOME_REFUSE) {
 			cli_error("%s: refusing to run: this machine has drifted from %s (--on-drift warn runs anyway)",
 				  run_name(run), run->lock_path);
+			refuse = true;
 		}
 	}
-	data_files_free(&files);
 	free(hint);
 	free(unmet);
-	el_diff_free(diff);
 	el_lock_free(now);
-	return verdict == 0 ? 0 : EXEC_FAILED;
+	return refuse ? EXEC_FAILED : 0;
 }
 
 /*
@@ -136,12 +134,24 @@ static void observe(exec_run *run, const el_sandbox *sandbox, int status)
 				  "(" EL_STR(EL_SANDBOX_OBSERVED_MAX) "): the rest are left out");
 }
 
+void exec_run_release(exec_run *run)
+{
+	/* The verdict points into the diff. */
+	el_verdict_free(run->verdict);
+	el_diff_free(run->diff);
+	json_decref(run->code);
+	run->verdict = NULL;
+	run->diff = NULL;
+	run->code = NULL;
+}
+
 int exec_run_sandbox(exec_run *run)
 {
 	el_sandbox *sandbox = NULL;
 	int status = EXEC_FAILED;
 
-	run->findings = NULL;
+	run->diff = NULL;
+	run->verdict = NULL;
 	run->code = NULL;
 	run->observed = NULL;
 	run->sandbox = NULL;

@@ -33,7 +33,8 @@ typedef struct exec_run {
 	el_sandbox *sandbox;       /* with hold: the sandbox once it ended, or NULL */
 	bool overlay_refused;      /* the kernel refused the working directory's overlay; nothing ran */
 	char overlay_reason[256];  /* why, for the message */
-	json_t *findings;          /* the drift check's findings (a new array), NULL when none was made */
+	el_diff *diff;             /* the drift check's: this machine against the lock; NULL when none was made */
+	el_verdict *verdict;       /* diff judged under the profile; NULL when none was made */
 	json_t *code;              /* the check's code section (git_commit, git_dirty), NULL when none */
 	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
 	struct rusage usage;       /* the sandbox's, once it ended */
@@ -48,9 +49,12 @@ typedef struct exec_run {
  * envlock failed or refused (the reason on stderr, except for a refused
  * overlay, which sets overlay_refused for the caller to say). Signals to envlock
  * meanwhile are passed on to the command. Call it from a single-threaded
- * process. Free run->findings and run->code with json_decref(), and
- * run->observed with el_sandbox_objects_free().
+ * process. Free what it found with exec_run_release(), and run->observed
+ * with el_sandbox_objects_free().
  */
 int exec_run_sandbox(exec_run *run);
+
+/* Free the drift check's results (diff, verdict, code); the run may be released twice. */
+void exec_run_release(exec_run *run);
 
 #endif

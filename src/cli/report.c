@@ -8,22 +8,11 @@
 #include "cli/cli.h"
 
 /*
- * The three ways check and diff report drift. Every finding carries the
- * severity the profile gives its path; what fails is decided here, once.
+ * The three ways check and diff report drift. What fails was decided by
+ * the library (el_drift_verdict); a report only shows it.
  */
 
 #define PATH_COLUMN_MAX 44
-
-struct counts {
-	size_t n[3];  /* by el_severity */
-	bool drifted; /* a refusal, or a warning under --strict */
-	bool failed;  /* that, or an unmet requirement: the exit status */
-};
-
-static bool fails(el_severity s, bool strict)
-{
-	return s == EL_SEVERITY_REFUSE || (strict && s == EL_SEVERITY_WARN);
-}
 
 bool report_parse_format(const char *name, report_format *out)
 {
@@ -113,32 +102,26 @@ char *report_value_text(const json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
 }
 
-static const char *change_name(el_drift_kind kind)
+/* What the report says at its end: the verdict, and a requirement of the profile the run does not meet. */
+struct summary {
+	bool drifted; /* the verdict refuses */
+	bool failed;  /* that, or an unmet requirement */
+};
+
+static struct summary summarize(const el_verdict *v, const report_options *opts)
 {
-	switch (kind) {
-	case EL_DRIFT_ADDED:
-		return "added";
-	case EL_DRIFT_REMOVED:
-		return "removed";
-	case EL_DRIFT_CHANGED:
-		break;
-	}
-	return "changed";
+	struct summary sum = { .drifted = el_verdict_outcome(v) == EL_OUTCOME_REFUSE };
+
+	sum.failed = sum.drifted || opts->unmet;
+	return sum;
 }
 
-static void count_all(struct counts *c, const el_diff *diff, const el_severity *sev, const report_options *opts)
+static void summary_line(FILE *out, const el_verdict *v)
 {
-	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < diff->count; i++)
-		c->n[sev[i]]++;
-	c->drifted = c->n[EL_SEVERITY_REFUSE] || (opts->strict && c->n[EL_SEVERITY_WARN]);
-	c->failed = c->drifted || opts->unmet;
-}
+	size_t warned = el_verdict_count(v, EL_SEVERITY_WARN);
 
-static void summary_line(FILE *out, const struct counts *c)
-{
-	fprintf(out, "%zu refused, %zu warning%s, %zu ignored", c->n[EL_SEVERITY_REFUSE], c->n[EL_SEVERITY_WARN],
-		c->n[EL_SEVERITY_WARN] == 1 ? "" : "s", c->n[EL_SEVERITY_IGNORE]);
+	fprintf(out, "%zu refused, %zu warning%s, %zu ignored", el_verdict_count(v, EL_SEVERITY_REFUSE), warned,
+		warned == 1 ? "" : "s", el_verdict_count(v, EL_SEVERITY_IGNORE));
 }
 
 /* ---- text ---- */
@@ -147,13 +130,13 @@ struct style {
 	const char *bold, *red, *yellow, *dim, *reset;
 };
 
-static void text_section_header(FILE *out, const struct style *st, const char *section, const json_t *old_doc,
-				const json_t *new_doc, const report_options *opts)
+static void text_section_header(FILE *out, const struct style *st, const char *section, const el_lock *old_lock,
+				const el_lock *new_lock, const report_options *opts)
 {
 	fprintf(out, "%s%s%s", st->bold, section, st->reset);
-	if (!json_object_get(old_doc, section))
+	if (!json_object_get(el_lock_json(old_lock), section))
 		fprintf(out, " (not in %s)", opts->old_label);
-	else if (!json_object_get(new_doc, section))
+	else if (!json_object_get(el_lock_json(new_lock), section))
 		fprintf(out, " (not in %s)", opts->new_label);
 	fputc('\n', out);
 }
@@ -173,175 +156,94 @@ static const char *data_change_name(el_data_change_kind kind)
 }
 
 /* The files behind a data finding, one a line under it. */
-static void text_data_files(FILE *out, const data_files *files)
+static void text_data_files(FILE *out, const el_verdict_finding *f)
 {
-	for (size_t i = 0; files && i < files->count; i++) {
-		char *path = report_key_text(files->changes[i].path);
+	for (size_t i = 0; i < f->file_count; i++) {
+		char *path = report_key_text(f->files[i].path);
 
-		fprintf(out, "          %-7s  %s\n", data_change_name(files->changes[i].kind), path ? path : "?");
+		fprintf(out, "          %-7s  %s\n", data_change_name(f->files[i].kind), path ? path : "?");
 		free(path);
 	}
 }
 
-static int report_text(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
-		       const json_t *old_doc, const json_t *new_doc, const report_options *opts, const struct counts *c)
+static int report_text(FILE *out, const el_verdict *v, const el_lock *old_lock, const el_lock *new_lock,
+		       const report_options *opts)
 {
 	static const struct style plain = { "", "", "", "", "" };
 	static const struct style ansi = { "\033[1m", "\033[1;31m", "\033[33m", "\033[2m", "\033[0m" };
 	const struct style *st = opts->color ? &ansi : &plain;
 	const char *arrow = opts->unicode ? "\u2192" : "->";
 	const char *section = NULL;
+	struct summary sum = summarize(v, opts);
+	size_t count;
+	const el_verdict_finding *judged = el_verdict_findings(v, &count);
 	int width = 0;
 
-	for (size_t i = 0; i < diff->count; i++) {
-		int len = (int)strlen(diff->findings[i].path);
+	for (size_t i = 0; i < count; i++) {
+		int len = (int)strlen(judged[i].finding->path);
 
-		if (sev[i] != EL_SEVERITY_IGNORE && len > width)
+		if (judged[i].severity != EL_SEVERITY_IGNORE && len > width)
 			width = len < PATH_COLUMN_MAX ? len : PATH_COLUMN_MAX;
 	}
 	fprintf(out, "%s%s%s against %s (profile %s)\n\n", st->bold, opts->new_label, st->reset, opts->old_label,
-		profile->name);
-	for (size_t i = 0; i < diff->count; i++) {
-		const el_finding *f = &diff->findings[i];
-		const char *color = sev[i] == EL_SEVERITY_REFUSE ? st->red : st->yellow;
+		el_verdict_profile(v));
+	for (size_t i = 0; i < count; i++) {
+		const el_verdict_finding *j = &judged[i];
+		const el_finding *f = j->finding;
+		const char *color = j->severity == EL_SEVERITY_REFUSE ? st->red : st->yellow;
 
-		if (sev[i] == EL_SEVERITY_IGNORE)
+		if (j->severity == EL_SEVERITY_IGNORE)
 			continue; /* counted in the summary, listed by --format json */
 		if (!section || strcmp(section, f->section) != 0) {
 			if (section)
 				fputc('\n', out);
 			section = f->section;
-			text_section_header(out, st, section, old_doc, new_doc, opts);
+			text_section_header(out, st, section, old_lock, new_lock, opts);
 		}
-		fprintf(out, "  %s%-6s%s  %-*s  ", color, el_severity_name(sev[i]), st->reset, width, f->path);
+		fprintf(out, "  %s%-6s%s  %-*s  ", color, el_severity_name(j->severity), st->reset, width, f->path);
 		text_value(out, st, f->old_value);
 		fprintf(out, " %s ", arrow);
 		text_value(out, st, f->new_value);
 		fputc('\n', out);
-		text_data_files(out, data_files_for(opts->data_files, f));
+		text_data_files(out, j);
 	}
 	if (section)
 		fputc('\n', out);
 	if (opts->unmet)
 		fprintf(out, "%sthe profile%s\n  %srefuse%s  %s\n\n", st->bold, st->reset, st->red, st->reset, opts->unmet);
-	if (diff->count == 0 && !opts->unmet) {
+	if (count == 0 && !opts->unmet) {
 		fprintf(out, "no drift\n");
 		return 0;
 	}
-	fprintf(out, "%s", c->failed ? st->red : "");
-	summary_line(out, c);
+	fprintf(out, "%s", sum.failed ? st->red : "");
+	summary_line(out, v);
 	fprintf(out, "%s%s\n",
-		!c->failed ? ": nothing refused"
-		: c->n[EL_SEVERITY_REFUSE] ? ": drift refused"
-		: opts->unmet		   ? ": a requirement of the profile is not met"
-					   : ": drift refused (--strict: warnings fail)",
-		c->failed ? st->reset : "");
+		!sum.failed				      ? ": nothing refused"
+		: el_verdict_count(v, EL_SEVERITY_REFUSE) ? ": drift refused"
+		: opts->unmet				      ? ": a requirement of the profile is not met"
+							      : ": drift refused (--strict: warnings fail)",
+		sum.failed ? st->reset : "");
 	/* Re-locking answers drift; an unmet requirement is the working tree's to fix. */
-	if (c->drifted && opts->hint)
+	if (sum.drifted && opts->hint)
 		fprintf(out, "%s\n", opts->hint);
 	return 0;
 }
 
 /* ---- json ---- */
 
-static json_t *label_json(const char *label)
+static int report_json(FILE *out, const el_verdict *v, const report_options *opts)
 {
-	json_t *s = json_string(label);
-
-	return s ? s : json_string("(not UTF-8)");
-}
-
-/* "files": [{"change", "path"}] on a data finding; a path that is not UTF-8 as a JSON-escaped text of its bytes. */
-static int json_add_data_files(json_t *item, const data_files *files)
-{
-	json_t *list;
-
-	if (!item)
-		return -1;
-	if (!files)
-		return 0;
-	list = json_array();
-	for (size_t i = 0; list && i < files->count; i++) {
-		const char *path = files->changes[i].path;
-		json_t *name = json_string(path);
-
-		if (!name) {
-			char *escaped = report_key_text(path);
-
-			name = escaped ? json_string(escaped) : NULL;
-			free(escaped);
-		}
-		if (json_array_append_new(list, json_pack("{s:s,s:o}", "change",
-							  data_change_name(files->changes[i].kind), "path", name)) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	}
-	return list ? json_object_set_new(item, "files", list) : -1;
-}
-
-/* The findings as a JSON array (NULL when out of memory). */
-static json_t *findings_json(const el_diff *diff, const el_severity *sev, const data_files_list *files)
-{
-	json_t *list = json_array();
-
-	for (size_t i = 0; list && i < diff->count; i++) {
-		const el_finding *f = &diff->findings[i];
-		json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->path, "section", f->section, "change",
-					 change_name(f->kind), "severity", el_severity_name(sev[i]), "old",
-					 f->old_value, "new", f->new_value);
-
-		if (json_add_data_files(item, data_files_for(files, f)) != 0) {
-			json_decref(item);
-			item = NULL;
-		}
-		if (json_array_append_new(list, item) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	}
-	return list;
-}
-
-json_t *report_findings_json(const el_diff *diff, const el_profile *profile)
-{
-	el_severity *sev = calloc(diff->count ? diff->count : 1, sizeof(*sev));
-	json_t *list;
-
-	if (!sev)
-		return NULL;
-	for (size_t i = 0; i < diff->count; i++)
-		sev[i] = el_profile_severity(profile, diff->findings[i].path);
-	list = findings_json(diff, sev, NULL);
-	free(sev);
-	return list;
-}
-
-static int report_json(FILE *out, const el_diff *diff, const el_severity *sev, const el_profile *profile,
-		       const report_options *opts, const struct counts *c)
-{
-	json_t *doc, *list;
+	char *doc;
+	size_t len;
 	int ret;
 
-	list = findings_json(diff, sev, opts->data_files);
-	/* A file name need not be UTF-8; JSON strings must be. */
-	doc = json_pack("{s:b,s:o,s:o,s:s,s:b,s:{s:I,s:I,s:I},s:o}", "drift", c->failed, "old", label_json(opts->old_label),
-			"new", label_json(opts->new_label), "profile", profile->name, "strict", opts->strict, "counts", "refuse",
-			(json_int_t)c->n[EL_SEVERITY_REFUSE], "warn", (json_int_t)c->n[EL_SEVERITY_WARN], "ignore",
-			(json_int_t)c->n[EL_SEVERITY_IGNORE], "findings", list);
-	/* Only check and exec evaluate requirements; diff's document stays as it was. */
-	if (doc && opts->unmet && json_object_set_new(doc, "unmet", json_pack("[s]", opts->unmet))) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (!doc) {
-		cli_error("out of memory");
+	if (el_verdict_json(&doc, &len, v, opts->old_label, opts->new_label, opts->unmet) != EL_OK) {
+		cli_error("%s", el_error_last());
 		return -1;
 	}
-	ret = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	fputc('\n', out);
-	json_decref(doc);
-	return ret == 0 ? 0 : -1;
+	ret = fwrite(doc, 1, len, out) == len ? 0 : -1;
+	free(doc);
+	return ret;
 }
 
 /* ---- github ---- */
@@ -366,45 +268,47 @@ static void github_escaped(FILE *out, const char *s, bool property)
 }
 
 /* One annotation per file behind a data finding: "data.train: changed a/b.bin". */
-static void github_data_files(FILE *out, const data_files *files, bool fail, const report_options *opts)
+static void github_data_files(FILE *out, const el_verdict_finding *f, const report_options *opts)
 {
-	for (size_t i = 0; files && i < files->count; i++) {
-		char *path = report_key_text(files->changes[i].path);
+	for (size_t i = 0; i < f->file_count; i++) {
+		char *path = report_key_text(f->files[i].path);
 
-		fprintf(out, "::%s ", fail ? "error" : "warning");
+		fprintf(out, "::%s ", f->fails ? "error" : "warning");
 		if (opts->annotate_file) {
 			fputs("file=", out);
 			github_escaped(out, opts->annotate_file, true);
 			fputc(',', out);
 		}
 		fputs("title=envlock data drift::", out);
-		github_escaped(out, files->finding->path, false);
-		fprintf(out, ": %s ", data_change_name(files->changes[i].kind));
+		github_escaped(out, f->finding->path, false);
+		fprintf(out, ": %s ", data_change_name(f->files[i].kind));
 		github_escaped(out, path ? path : "?", false);
 		fputc('\n', out);
 		free(path);
 	}
 }
 
-static int report_github(FILE *out, const el_diff *diff, const el_severity *sev, const report_options *opts,
-			 const struct counts *c)
+static int report_github(FILE *out, const el_verdict *v, const report_options *opts)
 {
-	for (size_t i = 0; i < diff->count; i++) {
-		const el_finding *f = &diff->findings[i];
-		bool fail = fails(sev[i], opts->strict);
+	size_t count;
+	const el_verdict_finding *judged = el_verdict_findings(v, &count);
+
+	for (size_t i = 0; i < count; i++) {
+		const el_verdict_finding *j = &judged[i];
+		const el_finding *f = j->finding;
 		char *old_text, *new_text;
 
-		if (sev[i] == EL_SEVERITY_IGNORE)
+		if (j->severity == EL_SEVERITY_IGNORE)
 			continue;
 		old_text = report_value_text(f->old_value);
 		new_text = report_value_text(f->new_value);
-		fprintf(out, "::%s ", fail ? "error" : "warning");
+		fprintf(out, "::%s ", j->fails ? "error" : "warning");
 		if (opts->annotate_file) {
 			fputs("file=", out);
 			github_escaped(out, opts->annotate_file, true);
 			fputc(',', out);
 		}
-		fprintf(out, "title=envlock drift (%s)::", el_severity_name(sev[i]));
+		fprintf(out, "title=envlock drift (%s)::", el_severity_name(j->severity));
 		github_escaped(out, f->path, false);
 		fputs(": ", out);
 		github_escaped(out, old_text ? old_text : "?", false);
@@ -413,7 +317,7 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 		fputc('\n', out);
 		free(old_text);
 		free(new_text);
-		github_data_files(out, data_files_for(opts->data_files, f), fail, opts);
+		github_data_files(out, j, opts);
 	}
 	if (opts->unmet) {
 		fputs("::error title=envlock requirement::", out);
@@ -421,7 +325,7 @@ static int report_github(FILE *out, const el_diff *diff, const el_severity *sev,
 		fputc('\n', out);
 	}
 	fputs("envlock: ", out);
-	summary_line(out, c);
+	summary_line(out, v);
 	fputc('\n', out);
 	return 0;
 }
@@ -436,37 +340,25 @@ void report_not_compared(const el_diff *diff, const char *old_label, const char 
 		strchr(diff->not_compared, ',') ? "them" : "it");
 }
 
-int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
-		 const json_t *new_doc, const report_options *opts)
+int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
+		 const report_options *opts)
 {
-	el_severity *sev = calloc(diff->count ? diff->count : 1, sizeof(*sev));
-	struct counts c;
 	int ret;
 
-	if (!sev) {
-		cli_error("out of memory");
-		return CLI_EXIT_USAGE; /* 1 would read as drift */
-	}
-	for (size_t i = 0; i < diff->count; i++)
-		sev[i] = el_profile_severity(profile, diff->findings[i].path);
-	count_all(&c, diff, sev, opts);
 	switch (opts->format) {
 	case REPORT_JSON:
-		ret = report_json(out, diff, sev, profile, opts, &c);
+		ret = report_json(out, verdict, opts);
 		break;
 	case REPORT_GITHUB:
-		ret = report_github(out, diff, sev, opts, &c);
+		ret = report_github(out, verdict, opts);
 		break;
 	default:
-		ret = report_text(out, diff, sev, profile, old_doc, new_doc, opts, &c);
+		ret = report_text(out, verdict, old_lock, new_lock, opts);
 		break;
 	}
-	free(sev);
 	if (ret == 0 && (fflush(out) != 0 || ferror(out))) {
 		cli_error("cannot write the report");
 		ret = -1;
 	}
-	if (ret < 0)
-		return CLI_EXIT_USAGE; /* out of memory or a failed write: check and diff have no other code */
-	return c.failed ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
+	return ret;
 }

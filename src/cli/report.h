@@ -6,8 +6,6 @@
 
 #include "envlock/envlock.h"
 
-#include "cli/data_files.h"
-
 /* How check and diff print what they found. */
 typedef enum report_format {
 	REPORT_TEXT,   /* grouped by section, for people */
@@ -17,14 +15,12 @@ typedef enum report_format {
 
 typedef struct report_options {
 	report_format format;
-	bool strict;    /* a warning fails too */
 	bool color;     /* text: ANSI colours */
 	bool unicode;   /* text: "→" rather than "->" */
 	const char *old_label; /* "env.lock", or the first file of diff */
 	const char *new_label; /* "this machine", or the second file */
 	const char *hint;      /* text: what to do about refused drift, or NULL */
 	const char *annotate_file; /* github: the file the annotations point at, or NULL */
-	const data_files_list *data_files; /* the files behind data findings, or NULL */
 	const char *unmet; /* a requirement of the profile the run does not meet (fails), or NULL */
 } report_options;
 
@@ -42,20 +38,13 @@ bool report_parse_format(const char *name, report_format *out);
 void report_not_compared(const el_diff *diff, const char *old_label, const char *new_label);
 
 /*
- * Print diff under profile's policy to out, between old_doc and new_doc
- * (the two locks' documents, to tell a section that one side lacks).
- * Returns the exit status: 0 nothing refused (nor warned, with strict),
- * 1 drift, 2 when the report could not be made or written (out flushed).
+ * Print the verdict to out, between old_lock and new_lock (to tell a
+ * section that one side lacks). It only shows what the verdict decided:
+ * the caller takes the exit status from el_verdict_outcome() (and unmet).
+ * 0, or -1 when the report could not be made or written (said on stderr).
  */
-int report_drift(FILE *out, const el_diff *diff, const el_profile *profile, const json_t *old_doc,
-		 const json_t *new_doc, const report_options *opts);
-
-/*
- * The findings as --format json lists them (path, section, change,
- * severity, old, new), for run records: a new JSON array, or NULL when out
- * of memory.
- */
-json_t *report_findings_json(const el_diff *diff, const el_profile *profile);
+int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
+		 const report_options *opts);
 
 /* Whether s prints as it is: not empty, no C0 or C1 control character. */
 bool report_plain(const char *s);

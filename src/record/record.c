@@ -96,6 +96,7 @@
 
 #include <openssl/rand.h>
 
+#include "policy/verdict_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -110,6 +111,17 @@ el_record *el_record_new(void)
 		record->on_drift = EL_SEVERITY_REFUSE;
 	}
 	return record;
+}
+
+int el_record_set_drift(el_record *record, const el_verdict *verdict)
+{
+	json_t *findings = el__verdict_findings_json(verdict, false);
+
+	if (!findings)
+		return el_error_last_code();
+	json_decref(record->drift);
+	record->drift = findings;
+	return EL_OK;
 }
 
 bool el_record_output_path_valid(const char *path)
