@@ -57,7 +57,7 @@ typedef struct locked_python {
 
 static void choose_python(el__probe_ctx *ctx, locked_python *lp, const el_capture_options *opts)
 {
-	const json_t *python = opts->checking ? json_object_get(el_lock_json(opts->checking), "python") : NULL;
+	const json_t *python = opts->checking ? json_object_get(el__lock_doc(opts->checking), "python") : NULL;
 	const char *exe = json_string_value(json_object_get(python, "executable"));
 	el__buf path;
 	struct stat st;
@@ -111,7 +111,7 @@ static int locked_python_section(json_t *doc, const locked_python *lp, json_t *s
  */
 static int locked_frameworks_section(json_t *doc, const el__probe_ctx *ctx)
 {
-	json_t *fw = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "frameworks") : NULL;
+	json_t *fw = ctx->checking ? json_object_get(el__lock_doc(ctx->checking), "frameworks") : NULL;
 	json_t *copy = fw ? json_deep_copy(fw) : NULL;
 
 	if (fw && (!copy || json_object_set_new(doc, "frameworks", copy)))

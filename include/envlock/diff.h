@@ -4,8 +4,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "envlock/lock.h"
 
 /*
@@ -24,8 +22,16 @@ typedef struct el_finding {
 	char *path;          /* leaf path: python.packages.numpy, libraries["libc.so.6"].version */
 	char *section;       /* the top-level key it belongs to: "python" */
 	el_drift_kind kind;
-	json_t *old_value;   /* NULL when added; owned by the diff */
-	json_t *new_value;   /* NULL when removed; owned by the diff */
+	/*
+	 * The values as JSON text: compact, ASCII only (other characters as
+	 * \u escapes), object members in the lock's order: "\"2.1.0\"", "8",
+	 * "true". A leaf is usually a scalar, but a member whose type changed
+	 * (an object become a string) is reported whole. el_printable_json()
+	 * shows one on a line. NULL on the side it is absent from (old when
+	 * added, new when removed); owned by the diff.
+	 */
+	char *old_value;
+	char *new_value;
 } el_finding;
 
 typedef struct el_diff {

@@ -14,5 +14,6 @@
 #include "envlock/sign.h"
 #include "envlock/verdict.h"
 #include "envlock/record.h"
+#include "envlock/text.h"
 
 #endif

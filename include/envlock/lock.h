@@ -1,15 +1,15 @@
 #ifndef ENVLOCK_LOCK_H
 #define ENVLOCK_LOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
-
-#include <jansson.h>
 
 /*
  * A lock: the document that describes one machine's environment.
  *
  * An el_lock is owned by whoever created it (el_capture) and released with
- * el_lock_free(), which accepts NULL.
+ * el_lock_free(), which accepts NULL. It is opaque: the accessors below
+ * say what it holds, so that only the library knows the schema.
  */
 typedef struct el_lock el_lock;
 
@@ -35,11 +35,59 @@ int el_lock_fingerprint(char out[EL_FINGERPRINT_SIZE], const el_lock *lock);
 /* The fingerprint stored in the lock, or NULL when it has none. Borrowed. */
 const char *el_lock_stored_fingerprint(const el_lock *lock);
 
+/* Whether the lock has the top-level section name ("gpu", "data"). */
+bool el_lock_has_section(const el_lock *lock, const char *name);
+
 /*
- * The lock's JSON document, to read (sections by name, meta.profile).
- * Borrowed; valid as long as the lock.
+ * The profile the lock was captured with (meta.profile), in *name,
+ * borrowed. meta is not fingerprinted: anyone can edit it, so a value that
+ * is not a profile's name (el_profile_name_valid(), never a file) is
+ * EL_EINVAL; a lock that names none is EL_ENOTFOUND. *name is NULL then.
  */
-const json_t *el_lock_json(const el_lock *lock);
+int el_lock_profile_name(const char **name, const el_lock *lock);
+
+/*
+ * The code the lock was captured at (meta.code; informational, not
+ * fingerprinted): the git commit, borrowed, or NULL when it was not a git
+ * checkout; and whether tracked files differed from it: 1, 0, or -1 when
+ * not known.
+ */
+const char *el_lock_git_commit(const el_lock *lock);
+int el_lock_git_dirty(const el_lock *lock);
+
+/* The interpreter the lock describes (python.executable), borrowed; NULL when none. */
+const char *el_lock_python_executable(const el_lock *lock);
+
+/* A name and its value; both borrowed from the lock, valid as long as it. */
+typedef struct el_lock_entry {
+	const char *name;
+	const char *value;
+} el_lock_entry;
+
+/*
+ * The declared data (path, relative to the lock's directory or absolute ->
+ * "sha256:<hex>"), or the pinned variables (name -> value), in the lock's
+ * order. *out is an array of *count entries for free() (not the strings
+ * in it); EL_ENOMEM is the only failure.
+ */
+int el_lock_data(el_lock_entry **out, size_t *count, const el_lock *lock);
+int el_lock_env(el_lock_entry **out, size_t *count, const el_lock *lock);
+
+/*
+ * Whether the lock holds libraries a command was seen to load (capture
+ * --observe -- CMD), which a capture without that command would drop.
+ */
+bool el_lock_has_observed(const el_lock *lock);
+
+/*
+ * The lock for people, as envlock show prints it after the file's name,
+ * fingerprint and signature: where, when and at which commit it was
+ * captured, its thread count, then each section, one member a line
+ * (large members counted, not listed). Keys and values that are not plain
+ * printable text are shown as JSON strings. *out is NUL-terminated, for
+ * free(); *len (may be NULL) excludes the NUL.
+ */
+int el_lock_describe(char **out, size_t *len, const el_lock *lock);
 
 /*
  * The lock as its file holds it: UTF-8 JSON, keys sorted, two-space indent,

@@ -6,8 +6,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "envlock/profile.h"
 
 /*
@@ -24,11 +22,11 @@
  *
  * Ownership: a record and everything it points to belong to whoever holds
  * the record. el_record_read() and el_record_parse() allocate every member
- * (strings and arrays with malloc, JSON values holding one reference), and
- * el_record_free() releases all of them with the record itself. A record
- * built by hand may be given to el_record_free() only if it was built the
- * same way, starting from el_record_new(). The functions that write a
- * record only read it.
+ * (strings and arrays with malloc, drift and sandbox as the setters below
+ * make them), and el_record_free() releases all of them with the record
+ * itself. A record built by hand may be given to el_record_free() only if
+ * it was built the same way, starting from el_record_new(). The functions
+ * that write a record only read it.
  */
 
 /* 32 lowercase hex digits (128 random bits) + NUL. */
@@ -49,6 +47,14 @@ typedef struct el_record_mount {
 	char *source; /* NULL for a tmpfs, and only for one */
 	char *dest;
 } el_record_mount;
+
+/*
+ * What the record keeps as the file has it, opaque: the drift findings
+ * (el_record_set_drift()) and the sandbox settings
+ * (el_record_set_sandbox(), el_record_sandbox_cwd()).
+ */
+typedef struct el_record_drift el_record_drift;
+typedef struct el_record_sandbox el_record_sandbox;
 
 /* An --output of the run. */
 typedef struct el_record_output {
@@ -75,12 +81,12 @@ typedef struct el_record {
 	char *git_commit;          /* 40 (SHA-1) or 64 (SHA-256 repository) lowercase hex
 				      digits, the gitCommit digest; NULL: not a git checkout */
 	int git_dirty;             /* 1 dirty, 0 clean, -1 unknown (always -1 without git_commit) */
-	json_t *drift;             /* array of findings (objects with at least "path" and
-				      "severity"), maybe empty; NULL: no drift check was made */
+	el_record_drift *drift;    /* the findings (each with at least a path and a severity),
+				      maybe none; NULL: no drift check was made */
 	char *envlock_version;
-	json_t *sandbox;           /* object: the sandbox settings (namespaces, net, hostname,
-				      cpus, aslr, seccomp summary); NULL: not recorded */
-	char invocation_id[EL_RECORD_ID_SIZE]; /* "" until known: see el_record_to_json() */
+	el_record_sandbox *sandbox; /* the sandbox settings (namespaces, net, hostname, cpus,
+				      aslr, seccomp summary, cwd); NULL: not recorded */
+	char invocation_id[EL_RECORD_ID_SIZE]; /* "" until known: see el_record_serialize() */
 	struct timespec started;   /* CLOCK_REALTIME */
 	struct timespec finished;
 	int exit_status;           /* as envlock exec exits: the command's status, 128+N on
@@ -110,24 +116,30 @@ el_record *el_record_new(void);
 struct el_verdict;
 int el_record_set_drift(el_record *record, const struct el_verdict *verdict);
 
+/* The settings of the sandbox plan the run had replace record->sandbox. */
+struct el_sandbox_plan;
+int el_record_set_sandbox(el_record *record, const struct el_sandbox_plan *plan);
+
 /*
- * The record as an in-toto Statement: a new JSON object for the caller to
- * json_decref(). When record->invocation_id is "", the document gets a
- * fresh random one (the record itself is left as it is, so two calls give
- * two ids). The document is checked as el_record_parse() checks a file, so
- * nothing written is refused when read back: EL_EINVAL, with a message that
- * starts "run record: " and names the field, for a record that could not
- * be read back as it is (a required member NULL, text that is not UTF-8, a
- * malformed digest or time, an on_drift or mount kind outside its enum, a repeated
- * variable or output, git_dirty known without git_commit...).
+ * The directory inside the sandbox the command started in (sandbox.cwd),
+ * borrowed from the record: EL_ENOTFOUND (*cwd NULL) when the record does
+ * not say, EL_EINVAL (*cwd NULL) when what it says is not a string.
  */
-int el_record_to_json(json_t **out, const el_record *record);
+int el_record_sandbox_cwd(const char **cwd, const el_record *record);
 
 /*
  * The record as its file holds it: UTF-8 JSON, keys sorted, two-space
- * indent, a newline at the end (as locks are written). *text is
- * NUL-terminated and freed by the caller with free(); *len (may be NULL)
- * excludes the NUL. Fails as el_record_to_json() does.
+ * indent, a newline at the end (as locks are written). When
+ * record->invocation_id is "", the document gets a fresh random one (the
+ * record itself is left as it is, so two calls give two ids). The document
+ * is checked as el_record_parse() checks a file, so nothing written is
+ * refused when read back: EL_EINVAL, with a message that starts "run
+ * record: " and names the field, for a record that could not be read
+ * back as it is (a required member NULL, text that is not UTF-8, a
+ * malformed digest or time, an on_drift or mount kind outside its enum, a
+ * repeated variable or output, git_dirty known without git_commit...).
+ * *text is NUL-terminated and freed by the caller with free(); *len (may
+ * be NULL) excludes the NUL.
  */
 int el_record_serialize(char **text, size_t *len, const el_record *record);
 

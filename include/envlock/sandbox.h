@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <jansson.h>
-
 #include "envlock/lock.h"
 #include "envlock/profile.h"
 
@@ -89,13 +87,6 @@ const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path)
 
 /* The command's environment: "NAME=value", sorted by name, NULL-terminated. Borrowed from the plan. */
 char *const *el_sandbox_plan_env(const el_sandbox_plan *plan);
-
-/*
- * The sandbox's settings for a run record: namespaces, net, hostname,
- * cpus, aslr, uid, gid, seccompDeny and cwd, in a new JSON object for the
- * caller to json_decref().
- */
-int el_sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan);
 
 typedef struct el_sandbox el_sandbox;
 

@@ -349,7 +349,7 @@ static bool report_job(replay *rp, const job *j)
 	for (size_t i = 0; i < r->output_count; i++) {
 		const el_record_output *o = &r->outputs[i];
 		const char *now = line && strcmp(line, "!") != 0 && strncmp(line, "kept", 4) != 0 ? line : NULL;
-		char *name = report_key_text(o->path);
+		char *name = el_printable_text(o->path);
 
 		if (!now) {
 			printf("  differs     %s: cannot be hashed now\n", name ? name : "?");

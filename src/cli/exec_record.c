@@ -195,32 +195,33 @@ static bool add_mounts(el_record *r, const el_mount *mounts, size_t count)
 /* The lock's data section: what the run read, by address. */
 static bool add_data(el_record *r, const el_lock *lock)
 {
-	const json_t *data = lock ? json_object_get(el_lock_json(lock), "data") : NULL;
-	const char *key;
-	json_t *value;
+	el_lock_entry *data = NULL;
+	size_t count = 0;
+	bool ok = !lock || el_lock_data(&data, &count, lock) == EL_OK;
 
-	if (!(r->data = calloc(json_object_size(data) + 1, sizeof(*r->data))))
-		return false;
-	json_object_foreach((json_t *)(uintptr_t)data, key, value) {
+	if (ok && !(r->data = calloc(count + 1, sizeof(*r->data))))
+		ok = false;
+	for (size_t i = 0; ok && i < count; i++) {
 		el_record_pair *p = &r->data[r->data_count++];
 
-		p->name = strdup(key);
-		p->value = strdup(json_string_value(value) ? json_string_value(value) : "");
-		if (!p->name || !p->value)
-			return false;
+		p->name = strdup(data[i].name);
+		p->value = strdup(data[i].value);
+		ok = p->name && p->value;
 	}
-	return true;
+	free(data);
+	return ok;
 }
 
-static bool add_code(el_record *r, const json_t *code)
+/* The code the check found checked out (its capture of this machine); none without a check. */
+static bool add_code(el_record *r, const el_lock *now)
 {
-	const json_t *commit = json_object_get(code, "git_commit"), *dirty = json_object_get(code, "git_dirty");
+	const char *commit = now ? el_lock_git_commit(now) : NULL;
 
-	if (!json_is_string(commit))
+	if (!commit)
 		return true;
-	if (!(r->git_commit = strdup(json_string_value(commit))))
+	if (!(r->git_commit = strdup(commit)))
 		return false;
-	r->git_dirty = json_is_boolean(dirty) ? json_is_true(dirty) : -1;
+	r->git_dirty = el_lock_git_dirty(now);
 	return true;
 }
 
@@ -284,14 +285,14 @@ static bool build(el_record *r, const exec_record_input *in)
 		return false;
 	if (in->run->verdict && el_record_set_drift(r, in->run->verdict) != EL_OK)
 		return false;
-	if (el_sandbox_plan_summary(&r->sandbox, in->plan) != EL_OK)
+	if (el_record_set_sandbox(r, in->plan) != EL_OK)
 		return false;
 	r->started = in->run->started;
 	r->finished = in->run->finished;
 	r->usage = in->run->usage;
 	r->exit_status = in->status;
 	return add_env(r, in->plan) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
-	       add_code(r, in->run->code) && add_outputs(r, in) && add_observed(r, in->run->observed);
+	       add_code(r, in->run->now) && add_outputs(r, in) && add_observed(r, in->run->observed);
 }
 
 bool exec_record_write(const exec_record_target *t, const exec_record_input *in)

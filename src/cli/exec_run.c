@@ -62,24 +62,21 @@ static int check_drift(exec_run *run)
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = run->profile, .python = run->python,
 				     .checking = run->lock, .workdir = run->lock_dir };
-	el_lock *now = NULL;
 	char *hint = NULL, *unmet = NULL;
 	bool refuse = false;
 
-	if (el_capture(&now, &copts) != EL_OK) {
+	if (el_capture(&run->now, &copts) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
-	if (el_lock_diff(&run->diff, run->lock, now) != EL_OK ||
+	if (el_lock_diff(&run->diff, run->lock, run->now) != EL_OK ||
 	    el_drift_verdict(&run->verdict, run->diff, run->profile, 0) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
-		el_lock_free(now);
 		return EXEC_FAILED;
 	}
 	report_not_compared(run->diff, run->lock_path, "this machine");
-	run->code = json_incref(json_object_get(json_object_get(el_lock_json(now), "meta"), "code"));
 	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */
-	if (el_profile_unmet(&unmet, run->profile, now) != EL_OK) {
+	if (el_profile_unmet(&unmet, run->profile, run->now) != EL_OK) {
 		cli_error("%s: out of memory", run_name(run));
 		refuse = true;
 	} else if (unmet) {
@@ -91,7 +88,7 @@ static int check_drift(exec_run *run)
 		if (el_verdict_explain_data(run->verdict, copts.cache_dir) != EL_OK)
 			el_error_clear();
 		ropts.color = report_color_auto(STDERR_FILENO);
-		if (report_drift(stderr, run->verdict, run->lock, now, &ropts) != 0) {
+		if (report_drift(stderr, run->verdict, run->lock, run->now, &ropts) != 0) {
 			refuse = true; /* the drift could not be shown: nothing runs unseen */
 		} else if (el_verdict_outcome(run->verdict) == EL_OUTCOME_REFUSE && run->on_drift == EL_SEVERITY_WARN) {
 			cli_error("%s: running despite the drift (--on-drift warn)", run_name(run));
@@ -103,7 +100,6 @@ static int check_drift(exec_run *run)
 	}
 	free(hint);
 	free(unmet);
-	el_lock_free(now);
 	return refuse ? EXEC_FAILED : 0;
 }
 
@@ -139,10 +135,10 @@ void exec_run_release(exec_run *run)
 	/* The verdict points into the diff. */
 	el_verdict_free(run->verdict);
 	el_diff_free(run->diff);
-	json_decref(run->code);
+	el_lock_free(run->now);
 	run->verdict = NULL;
 	run->diff = NULL;
-	run->code = NULL;
+	run->now = NULL;
 }
 
 int exec_run_sandbox(exec_run *run)
@@ -152,7 +148,7 @@ int exec_run_sandbox(exec_run *run)
 
 	run->diff = NULL;
 	run->verdict = NULL;
-	run->code = NULL;
+	run->now = NULL;
 	run->observed = NULL;
 	run->sandbox = NULL;
 	run->overlay_refused = false;

@@ -35,7 +35,7 @@ typedef struct exec_run {
 	char overlay_reason[256];  /* why, for the message */
 	el_diff *diff;             /* the drift check's: this machine against the lock; NULL when none was made */
 	el_verdict *verdict;       /* diff judged under the profile; NULL when none was made */
-	json_t *code;              /* the check's code section (git_commit, git_dirty), NULL when none */
+	el_lock *now;              /* the check's capture of this machine (its code: el_lock_git_commit()); NULL when none */
 	struct timespec started, finished; /* CLOCK_REALTIME, around the whole run */
 	struct rusage usage;       /* the sandbox's, once it ended */
 	el_sandbox_objects *observed; /* with observe: what the run loaded, for el_sandbox_objects_free(); NULL when unknown */
@@ -54,7 +54,7 @@ typedef struct exec_run {
  */
 int exec_run_sandbox(exec_run *run);
 
-/* Free the drift check's results (diff, verdict, code); the run may be released twice. */
+/* Free the drift check's results (now, diff, verdict); the run may be released twice. */
 void exec_run_release(exec_run *run);
 
 #endif

@@ -32,7 +32,7 @@ static const char *was_word(size_t n)
 static bool report_bounds(const el_sandbox_files *f)
 {
 	if (f->too_deep) {
-		char *name = report_key_text(f->too_deep);
+		char *name = el_printable_text(f->too_deep);
 
 		cli_error("exec: %s: more than %d directories deep: what is below it was not looked at",
 			  name ? name : "?", EL_SANDBOX_FILES_MAX_DEPTH);
@@ -56,7 +56,7 @@ static int list(const el_sandbox *sb, int status)
 		cli_error("exec: %zu %s written outside the working directory %s discarded with the sandbox "
 			  "(--keep-scratch DIR keeps them):", f->count, files_word(f->count), was_word(f->count));
 		for (size_t i = 0; i < f->path_count; i++) {
-			char *name = report_key_text(f->paths[i]);
+			char *name = el_printable_text(f->paths[i]);
 
 			cli_error("  %s", name ? name : "?");
 			free(name);

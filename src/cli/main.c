@@ -91,19 +91,22 @@ bool cli_read_lock(el_lock **out, const char *path)
 
 bool cli_load_profile(el_profile **out, const char *named, const el_lock *lock)
 {
-	const json_t *by_lock = lock ? json_object_get(json_object_get(el_lock_json(lock), "meta"), "profile") : NULL;
-	const char *name = named ? named : "default";
+	const char *name = named ? named : "default", *by_lock = NULL;
 
-	if (!named && by_lock) {
+	if (!named && lock) {
 		/*
 		 * meta is not fingerprinted: anyone can edit it. A lock names a
 		 * profile, never a file to read (which a parse error would quote).
 		 */
-		name = json_string_value(by_lock);
-		if (!name || !el_profile_name_valid(name)) {
+		int ret = el_lock_profile_name(&by_lock, lock);
+
+		if (ret == EL_EINVAL) {
 			cli_error("the lock's meta.profile is not a profile name; choose the profile with --profile");
 			return false;
 		}
+		el_error_clear();
+		if (by_lock)
+			name = by_lock;
 	}
 	if (el_profile_load(out, name) == EL_OK)
 		return true;

@@ -142,12 +142,13 @@ static bool check_outputs(const char *file, const el_record *r)
 /* Where the command started: the working directory or below it. */
 static bool check_cwd(const char *file, const el_record *r)
 {
-	const json_t *cwd = json_object_get(r->sandbox, "cwd");
-	const char *path = json_string_value(cwd);
+	const char *path;
 	size_t n = strlen(r->workdir);
 
-	if (!cwd)
+	if (el_record_sandbox_cwd(&path, r) == EL_ENOTFOUND) {
+		el_error_clear();
 		return true;
+	}
 	if (path && (strcmp(path, r->workdir) == 0 ||
 		     (strncmp(path, r->workdir, n) == 0 && path[n] == '/' && el_record_output_path_valid(path + n + 1))))
 		return true;

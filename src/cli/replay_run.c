@@ -40,13 +40,14 @@ static int run_once(const replay_run *r, exec_run *run, el_sandbox_plan **plan, 
 	const el_record *rec = r->record;
 	el_sandbox_options sopts = {
 		.profile = r->profile, .lock = r->lock, .lock_path = rec->lock_path, .workdir = rec->workdir,
-		/* Where the command started (src/ of the repository), as the record's sandbox says. */
-		.cwd = json_string_value(json_object_get(rec->sandbox, "cwd")), .python = rec->python,
-		.seed = rec->seed, .argv = rec->argv, .host_uid = geteuid(), .host_gid = getegid(),
-		.workdir_overlay = !copy, .workdir_copy = copy,
+		.python = rec->python, .seed = rec->seed, .argv = rec->argv, .host_uid = geteuid(),
+		.host_gid = getegid(), .workdir_overlay = !copy, .workdir_copy = copy,
 	};
 	el_mount *mounts = record_mounts(rec);
 
+	/* Where the command started (src/ of the repository), as the record's sandbox says. */
+	if (el_record_sandbox_cwd(&sopts.cwd, rec) != EL_OK)
+		el_error_clear();
 	*run = (exec_run){ .profile = r->profile, .lock_path = rec->lock_path, .hold = true };
 	sopts.mounts = mounts;
 	sopts.mount_count = rec->mount_count;

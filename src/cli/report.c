@@ -60,48 +60,6 @@ bool report_unicode_auto(void)
 	return codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
-/*
- * A value as one line of text: a plain printable string as it is, anything
- * else as JSON. A lock may come from anywhere: its strings never reach the
- * terminal with their control characters.
- */
-bool report_plain(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			return false;
-		/* U+0080-U+009F, C1 controls: 0xC2 0x80-0x9F in UTF-8 (CSI is one of them). */
-		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
-			return false;
-	}
-	return true;
-}
-
-char *report_key_text(const char *key)
-{
-	json_t *s;
-	char *text;
-
-	if (report_plain(key))
-		return strdup(key);
-	s = json_string(key);
-	text = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : strdup("(not UTF-8)");
-	json_decref(s);
-	return text;
-}
-
-char *report_value_text(const json_t *v)
-{
-	if (!v)
-		return strdup("(absent)");
-	if (json_is_string(v) && report_plain(json_string_value(v)))
-		return strdup(json_string_value(v));
-	/* jansson escapes C0 controls; C1 controls (U+0080-U+009F) are escaped by ENSURE_ASCII. */
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
-}
-
 /* What the report says at its end: the verdict, and a requirement of the profile the run does not meet. */
 struct summary {
 	bool drifted; /* the verdict refuses */
@@ -134,17 +92,22 @@ static void text_section_header(FILE *out, const struct style *st, const char *s
 				const el_lock *new_lock, const report_options *opts)
 {
 	fprintf(out, "%s%s%s", st->bold, section, st->reset);
-	if (!json_object_get(el_lock_json(old_lock), section))
+	if (!el_lock_has_section(old_lock, section))
 		fprintf(out, " (not in %s)", opts->old_label);
-	else if (!json_object_get(el_lock_json(new_lock), section))
+	else if (!el_lock_has_section(new_lock, section))
 		fprintf(out, " (not in %s)", opts->new_label);
 	fputc('\n', out);
 }
 
-/* A value, "(absent)" dimmed when there is none. */
-static void text_value(FILE *out, const struct style *st, const json_t *v)
+/* A finding's value as one line, "(absent)" dimmed when there is none. */
+static char *value_text(const char *json)
 {
-	char *text = report_value_text(v);
+	return json ? el_printable_json(json) : strdup("(absent)");
+}
+
+static void text_value(FILE *out, const struct style *st, const char *v)
+{
+	char *text = value_text(v);
 
 	fprintf(out, "%s%s%s", v ? "" : st->dim, text ? text : "?", v ? "" : st->reset);
 	free(text);
@@ -159,7 +122,7 @@ static const char *data_change_name(el_data_change_kind kind)
 static void text_data_files(FILE *out, const el_verdict_finding *f)
 {
 	for (size_t i = 0; i < f->file_count; i++) {
-		char *path = report_key_text(f->files[i].path);
+		char *path = el_printable_text(f->files[i].path);
 
 		fprintf(out, "          %-7s  %s\n", data_change_name(f->files[i].kind), path ? path : "?");
 		free(path);
@@ -271,7 +234,7 @@ static void github_escaped(FILE *out, const char *s, bool property)
 static void github_data_files(FILE *out, const el_verdict_finding *f, const report_options *opts)
 {
 	for (size_t i = 0; i < f->file_count; i++) {
-		char *path = report_key_text(f->files[i].path);
+		char *path = el_printable_text(f->files[i].path);
 
 		fprintf(out, "::%s ", f->fails ? "error" : "warning");
 		if (opts->annotate_file) {
@@ -300,8 +263,8 @@ static int report_github(FILE *out, const el_verdict *v, const report_options *o
 
 		if (j->severity == EL_SEVERITY_IGNORE)
 			continue;
-		old_text = report_value_text(f->old_value);
-		new_text = report_value_text(f->new_value);
+		old_text = value_text(f->old_value);
+		new_text = value_text(f->new_value);
 		fprintf(out, "::%s ", j->fails ? "error" : "warning");
 		if (opts->annotate_file) {
 			fputs("file=", out);

@@ -46,19 +46,6 @@ void report_not_compared(const el_diff *diff, const char *old_label, const char 
 int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
 		 const report_options *opts);
 
-/* Whether s prints as it is: not empty, no C0 or C1 control character. */
-bool report_plain(const char *s);
-
-/* A key as one printable line: itself when plain, else a JSON string. Free it. */
-char *report_key_text(const char *key);
-
-/*
- * A lock value as one printable line: a plain string as it is, anything
- * else (numbers, control characters, "") as JSON; "(absent)" for NULL.
- * Free the result; NULL when out of memory.
- */
-char *report_value_text(const json_t *v);
-
 /* Whether colour suits fd: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
 bool report_color_auto(int fd);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "envlock/data.h"
+#include "lock/lock_internal.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -71,7 +72,7 @@ static int add_path(json_t *section, const char *path, bool missing_ok, const ch
 
 int el__data_section(json_t **out, const el_capture_options *opts, const el_profile *profile)
 {
-	const json_t *verify = opts->checking ? json_object_get(el_lock_json(opts->checking), "data") : NULL;
+	const json_t *verify = opts->checking ? json_object_get(el__lock_doc(opts->checking), "data") : NULL;
 	json_t *section = json_object();
 	/* Only for check and exec: capture's --data is relative to where the user typed it. */
 	const char *base = opts->checking && opts->workdir && opts->workdir[0] == '/' ? opts->workdir : NULL;

@@ -21,6 +21,17 @@ struct differ {
 	int ret;
 };
 
+/* A value as a finding holds it (diff.h); NULL for NULL, and when out of memory. */
+static char *value_text(const json_t *v)
+{
+	return v ? json_dumps(v, EL__FINDING_VALUE_FLAGS) : NULL;
+}
+
+json_t *el__finding_value(const char *text)
+{
+	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
 static void add(struct differ *d, el_drift_kind kind, json_t *old_value, json_t *new_value)
 {
 	el_finding *f;
@@ -40,9 +51,10 @@ static void add(struct differ *d, el_drift_kind kind, json_t *old_value, json_t 
 	}
 	f = &d->diff->findings[d->diff->count];
 	*f = (el_finding){ .path = strdup(d->path.data), .section = strdup(d->section), .kind = kind,
-			   .old_value = json_incref(old_value), .new_value = json_incref(new_value) };
+			   .old_value = value_text(old_value), .new_value = value_text(new_value) };
 	d->diff->count++;
-	if (!f->path || !f->section || el__buf_failed(&d->path))
+	if (!f->path || !f->section || (old_value && !f->old_value) || (new_value && !f->new_value) ||
+	    el__buf_failed(&d->path))
 		d->ret = el__error_oom();
 }
 
@@ -241,8 +253,8 @@ void el_diff_free(el_diff *diff)
 	for (size_t i = 0; i < diff->count; i++) {
 		free(diff->findings[i].path);
 		free(diff->findings[i].section);
-		json_decref(diff->findings[i].old_value);
-		json_decref(diff->findings[i].new_value);
+		free(diff->findings[i].old_value);
+		free(diff->findings[i].new_value);
 	}
 	free(diff->findings);
 	free(diff->not_compared);

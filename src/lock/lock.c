@@ -73,11 +73,6 @@ const char *el_lock_stored_fingerprint(const el_lock *lock)
 	return json_string_value(json_object_get(lock->doc, "fingerprint"));
 }
 
-const json_t *el_lock_json(const el_lock *lock)
-{
-	return lock->doc;
-}
-
 int el_lock_serialize(char **out, size_t *len, const el_lock *lock)
 {
 	char *text = json_dumps(lock->doc, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -73,6 +73,23 @@ bool el__gpu_stack_switched(const json_t *doc);
 int el__lock_capture_command(el__buf *out, const json_t *doc, const struct el_profile *profile,
 			     const char *python, const char *lock_file);
 
+/*
+ * The lock's document, for the parts of the library that write the schema
+ * (the probes comparing with the lock they check) and the lock module's
+ * own readers. Borrowed.
+ */
+const json_t *el__lock_doc(const el_lock *lock);
+
+/* How a finding's value is written as text (diff.h): compact, ASCII only, in the lock's order. */
+#define EL__FINDING_VALUE_FLAGS (JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII)
+
+/*
+ * A finding's value text back as JSON, for the library's own JSON
+ * documents (the drift report, a run record): a new reference; NULL for
+ * NULL, and when out of memory (the text is always JSON the diff wrote).
+ */
+json_t *el__finding_value(const char *text);
+
 /* Wrap doc (reference stolen) in a new lock. NULL on allocation failure. */
 el_lock *el__lock_wrap(json_t *doc);
 

@@ -12,11 +12,12 @@
 
 #include "envlock/lock.h"
 #include "envlock/profile.h"
+#include "lock/lock_internal.h"
 #include "util/error.h"
 
 int el_profile_unmet(char **why, const el_profile *profile, const el_lock *now)
 {
-	const json_t *code = json_object_get(json_object_get(el_lock_json(now), "meta"), "code");
+	const json_t *code = json_object_get(json_object_get(el__lock_doc(now), "meta"), "code");
 	const json_t *dirty = json_object_get(code, "git_dirty");
 	const char *what;
 

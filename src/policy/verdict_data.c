@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lock/lock_internal.h"
 #include "util/error.h"
 
 void el__verdict_forget_files(el_verdict *verdict)
@@ -40,10 +41,14 @@ static bool hold(el_verdict *v, el_data_tree *tree)
 	return true;
 }
 
-/* The finding's old or new value when it is a string (an address), else NULL. */
-static const char *address(const el_finding *f, bool new_side)
+/* The finding's old or new value when it is a string (an address), else NULL. For free(). */
+static char *address(const el_finding *f, bool new_side)
 {
-	return json_string_value(new_side ? f->new_value : f->old_value);
+	json_t *v = el__finding_value(new_side ? f->new_value : f->old_value);
+	char *s = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+
+	json_decref(v);
+	return s;
 }
 
 int el_verdict_explain_data(el_verdict *verdict, const char *cache_dir)
@@ -51,16 +56,22 @@ int el_verdict_explain_data(el_verdict *verdict, const char *cache_dir)
 	el__verdict_forget_files(verdict);
 	for (size_t i = 0; i < verdict->count; i++) {
 		el_verdict_finding *f = &verdict->findings[i];
-		const char *old_address = address(f->finding, false), *new_address = address(f->finding, true);
+		char *old_address, *new_address;
 		el_data_tree *old = NULL, *now = NULL;
 		el_data_change *changes = NULL;
 		size_t count = 0;
+		bool stored;
 
-		if (strcmp(f->finding->section, "data") != 0 || !old_address || !new_address)
+		if (strcmp(f->finding->section, "data") != 0 || !f->finding->old_value || !f->finding->new_value)
 			continue;
+		old_address = address(f->finding, false);
+		new_address = address(f->finding, true);
 		/* Not stored (never captured here, or a file rather than a tree): no files to name. */
-		if (el_data_store_load(&old, old_address, cache_dir) != EL_OK ||
-		    el_data_store_load(&now, new_address, cache_dir) != EL_OK) {
+		stored = old_address && new_address && el_data_store_load(&old, old_address, cache_dir) == EL_OK &&
+			 el_data_store_load(&now, new_address, cache_dir) == EL_OK;
+		free(old_address);
+		free(new_address);
+		if (!stored) {
 			el_data_tree_free(old);
 			el_error_clear();
 			continue;

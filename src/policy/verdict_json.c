@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lock/lock_internal.h"
 #include "util/error.h"
 #include "util/printable.h"
 
@@ -59,11 +60,15 @@ json_t *el__verdict_findings_json(const el_verdict *verdict, bool files)
 
 	for (size_t i = 0; list && i < verdict->count; i++) {
 		const el_verdict_finding *f = &verdict->findings[i];
-		json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->finding->path, "section",
-					 f->finding->section, "change", change_name(f->finding->kind), "severity",
-					 el_severity_name(f->severity), "old", f->finding->old_value, "new",
-					 f->finding->new_value);
+		json_t *old = el__finding_value(f->finding->old_value), *new = el__finding_value(f->finding->new_value);
+		json_t *item = NULL;
 
+		if ((old || !f->finding->old_value) && (new || !f->finding->new_value))
+			item = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?}", "path", f->finding->path, "section",
+					 f->finding->section, "change", change_name(f->finding->kind), "severity",
+					 el_severity_name(f->severity), "old", old, "new", new);
+		json_decref(old);
+		json_decref(new);
 		if (item && files && f->files && add_files(item, f) != 0) {
 			json_decref(item);
 			item = NULL;

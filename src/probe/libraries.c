@@ -10,6 +10,7 @@
 
 #include "probe/dlversion.h"
 #include "probe/ldcache.h"
+#include "lock/lock_internal.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -291,7 +292,7 @@ static bool lock_path_hashable(const el__probe_ctx *ctx, const char *path)
  */
 static int observed_paths(el__probe_ctx *ctx, char ***out, size_t *count)
 {
-	const json_t *old = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "libraries") : NULL;
+	const json_t *old = ctx->checking ? json_object_get(el__lock_doc(ctx->checking), "libraries") : NULL;
 	size_t n = 0, cap = ctx->observed_count + json_object_size(old) + 1, kept = 0;
 	char **paths = calloc(cap, sizeof(*paths));
 	const char *key;

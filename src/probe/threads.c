@@ -2,6 +2,7 @@
 
 #include "probe/probe.h"
 #include "envlock/profile.h"
+#include "lock/lock_internal.h"
 #include "util/cpus.h"
 #include "util/error.h"
 
@@ -23,7 +24,7 @@
 /* The lock's count, where it has one a profile could ask for. */
 static unsigned locked_count(const el__probe_ctx *ctx)
 {
-	const json_t *v = ctx->checking ? json_object_get(el_lock_json(ctx->checking), "threads") : NULL;
+	const json_t *v = ctx->checking ? json_object_get(el__lock_doc(ctx->checking), "threads") : NULL;
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > EL_THREADS_MAX)
 		return 0;

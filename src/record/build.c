@@ -214,7 +214,7 @@ static json_t *internal_parameters(struct builder *b, const el_record *r)
 
 	set(b, in, "profile", text(b, r->profile, "profile"));
 	if (r->sandbox)
-		set(b, in, "sandbox", checked(b, json_deep_copy(r->sandbox)));
+		set(b, in, "sandbox", checked(b, json_deep_copy(r->sandbox->settings)));
 	set(b, in, "envlockVersion", text(b, r->envlock_version, "envlock_version"));
 	return in;
 }
@@ -347,7 +347,7 @@ static json_t *drift_annotations(struct builder *b, const el_record *r)
 {
 	json_t *annotations = object(b);
 
-	set(b, annotations, "findings", checked(b, json_deep_copy(r->drift)));
+	set(b, annotations, "findings", checked(b, json_deep_copy(r->drift->findings)));
 	return annotations;
 }
 
@@ -449,7 +449,7 @@ static json_t *statement(struct builder *b, const el_record *r)
 	return doc;
 }
 
-int el_record_to_json(json_t **out, const el_record *record)
+int el__record_to_json(json_t **out, const el_record *record)
 {
 	struct builder b = { EL_OK };
 	el_record *back = NULL;
@@ -476,7 +476,7 @@ int el_record_serialize(char **text_out, size_t *len, const el_record *record)
 	int ret;
 
 	*text_out = NULL;
-	ret = el_record_to_json(&doc, record);
+	ret = el__record_to_json(&doc, record);
 	if (ret != EL_OK)
 		return ret;
 	dumped = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));

@@ -97,6 +97,7 @@
 #include <openssl/rand.h>
 
 #include "policy/verdict_internal.h"
+#include "sandbox/plan.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -113,15 +114,78 @@ el_record *el_record_new(void)
 	return record;
 }
 
+el_record_drift *el__record_drift_wrap(json_t *findings)
+{
+	el_record_drift *drift = findings ? malloc(sizeof(*drift)) : NULL;
+
+	if (!drift) {
+		json_decref(findings);
+		return NULL;
+	}
+	drift->findings = findings;
+	return drift;
+}
+
+el_record_sandbox *el__record_sandbox_wrap(json_t *settings)
+{
+	el_record_sandbox *sandbox = settings ? malloc(sizeof(*sandbox)) : NULL;
+
+	if (!sandbox) {
+		json_decref(settings);
+		return NULL;
+	}
+	sandbox->settings = settings;
+	return sandbox;
+}
+
+static void drift_free(el_record_drift *drift)
+{
+	if (drift)
+		json_decref(drift->findings);
+	free(drift);
+}
+
+static void sandbox_free(el_record_sandbox *sandbox)
+{
+	if (sandbox)
+		json_decref(sandbox->settings);
+	free(sandbox);
+}
+
 int el_record_set_drift(el_record *record, const el_verdict *verdict)
 {
-	json_t *findings = el__verdict_findings_json(verdict, false);
+	el_record_drift *drift = el__record_drift_wrap(el__verdict_findings_json(verdict, false));
 
-	if (!findings)
-		return el_error_last_code();
-	json_decref(record->drift);
-	record->drift = findings;
+	if (!drift)
+		return el__error_oom();
+	drift_free(record->drift);
+	record->drift = drift;
 	return EL_OK;
+}
+
+int el_record_set_sandbox(el_record *record, const el_sandbox_plan *plan)
+{
+	el_record_sandbox *sandbox;
+	json_t *settings;
+	int ret = el__sandbox_plan_summary(&settings, plan);
+
+	if (ret != EL_OK)
+		return ret;
+	if (!(sandbox = el__record_sandbox_wrap(settings)))
+		return el__error_oom();
+	sandbox_free(record->sandbox);
+	record->sandbox = sandbox;
+	return EL_OK;
+}
+
+int el_record_sandbox_cwd(const char **cwd, const el_record *record)
+{
+	const json_t *v = record->sandbox ? json_object_get(record->sandbox->settings, "cwd") : NULL;
+
+	*cwd = json_string_value(v);
+	if (!v)
+		return el__error(EL_ENOTFOUND, "run record: sandbox.cwd: not recorded");
+	return *cwd ? EL_OK : el__error(EL_EINVAL, "run record: sandbox.cwd: not a string");
 }
 
 bool el_record_output_path_valid(const char *path)
@@ -160,9 +224,9 @@ void el_record_free(el_record *record)
 	free_pairs(record->data, record->data_count);
 	free_pairs(record->observed, record->observed_count);
 	free(record->git_commit);
-	json_decref(record->drift);
+	drift_free(record->drift);
 	free(record->envlock_version);
-	json_decref(record->sandbox);
+	sandbox_free(record->sandbox);
 	for (size_t i = 0; i < record->output_count; i++)
 		free(record->outputs[i].path);
 	free(record->outputs);

@@ -66,6 +66,27 @@ int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotat
  */
 json_t *el__record_byproduct_annotations(const el_record *r, bool drift);
 
+/* The parts of a record kept as the document has them; record.h keeps them opaque. */
+struct el_record_drift {
+	json_t *findings; /* an array of objects */
+};
+struct el_record_sandbox {
+	json_t *settings; /* an object */
+};
+
+/* Wrap a value (reference stolen); NULL, the value released, for a NULL value or when out of memory. */
+el_record_drift *el__record_drift_wrap(json_t *findings);
+el_record_sandbox *el__record_sandbox_wrap(json_t *settings);
+
+/*
+ * The record as an in-toto Statement: a new JSON object for the caller to
+ * json_decref(). When record->invocation_id is "", the document gets a
+ * fresh random one (the record itself is left as it is, so two calls give
+ * two ids). The document is checked as el_record_parse() checks a file
+ * (el_record_serialize() says how it fails).
+ */
+int el__record_to_json(json_t **out, const el_record *record);
+
 /*
  * The record a Statement describes, checked as el_record_parse() checks a
  * file (display starts every message). *out is for el_record_free().

@@ -431,7 +431,7 @@ static void read_internal(struct reader *rd, const json_t *in)
 	ONLY(rd, in, "profile", "sandbox", "envlockVersion");
 	rd->r->profile = take(rd, in, "profile", false);
 	sandbox = get(rd, in, "sandbox", T_OBJECT, true);
-	if (sandbox && !(rd->r->sandbox = json_deep_copy(sandbox)))
+	if (sandbox && !(rd->r->sandbox = el__record_sandbox_wrap(json_deep_copy(sandbox))))
 		oom(rd);
 	rd->r->envlock_version = take(rd, in, "envlockVersion", false);
 }
@@ -620,7 +620,7 @@ static void read_finding(struct reader *rd, const json_t *f)
 static void read_findings(struct reader *rd, const json_t *findings)
 {
 	each(rd, findings, read_finding);
-	if (!rd->ret && !(rd->r->drift = json_deep_copy(findings)))
+	if (!rd->ret && !(rd->r->drift = el__record_drift_wrap(json_deep_copy(findings))))
 		oom(rd);
 }
 

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "sandbox/editable.h"
 #include "sandbox/plan.h"
@@ -333,8 +332,9 @@ static bool is_python_prefix(const plan_builder *b, const char *prefix, const ch
 /* The interpreter the run uses: --python, else the lock's; NULL when neither names an absolute path. */
 static const char *chosen_python(const plan_builder *b)
 {
-	const json_t *python = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "python") : NULL;
-	const char *exe = b->opts->python ? b->opts->python : json_string_value(json_object_get(python, "executable"));
+	const char *exe = b->opts->python ? b->opts->python
+			  : b->opts->lock ? el_lock_python_executable(b->opts->lock)
+					  : NULL;
 
 	return exe && exe[0] == '/' ? exe : NULL;
 }
@@ -538,17 +538,18 @@ static bool interpreter_trusted(const plan_builder *b, const char *exe)
  */
 static int add_inputs(plan_builder *b)
 {
-	const json_t *data = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "data") : NULL;
-	const char *exe = chosen_python(b), *key;
-	char *dir = data ? lock_dir(b) : NULL;
-	json_t *value;
-	int ret = EL_OK;
+	const char *exe = chosen_python(b);
+	el_lock_entry *data = NULL;
+	size_t count = 0;
+	char *dir = NULL;
+	int ret = b->opts->lock ? el_lock_data(&data, &count, b->opts->lock) : EL_OK;
 
-	json_object_foreach((json_t *)(uintptr_t)data, key, value) {
+	if (ret == EL_OK && count)
+		dir = lock_dir(b);
+	for (size_t i = 0; i < count && dir && ret == EL_OK; i++) {
+		const char *key = data[i].name;
 		char *path;
 
-		if (!dir || ret != EL_OK)
-			break;
 		if (asprintf(&path, "%s/%s", key[0] == '/' ? "" : dir, key[0] == '/' ? key + 1 : key) < 0) {
 			ret = el__error_oom();
 			break;
@@ -557,6 +558,7 @@ static int add_inputs(plan_builder *b)
 		free(path);
 	}
 	free(dir);
+	free(data);
 	if (ret == EL_OK && exe) {
 		el__buf prefix, real;
 		el__path_list sources = { 0 };
@@ -1065,10 +1067,10 @@ static int thread_pins(plan_builder *b)
 static int build_env(plan_builder *b, const char *path_var)
 {
 	const el_profile *profile = b->opts->profile;
-	const json_t *pins = b->opts->lock ? json_object_get(el_lock_json(b->opts->lock), "env") : NULL;
-	const char *seed = b->opts->seed, *key;
+	const char *seed = b->opts->seed;
 	char pinned_seed[16];
-	json_t *value;
+	el_lock_entry *pins = NULL;
+	size_t pin_count = 0;
 	int ret;
 
 	ret = env_set(b, "HOME", SANDBOX_HOME);
@@ -1078,9 +1080,11 @@ static int build_env(plan_builder *b, const char *path_var)
 		ret = env_set(b, "LC_ALL", "C.UTF-8");
 	if (ret == EL_OK)
 		ret = env_set(b, "TZ", "UTC");
-	json_object_foreach((json_t *)(uintptr_t)pins, key, value)
-		if (ret == EL_OK && json_is_string(value))
-			ret = env_set(b, key, json_string_value(value));
+	if (ret == EL_OK && b->opts->lock)
+		ret = el_lock_env(&pins, &pin_count, b->opts->lock);
+	for (size_t i = 0; i < pin_count && ret == EL_OK; i++)
+		ret = env_set(b, pins[i].name, pins[i].value);
+	free(pins);
 	if (ret == EL_OK && !b->opts->lock)
 		ret = thread_pins(b);
 	for (size_t i = 0; i < profile->pin_count && ret == EL_OK; i++)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "envlock/sandbox.h"
 #include "util/buf.h"
 
@@ -85,6 +87,13 @@ struct el_sandbox_plan {
 	 */
 	bool observe;
 };
+
+/*
+ * The sandbox's settings for a run record (el_record_set_sandbox):
+ * namespaces, net, hostname, cpus, aslr, uid, gid, seccompDeny and cwd,
+ * in a new JSON object for the caller to json_decref().
+ */
+int el__sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan);
 
 /* The value of NAME in the plan's environment, or NULL. */
 const char *el__plan_env_get(const el_sandbox_plan *plan, const char *name);

@@ -157,7 +157,7 @@ static json_t *strings(char *const *v, size_t n)
 	return list;
 }
 
-int el_sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan)
+int el__sandbox_plan_summary(json_t **out, const el_sandbox_plan *plan)
 {
 	*out = json_pack("{s:o,s:s,s:s?,s:i,s:b,s:I,s:I,s:o,s:s?}", "namespaces", namespaces(plan->namespaces), "net",
 			 (plan->namespaces & CLONE_NEWNET) ? "none" : "host", "hostname", plan->hostname, "cpus",

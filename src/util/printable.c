@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envlock/text.h"
+
 bool el__printable_plain(const char *s)
 {
 	if (!*s)
@@ -36,4 +38,18 @@ char *el__printable_value(const json_t *v)
 		return strdup(json_string_value(v));
 	/* jansson escapes C0 controls; C1 controls (U+0080-U+009F) are escaped by ENSURE_ASCII. */
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+}
+
+char *el_printable_text(const char *s)
+{
+	return el__printable_text(s);
+}
+
+char *el_printable_json(const char *json)
+{
+	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+	char *text = v ? el__printable_value(v) : NULL;
+
+	json_decref(v);
+	return text;
 }

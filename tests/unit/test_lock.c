@@ -12,6 +12,7 @@
 
 #include "envlock/error.h"
 #include "envlock/lock.h"
+#include "envlock/text.h"
 #include "lock/lock_internal.h"
 #include "util/sha256.h"
 
@@ -453,6 +454,98 @@ static void test_write_file_failure_leaves_nothing(void **state)
 	free(onto_dir);
 }
 
+/* ---- accessors: what a caller reads of a lock without knowing its schema ---- */
+
+static void test_accessors(void **state)
+{
+	el_lock *lock = el__lock_wrap(parse(
+		"{\"envlock\":3,\"meta\":{\"profile\":\"pytorch\",\"code\":{\"git_commit\":\"abc\",\"git_dirty\":false}},"
+		"\"python\":{\"executable\":\"/usr/bin/python3\"},\"data\":{\"b\":\"sha256:1\",\"a\":\"sha256:2\"},"
+		"\"env\":{\"TZ\":\"UTC\"},\"libraries\":{\"libx.so\":{\"observed\":true}}}"));
+	el_lock *bare = el__lock_wrap(parse("{\"envlock\":3,\"meta\":{\"profile\":\"../x\",\"code\":{\"git_commit\":\"abc\"}}}"));
+	el_lock_entry *entries = NULL;
+	const char *name = (const char *)1;
+	size_t count = 0;
+	(void)state;
+
+	assert_true(el_lock_has_section(lock, "python"));
+	assert_false(el_lock_has_section(lock, "gpu"));
+	assert_int_equal(el_lock_profile_name(&name, lock), EL_OK);
+	assert_string_equal(name, "pytorch");
+	/* A lock is anyone's to write: a profile is a name, never a path. */
+	el_test_assert_error(el_lock_profile_name(&name, bare), EL_EINVAL, "the lock's meta.profile is not a profile name");
+	assert_null(name);
+	assert_string_equal(el_lock_git_commit(lock), "abc");
+	assert_int_equal(el_lock_git_dirty(lock), 0);
+	assert_int_equal(el_lock_git_dirty(bare), -1);
+	assert_string_equal(el_lock_python_executable(lock), "/usr/bin/python3");
+	assert_null(el_lock_python_executable(bare));
+	/* In the lock's order. */
+	assert_int_equal(el_lock_data(&entries, &count, lock), EL_OK);
+	assert_int_equal(count, 2);
+	assert_string_equal(entries[0].name, "b");
+	assert_string_equal(entries[1].value, "sha256:2");
+	free(entries);
+	assert_int_equal(el_lock_env(&entries, &count, bare), EL_OK);
+	assert_int_equal(count, 0);
+	free(entries);
+	assert_true(el_lock_has_observed(lock));
+	assert_false(el_lock_has_observed(bare));
+	el_lock_free(bare);
+	bare = el__lock_wrap(parse("{\"envlock\":3}"));
+	assert_int_equal(el_lock_profile_name(&name, bare), EL_ENOTFOUND);
+	assert_null(el_lock_git_commit(bare));
+	el_lock_free(bare);
+	el_lock_free(lock);
+}
+
+/* show's lines: control characters in keys and values never print raw. */
+static void test_describe(void **state)
+{
+	el_lock *lock = el__lock_wrap(parse(
+		"{\"envlock\":3,\"fingerprint\":\"sha256:0\",\"meta\":{\"hostname\":\"h\\u001b]0;x\",\"code\":"
+		"{\"git_commit\":\"abc\",\"git_dirty\":true}},\"threads\":4,\"env\":{\"OMP_NUM_THREADS\":\"4\","
+		"\"A\\nB\":\"\"},\"gpu\":{\"devices\":[{\"name\":\"H100\",\"memory_mib\":81559}]}}"));
+	char *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(el_lock_describe(&text, &len, lock), EL_OK);
+	assert_int_equal(len, strlen(text));
+	assert_string_equal(text, "on host      \"h\\u001B]0;x\"\n"
+				  "at commit    abc (with uncommitted changes)\n"
+				  "threads      4 (OMP pinned)\n"
+				  "\n"
+				  "env\n"
+				  "  OMP_NUM_THREADS  4\n"
+				  "  \"A\\nB\"           \"\"\n"
+				  "\n"
+				  "gpu\n"
+				  "  devices  1\n"
+				  "    [0] name=H100, memory_mib=81559\n");
+	free(text);
+	el_lock_free(lock);
+}
+
+/* A finding's value on one line: a plain string bare, anything else as JSON. */
+static void test_printable(void **state)
+{
+	char *s;
+	(void)state;
+
+#define PRINTS(call, want) (s = (call), assert_non_null(s), assert_string_equal(s, want), free(s))
+	PRINTS(el_printable_json("\"2.1.0\""), "2.1.0");
+	PRINTS(el_printable_json("\"\""), "\"\"");
+	PRINTS(el_printable_json("\"a\\u001bb\""), "\"a\\u001Bb\"");
+	PRINTS(el_printable_json("8"), "8");
+	PRINTS(el_printable_json("{\"b\":1,\"a\":[true]}"), "{\"b\":1,\"a\":[true]}");
+	PRINTS(el_printable_text("caf\xc3\xa9"), "caf\xc3\xa9");
+	PRINTS(el_printable_text("a\xc2\x9b[31m"), "\"a\\u009B[31m\"");
+	PRINTS(el_printable_text("bad\xff\n"), "(not UTF-8)");
+#undef PRINTS
+	assert_null(el_printable_json("not json"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +564,9 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_refuses_reals),
 		cmocka_unit_test(test_stored_fingerprint),
 		cmocka_unit_test(test_serialize_exact_bytes),
+		cmocka_unit_test(test_accessors),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_printable),
 		cmocka_unit_test_setup_teardown(test_write_file, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_write_file_replaces_symlink, el_test_setup_tmpdir, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_write_file_failure_leaves_nothing, el_test_setup_tmpdir, el_test_teardown_tmpdir),

@@ -6,6 +6,7 @@
 
 #include "envlock/envlock.h"
 #include "lock/lock_internal.h"
+#include "record/record_internal.h"
 
 static el_lock *lock_of(const char *json)
 {
@@ -184,7 +185,7 @@ static void test_record_drift(void **state)
 	judge(&j, "{\"host\":{\"kernel\":\"6.8.0\",\"os\":\"debian 12\"},\"cpu\":{\"microcode\":\"0x1\"}}",
 	      "drift warn host.kernel\n", 0);
 	assert_int_equal(el_record_set_drift(r, j.verdict), EL_OK);
-	assert_string_equal(el_test_json(r->drift),
+	assert_string_equal(el_test_json(r->drift->findings),
 			    "[{\"change\":\"changed\",\"new\":\"6.8.0\",\"old\":\"6.1.0\",\"path\":\"host.kernel\","
 			    "\"section\":\"host\",\"severity\":\"warn\"}]");
 	el_record_free(r);
