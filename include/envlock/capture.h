@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "envlock/api.h"
 #include "envlock/lock.h"
 #include "envlock/profile.h"
 
@@ -114,7 +115,7 @@ typedef struct el_capture_options {
  * venv's). *out is an absolute path for free(); EL_ENOTFOUND when there is
  * none, with the reason in el_error_last().
  */
-int el_python_find(char **out, const char *python, const char *workdir, const char *const *env);
+EL_API int el_python_find(char **out, const char *python, const char *workdir, const char *const *env);
 
 /*
  * Probe this machine and build a lock with its fingerprint set.
@@ -124,6 +125,6 @@ int el_python_find(char **out, const char *python, const char *workdir, const ch
  * a root or python asked for that does not exist (EL_ENOTFOUND) or cannot
  * be used (EL_EINVAL), or the default profile that cannot be loaded.
  */
-int el_capture(el_lock **out, const el_capture_options *opts);
+EL_API int el_capture(el_lock **out, const el_capture_options *opts);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "envlock/api.h"
 #include "envlock/lock.h"
 
 /*
@@ -80,18 +81,18 @@ typedef struct el_data_options {
  * naming the entry, for a socket, FIFO or device; EL_ERROR when a file
  * cannot be read or changed while it was hashed.
  */
-int el_data_hash(el_data_tree **out, const char *path, const el_data_options *options);
+EL_API int el_data_hash(el_data_tree **out, const char *path, const el_data_options *options);
 
 /* The manifest text of a directory tree (NUL-terminated; free() it). */
-int el_data_manifest(char **text, size_t *len, const el_data_tree *tree);
+EL_API int el_data_manifest(char **text, size_t *len, const el_data_tree *tree);
 
 /*
  * Read a manifest back (a directory tree); display names it in messages.
  * EL_EINVAL on a malformed or unsorted line, naming its number.
  */
-int el_data_manifest_parse(el_data_tree **out, const char *text, size_t len, const char *display);
+EL_API int el_data_manifest_parse(el_data_tree **out, const char *text, size_t len, const char *display);
 
-void el_data_tree_free(el_data_tree *tree);
+EL_API void el_data_tree_free(el_data_tree *tree);
 
 typedef enum el_data_change_kind {
 	EL_DATA_CHANGED, /* content, size or mode */
@@ -108,7 +109,7 @@ typedef struct el_data_change {
  * What differs between two trees, in path order. *changes is for free();
  * the paths it holds are the trees', valid while they are.
  */
-int el_data_compare(el_data_change **changes, size_t *count, const el_data_tree *old, const el_data_tree *now);
+EL_API int el_data_compare(el_data_change **changes, size_t *count, const el_data_tree *old, const el_data_tree *now);
 
 /*
  * The manifest store: directory manifests kept by address under the cache
@@ -117,7 +118,7 @@ int el_data_compare(el_data_change **changes, size_t *count, const el_data_tree 
  * checks that the text still hashes to its address: EL_ENOTFOUND when it
  * is not stored (or no longer matches).
  */
-int el_data_store_save(const el_data_tree *tree, const char *cache_dir);
-int el_data_store_load(el_data_tree **out, const char *digest, const char *cache_dir);
+EL_API int el_data_store_save(const el_data_tree *tree, const char *cache_dir);
+EL_API int el_data_store_load(el_data_tree **out, const char *digest, const char *cache_dir);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/api.h"
 #include "envlock/lock.h"
 
 /*
@@ -51,8 +52,8 @@ typedef struct el_diff {
  * Compare old_lock with new_lock. On success *out is a new diff (maybe
  * with no findings) for the caller to el_diff_free().
  */
-int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock);
+EL_API int el_lock_diff(el_diff **out, const el_lock *old_lock, const el_lock *new_lock);
 
-void el_diff_free(el_diff *diff);
+EL_API void el_diff_free(el_diff *diff);
 
 #endif

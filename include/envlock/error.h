@@ -1,6 +1,8 @@
 #ifndef ENVLOCK_ERROR_H
 #define ENVLOCK_ERROR_H
 
+#include "envlock/api.h"
+
 /*
  * Error reporting for libenvlock.
  *
@@ -21,12 +23,12 @@ enum el_error_code {
 };
 
 /* The message of the last failure on this thread; never NULL. */
-const char *el_error_last(void);
+EL_API const char *el_error_last(void);
 
 /* The code of the last failure on this thread (EL_OK if none). */
-int el_error_last_code(void);
+EL_API int el_error_last_code(void);
 
 /* Forget the last failure. */
-void el_error_clear(void);
+EL_API void el_error_clear(void);
 
 #endif

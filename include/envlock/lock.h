@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/api.h"
+
 /*
  * A lock: the document that describes one machine's environment.
  *
@@ -30,13 +32,13 @@ typedef struct el_lock el_lock;
  * form of the lock without its "fingerprint" and "meta" members.
  * Writes "sha256:<hex>" into out.
  */
-int el_lock_fingerprint(char out[EL_FINGERPRINT_SIZE], const el_lock *lock);
+EL_API int el_lock_fingerprint(char out[EL_FINGERPRINT_SIZE], const el_lock *lock);
 
 /* The fingerprint stored in the lock, or NULL when it has none. Borrowed. */
-const char *el_lock_stored_fingerprint(const el_lock *lock);
+EL_API const char *el_lock_stored_fingerprint(const el_lock *lock);
 
 /* Whether the lock has the top-level section name ("gpu", "data"). */
-bool el_lock_has_section(const el_lock *lock, const char *name);
+EL_API bool el_lock_has_section(const el_lock *lock, const char *name);
 
 /*
  * The profile the lock was captured with (meta.profile), in *name,
@@ -44,7 +46,7 @@ bool el_lock_has_section(const el_lock *lock, const char *name);
  * is not a profile's name (el_profile_name_valid(), never a file) is
  * EL_EINVAL; a lock that names none is EL_ENOTFOUND. *name is NULL then.
  */
-int el_lock_profile_name(const char **name, const el_lock *lock);
+EL_API int el_lock_profile_name(const char **name, const el_lock *lock);
 
 /*
  * The code the lock was captured at (meta.code; informational, not
@@ -52,11 +54,11 @@ int el_lock_profile_name(const char **name, const el_lock *lock);
  * checkout; and whether tracked files differed from it: 1, 0, or -1 when
  * not known.
  */
-const char *el_lock_git_commit(const el_lock *lock);
-int el_lock_git_dirty(const el_lock *lock);
+EL_API const char *el_lock_git_commit(const el_lock *lock);
+EL_API int el_lock_git_dirty(const el_lock *lock);
 
 /* The interpreter the lock describes (python.executable), borrowed; NULL when none. */
-const char *el_lock_python_executable(const el_lock *lock);
+EL_API const char *el_lock_python_executable(const el_lock *lock);
 
 /* A name and its value; both borrowed from the lock, valid as long as it. */
 typedef struct el_lock_entry {
@@ -70,14 +72,14 @@ typedef struct el_lock_entry {
  * order. *out is an array of *count entries for free() (not the strings
  * in it); EL_ENOMEM is the only failure.
  */
-int el_lock_data(el_lock_entry **out, size_t *count, const el_lock *lock);
-int el_lock_env(el_lock_entry **out, size_t *count, const el_lock *lock);
+EL_API int el_lock_data(el_lock_entry **out, size_t *count, const el_lock *lock);
+EL_API int el_lock_env(el_lock_entry **out, size_t *count, const el_lock *lock);
 
 /*
  * Whether the lock holds libraries a command was seen to load (capture
  * --observe -- CMD), which a capture without that command would drop.
  */
-bool el_lock_has_observed(const el_lock *lock);
+EL_API bool el_lock_has_observed(const el_lock *lock);
 
 /*
  * The lock for people, as envlock show prints it after the file's name,
@@ -87,20 +89,20 @@ bool el_lock_has_observed(const el_lock *lock);
  * printable text are shown as JSON strings. *out is NUL-terminated, for
  * free(); *len (may be NULL) excludes the NUL.
  */
-int el_lock_describe(char **out, size_t *len, const el_lock *lock);
+EL_API int el_lock_describe(char **out, size_t *len, const el_lock *lock);
 
 /*
  * The lock as its file holds it: UTF-8 JSON, keys sorted, two-space indent,
  * a newline at the end. *out is NUL-terminated and freed by the caller with
  * free(); *len excludes the NUL.
  */
-int el_lock_serialize(char **out, size_t *len, const el_lock *lock);
+EL_API int el_lock_serialize(char **out, size_t *len, const el_lock *lock);
 
 /*
  * The RFC 8785 canonical form of the whole lock minus "fingerprint" and
  * "meta": the bytes the fingerprint hashes. Same ownership as above.
  */
-int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
+EL_API int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
 
 /*
  * Write the serialized lock to path atomically: a new temporary file in the
@@ -108,7 +110,7 @@ int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
  * planted at path is replaced, never followed. On failure nothing is left
  * behind and path is untouched.
  */
-int el_lock_write_file(const el_lock *lock, const char *path);
+EL_API int el_lock_write_file(const el_lock *lock, const char *path);
 
 /*
  * Read a lock back. The text must be JSON (duplicate keys refused), carry a
@@ -122,10 +124,10 @@ int el_lock_write_file(const el_lock *lock, const char *path);
  *   env.lock: the fingerprint does not match the content (...); re-lock with: envlock capture ...
  * On success *out is a new lock for the caller to el_lock_free().
  */
-int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origin);
+EL_API int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origin);
 
 /* The same for a file (at most 64 MiB); a missing file is EL_ENOTFOUND. */
-int el_lock_read_file(el_lock **out, const char *path);
+EL_API int el_lock_read_file(el_lock **out, const char *path);
 
 /*
  * The bytes a lock was read from (el_lock_parse, el_lock_read_file), *len
@@ -133,7 +135,7 @@ int el_lock_read_file(el_lock **out, const char *path);
  * is checked over exactly these, so nothing changes between the check
  * and the use.
  */
-const char *el_lock_text(const el_lock *lock, size_t *len);
+EL_API const char *el_lock_text(const el_lock *lock, size_t *len);
 
 struct el_profile;
 
@@ -145,19 +147,19 @@ struct el_profile;
  * profile's own data directives are left out (capture reads them again);
  * python NULL means the lock's interpreter. *out is for free().
  */
-int el_lock_capture_command(char **out, const el_lock *lock, const struct el_profile *profile,
-			    const char *python, const char *lock_file);
+EL_API int el_lock_capture_command(char **out, const el_lock *lock, const struct el_profile *profile,
+				   const char *python, const char *lock_file);
 
 /* The schema number the lock was written with. */
-int el_lock_schema(const el_lock *lock);
+EL_API int el_lock_schema(const el_lock *lock);
 
 /*
  * One line about how the lock was read, for the caller to show as a note
  * ("env.lock: a schema-1 lock: its code section is not compared ..."), or
  * NULL. Borrowed; valid as long as the lock.
  */
-const char *el_lock_note(const el_lock *lock);
+EL_API const char *el_lock_note(const el_lock *lock);
 
-void el_lock_free(el_lock *lock);
+EL_API void el_lock_free(el_lock *lock);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/api.h"
 #include "envlock/lock.h"
 
 /*
@@ -106,16 +107,16 @@ typedef struct el_profile {
  * no such profile exists; EL_EINVAL for a bad file, with el_error_last()
  * as "FILE:LINE: what is wrong". On success *out is for el_profile_free().
  */
-int el_profile_load(el_profile **out, const char *name_or_path);
+EL_API int el_profile_load(el_profile **out, const char *name_or_path);
 
 /*
  * Parse text as a profile read from file (used in messages and to resolve
  * a relative include). Includes by name are looked up as in
  * el_profile_load().
  */
-int el_profile_parse(el_profile **out, const char *name, const char *file, const char *text, size_t len);
+EL_API int el_profile_parse(el_profile **out, const char *name, const char *file, const char *text, size_t len);
 
-void el_profile_free(el_profile *profile);
+EL_API void el_profile_free(el_profile *profile);
 
 /*
  * The variables "threads" pins to the thread count, in the order envlock
@@ -127,27 +128,27 @@ typedef struct el_thread_var {
 	const char *label; /* "OMP" */
 } el_thread_var;
 
-extern const el_thread_var el_thread_vars[];
-extern const size_t el_thread_var_count;
+EL_API extern const el_thread_var el_thread_vars[];
+EL_API extern const size_t el_thread_var_count;
 
 /* Whether the profile leaves name to "threads": no setenv or keepenv of it. */
-bool el_profile_threads_pin(const el_profile *profile, const char *name);
+EL_API bool el_profile_threads_pin(const el_profile *profile, const char *name);
 
 /* The severity the profile gives drift at a leaf path; refuse where no rule matches. */
-el_severity el_profile_severity(const el_profile *profile, const char *path);
+EL_API el_severity el_profile_severity(const el_profile *profile, const char *path);
 
 /*
  * The profile's requirements on the run ("require clean-tree") against the
  * capture of this machine now (its meta.code). *why is NULL when they are
  * met, else one line saying what is not, for the caller to free().
  */
-int el_profile_unmet(char **why, const el_profile *profile, const el_lock *now);
+EL_API int el_profile_unmet(char **why, const el_profile *profile, const el_lock *now);
 
 /* Whether a drift pattern matches path (exposed for tests). */
-bool el_drift_pattern_match(const char *pattern, const char *path);
+EL_API bool el_drift_pattern_match(const char *pattern, const char *path);
 
 /* Whether name can name a profile in the lookup: letters, digits, '_' and '-', at most 64. */
-bool el_profile_name_valid(const char *name);
+EL_API bool el_profile_name_valid(const char *name);
 
 /*
  * The one name table of each vocabulary, for the profile parser, the
@@ -155,10 +156,10 @@ bool el_profile_name_valid(const char *name);
  * "bind", "ro-bind", "tmpfs". A name is NULL for a value outside the enum;
  * parsing anything else is EL_EINVAL ("'X' is not refuse, warn or ignore").
  */
-const char *el_severity_name(el_severity severity);
-int el_severity_parse(el_severity *out, const char *name);
-const char *el_mount_kind_name(el_mount_kind kind);
-int el_mount_kind_parse(el_mount_kind *out, const char *name);
+EL_API const char *el_severity_name(el_severity severity);
+EL_API int el_severity_parse(el_severity *out, const char *name);
+EL_API const char *el_mount_kind_name(el_mount_kind kind);
+EL_API int el_mount_kind_parse(el_mount_kind *out, const char *name);
 
 /* One profile that the lookup can find. */
 typedef struct el_profile_entry {
@@ -171,11 +172,11 @@ typedef struct el_profile_entry {
  * Every profile the lookup can find, sorted by name and then by lookup
  * order. *out is for el_profile_entries_free().
  */
-int el_profile_list(el_profile_entry **out, size_t *count);
-void el_profile_entries_free(el_profile_entry *entries, size_t count);
+EL_API int el_profile_list(el_profile_entry **out, size_t *count);
+EL_API void el_profile_entries_free(el_profile_entry *entries, size_t count);
 
 /* The directories searched, in order, NULL-terminated; for messages and `envlock profiles`. */
-int el_profile_search_path(char ***dirs);
-void el_profile_search_path_free(char **dirs);
+EL_API int el_profile_search_path(char ***dirs);
+EL_API void el_profile_search_path_free(char **dirs);
 
 #endif

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "envlock/api.h"
 #include "envlock/profile.h"
 
 /*
@@ -106,7 +107,7 @@ typedef struct el_record {
  * fill with malloc'd members and release with el_record_free(). NULL when
  * out of memory.
  */
-el_record *el_record_new(void);
+EL_API el_record *el_record_new(void);
 
 /*
  * The drift the run's check found: the verdict's findings, as check
@@ -114,18 +115,18 @@ el_record *el_record_new(void);
  * replace record->drift.
  */
 struct el_verdict;
-int el_record_set_drift(el_record *record, const struct el_verdict *verdict);
+EL_API int el_record_set_drift(el_record *record, const struct el_verdict *verdict);
 
 /* The settings of the sandbox plan the run had replace record->sandbox. */
 struct el_sandbox_plan;
-int el_record_set_sandbox(el_record *record, const struct el_sandbox_plan *plan);
+EL_API int el_record_set_sandbox(el_record *record, const struct el_sandbox_plan *plan);
 
 /*
  * The directory inside the sandbox the command started in (sandbox.cwd),
  * borrowed from the record: EL_ENOTFOUND (*cwd NULL) when the record does
  * not say, EL_EINVAL (*cwd NULL) when what it says is not a string.
  */
-int el_record_sandbox_cwd(const char **cwd, const el_record *record);
+EL_API int el_record_sandbox_cwd(const char **cwd, const el_record *record);
 
 /*
  * The record as its file holds it: UTF-8 JSON, keys sorted, two-space
@@ -141,7 +142,7 @@ int el_record_sandbox_cwd(const char **cwd, const el_record *record);
  * *text is NUL-terminated and freed by the caller with free(); *len (may
  * be NULL) excludes the NUL.
  */
-int el_record_serialize(char **text, size_t *len, const el_record *record);
+EL_API int el_record_serialize(char **text, size_t *len, const el_record *record);
 
 /*
  * Write the record durably and atomically (the file and its directory are
@@ -159,7 +160,7 @@ int el_record_serialize(char **text, size_t *len, const el_record *record);
  * malloc'd for the caller to free(). On failure nothing is left behind, an
  * existing file at path is untouched and *written is NULL.
  */
-int el_record_write(const el_record *record, const char *path, char **written);
+EL_API int el_record_write(const el_record *record, const char *path, char **written);
 
 /*
  * The same into the directory dirfd stands for, opened beforehand by a
@@ -168,7 +169,8 @@ int el_record_write(const el_record *record, const char *path, char **written);
  * file to create or replace, or NULL for a new run-....json in it. display
  * names the target in messages and in *written.
  */
-int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display, char **written);
+EL_API int el_record_write_at(const el_record *record, int dirfd, const char *name, const char *display,
+			      char **written);
 
 /*
  * As el_record_write_at(), and signed with key (a private key, sign.h):
@@ -179,8 +181,8 @@ int el_record_write_at(const el_record *record, int dirfd, const char *name, con
  * never as signed.
  */
 struct el_key;
-int el_record_write_signed_at(const el_record *record, const struct el_key *key, int dirfd, const char *name,
-			      const char *display, char **written);
+EL_API int el_record_write_signed_at(const el_record *record, const struct el_key *key, int dirfd, const char *name,
+				     const char *display, char **written);
 
 /*
  * Read a record back: the text must be JSON (duplicate keys refused) of
@@ -199,23 +201,23 @@ int el_record_write_signed_at(const el_record *record, const struct el_key *key,
  * comes back in strcmp order of the names, everything else in the order
  * it was written.
  */
-int el_record_parse(el_record **out, const char *text, size_t len, const char *display);
+EL_API int el_record_parse(el_record **out, const char *text, size_t len, const char *display);
 
 /*
  * The same for a file, named by its path in messages. A missing file is
  * EL_ENOTFOUND; a file larger than 16 MiB or anything but a regular file is
  * EL_EINVAL.
  */
-int el_record_read(el_record **out, const char *path);
+EL_API int el_record_read(el_record **out, const char *path);
 
 /*
  * Whether path can name a run's output: relative to the working directory
  * and inside it, with no empty, "." or ".." name and no trailing slash.
  * exec refuses other --output paths, and replay other records.
  */
-bool el_record_output_path_valid(const char *path);
+EL_API bool el_record_output_path_valid(const char *path);
 
 /* Release the record and everything it points to; accepts NULL. */
-void el_record_free(el_record *record);
+EL_API void el_record_free(el_record *record);
 
 #endif

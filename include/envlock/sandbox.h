@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "envlock/api.h"
 #include "envlock/lock.h"
 #include "envlock/profile.h"
 
@@ -69,11 +70,11 @@ typedef struct el_sandbox_options {
 typedef struct el_sandbox_plan el_sandbox_plan;
 
 /* Decide the sandbox. On success *out is for el_sandbox_plan_free(). */
-int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *options);
-void el_sandbox_plan_free(el_sandbox_plan *plan);
+EL_API int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *options);
+EL_API void el_sandbox_plan_free(el_sandbox_plan *plan);
 
 /* The plan as text: namespaces, mounts in order, environment, seccomp rules. */
-int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out);
+EL_API int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out);
 
 /*
  * Whether the sandbox shows the host file path (absolute, links resolved):
@@ -83,10 +84,10 @@ int el_sandbox_plan_write(const el_sandbox_plan *plan, FILE *out);
  * NULL when none does. What must stay secret from the command (the
  * signing key) is checked with it.
  */
-const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path);
+EL_API const char *el_sandbox_plan_shows(const el_sandbox_plan *plan, const char *path);
 
 /* The command's environment: "NAME=value", sorted by name, NULL-terminated. Borrowed from the plan. */
-char *const *el_sandbox_plan_env(const el_sandbox_plan *plan);
+EL_API char *const *el_sandbox_plan_env(const el_sandbox_plan *plan);
 
 typedef struct el_sandbox el_sandbox;
 
@@ -97,7 +98,7 @@ typedef struct el_sandbox el_sandbox;
  * message names the setting to change. Call it from a single-threaded
  * process: the new process allocates and runs libseccomp before it execs.
  */
-int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan);
+EL_API int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan);
 
 /*
  * Wait until the sandbox is set up; its failure is the error (exit 125).
@@ -105,23 +106,23 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan);
  * (workdir_overlay), the message its reason (such as "fsconfig: Operation
  * not permitted"): the caller may start again with a copy instead.
  */
-int el_sandbox_ready(el_sandbox *sandbox);
+EL_API int el_sandbox_ready(el_sandbox *sandbox);
 
 /* Run the command (after el_sandbox_ready()). */
-int el_sandbox_go(el_sandbox *sandbox);
+EL_API int el_sandbox_go(el_sandbox *sandbox);
 
 /*
  * Wait for the sandbox to end. *status is the command's exit status, or
  * 128+N when it died of signal N. Interrupted waits are resumed.
  */
-int el_sandbox_wait(el_sandbox *sandbox, int *status);
+EL_API int el_sandbox_wait(el_sandbox *sandbox, int *status);
 
 /*
  * The signals the sandbox's PID 1 passes on to the command (INT, TERM,
  * HUP, QUIT, USR1, USR2); *count gets their number. A caller forwards
  * these to el_sandbox_pid().
  */
-const int *el_sandbox_forwarded_signals(size_t *count);
+EL_API const int *el_sandbox_forwarded_signals(size_t *count);
 
 /*
  * Something the caller should tell the user, or NULL. Started by root, the
@@ -129,10 +130,10 @@ const int *el_sandbox_forwarded_signals(size_t *count);
  * working directory and binds through idmapped mounts; where a file system
  * cannot idmap, it is root on the host instead, and this says so.
  */
-const char *el_sandbox_warning(const el_sandbox *sandbox);
+EL_API const char *el_sandbox_warning(const el_sandbox *sandbox);
 
 /* The host PID of the sandbox's PID 1: signals sent to it reach the command. */
-pid_t el_sandbox_pid(const el_sandbox *sandbox);
+EL_API pid_t el_sandbox_pid(const el_sandbox *sandbox);
 
 /*
  * What a run with observe reported: the shared objects its processes
@@ -171,13 +172,13 @@ typedef struct el_sandbox_objects {
  * default, "": none). *out is for el_sandbox_objects_free(). EL_EINVAL
  * when the plan did not observe.
  */
-int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, const char *cache_dir);
+EL_API int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, const char *cache_dir);
 
 /* Accepts NULL. */
-void el_sandbox_objects_free(el_sandbox_objects *objects);
+EL_API void el_sandbox_objects_free(el_sandbox_objects *objects);
 
 /* Kill the sandbox if it still runs, reap it, free. */
-void el_sandbox_free(el_sandbox *sandbox);
+EL_API void el_sandbox_free(el_sandbox *sandbox);
 
 /*
  * The files a run leaves. The sandbox's scratch mounts (/tmp, /var/tmp,
@@ -211,7 +212,7 @@ typedef struct el_sandbox_files {
  * On success *out is for el_sandbox_files_free(); on an error (a directory
  * that cannot be read) the message names the path.
  */
-int el_sandbox_scratch_list(el_sandbox_files **out, const el_sandbox *sandbox, size_t max_paths);
+EL_API int el_sandbox_scratch_list(el_sandbox_files **out, const el_sandbox *sandbox, size_t max_paths);
 
 /*
  * After el_sandbox_wait(): copy those files into the directory dirfd, each
@@ -224,7 +225,7 @@ int el_sandbox_scratch_list(el_sandbox_files **out, const el_sandbox *sandbox, s
  * first failure the error names the path; *out is for
  * el_sandbox_files_free() either way (NULL when out of memory).
  */
-int el_sandbox_scratch_keep(el_sandbox_files **out, const el_sandbox *sandbox, int dirfd);
+EL_API int el_sandbox_scratch_keep(el_sandbox_files **out, const el_sandbox *sandbox, int dirfd);
 
 /*
  * Copy path (relative, "a/b/out.bin") from the directory from_dirfd into
@@ -233,9 +234,9 @@ int el_sandbox_scratch_keep(el_sandbox_files **out, const el_sandbox *sandbox, i
  * path is followed if it is a link. EL_ENOTFOUND (no message) when there
  * is nothing at path; *out as above.
  */
-int el_sandbox_keep_path(el_sandbox_files **out, int from_dirfd, const char *path, int to_dirfd);
+EL_API int el_sandbox_keep_path(el_sandbox_files **out, int from_dirfd, const char *path, int to_dirfd);
 
-void el_sandbox_files_free(el_sandbox_files *files);
+EL_API void el_sandbox_files_free(el_sandbox_files *files);
 
 /*
  * After el_sandbox_wait(), with workdir_overlay: the working directory as
@@ -243,7 +244,7 @@ void el_sandbox_files_free(el_sandbox_files *files);
  * (O_RDONLY | O_DIRECTORY) for the caller to close; -1 with the error set
  * when there is none.
  */
-int el_sandbox_workdir_open(const el_sandbox *sandbox);
+EL_API int el_sandbox_workdir_open(const el_sandbox *sandbox);
 
 /*
  * Where no overlay can be had: a copy of the working directory workdir in
@@ -253,9 +254,9 @@ int el_sandbox_workdir_open(const el_sandbox *sandbox);
  * copy's path for el_sandbox_workdir_copy_remove() and free(). On an
  * error nothing is left behind.
  */
-int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir);
+EL_API int el_sandbox_workdir_copy(char **out, const char *workdir, const char *tmpdir);
 
 /* Remove the copy (never following a link the command made in it). */
-int el_sandbox_workdir_copy_remove(const char *copy);
+EL_API int el_sandbox_workdir_copy_remove(const char *copy);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/api.h"
+
 /*
  * Keys and signatures for locks and run records.
  *
@@ -55,7 +57,7 @@ typedef struct el_key el_key;
  * message names it: "PATH: already exists"; a link counts, dangling or
  * not), EL_ERROR for other failures.
  */
-int el_key_generate(const char *private_path, el_key_type type);
+EL_API int el_key_generate(const char *private_path, el_key_type type);
 
 /*
  * Read a PEM private key. EL_ENOTFOUND for a missing file; EL_EINVAL,
@@ -63,24 +65,24 @@ int el_key_generate(const char *private_path, el_key_type type);
  * an encrypted key, or a private key file that others can read or write
  * (mode & 077; as ssh refuses it).
  */
-int el_key_load_private(el_key **out, const char *path);
+EL_API int el_key_load_private(el_key **out, const char *path);
 
 /*
  * Read a PEM public key (a private key file gives its public half).
  * EL_ENOTFOUND for a missing file, EL_EINVAL naming the file otherwise.
  */
-int el_key_load_public(el_key **out, const char *path);
+EL_API int el_key_load_public(el_key **out, const char *path);
 
 /* The key's id: SHA-256 of its public key's DER, 64 lowercase hex digits. */
-const char *el_key_id(const el_key *key);
+EL_API const char *el_key_id(const el_key *key);
 
 /* "ecdsa-p256" or "ed25519". */
-const char *el_key_type_name(const el_key *key);
+EL_API const char *el_key_type_name(const el_key *key);
 
 /* Whether the key can sign (it was read from a private key file). */
-bool el_key_is_private(const el_key *key);
+EL_API bool el_key_is_private(const el_key *key);
 
-void el_key_free(el_key *key);
+EL_API void el_key_free(el_key *key);
 
 /*
  * Where the signing key is when none is named: $ENVLOCK_KEY when set and
@@ -88,28 +90,28 @@ void el_key_free(el_key *key);
  * ~/.config/envlock/signing-key.pem). For free(); NULL when out of memory
  * or when no home directory is known.
  */
-char *el_key_default_path(void);
+EL_API char *el_key_default_path(void);
 
 /*
  * The DSSE pre-authentication encoding of payload under type: for free(),
  * *len bytes (no NUL added).
  */
-int el_dsse_pae(unsigned char **out, size_t *len, const char *type, const void *payload, size_t payload_len);
+EL_API int el_dsse_pae(unsigned char **out, size_t *len, const char *type, const void *payload, size_t payload_len);
 
 /*
  * Sign payload: *envelope becomes the DSSE envelope's text (keys sorted,
  * two-space indent, a newline at the end, NUL-terminated; *len excludes
  * the NUL), for free(). The key must be private.
  */
-int el_dsse_sign(char **envelope, size_t *len, const el_key *key, const char *type, const void *payload,
-		 size_t payload_len);
+EL_API int el_dsse_sign(char **envelope, size_t *len, const el_key *key, const char *type, const void *payload,
+			size_t payload_len);
 
 /*
  * The payload type a file's text calls for: EL_DSSE_TYPE_RECORD for an
  * in-toto Statement (a JSON object with "_type"), EL_DSSE_TYPE_LOCK for a
  * lock (a JSON object with "envlock"); NULL for anything else.
  */
-const char *el_dsse_type_of(const void *text, size_t len);
+EL_API const char *el_dsse_type_of(const void *text, size_t len);
 
 /*
  * Write FILE.sig for the file whose bytes are text: the envelope made by
@@ -117,15 +119,15 @@ const char *el_dsse_type_of(const void *text, size_t len);
  * (a temporary file renamed over NAME.sig, so a planted link is replaced,
  * never followed). display names the file in messages.
  */
-int el_sign_write_at(int dirfd, const char *name, const char *display, const el_key *key, const char *type,
-		     const void *text, size_t len);
+EL_API int el_sign_write_at(int dirfd, const char *name, const char *display, const el_key *key, const char *type,
+			    const void *text, size_t len);
 
 /*
  * The same for a path: reads path (a regular file, at most 16 MiB; its
  * type from el_dsse_type_of(), EL_EINVAL when it is neither a lock nor a
  * record) and writes path + ".sig".
  */
-int el_sign_file(const char *path, const el_key *key);
+EL_API int el_sign_file(const char *path, const el_key *key);
 
 /* What a verification found. */
 typedef struct el_verified {
@@ -151,8 +153,8 @@ typedef struct el_verified {
  * empty, names the one trusted key tried for it; an empty or absent one
  * tries them all.
  */
-int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const char *display,
-		   el_key *const *trusted, size_t trusted_count);
+EL_API int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const char *display,
+			  el_key *const *trusted, size_t trusted_count);
 
 /*
  * Verify that path + ".sig" signs exactly the bytes given (the file as the
@@ -164,9 +166,9 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
  * otherwise: a valid signature, but not of this file). *keyid (may be
  * NULL) gets the key that verified.
  */
-int el_verify_file(const char *path, const void *text, size_t len, const char *expected_type,
-		   el_key *const *trusted, size_t trusted_count, char keyid[EL_KEYID_SIZE]);
+EL_API int el_verify_file(const char *path, const void *text, size_t len, const char *expected_type,
+			  el_key *const *trusted, size_t trusted_count, char keyid[EL_KEYID_SIZE]);
 
-void el_verified_free(el_verified *verified);
+EL_API void el_verified_free(el_verified *verified);
 
 #endif

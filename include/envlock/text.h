@@ -1,6 +1,8 @@
 #ifndef ENVLOCK_TEXT_H
 #define ENVLOCK_TEXT_H
 
+#include "envlock/api.h"
+
 /*
  * Text from a lock, a record or a file name, as one line a terminal does
  * not act on. A lock is anyone's to write, and file names hold any byte:
@@ -13,13 +15,13 @@
  * as \u escapes; "(not UTF-8)" when it is neither. For free(); NULL when
  * out of memory.
  */
-char *el_printable_text(const char *s);
+EL_API char *el_printable_text(const char *s);
 
 /*
  * A JSON text (a finding's old_value or new_value, diff.h) as one line: a
  * string that prints as it is without its quotes, anything else as
  * compact ASCII JSON. Same ownership; NULL also for text that is not JSON.
  */
-char *el_printable_json(const char *json);
+EL_API char *el_printable_json(const char *json);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envlock/api.h"
 #include "envlock/data.h"
 #include "envlock/diff.h"
 #include "envlock/profile.h"
@@ -47,21 +48,21 @@ typedef struct el_verdict_finding {
  * is a new verdict for el_verdict_free(); it keeps a copy of the profile's
  * name but points into diff.
  */
-int el_drift_verdict(el_verdict **out, const el_diff *diff, const el_profile *profile, unsigned flags);
+EL_API int el_drift_verdict(el_verdict **out, const el_diff *diff, const el_profile *profile, unsigned flags);
 
-el_outcome el_verdict_outcome(const el_verdict *verdict);
+EL_API el_outcome el_verdict_outcome(const el_verdict *verdict);
 
 /* The judged findings, one per finding of the diff and in its order; *count of them. Borrowed. */
-const el_verdict_finding *el_verdict_findings(const el_verdict *verdict, size_t *count);
+EL_API const el_verdict_finding *el_verdict_findings(const el_verdict *verdict, size_t *count);
 
 /* How many findings have severity. */
-size_t el_verdict_count(const el_verdict *verdict, el_severity severity);
+EL_API size_t el_verdict_count(const el_verdict *verdict, el_severity severity);
 
 /* Whether the verdict was made with EL_VERDICT_STRICT. */
-bool el_verdict_strict(const el_verdict *verdict);
+EL_API bool el_verdict_strict(const el_verdict *verdict);
 
 /* The name of the profile that judged ("default", or the path it was given as). Borrowed. */
-const char *el_verdict_profile(const el_verdict *verdict);
+EL_API const char *el_verdict_profile(const el_verdict *verdict);
 
 /*
  * Name the files behind each data finding whose old and new addresses are
@@ -72,7 +73,7 @@ const char *el_verdict_profile(const el_verdict *verdict);
  * not an error. Fails only when out of memory, and then no finding has
  * files.
  */
-int el_verdict_explain_data(el_verdict *verdict, const char *cache_dir);
+EL_API int el_verdict_explain_data(el_verdict *verdict, const char *cache_dir);
 
 /*
  * The verdict as check and diff print it with --format json: one object
@@ -85,9 +86,9 @@ int el_verdict_explain_data(el_verdict *verdict, const char *cache_dir);
  * findings. *out is NUL-terminated, for free(); *len (may be NULL)
  * excludes the NUL.
  */
-int el_verdict_json(char **out, size_t *len, const el_verdict *verdict, const char *old_label, const char *new_label,
-		    const char *unmet);
+EL_API int el_verdict_json(char **out, size_t *len, const el_verdict *verdict, const char *old_label,
+			   const char *new_label, const char *unmet);
 
-void el_verdict_free(el_verdict *verdict);
+EL_API void el_verdict_free(el_verdict *verdict);
 
 #endif
