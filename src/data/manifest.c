@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #define MODE_LEN 10
 
@@ -99,14 +100,6 @@ int el_data_manifest(char **text, size_t *len, const el_data_tree *tree)
 	return EL_OK;
 }
 
-static bool is_hex64(const char *s)
-{
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[64] == ' ';
-}
-
 /* A decimal size without a sign or leading zero, then a space; its end, or NULL. */
 static const char *parse_size(const char *s, unsigned long long *size)
 {
@@ -145,7 +138,7 @@ static int parse_line(el_data_entry *e, const char *line, size_t len)
 	const char *p = line, *end = line + len;
 	char mode[MODE_LEN + 1];
 
-	if (len < 65 + 2 + MODE_LEN + 2 || !is_hex64(p))
+	if (len < 65 + 2 + MODE_LEN + 2 || !el__lower_hex(p, 64) || p[64] != ' ')
 		return -1;
 	memcpy(e->sha256, p, 64);
 	e->sha256[64] = '\0';

@@ -18,6 +18,7 @@
 #include "util/cache.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/text.h"
 
 #define STORE_DIR "manifests"
 /* A manifest line is about 100 bytes: this is a tree of a million files or more. */
@@ -55,11 +56,8 @@ done:
 /* The name of digest in the store: 64 lowercase hex digits, never a path (a lock's digest is input). */
 static const char *hex_of(const char *digest)
 {
-	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+	if (strncmp(digest, "sha256:", 7) != 0 || !el__lower_hex_str(digest + 7, 64))
 		return NULL;
-	for (const char *p = digest + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return NULL;
 	return digest + 7;
 }
 

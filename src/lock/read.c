@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include "lock/path.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 #define LOCK_MAX_BYTES (64u << 20)
 #define EL__STR2(x) #x
@@ -189,16 +189,6 @@ static const struct member lock_members[] = {
 };
 static const struct shape lock_shape = { K_OBJECT, lock_members, NULL };
 
-static bool lower_hex(const char *s, size_t n)
-{
-	if (strlen(s) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
 static const char *expectation(enum kind kind)
 {
 	switch (kind) {
@@ -292,11 +282,11 @@ static int check(struct reader *r, json_t *v, const struct shape *s)
 	case K_BOOLEAN:
 		return json_is_boolean(v) ? EL_OK : wrong(r, s->kind);
 	case K_SHA256:
-		return text && lower_hex(text, 64) ? EL_OK : wrong(r, s->kind);
+		return text && el__lower_hex_str(text, 64) ? EL_OK : wrong(r, s->kind);
 	case K_DIGEST:
-		return text && el__startswith(text, "sha256:") && lower_hex(text + 7, 64) ? EL_OK : wrong(r, s->kind);
+		return text && el__startswith(text, "sha256:") && el__lower_hex_str(text + 7, 64) ? EL_OK : wrong(r, s->kind);
 	case K_GIT_OID:
-		return text && (lower_hex(text, 40) || lower_hex(text, 64)) ? EL_OK : wrong(r, s->kind);
+		return text && (el__lower_hex_str(text, 40) || el__lower_hex_str(text, 64)) ? EL_OK : wrong(r, s->kind);
 	case K_PYLITERAL:
 		if (json_is_array(v)) {
 			for (size_t i = 0; i < json_array_size(v); i++)
@@ -377,18 +367,6 @@ static int note_schema1_code(el_lock *lock, const char *origin)
 	return EL_OK;
 }
 
-/*
- * jansson's message quotes the input near the fault, raw: a hostile lock
- * could put a newline or terminal escape sequences into our one-line error.
- * Only printable ASCII goes through.
- */
-static void printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
-
 int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origin)
 {
 	struct reader r = { .origin = origin };
@@ -400,7 +378,8 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	*out = NULL;
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
-		printable(jerr.text);
+		/* jansson quotes the input near the fault, raw: a hostile lock could put a newline in our line. */
+		el__printable(jerr.text, strlen(jerr.text));
 		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", origin, jerr.line, jerr.column, jerr.text);
 	}
 	if (!json_is_object(doc)) {

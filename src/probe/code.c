@@ -144,11 +144,9 @@ static bool owned_by_caller(const el__probe_ctx *ctx, uid_t owner)
 
 static bool is_object_id(const char *s, size_t hash_size)
 {
-	size_t n = 0;
+	size_t n = hash_size * 2;
 
-	while (isxdigit((unsigned char)s[n]) && !isupper((unsigned char)s[n]))
-		n++;
-	return n == hash_size * 2 && (s[n] == '\0' || s[n] == '\n' || s[n] == ' ');
+	return el__lower_hex(s, n) && (s[n] == '\0' || s[n] == '\n' || s[n] == ' ');
 }
 
 /* A ref's object id from packed-refs ("<oid> <refname>" lines). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/text.h"
 #include "util/fs.h"
 
 /*
@@ -178,13 +179,6 @@ static int alloc_entries(el__ldcache *c, uint32_t nlibs)
 	return EL_OK;
 }
 
-static void sanitize(char *out, const char *in, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
-	out[n] = '\0';
-}
-
 static int check_byte_order(unsigned flags, const char *origin)
 {
 	unsigned ours = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? ENDIAN_BIG : ENDIAN_LITTLE;
@@ -213,7 +207,9 @@ static int parse_new(el__ldcache *c, size_t off, const char *origin)
 	if (memcmp(h + NEW_MAGIC_LEN, NEW_VERSION, NEW_VERSION_LEN) != 0) {
 		char version[NEW_VERSION_LEN + 1];
 
-		sanitize(version, h + NEW_MAGIC_LEN, NEW_VERSION_LEN);
+		memcpy(version, h + NEW_MAGIC_LEN, NEW_VERSION_LEN);
+		version[NEW_VERSION_LEN] = '\0';
+		el__printable(version, NEW_VERSION_LEN);
 		return el__error(EL_EINVAL, "%s: unsupported version \"%s\"", origin, version);
 	}
 	ret = check_byte_order((unsigned char)h[NEW_FLAGS], origin);

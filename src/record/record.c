@@ -306,14 +306,6 @@ int el__record_random_hex(char *out, size_t nbytes)
 	return EL_OK;
 }
 
-bool el__record_lower_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[n] == '\0';
-}
-
 int el__record_argv_digest(char hex[EL_SHA256_HEX], char *const *argv, size_t argc)
 {
 	el__buf words;

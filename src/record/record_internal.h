@@ -41,9 +41,6 @@ bool el__record_time_parse(struct timespec *ts, const char *text);
 /* nbytes random bytes (OpenSSL's generator) as 2 * nbytes hex digits and a NUL. */
 int el__record_random_hex(char *out, size_t nbytes);
 
-/* True when s is exactly n lowercase hex digits. */
-bool el__record_lower_hex(const char *s, size_t n);
-
 /*
  * The digest of the envlock:argv subject: SHA-256 of the argc words, each
  * followed by one NUL byte, as lowercase hex. EL_EINVAL for a NULL word.

@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 struct reader {
 	const char *display;
@@ -112,11 +113,8 @@ static void oom(struct reader *rd)
  */
 static const char *shown(char out[48], const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] && i < 40; i++)
-		out[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
-	strcpy(out + i, s[i] ? "..." : "");
+	/* 40 characters at most, then "...". */
+	el__printable_copy(out, 44, s, strlen(s));
 	return out;
 }
 
@@ -275,7 +273,7 @@ static const char *digest(struct reader *rd, const json_t *parent, const char *a
 	only(rd, set, (const char *const[]){ algorithm, NULL });
 	if ((hex = get(rd, set, algorithm, T_STRING, false))) {
 		text = json_string_value(hex);
-		if (git ? !el__record_lower_hex(text, 40) && !el__record_lower_hex(text, 64) : !el__record_lower_hex(text, 64))
+		if (git ? !el__lower_hex_str(text, 40) && !el__lower_hex_str(text, 64) : !el__lower_hex_str(text, 64))
 			bad_at(rd, algorithm, "not %s lowercase hex digits", git ? "40 or 64" : "64");
 	}
 	leave(rd, mark);
@@ -597,7 +595,7 @@ static void read_metadata(struct reader *rd, const json_t *meta)
 
 	ONLY(rd, meta, "invocationId", "startedOn", "finishedOn");
 	id = get(rd, meta, "invocationId", T_STRING, false);
-	if (id && !el__record_lower_hex(json_string_value(id), EL_RECORD_ID_SIZE - 1))
+	if (id && !el__lower_hex_str(json_string_value(id), EL_RECORD_ID_SIZE - 1))
 		bad_at(rd, "invocationId", "not %d lowercase hex digits", EL_RECORD_ID_SIZE - 1);
 	else if (id)
 		memcpy(rd->r->invocation_id, json_string_value(id), EL_RECORD_ID_SIZE);
@@ -913,14 +911,6 @@ int el__record_from_json(el_record **out, const json_t *doc, const char *display
 	return EL_OK;
 }
 
-/* jansson quotes the input near the fault, raw: only printable ASCII goes into our line. */
-static void printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
-
 int el_record_parse(el_record **out, const char *text, size_t len, const char *display)
 {
 	json_error_t err;
@@ -930,7 +920,8 @@ int el_record_parse(el_record **out, const char *text, size_t len, const char *d
 	*out = NULL;
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (!doc) {
-		printable(err.text);
+		/* jansson quotes the input near the fault, raw: only printable ASCII goes into our line. */
+		el__printable(err.text, strlen(err.text));
 		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", display, err.line, err.column, err.text);
 	}
 	ret = el__record_from_json(out, doc, display);

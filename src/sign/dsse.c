@@ -18,6 +18,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 static const char b64_standard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -203,20 +204,6 @@ void el_verified_free(el_verified *verified)
 	free(verified);
 }
 
-/* Text from the envelope, quoted into a one-line message: printable ASCII only, and not too much of it. */
-static void printable(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i + 4 < size; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || (unsigned char)src[i] >= 0x7f ? '?' : src[i];
-	if (i < len) {
-		memcpy(dst + i, "...", 4);
-		return;
-	}
-	dst[i] = '\0';
-}
-
 /* A member that must be a string: its value and length, or NULL after the error. */
 static const char *member_string(const json_t *obj, const char *name, const char *where, size_t *len,
 				 const char *display, int *ret)
@@ -259,14 +246,14 @@ static bool check_signature(struct failure *f, char keyid[EL_KEYID_SIZE], const 
 		}
 		if (named) {
 			if (!f->bad[0])
-				printable(f->bad, sizeof(f->bad), hint, hint_len);
+				el__printable_copy(f->bad, sizeof(f->bad), hint, hint_len);
 			return false;
 		}
 	}
 	if (!named)
 		f->anonymous = true;
 	else if (!f->untrusted[0])
-		printable(f->untrusted, sizeof(f->untrusted), hint, hint_len);
+		el__printable_copy(f->untrusted, sizeof(f->untrusted), hint, hint_len);
 	return false;
 }
 
@@ -278,7 +265,7 @@ static int check_members(const json_t *doc, const char *display)
 
 	json_object_foreach((json_t *)(uintptr_t)doc, key, v) {
 		if (strcmp(key, "payload") != 0 && strcmp(key, "payloadType") != 0 && strcmp(key, "signatures") != 0) {
-			printable(name, sizeof(name), key, strlen(key));
+			el__printable_copy(name, sizeof(name), key, strlen(key));
 			return el__error(EL_EINVAL, "%s: unknown member \"%s\" (not a DSSE envelope)", display, name);
 		}
 	}
@@ -305,7 +292,7 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
 	if (!doc) {
 		char text[sizeof(jerr.text)];
 
-		printable(text, sizeof(text), jerr.text, strlen(jerr.text));
+		el__printable_copy(text, sizeof(text), jerr.text, strlen(jerr.text));
 		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", display, jerr.line, jerr.column, text);
 	}
 	if (!json_is_object(doc)) {

@@ -19,6 +19,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 const char *el_dsse_type_of(const void *text, size_t len)
 {
@@ -131,9 +132,7 @@ int el_verify_file(const char *path, const void *text, size_t len, const char *e
 		char type[64];
 
 		snprintf(type, sizeof(type), "%s", v->payload_type);
-		for (char *c = type; *c; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-				*c = '?';
+		el__printable(type, strlen(type));
 		ret = el__error(EL_EUNTRUSTED, "%s: signs a payload of type %s, not %s", sig_path, type, expected_type);
 		goto done;
 	}

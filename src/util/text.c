@@ -68,3 +68,41 @@ void el__hex(char *out, const unsigned char *bytes, size_t n)
 	}
 	out[2 * n] = '\0';
 }
+
+bool el__lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+bool el__lower_hex_str(const char *s, size_t n)
+{
+	/* s[n] is read only when the n before it were digits, so not past a shorter string's NUL. */
+	return el__lower_hex(s, n) && s[n] == '\0';
+}
+
+static char printable_char(char c)
+{
+	return (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? c : '?';
+}
+
+void el__printable(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i] = printable_char(s[i]);
+}
+
+void el__printable_copy(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 4 < size; i++)
+		dst[i] = printable_char(src[i]);
+	if (i < len) {
+		memcpy(dst + i, "...", 4);
+		return;
+	}
+	dst[i] = '\0';
+}

@@ -29,4 +29,26 @@ int el__strcmp_ptr(const void *a, const void *b);
 /* n bytes as 2n lowercase hex digits and a NUL, into out (2n + 1 bytes). */
 void el__hex(char *out, const unsigned char *bytes, size_t n);
 
+/*
+ * Digests and ids are written in lowercase hex, and only that form is read
+ * back: "ABC" and "abc" would otherwise be two spellings of one digest.
+ * el__lower_hex: the n bytes at s are lowercase hex digits (what follows
+ * them is the caller's to check; a NUL among them fails). el__lower_hex_str:
+ * s is exactly n of them, then its NUL.
+ */
+bool el__lower_hex(const char *s, size_t n);
+bool el__lower_hex_str(const char *s, size_t n);
+
+/*
+ * Text from a file or a program, quoted into a one-line message: only
+ * printable ASCII goes through, every other byte becomes '?', so that the
+ * text cannot carry a line break or a terminal escape sequence into it.
+ * el__printable rewrites the n bytes at s in place. el__printable_copy
+ * writes the len bytes at src into dst (size bytes, at least 4), cut
+ * short with "..." when they need more than size - 4; dst is always
+ * NUL-terminated.
+ */
+void el__printable(char *s, size_t n);
+void el__printable_copy(char *dst, size_t size, const char *src, size_t len);
+
 #endif

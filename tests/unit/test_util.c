@@ -24,6 +24,7 @@
 #include "util/fs.h"
 #include "util/run.h"
 #include "util/sha256.h"
+#include "util/text.h"
 
 #define SHA256_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA256_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -1068,6 +1069,62 @@ static void test_cache_default_dir(void **state)
 	free(saved_home);
 }
 
+/* ---- text.c ---- */
+
+static void test_lower_hex(void **state)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	assert_true(el__lower_hex(digits, 16));
+	assert_true(el__lower_hex_str(digits, 16));
+	assert_true(el__lower_hex("", 0));
+	assert_true(el__lower_hex_str("", 0));
+	/* Only lowercase: a digest has one spelling. */
+	assert_false(el__lower_hex("0123456789ABCDEF", 16));
+	assert_false(el__lower_hex("abcdeF", 6));
+	assert_false(el__lower_hex("g", 1));
+	assert_false(el__lower_hex("12 4", 4));
+	/* The n bytes only: what follows is the caller's. */
+	assert_true(el__lower_hex("abcd model.pt", 4));
+	assert_false(el__lower_hex_str("abcd model.pt", 4));
+	/* Exactly n: shorter stops at the NUL (never read past it), longer is refused. */
+	assert_false(el__lower_hex("abc", 4));
+	assert_false(el__lower_hex_str("abc", 4));
+	assert_false(el__lower_hex_str("abcde", 4));
+	assert_true(el__lower_hex_str("abcd", 4));
+}
+
+static void test_printable(void **state)
+{
+	char s[] = "a\nb\x1b[31mc\x7f\xc2\x9b\xff~ ";
+	char out[16];
+
+	el__printable(s, strlen(s));
+	assert_string_equal(s, "a?b?[31mc????~ ");
+	/* The n bytes only, a NUL among them too. */
+	memcpy(s, "x\0\ty", 4);
+	el__printable(s, 3);
+	assert_memory_equal(s, "x??y", 4);
+
+	/* Fits: copied whole. */
+	el__printable_copy(out, sizeof(out), "key\tid", 6);
+	assert_string_equal(out, "key?id");
+	el__printable_copy(out, sizeof(out), "", 0);
+	assert_string_equal(out, "");
+	/* size - 4 bytes at most, then "...": size 16 keeps 12. */
+	el__printable_copy(out, sizeof(out), "0123456789abcdef", 16);
+	assert_string_equal(out, "0123456789ab...");
+	el__printable_copy(out, sizeof(out), "0123456789ab", 12);
+	assert_string_equal(out, "0123456789ab");
+	el__printable_copy(out, sizeof(out), "0123456789abc", 13);
+	assert_string_equal(out, "0123456789ab...");
+	/* len counts, not a NUL: an embedded one is shown as '?'. */
+	el__printable_copy(out, sizeof(out), "a\0b", 3);
+	assert_string_equal(out, "a?b");
+	el__printable_copy(out, 4, "abc", 3);
+	assert_string_equal(out, "...");
+}
+
 /* ---- error.c ---- */
 
 static void test_error_formats(void **state)
@@ -1353,6 +1410,8 @@ int main(void)
 		T(test_cache_shared_dir_refused),
 		T(test_cache_symlinks_refused),
 		T(test_cache_default_dir),
+		T(test_lower_hex),
+		T(test_printable),
 		T(test_error_formats),
 		T(test_error_errno),
 		T(test_error_prefix),
