@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/random.h"
 #include "util/text.h"
 
 struct builder {
@@ -301,7 +302,7 @@ static json_t *metadata(struct builder *b, const el_record *r)
 	else if (r->invocation_id[0])
 		memcpy(id, r->invocation_id, sizeof(id));
 	else if (!b->ret)
-		b->ret = el__record_random_hex(id, (sizeof(id) - 1) / 2);
+		b->ret = el__random_hex(id, (sizeof(id) - 1) / 2);
 	set(b, meta, "invocationId", text(b, id, "invocation_id"));
 	set(b, meta, "startedOn", time_text(b, &r->started, "started"));
 	set(b, meta, "finishedOn", time_text(b, &r->finished, "finished"));

@@ -94,14 +94,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "policy/verdict_internal.h"
 #include "sandbox/plan.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/text.h"
 
 el_record *el_record_new(void)
 {
@@ -294,16 +291,6 @@ bool el__record_time_parse(struct timespec *ts, const char *text)
 		return false;
 	ts->tv_sec = t;
 	return true;
-}
-
-int el__record_random_hex(char *out, size_t nbytes)
-{
-	unsigned char bytes[32];
-
-	if (nbytes > sizeof(bytes) || RAND_bytes(bytes, (int)nbytes) != 1)
-		return el__error(EL_ERROR, "no random bytes from OpenSSL");
-	el__hex(out, bytes, nbytes);
-	return EL_OK;
 }
 
 int el__record_argv_digest(char hex[EL_SHA256_HEX], char *const *argv, size_t argc)

@@ -38,9 +38,6 @@ int el__record_time_format(char out[EL__RECORD_TIME_SIZE], const struct timespec
 /* The reverse, for exactly the form above; false for anything else. */
 bool el__record_time_parse(struct timespec *ts, const char *text);
 
-/* nbytes random bytes (OpenSSL's generator) as 2 * nbytes hex digits and a NUL. */
-int el__record_random_hex(char *out, size_t nbytes);
-
 /*
  * The digest of the envlock:argv subject: SHA-256 of the argc words, each
  * followed by one NUL byte, as lowercase hex. EL_EINVAL for a NULL word.

@@ -20,6 +20,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/random.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -49,7 +50,7 @@ static int write_temp(int dirfd, const char *text, size_t len, char *tmp, size_t
 		char hex[17];
 		int fd;
 
-		if (el__record_random_hex(hex, 8) != EL_OK)
+		if (el__random_hex(hex, 8) != EL_OK)
 			return el_error_last_code();
 		snprintf(tmp, size, ".run-record.%s.tmp", hex);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -85,7 +86,7 @@ static int write_new(int dirfd, const el_record *r, const char *text, size_t len
 		return ret;
 	for (int attempt = 0; attempt < 16; attempt++) {
 		/* "2024-05-06T07:08:09.1...Z" -> "20240506T070809Z" */
-		if ((ret = el__record_random_hex(hex, 4)) != EL_OK)
+		if ((ret = el__random_hex(hex, 4)) != EL_OK)
 			break;
 		snprintf(name, sizeof(name), "run-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s.json", when, when + 5, when + 8, when + 11,
 			 when + 14, when + 17, hex);

@@ -5,23 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/random.h"
 
 /* Create a temporary file next to name; its name goes into tmp. */
 static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmpsize)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
-		unsigned long long r;
+		char hex[17];
 		int fd;
 
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		if (el__random_hex(hex, 8) != EL_OK)
 			return -1;
-		snprintf(tmp, tmpsize, ".%.200s.%016llx.tmp", el__basename(name), r);
+		snprintf(tmp, tmpsize, ".%.200s.%s.tmp", el__basename(name), hex);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;

@@ -22,6 +22,7 @@
 #include "util/direct_url.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/random.h"
 #include "util/run.h"
 #include "util/sha256.h"
 #include "util/text.h"
@@ -1125,6 +1126,33 @@ static void test_printable(void **state)
 	assert_string_equal(out, "...");
 }
 
+/* ---- random.c ---- */
+
+static void test_random(void **state)
+{
+	unsigned char a[600], b[600], zero[600] = { 0 };
+	char hex[2 * 40 + 1], other[2 * 40 + 1];
+
+	/* More than getrandom(2) promises whole in one call. */
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	assert_int_equal(el__random(a, sizeof(a)), EL_OK);
+	assert_int_equal(el__random(b, sizeof(b)), EL_OK);
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(el__random(a, 0), EL_OK);
+
+	/* Past the 32-byte chunks it is made in: every digit written, lowercase, NUL-terminated. */
+	memset(hex, 'x', sizeof(hex));
+	assert_int_equal(el__random_hex(hex, 40), EL_OK);
+	assert_int_equal(strlen(hex), 80);
+	assert_true(el__lower_hex_str(hex, 80));
+	assert_int_equal(el__random_hex(other, 40), EL_OK);
+	assert_string_not_equal(hex, other);
+	assert_int_equal(el__random_hex(hex, 0), EL_OK);
+	assert_string_equal(hex, "");
+}
+
 /* ---- error.c ---- */
 
 static void test_error_formats(void **state)
@@ -1412,6 +1440,7 @@ int main(void)
 		T(test_cache_default_dir),
 		T(test_lower_hex),
 		T(test_printable),
+		T(test_random),
 		T(test_error_formats),
 		T(test_error_errno),
 		T(test_error_prefix),
