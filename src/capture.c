@@ -173,7 +173,6 @@ static int add_data(json_t *doc, const el_capture_options *opts, const el_profil
 static int check_requested(el__probe_ctx *ctx)
 {
 	const el__python *py;
-	char why[1024];
 	struct stat st;
 	int rc;
 
@@ -189,9 +188,7 @@ static int check_requested(el__probe_ctx *ctx)
 	if (rc == EL_OK || rc == EL_ENOMEM)
 		return rc;
 	/* The locator names the interpreter: "<path>: no such executable file". */
-	snprintf(why, sizeof(why), "%s", el_error_last());
-	return el__error(rc == EL_PROBE_ABSENT || rc == EL_ENOTFOUND ? EL_ENOTFOUND : EL_EINVAL,
-			 "--python %s", why);
+	return el__error_reraise(rc == EL_PROBE_ABSENT || rc == EL_ENOTFOUND ? EL_ENOTFOUND : EL_EINVAL, "--python ");
 }
 
 /* The cache's directory, *dir ("" for none; for free()), and the stat cache opened there. */
@@ -288,13 +285,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 		goto done;
 	}
 	ret = el_lock_fingerprint(fingerprint, lock);
-	if (ret != EL_OK && ret != EL_ENOMEM) {
-		/* Probes write no value the canonical form refuses: this is a bug, not bad input. */
-		char why[1024];
-
-		snprintf(why, sizeof(why), "%s", el_error_last());
-		ret = el__error(EL_ERROR, "cannot fingerprint the lock: %s", why);
-	}
+	/* Probes write no value the canonical form refuses: this is a bug, not bad input. */
+	if (ret != EL_OK && ret != EL_ENOMEM)
+		ret = el__error_reraise(EL_ERROR, "cannot fingerprint the lock: ");
 	if (ret != EL_OK)
 		goto done;
 	if (json_object_set_new(lock->doc, "fingerprint", json_string(fingerprint))) {

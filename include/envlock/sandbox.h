@@ -177,7 +177,7 @@ EL_API int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandb
 /* Accepts NULL. */
 EL_API void el_sandbox_objects_free(el_sandbox_objects *objects);
 
-/* Kill the sandbox if it still runs, reap it, free. */
+/* Kill the sandbox if it still runs, reap it, free. Accepts NULL; el_error_last() is left as it was. */
 EL_API void el_sandbox_free(el_sandbox *sandbox);
 
 /*

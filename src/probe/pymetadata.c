@@ -246,7 +246,6 @@ static ssize_t read_some(int fd, el__buf *b, size_t want)
 static int read_and_parse(el__pymeta *out, int fd, const char *display)
 {
 	el__buf b;
-	char why[256];
 	ssize_t n;
 	bool eof;
 	int ret = EL_PYMETA_MORE;
@@ -277,11 +276,9 @@ static int read_and_parse(el__pymeta *out, int fd, const char *display)
 			break;
 		}
 		ret = el__pymeta_parse(out, b.data, b.len, eof);
-		if (ret == EL_EINVAL) {
-			/* Name the file: the parser's message cannot. */
-			snprintf(why, sizeof(why), "%s", el_error_last());
-			el__error(EL_EINVAL, "%s: %s", display, why);
-		}
+		/* Name the file: the parser's message cannot. */
+		if (ret == EL_EINVAL)
+			el__error_prefix(display);
 	}
 	el__buf_free(&b);
 	return ret;

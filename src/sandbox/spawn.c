@@ -198,12 +198,10 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		if (ret == EL_OK && write(sb->go_fd, "M", 1) != 1)
 			ret = el__error_errno(EL_ERROR, "starting the sandbox");
 		if (ret != EL_OK) {
-			char message[1024];
-
-			snprintf(message, sizeof(message), "%s", el_error_last());
+			ret = el__error_reraise(EL_ERROR, NULL);
 			*out = NULL;
 			el_sandbox_free(sb);
-			return el__error(EL_ERROR, "%s", message);
+			return ret;
 		}
 	}
 	return EL_OK;
@@ -338,9 +336,11 @@ void el_sandbox_free(el_sandbox *sb)
 {
 	if (!sb)
 		return;
+	/* Not reap(): freeing after a failure must leave the failure's message as it is. */
 	if (!sb->reaped) {
 		kill(sb->pid, SIGKILL);
-		reap(sb);
+		while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (sb->status_fd >= 0)
 		close(sb->status_fd);

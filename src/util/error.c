@@ -41,17 +41,28 @@ int el__error_errno(int code, const char *fmt, ...)
 	return code;
 }
 
-int el__error_prefix(const char *prefix)
+/* The last message with before and sep in front, cut to fit, as code. */
+static int rewrite(int code, const char *before, const char *sep)
 {
 	char copy[sizeof(last_message)];
 	size_t n;
 
 	memcpy(copy, last_message, sizeof(copy));
-	n = (size_t)snprintf(last_message, sizeof(last_message), "%s: ", prefix);
+	n = (size_t)snprintf(last_message, sizeof(last_message), "%s%s", before, sep);
 	if (n < sizeof(last_message))
-		snprintf(last_message + n, sizeof(last_message) - n, "%.*s",
-			 (int)(sizeof(last_message) - n - 1), copy);
-	return last_code;
+		snprintf(last_message + n, sizeof(last_message) - n, "%s", copy);
+	last_code = code;
+	return code;
+}
+
+int el__error_prefix(const char *prefix)
+{
+	return rewrite(last_code, prefix, ": ");
+}
+
+int el__error_reraise(int code, const char *before)
+{
+	return rewrite(code, before ? before : "", "");
 }
 
 int el__error_oom(void)

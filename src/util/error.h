@@ -18,6 +18,15 @@ int el__error_errno(int code, const char *fmt, ...) __attribute__((format(printf
  */
 int el__error_prefix(const char *prefix);
 
+/*
+ * Raise the last failure again as code, before (NULL: nothing) written in
+ * front of its message as it is, and return code: for a caller that
+ * reports a lower layer's failure under a code of its own
+ * (`return el__error_reraise(EL_ENOTFOUND, "--python ");`). The message
+ * is rewritten in place, so no copy of it is needed in between.
+ */
+int el__error_reraise(int code, const char *before);
+
 /* EL_ENOMEM with a fixed message. */
 int el__error_oom(void);
 

@@ -1185,6 +1185,18 @@ static void test_error_prefix(void **state)
 	assert_int_equal(el_error_last_code(), EL_EINVAL);
 }
 
+static void test_error_reraise(void **state)
+{
+	el__error(EL_ENOTFOUND, "/usr/bin/python9: no such executable file");
+	el_test_assert_error(el__error_reraise(EL_EINVAL, "--python "), EL_EINVAL,
+			     "--python /usr/bin/python9: no such executable file");
+	/* Only the code changes without a text in front. */
+	el_test_assert_error(el__error_reraise(EL_ERROR, NULL), EL_ERROR,
+			     "--python /usr/bin/python9: no such executable file");
+	el_test_assert_error(el__error_reraise(EL_ERROR, ""), EL_ERROR,
+			     "--python /usr/bin/python9: no such executable file");
+}
+
 static void test_error_truncation(void **state)
 {
 	char long_text[2001];
@@ -1215,6 +1227,12 @@ static void test_error_truncation(void **state)
 	assert_int_equal(el__error_prefix(long_text), EL_EINVAL);
 	assert_int_equal(strlen(el_error_last()), 1023);
 	assert_memory_equal(el_error_last(), long_text, 1023);
+
+	/* A text in front of a full message is kept, the message cut. */
+	el__error(EL_EINVAL, "%s", long_text);
+	assert_int_equal(el__error_reraise(EL_ERROR, "before: "), EL_ERROR);
+	assert_int_equal(strlen(el_error_last()), 1023);
+	assert_memory_equal(el_error_last(), "before: A", 9);
 
 	/* A prefix that just fits leaves room for nothing but ": ". */
 	long_text[1021] = '\0';
@@ -1444,6 +1462,7 @@ int main(void)
 		T(test_error_formats),
 		T(test_error_errno),
 		T(test_error_prefix),
+		T(test_error_reraise),
 		T(test_error_truncation),
 		T(test_error_is_per_thread),
 		T(test_run_captures_stdout),
