@@ -239,7 +239,7 @@ static int hash_found(el__probe_ctx *ctx, struct found_list *fl)
 		owner[n++] = i;
 	}
 	if (n)
-		ret = el__sha256_files(jobs, n, 0);
+		el__sha256_files(jobs, n, 0);
 	for (size_t j = 0; ret == EL_OK && j < n; j++) {
 		const struct found *f = &fl->v[owner[j]];
 
@@ -424,7 +424,7 @@ static int add_observed(el__probe_ctx *ctx, json_t *libs)
 		owner[n++] = i;
 	}
 	if (ret == EL_OK && n)
-		ret = el__sha256_files(jobs, n, 0);
+		el__sha256_files(jobs, n, 0);
 	for (size_t j = 0; ret == EL_OK && j < n; j++) {
 		if (jobs[j].rc != EL_OK) {
 			el__warn(ctx, "libraries", "%s: left out: %s", paths[owner[j]], jobs[j].error);

@@ -182,7 +182,7 @@ static int hash_objects(el_sandbox_objects *objs, const char *cache_dir)
 		owner[n++] = i;
 	}
 	if (ret == EL_OK && n)
-		ret = el__sha256_files(jobs, n, 0);
+		el__sha256_files(jobs, n, 0);
 	for (size_t j = 0; ret == EL_OK && j < n; j++) {
 		if (jobs[j].rc == EL_OK) {
 			memcpy(objs->items[owner[j]].sha256, jobs[j].hex, sizeof(jobs[j].hex));

@@ -134,8 +134,7 @@ static void hash_one(void *data, size_t i)
 		snprintf(job->error, sizeof(job->error), "%s", el_error_last());
 }
 
-int el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads)
+void el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads)
 {
 	el__parallel_for(n, threads, hash_one, jobs);
-	return EL_OK;
 }

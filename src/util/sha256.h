@@ -34,9 +34,9 @@ typedef struct el__hash_job {
 
 /*
  * Hash n files on up to threads threads (0: one per online CPU). Each job's
- * own rc says whether it succeeded; the call itself fails only when no
- * thread could be started.
+ * own rc says whether it succeeded. The call itself cannot fail: where no
+ * thread can be started, the caller's thread hashes them all.
  */
-int el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads);
+void el__sha256_files(el__hash_job *jobs, size_t n, unsigned threads);
 
 #endif
