@@ -5,21 +5,13 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/json_path.h"
 
 /*
- * Leaf paths, the names drift findings and policy rules use: keys joined by
- * dots, a key that is not a plain word (letters, digits, '_', '-', '+'; so
- * any key with a dot, a slash or a quote) in brackets and double quotes
- * with '"' and '\' escaped and control characters as \u00XX (a path
- * is one printable line whatever the key), array items by index:
- * python.packages.numpy, libraries["libc.so.6"].version, gpu.devices[0].name.
+ * Leaf paths, the names drift findings and policy rules use, are written
+ * as util/json_path.h writes a member's path: python.packages.numpy,
+ * libraries["libc.so.6"].version, gpu.devices[0].name.
  */
-
-/* Append the member key to path (no dot before the first key). */
-void el__path_key(el__buf *path, const char *key);
-
-/* Append the array index i to path. */
-void el__path_index(el__buf *path, size_t i);
 
 /* One step of a parsed path: a key, or an array index (its digits). */
 typedef struct el__path_seg {
