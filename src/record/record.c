@@ -90,6 +90,7 @@
  */
 #include "record/record_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 el_record *el_record_new(void)
 {
@@ -322,4 +324,21 @@ int el__record_annotations_digest(char hex[EL_SHA256_HEX], const json_t *annotat
 	ret = el__sha256_hex(hex, text, strlen(text));
 	free(text);
 	return ret;
+}
+
+int el__record_refuse(const char *display, const char *member, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return el__error(EL_EINVAL, "%s: %s%s%s", display, member, *member ? ": " : "", what);
+}
+
+const char *el__record_shown(char out[48], const char *s)
+{
+	el__printable_copy(out, 44, s, strlen(s));
+	return out;
 }

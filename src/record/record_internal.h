@@ -81,6 +81,39 @@ el_record_sandbox *el__record_sandbox_wrap(json_t *settings);
  */
 int el__record_to_json(json_t **out, const el_record *record);
 
+/* A refusal of a record, "DISPLAY: MEMBER: what" (member "": the whole document); returns EL_EINVAL. */
+int el__record_refuse(const char *display, const char *member, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Text from a record, for a message: printable ASCII only (a record could
+ * carry a newline or a terminal escape into the one line), 40 characters
+ * at most, then "..."; returns out.
+ */
+const char *el__record_shown(char out[48], const char *s);
+
+/*
+ * Which entry of a Statement's resolvedDependencies is which, from the
+ * document as it is (unchecked): the lock's entry first when
+ * externalParameters has a lock, then the code's when its digest is a
+ * gitCommit, then the data entries, then the objects the run loaded from
+ * the first entry with annotations on.
+ */
+typedef struct el__statement_layout {
+	bool lock_entry, code_entry;
+	size_t data_from, observed_from;
+} el__statement_layout;
+
+void el__statement_layout_of(el__statement_layout *out, const json_t *doc);
+
+/*
+ * Check doc, whose _type and predicateType are a record's, against the
+ * record's shape (statement_shape.c): every member, its type and the
+ * values it may take. EL_OK; EL_EINVAL with the refusal (display starts
+ * it); EL_ENOMEM.
+ */
+int el__statement_check(const json_t *doc, const el__statement_layout *layout, const char *display);
+
 /*
  * The record a Statement describes, checked as el_record_parse() checks a
  * file (display starts every message). *out is for el_record_free().
