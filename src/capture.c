@@ -132,7 +132,7 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 				return EL_ENOMEM;
 			continue;
 		}
-		rc = python && lp->section ? EL_PROBE_ABSENT : probe->run(ctx, &section);
+		rc = python && lp->section ? EL__PROBE_ABSENT : probe->run(ctx, &section);
 
 		if (python && rc != EL_ENOMEM) {
 			if (locked_python_section(doc, lp, section) != EL_OK)
@@ -147,7 +147,7 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 			el__warn(ctx, probe->section, "%s", el_error_last());
 			continue;
 		}
-		if (rc == EL_PROBE_ABSENT || !section)
+		if (rc == EL__PROBE_ABSENT || !section)
 			continue;
 		if (json_object_set_new(probe->in_meta ? ctx->meta : doc, probe->section, section))
 			return el__error_oom();
@@ -188,7 +188,7 @@ static int check_requested(el__probe_ctx *ctx)
 	if (rc == EL_OK || rc == EL_ENOMEM)
 		return rc;
 	/* The locator names the interpreter: "<path>: no such executable file". */
-	return el__error_reraise(rc == EL_PROBE_ABSENT || rc == EL_ENOTFOUND ? EL_ENOTFOUND : EL_EINVAL, "--python ");
+	return el__error_reraise(rc == EL__PROBE_ABSENT || rc == EL_ENOTFOUND ? EL_ENOTFOUND : EL_EINVAL, "--python ");
 }
 
 /* The cache's directory, *dir ("" for none; for free()), and the stat cache opened there. */

@@ -386,7 +386,7 @@ int el__probe_code(el__probe_ctx *ctx, json_t **section)
 	el__buf workdir, top;
 	char commit[65];
 	json_t *code = NULL;
-	int ret = EL_PROBE_ABSENT, dirty;
+	int ret = EL__PROBE_ABSENT, dirty;
 
 	el__buf_init(&workdir);
 	el__buf_init(&top);

@@ -467,7 +467,7 @@ static void loader_state(el__buf *out)
 /*
  * A cached answer: a version, null for "no such entry point", or a lasting
  * failure {"error": message, "loader": state} that holds while the loader's
- * state is the one it was seen under. EL_PROBE_ABSENT when there is nothing
+ * state is the one it was seen under. EL__PROBE_ABSENT when there is nothing
  * usable and the library must be asked.
  */
 static int cached_answer(json_t *hit, const char *loader, const char *name, const char *symbol,
@@ -484,7 +484,7 @@ static int cached_answer(json_t *hit, const char *loader, const char *name, cons
 		return el__error(EL_ENOTFOUND, "%s: no %s", name, symbol);
 	if (error && seen && strcmp(seen, loader) == 0)
 		return el__error(EL_ERROR, "%s", error);
-	return EL_PROBE_ABSENT;
+	return EL__PROBE_ABSENT;
 }
 
 int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, char *out, size_t outsize)
@@ -513,7 +513,7 @@ int el__dl_version(el__probe_ctx *ctx, const char *path, el__dl_query query, cha
 	/* The answer is a fact about the file: same identity, same answer, no fork. */
 	ret = cached_answer(el__cache_get(ctx->cache, kind.data, host.data, &st), loader.data,
 			    el__basename(path), queries[query].symbol, out, outsize);
-	if (ret != EL_PROBE_ABSENT)
+	if (ret != EL__PROBE_ABSENT)
 		goto done;
 	if (!ctx->may_run) {
 		/* Not cached: a trusted capture of the same tree may ask. */

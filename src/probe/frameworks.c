@@ -1049,7 +1049,7 @@ int el__probe_frameworks(el__probe_ctx *ctx, json_t **section)
 	ret = el__probe_python_locate(ctx, &py);
 	/* No interpreter, or one that fails: the python probe has said so already. */
 	if (ret != EL_OK)
-		return ret == EL_ENOMEM ? ret : EL_PROBE_ABSENT;
+		return ret == EL_ENOMEM ? ret : EL__PROBE_ABSENT;
 	if (!(obj = json_object()))
 		return el__error_oom();
 	el__buf_init(&f.host);
@@ -1077,7 +1077,7 @@ int el__probe_frameworks(el__probe_ctx *ctx, json_t **section)
 	el__buf_free(&f.real);
 	el__buf_free(&f.scratch);
 	if (ret == EL_OK && json_object_size(obj) == 0)
-		ret = EL_PROBE_ABSENT;
+		ret = EL__PROBE_ABSENT;
 	if (ret != EL_OK) {
 		json_decref(obj);
 		return ret;

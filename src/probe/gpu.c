@@ -507,7 +507,7 @@ int el__probe_gpu(el__probe_ctx *ctx, json_t **section)
 	probe_devices(ctx, gpu, !have_driver);
 	if (json_object_size(gpu) == 0) {
 		json_decref(gpu);
-		return EL_PROBE_ABSENT;
+		return EL__PROBE_ABSENT;
 	}
 	*section = gpu;
 	return EL_OK;

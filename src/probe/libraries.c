@@ -480,7 +480,7 @@ int el__probe_libraries(el__probe_ctx *ctx, json_t **section)
 	if (ret == EL_OK)
 		ret = add_observed(ctx, libs);
 	if (ret == EL_OK && json_object_size(libs) == 0)
-		ret = EL_PROBE_ABSENT;
+		ret = EL__PROBE_ABSENT;
 	found_free(&fl);
 	if (ret != EL_OK) {
 		json_decref(libs);

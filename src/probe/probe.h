@@ -8,6 +8,7 @@
 #include "envlock/capture.h"
 #include "util/buf.h"
 #include "util/cache.h"
+#include "util/error.h"
 
 /*
  * A probe fills one section of the lock. Every probe has the same signature
@@ -16,15 +17,15 @@
  *
  * A probe reads files under ctx->root rather than "/", so unit tests run it
  * on fixture trees. It returns:
- *   EL_OK            *section is a new object (the probe owns nothing after);
- *   EL_PROBE_ABSENT  the section does not apply here (no GPU stack, not a git
- *                    checkout): not an error, the key stays out of the lock;
- *   < 0              a failure; the runner warns with el_error_last() and
- *                    leaves the section out.
+ *   EL_OK             *section is a new object (the probe owns nothing after);
+ *   EL__PROBE_ABSENT  (util/error.h) the section does not apply here (no GPU
+ *                     stack, not a git checkout): not an error, the key stays
+ *                     out of the lock;
+ *   < 0               a failure; the runner warns with el_error_last() and
+ *                     leaves the section out.
  * Problems with a single field are reported with el__warn() and the field is
  * left out, so one unreadable file never costs the whole lock.
  */
-#define EL_PROBE_ABSENT 1
 
 struct el__ldcache;
 struct el__python;

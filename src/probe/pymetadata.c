@@ -213,7 +213,7 @@ int el__pymeta_parse(el__pymeta *out, const char *text, size_t len, bool complet
 			/* A line that does not start with a blank closes the header before it. */
 			if (pos < len && text[pos] != ' ' && text[pos] != '\t' && (ret = commit(&p)) != EL_OK)
 				break;
-			ret = out->name && out->version ? EL_OK : EL_PYMETA_MORE;
+			ret = out->name && out->version ? EL_OK : EL__PYMETA_MORE;
 			break;
 		}
 		if (r == 0 || !header_like(&l)) {
@@ -248,10 +248,10 @@ static int read_and_parse(el__pymeta *out, int fd, const char *display)
 	el__buf b;
 	ssize_t n;
 	bool eof;
-	int ret = EL_PYMETA_MORE;
+	int ret = EL__PYMETA_MORE;
 
 	el__buf_init(&b);
-	while (ret == EL_PYMETA_MORE) {
+	while (ret == EL__PYMETA_MORE) {
 		if (b.len >= EL_PYMETA_MAX_BYTES) {
 			ret = el__error(EL_EINVAL, "%s: header block larger than %d bytes", display,
 					EL_PYMETA_MAX_BYTES);

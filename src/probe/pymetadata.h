@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/error.h"
+
 /*
  * The Name and Version of an installed Python distribution, read from its
  * METADATA or PKG-INFO file the way importlib.metadata (and so pip) reads
@@ -19,17 +21,14 @@ typedef struct el__pymeta {
 	char *version; /* malloc'd; NULL when there is no Version header */
 } el__pymeta;
 
-/* Returned by el__pymeta_parse when text ends before the answer is known. */
-#define EL_PYMETA_MORE 1
-
 /* The most of one file that is read looking for the two headers. */
 #define EL_PYMETA_MAX_BYTES (1 << 20)
 
 /*
  * Parse the header block at the start of text (len bytes, no terminating
  * NUL needed). complete says whether text is the whole file. Returns EL_OK
- * with *out filled (fields NULL where the header is absent), EL_PYMETA_MORE
- * when text stops before both headers are known and complete is false,
+ * with *out filled (fields NULL where the header is absent), EL__PYMETA_MORE
+ * (util/error.h) when text stops before both headers are known and complete is false,
  * EL_EINVAL (message set) when a header line is not valid UTF-8 or holds a
  * NUL byte, EL_ENOMEM. *out is always safe to pass to el__pymeta_free().
  */

@@ -101,7 +101,7 @@ static int find_interpreter(el__buf *out, el__probe_ctx *ctx)
 	else if ((ret = el__which(out, ctx->root, el__probe_getenv(ctx, "PATH"), "python3", NULL)) == EL_ENOTFOUND)
 		ret = el__which(out, ctx->root, el__probe_getenv(ctx, "PATH"), "python", NULL);
 	if (ret == EL_ENOTFOUND && !(ctx->python && *ctx->python))
-		return EL_PROBE_ABSENT;
+		return EL__PROBE_ABSENT;
 	if (ret != EL_OK)
 		return ret;
 	el__buf_init(&resolved);
@@ -132,7 +132,7 @@ int el_python_find(char **out, const char *python, const char *workdir, const ch
 	*out = NULL;
 	el__buf_init(&found);
 	ret = find_interpreter(&found, &ctx);
-	if (ret == EL_PROBE_ABSENT)
+	if (ret == EL__PROBE_ABSENT)
 		ret = el__error(EL_ENOTFOUND, "no python3 or python on PATH");
 	if (ret == EL_OK)
 		*out = el__buf_detach(&found, NULL);
@@ -352,7 +352,12 @@ static int answer(json_t **out, el__probe_ctx *ctx, const char *found)
 		goto done;
 	}
 	if (!ctx->may_run) {
-		ret = el__error(EL_PROBE_ABSENT, "%s: not run: the probed tree is not trusted", found);
+		/*
+		 * Not a failure: the section is left out. But --python names this
+		 * interpreter, and capture says why it is not there (as not found).
+		 */
+		el__error(EL_ENOTFOUND, "%s: not run: the probed tree is not trusted", found);
+		ret = EL__PROBE_ABSENT;
 		goto done;
 	}
 	if ((ret = ask(&v, ctx, &host, found)) != EL_OK)

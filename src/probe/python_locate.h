@@ -40,7 +40,7 @@ typedef struct el__python {
  * on sys.path, so a warm capture starts no process.
  *
  * Returns EL_OK with *out borrowed from ctx (freed by el__probe_ctx_release);
- * EL_PROBE_ABSENT when no python3 or python is on PATH; EL_ENOTFOUND when the
+ * EL__PROBE_ABSENT when no python3 or python is on PATH; EL_ENOTFOUND when the
  * interpreter asked for does not exist or a pyenv shim selects no installed
  * version; EL_EINVAL or EL_ERROR when the interpreter fails or prints
  * garbage. The message (el_error_last()) says which.

@@ -48,7 +48,7 @@ int el__probe_threads(el__probe_ctx *ctx, json_t **section)
 	if (!pinned) {
 		el__warn(ctx, "threads", "cannot tell how many CPUs a run may use (%s), so OMP_NUM_THREADS, "
 			 "MKL_NUM_THREADS and OPENBLAS_NUM_THREADS are left unpinned", why);
-		return EL_PROBE_ABSENT;
+		return EL__PROBE_ABSENT;
 	}
 	if (!usable)
 		el__warn(ctx, "threads", "cannot tell how many CPUs a run may use (%s); %u threads pinned all the same",

@@ -218,7 +218,7 @@ int el__probe_toolchain(el__probe_ctx *ctx, json_t **section)
 	}
 	if (json_object_size(toolchain) == 0) {
 		json_decref(toolchain);
-		return EL_PROBE_ABSENT;
+		return EL__PROBE_ABSENT;
 	}
 	*section = toolchain;
 	return EL_OK;

@@ -117,7 +117,7 @@ int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t w
 	userns = mapping_namespace();
 	if (userns < 0) {
 		snprintf(why, why_size, "cannot make the user namespace for idmapped mounts: %s", strerror(errno));
-		return EL_IDMAP_UNSUPPORTED;
+		return EL__IDMAP_UNSUPPORTED;
 	}
 	for (size_t i = 0; i < plan->mount_count && ret == EL_OK; i++) {
 		const struct el__mount_step *m = &plan->mounts[i];
@@ -128,7 +128,7 @@ int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t w
 		/* EINVAL: the file system (NFS, FUSE...) cannot idmap; EPERM: not allowed here. */
 		if (fds[i] < 0 && m->idmap && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP)) {
 			snprintf(why, why_size, "%s: no idmapped mount there (%s)", m->source, strerror(errno));
-			ret = EL_IDMAP_UNSUPPORTED;
+			ret = EL__IDMAP_UNSUPPORTED;
 		} else if (fds[i] < 0) {
 			ret = el__error(EL_ERROR, "sandbox setup: bind %s: %s", m->source, el__bind_reason(errno));
 		}

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "sandbox/plan.h"
+#include "util/error.h"
 
 /*
  * Root's sandbox (plan->root_idmapped): envlock, still in the initial
@@ -16,12 +17,11 @@
  * idmap them: the file systems are the host's.
  *
  * Returns EL_OK with fds[i] the tree of step i (-1 for the others);
- * EL_IDMAP_UNSUPPORTED when a source's file system (or the kernel) cannot
+ * EL__IDMAP_UNSUPPORTED (util/error.h) when a source's file system (or the kernel) cannot
  * idmap, with why a one-line reason and every fd -1: the caller then runs
  * the sandbox's user as root on the host; EL_ERROR (message set) when a
  * source cannot be opened as the plan resolved it.
  */
-#define EL_IDMAP_UNSUPPORTED 1
 int el__idmap_prepare(const el_sandbox_plan *plan, int *fds, char *why, size_t why_size);
 
 /* Close what el__idmap_prepare made (fds[i] >= 0), leaving -1. */

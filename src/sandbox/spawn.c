@@ -96,7 +96,7 @@ static int prepare_idmap(el_sandbox *sb, const el_sandbox_plan *plan, int **fds)
 		return EL_OK;
 	free(*fds);
 	*fds = NULL;
-	if (rc != EL_IDMAP_UNSUPPORTED)
+	if (rc != EL__IDMAP_UNSUPPORTED)
 		return rc;
 	if (asprintf(&sb->warning, "%s: the sandbox's user is root on the host, and root's files are its own", why) < 0)
 		sb->warning = NULL;

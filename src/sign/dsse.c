@@ -92,16 +92,16 @@ int el__base64_decode(unsigned char **out, size_t *n, const char *text, size_t l
 	}
 	/* Padding only ever completes a group of four; unpadded, a group of one is impossible. */
 	if ((pad && len % 4 != 0) || data % 4 == 1)
-		return -1;
+		return el__error(EL_EINVAL, "not base64");
 	buf = malloc(data / 4 * 3 + 3);
 	if (!buf)
-		return -2;
+		return el__error_oom();
 	for (i = 0; i < data; i++) {
 		int v = b64_value(s[i], &alphabet);
 
 		if (v < 0) {
 			free(buf);
-			return -1;
+			return el__error(EL_EINVAL, "not base64");
 		}
 		acc = acc << 6 | (uint32_t)v;
 		bits += 6;
@@ -114,12 +114,12 @@ int el__base64_decode(unsigned char **out, size_t *n, const char *text, size_t l
 	/* Bits past the last byte must be zero: one byte string, one encoding. */
 	if (acc != 0 || (pad && pad != (size_t)(data % 4 == 2 ? 2 : data % 4 == 3 ? 1 : 3))) {
 		free(buf);
-		return -1;
+		return el__error(EL_EINVAL, "not base64");
 	}
 	buf[o] = '\0';
 	*out = buf;
 	*n = o;
-	return 0;
+	return EL_OK;
 }
 
 /* The PAE for a type of type_len bytes: one from JSON may hold a NUL, and is taken whole. */
@@ -320,8 +320,8 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
 		goto done;
 	}
 	rc = el__base64_decode(&payload, &payload_len, payload64, payload64_len);
-	if (rc != 0) {
-		ret = rc == -2 ? el__error_oom() : el__error(EL_EINVAL, "%s: payload: not base64", display);
+	if (rc != EL_OK) {
+		ret = rc == EL_ENOMEM ? rc : el__error(EL_EINVAL, "%s: payload: not base64", display);
 		goto done;
 	}
 	/* The whole shape first: a malformed signature is refused even after one that verifies. */
@@ -347,9 +347,8 @@ int el_dsse_verify(el_verified **out, const char *envelope, size_t len, const ch
 		hint = json_string_value(json_object_get(item, "keyid"));
 		hint_len = hint ? json_string_length(json_object_get(item, "keyid")) : 0;
 		rc = el__base64_decode(&sig, &sig_len, sig64, sig64_len);
-		if (rc != 0) {
-			ret = rc == -2 ? el__error_oom()
-				       : el__error(EL_EINVAL, "%s: signatures[%zu].sig: not base64", display, i);
+		if (rc != EL_OK) {
+			ret = rc == EL_ENOMEM ? rc : el__error(EL_EINVAL, "%s: signatures[%zu].sig: not base64", display, i);
 			goto done;
 		}
 		/* Every sig is decoded (a malformed one is refused), but checked only until one verifies. */

@@ -48,8 +48,9 @@ char *el__base64_encode(const void *data, size_t n);
  * Decode text (len bytes, no NUL needed) as DSSE allows it: the standard
  * or the URL-safe alphabet (not both), with or without padding. Anything
  * else (whitespace, stray '=', bits set past the end, a length no encoding
- * makes) is refused with -1. *out (for free(), NUL-terminated) gets *n bytes;
- * -2 when out of memory.
+ * makes) is EL_EINVAL, its message "not base64" for the caller to put in
+ * context. *out (for free(), NUL-terminated) gets *n bytes; EL_ENOMEM
+ * when out of memory.
  */
 int el__base64_decode(unsigned char **out, size_t *n, const char *text, size_t len);
 

@@ -8,6 +8,12 @@
 static _Thread_local char last_message[1024];
 static _Thread_local int last_code;
 
+/* Only a failure's code is recorded: see el__error() in error.h. */
+static int failure(int code)
+{
+	return code < EL_OK ? code : EL_ERROR;
+}
+
 __attribute__((format(printf, 3, 0)))
 static int set_message(int code, const char *suffix, const char *fmt, va_list ap)
 {
@@ -15,8 +21,8 @@ static int set_message(int code, const char *suffix, const char *fmt, va_list ap
 
 	if (suffix && n >= 0 && (size_t)n < sizeof(last_message))
 		snprintf(last_message + n, sizeof(last_message) - (size_t)n, ": %s", suffix);
-	last_code = code;
-	return code;
+	last_code = failure(code);
+	return last_code;
 }
 
 int el__error(int code, const char *fmt, ...)
@@ -24,7 +30,7 @@ int el__error(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_message(code, NULL, fmt, ap);
+	code = set_message(code, NULL, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -35,7 +41,7 @@ int el__error_errno(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_message(code, strerror(saved), fmt, ap);
+	code = set_message(code, strerror(saved), fmt, ap);
 	va_end(ap);
 	errno = saved;
 	return code;
@@ -51,8 +57,8 @@ static int rewrite(int code, const char *before, const char *sep)
 	n = (size_t)snprintf(last_message, sizeof(last_message), "%s%s", before, sep);
 	if (n < sizeof(last_message))
 		snprintf(last_message + n, sizeof(last_message) - n, "%s", copy);
-	last_code = code;
-	return code;
+	last_code = failure(code);
+	return last_code;
 }
 
 int el__error_prefix(const char *prefix)

@@ -75,7 +75,7 @@ static const char *probe(const char *workdir, char *warnings, size_t size)
 	if (probe_env)
 		ctx.env = probe_env;
 	rc = el__probe_code(&ctx, &section);
-	if (rc == EL_PROBE_ABSENT) {
+	if (rc == EL__PROBE_ABSENT) {
 		assert_null(section);
 		snprintf(json, sizeof(json), "ABSENT");
 	} else {
@@ -284,7 +284,7 @@ static void test_search_stops_at_root(void **state)
 	el_test_write(root, "work/x", "");
 	el_test_ctx_init(&ctx, root);
 	ctx.workdir = "/work";
-	assert_int_equal(el__probe_code(&ctx, &section), EL_PROBE_ABSENT);
+	assert_int_equal(el__probe_code(&ctx, &section), EL__PROBE_ABSENT);
 	assert_null(section);
 	el_test_ctx_release(&ctx);
 	free(repo);

@@ -353,7 +353,7 @@ static void test_nothing_installed(void **state)
 	fx *f = *state;
 
 	el_test_write(f->root, SITE "/numpy/__init__.py", "");
-	assert_null(probe(f, EL_PROBE_ABSENT));
+	assert_null(probe(f, EL__PROBE_ABSENT));
 	assert_string_equal(el_test_warnings(&f->ctx), "");
 }
 

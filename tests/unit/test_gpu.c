@@ -178,7 +178,7 @@ static void expect_probe(struct fx *fx, const char *json, const char *warnings)
 		assert_int_equal(ret, EL_OK);
 		assert_string_equal(el_test_json(section), json);
 	} else {
-		assert_int_equal(ret, EL_PROBE_ABSENT);
+		assert_int_equal(ret, EL__PROBE_ABSENT);
 		assert_null(section);
 	}
 	json_decref(section);

@@ -149,7 +149,7 @@ static void test_nothing_found(void **state)
 	json_t *section = NULL;
 
 	el_test_ctx_init(&ctx, root);
-	assert_int_equal(el__probe_libraries(&ctx, &section), EL_PROBE_ABSENT);
+	assert_int_equal(el__probe_libraries(&ctx, &section), EL__PROBE_ABSENT);
 	assert_null(section);
 	assert_string_equal(el_test_warnings(&ctx), "");
 	el_test_ctx_release(&ctx);

@@ -190,7 +190,7 @@ static void test_environment_is_an_input(void **state)
 	el_test_ctx_init(&ctx, f->root);
 	ctx.workdir = "/work";
 	ctx.env = NULL;
-	assert_int_equal(run_ctx(f, &ctx), EL_PROBE_ABSENT);
+	assert_int_equal(run_ctx(f, &ctx), EL__PROBE_ABSENT);
 	el_test_ctx_release(&ctx);
 	unsetenv("MARK");
 	/* The public lookup takes the same environment (on this machine: its own /usr/bin). */
@@ -607,7 +607,7 @@ static void test_failures(void **state)
 	el__probe_ctx ctx;
 
 	/* No interpreter at all: the section is left out, without a warning. */
-	assert_int_equal(run_probe(f, NULL), EL_PROBE_ABSENT);
+	assert_int_equal(run_probe(f, NULL), EL__PROBE_ABSENT);
 	assert_string_equal(f->json, "");
 	assert_string_equal(f->warnings, "");
 

@@ -179,13 +179,13 @@ static void test_metadata_more(void **state)
 	el__pymeta m;
 
 	/* A value may go on in the next line: not known before that line starts. */
-	assert_int_equal(el__pymeta_parse(&m, text, strlen("Name: a\nVersion: 1.0\n"), false), EL_PYMETA_MORE);
+	assert_int_equal(el__pymeta_parse(&m, text, strlen("Name: a\nVersion: 1.0\n"), false), EL__PYMETA_MORE);
 	assert_null(m.name);
 	assert_int_equal(el__pymeta_parse(&m, text, strlen("Name: a\nVersion: 1.0\nS"), false), EL_OK);
 	assert_string_equal(m.version, "1.0");
 	el__pymeta_free(&m);
 	/* "\r" at the end may be the start of "\r\n". */
-	assert_int_equal(el__pymeta_parse(&m, "Name: a\r", 8, false), EL_PYMETA_MORE);
+	assert_int_equal(el__pymeta_parse(&m, "Name: a\r", 8, false), EL__PYMETA_MORE);
 }
 
 static void test_metadata_invalid(void **state)

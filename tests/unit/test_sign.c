@@ -375,11 +375,11 @@ static void assert_base64(const char *text, const char *expected)
 	int rc = el__base64_decode(&out, &n, text, strlen(text));
 
 	if (!expected) {
-		assert_int_equal(rc, -1);
+		el_test_assert_error(rc, EL_EINVAL, "not base64");
 		assert_null(out);
 		return;
 	}
-	assert_int_equal(rc, 0);
+	assert_int_equal(rc, EL_OK);
 	assert_int_equal(n, strlen(expected));
 	assert_memory_equal(out, expected, n);
 	assert_int_equal(out[n], '\0');

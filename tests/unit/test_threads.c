@@ -55,7 +55,7 @@ static void run(struct result *r, const char *root, const char *profile_text, co
 	ctx.profile = profile;
 	ctx.checking = lock;
 	rc = el__probe_threads(&ctx, &threads);
-	if (rc == EL_PROBE_ABSENT) {
+	if (rc == EL__PROBE_ABSENT) {
 		assert_null(threads);
 		snprintf(r->threads, sizeof(r->threads), "absent");
 	} else {

@@ -33,7 +33,7 @@ static const char *probe(el__probe_ctx *ctx)
 	json_t *section = NULL;
 	int rc = el__probe_toolchain(ctx, &section);
 
-	if (rc == EL_PROBE_ABSENT) {
+	if (rc == EL__PROBE_ABSENT) {
 		assert_null(section);
 		return "ABSENT";
 	}

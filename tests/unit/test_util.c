@@ -1197,6 +1197,27 @@ static void test_error_reraise(void **state)
 			     "--python /usr/bin/python9: no such executable file");
 }
 
+/* An answer that is not a failure never becomes the last error's code: it is recorded as EL_ERROR. */
+static void test_error_answers_not_recorded(void **state)
+{
+	static const int answers[] = { EL_OK, EL__PROBE_ABSENT, EL__PYMETA_MORE, EL__IDMAP_UNSUPPORTED };
+
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		assert_true(answers[i] >= EL_OK);
+		for (size_t k = 0; k < i; k++)
+			assert_int_not_equal(answers[i], answers[k]);
+		el_test_assert_error(el__error(answers[i], "answer %d", answers[i]), EL_ERROR,
+				     el_test_fmt("answer %d", answers[i]));
+		errno = EIO;
+		el_test_assert_error(el__error_errno(answers[i], "read"), EL_ERROR, "read: Input/output error");
+		el__error(EL_EINVAL, "bad");
+		el_test_assert_error(el__error_reraise(answers[i], "again: "), EL_ERROR, "again: bad");
+	}
+	/* Every public code is kept as it is. */
+	for (int code = EL_EUNTRUSTED; code < EL_OK; code++)
+		el_test_assert_error(el__error(code, "code %d", code), code, el_test_fmt("code %d", code));
+}
+
 static void test_error_truncation(void **state)
 {
 	char long_text[2001];
@@ -1463,6 +1484,7 @@ int main(void)
 		T(test_error_errno),
 		T(test_error_prefix),
 		T(test_error_reraise),
+		T(test_error_answers_not_recorded),
 		T(test_error_truncation),
 		T(test_error_is_per_thread),
 		T(test_run_captures_stdout),
