@@ -9,7 +9,11 @@
  * Functions return 0 on success or one of the negative codes below, and set a
  * one-line, human-readable message that el_error_last() returns until the next
  * failure on the same thread. The library never prints and never exits: the
- * command-line tool alone maps codes to exit statuses.
+ * command-line tool alone maps codes to exit statuses. The one exception is
+ * the sandbox's own processes (envlock/sandbox.h), which no caller's code
+ * runs in: they end with the exit statuses el_sandbox_wait() documents, and
+ * a failure after the go is one line on the command's standard error that
+ * starts with the caller's el_sandbox_options.message_prefix.
  */
 
 enum el_error_code {

@@ -65,6 +65,13 @@ typedef struct el_sandbox_options {
 	 * process of the run. el_sandbox_observed() reads it after the run.
 	 */
 	bool observe;
+	/*
+	 * What the sandbox writes before a message of its own on the command's
+	 * standard error (see el_sandbox_wait()): the caller's name and
+	 * command, such as "envlock: exec: ", since the library names no tool.
+	 * NULL: nothing.
+	 */
+	const char *message_prefix;
 } el_sandbox_options;
 
 typedef struct el_sandbox_plan el_sandbox_plan;
@@ -112,8 +119,25 @@ EL_API int el_sandbox_ready(el_sandbox *sandbox);
 EL_API int el_sandbox_go(el_sandbox *sandbox);
 
 /*
- * Wait for the sandbox to end. *status is the command's exit status, or
- * 128+N when it died of signal N. Interrupted waits are resumed.
+ * Wait for the sandbox to end. Interrupted waits are resumed. *status is
+ * that of the sandbox's PID 1, which ends with the command:
+ *
+ *   N      the command exited with status N;
+ *   128+N  the command died of signal N;
+ *   125    the sandbox failed after el_sandbox_go(), before the command
+ *          ran (its session, its descriptors, dropping capabilities,
+ *          no_new_privs and the seccomp filter, starting it); or it was
+ *          never told to go (the caller gave up or died);
+ *   126    the command was found but could not be executed (execve(2)
+ *          refused it: its permissions, its format);
+ *   127    the command was not found on the sandbox's PATH.
+ *
+ * For 125 after el_sandbox_go(), 126 and 127, the sandbox writes one line
+ * to the command's standard error (the caller's when it started the
+ * sandbox): el_sandbox_options.message_prefix, what failed, ": " and why
+ * ("./train: command not found"). A failure before the sandbox was ready
+ * is el_sandbox_ready()'s error instead, and nothing is written. A command
+ * that exits 125, 126 or 127 itself is not told apart.
  */
 EL_API int el_sandbox_wait(el_sandbox *sandbox, int *status);
 

@@ -68,6 +68,7 @@ static bool observe_command(el_sandbox_objects **out, const el_profile *profile,
 	sopts.host_uid = geteuid();
 	sopts.host_gid = getegid();
 	sopts.observe = true;
+	sopts.message_prefix = "envlock: capture: ";
 	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
 		cli_error("capture: --observe: %s", el_error_last());
 		free(python_abs);

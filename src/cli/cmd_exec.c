@@ -401,6 +401,7 @@ int cmd_exec(int argc, char **argv)
 	sopts.host_gid = getegid();
 	/* A record says what the run loaded, unless told not to. */
 	sopts.observe = a.record && !a.no_observe;
+	sopts.message_prefix = "envlock: exec: ";
 	/*
 	 * Where the record goes, fixed before the command can change it; the
 	 * sandbox keeps a record directory (or a named record) read-only, so

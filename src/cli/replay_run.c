@@ -41,7 +41,7 @@ static int run_once(const replay_run *r, exec_run *run, el_sandbox_plan **plan, 
 	el_sandbox_options sopts = {
 		.profile = r->profile, .lock = r->lock, .lock_path = rec->lock_path, .workdir = rec->workdir,
 		.python = rec->python, .seed = rec->seed, .argv = rec->argv, .host_uid = geteuid(),
-		.host_gid = getegid(), .workdir_overlay = !copy, .workdir_copy = copy,
+		.host_gid = getegid(), .workdir_overlay = !copy, .workdir_copy = copy, .message_prefix = "envlock: replay: ",
 	};
 	el_mount *mounts = record_mounts(rec);
 

@@ -101,6 +101,7 @@ void el_sandbox_plan_free(el_sandbox_plan *plan)
 		return;
 	free(plan->profile_name);
 	free(plan->hostname);
+	free(plan->message_prefix);
 	free(plan->cwd);
 	steps_free(plan->mounts, plan->mount_count);
 	strv_free(plan->env);
@@ -1272,7 +1273,8 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	plan->observe = opts->observe;
 	plan->profile_name = strdup(profile->name);
 	plan->hostname = strdup(profile->hostname ? profile->hostname : SANDBOX_HOSTNAME);
-	if (!plan->profile_name || !plan->hostname) {
+	plan->message_prefix = strdup(opts->message_prefix ? opts->message_prefix : "");
+	if (!plan->profile_name || !plan->hostname || !plan->message_prefix) {
 		ret = el__error_oom();
 		goto done;
 	}

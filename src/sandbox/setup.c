@@ -111,6 +111,63 @@ __attribute__((noreturn)) static void fail_exit(void)
 	_exit(125);
 }
 
+/* src appended to line (n bytes used of size), as much as fits; the new length. */
+static size_t put(char *line, size_t size, size_t n, const char *src)
+{
+	while (*src && n < size)
+		line[n++] = *src++;
+	return n;
+}
+
+/* err in strerror(3)'s words, without its translation machinery, which may allocate. */
+static const char *error_text(int err, char buf[32])
+{
+	const char *known = strerrordesc_np(err);
+	char digits[12];
+	size_t n = 0, k = 0;
+	unsigned v = err < 0 ? 0U - (unsigned)err : (unsigned)err;
+
+	if (known)
+		return known;
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) && k < sizeof(digits));
+	n = put(buf, 31, n, err < 0 ? "Unknown error -" : "Unknown error ");
+	while (k && n < 31)
+		buf[n++] = digits[--k];
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * A failure after the go: "<prefix><what>: <why>" on the command's
+ * standard error, the caller's prefix naming the tool. It runs in the
+ * command's process too, which shares PID 1's memory until execve: no
+ * allocation and no printf, only strings copied into a buffer on the
+ * stack and one write(2).
+ */
+static void say(const el__setup *s, const char *what, const char *why)
+{
+	char line[1024];
+	size_t n = 0;
+
+	n = put(line, sizeof(line) - 1, n, s->plan->message_prefix);
+	n = put(line, sizeof(line) - 1, n, what);
+	n = put(line, sizeof(line) - 1, n, ": ");
+	n = put(line, sizeof(line) - 1, n, why);
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, n);
+}
+
+/* say() with errno's words, and exit with status (see el_sandbox_wait). */
+__attribute__((noreturn)) static void say_exit(const el__setup *s, const char *what, int status)
+{
+	char buf[32];
+
+	say(s, what, error_text(errno, buf));
+	_exit(status);
+}
+
 /*
  * Move the pipes to 3 and 4, the observer's file (if any) to 5, the
  * idmapped trees (if any) after them, and close everything above. Every
@@ -282,7 +339,6 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 {
 	const el_sandbox_plan *plan = s->plan;
 	sigset_t none;
-	int err;
 
 	/* Every disposition back to default: what PID 1 caught, what envlock's caller ignored. */
 	for (int sig = 1; sig < NSIG; sig++)
@@ -290,40 +346,28 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	umask(plan->umask);
-	if (setsid() < 0) {
-		dprintf(2, "envlock: exec: setsid: %s\n", strerror(errno));
-		_exit(125);
-	}
+	if (setsid() < 0)
+		say_exit(s, "setsid", 125);
 	/*
 	 * Only 0, 1 and 2 cross execve, and with observe the observer's file
 	 * as 3 (EL__AUDIT_FD), the one descriptor passed on on purpose.
 	 */
-	if (s->audit_fd >= 0 && dup2(s->audit_fd, EL__AUDIT_FD) != EL__AUDIT_FD) {
-		dprintf(2, "envlock: exec: the observer's descriptor: %s\n", strerror(errno));
-		_exit(125);
-	}
-	if (syscall(SYS_close_range, s->audit_fd >= 0 ? EL__AUDIT_FD + 1U : 3U, ~0U, 0U) != 0) {
-		dprintf(2, "envlock: exec: closing file descriptors: %s\n", strerror(errno));
-		_exit(125);
-	}
-	if (el__drop_capabilities() != 0) {
-		dprintf(2, "envlock: exec: dropping capabilities: %s\n", strerror(errno));
-		_exit(125);
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || el__seccomp_install(&s->seccomp) != 0) {
-		dprintf(2, "envlock: exec: seccomp: %s\n", strerror(errno));
-		_exit(125);
-	}
-	/* execvp searches the PATH of environ: the sandbox's, not envlock's. */
+	if (s->audit_fd >= 0 && dup2(s->audit_fd, EL__AUDIT_FD) != EL__AUDIT_FD)
+		say_exit(s, "the observer's descriptor", 125);
+	if (syscall(SYS_close_range, s->audit_fd >= 0 ? EL__AUDIT_FD + 1U : 3U, ~0U, 0U) != 0)
+		say_exit(s, "closing file descriptors", 125);
+	if (el__drop_capabilities() != 0)
+		say_exit(s, "dropping capabilities", 125);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || el__seccomp_install(&s->seccomp) != 0)
+		say_exit(s, "seccomp", 125);
+	/* execvp searches the PATH of environ: the sandbox's, not envlock's (and allocates nothing). */
 	environ = plan->env;
 	execvp(plan->argv[0], plan->argv);
-	err = errno;
-	if (err == ENOENT) {
-		dprintf(2, "envlock: exec: %s: command not found\n", plan->argv[0]);
+	if (errno == ENOENT) {
+		say(s, plan->argv[0], "command not found");
 		_exit(127);
 	}
-	dprintf(2, "envlock: exec: %s: %s\n", plan->argv[0], strerror(err));
-	_exit(126);
+	say_exit(s, plan->argv[0], 126);
 }
 
 /* PID 1: reap everything, pass signals on, end with the command. */
@@ -446,16 +490,16 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 	close(s->go_fd);
 	s->sigfd = sigfd;
 	command = start_command(s);
-	if (command < 0) {
-		dprintf(2, "envlock: exec: starting the command: %s\n", strerror(errno));
-		_exit(125);
-	}
+	if (command < 0)
+		say_exit(s, "starting the command", 125);
 	/* PID 1 needs no privilege from here on, and runs under the command's filter too. */
 	if (el__drop_capabilities() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    el__seccomp_install(&s->seccomp) != 0) {
-		dprintf(2, "envlock: exec: hardening the sandbox's PID 1: %s\n", strerror(errno));
+		int err = errno;
+
 		kill(command, SIGKILL);
-		_exit(125);
+		errno = err;
+		say_exit(s, "hardening the sandbox's PID 1", 125);
 	}
 	be_init(command, sigfd);
 }

@@ -12,7 +12,13 @@
  * The sandbox's side: the process that clone() started in the new
  * namespaces carries the plan out, becomes PID 1, and starts the command.
  * It cannot return errors to envlock's code: a failure is written to the
- * status pipe as text and the process exits 125.
+ * status pipe as text and the process exits 125. After the go, a failure
+ * is one line on the command's standard error, the plan's message_prefix
+ * first, and the exit status says which (el_sandbox_wait() in
+ * envlock/sandbox.h).
+ *
+ * The steps below answer 0, or -1 with errno or after el__setup_fail(),
+ * not EL_* codes (util/error.h): no one here reads the last error.
  */
 
 /* The seccomp programs, compiled before the command is started. */
