@@ -356,7 +356,7 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 		say_exit(s, "the observer's descriptor", 125);
 	if (syscall(SYS_close_range, s->audit_fd >= 0 ? EL__AUDIT_FD + 1U : 3U, ~0U, 0U) != 0)
 		say_exit(s, "closing file descriptors", 125);
-	if (el__drop_capabilities() != 0)
+	if (el__caps_drop(s->caps) != 0)
 		say_exit(s, "dropping capabilities", 125);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || el__seccomp_install(&s->seccomp) != 0)
 		say_exit(s, "seccomp", 125);
@@ -493,7 +493,7 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 	if (command < 0)
 		say_exit(s, "starting the command", 125);
 	/* PID 1 needs no privilege from here on, and runs under the command's filter too. */
-	if (el__drop_capabilities() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	if (el__caps_drop(s->caps) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    el__seccomp_install(&s->seccomp) != 0) {
 		int err = errno;
 

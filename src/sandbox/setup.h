@@ -21,6 +21,17 @@
  * not EL_* codes (util/error.h): no one here reads the last error.
  */
 
+/*
+ * The capability state the sandbox applies: made by envlock before the
+ * clone (el__caps_prepare: EL_OK, or EL_ENOMEM), freed by it after, and
+ * applied in the sandbox by el__caps_drop (0, or -1 with errno), which
+ * allocates nothing, so the command's process may call it.
+ */
+typedef struct el__caps el__caps;
+int el__caps_prepare(el__caps **out);
+void el__caps_free(el__caps *caps);
+int el__caps_drop(const el__caps *caps);
+
 /* The seccomp programs, compiled before the command is started. */
 typedef struct el__seccomp_programs {
 	struct sock_fprog known; /* ENOSYS for what the filter does not know; other architectures killed */
@@ -32,6 +43,7 @@ typedef struct el__setup {
 	int status_fd; /* to envlock, see the messages below */
 	int go_fd;     /* from envlock: a byte to run, end of file to give up */
 	int oldfd, newfd;
+	const el__caps *caps; /* what dropping every capability applies */
 	el__seccomp_programs seccomp;
 	/*
 	 * Started by root with idmapped binds: per mount step, the detached
@@ -102,6 +114,5 @@ int el__overlay_step(el__setup *s, const struct el__mount_step *m);
 int el__setup_mounts(el__setup *s);
 int el__seccomp_compile(el__setup *s);
 int el__seccomp_install(const el__seccomp_programs *programs);
-int el__drop_capabilities(void);
 
 #endif

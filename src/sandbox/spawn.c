@@ -108,11 +108,18 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	el_sandbox *sb = calloc(1, sizeof(*sb));
 	int status_pipe[2] = { -1, -1 }, go_pipe[2] = { -1, -1 };
 	int *idmap_fds = NULL;
+	el__caps *caps = NULL;
 	long pid;
+	int rc;
 
 	*out = NULL;
 	if (!sb)
 		return el__error_oom();
+	/* Made here, where allocating is safe: the sandbox only applies it (setup.h). */
+	if (el__caps_prepare(&caps) != EL_OK) {
+		free(sb);
+		return EL_ENOMEM;
+	}
 	sb->audit_fd = -1;
 	/*
 	 * The observer's file: anonymous (nothing on the host to plant or
@@ -125,16 +132,18 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 
 			if (sb->audit_fd >= 0)
 				close(sb->audit_fd);
+			el__caps_free(caps);
 			free(sb);
 			errno = err;
 			return el__error_errno(EL_ERROR, "the observer's file");
 		}
 	}
-	if (prepare_idmap(sb, plan, &idmap_fds) != EL_OK) {
+	if ((rc = prepare_idmap(sb, plan, &idmap_fds)) != EL_OK) {
 		if (sb->audit_fd >= 0)
 			close(sb->audit_fd);
+		el__caps_free(caps);
 		free(sb);
-		return EL_ERROR;
+		return rc;
 	}
 	/* A socket, not a pipe: PID 1 sends descriptors of its mounts over it (setup.h). */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status_pipe) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) {
@@ -151,6 +160,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 		free(idmap_fds);
 		if (sb->audit_fd >= 0)
 			close(sb->audit_fd);
+		el__caps_free(caps);
 		free(sb->warning);
 		free(sb);
 		errno = err;
@@ -162,7 +172,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	if (pid == 0) {
 		el__setup s = {
 			.plan = plan, .status_fd = status_pipe[1], .go_fd = go_pipe[0], .oldfd = -1, .newfd = -1,
-			.idmap_fds = idmap_fds, .parent_maps = idmap_fds != NULL, .audit_fd = sb->audit_fd,
+			.caps = caps, .idmap_fds = idmap_fds, .parent_maps = idmap_fds != NULL, .audit_fd = sb->audit_fd,
 		};
 
 		close(status_pipe[0]);
@@ -171,6 +181,7 @@ int el_sandbox_start(el_sandbox **out, const el_sandbox_plan *plan)
 	}
 	close(status_pipe[1]);
 	close(go_pipe[0]);
+	el__caps_free(caps); /* PID 1 has its copy, as it has of all this memory */
 	if (idmap_fds)
 		el__idmap_close(idmap_fds, plan->mount_count); /* PID 1 has its copies */
 	if (pid < 0) {
