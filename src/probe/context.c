@@ -6,6 +6,7 @@
 
 #include "probe/ldcache.h"
 #include "probe/python_locate.h"
+#include "state/watch.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -15,7 +16,7 @@ void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 	char message[1024];
 	va_list ap;
 
-	if (!ctx->warn)
+	if (!ctx->warn && !el__watch_on())
 		return;
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
@@ -37,7 +38,10 @@ void el__warn(el__probe_ctx *ctx, const char *section, const char *fmt, ...)
 			p++;
 		}
 	}
-	ctx->warn(ctx->warn_data, section, message);
+	/* Kept by a watch (src/state/watch.h): a state record says it again when it stands for this capture. */
+	el__watch_warning(section, message);
+	if (ctx->warn)
+		ctx->warn(ctx->warn_data, section, message);
 }
 
 const char *el__probe_getenv(const el__probe_ctx *ctx, const char *name)

@@ -113,6 +113,14 @@ int el__path_lexical(el__buf *out, const char *abs)
 	return el__buf_failed(out) ? el__error_oom() : EL_OK;
 }
 
+/* How deep this thread is in walks that look at the shape of a path only (el__fs_shape_walk). */
+static _Thread_local int shape_walks;
+
+bool el__fs_shape_walk(void)
+{
+	return shape_walks > 0;
+}
+
 int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
 {
 	el__buf todo, host, link;
@@ -124,6 +132,7 @@ int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
 	el__buf_reset(out);
 	el__buf_putc(out, '/');
 	el__buf_puts(&todo, abs);
+	shape_walks++;
 
 	/* todo holds the components still to walk; out the resolved prefix. */
 	while (todo.len) {
@@ -190,6 +199,7 @@ int el__resolve_in_root(el__buf *out, const char *root, const char *abs)
 	if (el__buf_failed(out) || el__buf_failed(&todo))
 		ret = el__error_oom();
 done:
+	shape_walks--;
 	el__buf_free(&todo);
 	el__buf_free(&host);
 	el__buf_free(&link);
@@ -332,8 +342,10 @@ static bool chain_safe(const char *path)
 {
 	char *copy = strdup(path);
 	struct stat st;
-	bool ok = copy != NULL && path[0] == '/' && lstat("/", &st) == 0 && owned_safely(&st);
+	bool ok;
 
+	shape_walks++;
+	ok = copy != NULL && path[0] == '/' && lstat("/", &st) == 0 && owned_safely(&st);
 	for (char *p = copy; ok && p && p[1];) {
 		char *slash = strchr(p + 1, '/');
 
@@ -344,6 +356,7 @@ static bool chain_safe(const char *path)
 			*slash = '/';
 		p = slash;
 	}
+	shape_walks--;
 	free(copy);
 	return ok;
 }
@@ -374,6 +387,7 @@ bool el__path_public(const char *path)
 	struct stat st;
 	bool ok = copy != NULL;
 
+	shape_walks++;
 	for (const char *const *k = kernel; ok && *k; k++) {
 		size_t n = strlen(*k);
 
@@ -388,6 +402,7 @@ bool el__path_public(const char *path)
 		slash[1] = keep;
 	}
 	ok = ok && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH);
+	shape_walks--;
 	free(copy);
 	return ok;
 }

@@ -94,6 +94,17 @@ bool el__path_safe_to_run(const char *root, const char *path);
  */
 bool el__path_public(const char *path);
 
+/*
+ * True while this thread walks a path for its shape alone: the type, owner
+ * and mode of each name on the way (el__resolve_in_root, and the ownership
+ * checks el__path_safe_to_run and el__path_public), not the content of the
+ * directories. The state record (src/state/watch.h) keeps no more than that
+ * of what such a walk looks at, so that a busy directory on the way (/tmp,
+ * a home, the project holding a venv) does not undo it with every entry
+ * made there.
+ */
+bool el__fs_shape_walk(void);
+
 /* True when s starts with prefix. */
 bool el__startswith(const char *s, const char *prefix);
 
