@@ -12,6 +12,7 @@
 #include "lock/lock_internal.h"
 #include "probe/probe.h"
 #include "probe/python_locate.h"
+#include "state/capture_state.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -119,7 +120,27 @@ static int locked_frameworks_section(json_t *doc, const el__probe_ctx *ctx)
 	return EL_OK;
 }
 
-static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
+/* The lock's section, where the state record says the probe would find it again. */
+static int locked_section(json_t *doc, const el__capture_state *state, const char *name)
+{
+	json_t *locked = json_object_get(state->lock, name), *copy = locked ? json_deep_copy(locked) : NULL;
+
+	if (locked && (!copy || json_object_set_new(doc, name, copy)))
+		return el__error_oom();
+	return EL_OK;
+}
+
+static int run_probe(const el__probe *probe, el__probe_ctx *ctx, json_t **section, el__capture_state *state)
+{
+	int rc;
+
+	el__state_watch(state, probe->replayable);
+	rc = probe->run(ctx, section);
+	el__state_watch(state, false);
+	return rc;
+}
+
+static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp, el__capture_state *state)
 {
 	for (unsigned i = 0; i < el__probe_count; i++) {
 		const el__probe *probe = &el__probes[i];
@@ -127,12 +148,17 @@ static int run_probes(json_t *doc, el__probe_ctx *ctx, const locked_python *lp)
 		json_t *section = NULL;
 		int rc;
 
+		if (probe->replayable && state->hit) {
+			if (locked_section(doc, state, probe->section) != EL_OK)
+				return EL_ENOMEM;
+			continue;
+		}
 		if (lp->section && strcmp(probe->section, "frameworks") == 0) {
 			if (locked_frameworks_section(doc, ctx) != EL_OK)
 				return EL_ENOMEM;
 			continue;
 		}
-		rc = python && lp->section ? EL__PROBE_ABSENT : probe->run(ctx, &section);
+		rc = python && lp->section ? EL__PROBE_ABSENT : run_probe(probe, ctx, &section, state);
 
 		if (python && rc != EL_ENOMEM) {
 			if (locked_python_section(doc, lp, section) != EL_OK)
@@ -216,8 +242,9 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	el_lock *lock = NULL;
 	el_profile *own_profile = NULL;
 	el_capture_options resolved;
-	locked_python python;
+	locked_python python = { 0 };
 	char *cache_dir = NULL;
+	el__capture_state state = { .dirfd = -1 };
 	int ret;
 
 	*out = NULL;
@@ -230,7 +257,6 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	ctx.workdir = opts->workdir ? opts->workdir : getcwd(cwd, sizeof(cwd));
 	ctx.warn = opts->warn;
 	ctx.warn_data = opts->warn_data;
-	choose_python(&ctx, &python, opts);
 	ctx.checking = opts->checking;
 	ctx.observed = opts->observed;
 	ctx.observed_count = opts->observed_count;
@@ -251,9 +277,18 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	resolved = *opts;
 	resolved.cache_dir = cache_dir;
 	opts = &resolved;
-	ret = check_requested(&ctx);
+	ret = el__state_begin(&state, &ctx, opts);
 	if (ret != EL_OK)
 		goto done;
+	if (!state.hit) {
+		/* Which interpreter the python probe describes is decided by what these read: watched too. */
+		el__state_watch(&state, true);
+		choose_python(&ctx, &python, opts);
+		ret = check_requested(&ctx);
+		el__state_watch(&state, false);
+		if (ret != EL_OK)
+			goto done;
+	}
 	if (!ctx.may_run)
 		el__warn(&ctx, "capture", "%s is not trusted: its programs are not run nor its libraries loaded "
 			 "(--trust-root allows it), so versions only they can tell are left out", ctx.root);
@@ -265,7 +300,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 			goto done;
 		ctx.profile = own_profile;
 	}
-	ret = run_probes(doc, &ctx, &python);
+	ret = run_probes(doc, &ctx, &python, &state);
 	if (ret != EL_OK)
 		goto done;
 	ret = add_data(doc, opts, ctx.profile);
@@ -296,6 +331,7 @@ int el_capture(el_lock **out, const el_capture_options *opts)
 	}
 	if (el__cache_save(ctx.cache) != EL_OK)
 		el__warn(&ctx, "cache", "%s", el_error_last());
+	el__state_end(&state, &ctx, lock->doc);
 	*out = lock;
 	lock = NULL;
 done:
@@ -306,5 +342,6 @@ done:
 	el__probe_ctx_release(&ctx);
 	el__cache_free(ctx.cache);
 	free(cache_dir);
+	el__state_release(&state);
 	return ret;
 }

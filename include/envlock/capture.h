@@ -102,6 +102,15 @@ typedef struct el_capture_options {
 	 */
 	const char *const *observed;
 	size_t observed_count;
+	/*
+	 * exec: the sandbox the command will run in. With a lock to check,
+	 * the capture keeps a state record in the cache directory (the
+	 * README's "The state record") and takes the lock's sections from it
+	 * while nothing they were found from has changed; a record in a
+	 * directory this sandbox shows is neither read nor written, since
+	 * its job could write one there.
+	 */
+	const struct el_sandbox_plan *sandbox;
 	el_warn_fn warn;
 	void *warn_data;
 } el_capture_options;

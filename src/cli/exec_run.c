@@ -61,7 +61,7 @@ static int check_drift(exec_run *run)
 	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = run->profile, .python = run->python,
-				     .checking = run->lock, .workdir = run->lock_dir };
+				     .checking = run->lock, .workdir = run->lock_dir, .sandbox = run->plan };
 	char *hint = NULL, *unmet = NULL;
 	bool refuse = false;
 

@@ -67,6 +67,13 @@ typedef struct el__probe {
 	 * committed beside the code must not go stale by that commit).
 	 */
 	bool in_meta;
+	/*
+	 * What it finds depends only on the files it looks at and the
+	 * variables it asks for (no /proc, /sys, program run or library
+	 * loaded on a warm capture): a state record may stand for it
+	 * (state/capture_state.h). The others run in every capture.
+	 */
+	bool replayable;
 } el__probe;
 
 extern const el__probe el__probes[];
