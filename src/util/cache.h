@@ -18,10 +18,12 @@
  * kernel's timestamp clock is coarse, so a second write in the same tick
  * could keep the identity unchanged (git's "racy clean" problem).
  *
- * The cache is one JSON file, cache-v1.json, in a directory that must be
- * owned by the effective user and not writable by group or others; it is
- * replaced atomically, never written through a symlink. A cache that cannot
- * be read is treated as empty: it only ever costs time, never correctness.
+ * The cache is one file, cache-v2.bin (its layout in cache.c), in a
+ * directory that must be owned by the effective user and not writable by
+ * group or others; it is replaced atomically, never written through a
+ * symlink. A fact's value is parsed only when it is asked for. A cache
+ * that cannot be read is treated as empty: it only ever costs time, never
+ * correctness.
  */
 typedef struct el__cache el__cache;
 

@@ -865,7 +865,7 @@ static void test_cache_persists(void **state)
 {
 	const char *dir = *state;
 	char *cache_dir = el_test_path(dir, "a/b/cache");
-	char *cache_file = el_test_path(cache_dir, "cache-v1.json");
+	char *cache_file = el_test_path(cache_dir, "cache-v2.bin");
 	struct stat st = fake_stat(1000), fst;
 	el__cache *c;
 
@@ -897,6 +897,54 @@ static void test_cache_persists(void **state)
 	free(cache_file);
 }
 
+/*
+ * Many facts, read back one by one from the file (found by binary search,
+ * parsed when asked for); one put again replaces the file's, and the rest
+ * stay when the cache is saved again.
+ */
+static void test_cache_many_facts(void **state)
+{
+	char *cache_dir = el_test_path(*state, "cache");
+	struct stat st = fake_stat(1000);
+	el__cache *c = open_cache(cache_dir, NULL);
+
+	for (int i = 0; i < 300; i++) {
+		st.st_ino = (ino_t)i;
+		el__cache_put(c, i % 3 ? "sha256" : "toolchain", el_test_fmt("/lib/%03d.so", 299 - i), &st,
+			      json_pack("{s:i}", "n", i));
+	}
+	el__cache_put(c, "python", "sys.path", NULL, json_string("no identity"));
+	assert_int_equal(el__cache_save(c), EL_OK);
+	el__cache_free(c);
+
+	c = open_cache(cache_dir, NULL);
+	for (int i = 0; i < 300; i++) {
+		st.st_ino = (ino_t)i;
+		assert_string_equal(el_test_json(el__cache_get(c, i % 3 ? "sha256" : "toolchain",
+							       el_test_fmt("/lib/%03d.so", 299 - i), &st)),
+				    el_test_fmt("{\"n\":%d}", i));
+	}
+	/* Another identity, another kind, no identity where one was kept: nothing. */
+	st.st_ino = 1000;
+	assert_null(el__cache_get(c, "sha256", "/lib/298.so", &st));
+	assert_null(el__cache_get(c, "toolchain", "/lib/298.so", NULL));
+	assert_null(el__cache_get(c, "python", "sys.path", &st));
+	assert_string_equal(el_test_json(el__cache_get(c, "python", "sys.path", NULL)), "\"no identity\"");
+	st.st_ino = 1;
+	el__cache_put(c, "sha256", "/lib/298.so", &st, json_string("again"));
+	assert_string_equal(el_test_json(el__cache_get(c, "sha256", "/lib/298.so", &st)), "\"again\"");
+	assert_int_equal(el__cache_save(c), EL_OK);
+	el__cache_free(c);
+
+	c = open_cache(cache_dir, NULL);
+	assert_string_equal(el_test_json(el__cache_get(c, "sha256", "/lib/298.so", &st)), "\"again\"");
+	st.st_ino = 2;
+	assert_string_equal(el_test_json(el__cache_get(c, "sha256", "/lib/297.so", &st)), "{\"n\":2}");
+	assert_string_equal(el_test_json(el__cache_get(c, "python", "sys.path", NULL)), "\"no identity\"");
+	el__cache_free(c);
+	free(cache_dir);
+}
+
 /* A cache directory holding one saved fact, ("k", "key") = "stored". */
 static char *make_saved_cache(const char *dir, const char *name)
 {
@@ -917,17 +965,29 @@ static void test_cache_corrupt_file_is_empty(void **state)
 	const char *dir = *state;
 	char *cache_dir = make_saved_cache(dir, "cache");
 	static const char garbage[] = "\x89garbage\x00\x01 not json";
-	static const char *const bad[] = {
-		garbage,
-		"{\"version\":2,\"entries\":{\"k\\tkey\":{\"v\":\"stored\"}}}",
-		"{\"version\":1,\"entries\":[]}",
-		"",
+	size_t len, cut;
+	char *good = el_test_read(cache_dir, "cache-v2.bin", &len);
+	char *flipped = malloc(len);
+	/* Garbage, an older cache's JSON, nothing, a byte flipped, the end cut off. */
+	const struct {
+		const char *bytes;
+		size_t len;
+	} bad[] = {
+		{ garbage, sizeof(garbage) - 1 },
+		{ "{\"version\":1,\"entries\":{\"k\\tkey\":{\"v\":\"stored\"}}}", 48 },
+		{ "", 0 },
+		{ flipped, len },
+		{ good, len - 3 },
 	};
 	el__cache *c;
 	char *text;
 
+	assert_non_null(flipped);
+	memcpy(flipped, good, len);
+	cut = len / 2;
+	flipped[cut] ^= 0x01;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		el_test_write_bytes(cache_dir, "cache-v1.json", bad[i], i == 0 ? sizeof(garbage) - 1 : strlen(bad[i]));
+		el_test_write_bytes(cache_dir, "cache-v2.bin", bad[i].bytes, bad[i].len);
 		el_error_clear();
 		c = open_cache(cache_dir, NULL);
 		assert_int_equal(el_error_last_code(), EL_OK);
@@ -940,10 +1000,14 @@ static void test_cache_corrupt_file_is_empty(void **state)
 		assert_string_equal(el_test_json(el__cache_get(c, "k", "key2", NULL)), "\"new\"");
 		el__cache_free(c);
 	}
-	/* A version-1 file with the right entry is read (so the above could fail). */
-	text = el_test_read(cache_dir, "cache-v1.json", NULL);
-	assert_string_equal(text, "{\"entries\":{\"k\\tkey2\":{\"v\":\"new\"}},\"version\":1}");
+	/* The file written holds the fact (so the above could fail). */
+	text = el_test_read(cache_dir, "cache-v2.bin", &len);
+	assert_memory_equal(text, "ELCACHE2\x01\0\0\0", 12);
+	assert_non_null(memmem(text, len, "k\tkey2", 7));
+	assert_non_null(memmem(text, len, "\"new\"", 5));
 	free(text);
+	free(good);
+	free(flipped);
 	free(cache_dir);
 }
 
@@ -954,8 +1018,9 @@ static void test_cache_shared_dir_refused(void **state)
 	static const mode_t modes[] = { 0777, 0720, 0702 };
 	el__cache *c;
 	char *before, *after;
+	size_t before_len, after_len;
 
-	before = el_test_read(cache_dir, "cache-v1.json", NULL);
+	before = el_test_read(cache_dir, "cache-v2.bin", &before_len);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		assert_int_equal(chmod(cache_dir, modes[i]), 0);
 		c = open_cache(cache_dir, "the cache directory is not owned by this user or is writable by others");
@@ -966,14 +1031,15 @@ static void test_cache_shared_dir_refused(void **state)
 		assert_string_equal(el_test_json(el__cache_get(c, "k", "other", NULL)), "\"x\"");
 		el__cache_free(c);
 	}
-	after = el_test_read(cache_dir, "cache-v1.json", NULL);
-	assert_string_equal(after, before);
+	after = el_test_read(cache_dir, "cache-v2.bin", &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
 	assert_int_equal(el_test_count_entries(cache_dir), 1);
 
 	/* A cache file others could have written is not read either. */
 	assert_int_equal(chmod(cache_dir, 0700), 0);
 	{
-		char *file = el_test_path(cache_dir, "cache-v1.json");
+		char *file = el_test_path(cache_dir, "cache-v2.bin");
 
 		assert_int_equal(chmod(file, 0666), 0);
 		c = open_cache(cache_dir, NULL);
@@ -1006,11 +1072,13 @@ static void test_cache_symlinks_refused(void **state)
 	char *cache_dir = make_saved_cache(dir, "real");
 	char *link_dir = el_test_path(dir, "link");
 	char *elsewhere = make_saved_cache(dir, "elsewhere");
-	char *elsewhere_file = el_test_path(elsewhere, "cache-v1.json");
+	char *elsewhere_file = el_test_path(elsewhere, "cache-v2.bin");
 	struct stat st;
 	el__cache *c;
-	char *text;
+	char *text, *elsewhere_before;
+	size_t len, elsewhere_len;
 
+	elsewhere_before = el_test_read(elsewhere_file, NULL, &elsewhere_len);
 	/* A symlink at the directory path is not followed. */
 	el_test_symlink(dir, "link", cache_dir);
 	c = open_cache(link_dir, "the cache directory cannot be opened");
@@ -1019,23 +1087,25 @@ static void test_cache_symlinks_refused(void **state)
 	assert_int_equal(el__cache_save(c), EL_OK);
 	el__cache_free(c);
 	assert_int_equal(el_test_count_entries(cache_dir), 1);
-	text = el_test_read(cache_dir, "cache-v1.json", NULL);
-	assert_null(strstr(text, "other"));
+	text = el_test_read(cache_dir, "cache-v2.bin", &len);
+	assert_null(memmem(text, len, "other", 5));
 	free(text);
 
 	/* Nor a symlink at the file: it is not read, and saving replaces it. */
-	assert_int_equal(unlink(el_test_fmt("%s/cache-v1.json", cache_dir)), 0);
-	el_test_symlink(cache_dir, "cache-v1.json", elsewhere_file);
+	assert_int_equal(unlink(el_test_fmt("%s/cache-v2.bin", cache_dir)), 0);
+	el_test_symlink(cache_dir, "cache-v2.bin", elsewhere_file);
 	c = open_cache(cache_dir, NULL);
 	assert_null(el__cache_get(c, "k", "key", NULL));
 	el__cache_put(c, "k", "mine", NULL, json_string("y"));
 	assert_int_equal(el__cache_save(c), EL_OK);
 	el__cache_free(c);
-	assert_int_equal(lstat(el_test_fmt("%s/cache-v1.json", cache_dir), &st), 0);
+	assert_int_equal(lstat(el_test_fmt("%s/cache-v2.bin", cache_dir), &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	text = el_test_read(elsewhere_file, NULL, NULL);
-	assert_string_equal(text, "{\"entries\":{\"k\\tkey\":{\"v\":\"stored\"}},\"version\":1}");
+	text = el_test_read(elsewhere_file, NULL, &len);
+	assert_int_equal(len, elsewhere_len);
+	assert_memory_equal(text, elsewhere_before, len);
 	free(text);
+	free(elsewhere_before);
 	free(cache_dir);
 	free(link_dir);
 	free(elsewhere);
@@ -1473,6 +1543,7 @@ int main(void)
 		T(test_cache_identity),
 		T(test_cache_racy_entries_not_stored),
 		T(test_cache_persists),
+		T(test_cache_many_facts),
 		T(test_cache_corrupt_file_is_empty),
 		T(test_cache_shared_dir_refused),
 		T(test_cache_symlinks_refused),
@@ -1499,3 +1570,4 @@ int main(void)
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
+		
