@@ -13,6 +13,9 @@
 #include "util/cache.h"
 #include "util/error.h"
 
+/* Records kept in the cache directory: a few projects, a few envlock builds each. */
+#define RECORDS_KEPT 16
+
 static void add_field(el__buf *key, const char *name, const void *value, size_t len)
 {
 	el__buf_puts(key, name);
@@ -163,6 +166,8 @@ void el__state_end(el__capture_state *s, el__probe_ctx *ctx, const json_t *doc)
 		return;
 	if (el__record_save(s->dirfd, s->name, &s->key, s->watch) != EL_OK)
 		el__warn(ctx, "cache", "%s", el_error_last());
+	else
+		el__record_prune(s->dirfd, RECORDS_KEPT);
 }
 
 void el__state_release(el__capture_state *s)

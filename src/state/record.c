@@ -16,6 +16,7 @@
  */
 #include "state/record.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -307,6 +308,54 @@ size_t el__record_warning_count(const el__record *r)
 const char *el__record_warning(const el__record *r, size_t i)
 {
 	return r->warnings[i];
+}
+
+struct aged {
+	char name[64];
+	long long mtime_ns;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	return x->mtime_ns < y->mtime_ns ? -1 : x->mtime_ns > y->mtime_ns;
+}
+
+void el__record_prune(int dirfd, size_t keep)
+{
+	struct aged *all = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "state-v1-", 9) != 0 || strlen(de->d_name) >= sizeof(all->name) ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			if (!(grown = realloc(all, cap * sizeof(*all))))
+				break;
+			all = grown;
+		}
+		snprintf(all[n].name, sizeof(all[n].name), "%s", de->d_name);
+		all[n++].mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	}
+	closedir(d);
+	if (n > keep) {
+		qsort(all, n, sizeof(*all), older_first);
+		for (size_t i = 0; i < n - keep; i++)
+			unlinkat(dirfd, all[i].name, 0);
+	}
+	free(all);
 }
 
 int el__record_save(int dirfd, const char *name, const el__buf *key, const el__watch *w)

@@ -41,6 +41,13 @@ const char *el__record_warning(const el__record *r, size_t i);
 /* Write w's dependencies and warnings under key to dirfd/name. EL_OK, or an error with a message. */
 int el__record_save(int dirfd, const char *name, const el__buf *key, const el__watch *w);
 
+/*
+ * Keep at most keep records in dirfd, removing the least recently written
+ * first: one is written per lock, working directory and envlock binary,
+ * and the old ones are never asked for again.
+ */
+void el__record_prune(int dirfd, size_t keep);
+
 /* The encoded bytes, for tests: into out. */
 int el__record_encode(el__buf *out, const el__buf *key, const el__watch *w);
 

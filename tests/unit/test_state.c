@@ -582,6 +582,32 @@ static void test_record_file(void **state)
 	el__watch_free(w);
 }
 
+/* The least recently written records go first; nothing else in the directory is touched. */
+static void test_records_pruned(void **state)
+{
+	int dirfd = open(*state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct timespec times[2] = { { 0, 0 }, { 0, 0 } };
+
+	for (int i = 0; i < 20; i++) {
+		const char *name = el_test_fmt("state-v1-%016d", i);
+
+		el_test_write(*state, name, "x");
+		times[0].tv_sec = times[1].tv_sec = 1000000 + (i * 7919) % 20; /* not in name order */
+		assert_int_equal(utimensat(dirfd, name, times, 0), 0);
+	}
+	el_test_write(*state, "cache-v2.bin", "x");
+	el__record_prune(dirfd, 16);
+	/* The directory holds f (from setup), cache-v2.bin and 16 records. */
+	assert_int_equal(el_test_count_entries(*state), 18);
+	for (int i = 0; i < 20; i++) {
+		struct stat st;
+		bool kept = fstatat(dirfd, el_test_fmt("state-v1-%016d", i), &st, 0) == 0;
+
+		assert_int_equal(kept, (i * 7919) % 20 >= 4);
+	}
+	close(dirfd);
+}
+
 /* ---- the key ---- */
 
 static el_lock *fixture_lock(const char *name)
@@ -694,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_keeps_warnings, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_record_other_key_or_damage_is_none, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_record_file, setup, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_records_pruned, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_key_covers_what_the_probes_do_not_read, setup,
 						el_test_teardown_tmpdir),
 	};
