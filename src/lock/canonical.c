@@ -72,11 +72,19 @@ static int compare_keys(const void *pa, const void *pb)
 static void append_string(el__buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t plain = 0;
 
 	el__buf_putc(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		/* Runs that need no escape go in at once: a lock is mostly such text. */
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			plain++;
+			continue;
+		}
+		el__buf_add(out, s + i - plain, plain);
+		plain = 0;
 		switch (c) {
 		case '"': el__buf_puts(out, "\\\""); break;
 		case '\\': el__buf_puts(out, "\\\\"); break;
@@ -85,16 +93,14 @@ static void append_string(el__buf *out, const char *s, size_t len)
 		case '\n': el__buf_puts(out, "\\n"); break;
 		case '\r': el__buf_puts(out, "\\r"); break;
 		case '\t': el__buf_puts(out, "\\t"); break;
-		default:
-			if (c < 0x20) {
-				char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		default: {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-				el__buf_add(out, esc, sizeof(esc));
-			} else {
-				el__buf_putc(out, (char)c);
-			}
+			el__buf_add(out, esc, sizeof(esc));
+		}
 		}
 	}
+	el__buf_add(out, s + len - plain, plain);
 	el__buf_putc(out, '"');
 }
 

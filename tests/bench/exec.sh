@@ -4,8 +4,9 @@
 #   drifted) no slower than bwrap --unshare-all --die-with-parent --ro-bind / /
 #   --dev /dev --proc /proc /bin/true measured in the same run (ratio <= 1.0).
 # For scale it also reports bare /bin/true and exec without a lock (the
-# sandbox alone). Times come from hyperfine -N (no shell in between); the
-# figures are medians.
+# sandbox alone). Times come from hyperfine -N (no shell in between), in
+# ROUNDS alternating rounds (default 5) of RUNS/ROUNDS runs each; the
+# figures are medians of the rounds' medians.
 #
 # Usage: tests/bench/exec.sh [path/to/envlock]   (default: build/envlock)
 set -euo pipefail
@@ -64,18 +65,35 @@ sleep 2.1 # facts about files younger than 2 s are not cached (racy-clean rule)
 must_run "envlock capture" "$envlock" capture -o "$scratch/env.lock"
 must_run "envlock exec with the drift check" "$envlock" exec --lock "$scratch/env.lock" -- /bin/true
 
-true_ms=$(median_ms true "$runs" --warmup 5 "/bin/true")
-bwrap_ms=$(median_ms bwrap "$runs" --warmup 5 "$bwrap_cmd")
-nolock=$(median_ms nolock "$runs" --warmup 5 "$envlock exec --no-lock -- /bin/true")
-locked=$(median_ms locked "$runs" --warmup 5 "$envlock exec --lock $scratch/env.lock -- /bin/true")
+# In ROUNDS rounds, each command's runs in turn, so that a busy minute on a
+# shared machine weighs on all of them alike; each figure is the median of
+# its rounds' medians, and the ratio is taken round by round too.
+rounds=${ROUNDS:-5}
+per_round=$(((runs + rounds - 1) / rounds))
+for r in $(seq "$rounds"); do
+	median_ms "true.$r" "$per_round" --warmup 3 "/bin/true" >>"$scratch/true"
+	median_ms "bwrap.$r" "$per_round" --warmup 3 "$bwrap_cmd" >>"$scratch/bwrap"
+	median_ms "nolock.$r" "$per_round" --warmup 3 "$envlock exec --no-lock -- /bin/true" >>"$scratch/nolock"
+	median_ms "locked.$r" "$per_round" --warmup 3 "$envlock exec --lock $scratch/env.lock -- /bin/true" >>"$scratch/locked"
+done
+median_of() { jq -s 'sort | .[length / 2 | floor]' "$scratch/$1"; }
+true_ms=$(median_of true)
+bwrap_ms=$(median_of bwrap)
+nolock=$(median_of nolock)
+locked=$(median_of locked)
+# The round's own ratio: what the same minute of the machine gave both.
+paste -d' ' "$scratch/locked" "$scratch/bwrap" | while read -r l b; do jq -n "$l / $b"; done >"$scratch/ratios"
+round_ratio=$(jq -s 'sort | .[length / 2 | floor] * 100 | round / 100' "$scratch/ratios")
 
 ratio=$(jq -n "$locked / $bwrap_ms * 100 | round / 100")
 times() { jq -n "$1 / $true_ms * 10 | round / 10"; }
 verdict() { if jq -en "$1" >/dev/null; then echo PASS; else echo FAIL; fi; }
 
-printf '\n%-48s %10s\n' "measure (median, $runs runs each)" "value"
+printf '\n%-48s %10s\n' "measure (median of $rounds rounds of $per_round runs)" "value"
 printf '%-48s %7s ms\n' "bare /bin/true" "$true_ms"
 printf '%-48s %7s ms   %sx true\n' "bwrap --unshare-all ... /bin/true" "$bwrap_ms" "$(times "$bwrap_ms")"
 printf '%-48s %7s ms   %sx true\n' "envlock exec --no-lock -- /bin/true" "$nolock" "$(times "$nolock")"
 printf '%-48s %7s ms   %sx true\n' "envlock exec --lock LOCK -- /bin/true" "$locked" "$(times "$locked")"
 printf '%-48s %7sx     target <= 1.0: %s\n' "exec with drift check / bwrap" "$ratio" "$(verdict "$locked <= $bwrap_ms")"
+printf '%-48s %7sx     (median of the rounds\x27 own ratios; per round: %s)\n' "  the same, round by round" "$round_ratio" \
+	"$(jq -s -c 'map(. * 100 | round / 100)' "$scratch/ratios")"
