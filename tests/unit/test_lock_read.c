@@ -397,6 +397,9 @@ static void test_paths(void **state)
 	el__path_index(&p, 0);
 	el__path_key(&p, "name");
 	assert_string_equal(p.data, "gpu.devices[0].name");
+	el__path_index(&p, 10);
+	el__path_index(&p, 18446744073709551615UL);
+	assert_string_equal(p.data, "gpu.devices[0].name[10][18446744073709551615]");
 	el__buf_reset(&p);
 	el__path_key(&p, "data");
 	el__path_key(&p, "/a \"b\"\\c");
