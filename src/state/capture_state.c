@@ -141,7 +141,7 @@ void el__state_watch(el__capture_state *s, bool on)
 	if (on)
 		el__watch_begin(s->watch);
 	else
-		el__watch_end();
+		el__watch_end(s->watch);
 }
 
 /* Whether doc's replayable sections are the lock's, absent where it has none. */

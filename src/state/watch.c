@@ -44,6 +44,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* Set while this thread records: the recorder's own calls are not the capture's. */
 static _Thread_local bool recording;
 
+static void refuse_locked(el__watch *w, const char *why);
+
 int el__watch_new(el__watch **out, const char *skip_dir)
 {
 	el__watch *w = calloc(1, sizeof(*w));
@@ -83,14 +85,29 @@ void el__watch_free(el__watch *w)
 
 void el__watch_begin(el__watch *w)
 {
-	atomic_store(&active, w);
+	el__watch *none = NULL;
+
+	/*
+	 * One at a time: a second capture watched at the same time (two
+	 * threads of a program using the library) would have its calls go into
+	 * the first one's watch, and its own would miss them.
+	 */
+	if (!atomic_compare_exchange_strong(&active, &none, w)) {
+		pthread_mutex_lock(&lock);
+		refuse_locked(w, "another capture was watched at the same time");
+		if (none)
+			refuse_locked(none, "another capture was watched at the same time");
+		pthread_mutex_unlock(&lock);
+	}
 }
 
-void el__watch_end(void)
+void el__watch_end(el__watch *w)
 {
+	el__watch *mine = w;
+
 	/* Taken and given back: a wrapper still recording in another thread finishes first. */
 	pthread_mutex_lock(&lock);
-	atomic_store(&active, NULL);
+	atomic_compare_exchange_strong(&active, &mine, NULL);
 	pthread_mutex_unlock(&lock);
 }
 

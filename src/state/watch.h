@@ -71,11 +71,12 @@ int el__watch_new(el__watch **out, const char *skip_dir);
 void el__watch_free(el__watch *w);
 
 /*
- * Record into w from now on, in every thread, until el__watch_end(). One
- * watch at a time; the calls between begin and end are the capture's.
+ * Record into w from now on, in every thread, until el__watch_end(w). One
+ * watch at a time: one begun while another is active leaves both
+ * unusable. The calls between begin and end are the capture's.
  */
 void el__watch_begin(el__watch *w);
-void el__watch_end(void);
+void el__watch_end(el__watch *w);
 
 /*
  * Why w cannot stand for what it watched (static text), or NULL when it

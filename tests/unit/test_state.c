@@ -54,7 +54,7 @@ static el__watch *watch(const char *dir, void (*fn)(const char *dir))
 	assert_int_equal(el__watch_new(&w, NULL), EL_OK);
 	el__watch_begin(w);
 	fn(dir);
-	el__watch_end();
+	el__watch_end(w);
 	assert_true(all_hold(w));
 	next_tick();
 	return w;
@@ -110,7 +110,7 @@ static void test_recorded_calls_and_outcomes(void **state)
 	assert_int_equal(access(f, R_OK), 0);
 	assert_string_equal(getenv(VAR), "one");
 	assert_null(getenv(VAR "_UNSET"));
-	el__watch_end();
+	el__watch_end(w);
 	/* Not watched any more. */
 	assert_int_equal(lstat(f, &st), 0);
 
@@ -235,7 +235,7 @@ static void test_capture_environment_changes_fail(void **state)
 	el__watch_begin(w);
 	assert_string_equal(el__env_get(env, "PYENV_VERSION"), "3.11.7");
 	assert_null(el__env_get(env, "PYENV_DIR"));
-	el__watch_end();
+	el__watch_end(w);
 	deps = el__watch_deps(w, &n);
 	assert_int_equal(n, 2);
 	assert_int_equal(deps[0].kind, EL__DEP_ENV);
@@ -315,7 +315,7 @@ static void test_old_files_make_a_usable_watch(void **state)
 	assert_int_equal(el__watch_new(&w, NULL), EL_OK);
 	el__watch_begin(w);
 	assert_int_equal(stat(EL_FIXTURES "/drift/a.lock", &st), 0);
-	el__watch_end();
+	el__watch_end(w);
 	assert_null(el__watch_unusable(w));
 	el__watch_free(w);
 }
@@ -327,7 +327,7 @@ static void expect_refused(void (*fn)(void), const char *why)
 	assert_int_equal(el__watch_new(&w, NULL), EL_OK);
 	el__watch_begin(w);
 	fn();
-	el__watch_end();
+	el__watch_end(w);
 	assert_non_null(el__watch_unusable(w));
 	assert_string_equal(el__watch_unusable(w), why);
 	el__watch_free(w);
@@ -398,6 +398,27 @@ static void test_change_while_watched_is_refused(void **state)
 	unsetenv("EL_TEST_STATE_DIR");
 }
 
+/* Two captures watched at once (two threads of one program): neither watch can be trusted. */
+static void test_two_watches_at_once_refused(void **state)
+{
+	el__watch *w, *other;
+	struct stat st;
+
+	assert_int_equal(el__watch_new(&w, NULL), EL_OK);
+	assert_int_equal(el__watch_new(&other, NULL), EL_OK);
+	el__watch_begin(w);
+	el__watch_begin(other);
+	assert_int_equal(stat(EL_FIXTURES "/drift/a.lock", &st), 0);
+	el__watch_end(other); /* not the active one: w stays active until its own end */
+	assert_true(el__watch_on());
+	el__watch_end(w);
+	assert_false(el__watch_on());
+	assert_string_equal(el__watch_unusable(w), "another capture was watched at the same time");
+	assert_string_equal(el__watch_unusable(other), "another capture was watched at the same time");
+	el__watch_free(w);
+	el__watch_free(other);
+}
+
 /* The cache directory's own files are checked by their sources' identities, not watched. */
 static void test_cache_directory_not_watched(void **state)
 {
@@ -409,7 +430,7 @@ static void test_cache_directory_not_watched(void **state)
 	assert_int_equal(el__watch_new(&w, *state), EL_OK);
 	el__watch_begin(w);
 	assert_int_equal(stat(inside, &st), 0);
-	el__watch_end();
+	el__watch_end(w);
 	el__watch_deps(w, &n);
 	assert_int_equal(n, 0);
 	el__watch_free(w);
@@ -431,7 +452,7 @@ static void test_at_calls_named_in_full(void **state)
 	el__watch_begin(w);
 	fd = openat(dirfd, "f", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	assert_int_equal(fstatat(dirfd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
-	el__watch_end();
+	el__watch_end(w);
 	close(fd);
 	close(dirfd);
 	deps = el__watch_deps(w, &n);
@@ -459,7 +480,7 @@ static el__watch *sample_watch(const char *dir)
 	readlink(l, target, sizeof(target));
 	getenv(VAR);
 	getenv(VAR "_UNSET");
-	el__watch_end();
+	el__watch_end(w);
 	el__watch_warning("python", "not seen");
 	free(f);
 	free(l);
@@ -506,7 +527,7 @@ static void test_record_keeps_warnings(void **state)
 	el__watch_begin(w);
 	el__watch_warning("python", "first");
 	el__watch_warning("libraries", "second");
-	el__watch_end();
+	el__watch_end(w);
 	key_of(&key, "k");
 	el__buf_init(&bytes);
 	assert_int_equal(el__record_encode(&bytes, &key, w), EL_OK);
@@ -714,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_files_make_a_usable_watch, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_what_identities_cannot_stand_for, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_change_while_watched_is_refused, setup, el_test_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_two_watches_at_once_refused, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_cache_directory_not_watched, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_at_calls_named_in_full, setup, el_test_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_record_round_trip, setup, el_test_teardown_tmpdir),
