@@ -14,6 +14,7 @@ struct el_lock {
 	char *note;  /* how it was read, for el_lock_note(); NULL: nothing to say */
 	char *text;  /* the bytes it was read from (NUL added), for el_lock_text(); NULL for a capture */
 	size_t text_len;
+	bool fingerprint_checked; /* read, and its fingerprint found to match its content */
 };
 
 struct el_profile;

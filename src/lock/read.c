@@ -360,6 +360,7 @@ int el_lock_parse(el_lock **out, const char *text, size_t len, const char *origi
 	lock->text[len] = '\0';
 	lock->text_len = len;
 	ret = check_fingerprint(origin, lock);
+	lock->fingerprint_checked = ret == EL_OK;
 	if (ret == EL_OK && r.schema == 1)
 		ret = note_schema1_code(lock, origin);
 	if (ret != EL_OK) {

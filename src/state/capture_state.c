@@ -50,7 +50,7 @@ bool el__state_key(el__buf *key, const char *workdir, const el_capture_options *
 	char cwd[PATH_MAX];
 	uint32_t ids[2] = { (uint32_t)geteuid(), (uint32_t)getegid() };
 
-	if (!opts->checking->text || !fingerprint || !getcwd(cwd, sizeof(cwd)))
+	if (!opts->checking->fingerprint_checked || !fingerprint || !getcwd(cwd, sizeof(cwd)))
 		return false;
 	add_text(key, "record", "envlock state record 1");
 	add_text(key, "version", EL_VERSION);

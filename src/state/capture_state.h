@@ -56,8 +56,8 @@ void el__state_release(el__capture_state *s);
  * watched calls that the replayable probes' result depends on. envlock's
  * own binary (its identity, binary being its path: a rebuild may probe
  * differently, whatever its version says), the lock (its fingerprint,
- * checked when it was read: only a lock read from a file has one that
- * was, else false), the options, the directories a relative path starts
+ * which must have been checked against its content when it was read,
+ * else false: the record stands for that content), the options, the directories a relative path starts
  * from, and the user (what may be run and read depends on who asks). The
  * profile is not read by those probes (its pins, data and threads go to
  * the env, data and threads sections, captured every time); it is in the
