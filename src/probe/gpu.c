@@ -59,18 +59,10 @@ static void set_string(json_t *obj, const char *key, const char *value)
 	el__json_set_text(obj, key, value);
 }
 
-/* The loader's location of soname, resolved to its real file. */
+/* The loader's location of soname, resolved to its real file (el__probe_find_library resolves it). */
 static int find_real(el__probe_ctx *ctx, const char *soname, el__buf *real)
 {
-	el__buf path;
-	int ret;
-
-	el__buf_init(&path);
-	ret = el__probe_find_library(ctx, soname, &path);
-	if (ret == EL_OK)
-		ret = el__resolve_in_root(real, ctx->root, path.data);
-	el__buf_free(&path);
-	return ret;
+	return el__probe_find_library(ctx, soname, real);
 }
 
 /*
