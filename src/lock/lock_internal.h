@@ -55,12 +55,12 @@ extern const char *const el__gpu_stack_keys[];
  * What a lock's frameworks section says of the CUDA stack a run loads:
  * whether a framework (torch, tensorflow, jax) is installed, whether one is
  * built for CUDA, and whether nvidia-* wheels bring the stack's libraries.
- * probe/gpu.c decides gpu.* from it, and the schema-2 view undoes that.
+ * probe/gpu/gpu.c decides gpu.* from it, and the schema-2 view undoes that.
  */
 void el__gpu_stack_kind(const json_t *frameworks, bool *framework, bool *cuda, bool *wheels);
 
 /*
- * Whether doc's gpu section went through the stack switch (probe/gpu.c:
+ * Whether doc's gpu section went through the stack switch (probe/gpu/gpu.c:
  * a framework installed, and not a CUDA build without wheels), so that
  * gpu.* is not what schema 2 recorded there.
  */

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe/ldcache.h"
-#include "probe/python_locate.h"
+#include "probe/libraries/ldcache.h"
+#include "probe/python/python_locate.h"
 #include "state/watch.h"
 #include "util/env.h"
 #include "util/error.h"

@@ -449,7 +449,7 @@ capture_checks() {
 	if [ -n "$got" ]; then
 		fail capture.mig "the lock now has MIG keys ($got): teach this script to compare them with nvidia-smi's mig.mode.current ($want)"
 	else
-		skip capture.mig "the lock has no MIG key (src/probe/nvml.c reads no MIG mode); nvidia-smi mig.mode.current: ${want:-$(first_line smi-mig)}"
+		skip capture.mig "the lock has no MIG key (src/probe/gpu/nvml.c reads no MIG mode); nvidia-smi mig.mode.current: ${want:-$(first_line smi-mig)}"
 		grep -qi enabled "$steps/smi-mig.out" &&
 			note "MIG is enabled: gpu.devices describes the physical GPUs, not their MIG instances"
 	fi

@@ -1,6 +1,6 @@
 /*
- * src/probe/code.c on real git repositories made in temp dirs, and the
- * index reader of src/probe/gitindex.c on real and hand-made index images.
+ * src/probe/git/code.c on real git repositories made in temp dirs, and the
+ * index reader of src/probe/git/gitindex.c on real and hand-made index images.
  */
 #include "helpers.h"
 
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "envlock/error.h"
-#include "probe/gitindex.h"
+#include "probe/git/gitindex.h"
 #include "util/fs.h"
 
 static char *home; /* a private HOME: no user or global git config applies */

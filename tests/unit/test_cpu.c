@@ -1,4 +1,4 @@
-/* src/probe/cpu.c on fixture /proc/cpuinfo files. */
+/* src/probe/system/cpu.c on fixture /proc/cpuinfo files. */
 #include "helpers.h"
 
 #include <stdbool.h>

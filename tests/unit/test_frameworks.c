@@ -1,5 +1,5 @@
 /*
- * src/probe/frameworks.c and the gpu stack switch (gpu.c, el__gpu_stack)
+ * src/probe/python/frameworks.c and the gpu stack switch (gpu.c, el__gpu_stack)
  * on site-packages trees laid out like the real wheels: torch 2.x,
  * tensorflow 2.x, jax with jaxlib and the CUDA 12 plugin, and the nvidia-*
  * CUDA wheels, with small ELF stubs written by the test.
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "envlock/profile.h"
-#include "probe/frameworks.h"
+#include "probe/python/frameworks.h"
 #include "util/error.h"
 #include "util/cache.h"
 #include "util/sha256.h"

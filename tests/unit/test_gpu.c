@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probe/dlversion.h"
+#include "probe/libraries/dlversion.h"
 #include "util/error.h"
 
 /*

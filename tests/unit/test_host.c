@@ -1,4 +1,4 @@
-/* src/probe/host.c on fixture roots: os-release, kernel release, arch, glibc. */
+/* src/probe/system/host.c on fixture roots: os-release, kernel release, arch, glibc. */
 #include "helpers.h"
 
 #include <gnu/libc-version.h>

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "ldcache_image.h"
-#include "probe/ldcache.h"
+#include "probe/libraries/ldcache.h"
 #include "util/error.h"
 
 #define NATIVE el__ldcache_native_flags()

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "ldcache_image.h"
-#include "probe/ldcache.h"
+#include "probe/libraries/ldcache.h"
 #include "util/cache.h"
 #include "util/error.h"
 

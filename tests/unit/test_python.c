@@ -1,5 +1,5 @@
 /*
- * src/probe/python.c, python_locate.c and pyenv.c on fixture roots built in
+ * src/probe/python/python.c, python_locate.c and pyenv.c on fixture roots built in
  * temporary directories. Fake interpreters are shell scripts that print the
  * answer envlock asks for; the expected package lists were checked with
  * `python3 -m pip list --format=json --path DIR...` (pip 23.2.1) on the same
@@ -18,7 +18,7 @@
 
 #include "envlock/data.h"
 #include "envlock/error.h"
-#include "probe/python_locate.h"
+#include "probe/python/python_locate.h"
 #include "util/sha256.h"
 
 #define FAKE_PYTHON EL_FIXTURES "/python/fake-python"

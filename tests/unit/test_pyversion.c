@@ -1,5 +1,5 @@
 /*
- * src/probe/pyversion.c and pymetadata.c: names, versions and METADATA
+ * src/probe/python/pyversion.c and pymetadata.c: names, versions and METADATA
  * headers spelled the way pip spells them. The expected versions were
  * generated with str(pip._vendor.packaging.version.parse(v)) from pip 23.2.1
  * (packaging 21.3); tests/integration/python_pip.sh cross-checks many more.
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "envlock/error.h"
-#include "probe/pymetadata.h"
-#include "probe/pyversion.h"
+#include "probe/python/pymetadata.h"
+#include "probe/python/pyversion.h"
 
 static const struct {
 	const char *in, *out;

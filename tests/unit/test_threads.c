@@ -1,6 +1,6 @@
 /*
- * The thread count (src/probe/threads.c) and its pins in env
- * (src/probe/env.c), on fixture roots: what a capture records, and what
+ * The thread count (src/probe/system/threads.c) and its pins in env
+ * (src/probe/system/env.c), on fixture roots: what a capture records, and what
  * the re-capture of check and exec records against a lock.
  */
 #include "helpers.h"

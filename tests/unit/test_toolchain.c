@@ -1,5 +1,5 @@
 /*
- * src/probe/toolchain.c with fake compilers (shell scripts) in a fixture
+ * src/probe/system/toolchain.c with fake compilers (shell scripts) in a fixture
  * root. PATH entries are looked up under the root: with PATH=/bin the probe
  * runs <root>/bin/gcc.
  */

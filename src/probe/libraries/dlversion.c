@@ -1,4 +1,4 @@
-#include "probe/dlversion.h"
+#include "probe/libraries/dlversion.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "lock/lock_internal.h"
-#include "probe/frameworks.h"
-#include "probe/pymetadata.h"
-#include "probe/python_locate.h"
+#include "probe/python/frameworks.h"
+#include "probe/python/pymetadata.h"
+#include "probe/python/python_locate.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/parallel.h"

@@ -1,4 +1,4 @@
-#include "probe/pyversion.h"
+#include "probe/python/pyversion.h"
 
 #include <string.h>
 #include <strings.h>

@@ -8,8 +8,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "probe/dlversion.h"
-#include "probe/ldcache.h"
+#include "probe/libraries/dlversion.h"
+#include "probe/libraries/ldcache.h"
 #include "lock/lock_internal.h"
 #include "util/error.h"
 #include "util/fs.h"

@@ -11,7 +11,7 @@
 #include "data/section.h"
 #include "lock/lock_internal.h"
 #include "probe/probe.h"
-#include "probe/python_locate.h"
+#include "probe/python/python_locate.h"
 #include "state/capture_state.h"
 #include "util/buf.h"
 #include "util/error.h"

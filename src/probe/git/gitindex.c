@@ -1,4 +1,4 @@
-#include "probe/gitindex.h"
+#include "probe/git/gitindex.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "probe/gitindex.h"
+#include "probe/git/gitindex.h"
 #include "probe/probe.h"
 #include "util/error.h"
 #include "util/fs.h"

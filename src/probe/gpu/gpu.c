@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 
 #include "lock/lock_internal.h"
-#include "probe/dlversion.h"
-#include "probe/ldcache.h"
-#include "probe/nvml.h"
+#include "probe/libraries/dlversion.h"
+#include "probe/libraries/ldcache.h"
+#include "probe/gpu/nvml.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/text.h"

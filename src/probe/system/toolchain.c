@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "probe/probe.h"
-#include "probe/python_locate.h"
+#include "probe/python/python_locate.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"

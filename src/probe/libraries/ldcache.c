@@ -1,4 +1,4 @@
-#include "probe/ldcache.h"
+#include "probe/libraries/ldcache.h"
 
 #include <dirent.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-#include "probe/pymetadata.h"
+#include "probe/python/pymetadata.h"
 
 #include <errno.h>
 #include <fcntl.h>

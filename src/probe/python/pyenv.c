@@ -1,11 +1,11 @@
-#include "probe/pyenv.h"
+#include "probe/python/pyenv.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "probe/python_locate.h"
+#include "probe/python/python_locate.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"

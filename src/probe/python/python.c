@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "probe/pymetadata.h"
-#include "probe/python_locate.h"
-#include "probe/pyversion.h"
+#include "probe/python/pymetadata.h"
+#include "probe/python/python_locate.h"
+#include "probe/python/pyversion.h"
 #include "envlock/data.h"
 #include "util/direct_url.h"
 #include "util/error.h"

@@ -1,4 +1,4 @@
-#include "probe/python_locate.h"
+#include "probe/python/python_locate.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "envlock/capture.h"
-#include "probe/pyenv.h"
+#include "probe/python/pyenv.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/run.h"

@@ -1,4 +1,4 @@
-#include "probe/nvml.h"
+#include "probe/gpu/nvml.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "probe/dlversion.h"
+#include "probe/libraries/dlversion.h"
 #include "util/error.h"
 #include "util/text.h"
 #include "util/fs.h"
