@@ -887,30 +887,49 @@ static void component_version(fw *f, size_t first, const char *key, const char *
 	snprintf(out, size, "%s", from_name);
 }
 
+/*
+ * nvidia.<name> for the directory nvidia/<name> of site: a new entry *obj
+ * with the shared objects of its lib/ (from f->libs[*first] on), and the
+ * path of its include/ in include. EL_OK with *obj NULL when an earlier
+ * entry holds the name.
+ */
+static int wheel_dir(fw *f, const char *site, const char *name, json_t *nvidia, json_t **obj, size_t *first,
+		     el__buf *include)
+{
+	json_t *libs;
+	el__buf rel;
+	int ret;
+
+	*obj = NULL;
+	*first = f->nlibs;
+	if (json_object_get(nvidia, name) || !el__utf8_valid(name, strlen(name)))
+		return EL_OK;
+	if (!(*obj = json_object()) || json_object_set_new(nvidia, name, *obj) || !(libs = libraries_of(*obj)))
+		return el__error_oom();
+	el__buf_init(&rel);
+	el__buf_printf(&rel, "nvidia/%s/lib", name);
+	el__buf_printf(include, "%s/nvidia/%s/include", site, name);
+	ret = el__buf_failed(&rel) || el__buf_failed(include) ? el__error_oom() : walk(f, site, rel.data, 0, libs);
+	el__buf_free(&rel);
+	return ret;
+}
+
 static int nvidia_wheel(fw *f, const char *site, const char *name, json_t *nvidia)
 {
 	char version[VERSION_MAX];
-	json_t *obj, *libs;
-	el__buf rel, include;
-	size_t first = f->nlibs;
+	json_t *obj;
+	el__buf include;
+	size_t first;
 	int ret;
 
-	if (json_object_get(nvidia, name) || !el__utf8_valid(name, strlen(name)))
-		return EL_OK;
-	if (!(obj = json_object()) || json_object_set_new(nvidia, name, obj) || !(libs = libraries_of(obj)))
-		return el__error_oom();
-	el__buf_init(&rel);
 	el__buf_init(&include);
-	el__buf_printf(&rel, "nvidia/%s/lib", name);
-	el__buf_printf(&include, "%s/nvidia/%s/include", site, name);
-	ret = el__buf_failed(&rel) || el__buf_failed(&include) ? el__error_oom() : walk(f, site, rel.data, 0, libs);
-	if (ret == EL_OK) {
+	ret = wheel_dir(f, site, name, nvidia, &obj, &first, &include);
+	if (ret == EL_OK && obj) {
 		/* The header is the wheel's own: it states the version for whatever major. */
 		component_version(f, first, name, NULL, include.data, version, sizeof(version));
 		if (version[0])
 			ret = set_text(obj, "version", version);
 	}
-	el__buf_free(&rel);
 	el__buf_free(&include);
 	return ret;
 }
@@ -932,26 +951,21 @@ static bool merged_tree_name(const char *name)
 static int nvidia_merged(fw *f, const char *site, const char *name, json_t *nvidia)
 {
 	char version[VERSION_MAX];
-	json_t *obj, *libs;
-	el__buf rel, include;
-	size_t first = f->nlibs;
+	json_t *obj;
+	el__buf include;
+	size_t first;
 	int ret;
 
-	if (json_object_get(nvidia, name))
-		return EL_OK;
-	if (!(obj = json_object()) || json_object_set_new(nvidia, name, obj) || !(libs = libraries_of(obj)))
-		return el__error_oom();
-	el__buf_init(&rel);
 	el__buf_init(&include);
-	el__buf_printf(&rel, "nvidia/%s/lib", name);
-	el__buf_printf(&include, "%s/nvidia/%s/include", site, name);
-	ret = el__buf_failed(&rel) || el__buf_failed(&include) ? el__error_oom() : walk(f, site, rel.data, 0, libs);
-	if (ret == EL_OK) {
-		if (!el__gpu_header_version(f->ctx, "cuda_runtime", include.data, strtol(name + 2, NULL, 10), version,
-					    sizeof(version)))
-			snprintf(version, sizeof(version), "%s", name + 2);
-		ret = set_text(obj, "version", version);
+	ret = wheel_dir(f, site, name, nvidia, &obj, &first, &include);
+	if (ret != EL_OK || !obj) {
+		el__buf_free(&include);
+		return ret;
 	}
+	if (!el__gpu_header_version(f->ctx, "cuda_runtime", include.data, strtol(name + 2, NULL, 10), version,
+				    sizeof(version)))
+		snprintf(version, sizeof(version), "%s", name + 2);
+	ret = set_text(obj, "version", version);
 	for (const char *const *k = el__gpu_stack_keys; ret == EL_OK && *k; k++) {
 		const char *stem = el__gpu_component_stem(*k);
 		json_t *component;
@@ -966,7 +980,6 @@ static int nvidia_merged(fw *f, const char *site, const char *name, json_t *nvid
 		else
 			ret = set_text(component, "version", version);
 	}
-	el__buf_free(&rel);
 	el__buf_free(&include);
 	return ret;
 }
