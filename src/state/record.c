@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "util/atomic_file.h"
+#include "util/checksum.h"
 #include "util/error.h"
 
 #define MAGIC "ELSTATE1"
@@ -40,31 +41,9 @@ struct el__record {
 	size_t dep_count;
 };
 
-/*
- * A check against damage, not against someone who could write the file
- * (the directory is this user's alone): FNV-1a over eight bytes at a time,
- * with a shift folding the high bits back down, so that a record of tens
- * of kilobytes costs a few thousand instructions to check.
- */
-static uint64_t checksum(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL, word;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&word, p + i, 8);
-		h = (h ^ word) * 1099511628211ULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
 void el__record_name(char *name, size_t size, const el__buf *key)
 {
-	snprintf(name, size, "state-v1-%016llx", (unsigned long long)checksum(key->data, key->len));
+	snprintf(name, size, "state-v1-%016llx", (unsigned long long)el__checksum64(key->data, key->len));
 }
 
 static bool has_ident(el__dep_kind kind)
@@ -125,7 +104,7 @@ int el__record_encode(el__buf *out, const el__buf *key, const el__watch *w)
 			put_text(out, d->text ? d->text : "");
 		}
 	}
-	put_u64(out, checksum(out->data, out->len));
+	put_u64(out, el__checksum64(out->data, out->len));
 	return el__buf_failed(out) ? el__error_oom() : EL_OK;
 }
 
@@ -187,7 +166,7 @@ int el__record_decode(el__record **out, char *data, size_t len, const el__buf *k
 	if (len < 8 + 4 + 8 || memcmp(data, MAGIC, 8) != 0)
 		return EL_OK;
 	memcpy(&sum, data + len - 8, 8);
-	if (sum != checksum(data, len - 8))
+	if (sum != el__checksum64(data, len - 8))
 		return EL_OK;
 	r.end = data + len - 8;
 	r.p += 8;

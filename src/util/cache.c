@@ -11,6 +11,7 @@
 extern char **environ;
 
 #include "util/atomic_file.h"
+#include "util/checksum.h"
 #include "util/buf.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -117,23 +118,6 @@ int el__cache_open_dir(const char *dir, const char **warning)
 	return fd;
 }
 
-/* A check against damage: FNV-1a over eight bytes at a time, the high bits folded down. */
-static uint64_t checksum(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL, word;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&word, p + i, 8);
-		h = (h ^ word) * 1099511628211ULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* A text of the file at *at (u32 length, bytes, NUL) within end; NULL when it does not fit. */
 static const char *text_at(const char *bytes, size_t *at, size_t end)
 {
@@ -197,7 +181,7 @@ static void load_file(el__cache *c)
 		goto bad;
 	memcpy(&sum, bytes + end, 8);
 	memcpy(&count, bytes + 8, 4);
-	if (sum != checksum(bytes, end) || count > CACHE_MAX_ENTRIES || (count && !(offsets = calloc(count, sizeof(*offsets)))))
+	if (sum != el__checksum64(bytes, end) || count > CACHE_MAX_ENTRIES || (count && !(offsets = calloc(count, sizeof(*offsets)))))
 		goto bad;
 	at = 12;
 	for (uint32_t i = 0; i < count; i++) {
@@ -469,7 +453,7 @@ int el__cache_save(el__cache *cache)
 		ret = el__error_oom();
 	if (ret == EL_OK) {
 		memcpy(b.data + 8, &count, 4);
-		sum = checksum(b.data, b.len);
+		sum = el__checksum64(b.data, b.len);
 		el__buf_add(&b, &sum, 8);
 		ret = el__buf_failed(&b) ? el__error_oom()
 					 : el__atomic_write_at(cache->dirfd, CACHE_FILE, "stat cache", b.data, b.len, 0600);
