@@ -107,8 +107,10 @@ EL_API int el_lock_canonical(char **out, size_t *len, const el_lock *lock);
 /*
  * Write the serialized lock to path atomically: a new temporary file in the
  * same directory, fsync, rename over path, fsync of the directory. A symlink
- * planted at path is replaced, never followed. On failure nothing is left
- * behind and path is untouched.
+ * planted at path is replaced, never followed; one that leads to anything
+ * but a regular file is refused. A FIFO or character device named directly
+ * (/dev/null) is written in place instead, as a shell redirection would. On
+ * failure nothing is left behind and path is untouched.
  */
 EL_API int el_lock_write_file(const el_lock *lock, const char *path);
 

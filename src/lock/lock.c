@@ -103,7 +103,7 @@ int el_lock_write_file(const el_lock *lock, const char *path)
 	ret = el_lock_serialize(&text, &len, lock);
 	if (ret != EL_OK)
 		return ret;
-	ret = el__atomic_write(path, text, len, 0666);
+	ret = el__output_write(path, text, len, 0666);
 	free(text);
 	return ret;
 }

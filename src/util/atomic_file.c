@@ -1,10 +1,12 @@
 #include "util/atomic_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -90,4 +92,62 @@ int el__atomic_write(const char *path, const void *data, size_t len, mode_t mode
 	ret = el__atomic_write_at(dirfd, base, path, data, len, mode);
 	close(dirfd);
 	return ret;
+}
+
+static bool is_stream(mode_t mode)
+{
+	return S_ISFIFO(mode) || S_ISCHR(mode);
+}
+
+/*
+ * Write into the FIFO or character device at path. O_NOFOLLOW and the
+ * fstat after open close the gap since the lstat: if the entry was swapped
+ * for anything else meanwhile, nothing is written through it.
+ */
+static int write_in_place(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s", path);
+	if (fstat(fd, &st) != 0 || !is_stream(st.st_mode)) {
+		close(fd);
+		return el__atomic_write(path, data, len, mode);
+	}
+	if (el__write_all(fd, data, len) != 0) {
+		int ret = el__error_errno(EL_ERROR, "%s: write failed", path);
+
+		close(fd);
+		return ret;
+	}
+	if (close(fd) != 0)
+		return el__error_errno(EL_ERROR, "%s: write failed", path);
+	return EL_OK;
+}
+
+int el__output_write(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct stat st, target;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return el__atomic_write(path, data, len, mode);
+		return el__error_errno(EL_ERROR, "%s", path);
+	}
+	if (S_ISREG(st.st_mode))
+		return el__atomic_write(path, data, len, mode);
+	if (is_stream(st.st_mode))
+		return write_in_place(path, data, len, mode);
+	if (S_ISDIR(st.st_mode))
+		return el__error(EL_ERROR, "%s: is a directory", path);
+	if (S_ISLNK(st.st_mode)) {
+		if (stat(path, &target) != 0 ? errno == ENOENT || errno == ENOTDIR : S_ISREG(target.st_mode))
+			return el__atomic_write(path, data, len, mode);
+		return el__error(EL_ERROR,
+				 "%s: a symbolic link to something other than a regular file; not followed "
+				 "(name its target, or redirect standard output)",
+				 path);
+	}
+	return el__error(EL_ERROR, "%s: not a regular file, a FIFO or a character device", path);
 }

@@ -19,4 +19,16 @@ int el__atomic_write_at(int dirfd, const char *name, const char *display,
 /* The same for a path: its directory is opened, then el__atomic_write_at. */
 int el__atomic_write(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * A file the user named as an output (`capture -o PATH`). A regular file, or
+ * none yet, is replaced atomically as above. A FIFO or a character device
+ * named directly (/dev/null, a named pipe, a terminal) is written in place,
+ * as a shell redirection would: renaming over it would replace the device
+ * node itself, and as root that breaks the machine. A symbolic link is
+ * replaced when it leads to a regular file or nowhere, and refused when it
+ * leads elsewhere (`-o /dev/stdout`): it is never followed, since a link
+ * planted by a job could lead to any device. Anything else is refused.
+ */
+int el__output_write(const char *path, const void *data, size_t len, mode_t mode);
+
 #endif

@@ -108,6 +108,35 @@ check_eq "-o over a symlink exits 0" 0 "$status"
 check_eq "the symlink's target is untouched" "precious" "$(cat "$scratch/target")"
 check_eq "the symlink became a regular file" "regular file" "$(stat -c %F "$scratch/w/planted.lock")"
 
+# A FIFO or character device named directly is written in place, as `>` would:
+# renaming over /dev/null as root would replace the device node itself.
+mkfifo "$scratch/pipe"
+cat "$scratch/pipe" >"$scratch/from-pipe" &
+reader=$!
+run "$o" "$e" "$ENVLOCK" capture -o "$scratch/pipe"
+wait "$reader"
+check_eq "-o onto a FIFO exits 0" 0 "$status"
+check_eq "-o onto a FIFO leaves the FIFO" "fifo" "$(stat -c %F "$scratch/pipe")"
+check_eq "-o onto a FIFO writes the lock through it" \
+	"$(jq -S 'del(.meta)' "$scratch/stdout.lock")" "$(jq -S 'del(.meta)' "$scratch/from-pipe")"
+check_eq "-o onto a FIFO leaves no temporary file" 0 "$(ls -A "$scratch" | grep -c '\.tmp$' || true)"
+if mknod "$scratch/null" c 1 3 2>/dev/null; then
+	run "$o" "$e" "$ENVLOCK" capture -o "$scratch/null"
+	check_eq "-o onto a character device exits 0" 0 "$status"
+	check_eq "-o onto a character device leaves the device" "character special file 1:3" \
+		"$(stat -c '%F %t:%T' "$scratch/null")"
+	# A link leading to a device is neither followed nor replaced.
+	ln -s "$scratch/null" "$scratch/w/to-device"
+	run "$o" "$e" "$ENVLOCK" capture -o "$scratch/w/to-device"
+	check_eq "-o onto a link to a device exits 1" 1 "$status"
+	check_eq "-o onto a link to a device message" \
+		"envlock: $scratch/w/to-device: a symbolic link to something other than a regular file; not followed (name its target, or redirect standard output)" \
+		"$(grep -v warning "$e")"
+	check_eq "-o onto a link to a device keeps the link" "$scratch/null" "$(readlink "$scratch/w/to-device")"
+else
+	skip_part "creating a character device needs CAP_MKNOD"
+fi
+
 # A full disk on stdout is a runtime failure, not a silent truncation.
 if [ -w /dev/full ]; then
 	set +e
