@@ -130,17 +130,17 @@ int el__output_write(const char *path, const void *data, size_t len, mode_t mode
 {
 	struct stat st, target;
 
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return el__atomic_write(path, data, len, mode);
-		return el__error_errno(EL_ERROR, "%s", path);
-	}
+	/* Nothing there, or nothing to look at: the atomic writer says why it cannot write. */
+	if (lstat(path, &st) != 0)
+		return el__atomic_write(path, data, len, mode);
 	if (S_ISREG(st.st_mode))
 		return el__atomic_write(path, data, len, mode);
 	if (is_stream(st.st_mode))
 		return write_in_place(path, data, len, mode);
-	if (S_ISDIR(st.st_mode))
-		return el__error(EL_ERROR, "%s: is a directory", path);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return el__error_errno(EL_ERROR, "%s", path);
+	}
 	if (S_ISLNK(st.st_mode)) {
 		if (stat(path, &target) != 0 ? errno == ENOENT || errno == ENOTDIR : S_ISREG(target.st_mode))
 			return el__atomic_write(path, data, len, mode);
