@@ -1,10 +1,12 @@
 #include "util/buf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static char empty_string[1];
@@ -133,4 +135,20 @@ void el__buf_printf(el__buf *b, const char *fmt, ...)
 bool el__buf_failed(const el__buf *b)
 {
 	return b->failed;
+}
+
+void el__prefault(void *p, size_t len)
+{
+	static long page;
+	uintptr_t start, end;
+
+	if (!page)
+		page = sysconf(_SC_PAGESIZE);
+	if (page <= 0 || len < 16 * (size_t)page)
+		return;
+	start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	end = ((uintptr_t)p + len) & ~((uintptr_t)page - 1);
+	/* Before Linux 5.14 (EINVAL) the pages fault one by one, as they would have. */
+	if (end > start)
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }

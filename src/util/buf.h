@@ -39,4 +39,13 @@ long el__buf_read(el__buf *b, int fd, size_t want);
 void el__buf_printf(el__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool el__buf_failed(const el__buf *b);
 
+/*
+ * Fault in the pages of len bytes at p (fresh memory about to be written
+ * whole, a few hundred kilobytes or more) with one system call rather than
+ * a page fault per page, which costs about as much as a stat under
+ * virtualization. Only an optimisation: nothing happens where the kernel
+ * cannot (MADV_POPULATE_WRITE is Linux 5.14), or for less than 16 pages.
+ */
+void el__prefault(void *p, size_t len);
+
 #endif

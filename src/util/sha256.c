@@ -1,6 +1,7 @@
 /*
- * For el__sha256_hex: OpenSSL's SHA256_* calls, deprecated in 3.0 in
- * favour of EVP but kept, reach the same assembly without a provider.
+ * For el__sha256 (and el__sha256_hex): OpenSSL's SHA256_* calls,
+ * deprecated in 3.0 in favour of EVP but kept, reach the same assembly
+ * without a provider.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
@@ -53,6 +54,11 @@ static const EVP_MD *sha256(void)
 	return sha256_md;
 }
 
+void el__sha256_prepare(void)
+{
+	sha256();
+}
+
 /*
  * Blocks of memory (a lock's canonical form, a cache key) are small, and
  * the first digest fetched from a provider costs more than hashing them:
@@ -60,9 +66,8 @@ static const EVP_MD *sha256(void)
  * of a warm check's instructions, before exec may start its sandbox. The
  * SHA256_* calls skip the provider and run the same code.
  */
-int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
+int el__sha256(unsigned char md[32], const void *data, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
 #ifndef OPENSSL_NO_DEPRECATED_3_0
 	SHA256_CTX c;
 
@@ -71,11 +76,55 @@ int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 #else
 	unsigned int mdlen = 0;
 
-	if (!sha256() || !EVP_Digest(data, len, md, &mdlen, sha256(), NULL))
+	if (!sha256() || !EVP_Digest(data, len, md, &mdlen, sha256(), NULL) || mdlen != 32)
 		return el__error(EL_ERROR, "SHA-256 failed");
 #endif
+	return EL_OK;
+}
+
+/* The context is OpenSSL's own, behind a name of ours. */
+el__sha256_ctx *el__sha256_begin(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx) {
+		el__error_oom();
+		return NULL;
+	}
+	if (!sha256() || !EVP_DigestInit_ex(ctx, sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		el__error(EL_ERROR, "SHA-256 init failed");
+		return NULL;
+	}
+	return (el__sha256_ctx *)ctx;
+}
+
+void el__sha256_add(el__sha256_ctx *ctx, const void *data, size_t len)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)ctx, data, len);
+}
+
+int el__sha256_end(el__sha256_ctx *ctx, char hex[EL_SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int ok = EVP_DigestFinal_ex((EVP_MD_CTX *)ctx, md, &mdlen) && mdlen == 32;
+
+	EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
+	if (!ok)
+		return el__error(EL_ERROR, "SHA-256 failed");
 	el__hex(hex, md, 32);
 	return EL_OK;
+}
+
+int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
+{
+	unsigned char md[32];
+	int ret = el__sha256(md, data, len);
+
+	if (ret == EL_OK)
+		el__hex(hex, md, 32);
+	return ret;
 }
 
 int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path)

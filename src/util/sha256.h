@@ -6,6 +6,26 @@
 
 #define EL_SHA256_HEX 65 /* 64 hex digits + NUL */
 
+/*
+ * Fetch the digest from OpenSSL now (it happens once per process, on the
+ * first use, and takes about 0.3 ms): a thread with nothing else to do yet
+ * can take that off the path of the one that will hash.
+ */
+void el__sha256_prepare(void);
+
+/* SHA-256 of a memory block, as 32 bytes. */
+int el__sha256(unsigned char md[32], const void *data, size_t len);
+
+/*
+ * SHA-256 of data given in pieces: begin (NULL, error set, when OpenSSL
+ * fails), add any number of times, then end, which writes the hex and
+ * frees the context whatever it returns.
+ */
+typedef struct el__sha256_ctx el__sha256_ctx;
+el__sha256_ctx *el__sha256_begin(void);
+void el__sha256_add(el__sha256_ctx *ctx, const void *data, size_t len);
+int el__sha256_end(el__sha256_ctx *ctx, char hex[EL_SHA256_HEX]);
+
 /* SHA-256 of a memory block, as lowercase hex. */
 int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len);
 

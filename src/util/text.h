@@ -51,4 +51,10 @@ bool el__lower_hex_str(const char *s, size_t n);
 void el__printable(char *s, size_t n);
 void el__printable_copy(char *dst, size_t size, const char *src, size_t len);
 
+/* Room for any unsigned long long in decimal, and a NUL. */
+#define EL_U64_DEC 21
+
+/* v in decimal, no sign or leading zero ("0" for 0), NUL-terminated; returns the digits written. */
+size_t el__u64_dec(char out[EL_U64_DEC], unsigned long long v);
+
 #endif

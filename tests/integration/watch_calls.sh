@@ -14,7 +14,7 @@ libc=$(ldd "$ENVLOCK" | awk '$1 ~ /^libc\.so/ {print $3}')
 
 # Nothing of the machine's: computation, memory, text, formatting.
 pure="__ctype_b_loc __ctype_tolower_loc __errno_location __sched_cpualloc __sched_cpucount __sched_cpufree
-alphasort asprintf calloc free malloc realloc memchr memcmp memcpy memmem memmove memset qsort snprintf
+alphasort asprintf calloc free malloc realloc madvise memchr memcmp memcpy memmem memmove memset qsort snprintf
 vsnprintf dprintf fprintf fputc fputs fwrite strerrordesc_np ferror fflush strcasecmp strchr strcmp strcpy strcspn strdup strerror
 strftime strlen strncasecmp strncmp strndup strnlen strpbrk strrchr strspn strstr strtok strtok_r strtol
 strtoll strtoul strtoull strverscmp fnmatch gmtime_r timegm dlerror dlsym"

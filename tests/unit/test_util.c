@@ -636,6 +636,58 @@ static void test_atomic_write_at_and_relative(void **state)
 	assert_int_equal(el_test_count_entries(dir), 3);
 }
 
+/* ---- text.c: hex and decimal ---- */
+
+static void test_hex_every_byte(void **state)
+{
+	unsigned char bytes[256];
+	char out[2 * 256 + 2], want[2 * 256 + 2];
+
+	(void)state;
+	for (int i = 0; i < 256; i++) {
+		bytes[i] = (unsigned char)i;
+		snprintf(want + 2 * i, 3, "%02x", i);
+	}
+	memset(out, 'Z', sizeof(out));
+	el__hex(out, bytes, 256);
+	assert_string_equal(out, want);
+	/* Exactly 2n digits and a NUL: nothing written past them. */
+	assert_int_equal(out[2 * 256 + 1], 'Z');
+	memset(out, 'Z', sizeof(out));
+	el__hex(out, bytes, 0);
+	assert_int_equal(out[0], '\0');
+	assert_int_equal(out[1], 'Z');
+	el__hex(out, (const unsigned char *)"\xde\xad\x00\xbe\xef", 5);
+	assert_string_equal(out, "dead00beef");
+}
+
+static void test_u64_dec(void **state)
+{
+	unsigned long long cases[64] = { 0, 1, 9, 18446744073709551615ULL, 18446744073709551614ULL };
+	size_t n = 5;
+	char out[EL_U64_DEC + 1], want[32];
+
+	(void)state;
+	/* Every power of ten, and its neighbours: each width and each carry. */
+	for (unsigned long long p = 10; n + 3 <= 64; p *= 10) {
+		cases[n++] = p - 1;
+		cases[n++] = p;
+		cases[n++] = p + 1;
+		if (p > 18446744073709551615ULL / 10)
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		memset(out, 'Z', sizeof(out));
+		len = el__u64_dec(out, cases[i]);
+		snprintf(want, sizeof(want), "%llu", cases[i]);
+		assert_string_equal(out, want);
+		assert_int_equal(len, strlen(want));
+		assert_int_equal(out[EL_U64_DEC], 'Z');
+	}
+}
+
 /* ---- sha256.c ---- */
 
 static void test_sha256_vectors(void **state)
@@ -1535,6 +1587,8 @@ int main(void)
 		T(test_atomic_write_replaces_symlink),
 		T(test_atomic_write_failures_leave_nothing),
 		T(test_atomic_write_at_and_relative),
+		T(test_hex_every_byte),
+		T(test_u64_dec),
 		T(test_sha256_vectors),
 		T(test_sha256_file_matches_memory),
 		T(test_sha256_file_refuses_non_regular),
