@@ -1,5 +1,6 @@
 #include "data/datacache.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/atomic_file.h"
+#include "util/buf.h"
 #include "util/cache.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -26,21 +28,27 @@ typedef struct entry {
 	bool used; /* looked up or added in this run */
 } entry;
 
+/*
+ * The file's records are searched where they were read, not decoded into
+ * entries first: a warm re-check looks up every file of a tree, and the
+ * decoding cost as much as the lookups.
+ */
 struct el__datacache {
 	int dirfd;
-	entry *entries; /* sorted by (dev, ino), unique */
+	unsigned char *records; /* RECORD_SIZE each, sorted by (dev, ino), unique */
+	bool *used;             /* per record: looked up in this run */
 	size_t count;
 	entry *added;   /* in the order added */
 	size_t added_count, added_cap;
 };
 
+/* One load where the machine is little-endian: lookups read these in the hot path. */
 static uint64_t get64(const unsigned char *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
 }
 
 static void put64(unsigned char *p, uint64_t v)
@@ -65,6 +73,20 @@ static int compare_entries(const void *a, const void *b)
 	return compare_key(a, y->dev, y->ino);
 }
 
+/* Record i as an entry. */
+static void decode(entry *e, const el__datacache *c, size_t i)
+{
+	const unsigned char *r = c->records + i * RECORD_SIZE;
+
+	e->dev = get64(r);
+	e->ino = get64(r + 8);
+	e->size = get64(r + 16);
+	e->mtime_ns = (int64_t)get64(r + 24);
+	e->ctime_ns = (int64_t)get64(r + 32);
+	memcpy(e->sha256, r + 40, 32);
+	e->used = c->used[i];
+}
+
 /* Records from a well-formed file, or nothing: a torn or foreign file costs a re-hash. */
 static void load(el__datacache *c)
 {
@@ -84,30 +106,28 @@ static void load(el__datacache *c)
 		goto done;
 	bytes = (size_t)count * RECORD_SIZE;
 	records = malloc(bytes);
-	c->entries = calloc((size_t)count, sizeof(*c->entries));
-	if (!records || !c->entries || pread(fd, records, bytes, HEADER_SIZE) != (ssize_t)bytes)
+	c->used = calloc((size_t)count, sizeof(*c->used));
+	if (!records || !c->used)
 		goto fail;
-	for (size_t i = 0; i < count; i++) {
-		const unsigned char *r = records + i * RECORD_SIZE;
-		entry *e = &c->entries[i];
+	el__prefault(records, bytes);
+	if (pread(fd, records, bytes, HEADER_SIZE) != (ssize_t)bytes)
+		goto fail;
+	/* Sorted and unique, as written: anything else is not this cache's file. */
+	for (size_t i = 1; i < count; i++) {
+		const unsigned char *r = records + i * RECORD_SIZE, *prev = r - RECORD_SIZE;
+		uint64_t dev = get64(r), prev_dev = get64(prev);
 
-		e->dev = get64(r);
-		e->ino = get64(r + 8);
-		e->size = get64(r + 16);
-		e->mtime_ns = (int64_t)get64(r + 24);
-		e->ctime_ns = (int64_t)get64(r + 32);
-		memcpy(e->sha256, r + 40, 32);
-		/* Sorted and unique, as written: anything else is not this cache's file. */
-		if (i > 0 && compare_entries(&c->entries[i - 1], e) >= 0)
+		if (prev_dev > dev || (prev_dev == dev && get64(prev + 8) >= get64(r + 8)))
 			goto fail;
 	}
+	c->records = records;
 	c->count = (size_t)count;
 	goto done;
 fail:
-	free(c->entries);
-	c->entries = NULL;
-done:
 	free(records);
+	free(c->used);
+	c->used = NULL;
+done:
 	close(fd);
 }
 
@@ -129,29 +149,31 @@ int el__datacache_open(el__datacache **out, const char *dir, const char **warnin
 	return EL_OK;
 }
 
-static bool same_identity(const entry *e, const struct stat *st)
+static bool same_identity(const unsigned char *r, const struct stat *st)
 {
-	return e->size == (uint64_t)st->st_size && e->mtime_ns == el__mtime_ns(st) &&
-	       e->ctime_ns == el__ctime_ns(st);
+	return get64(r + 16) == (uint64_t)st->st_size && (int64_t)get64(r + 24) == el__mtime_ns(st) &&
+	       (int64_t)get64(r + 32) == el__ctime_ns(st);
 }
 
 bool el__datacache_get(const el__datacache *c, const struct stat *st, unsigned char sha256[32])
 {
 	size_t lo = 0, hi = c ? c->count : 0;
+	const uint64_t dev = (uint64_t)st->st_dev, ino = (uint64_t)st->st_ino;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int cmp = compare_key(&c->entries[mid], (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+		const unsigned char *r = c->records + mid * RECORD_SIZE;
+		uint64_t d = get64(r), i = get64(r + 8);
 
-		if (cmp == 0) {
-			if (!same_identity(&c->entries[mid], st))
+		if (d == dev && i == ino) {
+			if (!same_identity(r, st))
 				return false;
-			memcpy(sha256, c->entries[mid].sha256, 32);
+			memcpy(sha256, r + 40, 32);
 			/* Several threads may set it; each writes the same value, and only save() reads it. */
-			__atomic_store_n(&c->entries[mid].used, true, __ATOMIC_RELAXED);
+			__atomic_store_n(&c->used[mid], true, __ATOMIC_RELAXED);
 			return true;
 		}
-		if (cmp < 0)
+		if (d < dev || (d == dev && i < ino))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -196,8 +218,8 @@ static entry *merged(const el__datacache *c, size_t *count)
 		return NULL;
 	if (c->added_count)
 		memcpy(all, c->added, c->added_count * sizeof(*all));
-	if (c->count)
-		memcpy(all + c->added_count, c->entries, c->count * sizeof(*all));
+	for (size_t i = 0; i < c->count; i++)
+		decode(&all[c->added_count + i], c, i);
 	qsort(all, total, sizeof(*all), compare_entries);
 	for (size_t i = 0; i < total; i++) {
 		if (only_used && !all[i].used)
@@ -257,7 +279,8 @@ void el__datacache_free(el__datacache *c)
 		return;
 	if (c->dirfd >= 0)
 		close(c->dirfd);
-	free(c->entries);
+	free(c->records);
+	free(c->used);
 	free(c->added);
 	free(c);
 }
