@@ -5,13 +5,14 @@
 #include "envlock/data.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/manifest.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/sha256.h"
 #include "util/text.h"
 
 #define MODE_LEN 10
@@ -64,40 +65,102 @@ static bool parse_mode(const char *text, mode_t *mode)
 	return true;
 }
 
-static void put_path(el__buf *b, const char *path)
+/*
+ * Where lines go: a text, or straight into SHA-256 through a buffer, so
+ * that the address of a tree of a million files needs no copy of its
+ * hundred-megabyte manifest.
+ */
+typedef struct sink {
+	el__buf *text;        /* appended to, or */
+	el__sha256_ctx *sha;  /* hashed */
+	size_t len;
+	char buf[64 * 1024];
+} sink;
+
+static void put(sink *s, const char *p, size_t n)
 {
-	for (const char *p = path; *p; p++) {
-		if (*p == '\\')
-			el__buf_puts(b, "\\\\");
-		else if (*p == '\n')
-			el__buf_puts(b, "\\n");
-		else
-			el__buf_putc(b, *p);
+	if (s->text) {
+		el__buf_add(s->text, p, n);
+		return;
 	}
+	if (n > sizeof(s->buf) - s->len) {
+		el__sha256_add(s->sha, s->buf, s->len);
+		s->len = 0;
+		if (n > sizeof(s->buf)) {
+			el__sha256_add(s->sha, p, n);
+			return;
+		}
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+/*
+ * One line, built with memcpy: a re-check of a tree of a million files
+ * writes a million lines, and a printf per line would cost more than the
+ * stats that found them.
+ */
+static void put_line(sink *s, const el_data_entry *e)
+{
+	char head[64 + 1 + EL_U64_DEC + 1 + MODE_LEN + 1], *p = head;
+	const char *path = e->path;
+	size_t run;
+
+	memcpy(p, e->sha256, 64);
+	p[64] = ' ';
+	p += 65;
+	p += el__u64_dec(p, e->size);
+	*p++ = ' ';
+	mode_text(p, e->mode);
+	p[MODE_LEN] = ' ';
+	p += MODE_LEN + 1;
+	put(s, head, (size_t)(p - head));
+	/* A backslash is written "\\" and a newline "\n": nothing else is escaped. */
+	while (path[run = strcspn(path, "\\\n")]) {
+		put(s, path, run);
+		put(s, path[run] == '\n' ? "\\n" : "\\\\", 2);
+		path += run + 1;
+	}
+	put(s, path, run);
+	put(s, "\n", 1);
 }
 
 int el_data_manifest(char **text, size_t *len, const el_data_tree *tree)
 {
 	el__buf b;
+	sink s = { .text = &b };
 
 	el__buf_init(&b);
-	/* An empty manifest is "", not NULL. */
-	el__buf_puts(&b, "");
-	for (size_t i = 0; i < tree->count; i++) {
-		const el_data_entry *e = &tree->entries[i];
-		char mode[MODE_LEN + 1];
-
-		mode_text(mode, e->mode);
-		el__buf_printf(&b, "%s %llu %s ", e->sha256, e->size, mode);
-		put_path(&b, e->path);
-		el__buf_putc(&b, '\n');
-	}
+	for (size_t i = 0; i < tree->count; i++)
+		put_line(&s, &tree->entries[i]);
 	if (el__buf_failed(&b)) {
 		el__buf_free(&b);
 		return el__error_oom();
 	}
+	/* An empty manifest is "", not NULL. */
 	*text = el__buf_detach(&b, len);
 	return EL_OK;
+}
+
+int el__data_manifest_digest(char hex[EL_SHA256_HEX], const el_data_tree *tree)
+{
+	sink *s = malloc(sizeof(*s));
+	el__sha256_ctx *sha;
+
+	if (!s)
+		return el__error_oom();
+	s->text = NULL;
+	s->len = 0;
+	if (!(s->sha = el__sha256_begin())) {
+		free(s);
+		return EL_ERROR;
+	}
+	for (size_t i = 0; i < tree->count; i++)
+		put_line(s, &tree->entries[i]);
+	el__sha256_add(s->sha, s->buf, s->len);
+	sha = s->sha;
+	free(s);
+	return el__sha256_end(sha, hex);
 }
 
 /* A decimal size without a sign or leading zero, then a space; its end, or NULL. */

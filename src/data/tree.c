@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "data/datacache.h"
+#include "data/manifest.h"
 #include "util/buf.h"
 #include "util/cache.h"
 #include "util/error.h"
@@ -418,20 +419,16 @@ static int compare_paths(const void *a, const void *b)
 
 static int tree_digest(el_data_tree *t)
 {
-	char *text = NULL, hex[EL_SHA256_HEX];
-	size_t len = 0;
+	char hex[EL_SHA256_HEX];
 	int ret;
 
 	if (!t->directory) {
 		snprintf(t->digest, sizeof(t->digest), "sha256:%s", t->entries[0].sha256);
 		return EL_OK;
 	}
-	ret = el_data_manifest(&text, &len, t);
-	if (ret == EL_OK)
-		ret = el__sha256_hex(hex, text, len);
+	ret = el__data_manifest_digest(hex, t);
 	if (ret == EL_OK)
 		snprintf(t->digest, sizeof(t->digest), "sha256:%s", hex);
-	free(text);
 	return ret;
 }
 

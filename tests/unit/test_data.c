@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <seccomp.h>
 
 #include "data/datacache.h"
+#include "data/manifest.h"
 #include "envlock/data.h"
 #include "envlock/error.h"
 #include "util/fs.h"
@@ -2195,6 +2197,92 @@ static void test_symlink_to_outside_dir_not_walked(void **state)
 	free(outside);
 }
 
+/* Sizes of every width and escapes at every position, as the format spells them. */
+static void test_manifest_sizes_and_escapes(void **state)
+{
+	static const struct {
+		const char *path;
+		unsigned long long size;
+		const char *line_tail; /* after the digest and a space */
+	} cases[] = {
+		{ "\n", 0, "0 -rw-r--r-- \\n\n" },
+		{ "\n\n", 9, "9 -rw-r--r-- \\n\\n\n" },
+		{ "\\", 10, "10 -rw-r--r-- \\\\\n" },
+		{ "\\n", 99, "99 -rw-r--r-- \\\\n\n" },
+		{ "a\\", 100, "100 -rw-r--r-- a\\\\\n" },
+		{ "b\n\\c", 4294967296ULL, "4294967296 -rw-r--r-- b\\n\\\\c\n" },
+		{ "plain", 18446744073709551615ULL, "18446744073709551615 -rw-r--r-- plain\n" },
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	el_data_tree tree = { .directory = true, .count = n };
+	el_data_entry entries[sizeof(cases) / sizeof(cases[0])];
+	el__buf want_text;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	el__buf_init(&want_text);
+	for (size_t i = 0; i < n; i++) {
+		entries[i] = (el_data_entry){ .path = (char *)(uintptr_t)cases[i].path, .mode = S_IFREG | 0644,
+					      .size = cases[i].size };
+		snprintf(entries[i].sha256, sizeof(entries[i].sha256), "%s", sha_of(cases[i].path));
+		el__buf_printf(&want_text, "%s %s", entries[i].sha256, cases[i].line_tail);
+	}
+	tree.entries = entries;
+	assert_int_equal(el_data_manifest(&text, &len, &tree), EL_OK);
+	assert_string_equal(text, want_text.data);
+	assert_int_equal(len, want_text.len);
+	free(text);
+	/* No entries: "", not NULL. */
+	tree.count = 0;
+	assert_int_equal(el_data_manifest(&text, &len, &tree), EL_OK);
+	assert_non_null(text);
+	assert_string_equal(text, "");
+	assert_int_equal(len, 0);
+	free(text);
+	el__buf_free(&want_text);
+}
+
+/* The address is hashed as lines are written: the same as the text's, across buffer ends and long lines. */
+static void test_manifest_digest_without_text(void **state)
+{
+	const size_t n = 3000, long_len = 150000;
+	el_data_entry *entries = calloc(n, sizeof(*entries));
+	el_data_tree tree = { .directory = true, .entries = entries, .count = n };
+	char *text = NULL, expect[65], got[EL_SHA256_HEX];
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(entries);
+	for (size_t i = 0; i < n; i++) {
+		entries[i].mode = S_IFREG | 0600;
+		entries[i].size = i * 1000003ULL;
+		snprintf(entries[i].sha256, sizeof(entries[i].sha256), "%s", sha_of(el_test_fmt("%zu", i)));
+		if (i == n / 2) {
+			/* Longer than the buffer, escapes inside. */
+			entries[i].path = malloc(long_len + 1);
+			assert_non_null(entries[i].path);
+			for (size_t c = 0; c < long_len; c++)
+				entries[i].path[c] = c % 997 == 0 ? '\n' : c % 1009 == 0 ? '\\' : (char)('a' + c % 26);
+			entries[i].path[long_len] = '\0';
+		} else {
+			assert_true(asprintf(&entries[i].path, "dir%03zu/file\\%zu", i / 100, i) > 0);
+		}
+	}
+	assert_int_equal(el_data_manifest(&text, &len, &tree), EL_OK);
+	assert_true(len > 2 * 65536);
+	sha_hex(expect, text, len);
+	assert_int_equal(el__data_manifest_digest(got, &tree), EL_OK);
+	assert_string_equal(got, expect);
+	free(text);
+	tree.count = 0;
+	assert_int_equal(el__data_manifest_digest(got, &tree), EL_OK);
+	assert_string_equal(got, SHA256_EMPTY);
+	for (size_t i = 0; i < n; i++)
+		free(entries[i].path);
+	free(entries);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -2237,6 +2325,8 @@ int main(void)
 		T(test_threads_same_digest),
 		T(test_symlink_loops),
 		T(test_symlink_to_outside_dir_not_walked),
+		T(test_manifest_sizes_and_escapes),
+		T(test_manifest_digest_without_text),
 	};
 
 	/* Nothing here may touch the user's own cache: the default is "none" unless a test says. */
