@@ -46,7 +46,12 @@ typedef struct el_data_tree {
 typedef struct el_data_options {
 	/* The digest cache's directory, as el_capture_options.cache_dir: NULL the default, "" none. */
 	const char *cache_dir;
-	/* Hashing threads; 0: one per online CPU. */
+	/*
+	 * Threads that walk the tree (stat its entries) and hash its files;
+	 * 0: one per CPU this process may keep busy (its affinity mask, and
+	 * a cgroup CPU quota if tighter). A small tree is walked on the
+	 * calling thread alone.
+	 */
 	unsigned threads;
 	/*
 	 * For paths a job could have written (a run's outputs): no symbolic
@@ -79,7 +84,10 @@ typedef struct el_data_options {
  * identity the digest cache knows are not read. On success *out is for
  * el_data_tree_free(). EL_ENOTFOUND when path does not exist; EL_EINVAL,
  * naming the entry, for a socket, FIFO or device; EL_ERROR when a file
- * cannot be read or changed while it was hashed.
+ * cannot be read or changed while it was hashed (an entry that vanished
+ * between the directory's listing and its stat included). Of several
+ * files that cannot be read, the first in path order is named; of other
+ * failures found at once on several threads, whichever was found first.
  */
 EL_API int el_data_hash(el_data_tree **out, const char *path, const el_data_options *options);
 

@@ -30,7 +30,9 @@ changes="chmod fchmod mkdir mkdirat mkdtemp linkat renameat symlinkat unlink unl
 # the libraries probe looks at; environ is read by the sandbox's plan and
 # by the programs run (refused while watching).
 process="_exit clone execvp kill waitpid getpid getppid pthread_create pthread_join pthread_mutex_lock
-pthread_mutex_unlock pthread_once sigaction sigaddset sigemptyset signal signalfd sigprocmask setsid prctl
+pthread_mutex_unlock pthread_once pthread_mutex_init pthread_mutex_destroy pthread_cond_init
+pthread_cond_destroy pthread_cond_wait pthread_cond_signal pthread_cond_broadcast pthread_self
+sigaction sigaddset sigemptyset signal signalfd sigprocmask setsid prctl
 personality setresgid setresuid sched_setaffinity sethostname umask chdir fchdir socket socketpair pipe2
 memfd_create nanosleep fsconfig fsmount fsopen mount mount_setattr move_mount open_tree umount2
 clock_gettime time getuid geteuid getegid getcwd getrandom sysconf gnu_get_libc_version environ

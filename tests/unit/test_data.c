@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -1056,12 +1057,16 @@ static void test_without_openat2(void **state)
 	assert_true(hash_in_child(fx->tree, openat2_eperm, 4, &res));
 	assert_int_equal(res.rc, EL_OK);
 	assert_string_equal(res.digest, tree->digest);
-	/* The errors stay the same. */
-	write_mode(fx->tree, "d1/d2/locked", "x", 1, 0000);
+	/*
+	 * The errors stay the same. d1/d2/d3/deep.txt (0600) is unreadable to
+	 * nobody too; of several files that fail, the first in path order is
+	 * named, and c-locked comes before it.
+	 */
+	write_mode(fx->tree, "d1/d2/c-locked", "x", 1, 0000);
 	assert_int_equal(chmod(fx->tmp, 0755), 0);
 	if (hash_in_child(fx->tree, nobody_without_openat2, 4, &res)) {
 		assert_int_equal(res.rc, EL_ERROR);
-		assert_string_equal(res.message, el_test_fmt("%s/d1/d2/locked: Permission denied", fx->tree));
+		assert_string_equal(res.message, el_test_fmt("%s/d1/d2/c-locked: Permission denied", fx->tree));
 	}
 	el_data_tree_free(tree);
 }
@@ -2197,6 +2202,281 @@ static void test_symlink_to_outside_dir_not_walked(void **state)
 	free(outside);
 }
 
+/* ==== 9. the walk on several threads ==== */
+
+static int compare_wants(const void *a, const void *b)
+{
+	return strcmp(((const want *)a)->path, ((const want *)b)->path);
+}
+
+/* The open descriptors of this process. */
+static int open_fds(void)
+{
+	return el_test_count_entries("/proc/self/fd");
+}
+
+/*
+ * Directories that sort differently by name than their paths do ("a" and
+ * "a.b": "a.b" < "a/..."), a directory of more names than one thread
+ * stats at a time, and many small ones: the same entries, in full-path
+ * byte order, on any number of threads.
+ */
+static void test_walk_order_any_threads(void **state)
+{
+	fixture *fx = *state;
+	static const char *const names[] = { "a", "a.b", "a-b", "a0", "a\xff", "A", "a b", "ab" };
+	const size_t nn = sizeof(names) / sizeof(names[0]), flat = 300, small = 40;
+	size_t n = 0, cap = nn * nn + nn + flat + small;
+	want *ws = calloc(cap, sizeof(*ws));
+	char (*paths)[64] = calloc(cap, sizeof(*paths));
+	static const unsigned threads[] = { 1, 2, 3, 8, 0 };
+	el_data_tree *first = NULL;
+
+	assert_non_null(ws);
+	assert_non_null(paths);
+	/* Each name as a directory holding each name as a file. */
+	for (size_t i = 0; i < nn; i++)
+		for (size_t j = 0; j < nn; j++) {
+			snprintf(paths[n], sizeof(paths[n]), "%s/%s", names[i], names[j]);
+			ws[n] = (want){ paths[n], "-rw-r--r--", names[j] };
+			n++;
+		}
+	/* Directories and files side by side: "mix/a.b" (a file) sorts before "mix/a/x". */
+	for (size_t i = 0; i < nn; i++) {
+		snprintf(paths[n], sizeof(paths[n]), i % 2 ? "mix/%s" : "mix/%s/x", names[i]);
+		ws[n] = (want){ paths[n], "-rw-r--r--", names[i] };
+		n++;
+	}
+	/* A flat directory, created in reverse order. */
+	for (size_t i = flat; i-- > 0;) {
+		snprintf(paths[n], sizeof(paths[n]), "flat/%03zu", (i * 37) % flat);
+		ws[n] = (want){ paths[n], i % 5 ? "-rw-r--r--" : "lrwxrwxrwx", i % 5 ? "data" : "../a" };
+		n++;
+	}
+	for (size_t i = 0; i < small; i++) {
+		snprintf(paths[n], sizeof(paths[n]), "s/%02zu/deep/%zu", (i * 7) % small, i);
+		ws[n] = (want){ paths[n], "-rw-r--r--", "" };
+		n++;
+	}
+	assert_true(n <= cap);
+	build(fx->tree, ws, n);
+	make_dir(fx->tree, "s/empty");
+	qsort(ws, n, sizeof(*ws), compare_wants);
+	fx->opts.cache_dir = "";
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		el_data_tree *tree;
+
+		fx->opts.threads = threads[t];
+		tree = hash_ok(fx->tree, &fx->opts);
+		assert_tree(tree, ws, n);
+		if (first)
+			assert_string_equal(tree->digest, first->digest);
+		else
+			first = tree;
+		if (tree != first)
+			el_data_tree_free(tree);
+	}
+	el_data_tree_free(first);
+	free(ws);
+	free(paths);
+}
+
+/* Many directories, one of them unreadable: that one is named, on any number of threads. */
+static void test_walk_unreadable_directory(void **state)
+{
+	fixture *fx = *state;
+	child_result res;
+
+	assert_int_equal(chmod(fx->tmp, 0755), 0);
+	for (int d = 0; d < 30; d++)
+		for (int f = 0; f < 20; f++)
+			el_test_write(fx->tree, el_test_fmt("d%02d/sub/f%02d", d, f), "x");
+	assert_int_equal(chmod(el_test_fmt("%s/d17/sub", fx->tree), 0000), 0);
+	for (unsigned threads = 1; threads <= 8; threads *= 2) {
+		if (!hash_in_child(fx->tree, become_nobody, threads, &res))
+			el_test_skip_case("cannot become an unprivileged user here: the unreadable directory check");
+		assert_int_equal(res.rc, EL_ERROR);
+		assert_string_equal(res.message, el_test_fmt("%s/d17/sub: Permission denied", fx->tree));
+	}
+}
+
+/* fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) answers ENOENT, as for an entry removed after readdir. */
+static bool entries_vanish(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	bool ok;
+
+	if (!ctx)
+		return false;
+	ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(newfstatat), 1,
+			      SCMP_A3(SCMP_CMP_EQ, AT_SYMLINK_NOFOLLOW)) == 0 &&
+	     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && seccomp_load(ctx) == 0;
+	seccomp_release(ctx);
+	return ok;
+}
+
+/* openat(..., O_DIRECTORY) answers ENOENT, as for a directory removed after its parent's fstatat. */
+static bool directories_vanish(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	bool ok;
+
+	if (!ctx)
+		return false;
+	ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(openat), 1,
+			      SCMP_A2(SCMP_CMP_MASKED_EQ, O_DIRECTORY, O_DIRECTORY)) == 0 &&
+	     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && seccomp_load(ctx) == 0;
+	seccomp_release(ctx);
+	return ok;
+}
+
+/* What disappears while the walk looks fails the hash, naming it. */
+static void test_walk_entry_vanishes(void **state)
+{
+	fixture *fx = *state;
+	char *one = el_test_path(fx->tmp, "one"), *nested = el_test_path(fx->tmp, "nested");
+	child_result res;
+
+	el_test_write(one, "gone", "x");
+	if (!hash_in_child(one, entries_vanish, 4, &res)) {
+		free(one);
+		free(nested);
+		el_test_skip_case("no seccomp filter can be installed here: the vanishing entry check");
+	}
+	assert_int_equal(res.rc, EL_ERROR);
+	assert_string_equal(res.message, el_test_fmt("%s/gone: No such file or directory", one));
+	el_test_write(nested, "sub/f", "x");
+	assert_true(hash_in_child(nested, directories_vanish, 4, &res));
+	assert_int_equal(res.rc, EL_ERROR);
+	assert_string_equal(res.message, el_test_fmt("%s/sub: changed while it was hashed", nested));
+	free(one);
+	free(nested);
+}
+
+/* Links to a directory outside, at every level of a tree wide enough for every thread: recorded, not walked. */
+static void test_walk_links_out_not_followed(void **state)
+{
+	fixture *fx = *state;
+	char *outside = el_test_path(fx->tmp, "outside");
+	const size_t dirs = 20, files = 50, n = dirs * (files + 2);
+	want *ws = calloc(n, sizeof(*ws));
+	char (*paths)[48] = calloc(n, sizeof(*paths));
+	el_data_tree *tree;
+	size_t k = 0;
+	watch w;
+
+	assert_non_null(ws);
+	assert_non_null(paths);
+	el_test_write(outside, "secret.txt", "not mine\n");
+	el_test_write(outside, "deeper/more.txt", "nor this\n");
+	for (size_t d = 0; d < dirs; d++) {
+		for (size_t f = 0; f < files; f++) {
+			snprintf(paths[k], sizeof(paths[k]), "d%02zu/f%02zu", d, f);
+			ws[k] = (want){ paths[k], "-rw-r--r--", "mine\n" };
+			k++;
+		}
+		snprintf(paths[k], sizeof(paths[k]), "d%02zu/out-abs", d);
+		ws[k] = (want){ paths[k], "lrwxrwxrwx", outside };
+		k++;
+		snprintf(paths[k], sizeof(paths[k]), "d%02zu/out-rel", d);
+		ws[k] = (want){ paths[k], "lrwxrwxrwx", "../../outside" };
+		k++;
+	}
+	build(fx->tree, ws, n);
+	qsort(ws, n, sizeof(*ws), compare_wants);
+	watch_begin(&w, outside);
+	fx->opts.threads = 8;
+	tree = hash_ok(fx->tree, &fx->opts);
+	assert_tree(tree, ws, n);
+	el_data_tree_free(tree);
+	assert_string_equal(watch_opened(&w), "");
+	assert_int_equal(w.events, 0);
+	watch_stop(&w);
+	free(ws);
+	free(paths);
+	free(outside);
+}
+
+static bool few_descriptors(void)
+{
+	struct rlimit lim = { 32, 32 };
+
+	return setrlimit(RLIMIT_NOFILE, &lim) == 0;
+}
+
+/* A directory's descriptor is held until its subdirectories are opened, not for the whole walk below it. */
+static void test_walk_deep_tree_few_descriptors(void **state)
+{
+	fixture *fx = *state;
+	el__buf rel;
+	el_data_tree *tree;
+	child_result res;
+
+	el__buf_init(&rel);
+	for (int i = 0; i < 200; i++)
+		el__buf_puts(&rel, i ? "/d" : "d");
+	el_test_write(fx->tree, el_test_fmt("%s/leaf", rel.data), "bottom\n");
+	el_test_write(fx->tree, "top", "top\n");
+	fx->opts.cache_dir = "";
+	tree = hash_ok(fx->tree, &fx->opts);
+	assert_int_equal(tree->count, 2);
+	assert_string_equal(tree->entries[0].path, el_test_fmt("%s/leaf", rel.data));
+	for (unsigned threads = 1; threads <= 4; threads *= 2) {
+		assert_true(hash_in_child(fx->tree, few_descriptors, threads, &res));
+		assert_int_equal(res.rc, EL_OK);
+		assert_string_equal(res.digest, tree->digest);
+	}
+	el_data_tree_free(tree);
+	el__buf_free(&rel);
+}
+
+/* Success or failure, on many threads, every descriptor and thread the walk took is given back. */
+static void test_walk_leaves_nothing_open(void **state)
+{
+	fixture *fx = *state;
+	int before = open_fds();
+	el_data_tree *tree = &poison;
+
+	for (int d = 0; d < 40; d++)
+		for (int f = 0; f < 70; f++)
+			el_test_write(fx->tree, el_test_fmt("d%02d/e/f%02d", d, f), "x");
+	fx->opts.cache_dir = "";
+	fx->opts.threads = 8;
+	tree = hash_ok(fx->tree, &fx->opts);
+	assert_int_equal(tree->count, 40 * 70);
+	el_data_tree_free(tree);
+	assert_int_equal(open_fds(), before);
+	/* A refusal deep in one directory stops the others midway. */
+	assert_int_equal(mkfifo(el_test_fmt("%s/d23/e/pipe", fx->tree), 0600), 0);
+	for (int i = 0; i < 5; i++) {
+		el_test_assert_error(el_data_hash(&tree, fx->tree, &fx->opts), EL_EINVAL,
+				     el_test_fmt("%s/d23/e/pipe: a FIFO " ONLY_KINDS, fx->tree));
+		assert_null(tree);
+		assert_int_equal(open_fds(), before);
+	}
+}
+
+/* max_entries counts files and links across every thread. */
+static void test_walk_max_entries(void **state)
+{
+	fixture *fx = *state;
+	el_data_tree *tree = &poison;
+
+	for (int d = 0; d < 10; d++)
+		for (int f = 0; f < 50; f++)
+			el_test_write(fx->tree, el_test_fmt("d%d/f%02d", d, f), "x");
+	fx->opts.cache_dir = "";
+	fx->opts.threads = 4;
+	fx->opts.max_entries = 499;
+	el_test_assert_error(el_data_hash(&tree, fx->tree, &fx->opts), EL_ERROR,
+			     el_test_fmt("%s: more than 499 files, not hashed", fx->tree));
+	assert_null(tree);
+	fx->opts.max_entries = 500;
+	tree = hash_ok(fx->tree, &fx->opts);
+	assert_int_equal(tree->count, 500);
+	el_data_tree_free(tree);
+}
+
 /* Sizes of every width and escapes at every position, as the format spells them. */
 static void test_manifest_sizes_and_escapes(void **state)
 {
@@ -2325,6 +2605,13 @@ int main(void)
 		T(test_threads_same_digest),
 		T(test_symlink_loops),
 		T(test_symlink_to_outside_dir_not_walked),
+		T(test_walk_order_any_threads),
+		T(test_walk_unreadable_directory),
+		T(test_walk_entry_vanishes),
+		T(test_walk_links_out_not_followed),
+		T(test_walk_deep_tree_few_descriptors),
+		T(test_walk_leaves_nothing_open),
+		T(test_walk_max_entries),
 		T(test_manifest_sizes_and_escapes),
 		T(test_manifest_digest_without_text),
 	};
