@@ -95,7 +95,7 @@ make_tree() {
 	python3 - "$1" "$2" "$3" <<'PY'
 import os, sys
 root, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-chunk = os.urandom(hi * 1024)
+chunk = os.urandom(hi * 1024 + 1024)  # every file gets its full size, whatever its offset
 for d in range(100):
     os.makedirs(f"{root}/d{d:02}")
     for f in range(100):
