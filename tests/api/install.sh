@@ -10,6 +10,8 @@ build=$1 src=$2
 lock=$src/tests/fixtures/drift/a.lock
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/envlock-install.XXXXXX")
 trap 'rm -rf "$prefix"' EXIT
+# A step that fails says which: set -e alone would end the test without a word.
+trap 'echo "install.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 pc=$(find "$prefix" -name envlock.pc)
