@@ -15,5 +15,6 @@
 #include "envlock/verdict.h"
 #include "envlock/record.h"
 #include "envlock/text.h"
+#include "envlock/bundle.h"
 
 #endif

@@ -30,6 +30,7 @@ static const struct command {
 	{ "sign", cmd_sign, "sign locks and run records (FILE.sig)" },
 	{ "verify", cmd_verify, "check that a lock or run record is signed by a trusted key" },
 	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
+	{ "unpack", cmd_unpack, "unpack a bundle or tar archive into a new directory, safely" },
 };
 
 static void usage(FILE *out)

@@ -17,13 +17,13 @@ pure="__ctype_b_loc __ctype_tolower_loc __errno_location __sched_cpualloc __sche
 alphasort asprintf calloc free malloc realloc madvise memchr memcmp memcpy memmem memmove memset qsort snprintf
 vsnprintf dprintf fprintf fputc fputs fwrite strerrordesc_np ferror fflush strcasecmp strchr strcmp strcpy strcspn strdup strerror
 strftime strlen strncasecmp strncmp strndup strnlen strpbrk strrchr strspn strstr strtok strtok_r strtol
-strtoll strtoul strtoull strverscmp fnmatch gmtime_r timegm dlerror dlsym"
+strtoll strtoul strtoull strverscmp fnmatch gmtime_r timegm dlerror dlsym memrchr"
 # On a descriptor: its file was watched when it was opened (or the call writes).
 descriptors="close closedir dirfd fdopendir fstat fstatfs lseek mmap munmap pread read readdir rewinddir
-posix_fadvise fcntl ioctl poll recvmsg sendmsg write pwrite fsync ftruncate dup dup2 dup3"
+posix_fadvise fcntl ioctl poll recvmsg sendmsg write pwrite fsync ftruncate dup dup2 dup3 futimens"
 # Changes: a capture writes only its cache, which it does not watch; a file
 # it changed anywhere else has a fresh identity, which is not trusted.
-changes="chmod fchmod mkdir mkdirat mkdtemp linkat renameat symlinkat unlink unlinkat"
+changes="chmod fchmod mkdir mkdirat mkdtemp linkat renameat symlinkat unlink unlinkat utimensat"
 # The process itself and the sandbox's setup, never a probe's answer; the
 # record's key holds the working directory and the user; sysconf sizes
 # thread pools; gnu_get_libc_version is this process's libc, whose file
@@ -34,7 +34,7 @@ pthread_mutex_unlock pthread_once pthread_mutex_init pthread_mutex_destroy pthre
 pthread_cond_destroy pthread_cond_wait pthread_cond_signal pthread_cond_broadcast pthread_self
 sigaction sigaddset sigemptyset signal signalfd sigprocmask setsid prctl
 personality setresgid setresuid sched_setaffinity sethostname umask chdir fchdir socket socketpair pipe2
-memfd_create nanosleep fsconfig fsmount fsopen mount mount_setattr move_mount open_tree umount2
+memfd_create dlclose nanosleep fsconfig fsmount fsopen mount mount_setattr move_mount open_tree umount2
 clock_gettime time getuid geteuid getegid getcwd getrandom sysconf gnu_get_libc_version environ
 posix_spawn_file_actions_adddup2 posix_spawn_file_actions_addopen posix_spawn_file_actions_destroy
 posix_spawn_file_actions_init statfs"

@@ -1,0 +1,53 @@
+#ifndef ENVLOCK_BUNDLE_H
+#define ENVLOCK_BUNDLE_H
+
+#include <stdint.h>
+
+#include "envlock/api.h"
+
+/*
+ * Archives are hostile input: a bundle or an image layer comes from another
+ * machine. What unpacking one may cost is bounded; 0 in a field means its
+ * default.
+ */
+typedef struct el_unpack_limits {
+	uint64_t max_bytes;   /* bytes of file data in all (default EL_UNPACK_MAX_BYTES) */
+	uint64_t max_entries; /* entries, directories included (default EL_UNPACK_MAX_ENTRIES) */
+	/*
+	 * Bytes unpacked per byte of archive, once more than
+	 * EL_UNPACK_RATIO_FLOOR bytes are out (default EL_UNPACK_MAX_RATIO):
+	 * what stops a compression bomb long before max_bytes would.
+	 */
+	uint64_t max_ratio;
+} el_unpack_limits;
+
+#define EL_UNPACK_MAX_BYTES (64ULL << 30)
+#define EL_UNPACK_MAX_ENTRIES 1000000ULL
+#define EL_UNPACK_MAX_RATIO 200ULL
+#define EL_UNPACK_RATIO_FLOOR (64ULL << 20)
+
+/*
+ * Unpack the tar archive at archive (plain, or compressed with zstd, gzip,
+ * xz or bzip2) into the new directory dir. dir may not exist yet, or be an
+ * empty directory; the tree is made in a new directory beside it and
+ * renamed into place only when complete, so that on any failure dir is as
+ * it was and nothing is left beside it.
+ *
+ * Regular files, directories, symbolic links and hard links to files
+ * earlier in the archive are unpacked, with their permission bits and
+ * modification times; owners are not (everything belongs to the caller).
+ * Refused, with a message naming the entry: absolute names, '..'
+ * components, a name that appears twice, a path through a link or a
+ * file, a relative link target that climbs out of the tree (an absolute
+ * target is kept as it is: it names a path inside the tree once the tree
+ * is a root), device nodes, FIFOs and sockets, set-user-ID and
+ * set-group-ID files, a size the data does not match. Nothing is ever
+ * written through a symbolic link.
+ *
+ * EL_OK; EL_EINVAL for an archive refused or over a limit, or a dir that
+ * is not empty; EL_ENOTFOUND when archive does not exist or libarchive is
+ * not installed; EL_ERROR for a failure of the system (disk full).
+ */
+EL_API int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limits);
+
+#endif

@@ -1,0 +1,611 @@
+/*
+ * Unpacking an archive that may be hostile (envlock/bundle.h). libarchive
+ * reads and decompresses; the writing is envlock's own, through
+ * descriptors: libarchive's disk writer works on paths from the process's
+ * working directory, which a library must not change, and its secure
+ * flags would still leave the tree's shape to be checked here. Every name
+ * is checked before anything is made for it; each directory on its path
+ * is opened below the previous one with O_NOFOLLOW, so no link, planted
+ * or unpacked, is ever followed; files are created with O_EXCL.
+ */
+#include "bundle/unpack.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/archive_lib.h"
+#include "bundle/unpack_names.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/random.h"
+#include "util/text.h"
+#include "util/tree.h"
+
+#define DATA_BLOCK (256 * 1024)
+
+/* A directory made during the unpack, whose mode and time are set last. */
+struct made_dir {
+	char *name; /* "" for the top */
+	mode_t mode;
+	struct timespec mtime; /* UTIME_OMIT: none given */
+};
+
+typedef struct unpacker {
+	const struct el__archive_lib *al;
+	struct archive *a;
+	const char *archive_name;
+	int top; /* the directory being filled */
+	el__unpack_options opts;
+	uint64_t archive_size; /* on disk, 0 when unknown (a pipe) */
+	uint64_t entries, bytes;
+	el__name_set names;
+	/* The last entry's directory, kept open: entries come grouped by directory. */
+	char *cached_dir;
+	int cached_fd;
+	struct made_dir *dirs;
+	size_t dir_count, dir_cap;
+	unsigned char *block;
+} unpacker;
+
+/* An entry refused: its name quoted printable, so that it cannot break the line. */
+static int refuse(const unpacker *u, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int refuse(const unpacker *u, const char *name, const char *fmt, ...)
+{
+	char shown[256], reason[600];
+	va_list ap;
+
+	el__printable_copy(shown, sizeof(shown), name, strlen(name));
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return el__error(EL_EINVAL, "%s: entry '%s': %s", u->archive_name, shown, reason);
+}
+
+static int archive_failed(const unpacker *u, const char *what)
+{
+	const char *msg = u->al->archive_error_string(u->a);
+	char shown[400];
+
+	el__printable_copy(shown, sizeof(shown), msg ? msg : "unknown error", strlen(msg ? msg : "unknown error"));
+	return el__error(EL_EINVAL, "%s: %s: %s", u->archive_name, what, shown);
+}
+
+static int remember_dir(unpacker *u, const char *name, mode_t mode, const struct timespec *mtime)
+{
+	struct made_dir *d;
+
+	if (u->dir_count == u->dir_cap) {
+		size_t cap = u->dir_cap ? u->dir_cap * 2 : 64;
+		struct made_dir *grown = realloc(u->dirs, cap * sizeof(*grown));
+
+		if (!grown)
+			return el__error_oom();
+		u->dirs = grown;
+		u->dir_cap = cap;
+	}
+	d = &u->dirs[u->dir_count];
+	if (!(d->name = strdup(name)))
+		return el__error_oom();
+	d->mode = mode;
+	d->mtime = *mtime;
+	u->dir_count++;
+	return EL_OK;
+}
+
+/* An explicit entry for a directory made earlier as a parent: its mode and time after all. */
+static void update_dir(unpacker *u, const char *name, mode_t mode, const struct timespec *mtime)
+{
+	for (size_t i = u->dir_count; i-- > 0;) {
+		if (strcmp(u->dirs[i].name, name) == 0) {
+			u->dirs[i].mode = mode;
+			u->dirs[i].mtime = *mtime;
+			return;
+		}
+	}
+}
+
+/*
+ * The directory dir (a checked relative name, "" for the top) opened
+ * below the top, one component at a time with O_NOFOLLOW; missing ones
+ * are made (0700 until the end) when make is set. Returns a descriptor to
+ * close, or -1: EL_EINVAL naming entry when a component is not a directory.
+ */
+static int open_dir(unpacker *u, const char *entry, const char *dir, bool make)
+{
+	char part[PATH_MAX];
+	const char *p = dir;
+	int fd = dup(u->top);
+
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s", u->archive_name), -1;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		int next;
+
+		next = openat(fd, (memcpy(part, p, n), part[n] = '\0', part), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && make) {
+			static const struct timespec none = { 0, UTIME_OMIT };
+			size_t prefix = (size_t)(p - dir) + n;
+			char *made = strndup(dir, prefix);
+
+			if (!made || el__name_add(&u->names, made, EL__NAME_IMPLIED_DIR) != EL_OK ||
+			    remember_dir(u, made, 0755, &none) != EL_OK) {
+				free(made);
+				close(fd);
+				return el__error_oom(), -1;
+			}
+			free(made);
+			if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
+				el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, entry);
+				close(fd);
+				return -1;
+			}
+			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int err = errno;
+
+			close(fd);
+			if (err == ENOTDIR || err == ELOOP) {
+				char *prefix = strndup(dir, (size_t)(p - dir) + n);
+
+				refuse(u, entry, "'%s' on its path is not a directory", prefix ? prefix : dir);
+				free(prefix);
+				return -1;
+			}
+			errno = err;
+			el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, entry);
+			return -1;
+		}
+		close(fd);
+		fd = next;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return fd;
+}
+
+/* The parent of the entry's name, through the one kept open when it is the same. */
+static int parent_of(unpacker *u, const char *entry, const char *dir)
+{
+	int fd;
+
+	if (u->cached_dir && strcmp(u->cached_dir, dir) == 0)
+		return u->cached_fd;
+	fd = open_dir(u, entry, dir, true);
+	if (fd < 0)
+		return -1;
+	if (u->cached_dir)
+		close(u->cached_fd);
+	free(u->cached_dir);
+	u->cached_dir = strdup(dir);
+	u->cached_fd = fd;
+	if (!u->cached_dir) {
+		close(fd);
+		return el__error_oom(), -1;
+	}
+	return fd;
+}
+
+static struct timespec entry_mtime(const unpacker *u, struct archive_entry *e)
+{
+	struct timespec t = { 0, UTIME_OMIT };
+
+	if (u->al->archive_entry_mtime_is_set(e)) {
+		t.tv_sec = u->al->archive_entry_mtime(e);
+		t.tv_nsec = u->al->archive_entry_mtime_nsec(e);
+	}
+	return t;
+}
+
+/* The limits on what comes out, checked as it comes. */
+static int check_growth(unpacker *u, uint64_t more)
+{
+	uint64_t base = u->archive_size;
+
+	if (more > u->opts.limits.max_bytes - u->bytes)
+		return el__error(EL_EINVAL, "%s: more than %llu bytes unpacked (--max-bytes %llu)", u->archive_name,
+				 (unsigned long long)u->opts.limits.max_bytes,
+				 (unsigned long long)u->opts.limits.max_bytes);
+	u->bytes += more;
+	if (!base) /* a stream: what has been read of it so far */
+		base = (uint64_t)u->al->archive_filter_bytes(u->a, -1);
+	if (u->bytes > EL_UNPACK_RATIO_FLOOR && base && u->bytes / base >= u->opts.limits.max_ratio)
+		return el__error(EL_EINVAL, "%s: unpacks to more than %llu times its own size (--max-ratio %llu)",
+				 u->archive_name, (unsigned long long)u->opts.limits.max_ratio,
+				 (unsigned long long)u->opts.limits.max_ratio);
+	return EL_OK;
+}
+
+static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, int dirfd, const char *base,
+		       mode_t perm)
+{
+	const int64_t declared = u->al->archive_entry_size_is_set(e) ? u->al->archive_entry_size(e) : -1;
+	struct timespec times[2] = { { 0, UTIME_OMIT }, entry_mtime(u, e) };
+	uint64_t got = 0;
+	int ret = EL_OK;
+	int fd;
+
+	if (declared > 0 && (uint64_t)declared > u->opts.limits.max_bytes - u->bytes)
+		return check_growth(u, (uint64_t)declared);
+	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? refuse(u, name, "appears twice")
+				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+	for (;;) {
+		la_ssize_t n = u->al->archive_read_data(u->a, u->block, DATA_BLOCK);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			ret = archive_failed(u, "truncated or corrupt");
+			break;
+		}
+		if ((ret = check_growth(u, (uint64_t)n)) != EL_OK)
+			break;
+		if (el__write_all(fd, u->block, (size_t)n) != 0) {
+			ret = el__error_errno(EL_ERROR, "%s: entry '%s': write failed", u->archive_name, name);
+			break;
+		}
+		got += (uint64_t)n;
+	}
+	if (ret == EL_OK && declared >= 0 && got != (uint64_t)declared)
+		ret = refuse(u, name, "declares %lld bytes but holds %llu", (long long)declared, (unsigned long long)got);
+	if (ret == EL_OK && (fchmod(fd, perm) != 0 || futimens(fd, times) != 0))
+		ret = el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+	if (close(fd) != 0 && ret == EL_OK)
+		ret = el__error_errno(EL_ERROR, "%s: entry '%s': write failed", u->archive_name, name);
+	return ret;
+}
+
+static int unpack_link(unpacker *u, struct archive_entry *e, const char *name, int dirfd, const char *base)
+{
+	const char *target = u->al->archive_entry_symlink(e);
+	struct timespec times[2] = { { 0, UTIME_OMIT }, entry_mtime(u, e) };
+
+	if (!target || !*target)
+		return refuse(u, name, "a symbolic link to nothing");
+	if (!el__link_stays_inside(name, target))
+		return refuse(u, name, "a symbolic link to '%s' leads out of the directory", target);
+	if (symlinkat(target, dirfd, base) != 0)
+		return errno == EEXIST ? refuse(u, name, "appears twice")
+				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+	/* Not every file system keeps a link's own time; the link is what matters. */
+	utimensat(dirfd, base, times, AT_SYMLINK_NOFOLLOW);
+	return EL_OK;
+}
+
+static int unpack_hardlink(unpacker *u, const char *name, const char *raw_target, int dirfd, const char *base)
+{
+	char *target = NULL, *target_dir = NULL;
+	const char *target_base;
+	int tfd, ret;
+
+	if (el__name_normalize(&target, raw_target) != EL__NAME_OK ||
+	    el__name_find(&u->names, target) != EL__NAME_FILE) {
+		free(target);
+		return refuse(u, name, "a hard link to '%s', which is not a regular file earlier in the archive",
+			      raw_target);
+	}
+	target_base = el__name_split(target, &target_dir);
+	if (!target_dir) {
+		free(target);
+		return el__error_oom();
+	}
+	tfd = open_dir(u, name, target_dir, false);
+	ret = tfd < 0 ? el_error_last_code() : EL_OK;
+	if (ret == EL_OK && linkat(tfd, target_base, dirfd, base, 0) != 0)
+		ret = errno == EEXIST ? refuse(u, name, "appears twice")
+				      : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+	if (tfd >= 0)
+		close(tfd);
+	free(target_dir);
+	free(target);
+	return ret;
+}
+
+/* raw: the entry's name as stored, for messages; name: as unpacked. */
+static int unpack_dir(unpacker *u, struct archive_entry *e, const char *raw, const char *name, int dirfd,
+		      const char *base, mode_t perm, bool implied)
+{
+	struct timespec mtime = entry_mtime(u, e);
+
+	if (implied) {
+		update_dir(u, name, perm, &mtime);
+		return EL_OK;
+	}
+	if (mkdirat(dirfd, base, 0700) != 0)
+		return errno == EEXIST ? refuse(u, raw, "appears twice")
+				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, raw);
+	return remember_dir(u, name, perm, &mtime);
+}
+
+/* What a type of entry that is never unpacked is called. */
+static const char *refused_type(mode_t type)
+{
+	switch (type) {
+	case AE_IFBLK: return "a block device";
+	case AE_IFCHR: return "a character device";
+	case AE_IFIFO: return "a FIFO";
+	case AE_IFSOCK: return "a socket";
+	default: return NULL;
+	}
+}
+
+static int unpack_entry(unpacker *u, struct archive_entry *e)
+{
+	const char *raw = u->al->archive_entry_pathname(e);
+	const char *hardlink = u->al->archive_entry_hardlink(e);
+	const mode_t type = (mode_t)u->al->archive_entry_filetype(e);
+	mode_t perm = (mode_t)u->al->archive_entry_perm(e) & 07777;
+	char *name = NULL, *dir = NULL;
+	const char *base;
+	el__name_kind kind, seen;
+	int dirfd, ret;
+
+	if (++u->entries > u->opts.limits.max_entries)
+		return el__error(EL_EINVAL, "%s: more than %llu entries (--max-entries %llu)", u->archive_name,
+				 (unsigned long long)u->opts.limits.max_entries,
+				 (unsigned long long)u->opts.limits.max_entries);
+	if (!raw)
+		return el__error(EL_EINVAL, "%s: an entry's name cannot be read", u->archive_name);
+	switch (el__name_normalize(&name, raw)) {
+	case EL__NAME_OK: break;
+	case EL__NAME_TOP:
+		/* "./": the top directory itself, which only takes the entry's mode and time. */
+		if (type != AE_IFDIR || hardlink)
+			return refuse(u, raw, "an empty name");
+		u->dirs[0].mode = perm & 01777;
+		u->dirs[0].mtime = entry_mtime(u, e);
+		return EL_OK;
+	case EL__NAME_EMPTY: return refuse(u, raw, "an empty name");
+	case EL__NAME_ABSOLUTE: return refuse(u, raw, "an absolute path");
+	case EL__NAME_DOTDOT: return refuse(u, raw, "a '..' component leaves the directory");
+	case EL__NAME_TOO_LONG: return refuse(u, raw, "a name longer than %d bytes", PATH_MAX - 1);
+	case EL__NAME_NOMEM: return el__error_oom();
+	}
+	if (!hardlink && refused_type(type)) {
+		ret = refuse(u, raw, "%s", refused_type(type));
+		goto done;
+	}
+	if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+		ret = refuse(u, raw, "an entry of a type envlock does not unpack");
+		goto done;
+	}
+	if (type != AE_IFDIR && (perm & (S_ISUID | S_ISGID))) {
+		if (!u->opts.strip_setid) {
+			ret = refuse(u, raw, "set-user-ID or set-group-ID bits");
+			goto done;
+		}
+	}
+	/* On a directory they give no privilege; a file's are refused above or stripped here. */
+	perm &= type == AE_IFDIR ? 01777 : 0777;
+	kind = hardlink || type == AE_IFREG ? EL__NAME_FILE : type == AE_IFDIR ? EL__NAME_DIR : EL__NAME_LINK;
+	seen = el__name_find(&u->names, name);
+	if (seen != EL__NAME_NONE && !(seen == EL__NAME_IMPLIED_DIR && kind == EL__NAME_DIR)) {
+		ret = refuse(u, raw, "appears twice");
+		goto done;
+	}
+	base = el__name_split(name, &dir);
+	if (!dir) {
+		ret = el__error_oom();
+		goto done;
+	}
+	dirfd = parent_of(u, raw, dir);
+	if (dirfd < 0) {
+		ret = el_error_last_code();
+		goto done;
+	}
+	if (hardlink)
+		ret = unpack_hardlink(u, raw, hardlink, dirfd, base);
+	else if (type == AE_IFREG)
+		ret = unpack_file(u, e, raw, dirfd, base, perm);
+	else if (type == AE_IFLNK)
+		ret = unpack_link(u, e, raw, dirfd, base);
+	else
+		ret = unpack_dir(u, e, raw, name, dirfd, base, perm, seen == EL__NAME_IMPLIED_DIR);
+	if (ret == EL_OK && seen == EL__NAME_NONE)
+		ret = el__name_add(&u->names, name, kind);
+done:
+	free(dir);
+	free(name);
+	return ret;
+}
+
+/* Directories' modes and times, deepest first (each was made after its parent). */
+static int finish_dirs(unpacker *u)
+{
+	for (size_t i = u->dir_count; i-- > 0;) {
+		const struct made_dir *d = &u->dirs[i];
+		struct timespec times[2] = { { 0, UTIME_OMIT }, d->mtime };
+		int fd = open_dir(u, d->name, d->name, false);
+
+		if (fd < 0)
+			return el_error_last_code();
+		if (fchmod(fd, d->mode) != 0 || futimens(fd, times) != 0) {
+			int ret = el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, d->name);
+
+			close(fd);
+			return ret;
+		}
+		close(fd);
+	}
+	return EL_OK;
+}
+
+static int read_all(unpacker *u)
+{
+	struct archive_entry *e;
+	int rc, ret = EL_OK;
+
+	while (ret == EL_OK && (rc = u->al->archive_read_next_header(u->a, &e)) != ARCHIVE_EOF) {
+		if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY)
+			/* The first header is where a file that is no archive shows. */
+			return archive_failed(u, u->entries == 0 && u->al->archive_filter_bytes(u->a, -1) == 0
+							 ? "not an archive envlock can read"
+							 : "truncated or corrupt");
+		/* ARCHIVE_WARN: the header was read (a name in another charset, say); the checks decide. */
+		ret = unpack_entry(u, e);
+	}
+	return ret == EL_OK ? finish_dirs(u) : ret;
+}
+
+int el__unpack_into(const char *archive_name, int archive_fd, int top, const el__unpack_options *opts)
+{
+	static const struct timespec none = { 0, UTIME_OMIT };
+	unpacker u = { .archive_name = archive_name, .top = top, .cached_fd = -1, .opts = *opts };
+	struct stat st;
+	int ret;
+
+	if (!(u.al = el__archive_lib()))
+		return el_error_last_code();
+	if (!u.opts.limits.max_bytes)
+		u.opts.limits.max_bytes = EL_UNPACK_MAX_BYTES;
+	if (!u.opts.limits.max_entries)
+		u.opts.limits.max_entries = EL_UNPACK_MAX_ENTRIES;
+	if (!u.opts.limits.max_ratio)
+		u.opts.limits.max_ratio = EL_UNPACK_MAX_RATIO;
+	if (fstat(archive_fd, &st) == 0 && S_ISREG(st.st_mode))
+		u.archive_size = (uint64_t)st.st_size;
+	/* The top first: its mode comes from a "./" entry, if there is one. */
+	if (remember_dir(&u, "", 0755, &none) != EL_OK || !(u.block = malloc(DATA_BLOCK)) ||
+	    !(u.a = u.al->archive_read_new())) {
+		ret = el__error_oom();
+		goto done;
+	}
+	u.al->archive_read_support_filter_all(u.a);
+	u.al->archive_read_support_format_tar(u.a);
+	if (u.al->archive_read_open_fd(u.a, archive_fd, DATA_BLOCK) != ARCHIVE_OK) {
+		ret = archive_failed(&u, "not an archive envlock can read");
+		goto done;
+	}
+	ret = read_all(&u);
+done:
+	if (u.a)
+		u.al->archive_read_free(u.a);
+	if (u.cached_dir)
+		close(u.cached_fd);
+	free(u.cached_dir);
+	for (size_t i = 0; i < u.dir_count; i++)
+		free(u.dirs[i].name);
+	free(u.dirs);
+	free(u.block);
+	el__name_set_free(&u.names);
+	return ret;
+}
+
+static bool dir_is_empty(int fd)
+{
+	int copy = dup(fd);
+	DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
+	struct dirent *e;
+	bool empty = d != NULL;
+
+	if (!d) {
+		if (copy >= 0)
+			close(copy);
+		return false;
+	}
+	while (empty && (e = readdir(d)))
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+/* "DIR" may be made: it does not exist, or is an empty directory. */
+static int check_destination(int parent, const char *base, const char *dir)
+{
+	struct stat st;
+	int fd;
+	bool empty;
+
+	if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? EL_OK : el__error_errno(EL_ERROR, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return el__error(EL_EINVAL, "%s: exists and is not a directory", dir);
+	fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s", dir);
+	empty = dir_is_empty(fd);
+	close(fd);
+	return empty ? EL_OK : el__error(EL_EINVAL, "%s: exists and is not empty", dir);
+}
+
+/*
+ * After a failure: the partial tree goes, and the failure stays the error
+ * to report (with what could not be removed, if anything).
+ */
+static void remove_partial(int parent, const char *tmp, int code)
+{
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", el_error_last());
+	if (el__tree_remove(parent, tmp) != EL_OK)
+		el__error(code, "%s (and %s is left beside it: %s)", why, tmp, el_error_last());
+	else
+		el__error(code, "%s", why);
+}
+
+int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limits)
+{
+	el__unpack_options opts = { 0 };
+	char *parent_path = NULL, *base = NULL, tmp[300], hex[17];
+	int afd = -1, parent = -1, top = -1, ret;
+
+	el_error_clear();
+	if (limits)
+		opts.limits = *limits;
+	afd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (afd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", archive);
+	if ((ret = el__name_split_path(dir, &parent_path, &base)) != EL_OK)
+		goto done;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		ret = el__error(EL_EINVAL, "%s: name a new directory", dir);
+		goto done;
+	}
+	parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot open its parent directory", dir);
+		goto done;
+	}
+	if ((ret = check_destination(parent, base, dir)) != EL_OK)
+		goto done;
+	/* Beside dir, so that the last step is a rename in one directory. */
+	if ((ret = el__random_hex(hex, 8)) != EL_OK)
+		goto done;
+	snprintf(tmp, sizeof(tmp), ".%.200s.unpack-%s", base, hex);
+	if (mkdirat(parent, tmp, 0700) != 0 ||
+	    (top = openat(parent, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dir);
+		goto done;
+	}
+	ret = el__unpack_into(archive, afd, top, &opts);
+	if (ret == EL_OK && renameat(parent, tmp, parent, base) != 0)
+		ret = errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR
+			      ? el__error(EL_EINVAL, "%s: exists and is not empty", dir)
+			      : el__error_errno(EL_ERROR, "%s", dir);
+	if (ret == EL_OK)
+		fsync(parent);
+	else
+		remove_partial(parent, tmp, ret);
+done:
+	if (top >= 0)
+		close(top);
+	if (parent >= 0)
+		close(parent);
+	free(parent_path);
+	free(base);
+	close(afd);
+	return ret;
+}
