@@ -11,15 +11,16 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 envlock=$(realpath "${1:-$here/../../build/envlock}")
 runs_warm=${RUNS_WARM:-100}
 runs_cold=${RUNS_COLD:-3}
 runs_pip=${RUNS_PIP:-5}
 python=${PYTHON:-python3}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+make_scratch
 
-command -v hyperfine >/dev/null || { echo "capture.sh: hyperfine is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+need_tool hyperfine
 
 # median_ms NAME RUNS [hyperfine options] -- COMMAND...
 median_ms() {

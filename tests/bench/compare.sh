@@ -12,12 +12,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 old=$(realpath "$1")
 new=$(realpath "$2")
 rounds=${ROUNDS:-8}
 runs=${RUNS:-25}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+make_scratch
 command -v hyperfine >/dev/null || { echo "compare.sh: hyperfine is not installed" >&2; exit 1; }
 command -v jq >/dev/null || { echo "compare.sh: jq is not installed" >&2; exit 1; }
 

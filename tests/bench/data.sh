@@ -33,6 +33,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 build=$(realpath "${1:-$here/../../build}")
 bench=$build/tests/el_hashbench
 runs=${RUNS:-5}
@@ -43,14 +45,13 @@ if [ -n "${OLD:-}" ]; then
 	old_bench=$(realpath "$OLD")/tests/el_hashbench
 	[ -x "$old_bench" ] || { echo "data.sh: $old_bench is not built" >&2; exit 1; }
 fi
-scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/envlock-databench.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+make_scratch "${TMPDIR:-/var/tmp}/envlock-databench.XXXXXX"
 cpus=$(nproc)
 
 part() { [[ $parts == *" $1 "* ]]; }
 
 for tool in hyperfine jq sha256sum python3; do
-	command -v "$tool" >/dev/null || { echo "data.sh: $tool is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+	need_tool "$tool"
 done
 [ -x "$bench" ] || { echo "data.sh: $bench is not built (cmake --build $build)" >&2; exit 1; }
 

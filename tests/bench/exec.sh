@@ -12,14 +12,15 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 envlock=$(realpath "${1:-$here/../../build/envlock}")
 runs=${RUNS:-100}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+make_scratch
 
-command -v hyperfine >/dev/null || { echo "exec.sh: hyperfine is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
-command -v jq >/dev/null || { echo "exec.sh: jq is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
-command -v bwrap >/dev/null || { echo "exec.sh: bwrap is not installed (packaging/install-deps.sh installs bubblewrap)" >&2; exit 1; }
+need_tool hyperfine
+need_tool jq
+need_tool bwrap bubblewrap
 
 # median_ms NAME RUNS [hyperfine options] -- COMMAND...
 median_ms() {

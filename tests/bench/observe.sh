@@ -12,13 +12,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 envlock=$(realpath "${1:-$here/../../build/envlock}")
 runs=${RUNS:-10}
-scratch=$(mktemp -d /var/tmp/envlock-bench-observe.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+make_scratch /var/tmp/envlock-bench-observe.XXXXXX
 
-command -v hyperfine >/dev/null || { echo "observe.sh: hyperfine is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
-command -v jq >/dev/null || { echo "observe.sh: jq is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+need_tool hyperfine
+need_tool jq
 
 module=torch
 if ! env -u PYTHONPATH /usr/bin/python3 -c 'import torch' 2>/dev/null; then

@@ -11,13 +11,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 envlock=$(realpath "${1:-$here/../../build/envlock}")
 runs=${RUNS:-50}
-scratch=$(mktemp -d /var/tmp/envlock-sign-bench.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+make_scratch /var/tmp/envlock-sign-bench.XXXXXX
 
-command -v hyperfine >/dev/null || { echo "sign.sh: hyperfine is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
-command -v jq >/dev/null || { echo "sign.sh: jq is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+need_tool hyperfine
+need_tool jq
 
 # median_ms NAME RUNS [hyperfine options] -- COMMAND...
 median_ms() {

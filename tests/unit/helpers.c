@@ -200,6 +200,26 @@ void el_test_skip(const char *reason)
 	exit(77);
 }
 
+/*
+ * el_test_skip_case's and el_test_skip_part's common part. Under strict
+ * mode a failure of the case, which jumps back into cmocka's runner; else
+ * the reason said and counted, and with whole_case the rest of the case
+ * skipped (a jump too). The reason comes formatted, the caller's va_list
+ * ended: nothing is left open across the jump.
+ */
+static void skip_in_case(const char *file, int line, const char *reason, bool whole_case)
+{
+	if (strict()) {
+		say_strict_failure(reason);
+		_fail(file, line);
+	} else {
+		print_message("SKIP: %s%s\n", reason, whole_case ? "" : " (the rest of the case goes on)");
+		skips++;
+		if (whole_case)
+			_skip(file, line);
+	}
+}
+
 void el__test_skip_case(const char *file, int line, const char *fmt, ...)
 {
 	char reason[1024];
@@ -208,14 +228,7 @@ void el__test_skip_case(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (strict()) {
-		say_strict_failure(reason);
-		_fail(file, line);
-	} else {
-		print_message("SKIP: %s\n", reason);
-		skips++;
-		_skip(file, line);
-	}
+	skip_in_case(file, line, reason, true);
 	abort(); /* both jump back into cmocka's runner */
 }
 
@@ -227,13 +240,7 @@ void el__test_skip_part(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (strict()) {
-		say_strict_failure(reason);
-		_fail(file, line);
-	} else {
-		print_message("SKIP: %s (the rest of the case goes on)\n", reason);
-		skips++;
-	}
+	skip_in_case(file, line, reason, false);
 }
 
 int el_test_result(int failed)

@@ -45,17 +45,29 @@ static char *sysfs_line(const el__probe_ctx *ctx, const char *path)
 	return line;
 }
 
-/* A non-negative decimal number, whole; -1 for anything else. */
-static long number(const char *text)
+/*
+ * The decimal number text starts with, *end just past it; -1 when it
+ * starts with none (no sign or space: sysfs writes neither) or the number
+ * overflows.
+ */
+static long leading_number(const char *text, char **end)
 {
-	char *end;
 	long v;
 
 	if (!text || !isdigit((unsigned char)*text))
 		return -1;
 	errno = 0;
-	v = strtol(text, &end, 10);
-	return errno || *end ? -1 : v;
+	v = strtol(text, end, 10);
+	return errno ? -1 : v;
+}
+
+/* A non-negative decimal number, whole; -1 for anything else. */
+static long number(const char *text)
+{
+	char *end;
+	long v = leading_number(text, &end);
+
+	return v < 0 || *end ? -1 : v;
 }
 
 /*
@@ -173,13 +185,9 @@ done:
 static long kib(const char *text)
 {
 	char *end;
-	long v;
+	long v = leading_number(text, &end);
 
-	if (!text || !isdigit((unsigned char)*text))
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || v < 0)
+	if (v < 0)
 		return -1;
 	if (strcmp(end, "K") == 0)
 		return v;
