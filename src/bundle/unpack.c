@@ -125,13 +125,17 @@ static int open_dir(unpacker *u, const char *entry, const char *dir, bool make)
 	const char *p = dir;
 	int fd = dup(u->top);
 
-	if (fd < 0)
-		return el__error_errno(EL_ERROR, "%s", u->archive_name), -1;
+	if (fd < 0) {
+		el__error_errno(EL_ERROR, "%s", u->archive_name);
+		return -1;
+	}
 	while (*p) {
 		size_t n = strcspn(p, "/");
 		int next;
 
-		next = openat(fd, (memcpy(part, p, n), part[n] = '\0', part), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && make) {
 			static const struct timespec none = { 0, UTIME_OMIT };
 			size_t prefix = (size_t)(p - dir) + n;
@@ -141,7 +145,8 @@ static int open_dir(unpacker *u, const char *entry, const char *dir, bool make)
 			    remember_dir(u, made, 0755, &none) != EL_OK) {
 				free(made);
 				close(fd);
-				return el__error_oom(), -1;
+				el__error_oom();
+				return -1;
 			}
 			free(made);
 			if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
@@ -192,7 +197,8 @@ static int parent_of(unpacker *u, const char *entry, const char *dir)
 	u->cached_fd = fd;
 	if (!u->cached_dir) {
 		close(fd);
-		return el__error_oom(), -1;
+		el__error_oom();
+		return -1;
 	}
 	return fd;
 }
