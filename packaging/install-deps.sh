@@ -8,7 +8,7 @@
 #   gcc cmake pkgconf-pkg-config libseccomp-devel libcap-devel
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
-#   bubblewrap util-linux python3-numpy python3-torch nodejs npm ShellCheck
+#   bubblewrap util-linux python3-numpy python3-torch nodejs npm ShellCheck zstd
 # then, as root, packaging/create-test-user.sh and
 # packaging/install-test-node.sh
 set -eu
@@ -18,7 +18,7 @@ packages="
   libseccomp-dev libcap-dev libarchive-dev libssl-dev libjansson-dev
   libcmocka-dev
   git jq python3 python3-pip python3-venv strace clang hyperfine
-  bubblewrap util-linux python3-numpy python3-torch shellcheck
+  bubblewrap util-linux python3-numpy python3-torch shellcheck zstd
 "
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -41,7 +41,8 @@ typedef struct el_unpack_limits {
  * file, a relative link target that climbs out of the tree (an absolute
  * target is kept as it is: it names a path inside the tree once the tree
  * is a root), device nodes, FIFOs and sockets, set-user-ID and
- * set-group-ID files, a size the data does not match. Nothing is ever
+ * set-group-ID files (not directories: there the bits give no privilege
+ * and are kept), a size the data does not match. Nothing is ever
  * written through a symbolic link.
  *
  * EL_OK; EL_EINVAL for an archive refused or over a limit, or a dir that

@@ -371,7 +371,7 @@ static int unpack_entry(unpacker *u, struct archive_entry *e)
 		/* "./": the top directory itself, which only takes the entry's mode and time. */
 		if (type != AE_IFDIR || hardlink)
 			return refuse(u, raw, "an empty name");
-		u->dirs[0].mode = perm & 01777;
+		u->dirs[0].mode = perm;
 		u->dirs[0].mtime = entry_mtime(u, e);
 		return EL_OK;
 	case EL__NAME_EMPTY: return refuse(u, raw, "an empty name");
@@ -394,8 +394,13 @@ static int unpack_entry(unpacker *u, struct archive_entry *e)
 			goto done;
 		}
 	}
-	/* On a directory they give no privilege; a file's are refused above or stripped here. */
-	perm &= type == AE_IFDIR ? 01777 : 0777;
+	/*
+	 * On a directory they give no privilege (set-group-ID only chooses the
+	 * group of what is made in it) and are kept; a file's are refused
+	 * above or cleared here, with its sticky bit.
+	 */
+	if (type != AE_IFDIR)
+		perm &= 0777;
 	kind = hardlink || type == AE_IFREG ? EL__NAME_FILE : type == AE_IFDIR ? EL__NAME_DIR : EL__NAME_LINK;
 	seen = el__name_find(&u->names, name);
 	if (seen != EL__NAME_NONE && !(seen == EL__NAME_IMPLIED_DIR && kind == EL__NAME_DIR)) {

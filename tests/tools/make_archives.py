@@ -152,7 +152,7 @@ def expectations(entries):
     for path, (kind, mode, mtime, payload) in by_path.items():
         if kind == "d":
             when = "*" if mtime is None else "%d.0000000000" % mtime
-            lines.append("%s|d|%o|%s" % (path, mode & 0o1777, when))
+            lines.append("%s|d|%o|%s" % (path, mode & 0o7777, when))  # a directory keeps every bit
         elif kind == "f":
             lines.append("%s|f|%o|%d|%d.0000000000|%d" % (
                 path, mode & 0o777, len(payload), mtime, nlink.get(path, 1)))
@@ -245,6 +245,11 @@ def write_good(out):
               E("f", "sx", 0o1755, T + 2, b"#!/bin/sh\n")]
     out.good("sticky-file", sticky, [("sticky-file.tar", tar_bytes(sticky))])
 
+    # Set-group-ID on a directory: kept (it gives no privilege, only the
+    # group new files there take; root file systems have such directories).
+    sgid_dir = [E("d", "sgid-dir/", 0o2755, T + 1), E("f", "sgid-dir/f", 0o644, T + 2, b"in it\n")]
+    out.good("setgid-dir", sgid_dir, [("setgid-dir.tar", tar_bytes(sgid_dir))])
+
     # Owned by someone else in the archive: the unpacker owns it.
     owner = [E("d", "theirdir/", 0o755, T + 1, uid=4242, gid=4242, uname="someone", gname="someone"),
              E("f", "theirdir/theirs", 0o644, T + 2, b"theirs\n", uid=4242, gid=4242,
@@ -326,7 +331,6 @@ def write_refusals(out):
         "fifo": [ok(), E("p", "fifo", 0o644)],
         "setuid": [ok(), E("f", "suid", 0o4755, T, b"#!/bin/sh\n")],
         "setgid": [ok(), E("f", "sgid", 0o2755, T, b"#!/bin/sh\n")],
-        "setgid-dir": [ok(), E("d", "sgid-dir/", 0o2755)],
         "twice-file": [ok(), E("f", "f", 0o644, T, b"one\n"), E("f", "f", 0o644, T, b"two\n")],
         "twice-dir-file": [ok(), E("d", "d/", 0o755), E("f", "d", 0o644, T, b"file\n")],
         "twice-dotslash": [ok(), E("f", "./f", 0o644, T, b"one\n"), E("f", "f", 0o644, T, b"two\n")],
