@@ -113,53 +113,69 @@ static void update_dir(unpacker *u, const char *name, mode_t mode, const struct 
 	}
 }
 
+/* name (a prefix of an entry's path) is a directory this layer, or this archive, puts something in. */
+static int touch_dir(unpacker *u, const char *name, size_t len, bool made)
+{
+	static const struct timespec none = { 0, UTIME_OMIT };
+	char *prefix = strndup(name, len);
+	int ret = EL_OK;
+
+	if (!prefix)
+		return el__error_oom();
+	if (el__name_find(&u->names, prefix) == EL__NAME_NONE)
+		ret = el__name_add(&u->names, prefix, EL__NAME_IMPLIED_DIR);
+	if (ret == EL_OK && made)
+		ret = remember_dir(u, prefix, 0755, &none);
+	free(prefix);
+	return ret;
+}
+
 /*
  * The directory dir (a checked relative name, "" for the top) opened
- * below the top, one component at a time with O_NOFOLLOW; missing ones
- * are made (0700 until the end) when make is set. Returns a descriptor to
- * close, or -1: EL_EINVAL naming entry when a component is not a directory.
+ * below the top, one component at a time with O_NOFOLLOW. With make,
+ * missing ones are made (0700 until the end) and each is noted as a
+ * directory of this archive (touch_dir). Returns a descriptor to close,
+ * or -1 with the error set (EL_EINVAL naming entry when a component is
+ * not a directory); without make, a missing component sets *absent
+ * (when given) and no error.
  */
-static int open_dir(unpacker *u, const char *entry, const char *dir, bool make)
+static int open_dir(unpacker *u, const char *entry, const char *dir, bool make, bool *absent)
 {
 	char part[PATH_MAX];
 	const char *p = dir;
 	int fd = dup(u->top);
 
+	if (absent)
+		*absent = false;
 	if (fd < 0) {
 		el__error_errno(EL_ERROR, "%s", u->archive_name);
 		return -1;
 	}
 	while (*p) {
 		size_t n = strcspn(p, "/");
+		bool made = false;
 		int next;
 
 		memcpy(part, p, n);
 		part[n] = '\0';
 		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && make) {
-			static const struct timespec none = { 0, UTIME_OMIT };
-			size_t prefix = (size_t)(p - dir) + n;
-			char *made = strndup(dir, prefix);
-
-			if (!made || el__name_add(&u->names, made, EL__NAME_IMPLIED_DIR) != EL_OK ||
-			    remember_dir(u, made, 0755, &none) != EL_OK) {
-				free(made);
-				close(fd);
-				el__error_oom();
-				return -1;
-			}
-			free(made);
 			if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
 				el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, entry);
 				close(fd);
 				return -1;
 			}
+			made = true;
 			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
 			int err = errno;
 
 			close(fd);
+			if (err == ENOENT && !make && absent) {
+				*absent = true;
+				return -1;
+			}
 			if (err == ENOTDIR || err == ELOOP) {
 				char *prefix = strndup(dir, (size_t)(p - dir) + n);
 
@@ -173,6 +189,11 @@ static int open_dir(unpacker *u, const char *entry, const char *dir, bool make)
 		}
 		close(fd);
 		fd = next;
+		/* A layer's directories, new or not: an opaque marker keeps what this layer puts in them. */
+		if (make && (made || u->opts.layer) && touch_dir(u, dir, (size_t)(p - dir) + n, made) != EL_OK) {
+			close(fd);
+			return -1;
+		}
 		p += n;
 		if (*p == '/')
 			p++;
@@ -187,7 +208,7 @@ static int parent_of(unpacker *u, const char *entry, const char *dir)
 
 	if (u->cached_dir && strcmp(u->cached_dir, dir) == 0)
 		return u->cached_fd;
-	fd = open_dir(u, entry, dir, true);
+	fd = open_dir(u, entry, dir, true, NULL);
 	if (fd < 0)
 		return -1;
 	if (u->cached_dir)
@@ -233,6 +254,16 @@ static int check_growth(unpacker *u, uint64_t more)
 	return EL_OK;
 }
 
+/*
+ * A layer's entry takes the place of what the layers below left at its
+ * name (a file, a link, or a directory and all in it). Duplicates within
+ * the layer were refused before: whatever is there is from below.
+ */
+static bool make_room(unpacker *u, int dirfd, const char *base)
+{
+	return u->opts.layer && errno == EEXIST && el__tree_remove(dirfd, base) == EL_OK;
+}
+
 static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, int dirfd, const char *base,
 		       mode_t perm)
 {
@@ -245,6 +276,8 @@ static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, i
 	if (declared > 0 && (uint64_t)declared > u->opts.limits.max_bytes - u->bytes)
 		return check_growth(u, (uint64_t)declared);
 	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && make_room(u, dirfd, base))
+		fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST ? refuse(u, name, "appears twice")
 				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
@@ -283,12 +316,37 @@ static int unpack_link(unpacker *u, struct archive_entry *e, const char *name, i
 		return refuse(u, name, "a symbolic link to nothing");
 	if (!el__link_stays_inside(name, target))
 		return refuse(u, name, "a symbolic link to '%s' leads out of the directory", target);
-	if (symlinkat(target, dirfd, base) != 0)
+	if (symlinkat(target, dirfd, base) != 0 && !(make_room(u, dirfd, base) && symlinkat(target, dirfd, base) == 0))
 		return errno == EEXIST ? refuse(u, name, "appears twice")
 				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
 	/* Not every file system keeps a link's own time; the link is what matters. */
 	utimensat(dirfd, base, times, AT_SYMLINK_NOFOLLOW);
 	return EL_OK;
+}
+
+/*
+ * A hard link's target: a regular file earlier in the archive; in a layer,
+ * one the layers below left too (looked at where it is, never followed).
+ */
+static bool hardlink_target_ok(unpacker *u, const char *target)
+{
+	el__name_kind kind = el__name_find(&u->names, target);
+	char *dir = NULL;
+	const char *base;
+	struct stat st;
+	bool absent, ok;
+	int fd;
+
+	if (kind != EL__NAME_NONE || !u->opts.layer)
+		return kind == EL__NAME_FILE;
+	base = el__name_split(target, &dir);
+	fd = dir ? open_dir(u, target, dir, false, &absent) : -1;
+	ok = fd >= 0 && fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	el_error_clear();
+	return ok;
 }
 
 static int unpack_hardlink(unpacker *u, const char *name, const char *raw_target, int dirfd, const char *base)
@@ -297,8 +355,7 @@ static int unpack_hardlink(unpacker *u, const char *name, const char *raw_target
 	const char *target_base;
 	int tfd, ret;
 
-	if (el__name_normalize(&target, raw_target) != EL__NAME_OK ||
-	    el__name_find(&u->names, target) != EL__NAME_FILE) {
+	if (el__name_normalize(&target, raw_target) != EL__NAME_OK || !hardlink_target_ok(u, target)) {
 		free(target);
 		return refuse(u, name, "a hard link to '%s', which is not a regular file earlier in the archive",
 			      raw_target);
@@ -308,9 +365,10 @@ static int unpack_hardlink(unpacker *u, const char *name, const char *raw_target
 		free(target);
 		return el__error_oom();
 	}
-	tfd = open_dir(u, name, target_dir, false);
+	tfd = open_dir(u, name, target_dir, false, NULL);
 	ret = tfd < 0 ? el_error_last_code() : EL_OK;
-	if (ret == EL_OK && linkat(tfd, target_base, dirfd, base, 0) != 0)
+	if (ret == EL_OK && linkat(tfd, target_base, dirfd, base, 0) != 0 &&
+	    !(make_room(u, dirfd, base) && linkat(tfd, target_base, dirfd, base, 0) == 0))
 		ret = errno == EEXIST ? refuse(u, name, "appears twice")
 				      : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
 	if (tfd >= 0)
@@ -330,10 +388,98 @@ static int unpack_dir(unpacker *u, struct archive_entry *e, const char *raw, con
 		update_dir(u, name, perm, &mtime);
 		return EL_OK;
 	}
-	if (mkdirat(dirfd, base, 0700) != 0)
-		return errno == EEXIST ? refuse(u, raw, "appears twice")
-				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, raw);
+	if (mkdirat(dirfd, base, 0700) != 0) {
+		struct stat st;
+
+		/* A layer's directory over one from below: what is in it stays. */
+		if (u->opts.layer && errno == EEXIST && fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return remember_dir(u, name, perm, &mtime);
+		if (!(make_room(u, dirfd, base) && mkdirat(dirfd, base, 0700) == 0))
+			return errno == EEXIST ? refuse(u, raw, "appears twice")
+					       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, raw);
+	}
 	return remember_dir(u, name, perm, &mtime);
+}
+
+/*
+ * Below the directory dfd (whose name is dir), everything that no entry of
+ * this layer put there: an opaque directory shows the layer's own entries
+ * only, however deep, whatever their order in the layer.
+ */
+static int clear_below(unpacker *u, int dfd, const char *dir)
+{
+	int copy = dup(dfd), ret = EL_OK;
+	DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (copy >= 0)
+			close(copy);
+		return el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, dir);
+	}
+	while (ret == EL_OK && (e = readdir(d))) {
+		char *full;
+		el__name_kind kind;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (asprintf(&full, "%s%s%s", dir, *dir ? "/" : "", e->d_name) < 0) {
+			ret = el__error_oom();
+			break;
+		}
+		kind = el__name_find(&u->names, full);
+		if (kind == EL__NAME_NONE) {
+			ret = el__tree_remove(dfd, e->d_name);
+		} else if (kind == EL__NAME_DIR || kind == EL__NAME_IMPLIED_DIR) {
+			int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			ret = sub < 0 ? el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, full)
+				      : clear_below(u, sub, full);
+			if (sub >= 0)
+				close(sub);
+		}
+		free(full);
+	}
+	closedir(d);
+	return ret;
+}
+
+/*
+ * A layer's whiteout, named name (normalized) whose last component is
+ * base: ".wh.NAME" removes NAME as the layers below left it; the opaque
+ * marker ".wh..wh..opq" what they left in its directory. A directory that
+ * is not there has nothing to remove.
+ */
+static int apply_whiteout(unpacker *u, const char *raw, const char *name, const char *base)
+{
+	const char *victim = base + 4;
+	char *dir = NULL, *full = NULL;
+	bool absent;
+	int dfd, ret = EL_OK;
+
+	el__name_split(name, &dir);
+	if (!dir)
+		return el__error_oom();
+	dfd = open_dir(u, raw, dir, false, &absent);
+	if (dfd < 0) {
+		free(dir);
+		return absent ? EL_OK : el_error_last_code();
+	}
+	if (strcmp(base, ".wh..wh..opq") == 0) {
+		ret = clear_below(u, dfd, dir);
+	} else if (!*victim || strcmp(victim, ".") == 0 || strcmp(victim, "..") == 0) {
+		ret = refuse(u, raw, "a whiteout of no name");
+	} else if (asprintf(&full, "%s%s%s", dir, *dir ? "/" : "", victim) < 0) {
+		ret = el__error_oom();
+	} else if (el__name_find(&u->names, full) == EL__NAME_NONE) {
+		/* What this layer put there itself stays: the whiteout is of the layers below. */
+		ret = el__tree_remove(dfd, victim);
+	}
+	close(dfd);
+	free(full);
+	free(dir);
+	return ret;
 }
 
 /* What a type of entry that is never unpacked is called. */
@@ -379,6 +525,15 @@ static int unpack_entry(unpacker *u, struct archive_entry *e)
 	case EL__NAME_DOTDOT: return refuse(u, raw, "a '..' component leaves the directory");
 	case EL__NAME_TOO_LONG: return refuse(u, raw, "a name longer than %d bytes", PATH_MAX - 1);
 	case EL__NAME_NOMEM: return el__error_oom();
+	}
+	if (u->opts.layer) {
+		const char *last = strrchr(name, '/');
+
+		last = last ? last + 1 : name;
+		if (strncmp(last, ".wh.", 4) == 0) {
+			ret = apply_whiteout(u, raw, name, last);
+			goto done;
+		}
 	}
 	if (!hardlink && refused_type(type)) {
 		ret = refuse(u, raw, "%s", refused_type(type));
@@ -439,7 +594,7 @@ static int finish_dirs(unpacker *u)
 	for (size_t i = u->dir_count; i-- > 0;) {
 		const struct made_dir *d = &u->dirs[i];
 		struct timespec times[2] = { { 0, UTIME_OMIT }, d->mtime };
-		int fd = open_dir(u, d->name, d->name, false);
+		int fd = open_dir(u, d->name, d->name, false, NULL);
 
 		if (fd < 0)
 			return el_error_last_code();
@@ -567,11 +722,74 @@ static void remove_partial(int parent, const char *tmp, int code)
 		el__error(code, "%s", why);
 }
 
+int el__dest_open(el__dest *d, const char *dir)
+{
+	char *parent_path = NULL, hex[17];
+	int ret;
+
+	d->dir = dir;
+	d->parent = d->top = -1;
+	d->base = NULL;
+	d->tmp[0] = '\0';
+	if ((ret = el__name_split_path(dir, &parent_path, &d->base)) != EL_OK)
+		return ret;
+	if (!*d->base || strcmp(d->base, ".") == 0 || strcmp(d->base, "..") == 0) {
+		ret = el__error(EL_EINVAL, "%s: name a new directory", dir);
+		goto fail;
+	}
+	d->parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->parent < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot open its parent directory", dir);
+		goto fail;
+	}
+	if ((ret = check_destination(d->parent, d->base, dir)) != EL_OK)
+		goto fail;
+	/* Beside dir, so that the last step is a rename in one directory. */
+	if ((ret = el__random_hex(hex, 8)) != EL_OK)
+		goto fail;
+	snprintf(d->tmp, sizeof(d->tmp), ".%.200s.unpack-%s", d->base, hex);
+	if (mkdirat(d->parent, d->tmp, 0700) != 0) {
+		d->tmp[0] = '\0';
+		ret = el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dir);
+		goto fail;
+	}
+	d->top = openat(d->parent, d->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d->top < 0) {
+		ret = el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dir);
+		goto fail;
+	}
+	free(parent_path);
+	return EL_OK;
+fail:
+	free(parent_path);
+	return el__dest_close(d, ret);
+}
+
+int el__dest_close(el__dest *d, int ret)
+{
+	if (d->top >= 0)
+		close(d->top);
+	if (ret == EL_OK && renameat(d->parent, d->tmp, d->parent, d->base) != 0)
+		ret = errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR
+			      ? el__error(EL_EINVAL, "%s: exists and is not empty", d->dir)
+			      : el__error_errno(EL_ERROR, "%s", d->dir);
+	if (ret == EL_OK)
+		fsync(d->parent);
+	else if (d->tmp[0])
+		remove_partial(d->parent, d->tmp, ret);
+	if (d->parent >= 0)
+		close(d->parent);
+	free(d->base);
+	d->base = NULL;
+	d->parent = d->top = -1;
+	return ret;
+}
+
 int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limits)
 {
 	el__unpack_options opts = { 0 };
-	char *parent_path = NULL, *base = NULL, tmp[300], hex[17];
-	int afd = -1, parent = -1, top = -1, ret;
+	el__dest dest;
+	int afd, ret;
 
 	el_error_clear();
 	if (limits)
@@ -579,44 +797,9 @@ int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limi
 	afd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (afd < 0)
 		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", archive);
-	if ((ret = el__name_split_path(dir, &parent_path, &base)) != EL_OK)
-		goto done;
-	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-		ret = el__error(EL_EINVAL, "%s: name a new directory", dir);
-		goto done;
-	}
-	parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (parent < 0) {
-		ret = el__error_errno(EL_ERROR, "%s: cannot open its parent directory", dir);
-		goto done;
-	}
-	if ((ret = check_destination(parent, base, dir)) != EL_OK)
-		goto done;
-	/* Beside dir, so that the last step is a rename in one directory. */
-	if ((ret = el__random_hex(hex, 8)) != EL_OK)
-		goto done;
-	snprintf(tmp, sizeof(tmp), ".%.200s.unpack-%s", base, hex);
-	if (mkdirat(parent, tmp, 0700) != 0 ||
-	    (top = openat(parent, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ret = el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dir);
-		goto done;
-	}
-	ret = el__unpack_into(archive, afd, top, &opts);
-	if (ret == EL_OK && renameat(parent, tmp, parent, base) != 0)
-		ret = errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR
-			      ? el__error(EL_EINVAL, "%s: exists and is not empty", dir)
-			      : el__error_errno(EL_ERROR, "%s", dir);
+	ret = el__dest_open(&dest, dir);
 	if (ret == EL_OK)
-		fsync(parent);
-	else
-		remove_partial(parent, tmp, ret);
-done:
-	if (top >= 0)
-		close(top);
-	if (parent >= 0)
-		close(parent);
-	free(parent_path);
-	free(base);
+		ret = el__dest_close(&dest, el__unpack_into(archive, afd, dest.top, &opts));
 	close(afd);
 	return ret;
 }

@@ -1,0 +1,458 @@
+/*
+ * An OCI image's root file system, without a daemon or a registry
+ * (bundle/oci.h): the layout's JSON read with jansson, each blob checked
+ * against its digest before it is used, the layers applied by the
+ * unpacker in layer mode.
+ */
+#include "bundle/oci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/unpack.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/random.h"
+#include "util/sha256.h"
+#include "util/text.h"
+#include "util/tree.h"
+
+/* Index, manifest and config documents are small; a larger one is not one of them. */
+#define JSON_MAX (4u << 20)
+/* Indexes pointing to indexes: how deep before it is a loop. */
+#define INDEX_DEPTH 4
+
+#if defined(__x86_64__)
+#define OCI_ARCH "amd64"
+#elif defined(__aarch64__)
+#define OCI_ARCH "arm64"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define OCI_ARCH "ppc64le"
+#elif defined(__s390x__)
+#define OCI_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define OCI_ARCH "riscv64"
+#else
+#define OCI_ARCH "unknown"
+#endif
+
+typedef struct oci {
+	const char *image; /* as the caller named it, for messages */
+	int layout;        /* the layout directory */
+	int top;           /* the root file system being made */
+	el__unpack_options opts;
+} oci;
+
+static const char *const layer_types[] = {
+	"application/vnd.oci.image.layer.v1.tar",
+	"application/vnd.oci.image.layer.v1.tar+gzip",
+	"application/vnd.oci.image.layer.v1.tar+zstd",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+	"application/vnd.docker.image.rootfs.diff.tar",
+	"application/vnd.docker.image.rootfs.diff.tar.gzip",
+	NULL,
+};
+
+static bool is_index_type(const char *type)
+{
+	return type && (strcmp(type, "application/vnd.oci.image.index.v1+json") == 0 ||
+			strcmp(type, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
+}
+
+/* The 64 hex digits of "sha256:<hex>", or NULL when digest is not that. */
+static const char *sha256_hex(const char *digest)
+{
+	if (!digest || strncmp(digest, "sha256:", 7) != 0 || !el__lower_hex_str(digest + 7, 64))
+		return NULL;
+	return digest + 7;
+}
+
+static int not_a_digest(const oci *o, const char *digest)
+{
+	char shown[200];
+
+	el__printable_copy(shown, sizeof(shown), digest ? digest : "", digest ? strlen(digest) : 0);
+	return el__error(EL_EINVAL, "%s: '%s' is not a sha256 digest", o->image, shown);
+}
+
+/*
+ * The file at path (below the layout) checked against hex, the SHA-256 its
+ * descriptor gives, and against size when that is not negative; *fd_out
+ * is left at its start. what names it in messages ("blob sha256:...").
+ */
+static int open_checked(const oci *o, const char *path, const char *hex, json_int_t size, int *fd_out)
+{
+	char got[EL_SHA256_HEX];
+	struct stat st;
+	int fd = openat(o->layout, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	*fd_out = -1;
+	if (fd < 0)
+		return el__error_errno(errno == ENOENT ? EL_EINVAL : EL_ERROR, "%s: blob sha256:%s", o->image, hex);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: blob sha256:%s: not a regular file", o->image, hex);
+	}
+	if (size >= 0 && st.st_size != size) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: blob sha256:%s: %lld bytes, the descriptor says %lld", o->image, hex,
+				 (long long)st.st_size, (long long)size);
+	}
+	if (el__sha256_fd(got, fd, path) != EL_OK) {
+		close(fd);
+		return el_error_last_code();
+	}
+	if (strcmp(got, hex) != 0) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: blob sha256:%s: its content does not match its digest", o->image, hex);
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return el__error_errno(EL_ERROR, "%s: blob sha256:%s", o->image, hex);
+	}
+	*fd_out = fd;
+	return EL_OK;
+}
+
+/* The blob a descriptor ({"digest", "size"}) names, checked; its digest's hex into hex when given. */
+static int open_blob(const oci *o, json_t *descriptor, int *fd, char hex[EL_SHA256_HEX])
+{
+	const char *digest = json_string_value(json_object_get(descriptor, "digest"));
+	json_t *size = json_object_get(descriptor, "size");
+	const char *h = sha256_hex(digest);
+	char path[100];
+
+	*fd = -1;
+	if (!h)
+		return not_a_digest(o, digest);
+	if (size && !json_is_integer(size))
+		return el__error(EL_EINVAL, "%s: blob sha256:%s: its descriptor's size is not a number", o->image, h);
+	if (hex)
+		snprintf(hex, EL_SHA256_HEX, "%s", h);
+	snprintf(path, sizeof(path), "blobs/sha256/%s", h);
+	return open_checked(o, path, h, size ? json_integer_value(size) : -1, fd);
+}
+
+/* A JSON document from fd (closed), at most JSON_MAX bytes; what names it in messages. */
+static int read_json(const oci *o, int fd, const char *what, json_t **out)
+{
+	el__buf text;
+	json_error_t jerr;
+	char chunk[65536];
+	ssize_t n;
+
+	*out = NULL;
+	el__buf_init(&text);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && text.len + (size_t)n <= JSON_MAX)
+		el__buf_add(&text, chunk, (size_t)n);
+	close(fd);
+	if (n < 0 || el__buf_failed(&text)) {
+		el__buf_free(&text);
+		return n < 0 ? el__error_errno(EL_ERROR, "%s: %s", o->image, what) : el__error_oom();
+	}
+	if (n > 0) {
+		el__buf_free(&text);
+		return el__error(EL_EINVAL, "%s: %s: larger than %u bytes", o->image, what, JSON_MAX);
+	}
+	*out = json_loadb(text.data ? text.data : "", text.len, JSON_REJECT_DUPLICATES, &jerr);
+	el__buf_free(&text);
+	if (!*out) {
+		el__printable(jerr.text, strlen(jerr.text));
+		return el__error(EL_EINVAL, "%s: %s: invalid JSON: %s", o->image, what, jerr.text);
+	}
+	return EL_OK;
+}
+
+static int read_json_blob(const oci *o, json_t *descriptor, json_t **out, char hex[EL_SHA256_HEX])
+{
+	char what[100];
+	int fd, ret = open_blob(o, descriptor, &fd, hex);
+
+	if (ret != EL_OK)
+		return ret;
+	snprintf(what, sizeof(what), "blob sha256:%s", hex);
+	return read_json(o, fd, what, out);
+}
+
+/* A descriptor's platform, if it has one, is this machine's. */
+static bool platform_matches(json_t *descriptor)
+{
+	json_t *platform = json_object_get(descriptor, "platform");
+	const char *os, *arch;
+
+	if (!platform)
+		return true;
+	os = json_string_value(json_object_get(platform, "os"));
+	arch = json_string_value(json_object_get(platform, "architecture"));
+	return os && arch && strcmp(os, "linux") == 0 && strcmp(arch, OCI_ARCH) == 0;
+}
+
+/* From an index, the manifest for this machine (*manifest, its digest's hex); EL_ENOTFOUND, no message, when none. */
+static int pick_manifest(const oci *o, json_t *index, int depth, json_t **manifest, char hex[EL_SHA256_HEX])
+{
+	json_t *list = json_object_get(index, "manifests"), *d;
+	size_t i;
+
+	*manifest = NULL;
+	if (!json_is_array(list))
+		return el__error(EL_EINVAL, "%s: an index without a manifests list", o->image);
+	json_array_foreach(list, i, d) {
+		const char *type = json_string_value(json_object_get(d, "mediaType"));
+		json_t *doc;
+		int ret;
+
+		if (!json_is_object(d) || !platform_matches(d))
+			continue;
+		if (is_index_type(type)) {
+			if (depth >= INDEX_DEPTH)
+				return el__error(EL_EINVAL, "%s: indexes nested more than %d deep", o->image, INDEX_DEPTH);
+			if ((ret = read_json_blob(o, d, &doc, hex)) != EL_OK)
+				return ret;
+			ret = pick_manifest(o, doc, depth + 1, manifest, hex);
+			json_decref(doc);
+			if (ret != EL_ENOTFOUND)
+				return ret;
+			continue;
+		}
+		return read_json_blob(o, d, manifest, hex);
+	}
+	return EL_ENOTFOUND;
+}
+
+static bool is_layer_type(const char *type)
+{
+	for (const char *const *t = layer_types; *t; t++)
+		if (type && strcmp(type, *t) == 0)
+			return true;
+	return false;
+}
+
+/* One layer's tar (fd, closed), applied; id names it in messages ("sha256:..."). */
+static int apply_layer(const oci *o, int fd, const char *hex)
+{
+	char name[4200];
+	int ret;
+
+	snprintf(name, sizeof(name), "%s: layer sha256:%s", o->image, hex);
+	ret = el__unpack_into(name, fd, o->top, &o->opts);
+	close(fd);
+	return ret;
+}
+
+static int apply_manifest(const oci *o, json_t *manifest)
+{
+	json_t *layers = json_object_get(manifest, "layers"), *d;
+	size_t i;
+
+	if (!json_is_array(layers))
+		return el__error(EL_EINVAL, "%s: a manifest without a layers list", o->image);
+	json_array_foreach(layers, i, d) {
+		const char *type = json_string_value(json_object_get(d, "mediaType"));
+		const char *h = sha256_hex(json_string_value(json_object_get(d, "digest")));
+		char hex[EL_SHA256_HEX], shown[200];
+		int fd, ret;
+
+		if (!h)
+			return not_a_digest(o, json_string_value(json_object_get(d, "digest")));
+		if (!is_layer_type(type)) {
+			el__printable_copy(shown, sizeof(shown), type ? type : "", type ? strlen(type) : 0);
+			return el__error(EL_EINVAL, "%s: layer sha256:%s: media type '%s' is not a layer envlock can apply",
+					 o->image, h, shown);
+		}
+		if ((ret = open_blob(o, d, &fd, hex)) != EL_OK || (ret = apply_layer(o, fd, hex)) != EL_OK)
+			return ret;
+	}
+	return EL_OK;
+}
+
+static int from_index(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
+{
+	int fd = openat(o->layout, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	json_t *index = NULL, *manifest = NULL;
+	char hex[EL_SHA256_HEX];
+	int ret;
+
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s: index.json", o->image);
+	if ((ret = read_json(o, fd, "index.json", &index)) != EL_OK)
+		return ret;
+	ret = pick_manifest(o, index, 0, &manifest, hex);
+	if (ret == EL_ENOTFOUND)
+		ret = el__error(EL_EINVAL, "%s: no manifest for linux/%s", o->image, OCI_ARCH);
+	if (ret == EL_OK && digest_out)
+		snprintf(digest_out, EL__OCI_DIGEST_SIZE, "sha256:%s", hex);
+	if (ret == EL_OK)
+		ret = apply_manifest(o, manifest);
+	json_decref(manifest);
+	json_decref(index);
+	return ret;
+}
+
+/* A path manifest.json gives (a config, a layer): below the layout, checked against hex. */
+static int open_docker_file(const oci *o, json_t *path, const char *hex, int *fd)
+{
+	const char *p = json_string_value(path);
+	char shown[300];
+
+	*fd = -1;
+	if (!p || !el__path_stays_below(p)) {
+		el__printable_copy(shown, sizeof(shown), p ? p : "", p ? strlen(p) : 0);
+		return el__error(EL_EINVAL, "%s: manifest.json: '%s' is not a path inside the archive", o->image, shown);
+	}
+	return open_checked(o, p, hex, -1, fd);
+}
+
+/*
+ * An older docker save: manifest.json names the config and the layer
+ * files, which have no digests of their own; the config's
+ * rootfs.diff_ids are the layers' (uncompressed, as saved) SHA-256, and
+ * the config's own is the image's id.
+ */
+static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
+{
+	int fd = openat(o->layout, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	json_t *manifest = NULL, *config = NULL, *image, *layers, *diff_ids, *layer;
+	char config_hex[EL_SHA256_HEX];
+	const char *config_path;
+	size_t i;
+	int ret;
+
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s: manifest.json", o->image);
+	if ((ret = read_json(o, fd, "manifest.json", &manifest)) != EL_OK)
+		return ret;
+	image = json_array_get(manifest, 0);
+	layers = json_object_get(image, "Layers");
+	config_path = json_string_value(json_object_get(image, "Config"));
+	if (!config_path || !json_is_array(layers) || !el__path_stays_below(config_path)) {
+		ret = el__error(EL_EINVAL, "%s: manifest.json: no Config and Layers of an image", o->image);
+		goto done;
+	}
+	/* The config's file is named by its digest ("<hex>.json", or blobs/sha256/<hex> since docker 25). */
+	fd = openat(o->layout, config_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = el__error_errno(EL_EINVAL, "%s: %s", o->image, config_path);
+		goto done;
+	}
+	if ((ret = el__sha256_fd(config_hex, fd, config_path)) != EL_OK || lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		ret = ret != EL_OK ? ret : el__error_errno(EL_ERROR, "%s: %s", o->image, config_path);
+		goto done;
+	}
+	if ((ret = read_json(o, fd, config_path, &config)) != EL_OK)
+		goto done;
+	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+	if (!json_is_array(diff_ids) || json_array_size(diff_ids) != json_array_size(layers)) {
+		ret = el__error(EL_EINVAL, "%s: %s: rootfs.diff_ids does not list one digest per layer", o->image,
+				config_path);
+		goto done;
+	}
+	if (digest_out)
+		snprintf(digest_out, EL__OCI_DIGEST_SIZE, "sha256:%s", config_hex);
+	json_array_foreach(layers, i, layer) {
+		const char *diff_id = json_string_value(json_array_get(diff_ids, i));
+		const char *h = sha256_hex(diff_id);
+
+		if (!h) {
+			ret = not_a_digest(o, diff_id);
+			break;
+		}
+		if ((ret = open_docker_file(o, layer, h, &fd)) != EL_OK || (ret = apply_layer(o, fd, h)) != EL_OK)
+			break;
+	}
+done:
+	json_decref(config);
+	json_decref(manifest);
+	return ret;
+}
+
+/*
+ * A tar of a layout (or of a docker save), unpacked under the usual rules
+ * into a directory beside dir's temporary one; its name into tmp.
+ */
+static int unpack_archive(oci *o, const el__dest *dest, int image_fd, char tmp[300])
+{
+	el__unpack_options plain = { .limits = o->opts.limits };
+	char hex[17];
+	int ret = el__random_hex(hex, 8);
+
+	tmp[0] = '\0';
+	if (ret != EL_OK)
+		return ret;
+	snprintf(tmp, 300, ".%.200s.image-%s", dest->base, hex);
+	if (mkdirat(dest->parent, tmp, 0700) != 0) {
+		tmp[0] = '\0';
+		return el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dest->dir);
+	}
+	o->layout = openat(dest->parent, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (o->layout < 0)
+		return el__error_errno(EL_ERROR, "%s: cannot make a directory beside it", dest->dir);
+	return el__unpack_into(o->image, image_fd, o->layout, &plain);
+}
+
+int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *limits,
+		   char digest_out[EL__OCI_DIGEST_SIZE])
+{
+	oci o = { .image = image, .layout = -1, .opts = { .strip_setid = true, .layer = true } };
+	char tmp[300] = "";
+	struct stat st;
+	el__dest dest;
+	int image_fd, ret;
+
+	el_error_clear();
+	if (limits)
+		o.opts.limits = *limits;
+	image_fd = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (image_fd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", image);
+	if (fstat(image_fd, &st) != 0) {
+		ret = el__error_errno(EL_ERROR, "%s", image);
+		close(image_fd);
+		return ret;
+	}
+	if ((ret = el__dest_open(&dest, dir)) != EL_OK) {
+		close(image_fd);
+		return ret;
+	}
+	o.top = dest.top;
+	if (S_ISDIR(st.st_mode)) {
+		o.layout = image_fd;
+		image_fd = -1;
+	} else {
+		ret = unpack_archive(&o, &dest, image_fd, tmp);
+	}
+	if (ret == EL_OK) {
+		if (faccessat(o.layout, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			ret = from_index(&o, digest_out);
+		else if (faccessat(o.layout, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			ret = from_docker_save(&o, digest_out);
+		else
+			ret = el__error(EL_EINVAL,
+					"%s: not an OCI image layout or docker save archive (no index.json or manifest.json)",
+					image);
+	}
+	if (o.layout >= 0)
+		close(o.layout);
+	if (image_fd >= 0)
+		close(image_fd);
+	if (tmp[0]) {
+		/* The unpacked layout goes, keeping the message of a failure. */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", el_error_last());
+		if (el__tree_remove(dest.parent, tmp) != EL_OK && ret == EL_OK)
+			ret = el_error_last_code();
+		else if (ret != EL_OK)
+			el__error(ret, "%s", why);
+	}
+	return el__dest_close(&dest, ret);
+}

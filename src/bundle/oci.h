@@ -1,0 +1,36 @@
+#ifndef EL_BUNDLE_OCI_H
+#define EL_BUNDLE_OCI_H
+
+#include "envlock/bundle.h"
+
+/* "sha256:" and 64 hex digits, and a NUL. */
+#define EL__OCI_DIGEST_SIZE 72
+
+/*
+ * The root file system of an OCI image, made in the new directory dir
+ * (dir may not exist, or be empty; on failure it is as it was and nothing
+ * is left beside it). image: an OCI image layout directory (oci-layout,
+ * index.json, blobs/sha256/...), or a tar of one (podman save --format
+ * oci-archive; docker save since 25), or a tar from an older docker save
+ * (manifest.json naming the config and the layers' files).
+ *
+ * From an index, the manifest for linux and this machine's architecture
+ * is taken (one without a platform matches any); an index may point to
+ * another. Every blob is checked against its descriptor's digest and size
+ * before it is used; an old docker save's layers against the config's
+ * diff_ids. Layers (OCI tar, tar+gzip, tar+zstd; docker's rootfs.diff.tar
+ * and .tar.gzip) are applied in order, whiteouts and opaque directories
+ * as the OCI image specification says, each layer under el_unpack's rules
+ * except that set-id bits are cleared (the sandbox's no_new_privs voids
+ * them anyway) and that an entry replaces what the layers below left.
+ * limits apply to each layer.
+ *
+ * digest_out (may be NULL): the manifest's digest; for an old docker save,
+ * the config's (docker's image id). EL_OK; EL_EINVAL for an image refused
+ * (the message names the blob, and the entry where it is one); EL_ENOTFOUND
+ * when image does not exist; EL_ERROR for a failure of the system.
+ */
+int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *limits,
+		   char digest_out[EL__OCI_DIGEST_SIZE]);
+
+#endif
