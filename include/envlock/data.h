@@ -66,9 +66,9 @@ typedef struct el_data_options {
 	 * building, installing and running it leaves there, so that only an
 	 * edit of the source changes the address. Anywhere in the tree: the
 	 * directories .git, .hg, .svn, __pycache__, *.egg-info, .eggs, .tox,
-	 * .nox, .mypy_cache, .pytest_cache and .ruff_cache, a directory that
-	 * holds a pyvenv.cfg (a virtual environment, whose packages are
-	 * python.packages' business), and the files *.pyc and *.pyo; at the
+	 * .nox, .mypy_cache, .pytest_cache and .ruff_cache, and the files
+	 * *.pyc and *.pyo (a virtual environment inside it is hashed like any
+	 * other files: what it holds can change what the source imports); at the
 	 * top only, build and dist (setuptools' and PyPA build's output). A
 	 * ".git" file (a worktree's or a submodule's) is left out too.
 	 */

@@ -930,6 +930,42 @@ static int resolve_source(plan_builder *b, char **path)
 	return ret;
 }
 
+/*
+ * A destination that does not exist inside a read-only bind (a new
+ * directory under /opt, which the sandbox shows read-only) cannot be made
+ * when the sandbox is set up: said now, naming the read-only directory,
+ * instead of by the kernel's "Read-only file system" at setup.
+ */
+static int check_destination_makeable(const plan_builder *b, const char *dest, const char *what, const char *where)
+{
+	const struct el__mount_step *under = NULL;
+	size_t len = 0;
+	el__buf inside;
+	struct stat st;
+	int ret = EL_OK;
+
+	for (size_t i = 0; i < b->plan->mount_count; i++) {
+		const struct el__mount_step *m = &b->plan->mounts[i];
+		size_t n = strlen(m->dest);
+
+		if (n > len && strncmp(dest, m->dest, n) == 0 && dest[n] == '/')
+			under = m, len = n;
+	}
+	if (!under || under->op != EL__MOUNT_RO_BIND)
+		return EL_OK;
+	el__buf_init(&inside);
+	el__buf_printf(&inside, "%s%s", under->source, dest + len);
+	if (el__buf_failed(&inside))
+		ret = el__error_oom();
+	else if (host_lstat(b, inside.data, &st) != 0 && errno == ENOENT)
+		ret = el__error(EL_EINVAL,
+				"%s: %s %s: the sandbox shows %s read-only, and %s is not in it to mount "
+				"onto (choose a path that is there, or a new one outside %s)",
+				where, what, dest, under->dest, dest + len + 1, under->dest);
+	el__buf_free(&inside);
+	return ret;
+}
+
 static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count, const char *origin)
 {
 	int ret = EL_OK;
@@ -957,6 +993,9 @@ static int add_user_mounts(plan_builder *b, const el_mount *mounts, size_t count
 					     m->dest ? m->dest : m->source);
 		if (ret == EL_OK && strcmp(dest, "/") == 0)
 			ret = el__error(EL_EINVAL, "%s: cannot mount over the sandbox's root", where);
+		if (ret == EL_OK)
+			ret = check_destination_makeable(b, dest, m->kind == EL_MOUNT_TMPFS ? "tmpfs" : "bind destination",
+							 where);
 		if (ret == EL_OK) {
 			el__mount_op op = m->kind == EL_MOUNT_TMPFS ? EL__MOUNT_TMPFS
 					  : m->kind == EL_MOUNT_BIND ? EL__MOUNT_BIND : EL__MOUNT_RO_BIND;

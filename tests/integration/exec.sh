@@ -362,6 +362,18 @@ half_checks() {
 	check_eq "$p --bind of a missing source: the message" \
 		"envlock: exec: command line: bind source $base/nosuch: No such file or directory" "$(err)"
 	check_eq "$p --bind of a missing source: the command did not run" no "$([ -e ran-bind ] && echo yes || echo no)"
+	# A new destination inside a read-only system directory cannot be made: said by the plan.
+	x el exec --no-lock --bind "$dir/bindsrc:/opt/envlock-new/x" -- touch ran-bind
+	check_eq "$p --bind into a read-only directory: 125" 125 "$status"
+	check_eq "$p --bind into a read-only directory: the message" \
+		"envlock: exec: command line: bind destination /opt/envlock-new/x: the sandbox shows /opt read-only, and envlock-new/x is not in it to mount onto (choose a path that is there, or a new one outside /opt)" \
+		"$(err)"
+	x el exec --no-lock --tmpfs /usr/envlock-new -- touch ran-bind
+	check_eq "$p --tmpfs into a read-only directory: the message" \
+		"envlock: exec: command line: tmpfs /usr/envlock-new: the sandbox shows /usr read-only, and envlock-new is not in it to mount onto (choose a path that is there, or a new one outside /usr)" \
+		"$(err)"
+	check_eq "$p --bind, --tmpfs into a read-only directory: the command did not run" no \
+		"$([ -e ran-bind ] && echo yes || echo no)"
 	x el exec --no-lock --profile "$prof/missing" -- touch ran-bind
 	check_eq "$p profile bind of a missing source: 125" 125 "$status"
 	check_eq "$p profile bind of a missing source: one line naming the profile and the source" yes \
