@@ -35,9 +35,10 @@ Good images, and what each must unpack to:
   multiarch-nested/     the same two manifests behind an index that
                         index.json points to.
   multiarch.expected    what both unpack to (the amd64 image).
-  NAME.digest           for each good layout or OCI tar NAME: the digest of
-                        the manifest el__oci_unpack must choose,
-                        "sha256:<64 hex>", no newline.
+  NAME.digest           for each good image NAME: the digest of the
+                        manifest el__oci_unpack must choose (for
+                        base.docker.tar, which has none, the config's:
+                        docker's image id), "sha256:<64 hex>", no newline.
 
 The expected trees: one line an entry, "PATH|TYPE|MODE|SIZE|TARGET", sorted
 bytewise (C order), the top directory not listed:
@@ -420,6 +421,7 @@ def write_base(out):
                                            "Layers": [i + "/layer.tar" for i in ids]}])))
     files.append(("repositories", dumps({"base": {"latest": ids[-1]}})))
     out.write("base.docker.tar", archive(files, dirs))
+    out.write("base.docker.digest", "sha256:" + cfg_hex)
 
     # Docker's media types in an OCI layout (containerd's export).
     blobs = Blobs()
