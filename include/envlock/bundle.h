@@ -51,4 +51,26 @@ typedef struct el_unpack_limits {
  */
 EL_API int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limits);
 
+typedef struct el_image_options {
+	/* NULL: the user's cache, as env names it ($ENVLOCK_CACHE_DIR, $XDG_CACHE_HOME/envlock, ~/.cache/envlock). */
+	const char *cache_dir;
+	const char *const *env; /* where cache_dir is looked up; NULL: the process's environment */
+	el_unpack_limits limits; /* per layer */
+} el_image_options;
+
+/*
+ * The root file system of an OCI image (exec --image): made once in the
+ * cache, under images/<key>, and used again while the image is the same.
+ * image is an OCI image layout directory, a tar of one (podman save
+ * --format oci-archive, docker save since 25) or an older docker save tar.
+ * The key is the SHA-256 of a layout's index.json (or manifest.json),
+ * which names every blob by digest; of an archive's bytes (through the
+ * stat cache, so an unchanged archive is not read again). Every blob is
+ * checked against its digest when the tree is made; layers are applied
+ * with whiteouts and opaque directories; hostile entries are refused as
+ * el_unpack refuses them, set-id bits cleared. *root: the tree's path
+ * (malloc'd). Errors as el_unpack's.
+ */
+EL_API int el_image_root(char **root, const char *image, const el_image_options *opts);
+
 #endif

@@ -44,6 +44,14 @@ typedef struct el_sandbox_options {
 	char *const *argv;          /* the command; argv[0] looked up on the sandbox's PATH */
 	char *const *host_env;      /* where keepenv reads from; NULL: environ */
 	const char *host_root;      /* where the host is inspected (tests); NULL: "/" */
+	/*
+	 * exec --image: a root file system (el_image_root()) whose top-level
+	 * directories and links the sandbox shows, read-only, in place of the
+	 * host's system directories (its proc, dev, sys, tmp, run, home and
+	 * root are the sandbox's own, as always); no interpreter of the host
+	 * is bound. NULL: the host's.
+	 */
+	const char *image_root;
 	uid_t host_uid;             /* who the sandbox's user is on the host */
 	gid_t host_gid;
 	/*

@@ -42,6 +42,11 @@ static const char usage_text[] =
 	"                         mounts) into DIR; without it they are listed, then go\n"
 	"                         with the sandbox\n"
 	"      --python EXE       the Python interpreter to check and run (default: the lock's)\n"
+	"      --image PATH       run in the root file system of an OCI image (a layout\n"
+	"                         directory, or a podman or docker save archive) instead\n"
+	"                         of the host's system directories; made once in the\n"
+	"                         cache, every blob checked against its digest (for now\n"
+	"                         with --no-lock, and without --record)\n"
 	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
 	"                         or to a new file in DIR (a path ending in '/', made\n"
 	"                         when missing), also when the run fails\n"
@@ -72,6 +77,7 @@ static const struct option longopts[] = {
 	{ "ro-bind", required_argument, NULL, 'r' },
 	{ "tmpfs", required_argument, NULL, 't' },
 	{ "python", required_argument, NULL, 'P' },
+	{ "image", required_argument, NULL, 'I' },
 	{ "record", required_argument, NULL, 'R' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
@@ -87,7 +93,7 @@ static const struct option longopts[] = {
 };
 
 typedef struct exec_args {
-	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch;
+	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image;
 	bool no_lock, dry_run, lock_given, no_observe;
 	el_severity drift;
 	el_mount *mounts;
@@ -168,6 +174,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		switch (c) {
 		case 'l': a->lock_path = optarg; a->lock_given = true; break;
 		case 'N': a->no_lock = true; break;
+		case 'I': a->image = optarg; break;
 		case 'p': a->profile_name = optarg; break;
 		case 's': a->seed = optarg; break;
 		case 'C': a->workdir = optarg; break;
@@ -222,6 +229,16 @@ static int parse_args(exec_args *a, int argc, char **argv)
 	if (a->signing.require && a->no_lock)
 		return exec_usage_error("%s", "--require-signed checks the lock's signature: --no-lock has none");
 	a->argv = argv + optind;
+	/*
+	 * An image's own tree has no lock yet (a capture of it is to come), a
+	 * record would not name the image, and the interpreter is the image's.
+	 */
+	if (a->image && !a->no_lock)
+		return exec_usage_error("%s", "--image runs without a lock for now: add --no-lock");
+	if (a->image && a->record)
+		return exec_usage_error("%s", "--image cannot be recorded yet: the record would not name the image");
+	if (a->image && a->python)
+		return exec_usage_error("%s", "--python does not go with --image: the image's interpreter is on its PATH");
 	return 0;
 }
 
@@ -333,7 +350,7 @@ int cmd_exec(int argc, char **argv)
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
-	char *python_abs = NULL;
+	char *python_abs = NULL, *image_root = NULL;
 	int workdir_fd = -1, keep_fd = -1, status;
 
 	/*
@@ -393,6 +410,15 @@ int cmd_exec(int argc, char **argv)
 	if (a.python && el_python_find(&python_abs, a.python, here, cli_environment()) != EL_OK)
 		el_error_clear();
 	sopts.python = python_abs;
+	if (a.image) {
+		el_image_options image_opts = { .env = cli_environment() };
+
+		if (el_image_root(&image_root, a.image, &image_opts) != EL_OK) {
+			cli_error("exec: %s", el_error_last());
+			goto done;
+		}
+		sopts.image_root = image_root;
+	}
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;
 	sopts.seed = a.seed;
@@ -484,6 +510,7 @@ done:
 	free(here);
 	free(run_dir);
 	free(python_abs);
+	free(image_root);
 	free(a.outputs);
 	el_sandbox_plan_free(plan);
 	el_profile_free(profile);

@@ -273,6 +273,82 @@ static int add_system_dirs(plan_builder *b)
 	return ret;
 }
 
+/* What the sandbox makes itself: an image's own entries of these names are not shown. */
+static const char *const image_skipped[] = { "proc", "dev", "sys", "tmp", "run", "home", "root", "lost+found", NULL };
+
+static bool image_skips(const char *name)
+{
+	for (const char *const *s = image_skipped; *s; s++)
+		if (strcmp(name, *s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * exec --image: the image's top-level directories bound read-only and its
+ * links made as links (merged /usr), in name order, in place of the host's
+ * system directories.
+ */
+static int add_image_dirs(plan_builder *b)
+{
+	const char *image = b->opts->image_root;
+	struct dirent **names = NULL;
+	el__buf full;
+	int count = scandir(image, &names, NULL, alphasort), ret = EL_OK;
+
+	if (count < 0)
+		return el__error_errno(EL_ERROR, "image root %s", image);
+	el__buf_init(&full);
+	for (int i = 0; i < count; i++) {
+		const char *name = names[i]->d_name;
+		char target[PATH_MAX], dest[NAME_MAX + 2];
+		struct stat st;
+		ssize_t n;
+
+		if (ret != EL_OK || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || image_skips(name))
+			continue;
+		el__buf_reset(&full);
+		el__buf_printf(&full, "%s/%s", image, name);
+		snprintf(dest, sizeof(dest), "/%s", name);
+		if (el__buf_failed(&full)) {
+			ret = el__error_oom();
+		} else if (lstat(full.data, &st) != 0) {
+			ret = el__error_errno(EL_ERROR, "image root %s", full.data);
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = add_step(b, EL__MOUNT_RO_BIND, full.data, dest, 0);
+			/*
+			 * In the cache, out of the sandbox user's reach when root runs it:
+			 * opened by envlock, not idmapped (its files stay the image's,
+			 * readable as any user may read them).
+			 */
+			if (ret == EL_OK)
+				b->plan->mounts[b->plan->mount_count - 1].premade = b->plan->root_idmapped;
+		} else if (S_ISLNK(st.st_mode) && (n = readlink(full.data, target, sizeof(target) - 1)) > 0) {
+			target[n] = '\0';
+			ret = add_step(b, EL__MOUNT_SYMLINK, target, dest, 0);
+		}
+	}
+	for (int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	el__buf_free(&full);
+	return ret;
+}
+
+/* exec --image: whether the image has the directory path (absolute). */
+static bool image_has_dir(const plan_builder *b, const char *path)
+{
+	el__buf full;
+	struct stat st;
+	bool has;
+
+	el__buf_init(&full);
+	el__buf_printf(&full, "%s%s", b->opts->image_root, path);
+	has = !el__buf_failed(&full) && lstat(full.data, &st) == 0 && S_ISDIR(st.st_mode);
+	el__buf_free(&full);
+	return has;
+}
+
 /* Some entry of dir (under the root) whose name starts with prefix. */
 static bool has_entry_starting(const plan_builder *b, const char *dir, const char *prefix)
 {
@@ -333,7 +409,9 @@ static bool is_python_prefix(const plan_builder *b, const char *prefix, const ch
 /* The interpreter the run uses: --python, else the lock's; NULL when neither names an absolute path. */
 static const char *chosen_python(const plan_builder *b)
 {
-	const char *exe = b->opts->python ? b->opts->python
+	/* In an image the interpreter is the image's, on its PATH: none of the host's is bound. */
+	const char *exe = b->opts->image_root ? NULL
+			  : b->opts->python ? b->opts->python
 			  : b->opts->lock ? el_lock_python_executable(b->opts->lock)
 					  : NULL;
 
@@ -830,6 +908,8 @@ static int add_workdir_step(plan_builder *b, const char *workdir)
 }
 
 /* The working directory: bound writable at its own path, its .git read-only. */
+static int check_destination_makeable(const plan_builder *b, const char *dest, const char *what, const char *where);
+
 static int add_workdir(plan_builder *b)
 {
 	const char *given = b->opts->workdir;
@@ -888,7 +968,11 @@ static int add_workdir(plan_builder *b)
 		if (hit)
 			goto done;
 	}
-	ret = add_workdir_step(b, clean);
+	/* Under one of an image's read-only directories, its mount point cannot be made. */
+	if (b->opts->image_root)
+		ret = check_destination_makeable(b, clean, "working directory", "--image");
+	if (ret == EL_OK)
+		ret = add_workdir_step(b, clean);
 	el__buf_init(&git);
 	el__buf_printf(&git, "%s/.git", strcmp(clean, "/") ? clean : "");
 	/* A real directory only: a planted link must not choose what gets bound. */
@@ -1319,11 +1403,12 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	}
 	ret = copy_argv(plan, opts->argv);
 	if (ret == EL_OK)
-		ret = add_system_dirs(&b);
+		ret = opts->image_root ? add_image_dirs(&b) : add_system_dirs(&b);
 	/* Scratch: what the command leaves there is listed (or kept) when it ends. */
 	if (ret == EL_OK)
 		ret = add_scratch_step(&b, "/tmp", 01777);
-	if (ret == EL_OK)
+	/* An image's /var is read-only: its /var/tmp is scratch only where there is one to mount on. */
+	if (ret == EL_OK && (!opts->image_root || !image_has_dir(&b, "/var") || image_has_dir(&b, "/var/tmp")))
 		ret = add_scratch_step(&b, "/var/tmp", 01777);
 	if (ret == EL_OK)
 		ret = add_scratch_step(&b, "/run", 0755);
