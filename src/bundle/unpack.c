@@ -101,16 +101,20 @@ static int remember_dir(unpacker *u, const char *name, mode_t mode, const struct
 	return EL_OK;
 }
 
-/* An explicit entry for a directory made earlier as a parent: its mode and time after all. */
-static void update_dir(unpacker *u, const char *name, mode_t mode, const struct timespec *mtime)
+/*
+ * An explicit entry for a directory met earlier as a parent: its mode and
+ * time after all (in a layer, also for one the layers below made).
+ */
+static int update_dir(unpacker *u, const char *name, mode_t mode, const struct timespec *mtime)
 {
 	for (size_t i = u->dir_count; i-- > 0;) {
 		if (strcmp(u->dirs[i].name, name) == 0) {
 			u->dirs[i].mode = mode;
 			u->dirs[i].mtime = *mtime;
-			return;
+			return EL_OK;
 		}
 	}
+	return remember_dir(u, name, mode, mtime);
 }
 
 /* name (a prefix of an entry's path) is a directory this layer, or this archive, puts something in. */
@@ -384,10 +388,8 @@ static int unpack_dir(unpacker *u, struct archive_entry *e, const char *raw, con
 {
 	struct timespec mtime = entry_mtime(u, e);
 
-	if (implied) {
-		update_dir(u, name, perm, &mtime);
-		return EL_OK;
-	}
+	if (implied)
+		return update_dir(u, name, perm, &mtime);
 	if (mkdirat(dirfd, base, 0700) != 0) {
 		struct stat st;
 
@@ -588,10 +590,28 @@ done:
 	return ret;
 }
 
-/* Directories' modes and times, deepest first (each was made after its parent). */
+static size_t depth_of(const char *name)
+{
+	size_t n = *name != '\0';
+
+	for (; *name; name++)
+		n += *name == '/';
+	return n;
+}
+
+/* Deepest first: a parent's mode (0555, 0000) must not stop the way to its children. */
+static int deeper_first(const void *a, const void *b)
+{
+	size_t da = depth_of(((const struct made_dir *)a)->name), db = depth_of(((const struct made_dir *)b)->name);
+
+	return da < db ? 1 : da > db ? -1 : 0;
+}
+
+/* Directories' modes and times, deepest first. */
 static int finish_dirs(unpacker *u)
 {
-	for (size_t i = u->dir_count; i-- > 0;) {
+	qsort(u->dirs, u->dir_count, sizeof(*u->dirs), deeper_first);
+	for (size_t i = 0; i < u->dir_count; i++) {
 		const struct made_dir *d = &u->dirs[i];
 		struct timespec times[2] = { { 0, UTIME_OMIT }, d->mtime };
 		int fd = open_dir(u, d->name, d->name, false, NULL);
