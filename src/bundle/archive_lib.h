@@ -14,7 +14,8 @@
  */
 #define EL__ARCHIVE_CALLS(X)                                                                                  \
 	X(archive_error_string) X(archive_errno) X(archive_filter_bytes)                                       \
-	X(archive_read_new) X(archive_read_support_filter_all) X(archive_read_support_format_tar)              \
+	X(archive_read_new) X(archive_read_support_filter_gzip) X(archive_read_support_filter_bzip2)          \
+	X(archive_read_support_filter_xz) X(archive_read_support_filter_zstd) X(archive_read_support_format_tar)              \
 	X(archive_read_open_fd) X(archive_read_next_header) X(archive_read_data) X(archive_read_free)          \
 	X(archive_entry_pathname) X(archive_entry_filetype) X(archive_entry_perm) X(archive_entry_mode)        \
 	X(archive_entry_size) X(archive_entry_size_is_set) X(archive_entry_symlink) X(archive_entry_hardlink)  \

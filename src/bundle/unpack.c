@@ -669,8 +669,21 @@ int el__unpack_into(const char *archive_name, int archive_fd, int top, const el_
 		ret = el__error_oom();
 		goto done;
 	}
-	u.al->archive_read_support_filter_all(u.a);
-	u.al->archive_read_support_format_tar(u.a);
+	/*
+	 * The four compressions libarchive decodes itself, and no other:
+	 * filter_all would also run external programs (lrzip, lzop, grzip)
+	 * found on PATH over hostile bytes. ARCHIVE_WARN from one of these
+	 * means libarchive was built without it and would run a program too.
+	 */
+	if (u.al->archive_read_support_filter_gzip(u.a) != ARCHIVE_OK ||
+	    u.al->archive_read_support_filter_bzip2(u.a) != ARCHIVE_OK ||
+	    u.al->archive_read_support_filter_xz(u.a) != ARCHIVE_OK ||
+	    u.al->archive_read_support_filter_zstd(u.a) != ARCHIVE_OK ||
+	    u.al->archive_read_support_format_tar(u.a) != ARCHIVE_OK) {
+		ret = el__error(EL_ERROR, "%s: this libarchive cannot decode gzip, bzip2, xz and zstd by itself",
+				archive_name);
+		goto done;
+	}
 	if (u.al->archive_read_open_fd(u.a, archive_fd, DATA_BLOCK) != ARCHIVE_OK) {
 		ret = archive_failed(&u, "not an archive envlock can read");
 		goto done;

@@ -386,4 +386,14 @@ else
 	chmod -R u+rwX "$scratch/u"
 fi
 
+# Bytes that libarchive's external-program filters would take (lrzip): no
+# program is run over them, whatever PATH holds.
+mkdir -p "$scratch/fakebin"
+printf '#!/bin/sh\ntouch %s/lrzip-ran\ncat >/dev/null\n' "$scratch" >"$scratch/fakebin/lrzip"
+chmod 755 "$scratch/fakebin/lrzip"
+printf 'LRZI%060d' 0 >"$scratch/lrz.bin"
+run "$o" "$e" env PATH="$scratch/fakebin:$PATH" "$ENVLOCK" unpack "$scratch/lrz.bin" "$scratch/lrz-out"
+check_eq "an lrzip stream: exit 2" 2 "$status"
+check_eq "an lrzip stream: no program run" no "$([ -e "$scratch/lrzip-ran" ] && echo yes || echo no)"
+
 finish
