@@ -7,6 +7,8 @@
 #include "bundle/oci.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -85,22 +87,67 @@ static int not_a_digest(const oci *o, const char *digest)
 }
 
 /*
+ * path (relative, from the layout or a manifest.json) opened below the
+ * layout, one component at a time, following no link: an unpacked image
+ * tar may hold links (blobs -> /) that would lead out of it. A regular
+ * file only, or EL_EINVAL; what names it in messages.
+ */
+static int open_beneath(const oci *o, const char *path, const char *what, int *fd_out)
+{
+	char part[PATH_MAX];
+	struct stat st;
+	int fd = dup(o->layout);
+
+	*fd_out = -1;
+	if (fd < 0)
+		return el__error_errno(EL_ERROR, "%s: %s", o->image, what);
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		bool last = p[n] == '\0';
+		int next;
+
+		if (n >= sizeof(part)) {
+			close(fd);
+			return el__error(EL_EINVAL, "%s: %s: a name too long", o->image, what);
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY));
+		close(fd);
+		if (next < 0)
+			return el__error_errno(errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? EL_EINVAL : EL_ERROR,
+					       "%s: %s", o->image, what);
+		fd = next;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return el__error(EL_EINVAL, "%s: %s: not a regular file", o->image, what);
+	}
+	*fd_out = fd;
+	return EL_OK;
+}
+
+/*
  * The file at path (below the layout) checked against hex, the SHA-256 its
  * descriptor gives, and against size when that is not negative; *fd_out
  * is left at its start. what names it in messages ("blob sha256:...").
  */
 static int open_checked(const oci *o, const char *path, const char *hex, json_int_t size, int *fd_out)
 {
-	char got[EL_SHA256_HEX];
+	char got[EL_SHA256_HEX], what[80];
 	struct stat st;
-	int fd = openat(o->layout, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd, ret;
 
+	snprintf(what, sizeof(what), "blob sha256:%s", hex);
+	if ((ret = open_beneath(o, path, what, &fd)) != EL_OK)
+		return ret;
 	*fd_out = -1;
-	if (fd < 0)
-		return el__error_errno(errno == ENOENT ? EL_EINVAL : EL_ERROR, "%s: blob sha256:%s", o->image, hex);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
 		close(fd);
-		return el__error(EL_EINVAL, "%s: blob sha256:%s: not a regular file", o->image, hex);
+		return el__error_errno(EL_ERROR, "%s: blob sha256:%s", o->image, hex);
 	}
 	if (size >= 0 && st.st_size != size) {
 		close(fd);
@@ -276,13 +323,12 @@ static int apply_manifest(const oci *o, json_t *manifest)
 
 static int from_index(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 {
-	int fd = openat(o->layout, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	json_t *index = NULL, *manifest = NULL;
 	char hex[EL_SHA256_HEX];
-	int ret;
+	int fd, ret;
 
-	if (fd < 0)
-		return el__error_errno(EL_ERROR, "%s: index.json", o->image);
+	if ((ret = open_beneath(o, "index.json", "index.json", &fd)) != EL_OK)
+		return ret;
 	if ((ret = read_json(o, fd, "index.json", &index)) != EL_OK)
 		return ret;
 	ret = pick_manifest(o, index, 0, &manifest, hex);
@@ -319,15 +365,14 @@ static int open_docker_file(const oci *o, json_t *path, const char *hex, int *fd
  */
 static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 {
-	int fd = openat(o->layout, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	json_t *manifest = NULL, *config = NULL, *image, *layers, *diff_ids, *layer;
 	char config_hex[EL_SHA256_HEX];
 	const char *config_path;
 	size_t i;
-	int ret;
+	int fd, ret;
 
-	if (fd < 0)
-		return el__error_errno(EL_ERROR, "%s: manifest.json", o->image);
+	if ((ret = open_beneath(o, "manifest.json", "manifest.json", &fd)) != EL_OK)
+		return ret;
 	if ((ret = read_json(o, fd, "manifest.json", &manifest)) != EL_OK)
 		return ret;
 	image = json_array_get(manifest, 0);
@@ -338,11 +383,8 @@ static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 		goto done;
 	}
 	/* The config's file is named by its digest ("<hex>.json", or blobs/sha256/<hex> since docker 25). */
-	fd = openat(o->layout, config_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ret = el__error_errno(EL_EINVAL, "%s: %s", o->image, config_path);
+	if ((ret = open_beneath(o, config_path, config_path, &fd)) != EL_OK)
 		goto done;
-	}
 	if ((ret = el__sha256_fd(config_hex, fd, config_path)) != EL_OK || lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
 		ret = ret != EL_OK ? ret : el__error_errno(EL_ERROR, "%s: %s", o->image, config_path);
