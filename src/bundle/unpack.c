@@ -30,6 +30,14 @@
 #include "util/tree.h"
 
 #define DATA_BLOCK (256 * 1024)
+/*
+ * The deepest a name may go, in directories: what el__tree_remove removes
+ * (a partial tree must be removable), and what keeps reopening each
+ * directory from the top cheap.
+ */
+#define MAX_DEPTH 256
+
+static size_t depth_of(const char *name);
 
 /* A directory made during the unpack, whose mode and time are set last. */
 struct made_dir {
@@ -126,6 +134,13 @@ static int touch_dir(unpacker *u, const char *name, size_t len, bool made)
 
 	if (!prefix)
 		return el__error_oom();
+	/* A directory made as a parent is an entry too: a few names must not make millions of them. */
+	if (made && ++u->entries > u->opts.limits.max_entries) {
+		free(prefix);
+		return el__error(EL_EINVAL, "%s: more than %llu entries (--max-entries %llu)", u->archive_name,
+				 (unsigned long long)u->opts.limits.max_entries,
+				 (unsigned long long)u->opts.limits.max_entries);
+	}
 	if (el__name_find(&u->names, prefix) == EL__NAME_NONE)
 		ret = el__name_add(&u->names, prefix, EL__NAME_IMPLIED_DIR);
 	if (ret == EL_OK && made)
@@ -536,6 +551,10 @@ static int unpack_entry(unpacker *u, struct archive_entry *e)
 			ret = apply_whiteout(u, raw, name, last);
 			goto done;
 		}
+	}
+	if (depth_of(name) > MAX_DEPTH) {
+		ret = refuse(u, raw, "deeper than %d directories", MAX_DEPTH);
+		goto done;
 	}
 	if (!hardlink && refused_type(type)) {
 		ret = refuse(u, raw, "%s", refused_type(type));

@@ -209,6 +209,51 @@ static void test_unpack_limits(void **state)
 	free(archive);
 }
 
+/* A name deeper than 256 directories is refused; a partial tree of that depth could not be removed. */
+static void test_unpack_depth(void **state)
+{
+	const char *dir = *state;
+	char cmd[8192], *archive, *out = el_test_path(dir, "out");
+	int n = snprintf(cmd, sizeof(cmd), "mkdir -p '%s/src", dir);
+
+	for (int i = 0; i < 257; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "/a");
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, "'");
+	assert_int_equal(system(cmd), 0);
+	archive = make_tar(dir, "t.tar", "");
+	assert_int_equal(el_unpack(archive, out, NULL), EL_EINVAL);
+	assert_non_null(strstr(el_error_last(), "': deeper than 256 directories"));
+	assert_null(strchr(el_error_last(), '\n'));
+	/* src, t.tar: nothing beside them. */
+	assert_int_equal(el_test_count_entries(dir), 2);
+	free(out);
+	free(archive);
+}
+
+/* Directories made as parents count as entries: twenty deep names are not thousands of free directories. */
+static void test_unpack_parents_count(void **state)
+{
+	const char *dir = *state;
+	char path[1024], *archive, *out = el_test_path(dir, "out");
+	el_unpack_limits limits = { .max_entries = 100 };
+	int n = snprintf(path, sizeof(path), "src");
+
+	for (int i = 0; i < 200; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "/d");
+	snprintf(path + n, sizeof(path) - (size_t)n, "/f");
+	el_test_write(dir, path, "x");
+	/* Only the file in the archive: its 200 parents are made by the unpacker. */
+	snprintf(path, sizeof(path), "tar -C '%s/src' -cf '%s/t.tar' --no-recursion $(cd '%s/src' && find . -type f)", dir,
+		 dir, dir);
+	assert_int_equal(system(path), 0);
+	archive = el_test_path(dir, "t.tar");
+	assert_int_equal(el_unpack(archive, out, &limits), EL_EINVAL);
+	snprintf(path, sizeof(path), "%s: more than 100 entries (--max-entries 100)", archive);
+	assert_string_equal(el_error_last(), path);
+	free(out);
+	free(archive);
+}
+
 static void test_unpack_missing_archive(void **state)
 {
 	const char *dir = *state;
@@ -234,6 +279,8 @@ int main(void)
 		T(test_unpack_tree),
 		T(test_unpack_limits),
 		T(test_unpack_missing_archive),
+		T(test_unpack_depth),
+		T(test_unpack_parents_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
