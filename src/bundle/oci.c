@@ -366,7 +366,7 @@ static int open_docker_file(const oci *o, json_t *path, const char *hex, int *fd
 static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 {
 	json_t *manifest = NULL, *config = NULL, *image, *layers, *diff_ids, *layer;
-	char config_hex[EL_SHA256_HEX];
+	char config_hex[EL_SHA256_HEX], config_shown[300];
 	const char *config_path;
 	size_t i;
 	int fd, ret;
@@ -383,19 +383,21 @@ static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 		goto done;
 	}
 	/* The config's file is named by its digest ("<hex>.json", or blobs/sha256/<hex> since docker 25). */
-	if ((ret = open_beneath(o, config_path, config_path, &fd)) != EL_OK)
+	/* Quoted printable: the name is the archive's. */
+	el__printable_copy(config_shown, sizeof(config_shown), config_path, strlen(config_path));
+	if ((ret = open_beneath(o, config_path, config_shown, &fd)) != EL_OK)
 		goto done;
-	if ((ret = el__sha256_fd(config_hex, fd, config_path)) != EL_OK || lseek(fd, 0, SEEK_SET) != 0) {
+	if ((ret = el__sha256_fd(config_hex, fd, config_shown)) != EL_OK || lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
-		ret = ret != EL_OK ? ret : el__error_errno(EL_ERROR, "%s: %s", o->image, config_path);
+		ret = ret != EL_OK ? ret : el__error_errno(EL_ERROR, "%s: %s", o->image, config_shown);
 		goto done;
 	}
-	if ((ret = read_json(o, fd, config_path, &config)) != EL_OK)
+	if ((ret = read_json(o, fd, config_shown, &config)) != EL_OK)
 		goto done;
 	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	if (!json_is_array(diff_ids) || json_array_size(diff_ids) != json_array_size(layers)) {
 		ret = el__error(EL_EINVAL, "%s: %s: rootfs.diff_ids does not list one digest per layer", o->image,
-				config_path);
+				config_shown);
 		goto done;
 	}
 	if (digest_out)
@@ -487,14 +489,19 @@ int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *l
 	if (image_fd >= 0)
 		close(image_fd);
 	if (tmp[0]) {
-		/* The unpacked layout goes, keeping the message of a failure. */
-		char why[1024];
+		/* The unpacked layout goes, keeping the message of a failure and saying what stayed. */
+		char why[1024], left[512];
 
 		snprintf(why, sizeof(why), "%s", el_error_last());
-		if (el__tree_remove(dest.parent, tmp) != EL_OK && ret == EL_OK)
-			ret = el_error_last_code();
-		else if (ret != EL_OK)
+		if (el__tree_remove(dest.parent, tmp) != EL_OK) {
+			snprintf(left, sizeof(left), "%s", el_error_last());
+			if (ret == EL_OK)
+				ret = el__error(EL_ERROR, "%s: %s is left beside it: %s", dir, tmp, left);
+			else
+				el__error(ret, "%s (and %s is left beside it: %s)", why, tmp, left);
+		} else if (ret != EL_OK) {
 			el__error(ret, "%s", why);
+		}
 	}
 	return el__dest_close(&dest, ret);
 }

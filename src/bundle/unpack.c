@@ -75,7 +75,21 @@ static int refuse(const unpacker *u, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	/* A reason may quote a link's target or a path of the archive's. */
+	el__printable(reason, strlen(reason));
 	return el__error(EL_EINVAL, "%s: entry '%s': %s", u->archive_name, shown, reason);
+}
+
+/* A failure of the system on an entry (errno), its name quoted printable; after is NULL or what failed. */
+static int failed(const unpacker *u, const char *name, const char *after)
+{
+	char shown[256];
+	int err = errno;
+
+	el__printable_copy(shown, sizeof(shown), name, strlen(name));
+	errno = err;
+	return el__error_errno(EL_ERROR, "%s: entry '%s'%s%s", u->archive_name, shown, after ? ": " : "",
+			       after ? after : "");
 }
 
 static int archive_failed(const unpacker *u, const char *what)
@@ -180,7 +194,7 @@ static int open_dir(unpacker *u, const char *entry, const char *dir, bool make, 
 		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && make) {
 			if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
-				el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, entry);
+				failed(u, entry, NULL);
 				close(fd);
 				return -1;
 			}
@@ -203,7 +217,7 @@ static int open_dir(unpacker *u, const char *entry, const char *dir, bool make, 
 				return -1;
 			}
 			errno = err;
-			el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, entry);
+			failed(u, entry, NULL);
 			return -1;
 		}
 		close(fd);
@@ -299,7 +313,7 @@ static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, i
 		fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST ? refuse(u, name, "appears twice")
-				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+				       : failed(u, name, NULL);
 	for (;;) {
 		la_ssize_t n = u->al->archive_read_data(u->a, u->block, DATA_BLOCK);
 
@@ -312,7 +326,7 @@ static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, i
 		if ((ret = check_growth(u, (uint64_t)n)) != EL_OK)
 			break;
 		if (el__write_all(fd, u->block, (size_t)n) != 0) {
-			ret = el__error_errno(EL_ERROR, "%s: entry '%s': write failed", u->archive_name, name);
+			ret = failed(u, name, "write failed");
 			break;
 		}
 		got += (uint64_t)n;
@@ -320,9 +334,9 @@ static int unpack_file(unpacker *u, struct archive_entry *e, const char *name, i
 	if (ret == EL_OK && declared >= 0 && got != (uint64_t)declared)
 		ret = refuse(u, name, "declares %lld bytes but holds %llu", (long long)declared, (unsigned long long)got);
 	if (ret == EL_OK && (fchmod(fd, perm) != 0 || futimens(fd, times) != 0))
-		ret = el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+		ret = failed(u, name, NULL);
 	if (close(fd) != 0 && ret == EL_OK)
-		ret = el__error_errno(EL_ERROR, "%s: entry '%s': write failed", u->archive_name, name);
+		ret = failed(u, name, "write failed");
 	return ret;
 }
 
@@ -337,7 +351,7 @@ static int unpack_link(unpacker *u, struct archive_entry *e, const char *name, i
 		return refuse(u, name, "a symbolic link to '%s' leads out of the directory", target);
 	if (symlinkat(target, dirfd, base) != 0 && !(make_room(u, dirfd, base) && symlinkat(target, dirfd, base) == 0))
 		return errno == EEXIST ? refuse(u, name, "appears twice")
-				       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+				       : failed(u, name, NULL);
 	/* Not every file system keeps a link's own time; the link is what matters. */
 	utimensat(dirfd, base, times, AT_SYMLINK_NOFOLLOW);
 	return EL_OK;
@@ -389,7 +403,7 @@ static int unpack_hardlink(unpacker *u, const char *name, const char *raw_target
 	if (ret == EL_OK && linkat(tfd, target_base, dirfd, base, 0) != 0 &&
 	    !(make_room(u, dirfd, base) && linkat(tfd, target_base, dirfd, base, 0) == 0))
 		ret = errno == EEXIST ? refuse(u, name, "appears twice")
-				      : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, name);
+				      : failed(u, name, NULL);
 	if (tfd >= 0)
 		close(tfd);
 	free(target_dir);
@@ -414,7 +428,7 @@ static int unpack_dir(unpacker *u, struct archive_entry *e, const char *raw, con
 			return remember_dir(u, name, perm, &mtime);
 		if (!(make_room(u, dirfd, base) && mkdirat(dirfd, base, 0700) == 0))
 			return errno == EEXIST ? refuse(u, raw, "appears twice")
-					       : el__error_errno(EL_ERROR, "%s: entry '%s'", u->archive_name, raw);
+					       : failed(u, raw, NULL);
 	}
 	return remember_dir(u, name, perm, &mtime);
 }
@@ -433,7 +447,7 @@ static int clear_below(unpacker *u, int dfd, const char *dir)
 	if (!d) {
 		if (copy >= 0)
 			close(copy);
-		return el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, dir);
+		return failed(u, dir, NULL);
 	}
 	while (ret == EL_OK && (e = readdir(d))) {
 		char *full;
@@ -447,12 +461,12 @@ static int clear_below(unpacker *u, int dfd, const char *dir)
 		}
 		kind = el__name_find(&u->names, full);
 		if (kind == EL__NAME_NONE) {
-			ret = el__tree_remove(dfd, e->d_name);
+			if (el__tree_remove(dfd, e->d_name) != EL_OK)
+				ret = failed(u, full, "cannot remove it");
 		} else if (kind == EL__NAME_DIR || kind == EL__NAME_IMPLIED_DIR) {
 			int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-			ret = sub < 0 ? el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, full)
-				      : clear_below(u, sub, full);
+			ret = sub < 0 ? failed(u, full, NULL) : clear_below(u, sub, full);
 			if (sub >= 0)
 				close(sub);
 		}
@@ -491,7 +505,8 @@ static int apply_whiteout(unpacker *u, const char *raw, const char *name, const 
 		ret = el__error_oom();
 	} else if (el__name_find(&u->names, full) == EL__NAME_NONE) {
 		/* What this layer put there itself stays: the whiteout is of the layers below. */
-		ret = el__tree_remove(dfd, victim);
+		if (el__tree_remove(dfd, victim) != EL_OK)
+			ret = failed(u, full, "cannot remove it");
 	}
 	close(dfd);
 	free(full);
@@ -638,7 +653,7 @@ static int finish_dirs(unpacker *u)
 		if (fd < 0)
 			return el_error_last_code();
 		if (fchmod(fd, d->mode) != 0 || futimens(fd, times) != 0) {
-			int ret = el__error_errno(EL_ERROR, "%s: '%s'", u->archive_name, d->name);
+			int ret = failed(u, d->name, NULL);
 
 			close(fd);
 			return ret;
@@ -768,10 +783,15 @@ static void remove_partial(int parent, const char *tmp, int code)
 	char why[1024];
 
 	snprintf(why, sizeof(why), "%s", el_error_last());
-	if (el__tree_remove(parent, tmp) != EL_OK)
-		el__error(code, "%s (and %s is left beside it: %s)", why, tmp, el_error_last());
-	else
+	if (el__tree_remove(parent, tmp) != EL_OK) {
+		char left[512];
+
+		/* Copied first: the message is rewritten in the buffer el_error_last() points into. */
+		snprintf(left, sizeof(left), "%s", el_error_last());
+		el__error(code, "%s (and %s is left beside it: %s)", why, tmp, left);
+	} else {
 		el__error(code, "%s", why);
+	}
 }
 
 int el__dest_open(el__dest *d, const char *dir)
