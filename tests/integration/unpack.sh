@@ -396,4 +396,18 @@ run "$o" "$e" env PATH="$scratch/fakebin:$PATH" "$ENVLOCK" unpack "$scratch/lrz.
 check_eq "an lrzip stream: exit 2" 2 "$status"
 check_eq "an lrzip stream: no program run" no "$([ -e "$scratch/lrzip-ran" ] && echo yes || echo no)"
 
+# A link target carrying a terminal escape and a line break: one line, printable.
+python3 - "$scratch/ctrl.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    ti = tarfile.TarInfo("a/l")
+    ti.type = tarfile.SYMTYPE
+    ti.linkname = "../../\x1b[31mRED\x1b[0m\nfake: line"
+    t.addfile(ti)
+PY
+run "$o" "$e" "$ENVLOCK" unpack "$scratch/ctrl.tar" "$scratch/ctrl-out"
+check_eq "control characters in a refusal: one printable line" \
+	"envlock: unpack: $scratch/ctrl.tar: entry 'a/l': a symbolic link to '../../?[31mRED?[0m?fake: line' leads out of the directory" \
+	"$(cat "$e")"
+
 finish
