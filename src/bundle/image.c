@@ -110,6 +110,21 @@ int el_image_root(char **root, const char *image, const el_image_options *opts)
 		ret = el__error(EL_ERROR, "%s: %s", cache_dir, warning ? warning : "cannot use the cache directory");
 		goto done;
 	}
+	/*
+	 * The tree's path is a bind source: absolute and without links, or the
+	 * sandbox (which follows none) could not bind it from a relative
+	 * ENVLOCK_CACHE_DIR or a ~/.cache that is a link to another disk.
+	 */
+	{
+		char *real = realpath(cache_dir, NULL);
+
+		if (!real) {
+			ret = el__error_errno(EL_ERROR, "%s", cache_dir);
+			goto done;
+		}
+		free(cache_dir);
+		cache_dir = real;
+	}
 	if (mkdirat(cache_fd, "images", 0700) != 0 && errno != EEXIST) {
 		ret = el__error_errno(EL_ERROR, "%s/images", cache_dir);
 		goto done;

@@ -443,6 +443,17 @@ int cmd_exec(int argc, char **argv)
 		cli_error("exec: %s", el_error_last());
 		goto done;
 	}
+	/*
+	 * A job that could write the cache could change the image's tree, and
+	 * every later run of that image with it (the working directory holds
+	 * the cache, say): refused.
+	 */
+	if (image_root && el_sandbox_plan_shows(plan, image_root)) {
+		cli_error("exec: --image: the sandbox would show %s, where the image's tree is kept (the cache is in a "
+			  "directory it binds: set ENVLOCK_CACHE_DIR outside it)",
+			  image_root);
+		goto done;
+	}
 	if (a.dry_run) {
 		status = el_sandbox_plan_write(plan, stdout) == EL_OK ? CLI_EXIT_OK : EXEC_FAILED;
 		if (status != CLI_EXIT_OK)

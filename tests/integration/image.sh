@@ -76,6 +76,19 @@ half_checks() {
 		"$(grep -Eq "^  ro-bind +/usr +from $dir/cache/images/layout-[0-9a-f]{64}/usr\$" "$scratch/out" && echo yes || cat "$scratch/out")"
 	check_eq "$p --dry-run: bin is the image's link" yes \
 		"$(grep -Eq '^  symlink +/bin -> usr/bin$' "$scratch/out" && echo yes || cat "$scratch/out")"
+	# A cache in the working directory: the job could change the tree, refused.
+	run "$scratch/out" "$scratch/err" "${as[@]}" env ENVLOCK_CACHE_DIR="$dir/work/cache" "$ENVLOCK" exec --no-lock \
+		--image "$base/img" -- true
+	check_eq "$p a cache the sandbox would show: 125" 125 "$status"
+	check_eq "$p a cache the sandbox would show: the message" yes \
+		"$(grep -qx "envlock: exec: --image: the sandbox would show $dir/work/cache/images/layout-[0-9a-f]*, where the image's tree is kept (the cache is in a directory it binds: set ENVLOCK_CACHE_DIR outside it)" "$scratch/err" && echo yes || cat "$scratch/err")"
+	# A relative cache directory: the tree is bound from its real path.
+	mkdir -p "$dir/relbase"
+	[ "$half" = user ] && chown "$user:$user" "$dir/relbase"
+	cd "$dir/relbase"
+	run "$scratch/out" "$scratch/err" "${as[@]}" env ENVLOCK_CACHE_DIR=relcache "$ENVLOCK" exec --no-lock \
+		-C "$dir/work" --image "$base/img" -- cat /etc/os-release
+	check_eq "$p a relative cache directory" "0 ID=envlock-test-image" "$status $(cat "$scratch/out")"
 	cd "$base"
 }
 
