@@ -38,7 +38,8 @@ typedef struct el_unpack_limits {
  * modification times; owners are not (everything belongs to the caller).
  * Refused, with a message naming the entry: absolute names, '..'
  * components, a name that appears twice, a path through a link or a
- * file, a relative link target that climbs out of the tree (an absolute
+ * file, a relative link target whose text climbs out of the tree (not
+ * resolved through other links; an absolute
  * target is kept as it is: it names a path inside the tree once the tree
  * is a root), device nodes, FIFOs and sockets, set-user-ID and
  * set-group-ID files (not directories: there the bits give no privilege

@@ -22,7 +22,9 @@
  * and .tar.gzip) are applied in order, whiteouts and opaque directories
  * as the OCI image specification says, each layer under el_unpack's rules
  * except that set-id bits are cleared (the sandbox's no_new_privs voids
- * them anyway) and that an entry replaces what the layers below left.
+ * them anyway), that an entry replaces what the layers below left, and
+ * that directories keep their owner's rwx bits (a layer above may write in
+ * a 0550 /root; the tree is bound read-only).
  * limits apply to each layer.
  *
  * digest_out (may be NULL): the manifest's digest; for an old docker save,

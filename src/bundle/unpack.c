@@ -503,10 +503,21 @@ static int apply_whiteout(unpacker *u, const char *raw, const char *name, const 
 		ret = refuse(u, raw, "a whiteout of no name");
 	} else if (asprintf(&full, "%s%s%s", dir, *dir ? "/" : "", victim) < 0) {
 		ret = el__error_oom();
-	} else if (el__name_find(&u->names, full) == EL__NAME_NONE) {
-		/* What this layer put there itself stays: the whiteout is of the layers below. */
-		if (el__tree_remove(dfd, victim) != EL_OK)
-			ret = failed(u, full, "cannot remove it");
+	} else {
+		el__name_kind kind = el__name_find(&u->names, full);
+
+		if (kind == EL__NAME_NONE) {
+			/* What this layer put there itself stays: the whiteout is of the layers below. */
+			if (el__tree_remove(dfd, victim) != EL_OK)
+				ret = failed(u, full, "cannot remove it");
+		} else if (kind == EL__NAME_DIR || kind == EL__NAME_IMPLIED_DIR) {
+			/* A directory this layer writes in too: what the layers below left in it goes, whatever the order. */
+			int sub = openat(dfd, victim, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			ret = sub < 0 ? failed(u, full, NULL) : clear_below(u, sub, full);
+			if (sub >= 0)
+				close(sub);
+		}
 	}
 	close(dfd);
 	free(full);
@@ -649,10 +660,12 @@ static int finish_dirs(unpacker *u)
 		const struct made_dir *d = &u->dirs[i];
 		struct timespec times[2] = { { 0, UTIME_OMIT }, d->mtime };
 		int fd = open_dir(u, d->name, d->name, false, NULL);
+		/* A layer's directories stay writable by their owner: the layers above may write in them. */
+		mode_t mode = u->opts.layer ? d->mode | S_IRWXU : d->mode;
 
 		if (fd < 0)
 			return el_error_last_code();
-		if (fchmod(fd, d->mode) != 0 || futimens(fd, times) != 0) {
+		if (fchmod(fd, mode) != 0 || futimens(fd, times) != 0) {
 			int ret = failed(u, d->name, NULL);
 
 			close(fd);
