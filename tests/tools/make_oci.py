@@ -455,6 +455,21 @@ def write_multiarch(out):
     out.write("multiarch-nested.digest", amd["digest"])
 
 
+def write_order(out):
+    """A whiteout of a directory after the same layer's entry in it (what
+    the layer below left there goes all the same), and a layer writing into
+    a directory the layer below made 0550 (it keeps its owner's rwx)."""
+    lower = tar_bytes([D("foo/"), F("foo/keep", b"keep\n"), F("foo/secret", b"secret\n"),
+                       D("ro/", 0o550), F("ro/a", b"a\n")])
+    upper = tar_bytes([F("foo/bar", b"bar\n"), F(".wh.foo", b""), F("ro/b", b"b\n")])
+    blobs = Blobs()
+    m = image(blobs, [(lower, lower, OCI_TAR), (upper, upper, OCI_TAR)])
+    out.layout("order", blobs, index([tagged(m)]))
+    out.write("order.digest", m["digest"])
+    out.lines("order.expected", ["foo|d|755||", "foo/bar|f|644|4|", "ro|d|750||", "ro/a|f|644|2|",
+                                 "ro/b|f|644|2|"])
+
+
 def two_layers(second, **desc):
     """A good first layer, then second (entries), its descriptor altered by
     desc. (blobs, manifest descriptor, the second layer's hex)."""
@@ -533,6 +548,7 @@ def main():
     out = Out(sys.argv[1])
     write_base(out)
     write_multiarch(out)
+    write_order(out)
     write_refused(out)
 
 

@@ -352,6 +352,12 @@ static void test_multiarch(void **state)
 	check_amd64(*state);
 }
 
+/* A whiteout after the same layer's entry below it, and a layer writing into a lower 0550 directory. */
+static void test_whiteout_order_and_read_only_dir(void **state)
+{
+	check_good(*state, "order", "order.expected", "order.digest", LAYOUT);
+}
+
 static void test_multiarch_nested(void **state)
 {
 	check_good(*state, "multiarch-nested", "multiarch.expected", "multiarch-nested.digest", LAYOUT);
@@ -629,6 +635,7 @@ int main(void)
 		T(test_base_docker_legacy),
 		T(test_docker_media_types),
 		T(test_multiarch),
+		T(test_whiteout_order_and_read_only_dir),
 		T(test_multiarch_nested),
 		T(test_no_digest_empty_dir),
 		T(test_bad_digest),
