@@ -56,7 +56,7 @@ typedef struct el_image_options {
 	/* NULL: the user's cache, as env names it ($ENVLOCK_CACHE_DIR, $XDG_CACHE_HOME/envlock, ~/.cache/envlock). */
 	const char *cache_dir;
 	const char *const *env; /* where cache_dir is looked up; NULL: the process's environment */
-	el_unpack_limits limits; /* per layer */
+	el_unpack_limits limits; /* bytes and entries for all the layers together; the ratio per layer */
 } el_image_options;
 
 /*

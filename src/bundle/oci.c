@@ -30,6 +30,10 @@
 #define JSON_MAX (4u << 20)
 /* Indexes pointing to indexes: how deep before it is a loop. */
 #define INDEX_DEPTH 4
+/* Descriptors looked at in all the indexes: how many before it is a bomb of them (fan-out). */
+#define INDEX_DESCRIPTORS 256
+/* Layers of one image (Docker's own limit is 127). */
+#define MAX_LAYERS 128
 
 #if defined(__x86_64__)
 #define OCI_ARCH "amd64"
@@ -50,6 +54,8 @@ typedef struct oci {
 	int layout;        /* the layout directory */
 	int top;           /* the root file system being made */
 	el__unpack_options opts;
+	el_unpack_limits budget; /* what all the layers together may still unpack */
+	unsigned descriptors;    /* looked at in the indexes so far */
 } oci;
 
 static const char *const layer_types[] = {
@@ -244,7 +250,7 @@ static bool platform_matches(json_t *descriptor)
 }
 
 /* From an index, the manifest for this machine (*manifest, its digest's hex); EL_ENOTFOUND, no message, when none. */
-static int pick_manifest(const oci *o, json_t *index, int depth, json_t **manifest, char hex[EL_SHA256_HEX])
+static int pick_manifest(oci *o, json_t *index, int depth, json_t **manifest, char hex[EL_SHA256_HEX])
 {
 	json_t *list = json_object_get(index, "manifests"), *d;
 	size_t i;
@@ -257,6 +263,8 @@ static int pick_manifest(const oci *o, json_t *index, int depth, json_t **manife
 		json_t *doc;
 		int ret;
 
+		if (++o->descriptors > INDEX_DESCRIPTORS)
+			return el__error(EL_EINVAL, "%s: its indexes list more than %d manifests", o->image, INDEX_DESCRIPTORS);
 		if (!json_is_object(d) || !platform_matches(d))
 			continue;
 		if (is_index_type(type)) {
@@ -283,25 +291,39 @@ static bool is_layer_type(const char *type)
 	return false;
 }
 
-/* One layer's tar (fd, closed), applied; id names it in messages ("sha256:..."). */
-static int apply_layer(const oci *o, int fd, const char *hex)
+/*
+ * One layer's tar (fd, closed), applied; hex names it in messages. The
+ * limits on bytes and entries hold for all the layers together: a layer
+ * gets what the ones before left of them.
+ */
+static int apply_layer(oci *o, int fd, const char *hex)
 {
+	el__unpack_options opts = o->opts;
+	uint64_t entries = 0, bytes = 0;
 	char name[4200];
 	int ret;
 
 	snprintf(name, sizeof(name), "%s: layer sha256:%s", o->image, hex);
-	ret = el__unpack_into(name, fd, o->top, &o->opts);
+	opts.limits.max_bytes = o->budget.max_bytes;
+	opts.limits.max_entries = o->budget.max_entries;
+	opts.entries_out = &entries;
+	opts.bytes_out = &bytes;
+	ret = el__unpack_into(name, fd, o->top, &opts);
 	close(fd);
+	o->budget.max_bytes -= bytes < o->budget.max_bytes ? bytes : o->budget.max_bytes - 1;
+	o->budget.max_entries -= entries < o->budget.max_entries ? entries : o->budget.max_entries - 1;
 	return ret;
 }
 
-static int apply_manifest(const oci *o, json_t *manifest)
+static int apply_manifest(oci *o, json_t *manifest)
 {
 	json_t *layers = json_object_get(manifest, "layers"), *d;
 	size_t i;
 
 	if (!json_is_array(layers))
 		return el__error(EL_EINVAL, "%s: a manifest without a layers list", o->image);
+	if (json_array_size(layers) > MAX_LAYERS)
+		return el__error(EL_EINVAL, "%s: more than %d layers", o->image, MAX_LAYERS);
 	json_array_foreach(layers, i, d) {
 		const char *type = json_string_value(json_object_get(d, "mediaType"));
 		const char *h = sha256_hex(json_string_value(json_object_get(d, "digest")));
@@ -321,7 +343,7 @@ static int apply_manifest(const oci *o, json_t *manifest)
 	return EL_OK;
 }
 
-static int from_index(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
+static int from_index(oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 {
 	json_t *index = NULL, *manifest = NULL;
 	char hex[EL_SHA256_HEX];
@@ -363,7 +385,7 @@ static int open_docker_file(const oci *o, json_t *path, const char *hex, int *fd
  * rootfs.diff_ids are the layers' (uncompressed, as saved) SHA-256, and
  * the config's own is the image's id.
  */
-static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
+static int from_docker_save(oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 {
 	json_t *manifest = NULL, *config = NULL, *image, *layers, *diff_ids, *layer;
 	char config_hex[EL_SHA256_HEX], config_shown[300];
@@ -395,6 +417,10 @@ static int from_docker_save(const oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 	if ((ret = read_json(o, fd, config_shown, &config)) != EL_OK)
 		goto done;
 	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+	if (json_array_size(layers) > MAX_LAYERS) {
+		ret = el__error(EL_EINVAL, "%s: more than %d layers", o->image, MAX_LAYERS);
+		goto done;
+	}
 	if (!json_is_array(diff_ids) || json_array_size(diff_ids) != json_array_size(layers)) {
 		ret = el__error(EL_EINVAL, "%s: %s: rootfs.diff_ids does not list one digest per layer", o->image,
 				config_shown);
@@ -455,6 +481,8 @@ int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *l
 	el_error_clear();
 	if (limits)
 		o.opts.limits = *limits;
+	o.budget.max_bytes = o.opts.limits.max_bytes ? o.opts.limits.max_bytes : EL_UNPACK_MAX_BYTES;
+	o.budget.max_entries = o.opts.limits.max_entries ? o.opts.limits.max_entries : EL_UNPACK_MAX_ENTRIES;
 	image_fd = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (image_fd < 0)
 		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", image);

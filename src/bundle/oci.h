@@ -25,7 +25,8 @@
  * them anyway), that an entry replaces what the layers below left, and
  * that directories keep their owner's rwx bits (a layer above may write in
  * a 0550 /root; the tree is bound read-only).
- * limits apply to each layer.
+ * limits: bytes and entries for all the layers together (at most 128
+ * layers, 256 descriptors in the indexes), the ratio per layer.
  *
  * digest_out (may be NULL): the manifest's digest; for an old docker save,
  * the config's (docker's image id). EL_OK; EL_EINVAL for an image refused

@@ -736,6 +736,10 @@ int el__unpack_into(const char *archive_name, int archive_fd, int top, const el_
 		goto done;
 	}
 	ret = read_all(&u);
+	if (opts->entries_out)
+		*opts->entries_out = u.entries;
+	if (opts->bytes_out)
+		*opts->bytes_out = u.bytes;
 done:
 	if (u.a)
 		u.al->archive_read_free(u.a);

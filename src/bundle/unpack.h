@@ -2,6 +2,7 @@
 #define EL_BUNDLE_UNPACK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "envlock/bundle.h"
 
@@ -22,6 +23,8 @@ typedef struct el__unpack_options {
 	 * themselves are not unpacked.
 	 */
 	bool layer;
+	/* What was unpacked, entries (directories made included) and bytes of file data; may be NULL. */
+	uint64_t *entries_out, *bytes_out;
 } el__unpack_options;
 
 /*
