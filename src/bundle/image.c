@@ -20,27 +20,31 @@
 /* The kind of stat-cache fact that remembers an image archive's SHA-256. */
 #define ARCHIVE_FACT "image-sha256"
 
-/* A layout directory's key: the SHA-256 of the document that names its blobs. */
-static int layout_key(int fd, const char *image, char key[EL_SHA256_HEX + 8])
+/*
+ * A layout directory's key: the SHA-256 of its index.json, which names
+ * every blob by digest (into hex; the unpacker checks that the index it
+ * reads hashes the same). A docker save's manifest.json names its files
+ * by path, not digest: as a directory it is refused (its tar is known by
+ * its own digest).
+ */
+static int layout_key(int fd, const char *image, char hex[EL_SHA256_HEX])
 {
-	static const char *const documents[] = { "index.json", "manifest.json", NULL };
-	char hex[EL_SHA256_HEX];
+	struct stat st;
+	int doc = openat(fd, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), ret;
 
-	for (const char *const *d = documents; *d; d++) {
-		int doc = openat(fd, *d, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		int ret;
-
-		if (doc < 0)
-			continue;
-		ret = el__sha256_fd(hex, doc, *d);
+	if (doc < 0 && errno == ENOENT && faccessat(fd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return el__error(EL_EINVAL, "%s: a docker save directory names its files by path, not by digest: "
+				 "give envlock its tar (docker save -o FILE)", image);
+	if (doc < 0)
+		return el__error(EL_EINVAL, "%s: not an OCI image layout or docker save archive (no index.json or manifest.json)",
+				 image);
+	if (fstat(doc, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(doc);
-		if (ret != EL_OK)
-			return ret;
-		snprintf(key, EL_SHA256_HEX + 8, "layout-%s", hex);
-		return EL_OK;
+		return el__error(EL_EINVAL, "%s: index.json: not a regular file", image);
 	}
-	return el__error(EL_EINVAL, "%s: not an OCI image layout or docker save archive (no index.json or manifest.json)",
-			 image);
+	ret = el__sha256_fd(hex, doc, "index.json");
+	close(doc);
+	return ret;
 }
 
 /* An archive's key: its SHA-256, remembered in the stat cache by the file's identity. */
@@ -77,9 +81,10 @@ static int archive_key(int fd, const struct stat *st, const char *image, const c
 int el_image_root(char **root, const char *image, const el_image_options *opts)
 {
 	const el_image_options none = { 0 };
-	char key[EL_SHA256_HEX + 8], *cache_dir, *path = NULL;
+	char key[EL_SHA256_HEX + 8], index_hex[EL_SHA256_HEX], *cache_dir, *path = NULL;
+	el__oci_source source = { .image = image };
 	const char *warning = NULL;
-	struct stat st;
+	struct stat st, image_st;
 	int fd, cache_fd = -1, ret;
 
 	*root = NULL;
@@ -95,15 +100,23 @@ int el_image_root(char **root, const char *image, const el_image_options *opts)
 		return el__error(EL_ERROR, "%s: no cache directory to keep its root file system in "
 				 "(set ENVLOCK_CACHE_DIR, XDG_CACHE_HOME or HOME)", image);
 	}
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, &image_st) != 0) {
 		ret = el__error_errno(EL_ERROR, "%s", image);
-	else if (S_ISDIR(st.st_mode))
-		ret = layout_key(fd, image, key);
-	else
-		ret = archive_key(fd, &st, image, cache_dir, key);
-	close(fd);
+	} else if (S_ISDIR(image_st.st_mode)) {
+		ret = layout_key(fd, image, index_hex);
+		if (ret == EL_OK)
+			snprintf(key, sizeof(key), "layout-%s", index_hex);
+		source.index_sha256 = index_hex;
+	} else if (S_ISREG(image_st.st_mode)) {
+		ret = archive_key(fd, &image_st, image, cache_dir, key);
+	} else {
+		/* A FIFO would be read up by its digest, a device read forever. */
+		ret = el__error(EL_EINVAL, "%s: neither a directory nor a regular file", image);
+	}
 	if (ret != EL_OK)
 		goto done;
+	source.fd = fd;
+	source.st = &image_st;
 	/* Only a directory this user alone can write holds trees the sandbox will run. */
 	cache_fd = el__cache_open_dir(cache_dir, &warning);
 	if (cache_fd < 0) {
@@ -142,7 +155,8 @@ int el_image_root(char **root, const char *image, const el_image_options *opts)
 	/* Made whole or not at all (el__oci_unpack renames it into place): one that is there is complete. */
 	if (fstatat(cache_fd, path + strlen(cache_dir) + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 		goto done;
-	ret = el__oci_unpack(image, path, &opts->limits, NULL);
+	/* From what the key was taken from: the same descriptor, the same index. */
+	ret = el__oci_unpack_source(&source, path, &opts->limits, NULL);
 	/* Made meanwhile by another run: as good. */
 	if (ret == EL_EINVAL && fstatat(cache_fd, path + strlen(cache_dir) + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode)) {
@@ -150,6 +164,8 @@ int el_image_root(char **root, const char *image, const el_image_options *opts)
 		ret = EL_OK;
 	}
 done:
+	if (fd >= 0)
+		close(fd);
 	if (cache_fd >= 0)
 		close(cache_fd);
 	free(cache_dir);

@@ -56,6 +56,7 @@ typedef struct oci {
 	el__unpack_options opts;
 	el_unpack_limits budget; /* what all the layers together may still unpack */
 	unsigned descriptors;    /* looked at in the indexes so far */
+	const char *index_sha256; /* index.json must hash to this (the key the caller chose by), or NULL */
 } oci;
 
 static const char *const layer_types[] = {
@@ -196,7 +197,15 @@ static int open_blob(const oci *o, json_t *descriptor, int *fd, char hex[EL_SHA2
 }
 
 /* A JSON document from fd (closed), at most JSON_MAX bytes; what names it in messages. */
+static int read_json_hashed(const oci *o, int fd, const char *what, json_t **out, char hex[EL_SHA256_HEX]);
+
 static int read_json(const oci *o, int fd, const char *what, json_t **out)
+{
+	return read_json_hashed(o, fd, what, out, NULL);
+}
+
+/* The same, with the SHA-256 of the very bytes parsed into hex (when given). */
+static int read_json_hashed(const oci *o, int fd, const char *what, json_t **out, char hex[EL_SHA256_HEX])
 {
 	el__buf text;
 	json_error_t jerr;
@@ -215,6 +224,10 @@ static int read_json(const oci *o, int fd, const char *what, json_t **out)
 	if (n > 0) {
 		el__buf_free(&text);
 		return el__error(EL_EINVAL, "%s: %s: larger than %u bytes", o->image, what, JSON_MAX);
+	}
+	if (hex && el__sha256_hex(hex, text.data ? text.data : "", text.len) != EL_OK) {
+		el__buf_free(&text);
+		return el_error_last_code();
 	}
 	*out = json_loadb(text.data ? text.data : "", text.len, JSON_REJECT_DUPLICATES, &jerr);
 	el__buf_free(&text);
@@ -351,8 +364,12 @@ static int from_index(oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 
 	if ((ret = open_beneath(o, "index.json", "index.json", &fd)) != EL_OK)
 		return ret;
-	if ((ret = read_json(o, fd, "index.json", &index)) != EL_OK)
+	if ((ret = read_json_hashed(o, fd, "index.json", &index, hex)) != EL_OK)
 		return ret;
+	if (o->index_sha256 && strcmp(hex, o->index_sha256) != 0) {
+		json_decref(index);
+		return el__error(EL_EINVAL, "%s: index.json changed while it was read", o->image);
+	}
 	ret = pick_manifest(o, index, 0, &manifest, hex);
 	if (ret == EL_ENOTFOUND)
 		ret = el__error(EL_EINVAL, "%s: no manifest for linux/%s", o->image, OCI_ARCH);
@@ -458,6 +475,9 @@ static int unpack_archive(oci *o, const el__dest *dest, int image_fd, char tmp[3
 	tmp[0] = '\0';
 	if (ret != EL_OK)
 		return ret;
+	/* From the start, whatever read it before (its digest). */
+	if (lseek(image_fd, 0, SEEK_SET) != 0)
+		return el__error_errno(EL_ERROR, "%s", o->image);
 	snprintf(tmp, 300, ".%.200s.image-%s", dest->base, hex);
 	if (mkdirat(dest->parent, tmp, 0700) != 0) {
 		tmp[0] = '\0';
@@ -472,35 +492,61 @@ static int unpack_archive(oci *o, const el__dest *dest, int image_fd, char tmp[3
 int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *limits,
 		   char digest_out[EL__OCI_DIGEST_SIZE])
 {
-	oci o = { .image = image, .layout = -1, .opts = { .strip_setid = true, .layer = true } };
-	char tmp[300] = "";
+	el__oci_source source = { .image = image };
 	struct stat st;
-	el__dest dest;
-	int image_fd, ret;
+	int ret;
 
 	el_error_clear();
+	source.fd = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (source.fd < 0)
+		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", image);
+	if (fstat(source.fd, &st) != 0) {
+		ret = el__error_errno(EL_ERROR, "%s", image);
+		close(source.fd);
+		return ret;
+	}
+	source.st = &st;
+	ret = el__oci_unpack_source(&source, dir, limits, digest_out);
+	close(source.fd);
+	return ret;
+}
+
+/* The file the archive was read from is the one that was known (by its SHA-256) before. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int el__oci_unpack_source(const el__oci_source *source, const char *dir, const el_unpack_limits *limits,
+			  char digest_out[EL__OCI_DIGEST_SIZE])
+{
+	const char *image = source->image;
+	oci o = { .image = image, .layout = -1, .opts = { .strip_setid = true, .layer = true },
+		  .index_sha256 = source->index_sha256 };
+	char tmp[300] = "";
+	struct stat after;
+	el__dest dest;
+	int ret;
+
 	if (limits)
 		o.opts.limits = *limits;
 	o.budget.max_bytes = o.opts.limits.max_bytes ? o.opts.limits.max_bytes : EL_UNPACK_MAX_BYTES;
 	o.budget.max_entries = o.opts.limits.max_entries ? o.opts.limits.max_entries : EL_UNPACK_MAX_ENTRIES;
-	image_fd = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (image_fd < 0)
-		return el__error_errno(errno == ENOENT ? EL_ENOTFOUND : EL_ERROR, "%s", image);
-	if (fstat(image_fd, &st) != 0) {
-		ret = el__error_errno(EL_ERROR, "%s", image);
-		close(image_fd);
+	if ((ret = el__dest_open(&dest, dir)) != EL_OK)
 		return ret;
-	}
-	if ((ret = el__dest_open(&dest, dir)) != EL_OK) {
-		close(image_fd);
-		return ret;
-	}
 	o.top = dest.top;
-	if (S_ISDIR(st.st_mode)) {
-		o.layout = image_fd;
-		image_fd = -1;
-	} else {
-		ret = unpack_archive(&o, &dest, image_fd, tmp);
+	if (S_ISDIR(source->st->st_mode)) {
+		o.layout = dup(source->fd);
+		if (o.layout < 0)
+			ret = el__error_errno(EL_ERROR, "%s", image);
+	} else if (!S_ISREG(source->st->st_mode)) {
+		ret = el__error(EL_EINVAL, "%s: neither a directory nor a regular file", image);
+	} else if ((ret = unpack_archive(&o, &dest, source->fd, tmp)) == EL_OK &&
+		   (fstat(source->fd, &after) != 0 || !same_file(source->st, &after))) {
+		/* Read twice (its digest, then its entries): the two must be of the same bytes. */
+		ret = el__error(EL_EINVAL, "%s: changed while it was read", image);
 	}
 	if (ret == EL_OK) {
 		if (faccessat(o.layout, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -514,8 +560,6 @@ int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *l
 	}
 	if (o.layout >= 0)
 		close(o.layout);
-	if (image_fd >= 0)
-		close(image_fd);
 	if (tmp[0]) {
 		/* The unpacked layout goes, keeping the message of a failure and saying what stayed. */
 		char why[1024], left[512];

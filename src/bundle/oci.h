@@ -1,6 +1,8 @@
 #ifndef EL_BUNDLE_OCI_H
 #define EL_BUNDLE_OCI_H
 
+#include <sys/stat.h>
+
 #include "envlock/bundle.h"
 
 /* "sha256:" and 64 hex digits, and a NUL. */
@@ -35,5 +37,22 @@
  */
 int el__oci_unpack(const char *image, const char *dir, const el_unpack_limits *limits,
 		   char digest_out[EL__OCI_DIGEST_SIZE]);
+
+/*
+ * The same from an image already open, for a caller that chose what to do
+ * by what it read (the cache, by a digest): fd is read from (never
+ * reopened), and the tree is refused when what it reads is not what was
+ * known: an archive whose identity (st) changed meanwhile, or a layout
+ * whose index.json does not hash to index_sha256 (when not NULL).
+ */
+typedef struct el__oci_source {
+	const char *image; /* for messages */
+	int fd;
+	const struct stat *st; /* fd's, taken when it was first read */
+	const char *index_sha256;
+} el__oci_source;
+
+int el__oci_unpack_source(const el__oci_source *source, const char *dir, const el_unpack_limits *limits,
+			  char digest_out[EL__OCI_DIGEST_SIZE]);
 
 #endif

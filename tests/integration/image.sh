@@ -114,5 +114,16 @@ check_eq "--image refused: no cache made" no "$([ -e "$base/cache-usage" ] && ec
 run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$base/cache-usage" "$ENVLOCK" exec --no-lock --image "$base/nosuch" -- true
 check_eq "--image of a missing image: 125" 125 "$status"
 check_eq "--image of a missing image: the message" "envlock: exec: $base/nosuch: No such file or directory" "$(cat "$scratch/err")"
+# A docker save unpacked into a directory names its files by path: only its tar is taken.
+mkdir -p "$base/dsdir"
+echo '[]' >"$base/dsdir/manifest.json"
+run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$base/cache-usage" "$ENVLOCK" exec --no-lock --image "$base/dsdir" -- true
+check_eq "--image of a docker save directory: the message" \
+	"125 envlock: exec: $base/dsdir: a docker save directory names its files by path, not by digest: give envlock its tar (docker save -o FILE)" \
+	"$status $(cat "$scratch/err")"
+mkfifo "$base/fifo"
+run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$base/cache-usage" "$ENVLOCK" exec --no-lock --image "$base/fifo" -- true
+check_eq "--image of a FIFO: the message" "125 envlock: exec: $base/fifo: neither a directory nor a regular file" \
+	"$status $(cat "$scratch/err")"
 cd /
 finish
