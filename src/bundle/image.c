@@ -49,7 +49,7 @@ static int layout_key(int fd, const char *image, char hex[EL_SHA256_HEX])
 
 /* An archive's key: its SHA-256, remembered in the stat cache by the file's identity. */
 static int archive_key(int fd, const struct stat *st, const char *image, const char *cache_dir,
-		       char key[EL_SHA256_HEX + 8])
+		       char key[EL_SHA256_HEX + 24])
 {
 	el__cache *cache = NULL;
 	const char *warning = NULL, *known;
@@ -74,14 +74,14 @@ static int archive_key(int fd, const struct stat *st, const char *image, const c
 	el__cache_free(cache);
 	free(real);
 	if (ret == EL_OK)
-		snprintf(key, EL_SHA256_HEX + 8, "archive-%s", hex);
+		snprintf(key, EL_SHA256_HEX + 24, "archive-%s-%s", EL__OCI_ARCH, hex);
 	return ret;
 }
 
 int el_image_root(char **root, const char *image, const el_image_options *opts)
 {
 	const el_image_options none = { 0 };
-	char key[EL_SHA256_HEX + 8], index_hex[EL_SHA256_HEX], *cache_dir, *path = NULL;
+	char key[EL_SHA256_HEX + 24], index_hex[EL_SHA256_HEX], *cache_dir, *path = NULL;
 	el__oci_source source = { .image = image };
 	const char *warning = NULL;
 	struct stat st, image_st;
@@ -105,7 +105,7 @@ int el_image_root(char **root, const char *image, const el_image_options *opts)
 	} else if (S_ISDIR(image_st.st_mode)) {
 		ret = layout_key(fd, image, index_hex);
 		if (ret == EL_OK)
-			snprintf(key, sizeof(key), "layout-%s", index_hex);
+			snprintf(key, sizeof(key), "layout-%s-%s", EL__OCI_ARCH, index_hex);
 		source.index_sha256 = index_hex;
 	} else if (S_ISREG(image_st.st_mode)) {
 		ret = archive_key(fd, &image_st, image, cache_dir, key);

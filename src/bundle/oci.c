@@ -35,19 +35,6 @@
 /* Layers of one image (Docker's own limit is 127). */
 #define MAX_LAYERS 128
 
-#if defined(__x86_64__)
-#define OCI_ARCH "amd64"
-#elif defined(__aarch64__)
-#define OCI_ARCH "arm64"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define OCI_ARCH "ppc64le"
-#elif defined(__s390x__)
-#define OCI_ARCH "s390x"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define OCI_ARCH "riscv64"
-#else
-#define OCI_ARCH "unknown"
-#endif
 
 typedef struct oci {
 	const char *image; /* as the caller named it, for messages */
@@ -259,7 +246,7 @@ static bool platform_matches(json_t *descriptor)
 		return true;
 	os = json_string_value(json_object_get(platform, "os"));
 	arch = json_string_value(json_object_get(platform, "architecture"));
-	return os && arch && strcmp(os, "linux") == 0 && strcmp(arch, OCI_ARCH) == 0;
+	return os && arch && strcmp(os, "linux") == 0 && strcmp(arch, EL__OCI_ARCH) == 0;
 }
 
 /* From an index, the manifest for this machine (*manifest, its digest's hex); EL_ENOTFOUND, no message, when none. */
@@ -372,7 +359,7 @@ static int from_index(oci *o, char digest_out[EL__OCI_DIGEST_SIZE])
 	}
 	ret = pick_manifest(o, index, 0, &manifest, hex);
 	if (ret == EL_ENOTFOUND)
-		ret = el__error(EL_EINVAL, "%s: no manifest for linux/%s", o->image, OCI_ARCH);
+		ret = el__error(EL_EINVAL, "%s: no manifest for linux/%s", o->image, EL__OCI_ARCH);
 	if (ret == EL_OK && digest_out)
 		snprintf(digest_out, EL__OCI_DIGEST_SIZE, "sha256:%s", hex);
 	if (ret == EL_OK)

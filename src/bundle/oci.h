@@ -5,6 +5,21 @@
 
 #include "envlock/bundle.h"
 
+/* The OCI name of this machine's architecture, as an image's platform gives it. */
+#if defined(__x86_64__)
+#define EL__OCI_ARCH "amd64"
+#elif defined(__aarch64__)
+#define EL__OCI_ARCH "arm64"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define EL__OCI_ARCH "ppc64le"
+#elif defined(__s390x__)
+#define EL__OCI_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define EL__OCI_ARCH "riscv64"
+#else
+#define EL__OCI_ARCH "unknown"
+#endif
+
 /* "sha256:" and 64 hex digits, and a NUL. */
 #define EL__OCI_DIGEST_SIZE 72
 

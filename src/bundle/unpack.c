@@ -280,7 +280,9 @@ static int check_growth(unpacker *u, uint64_t more)
 	u->bytes += more;
 	if (!base) /* a stream: what has been read of it so far */
 		base = (uint64_t)u->al->archive_filter_bytes(u->a, -1);
-	if (u->bytes > EL_UNPACK_RATIO_FLOOR && base && u->bytes / base >= u->opts.limits.max_ratio)
+	/* More than max_ratio times base; a base so large that the product overflows cannot be passed. */
+	if (u->bytes > EL_UNPACK_RATIO_FLOOR && base && base <= UINT64_MAX / u->opts.limits.max_ratio &&
+	    u->bytes > base * u->opts.limits.max_ratio)
 		return el__error(EL_EINVAL, "%s: unpacks to more than %llu times its own size (--max-ratio %llu)",
 				 u->archive_name, (unsigned long long)u->opts.limits.max_ratio,
 				 (unsigned long long)u->opts.limits.max_ratio);

@@ -73,7 +73,7 @@ half_checks() {
 	# The plan shows where the root comes from.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --image "$base/img" --dry-run -- true
 	check_eq "$p --dry-run: the image's /usr bound read-only" yes \
-		"$(grep -Eq "^  ro-bind +/usr +from $dir/cache/images/layout-[0-9a-f]{64}/usr\$" "$scratch/out" && echo yes || cat "$scratch/out")"
+		"$(grep -Eq "^  ro-bind +/usr +from $dir/cache/images/layout-[a-z0-9]+-[0-9a-f]{64}/usr\$" "$scratch/out" && echo yes || cat "$scratch/out")"
 	check_eq "$p --dry-run: bin is the image's link" yes \
 		"$(grep -Eq '^  symlink +/bin -> usr/bin$' "$scratch/out" && echo yes || cat "$scratch/out")"
 	# A cache in the working directory: the job could change the tree, refused.
@@ -81,7 +81,7 @@ half_checks() {
 		--image "$base/img" -- true
 	check_eq "$p a cache the sandbox would show: 125" 125 "$status"
 	check_eq "$p a cache the sandbox would show: the message" yes \
-		"$(grep -qx "envlock: exec: --image: the sandbox would show $dir/work/cache/images/layout-[0-9a-f]*, where the image's tree is kept (the cache is in a directory it binds: set ENVLOCK_CACHE_DIR outside it)" "$scratch/err" && echo yes || cat "$scratch/err")"
+		"$(grep -qx "envlock: exec: --image: the sandbox would show $dir/work/cache/images/layout-[a-z0-9]*-[0-9a-f]*, where the image's tree is kept (the cache is in a directory it binds: set ENVLOCK_CACHE_DIR outside it)" "$scratch/err" && echo yes || cat "$scratch/err")"
 	# A relative cache directory: the tree is bound from its real path.
 	mkdir -p "$dir/relbase"
 	[ "$half" = user ] && chown "$user:$user" "$dir/relbase"
