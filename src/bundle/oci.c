@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/dest.h"
 #include "bundle/unpack.h"
 #include "util/buf.h"
 #include "util/error.h"
