@@ -39,19 +39,12 @@ import subprocess
 import sys
 import tarfile
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+from fixture_bytes import pseudo  # noqa: E402
+
 T = 1700000000  # the base mtime; each entry gets T plus a number of its own
 MIB = 1024 * 1024
 BOMB_SIZE = 200 * MIB
-
-
-def pseudo(n, seed):
-    """n pseudo-random bytes, the same for the same seed."""
-    out = bytearray()
-    h = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h
-    return bytes(out[:n])
 
 
 # An entry: (kind, name, mode, mtime, payload) with kind one of

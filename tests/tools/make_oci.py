@@ -90,6 +90,9 @@ import subprocess
 import sys
 import tarfile
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+from fixture_bytes import pseudo  # noqa: E402
+
 T = 1700000000  # every entry's mtime
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -105,16 +108,6 @@ DOCKER_GZIP = DOCKER_TAR + ".gzip"
 
 MD5_DIGEST = "md5:d41d8cd98f00b204e9800998ecf8427e"
 TRAVERSAL_DIGEST = "sha256:../../../../etc/passwd"
-
-
-def pseudo(n, seed):
-    """n pseudo-random bytes, the same for the same seed."""
-    out = bytearray()
-    h = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h
-    return bytes(out[:n])
 
 
 # Layer entries: (kind, name, mode, payload); kind 'd' directory, 'f' file
