@@ -311,6 +311,7 @@ static int apply_layer(oci *o, int fd, const char *hex)
 	opts.bytes_out = &bytes;
 	ret = el__unpack_into(name, fd, o->top, &opts);
 	close(fd);
+	/* Never down to 0, which el__unpack_into reads as "the default": 1 left refuses the next layer's first byte. */
 	o->budget.max_bytes -= bytes < o->budget.max_bytes ? bytes : o->budget.max_bytes - 1;
 	o->budget.max_entries -= entries < o->budget.max_entries ? entries : o->budget.max_entries - 1;
 	return ret;
