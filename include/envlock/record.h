@@ -100,6 +100,12 @@ typedef struct el_record {
 				      absolute host path -> "sha256:<hex>", sorted by path, paths
 				      unique; none when not observed */
 	size_t observed_count;
+	bool traced;               /* exec --trace: observed holds every file the run opened or
+				      executed, not only the shared objects it loaded */
+	el_record_pair *links;     /* with traced: the symbolic links met on the way to an observed
+				      file: absolute host path -> the link's text as read; sorted by
+				      path, paths unique and none an observed object's */
+	size_t link_count;
 } el_record;
 
 /*

@@ -74,6 +74,15 @@ typedef struct el_sandbox_options {
 	 */
 	bool observe;
 	/*
+	 * Trace the files the run opens or executes (needs observe): the
+	 * command runs under one more seccomp filter, which notifies envlock
+	 * of every open, openat, execve and execveat; envlock reads the path,
+	 * adds it to the observer's lines, and lets the call go on unchanged.
+	 * el_sandbox_observed() then reports those files too, and the
+	 * symbolic links on the way to each (el_sandbox_objects.links).
+	 */
+	bool trace;
+	/*
 	 * What the sandbox writes before a message of its own on the command's
 	 * standard error (see el_sandbox_wait()): the caller's name and
 	 * command, such as "envlock: exec: ", since the library names no tool.
@@ -188,9 +197,21 @@ typedef struct el_sandbox_object {
 	char sha256[65];            /* lowercase hex */
 } el_sandbox_object;
 
+typedef struct el_sandbox_link {
+	char *path;                 /* absolute host path of the link, the links before it resolved */
+	char *target;               /* its text, as readlink gave it */
+} el_sandbox_link;
+
 typedef struct el_sandbox_objects {
 	el_sandbox_object *items;   /* sorted by path (bytewise), paths unique */
 	size_t count;
+	/*
+	 * With trace: each symbolic link met on the way to a kept object
+	 * (/lib -> usr/lib, python3 -> python3.11), where the sandbox showed
+	 * it, sorted by path, paths unique; none without trace.
+	 */
+	el_sandbox_link *links;
+	size_t link_count;
 	size_t reported;            /* valid distinct paths the run reported; 0: nothing observable
 				       (a static or set-id program) */
 	size_t refused;             /* lines that were not a valid path */

@@ -56,6 +56,10 @@ static const char usage_text[] =
 	"      --no-observe       leave out of the record the shared objects the run\n"
 	"                         loaded (observed with an LD_AUDIT library, passed\n"
 	"                         the command as descriptor 3)\n"
+	"      --trace            put in the record every file the run opened or executed\n"
+	"                         (seccomp user notification, no ptrace; the calls go on\n"
+	"                         unchanged), with the links on the way to each: what\n"
+	"                         envlock pack needs to carry the run elsewhere\n"
 	"      --sign, --no-sign  sign the record (RECORD.sig) with the signing key, or\n"
 	"                         not; default: sign when there is a signing key\n"
 	CLI_SIGNING_HELP
@@ -83,6 +87,7 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "keep-scratch", required_argument, NULL, 'K' },
 	{ "no-observe", no_argument, NULL, 'O' },
+	{ "trace", no_argument, NULL, 'T' },
 	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
 	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
 	{ "key", required_argument, NULL, CLI_OPT_KEY },
@@ -94,7 +99,7 @@ static const struct option longopts[] = {
 
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image;
-	bool no_lock, dry_run, lock_given, no_observe;
+	bool no_lock, dry_run, lock_given, no_observe, trace;
 	el_severity drift;
 	el_mount *mounts;
 	size_t mount_count;
@@ -181,6 +186,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'P': a->python = optarg; break;
 		case 'n': a->dry_run = true; break;
 		case 'O': a->no_observe = true; break;
+		case 'T': a->trace = true; break;
 		case 'R':
 			if (!*optarg)
 				return exec_usage_error("%s", "--record needs a path");
@@ -224,6 +230,10 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "no command to run (envlock exec [options] -- CMD [ARG]...)");
 	if (a->output_count && !a->record)
 		return exec_usage_error("%s", "--output names what goes in the run record: it needs --record");
+	if (a->trace && !a->record)
+		return exec_usage_error("%s", "--trace writes what the run opened into the run record: it needs --record");
+	if (a->trace && a->no_observe)
+		return exec_usage_error("%s", "--trace and --no-observe contradict each other: the trace extends what is observed");
 	if (a->signing.sign && !a->record)
 		return exec_usage_error("%s", "--sign signs the run record: it needs --record");
 	if (a->signing.require && a->no_lock)
@@ -427,6 +437,7 @@ int cmd_exec(int argc, char **argv)
 	sopts.host_gid = getegid();
 	/* A record says what the run loaded, unless told not to. */
 	sopts.observe = a.record && !a.no_observe;
+	sopts.trace = a.trace;
 	sopts.message_prefix = "envlock: exec: ";
 	/*
 	 * Where the record goes, fixed before the command can change it; the
@@ -498,7 +509,7 @@ int cmd_exec(int argc, char **argv)
 		exec_record_input in = {
 			.argv = a.argv, .workdir = workdir, .workdir_fd = workdir_fd, .lock_path = lock_abs,
 			.lock = lock, .profile = profile, .seed = a.seed, .python = a.python, .on_drift = a.drift, .mounts = a.mounts,
-			.mount_count = a.mount_count, .plan = plan, .outputs = a.outputs,
+			.mount_count = a.mount_count, .plan = plan, .trace = a.trace, .outputs = a.outputs,
 			.output_count = a.output_count, .run = &run, .status = status, .sign_key = sign_key,
 		};
 

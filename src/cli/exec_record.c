@@ -256,6 +256,18 @@ static bool add_observed(el_record *r, const el_sandbox_objects *objects)
 		if (!p->name || !p->value)
 			return false;
 	}
+	if (!objects || !objects->link_count)
+		return true;
+	if (!(r->links = calloc(objects->link_count, sizeof(*r->links))))
+		return false;
+	for (size_t i = 0; i < objects->link_count; i++) {
+		el_record_pair *p = &r->links[r->link_count++];
+
+		p->name = strdup(objects->links[i].path);
+		p->value = strdup(objects->links[i].target);
+		if (!p->name || !p->value)
+			return false;
+	}
 	return true;
 }
 
@@ -291,6 +303,7 @@ static bool build(el_record *r, const exec_record_input *in)
 	r->finished = in->run->finished;
 	r->usage = in->run->usage;
 	r->exit_status = in->status;
+	r->traced = in->trace;
 	return add_env(r, in->plan) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
 	       add_code(r, in->run->now) && add_outputs(r, in) && add_observed(r, in->run->observed);
 }

@@ -54,6 +54,7 @@ typedef struct exec_record_input {
 	const el_mount *mounts;    /* the command line's */
 	size_t mount_count;
 	const el_sandbox_plan *plan;
+	bool trace;                /* exec --trace: run->observed holds what the run opened too */
 	const char *const *outputs;
 	size_t output_count;
 	const exec_run *run;       /* its results (run->observed: the objects it loaded, or NULL) */

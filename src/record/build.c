@@ -14,6 +14,7 @@
 
 #include "util/error.h"
 #include "util/random.h"
+#include "util/sha256.h"
 #include "util/text.h"
 
 struct builder {
@@ -206,6 +207,8 @@ static json_t *external_parameters(struct builder *b, const el_record *r)
 	set(b, ext, "onDrift", text(b, el_severity_name(r->on_drift), "on_drift"));
 	set(b, ext, "mounts", mounts_array(b, r));
 	set(b, ext, "outputs", outputs_array(b, r));
+	if (r->traced)
+		set(b, ext, "trace", checked(b, json_true()));
 	return ext;
 }
 
@@ -254,13 +257,29 @@ static json_t *resolved_dependencies(struct builder *b, const el_record *r)
 		snprintf(field, sizeof(field), "data[%zu]", i);
 		push(b, deps, descriptor(b, r->data[i].name, "sha256", sha256_hex(b, r->data[i].value, field), field));
 	}
-	for (size_t i = 0; i < r->observed_count && !b->ret; i++) {
-		json_t *dep, *annotations;
+	/* The observed objects and the links, merged in one order by name. */
+	for (size_t i = 0, k = 0; (i < r->observed_count || k < r->link_count) && !b->ret;) {
+		bool link = k < r->link_count &&
+			    (i == r->observed_count || strcmp(r->links[k].name, r->observed[i].name) < 0);
+		json_t *dep, *annotations = object(b);
 
-		snprintf(field, sizeof(field), "observed[%zu]", i);
-		dep = descriptor(b, r->observed[i].name, "sha256", sha256_hex(b, r->observed[i].value, field), field);
-		annotations = object(b);
-		set(b, annotations, "observed", checked(b, json_true()));
+		if (link) {
+			char hex[EL_SHA256_HEX] = "";
+
+			snprintf(field, sizeof(field), "links[%zu]", k);
+			if (!r->links[k].value || el__sha256_hex(hex, r->links[k].value, strlen(r->links[k].value)) != EL_OK)
+				refuse(b, "%s: no link text", field);
+			dep = descriptor(b, r->links[k].name, "sha256", hex, field);
+			set(b, annotations, "observed", checked(b, json_true()));
+			set(b, annotations, "linkTarget", text(b, r->links[k].value, field));
+			k++;
+		} else {
+			snprintf(field, sizeof(field), "observed[%zu]", i);
+			dep = descriptor(b, r->observed[i].name, "sha256", sha256_hex(b, r->observed[i].value, field),
+					 field);
+			set(b, annotations, "observed", checked(b, json_true()));
+			i++;
+		}
 		set(b, dep, "annotations", annotations);
 		push(b, deps, dep);
 	}

@@ -34,6 +34,7 @@
  *       mounts[]                 {kind: "bind"|"ro-bind"|"tmpfs", source (not
  *                                for a tmpfs), dest}, in command-line order
  *       outputs[]                every --output path as given, in order
+ *       trace (optional)         true: exec --trace
  *     internalParameters         what envlock chose:
  *       profile                  the profile's name
  *       sandbox (optional)       the sandbox settings, an object passed through
@@ -48,7 +49,12 @@
  *       library; exec --no-observe leaves them out), sorted by path:
  *       {name: its absolute host path, links resolved, digest: {sha256},
  *       annotations: {observed: true}}; the annotation is what tells them
- *       from data entries, which come before them
+ *       from data entries, which come before them. With exec --trace, every
+ *       file the run opened or executed is one of them, and each symbolic
+ *       link met on the way to one is there too, in the same order by
+ *       name: {name: the link's absolute host path, digest: {sha256: of
+ *       the link's text}, annotations: {observed: true, linkTarget: the
+ *       text}}
  *   predicate.runDetails
  *     builder                    {id: "urn:envlock:exec", version: {envlock:
  *                                the version, again}}
@@ -222,6 +228,7 @@ void el_record_free(el_record *record)
 	free(record->mounts);
 	free_pairs(record->data, record->data_count);
 	free_pairs(record->observed, record->observed_count);
+	free_pairs(record->links, record->link_count);
 	free(record->git_commit);
 	drift_free(record->drift);
 	free(record->envlock_version);

@@ -21,6 +21,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/sha256.h"
 #include "util/text.h"
 
 #define BD "predicate.buildDefinition"
@@ -203,6 +204,7 @@ static void read_external(struct reader *rd, const json_t *ext)
 	read_env(rd, at(ext, "env"));
 	r->seed = copy(rd, at(ext, "seed"));
 	r->python = copy(rd, at(ext, "python"));
+	r->traced = at(ext, "trace") != NULL; /* only true passes the shape */
 	el_severity_parse(&r->on_drift, json_string_value(at(ext, "onDrift"))); /* a word the shape took */
 	read_mounts(rd, at(ext, "mounts"));
 	read_outputs(rd, at(ext, "outputs"));
@@ -255,17 +257,33 @@ static void read_dependencies(struct reader *rd, const json_t *deps)
 	if (rd->ret)
 		return;
 	if (!(r->data = calloc(n - rd->deps.data_from + 1, sizeof(*r->data))) ||
-	    !(r->observed = calloc(n - rd->deps.data_from + 1, sizeof(*r->observed)))) {
+	    !(r->observed = calloc(n - rd->deps.data_from + 1, sizeof(*r->observed))) ||
+	    !(r->links = calloc(n - rd->deps.data_from + 1, sizeof(*r->links)))) {
 		oom(rd);
 		return;
 	}
 	for (size_t i = rd->deps.data_from; i < rd->deps.observed_from && !rd->ret; i++)
 		read_pair(rd, &r->data[r->data_count++], json_array_get(deps, i));
-	for (size_t i = rd->deps.observed_from; i < n && !rd->ret; i++) {
-		el_record_pair *p = &r->observed[r->observed_count++];
+	for (size_t i = rd->deps.observed_from, prev = 0; i < n && !rd->ret; prev = i++) {
+		const json_t *dep = json_array_get(deps, i), *text = at(at(dep, "annotations"), "linkTarget");
 
-		read_pair(rd, p, json_array_get(deps, i));
-		if (!rd->ret && r->observed_count > 1 && strcmp(r->observed[r->observed_count - 2].name, p->name) >= 0) {
+		if (text) {
+			el_record_pair *p = &r->links[r->link_count++];
+			char hex[EL_SHA256_HEX];
+
+			p->name = copy(rd, at(dep, "name"));
+			p->value = copy(rd, text);
+			snprintf(member, sizeof(member), DEPS "[%zu]", i);
+			if (!rd->ret && !r->traced)
+				refuse(rd, member, "a link, in a record of a run without trace");
+			else if (!rd->ret && (el__sha256_hex(hex, p->value, strlen(p->value)) != EL_OK ||
+					      strcmp(hex, digest_of(dep, "sha256")) != 0))
+				refuse(rd, member, "the digest is not that of the link's text");
+		} else {
+			read_pair(rd, &r->observed[r->observed_count++], dep);
+		}
+		if (!rd->ret && i > rd->deps.observed_from &&
+		    strcmp(json_string_value(at(json_array_get(deps, prev), "name")), json_string_value(at(dep, "name"))) >= 0) {
 			snprintf(member, sizeof(member), DEPS "[%zu].name", i);
 			refuse(rd, member, "not after the observed object before it (sorted by path, each once)");
 		}

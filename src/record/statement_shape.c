@@ -152,6 +152,7 @@ static const el__json_member mount_members[] = {
 };
 static const el__json_shape mount = { .type = EL__JSON_OBJECT, .members = mount_members };
 static const el__json_shape mounts = { .type = EL__JSON_ARRAY, .item = &mount };
+static const el__json_shape observed_true = { .type = EL__JSON_BOOLEAN, .valid = is_true, .what = "not true" };
 static const el__json_member external_members[] = {
 	{ "argv", &argv, true },
 	{ "workdir", &absolute_path, true },
@@ -162,6 +163,7 @@ static const el__json_member external_members[] = {
 	{ "onDrift", &on_drift, true },
 	{ "mounts", &mounts, true },
 	{ "outputs", &strings, true },
+	{ "trace", &observed_true, false },
 	{ NULL, NULL, false },
 };
 static const el__json_shape external = { .type = EL__JSON_OBJECT, .members = external_members };
@@ -180,9 +182,16 @@ static const el__json_member code_members[] = {
 	{ NULL, NULL, false },
 };
 static const el__json_shape code = { .type = EL__JSON_OBJECT, .members = code_members };
-static const el__json_shape observed_true = { .type = EL__JSON_BOOLEAN, .valid = is_true, .what = "not true" };
+/* A symbolic link's text: not empty, no NUL (JSON strings may hold one), at most a path's length. */
+static bool is_link_text(const json_t *v)
+{
+	size_t len = json_string_length(v);
+
+	return len > 0 && len <= 4095 && strlen(json_string_value(v)) == len;
+}
+static const el__json_shape link_target = { .type = EL__JSON_STRING, .valid = is_link_text, .what = "not a link's text" };
 static const el__json_member observed_annotation_members[] = {
-	{ "observed", &observed_true, true }, { NULL, NULL, false },
+	{ "observed", &observed_true, true }, { "linkTarget", &link_target, false }, { NULL, NULL, false },
 };
 static const el__json_shape observed_annotations = { .type = EL__JSON_OBJECT, .members = observed_annotation_members };
 /* A shared object the run loaded: its annotation tells it from a data entry. */

@@ -19,6 +19,7 @@
 #include "util/cache.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/resolve.h"
 #include "util/sha256.h"
 #include "util/text.h"
 
@@ -86,6 +87,11 @@ void el_sandbox_objects_free(el_sandbox_objects *objects)
 	for (size_t i = 0; i < objects->count; i++)
 		free(objects->items[i].path);
 	free(objects->items);
+	for (size_t i = 0; i < objects->link_count; i++) {
+		free(objects->links[i].path);
+		free(objects->links[i].target);
+	}
+	free(objects->links);
 	free(objects);
 }
 
@@ -138,14 +144,14 @@ static int by_path(const void *a, const void *b)
  * by root, one every user may read, directories on the way included (the
  * sandbox's user is not root; el__path_public).
  */
-static char *host_file(const el_sandbox_plan *plan, const char *path, struct stat *st)
+static char *host_file(const el_sandbox_plan *plan, const char *path, struct stat *st, el__path_links *links)
 {
 	el__buf mapped;
 	char *real = NULL;
 
 	el__buf_init(&mapped);
 	if (el__sandbox_plan_host_path(plan, path, &mapped) == EL_OK)
-		real = realpath(mapped.data, NULL);
+		real = el__path_resolve(mapped.data, links);
 	el__buf_free(&mapped);
 	if (!real)
 		return NULL;
@@ -155,6 +161,92 @@ static char *host_file(const el_sandbox_plan *plan, const char *path, struct sta
 		return NULL;
 	}
 	return real;
+}
+
+/*
+ * With trace: keep the links met on the way to a kept file, those the
+ * sandbox showed (and, started by root, in a directory every user may
+ * read). false when out of memory.
+ */
+static bool keep_links(el_sandbox_objects *objs, const el_sandbox_plan *plan, el__path_links *met)
+{
+	for (size_t i = 0; i < met->count; i++) {
+		el__path_link *l = &met->items[i];
+		el_sandbox_link *grown;
+
+		if (!el_sandbox_plan_shows(plan, l->path) || (plan->host_uid == 0 && !el__link_public(l->path)) || !el__utf8_valid(l->path, strlen(l->path)) ||
+		    !el__utf8_valid(l->target, strlen(l->target)))
+			continue;
+		grown = realloc(objs->links, (objs->link_count + 1) * sizeof(*grown));
+		if (!grown)
+			return false;
+		objs->links = grown;
+		grown[objs->link_count++] = (el_sandbox_link){ .path = l->path, .target = l->target };
+		l->path = l->target = NULL;
+	}
+	return true;
+}
+
+/*
+ * With trace: the sandbox's own links (a merged /usr's /lib -> usr/lib,
+ * made by the plan, not bound from the host) that a kept file's path
+ * went through, marked in used[] (one flag per plan step).
+ */
+static void note_plan_links(bool *used, const el_sandbox_plan *plan, const char *line)
+{
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		const struct el__mount_step *m = &plan->mounts[i];
+		size_t n = strlen(m->dest);
+
+		if (m->op == EL__MOUNT_SYMLINK && strncmp(line, m->dest, n) == 0 && line[n] == '/')
+			used[i] = true;
+	}
+}
+
+static bool keep_plan_links(el_sandbox_objects *objs, const el_sandbox_plan *plan, const bool *used)
+{
+	for (size_t i = 0; i < plan->mount_count; i++) {
+		el_sandbox_link *grown;
+
+		if (!used[i])
+			continue;
+		grown = realloc(objs->links, (objs->link_count + 1) * sizeof(*grown));
+		if (!grown)
+			return false;
+		objs->links = grown;
+		grown[objs->link_count].path = strdup(plan->mounts[i].dest);
+		grown[objs->link_count].target = strdup(plan->mounts[i].source);
+		if (!grown[objs->link_count].path || !grown[objs->link_count].target) {
+			free(grown[objs->link_count].path);
+			free(grown[objs->link_count].target);
+			return false;
+		}
+		objs->link_count++;
+	}
+	return true;
+}
+
+static int link_by_path(const void *a, const void *b)
+{
+	return strcmp(((const el_sandbox_link *)a)->path, ((const el_sandbox_link *)b)->path);
+}
+
+/* Sorted by path, each once (a link on the way to many files was met for each). */
+static void sort_links(el_sandbox_objects *objs)
+{
+	size_t kept = 0;
+
+	if (objs->link_count)
+		qsort(objs->links, objs->link_count, sizeof(*objs->links), link_by_path);
+	for (size_t i = 0; i < objs->link_count; i++) {
+		if (kept && strcmp(objs->links[kept - 1].path, objs->links[i].path) == 0) {
+			free(objs->links[i].path);
+			free(objs->links[i].target);
+			continue;
+		}
+		objs->links[kept++] = objs->links[i];
+	}
+	objs->link_count = kept;
 }
 
 /* The digests, from the stat cache while a file's identity holds, the rest hashed in parallel. */
@@ -214,6 +306,7 @@ int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, con
 	const el_sandbox_plan *plan = el__sandbox_plan(sandbox);
 	el_sandbox_objects *objs = NULL;
 	el__observe_lines lines = { 0 };
+	bool *used = NULL; /* with trace: per plan step, a link of the sandbox's that a kept file's path went through */
 	char *text = NULL;
 	size_t len;
 	bool cut;
@@ -236,16 +329,31 @@ int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, con
 	objs->reported = lines.count;
 	objs->refused = lines.refused;
 	objs->too_many = lines.too_many || cut;
-	for (size_t i = 0; i < lines.count; i++) {
+	if (plan->trace && !(used = calloc(plan->mount_count + 1, sizeof(*used)))) {
+		ret = el__error_oom();
+		goto done;
+	}
+	for (size_t i = 0; i < lines.count && ret == EL_OK; i++) {
+		el__path_links met = { 0 };
 		struct stat st;
-		char *real = host_file(plan, lines.paths[i], &st);
+		char *real = host_file(plan, lines.paths[i], &st, plan->trace ? &met : NULL);
 
 		if (!real) {
 			objs->skipped++;
-			continue;
+		} else {
+			objs->items[objs->count++].path = real;
+			if (used)
+				note_plan_links(used, plan, lines.paths[i]);
+			if (!keep_links(objs, plan, &met))
+				ret = el__error_oom();
 		}
-		objs->items[objs->count++].path = real;
+		el__path_links_free(&met);
 	}
+	if (ret == EL_OK && used && !keep_plan_links(objs, plan, used))
+		ret = el__error_oom();
+	if (ret != EL_OK)
+		goto done;
+	sort_links(objs);
 	/* Two names of one file (libblas.so.3 and what it links to) are one object. */
 	qsort(objs->items, objs->count, sizeof(*objs->items), by_path);
 	{
@@ -262,6 +370,7 @@ int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, con
 	}
 	ret = hash_objects(objs, cache_dir);
 done:
+	free(used);
 	free(lines.paths);
 	free(text);
 	if (ret != EL_OK) {

@@ -1378,6 +1378,10 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	int ret;
 
 	*out = NULL;
+	if (opts->trace && !opts->observe) {
+		free(plan);
+		return el__error(EL_EINVAL, "a trace is written with the observer's lines: trace needs observe");
+	}
 	if (!plan)
 		return el__error_oom();
 	b.plan = plan;
@@ -1394,6 +1398,7 @@ int el_sandbox_plan_new(el_sandbox_plan **out, const el_sandbox_options *opts)
 	plan->aslr = profile->aslr;
 	plan->umask = 022;
 	plan->observe = opts->observe;
+	plan->trace = opts->trace;
 	plan->profile_name = strdup(profile->name);
 	plan->hostname = strdup(profile->hostname ? profile->hostname : SANDBOX_HOSTNAME);
 	plan->message_prefix = strdup(opts->message_prefix ? opts->message_prefix : "");

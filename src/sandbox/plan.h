@@ -86,6 +86,8 @@ struct el_sandbox_plan {
 	 * EL__AUDIT_FD (the one descriptor besides 0-2 that crosses execve).
 	 */
 	bool observe;
+	/* el_sandbox_options.trace (only with observe): the command's process installs the trace filter. */
+	bool trace;
 	/* el_sandbox_options.message_prefix ("" for none): the sandbox's own messages start with it. */
 	char *message_prefix;
 };

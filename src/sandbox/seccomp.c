@@ -263,11 +263,41 @@ static int compile_deny(el__setup *s)
 	return ret;
 }
 
+/*
+ * The trace's program: the calls that name a file to open or execute,
+ * answered by envlock (trace.c). Its own program, installed before the
+ * others: a denial of theirs still wins over the notification, since the
+ * kernel takes the strictest answer of all the filters.
+ */
+static int compile_trace(el__setup *s)
+{
+	static const char *const calls[] = { "open", "openat", "execve", "execveat" };
+	scmp_filter_ctx ctx = new_filter(SCMP_ACT_ALLOW);
+	int rc = 0, ret;
+
+	if (!ctx)
+		return el__setup_fail(s, "seccomp: cannot create a filter");
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+	}
+	ret = rc ? el__setup_fail(s, "seccomp: %s", strerror(-rc)) : export_program(s, ctx, &s->seccomp.trace, "trace");
+	seccomp_release(ctx);
+	return ret;
+}
+
 int el__seccomp_compile(el__setup *s)
 {
-	if (compile_known(s) != 0)
+	if (compile_known(s) != 0 || compile_deny(s) != 0)
 		return -1;
-	return compile_deny(s);
+	return s->plan->trace ? compile_trace(s) : 0;
+}
+
+int el__seccomp_trace_listener(const el__seccomp_programs *programs)
+{
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &programs->trace);
 }
 
 int el__seccomp_install(const el__seccomp_programs *programs)

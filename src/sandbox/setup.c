@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -334,6 +335,84 @@ static int setup(el__setup *s)
 	return el__seccomp_compile(s);
 }
 
+/*
+ * With trace: the trace filter on this process (and all it starts), its
+ * listener sent to envlock as "T", then closed here. Before the
+ * observer's descriptor takes number 3 from the status socket.
+ */
+static void start_trace(const el__setup *s)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "T", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int listener = el__seccomp_trace_listener(&s->seccomp);
+
+	if (listener < 0)
+		say_exit(s, "trace: seccomp listener", 125);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	if (sendmsg(s->status_fd, &msg, MSG_NOSIGNAL) != 1)
+		say_exit(s, "trace: sending the listener", 125);
+	close(listener);
+}
+
+/* One line "PATH\n" to the observer's descriptor, written at once; left out when too long. */
+static void write_line(const char *a, const char *b, const char *c)
+{
+	char line[PATH_MAX + 1];
+	size_t n = 0;
+
+	n = put(line, sizeof(line) - 1, n, a);
+	n = put(line, sizeof(line) - 1, n, b);
+	n = put(line, sizeof(line) - 1, n, c);
+	if (n < sizeof(line) - 1 && n > 0) {
+		line[n++] = '\n';
+		(void)!write(EL__AUDIT_FD, line, n);
+	}
+}
+
+/*
+ * With trace: the names execvp will try for the command, as lines for
+ * the observer's file. envlock cannot always read them from this
+ * process's execve (an unprivileged envlock may not read memory shared
+ * with PID 1, which is not dumpable); names that do not exist are
+ * dropped after the run like any other.
+ */
+static void trace_command_names(const el__setup *s)
+{
+	const char *name = s->plan->argv[0], *path = NULL;
+	char cwd[PATH_MAX];
+
+	if (name[0] == '/') {
+		write_line(name, "", "");
+		return;
+	}
+	if (strchr(name, '/')) {
+		if (getcwd(cwd, sizeof(cwd)))
+			write_line(cwd, "/", name);
+		return;
+	}
+	for (char *const *e = s->plan->env; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		char dir[PATH_MAX];
+
+		if (len > 0 && len < sizeof(dir) && path[0] == '/') {
+			memcpy(dir, path, len);
+			dir[len] = '\0';
+			write_line(dir, "/", name);
+		}
+		path = end ? end + 1 : NULL;
+	}
+}
+
 /* In the command's process: the last steps, then execve. Never returns. */
 __attribute__((noreturn)) static void run_command(el__setup *s)
 {
@@ -348,6 +427,8 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 	umask(plan->umask);
 	if (setsid() < 0)
 		say_exit(s, "setsid", 125);
+	if (s->plan->trace)
+		start_trace(s);
 	/*
 	 * Only 0, 1 and 2 cross execve, and with observe the observer's file
 	 * as 3 (EL__AUDIT_FD), the one descriptor passed on on purpose.
@@ -360,6 +441,8 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 		say_exit(s, "dropping capabilities", 125);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || el__seccomp_install(&s->seccomp) != 0)
 		say_exit(s, "seccomp", 125);
+	if (plan->trace)
+		trace_command_names(s);
 	/* execvp searches the PATH of environ: the sandbox's, not envlock's (and allocates nothing). */
 	environ = plan->env;
 	execvp(plan->argv[0], plan->argv);
@@ -482,14 +565,21 @@ __attribute__((noreturn)) void el__sandbox_main(el__setup *s)
 		fail_exit();
 	if (send_ready(s) != 0)
 		fail_exit();
-	close(s->status_fd);
-	s->status_fd = -1;
+	/* With trace the command's process sends the listener over it: closed once the command runs. */
+	if (!s->plan->trace) {
+		close(s->status_fd);
+		s->status_fd = -1;
+	}
 	/* End of file: envlock refused (drift) or died. */
 	if (read(s->go_fd, &go, 1) != 1)
 		_exit(125);
 	close(s->go_fd);
 	s->sigfd = sigfd;
 	command = start_command(s);
+	if (s->status_fd >= 0) {
+		close(s->status_fd);
+		s->status_fd = -1;
+	}
 	if (command < 0)
 		say_exit(s, "starting the command", 125);
 	/* PID 1 needs no privilege from here on, and runs under the command's filter too. */

@@ -36,6 +36,7 @@ int el__caps_drop(const el__caps *caps);
 typedef struct el__seccomp_programs {
 	struct sock_fprog known; /* ENOSYS for what the filter does not know; other architectures killed */
 	struct sock_fprog deny;  /* the plan's denials */
+	struct sock_fprog trace; /* with trace: notify on open, openat, execve, execveat; else empty */
 } el__seccomp_programs;
 
 typedef struct el__setup {
@@ -114,5 +115,12 @@ int el__overlay_step(el__setup *s, const struct el__mount_step *m);
 int el__setup_mounts(el__setup *s);
 int el__seccomp_compile(el__setup *s);
 int el__seccomp_install(const el__seccomp_programs *programs);
+
+/*
+ * With trace, in the command's process: install the trace program with a
+ * listener (allowed by the capabilities the process still holds in its
+ * namespace, or by no_new_privs). The listener, or -1 with errno.
+ */
+int el__seccomp_trace_listener(const el__seccomp_programs *programs);
 
 #endif

@@ -18,6 +18,7 @@
 #include "sandbox/idmap.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/setup.h"
+#include "sandbox/trace.h"
 #include "util/error.h"
 
 struct el_sandbox {
@@ -31,6 +32,7 @@ struct el_sandbox {
 	int status; /* once reaped: PID 1's exit status, or 128+N */
 	char *warning; /* for the caller to show, or NULL */
 	int audit_fd;  /* with observe: the anonymous file the observer writes to; else -1 */
+	el__tracer *tracer; /* with trace, from the go until PID 1 is reaped */
 };
 
 static bool sysctl_is(const char *path, const char *value)
@@ -238,6 +240,9 @@ static int reap(el_sandbox *sb)
 		return el__error_errno(EL_ERROR, "waiting for the sandbox");
 	sb->reaped = true;
 	sb->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	/* No process of the run is left: every line the trace will write is written. */
+	el__tracer_stop(sb->tracer);
+	sb->tracer = NULL;
 	return EL_OK;
 }
 
@@ -314,6 +319,14 @@ int el_sandbox_go(el_sandbox *sb)
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
 	ssize_t n;
 
+	/* The command's process sends the trace's listener over the status socket: the tracer's from here. */
+	if (sb->plan->trace) {
+		int rc = el__tracer_start(&sb->tracer, sb->status_fd, sb->audit_fd);
+
+		sb->status_fd = -1;
+		if (rc != EL_OK)
+			return rc;
+	}
 	/* PID 1 gone since it was ready: EPIPE to report, not a silent SIGPIPE. */
 	sigaction(SIGPIPE, &ignore, &old);
 	do
@@ -322,7 +335,8 @@ int el_sandbox_go(el_sandbox *sb)
 	sigaction(SIGPIPE, &old, NULL);
 	close(sb->go_fd);
 	sb->go_fd = -1;
-	close(sb->status_fd);
+	if (sb->status_fd >= 0)
+		close(sb->status_fd);
 	sb->status_fd = -1;
 	if (n != 1)
 		return el__error_errno(EL_ERROR, "starting the command");
@@ -353,6 +367,7 @@ void el_sandbox_free(el_sandbox *sb)
 		while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	el__tracer_stop(sb->tracer);
 	if (sb->status_fd >= 0)
 		close(sb->status_fd);
 	if (sb->go_fd >= 0)

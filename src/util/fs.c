@@ -380,14 +380,13 @@ bool el__path_safe_to_run(const char *root, const char *path)
 	return ok;
 }
 
-bool el__path_public(const char *path)
+/* path outside the kernel's file systems, and each directory on its way searchable by others. */
+static bool way_public(char *copy, const char *path)
 {
 	static const char *const kernel[] = { "/proc", "/sys", "/dev", NULL };
-	char *copy = path[0] == '/' ? strdup(path) : NULL;
 	struct stat st;
-	bool ok = copy != NULL;
+	bool ok = true;
 
-	shape_walks++;
 	for (const char *const *k = kernel; ok && *k; k++) {
 		size_t n = strlen(*k);
 
@@ -401,7 +400,30 @@ bool el__path_public(const char *path)
 		ok = stat(copy, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IXOTH);
 		slash[1] = keep;
 	}
-	ok = ok && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH);
+	return ok;
+}
+
+bool el__link_public(const char *path)
+{
+	char *copy = path[0] == '/' ? strdup(path) : NULL;
+	struct stat st;
+	bool ok;
+
+	shape_walks++;
+	ok = copy && way_public(copy, path) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+	shape_walks--;
+	free(copy);
+	return ok;
+}
+
+bool el__path_public(const char *path)
+{
+	char *copy = path[0] == '/' ? strdup(path) : NULL;
+	struct stat st;
+	bool ok;
+
+	shape_walks++;
+	ok = copy && way_public(copy, path) && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH);
 	shape_walks--;
 	free(copy);
 	return ok;

@@ -95,6 +95,14 @@ bool el__path_safe_to_run(const char *root, const char *path);
 bool el__path_public(const char *path);
 
 /*
+ * Whether any user could read the symbolic link at path (absolute, the
+ * links before it resolved): every directory on the way searchable by
+ * others, and nothing under /proc, /sys or /dev. A link's text cannot
+ * be kept from who may search its directory.
+ */
+bool el__link_public(const char *path);
+
+/*
  * True while this thread walks a path for its shape alone: the type, owner
  * and mode of each name on the way (el__resolve_in_root, and the ownership
  * checks el__path_safe_to_run and el__path_public), not the content of the
