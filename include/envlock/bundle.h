@@ -1,6 +1,7 @@
 #ifndef ENVLOCK_BUNDLE_H
 #define ENVLOCK_BUNDLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "envlock/api.h"
@@ -52,6 +53,38 @@ typedef struct el_unpack_limits {
  */
 EL_API int el_unpack(const char *archive, const char *dir, const el_unpack_limits *limits);
 
+typedef struct el_pack_options {
+	const char *record; /* RUN.json, written by exec --record --trace */
+	const char *output; /* the bundle; replaced atomically, never left half written */
+	bool no_data;       /* leave the declared data out: its digests still travel, to be checked on arrival */
+	const char *cache_dir; /* the stat cache; NULL: the default, "": none */
+} el_pack_options;
+
+/*
+ * Pack a traced run into one deterministic tar (zstd): the same run packed
+ * twice gives the same bytes. Its members, in this order:
+ *
+ *   envlock/bundle.json          what the bundle holds (format 1)
+ *   envlock/record.json[.sig]    the record as written, its signature
+ *   envlock/env.lock[.sig]       the lock the record names, checked against
+ *                                its fingerprint there
+ *   envlock/profile              the profile, includes written in place
+ *   code/...                     the files git tracks at the recorded commit
+ *                                (no git: the files the run opened there)
+ *   store/sha256/<hex>           each file the run used outside its working
+ *                                directory, and each data file, once by content
+ *   root/...                     those files at their absolute paths (hard
+ *                                links into the store), the links on the way
+ *                                to them, and every directory above
+ *
+ * Every entry has the record's start time, owner 0:0, mode 0755 (a
+ * directory or executable) or 0644. Each file must still have the
+ * content the record names. *sha256_hex: the bundle's SHA-256, its name.
+ * EL_EINVAL: a record that was not traced or whose files changed since;
+ * EL_ERROR: a failure of the system. On failure nothing is left at output.
+ */
+EL_API int el_pack(const el_pack_options *opts, char sha256_hex[65]);
+
 typedef struct el_image_options {
 	/* NULL: the user's cache, as env names it ($ENVLOCK_CACHE_DIR, $XDG_CACHE_HOME/envlock, ~/.cache/envlock). */
 	const char *cache_dir;
@@ -73,5 +106,29 @@ typedef struct el_image_options {
  * (malloc'd). Errors as el_unpack's.
  */
 EL_API int el_image_root(char **root, const char *image, const el_image_options *opts);
+
+/* A bundle made ready to run (el_bundle_open). */
+typedef struct el_bundle {
+	char sha256[65];    /* the bundle file's SHA-256: its name, and its key in the cache */
+	char *dir;          /* the unpacked bundle, in the cache */
+	char *root;         /* its root tree: the sandbox's system directories */
+	char *code;         /* its code/: what the working directory starts as */
+	char *workdir;      /* where the run's working directory was, absolute: where the code goes */
+	char *record;       /* its envlock/record.json */
+	char *lock;         /* its envlock/env.lock; NULL when the run had none */
+	char *profile;      /* its envlock/profile */
+	char *profile_text; /* that file's text (includes written in place), NUL-terminated */
+	size_t profile_len;
+} el_bundle;
+
+/*
+ * Unpack the bundle file once into the cache (bundles/<its SHA-256>, as
+ * el_unpack would, under opts' limits) and read its envlock/bundle.json.
+ * An unpacked bundle is used again while the file's SHA-256 is the same.
+ * EL_EINVAL: not a bundle envlock can run (its message says why);
+ * otherwise as el_image_root. *out is for el_bundle_free().
+ */
+EL_API int el_bundle_open(el_bundle **out, const char *file, const el_image_options *opts);
+EL_API void el_bundle_free(el_bundle *bundle);
 
 #endif

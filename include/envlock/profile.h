@@ -100,6 +100,12 @@ typedef struct el_profile {
 	bool require_signed; /* "require-signed on": check, exec and replay refuse what no trusted key signed */
 	char **trust;        /* "trust PUBKEY...": public key files, absolute, in order */
 	size_t trust_count;
+	/*
+	 * The profile's text with each include replaced by a comment and the
+	 * included text (includes are read in place): it parses to this profile
+	 * without the files it came from, which is what a bundle carries.
+	 */
+	char *resolved_text;
 } el_profile;
 
 /*

@@ -30,6 +30,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 int cmd_unpack(int argc, char **argv);
 
 /*

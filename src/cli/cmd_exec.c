@@ -11,6 +11,7 @@
 #include "envlock/sandbox.h"
 
 #include "cli/cli.h"
+#include "cli/exec_bundle.h"
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
 #include "cli/exec_scratch.h"
@@ -47,6 +48,11 @@ static const char usage_text[] =
 	"                         of the host's system directories; made once in the\n"
 	"                         cache, every blob checked against its digest (for now\n"
 	"                         with --no-lock, and without --record)\n"
+	"      --bundle FILE      run in a bundle (envlock pack): its root tree instead of\n"
+	"                         the host's system directories, a scratch copy of its\n"
+	"                         code as the working directory (at the recorded path),\n"
+	"                         its lock and profile; the drift check judges only what\n"
+	"                         the bundle cannot carry (kernel, CPU, GPU driver)\n"
 	"      --record FILE|DIR  write the run record (in-toto, SLSA provenance) to FILE,\n"
 	"                         or to a new file in DIR (a path ending in '/', made\n"
 	"                         when missing), also when the run fails\n"
@@ -82,6 +88,7 @@ static const struct option longopts[] = {
 	{ "tmpfs", required_argument, NULL, 't' },
 	{ "python", required_argument, NULL, 'P' },
 	{ "image", required_argument, NULL, 'I' },
+	{ "bundle", required_argument, NULL, 'B' },
 	{ "record", required_argument, NULL, 'R' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
@@ -98,7 +105,7 @@ static const struct option longopts[] = {
 };
 
 typedef struct exec_args {
-	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image;
+	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image, *bundle;
 	bool no_lock, dry_run, lock_given, no_observe, trace;
 	el_severity drift;
 	el_mount *mounts;
@@ -180,6 +187,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'l': a->lock_path = optarg; a->lock_given = true; break;
 		case 'N': a->no_lock = true; break;
 		case 'I': a->image = optarg; break;
+		case 'B': a->bundle = optarg; break;
 		case 'p': a->profile_name = optarg; break;
 		case 's': a->seed = optarg; break;
 		case 'C': a->workdir = optarg; break;
@@ -249,6 +257,12 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "--image cannot be recorded yet: the record would not name the image");
 	if (a->image && a->python)
 		return exec_usage_error("%s", "--python does not go with --image: the image's interpreter is on its PATH");
+	/* A bundle brings its own lock, tree, interpreter and working directory. */
+	if (a->bundle && (a->image || a->lock_given || a->python || a->workdir || a->record))
+		return exec_usage_error("--bundle brings its own lock, root, interpreter and working directory: "
+					"it does not go with %s",
+					a->image ? "--image" : a->lock_given ? "--lock" : a->python ? "--python"
+					: a->workdir ? "--workdir" : "--record (for now)");
 	return 0;
 }
 
@@ -359,6 +373,7 @@ int cmd_exec(int argc, char **argv)
 	size_t protect_count = 0;
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
+	exec_bundle bundle = { 0 };
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
 	char *python_abs = NULL, *image_root = NULL;
 	int workdir_fd = -1, keep_fd = -1, status;
@@ -382,6 +397,12 @@ int cmd_exec(int argc, char **argv)
 		goto done;
 	}
 	status = EXEC_FAILED;
+	if (a.bundle) {
+		if (!exec_bundle_open(&bundle, "exec", a.bundle))
+			goto done;
+		a.lock_path = bundle.bundle->lock;
+		a.no_lock = a.no_lock || !a.lock_path;
+	}
 	if (!a.no_lock && !a.lock_path) {
 		if (!cli_find_lock(&found, "exec", ", or run without one: --no-lock"))
 			goto done;
@@ -394,9 +415,16 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!a.no_lock && (!cli_read_lock(&lock, a.lock_path) || !(lock_dir = cli_lock_dir(a.lock_path))))
 		goto done;
-	if (!choose_workdir(&run_dir, &here, lock_dir, a.workdir))
+	if (a.bundle) {
+		if (!(run_dir = strdup(bundle.bundle->workdir)) || (bundle.cwd && !(here = strdup(bundle.cwd)))) {
+			cli_error("exec: out of memory");
+			goto done;
+		}
+	} else if (!choose_workdir(&run_dir, &here, lock_dir, a.workdir)) {
 		goto done;
-	if (!cli_load_profile(&profile, a.profile_name, lock))
+	}
+	if (a.bundle && !a.profile_name ? !exec_bundle_profile(&profile, &bundle, "exec")
+					 : !cli_load_profile(&profile, a.profile_name, lock))
 		goto done;
 	/* Only a profile the user named decides how the lock is judged, not one the lock names. */
 	a.signing.policy = a.profile_name ? profile : NULL;
@@ -429,6 +457,10 @@ int cmd_exec(int argc, char **argv)
 		}
 		sopts.image_root = image_root;
 	}
+	if (a.bundle) {
+		sopts.image_root = bundle.bundle->root;
+		sopts.workdir_copy = bundle.copy;
+	}
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;
 	sopts.seed = a.seed;
@@ -459,7 +491,7 @@ int cmd_exec(int argc, char **argv)
 	 * every later run of that image with it (the working directory holds
 	 * the cache, say): refused.
 	 */
-	if (image_root && el_sandbox_plan_shows(plan, image_root)) {
+	if (sopts.image_root && el_sandbox_plan_shows(plan, sopts.image_root)) {
 		cli_error("exec: --image: the sandbox would show %s, where the image's tree is kept (the cache is in a "
 			  "directory it binds: set ENVLOCK_CACHE_DIR outside it)",
 			  image_root);
@@ -499,6 +531,7 @@ int cmd_exec(int argc, char **argv)
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;
 	run.observe = sopts.observe;
+	run.bundle = a.bundle != NULL;
 	status = exec_run_sandbox(&run);
 	/* Read only now, so that the sandbox's processes never had the secret in their memory. */
 	if (a.record && sign_path && el_key_load_private(&sign_key, sign_path) != EL_OK) {
@@ -520,6 +553,7 @@ int cmd_exec(int argc, char **argv)
 	exec_run_release(&run);
 	el_sandbox_objects_free(run.observed);
 done:
+	exec_bundle_close(&bundle);
 	exec_record_target_close(&target);
 	if (workdir_fd >= 0)
 		close(workdir_fd);

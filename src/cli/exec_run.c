@@ -52,6 +52,57 @@ static const char *run_name(const exec_run *run)
 	return run->command ? run->command : "exec";
 }
 
+/* What a bundle cannot carry: the machine under it. */
+static const char *const uncarried[] = { "host.arch", "host.kernel", "cpu", "gpu.driver", "gpu.cuda_driver", "gpu.devices",
+					 NULL };
+
+static bool uncarried_path(const char *path)
+{
+	for (const char *const *u = uncarried; *u; u++) {
+		size_t n = strlen(*u);
+
+		if (strncmp(path, *u, n) == 0 && (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * exec --bundle: keep the findings about the machine itself; the others
+ * are about what the bundle brings, and are said (by section) to be
+ * skipped, not judged.
+ */
+static void keep_uncarried(exec_run *run)
+{
+	el_diff *diff = run->diff;
+	struct {
+		char text[256]; /* the sections skipped, "libraries, python" */
+		size_t len;
+	} skipped = { .len = 0 };
+	size_t kept = 0, dropped = 0;
+
+	for (size_t i = 0; i < diff->count; i++) {
+		el_finding *f = &diff->findings[i];
+
+		if (uncarried_path(f->path)) {
+			diff->findings[kept++] = *f;
+			continue;
+		}
+		if (!strstr(skipped.text, f->section) && skipped.len + strlen(f->section) + 3 < sizeof(skipped.text))
+			skipped.len += (size_t)snprintf(skipped.text + skipped.len, sizeof(skipped.text) - skipped.len,
+							"%s%s", skipped.len ? ", " : "", f->section);
+		free(f->path);
+		free(f->section);
+		free(f->old_value);
+		free(f->new_value);
+		dropped++;
+	}
+	diff->count = kept;
+	if (dropped)
+		fprintf(stderr, "envlock: note: %s: %zu finding%s not judged: the bundle carries %s\n", run_name(run),
+			dropped, dropped == 1 ? "" : "s", skipped.text);
+}
+
 /*
  * The drift check, while the sandbox sets itself up. Returns 0 to go on,
  * or EXEC_FAILED; the findings go to stderr, the verdict into run.
@@ -69,8 +120,9 @@ static int check_drift(exec_run *run)
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
-	if (el_lock_diff(&run->diff, run->lock, run->now) != EL_OK ||
-	    el_drift_verdict(&run->verdict, run->diff, run->profile, 0) != EL_OK) {
+	if (el_lock_diff(&run->diff, run->lock, run->now) == EL_OK && run->bundle)
+		keep_uncarried(run);
+	if (!run->diff || el_drift_verdict(&run->verdict, run->diff, run->profile, 0) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}

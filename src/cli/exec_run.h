@@ -21,6 +21,12 @@ typedef struct exec_run {
 	const el_profile *profile;
 	const char *python;        /* --python for the check, or NULL */
 	el_severity on_drift;      /* --on-drift: refuse, warn (run despite refused drift) or ignore (no report) */
+	/*
+	 * exec --bundle: the bundle carries the system files, the interpreter
+	 * and the code, so only what it cannot carry is judged (the kernel,
+	 * the CPU, the GPU driver and devices); the rest is said to be skipped.
+	 */
+	bool bundle;
 	/* Say what the command left outside the working directory (exec), or keep it in keep_scratch. */
 	bool scratch;
 	const char *keep_scratch;  /* --keep-scratch DIR, or NULL */

@@ -30,6 +30,7 @@ static const struct command {
 	{ "sign", cmd_sign, "sign locks and run records (FILE.sig)" },
 	{ "verify", cmd_verify, "check that a lock or run record is signed by a trusted key" },
 	{ "profiles", cmd_profiles, "list the profiles envlock can find, and where" },
+	{ "pack", cmd_pack, "pack a traced run into one file that carries it to another machine" },
 	{ "unpack", cmd_unpack, "unpack a bundle or tar archive into a new directory, safely" },
 };
 

@@ -63,6 +63,7 @@ struct parser {
 	size_t pin_cap, rule_cap, mount_cap, deny_cap, allow_cap, data_cap, trust_cap;
 	struct env_mark *marks;
 	size_t mark_count, mark_cap;
+	el__buf flat; /* becomes p->resolved_text */
 };
 
 #define BAD(pl, argv, ...) bad_line(pl, argv[0], __VA_ARGS__)
@@ -811,6 +812,21 @@ static int parse_line(struct parser *ps, const struct place *pl, char *line)
 	return bad_line(pl, NULL, "unknown directive '%s'", argv[0]);
 }
 
+/*
+ * The line into the resolved text: as it is, except an include, which
+ * becomes a comment the included lines then follow (includes are read in
+ * place, so the text parses to the same profile without its files).
+ */
+static void flatten_line(struct parser *ps, const char *line)
+{
+	const char *word = line + strspn(line, " \t");
+
+	if (strncmp(word, "include", 7) == 0 && (word[7] == ' ' || word[7] == '\t'))
+		el__buf_printf(&ps->flat, "# %s\n", word);
+	else
+		el__buf_printf(&ps->flat, "%s\n", line);
+}
+
 static int parse_source(struct parser *ps, const el__profile_source *src, const char *label,
 			const struct chain *up, int depth)
 {
@@ -839,6 +855,7 @@ static int parse_source(struct parser *ps, const el__profile_source *src, const 
 			len--; /* written on Windows */
 		el__buf_reset(&line);
 		el__buf_add(&line, text, len);
+		flatten_line(ps, line.data);
 		ret = el__buf_failed(&line) ? el__error_oom() : parse_line(ps, &pl, line.data);
 		text += raw + (nl != NULL);
 	}
@@ -872,6 +889,7 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 	ps.p = calloc(1, sizeof(*ps.p));
 	if (!ps.p)
 		return el__error_oom();
+	el__buf_init(&ps.flat);
 	ps.p->aslr = true;
 	ps.p->uid = DEFAULT_ID;
 	ps.p->gid = DEFAULT_ID;
@@ -885,6 +903,11 @@ static int parse_top(el_profile **out, const char *name, const el__profile_sourc
 	if (ret == EL_OK)
 		ret = settle_keepenv(&ps);
 	free_marks(&ps);
+	if (ret == EL_OK && el__buf_failed(&ps.flat))
+		ret = el__error_oom();
+	if (ret == EL_OK)
+		ps.p->resolved_text = el__buf_detach(&ps.flat, NULL);
+	el__buf_free(&ps.flat);
 	if (ret != EL_OK) {
 		el_profile_free(ps.p);
 		return ret;
@@ -958,6 +981,7 @@ void el_profile_free(el_profile *p)
 		return;
 	free(p->name);
 	free(p->source);
+	free(p->resolved_text);
 	for (size_t i = 0; i < p->pin_count; i++) {
 		free(p->pins[i].name);
 		free(p->pins[i].value);

@@ -910,6 +910,32 @@ static int add_workdir_step(plan_builder *b, const char *workdir)
 /* The working directory: bound writable at its own path, its .git read-only. */
 static int check_destination_makeable(const plan_builder *b, const char *dest, const char *what, const char *where);
 
+/*
+ * exec --bundle: the working directory is a path of the bundle's tree (it
+ * packs the directory, empty), and the copy of the bundle's code is bound
+ * there; nothing of the host's is looked at.
+ */
+static int add_bundle_workdir(plan_builder *b, const char *given)
+{
+	char *clean = NULL;
+	int ret = normalize_path(&clean, "working directory", given);
+
+	if (ret == EL_OK && !image_has_dir(b, clean))
+		ret = el__error(EL_EINVAL, "working directory %s: not a directory of the bundle's tree", clean);
+	if (ret == EL_OK)
+		ret = add_workdir_step(b, clean);
+	if (ret == EL_OK && b->opts->cwd && path_within(b->opts->cwd, clean))
+		ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
+	if (ret == EL_OK && !b->plan->cwd && !(b->plan->cwd = strdup(clean)))
+		ret = el__error_oom();
+	if (ret == EL_OK) {
+		b->workdir = clean;
+		clean = NULL;
+	}
+	free(clean);
+	return ret;
+}
+
 static int add_workdir(plan_builder *b)
 {
 	const char *given = b->opts->workdir;
@@ -917,6 +943,9 @@ static int add_workdir(plan_builder *b)
 	el__buf git;
 	struct stat st;
 	int ret;
+
+	if (b->opts->image_root && b->opts->workdir_copy && given && given[0] == '/')
+		return add_bundle_workdir(b, given);
 
 	if (!given || given[0] != '/') {
 		if (!getcwd(cwd, sizeof(cwd)))
