@@ -117,6 +117,11 @@ int el__sha256_end(el__sha256_ctx *ctx, char hex[EL_SHA256_HEX])
 	return EL_OK;
 }
 
+void el__sha256_free(el__sha256_ctx *ctx)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
+}
+
 int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 {
 	unsigned char md[32];

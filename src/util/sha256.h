@@ -25,6 +25,8 @@ typedef struct el__sha256_ctx el__sha256_ctx;
 el__sha256_ctx *el__sha256_begin(void);
 void el__sha256_add(el__sha256_ctx *ctx, const void *data, size_t len);
 int el__sha256_end(el__sha256_ctx *ctx, char hex[EL_SHA256_HEX]);
+/* A context given up before its end (a failure on the way); accepts NULL. */
+void el__sha256_free(el__sha256_ctx *ctx);
 
 /* SHA-256 of a memory block, as lowercase hex. */
 int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len);

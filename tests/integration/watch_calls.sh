@@ -28,7 +28,9 @@ changes="chmod fchmod mkdir mkdirat mkdtemp linkat renameat symlinkat unlink unl
 # record's key holds the working directory and the user; sysconf sizes
 # thread pools; gnu_get_libc_version is this process's libc, whose file
 # the libraries probe looks at; environ is read by the sandbox's plan and
-# by the programs run (refused while watching).
+# by the programs run (refused while watching); newlocale, uselocale and
+# freelocale give the bundle writer's thread C.UTF-8 while it writes
+# headers, never a probe's locale (src/bundle/pack_write.c).
 process="_exit clone execvp kill waitpid getpid getppid pthread_create pthread_join pthread_mutex_lock
 pthread_mutex_unlock pthread_once pthread_mutex_init pthread_mutex_destroy pthread_cond_init
 pthread_cond_destroy pthread_cond_wait pthread_cond_signal pthread_cond_broadcast pthread_self
@@ -37,7 +39,7 @@ personality setresgid setresuid sched_setaffinity sethostname umask chdir fchdir
 memfd_create dlclose nanosleep fsconfig fsmount fsopen mount mount_setattr move_mount open_tree umount2
 clock_gettime time getuid geteuid getegid getcwd getrandom sysconf gnu_get_libc_version environ
 posix_spawn_file_actions_adddup2 posix_spawn_file_actions_addopen posix_spawn_file_actions_destroy
-posix_spawn_file_actions_init statfs"
+posix_spawn_file_actions_init statfs newlocale uselocale freelocale"
 
 known=" $(echo $EL_WATCHED_CALLS $pure $descriptors $changes $process) "
 nm -D --defined-only "$libc" | awk '{print $3}' | sed 's/@.*//' | sort -u >"$scratch/libc"
