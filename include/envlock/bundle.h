@@ -2,6 +2,7 @@
 #define ENVLOCK_BUNDLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "envlock/api.h"

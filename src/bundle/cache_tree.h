@@ -1,6 +1,7 @@
 #ifndef EL_BUNDLE_CACHE_TREE_H
 #define EL_BUNDLE_CACHE_TREE_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "util/sha256.h"

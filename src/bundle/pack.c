@@ -308,17 +308,20 @@ static int add_store(packer *p, el__pack_writer *w)
 	for (size_t i = 0; i < n && ret == EL_OK; i++) {
 		char member[80];
 		struct stat st;
+		bool exec = false;
 		int fd;
 
 		if (i > 0 && strcmp(files[i - 1]->sha256, files[i]->sha256) == 0)
 			continue;
+		/* The tree's names of it are hard links, which share its mode: executable when any of them was. */
+		for (size_t j = i; j < n && strcmp(files[j]->sha256, files[i]->sha256) == 0; j++)
+			exec = exec || files[j]->executable;
 		snprintf(member, sizeof(member), "store/sha256/%s", files[i]->sha256);
 		fd = open(files[i]->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0) {
 			ret = el__error_errno(EL_EINVAL, "%s", files[i]->path);
 		} else {
-			/* Its execute bit is the tree's business: a content shared by a script and a text file is one file. */
-			ret = el__pack_add_file(w, member, false, fd, (unsigned long long)st.st_size);
+			ret = el__pack_add_file(w, member, exec, fd, (unsigned long long)st.st_size);
 		}
 		if (fd >= 0)
 			close(fd);

@@ -14,6 +14,7 @@
  * installed by the command's process just before execve.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdbool.h>
@@ -30,6 +31,7 @@
 
 #include "sandbox/seccomp_rules.h"
 #include "sandbox/setup.h"
+#include "sandbox/trace.h"
 
 /* The highest system call number looked up in libseccomp's table. */
 #define MAX_SYSCALL_NR 1024
@@ -264,24 +266,32 @@ static int compile_deny(el__setup *s)
 }
 
 /*
- * The trace's program: the calls that name a file to open or execute,
- * answered by envlock (trace.c). Its own program, installed before the
- * others: a denial of theirs still wins over the notification, since the
- * kernel takes the strictest answer of all the filters.
+ * The trace's program: the calls that name a file to open, execute or
+ * look at, answered by envlock (trace.c; el__trace_calls lists them). A
+ * file only looked at counts: Python finds its standard library by a
+ * stat of os.py and checks a module's source before its cached .pyc. A
+ * stat of a descriptor (fstat is fstatat(fd, "", AT_EMPTY_PATH) in glibc)
+ * names no file and is not notified. Its own program, installed before
+ * the others: a denial of theirs still wins over the notification, since
+ * the kernel takes the strictest answer of all the filters.
  */
 static int compile_trace(el__setup *s)
 {
-	static const char *const calls[] = { "open", "openat", "execve", "execveat" };
 	scmp_filter_ctx ctx = new_filter(SCMP_ACT_ALLOW);
 	int rc = 0, ret;
 
 	if (!ctx)
 		return el__setup_fail(s, "seccomp: cannot create a filter");
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++) {
-		int nr = seccomp_syscall_resolve_name(calls[i]);
+	for (const struct el__trace_call *c = el__trace_calls; c->name && rc == 0; c++) {
+		int nr = seccomp_syscall_resolve_name(c->name);
 
-		if (nr != __NR_SCMP_ERROR)
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		if (c->flags_arg < 0)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+		else
+			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+					      SCMP_CMP((unsigned)c->flags_arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
 	}
 	ret = rc ? el__setup_fail(s, "seccomp: %s", strerror(-rc)) : export_program(s, ctx, &s->seccomp.trace, "trace");
 	seccomp_release(ctx);

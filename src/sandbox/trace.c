@@ -31,6 +31,14 @@
 
 #include "util/error.h"
 
+const struct el__trace_call el__trace_calls[] = {
+	{ "open", 0, -1, -1, false },       { "openat", 1, 0, -1, false },     { "execve", 0, -1, -1, true },
+	{ "execveat", 1, 0, -1, true },     { "stat", 0, -1, -1, false },      { "lstat", 0, -1, -1, false },
+	{ "newfstatat", 1, 0, 3, false },   { "statx", 1, 0, 2, false },       { "access", 0, -1, -1, false },
+	{ "faccessat", 1, 0, -1, false },   { "faccessat2", 1, 0, -1, false }, { "readlink", 0, -1, -1, false },
+	{ "readlinkat", 1, 0, -1, false },  { NULL, 0, 0, 0, false },
+};
+
 /* Distinct lines remembered, so that a file opened a thousand times is written once. */
 #define SEEN_SLOTS (1u << 16)
 
@@ -46,7 +54,8 @@ struct el__tracer {
 	int mem_fd;
 	char **seen;     /* SEEN_SLOTS slots, open addressing; full: lines are written unchecked */
 	size_t seen_count;
-	int nr_openat, nr_execve, nr_execveat; /* the calls with their path elsewhere than in the first argument, or that replace the memory */
+	/* el__trace_calls by system call number, as this libseccomp knows them */
+	int nrs[sizeof(el__trace_calls) / sizeof(el__trace_calls[0])];
 };
 
 static uint64_t fnv1a(const char *s)
@@ -129,15 +138,13 @@ static bool base_dir(pid_t pid, int dirfd, char *buf, size_t size)
 }
 
 /* Write the path the notification names, once. */
-static void record(el__tracer *t, const struct seccomp_notif *req)
+static void record_path(el__tracer *t, const struct seccomp_notif *req, const struct el__trace_call *call)
 {
-	const int nr = req->data.nr;
-	const bool at = nr == t->nr_openat || nr == t->nr_execveat;
-	const int dirfd = at ? (int)(int32_t)req->data.args[0] : AT_FDCWD;
+	const int dirfd = call->dirfd_arg < 0 ? AT_FDCWD : (int)(int32_t)req->data.args[call->dirfd_arg];
 	char path[PATH_MAX], line[2 * PATH_MAX + 2];
 	size_t len;
 
-	if (!read_string(t, req->pid, req->data.args[at ? 1 : 0], path, sizeof(path)))
+	if (!read_string(t, req->pid, req->data.args[call->path_arg], path, sizeof(path)))
 		return;
 	/* The path was read from a process that may have been replaced since: only a live notification's counts. */
 	if (seccomp_notify_id_valid(t->listener, req->id) != 0)
@@ -165,8 +172,20 @@ static void record(el__tracer *t, const struct seccomp_notif *req)
 	/* One write a line on an O_APPEND file: lines from envlock and from the observer never interleave. */
 	while (write(t->out_fd, line, len) < 0 && errno == EINTR)
 		;
-	/* A process that executes another program gets new memory: its /proc/PID/mem no longer reads it. */
-	if (nr == t->nr_execve || nr == t->nr_execveat) {
+}
+
+static void record(el__tracer *t, const struct seccomp_notif *req)
+{
+	const struct el__trace_call *call = NULL;
+
+	for (size_t i = 0; el__trace_calls[i].name && !call; i++)
+		if (t->nrs[i] == req->data.nr)
+			call = &el__trace_calls[i];
+	if (!call)
+		return;
+	record_path(t, req, call);
+	/* A process that executes another program gets new memory: its /proc/PID/mem will no longer read it. */
+	if (call->replaces && t->mem_fd >= 0) {
 		close(t->mem_fd);
 		t->mem_fd = -1;
 	}
@@ -249,9 +268,8 @@ int el__tracer_start(el__tracer **out, int status_fd, int out_fd)
 	t->out_fd = out_fd;
 	t->listener = t->mem_fd = -1;
 	t->seen = calloc(SEEN_SLOTS, sizeof(*t->seen));
-	t->nr_openat = seccomp_syscall_resolve_name("openat");
-	t->nr_execve = seccomp_syscall_resolve_name("execve");
-	t->nr_execveat = seccomp_syscall_resolve_name("execveat");
+	for (size_t i = 0; el__trace_calls[i].name; i++)
+		t->nrs[i] = seccomp_syscall_resolve_name(el__trace_calls[i].name);
 	if (pipe2(t->stop, O_CLOEXEC) != 0) {
 		int err = errno;
 

@@ -1,6 +1,8 @@
 #ifndef EL_SANDBOX_TRACE_H
 #define EL_SANDBOX_TRACE_H
 
+#include <stdbool.h>
+
 /*
  * exec --trace, envlock's side: the files a run opened or executed,
  * learnt through seccomp user notification rather than ptrace. The
@@ -13,6 +15,17 @@
  * el_sandbox_observed) and lets the call continue: the trace denies
  * nothing and changes no result.
  */
+
+/* A call the trace is notified of, and where its path is. */
+struct el__trace_call {
+	const char *name;  /* NULL ends el__trace_calls */
+	int path_arg;      /* the path's argument */
+	int dirfd_arg;     /* the directory a relative path starts from, or -1: the working directory */
+	int flags_arg;     /* the flags that may hold AT_EMPTY_PATH (then not notified), or -1 */
+	bool replaces;     /* the call executes a program: the process's memory is new after it */
+};
+
+extern const struct el__trace_call el__trace_calls[];
 
 typedef struct el__tracer el__tracer;
 
