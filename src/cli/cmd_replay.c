@@ -25,6 +25,7 @@
 #include "cli/exec_record.h"
 #include "cli/exec_run.h"
 #include "cli/exec_scratch.h"
+#include "cli/replay_bundle.h"
 #include "cli/replay_guard.h"
 #include "cli/replay_run.h"
 #include "cli/report.h"
@@ -32,6 +33,7 @@
 
 static const char usage_text[] =
 	"usage: envlock replay [options] RUN.json...\n"
+	"       envlock replay [--on-drift WHAT] --bundle FILE\n"
 	"\n"
 	"Run each recorded command again, in the sandbox, under the lock and the\n"
 	"profile it ran with, and compare its outputs with the record bit for bit.\n"
@@ -46,6 +48,10 @@ static const char usage_text[] =
 	"it, the lock is its env.lock, the profile is a name; anything else must be\n"
 	"confirmed with the options below, which the refusal names.\n"
 	"\n"
+	"      --bundle FILE   replay the run a bundle carries (envlock pack), in the\n"
+	"                      bundle: its root tree, a scratch copy of its code, its\n"
+	"                      lock and profile; the drift check judges only what the\n"
+	"                      bundle cannot carry (kernel, CPU, GPU driver)\n"
 	"  -j, --jobs N        replay up to N records at once (records that write the\n"
 	"                      same output still run one after the other); default 1\n"
 	"      --on-drift WHAT refuse (default): a record whose lock this machine has\n"
@@ -78,6 +84,7 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "on-drift", required_argument, NULL, 'd' },
 	{ "keep", required_argument, NULL, 'k' },
+	{ "bundle", required_argument, NULL, 'B' },
 	{ "workdir", required_argument, NULL, 'C' },
 	{ "lock", required_argument, NULL, 'l' },
 	{ "python", required_argument, NULL, 'P' },
@@ -488,6 +495,8 @@ int cmd_replay(int argc, char **argv)
 	replay rp = { .parallel = 1, .keep_fd = -1, .on_drift = EL_SEVERITY_REFUSE };
 	replay_allow allow = { 0 };
 	el_profile *policy = NULL;
+	const char *bundle = NULL;
+	bool others = false; /* an option --bundle does not go with */
 	int c, status = CLI_EXIT_USAGE;
 	char *end;
 
@@ -496,9 +505,19 @@ int cmd_replay(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:j:C:h", longopts, NULL)) != -1) {
-		if (cli_signing_option(&rp.signing, c, optarg))
+		if (cli_signing_option(&rp.signing, c, optarg)) {
+			others = true;
 			continue;
+		}
+		others = others || (c != 'B' && c != 'd' && c != 'h');
 		switch (c) {
+		case 'B':
+			if (!*optarg) {
+				status = cli_usage_error("replay", "--bundle needs a file");
+				goto done;
+			}
+			bundle = optarg;
+			break;
 		case 'C': allow.workdir = optarg; break;
 		case 'l': allow.lock = optarg; break;
 		case 'P': allow.python = optarg; break;
@@ -543,6 +562,15 @@ int cmd_replay(int argc, char **argv)
 			status = cli_usage_error("replay", "unknown option '%s'", cli_bad_option(argv));
 			goto done;
 		}
+	}
+	if (bundle && (optind < argc || others)) {
+		status = cli_usage_error("replay", "--bundle replays the record the bundle carries: it takes no RUN.json "
+					 "and no option but --on-drift");
+		goto done;
+	}
+	if (bundle) {
+		status = replay_bundle(bundle, rp.on_drift);
+		goto done;
 	}
 	if (optind >= argc) {
 		status = cli_usage_error("replay", "no run record to replay");

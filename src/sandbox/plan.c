@@ -439,6 +439,29 @@ static int pin_way_to(plan_builder *b, const char *workdir, const char *path);
  * default PATH has it already. Only prefixes is_python_prefix() accepts
  * are bound.
  */
+/*
+ * In an image or a bundle, the lock's interpreter (a venv, a pyenv) is one
+ * of the tree's, where the bundle carried it: its directory leads PATH as
+ * on the host, and nothing is bound.
+ */
+static int add_image_python(plan_builder *b, el__buf *path_var)
+{
+	const char *exe = b->opts->lock ? el_lock_python_executable(b->opts->lock) : NULL;
+	el__buf dir;
+
+	if (!exe || exe[0] != '/')
+		return EL_OK;
+	el__buf_init(&dir);
+	el__buf_puts(&dir, exe);
+	el__path_parent(&dir);
+	if (!el__buf_failed(&dir) && !on_default_path(dir.data) && image_has_dir(b, dir.data)) {
+		el__buf_puts(path_var, dir.data);
+		el__buf_puts(path_var, ":");
+	}
+	el__buf_free(&dir);
+	return el__buf_failed(path_var) ? el__error_oom() : EL_OK;
+}
+
 static int add_python(plan_builder *b, el__buf *path_var)
 {
 	const char *exe = chosen_python(b);
@@ -447,6 +470,8 @@ static int add_python(plan_builder *b, el__buf *path_var)
 	const char *bin = NULL;
 	int ret = EL_OK;
 
+	if (b->opts->image_root)
+		return add_image_python(b, path_var);
 	if (!exe)
 		return EL_OK;
 	el__buf_init(&dir);
