@@ -713,6 +713,184 @@ static void test_observed_refusals(void **state)
 	el_record_free(r);
 }
 
+/* sha256 of the link texts "usr/lib" and "python3.11". */
+#define SHA256_USR_LIB "bb40df61b3e0947109adb2e4d4ec41261d2c50580463391f34d67b5f30712176"
+#define SHA256_PY311 "72e78ddac08187448a816f3688b1b27700b00f882d34e6021acdbdbe4c54008b"
+
+/* exec --trace's record: the observed objects and the links on the way to them, merged by name. */
+static el_record *sample_traced(void)
+{
+	el_record *r = sample_observed();
+
+	r->traced = true;
+	r->links = calloc(2, sizeof(*r->links));
+	r->links[0] = pair("/lib", "usr/lib");
+	r->links[1] = pair("/usr/bin/python3", "python3.11");
+	r->link_count = 2;
+	return r;
+}
+
+static void assert_same_links(const el_record *a, const el_record *b)
+{
+	assert_int_equal(a->traced, b->traced);
+	assert_int_equal(a->link_count, b->link_count);
+	for (size_t i = 0; i < a->link_count; i++) {
+		assert_string_equal(a->links[i].name, b->links[i].name);
+		assert_string_equal(a->links[i].value, b->links[i].value);
+	}
+	assert_int_equal(a->observed_count, b->observed_count);
+	for (size_t i = 0; i < a->observed_count; i++) {
+		assert_string_equal(a->observed[i].name, b->observed[i].name);
+		assert_string_equal(a->observed[i].value, b->observed[i].value);
+	}
+}
+
+static void test_traced_round_trip(void **state)
+{
+	el_record *r = sample_traced(), *back = NULL, *plain = sample_observed();
+	json_t *doc = NULL, *bd;
+	char *text = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+	(void)state;
+
+	assert_int_equal(el__record_to_json(&doc, r), EL_OK);
+	bd = json_object_get(json_object_get(doc, "predicate"), "buildDefinition");
+	assert_true(json_is_true(json_object_get(json_object_get(bd, "externalParameters"), "trace")));
+	/* lock, code, two data entries, then links and objects in one order by name. */
+	assert_string_equal(el_test_json(json_object_get(bd, "resolvedDependencies")),
+			    "[{\"digest\":{\"sha256\":\"" HEX_A "\"},\"name\":\"/home/me/project/env.lock\"},"
+			    "{\"annotations\":{\"dirty\":true},\"digest\":{\"gitCommit\":\"" COMMIT "\"},\"name\":\"code\"},"
+			    "{\"digest\":{\"sha256\":\"" HEX_B "\"},\"name\":\"data/train\"},"
+			    "{\"digest\":{\"sha256\":\"" HEX_D "\"},\"name\":\"data/vocab.txt\"},"
+			    "{\"annotations\":{\"linkTarget\":\"usr/lib\",\"observed\":true},"
+			    "\"digest\":{\"sha256\":\"" SHA256_USR_LIB "\"},\"name\":\"/lib\"},"
+			    "{\"annotations\":{\"linkTarget\":\"python3.11\",\"observed\":true},"
+			    "\"digest\":{\"sha256\":\"" SHA256_PY311 "\"},\"name\":\"/usr/bin/python3\"},"
+			    "{\"annotations\":{\"observed\":true},\"digest\":{\"sha256\":\"" HEX_C "\"},\"name\":\"/usr/bin/python3.11\"},"
+			    "{\"annotations\":{\"observed\":true},\"digest\":{\"sha256\":\"" HEX_D "\"},"
+			    "\"name\":\"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0\"}]");
+	json_decref(doc);
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	assert_same_links(r, back);
+	/* Written again: the same bytes. */
+	assert_int_equal(el_record_serialize(&again, &len2, back), EL_OK);
+	assert_int_equal(len, len2);
+	assert_memory_equal(text, again, len);
+	free(text);
+	free(again);
+	el_record_free(back);
+	/* Traced with no link met: trace true, no link entries. */
+	for (size_t i = 0; i < r->link_count; i++) {
+		free(r->links[i].name);
+		free(r->links[i].value);
+	}
+	r->link_count = 0;
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same_links(r, back);
+	assert_true(back->traced);
+	free(text);
+	el_record_free(back);
+	/* Without trace: no member trace, no link. */
+	assert_int_equal(el__record_to_json(&doc, plain), EL_OK);
+	bd = json_object_get(json_object_get(doc, "predicate"), "buildDefinition");
+	assert_null(json_object_get(json_object_get(bd, "externalParameters"), "trace"));
+	json_decref(doc);
+	assert_int_equal(el_record_serialize(&text, &len, plain), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_false(back->traced);
+	assert_int_equal(back->link_count, 0);
+	assert_same_links(plain, back);
+	free(text);
+	el_record_free(back);
+	el_record_free(plain);
+	el_record_free(r);
+}
+
+/* In the traced sample, [4] is the link /lib, [5] the link /usr/bin/python3, [6] and [7] the objects. */
+static void test_traced_refusals(void **state)
+{
+	static const struct refusal cases[] = {
+		/* The digest is the link text's. */
+		{ DEPS "[4].digest.sha256", "\"" HEX_A "\"", DEPS "[4]: the digest is not that of the link's text" },
+		{ DEPS "[5].digest.sha256", "\"" SHA256_USR_LIB "\"", DEPS "[5]: the digest is not that of the link's text" },
+		{ DEPS "[5].annotations.linkTarget", "\"python3.12\"", DEPS "[5]: the digest is not that of the link's text" },
+		{ DEPS "[4].annotations.linkTarget", "\"\"", DEPS "[4].annotations.linkTarget: not a link's text" },
+		{ DEPS "[4].annotations.linkTarget", "7", DEPS "[4].annotations.linkTarget: not a string" },
+		{ DEPS "[4].annotations.observed", NULL, DEPS "[4].annotations.observed: missing" },
+		{ DEPS "[4].digest", "{\"sha512\":\"00\"}", DEPS "[4].digest.sha512: not part of a run record" },
+		{ DEPS "[4].name", "\"lib\"", DEPS "[4].name: not an absolute path" },
+		/* Links only in a record of a run with trace. */
+		{ EXT ".trace", NULL, DEPS "[4]: a link, in a record of a run without trace" },
+		{ EXT ".trace", "false", EXT ".trace: not true" },
+		{ EXT ".trace", "\"yes\"", EXT ".trace: not true or false" },
+		/* One order by name for links and objects together, each once. */
+		{ DEPS "[5].name", "\"/a\"", DEPS "[5].name: not after the observed object before it (sorted by path, each once)" },
+		{ DEPS "[5].name", "\"/lib\"", DEPS "[5].name: not after the observed object before it (sorted by path, each once)" },
+		{ DEPS "[5].name", "\"/usr/bin/python3.11\"", DEPS "[6].name: not after the observed object before it (sorted by path, each once)" },
+		{ DEPS "[4].name", "\"/usr/bin/python3.11\"", DEPS "[5].name: not after the observed object before it (sorted by path, each once)" },
+		{ DEPS "[6].name", "\"/lib/python3.11\"", DEPS "[6].name: not after the observed object before it (sorted by path, each once)" },
+	};
+	el_record *r = sample_traced();
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *doc = NULL;
+
+		assert_int_equal(el__record_to_json(&doc, r), EL_OK);
+		assert_refused(doc, &cases[i]);
+	}
+	el_record_free(r);
+}
+
+/* The writer reads its document back: it makes no record of links the reader would refuse. */
+static void test_traced_write_refusals(void **state)
+{
+	el_record *r;
+	json_t *doc = (json_t *)"untouched";
+	(void)state;
+
+	r = sample_traced();
+	r->traced = false;
+	el_test_assert_error(el__record_to_json(&doc, r), EL_EINVAL,
+			     "run record: " DEPS "[4]: a link, in a record of a run without trace");
+	assert_null(doc);
+	el_record_free(r);
+	r = sample_traced();
+	free(r->links[1].value);
+	r->links[1].value = NULL;
+	el_test_assert_error(el__record_to_json(&doc, r), EL_EINVAL, "run record: links[1]: no link text");
+	assert_null(doc);
+	el_record_free(r);
+	/* Links given out of order. */
+	r = sample_traced();
+	free(r->links[0].name);
+	r->links[0].name = strdup("/usr/bin/python");
+	free(r->links[1].name);
+	r->links[1].name = strdup("/lib");
+	el_test_assert_error(el__record_to_json(&doc, r), EL_EINVAL,
+			     "run record: " DEPS "[5].name: not after the observed object before it (sorted by path, each once)");
+	assert_null(doc);
+	el_record_free(r);
+	/* A link named as an object. */
+	r = sample_traced();
+	free(r->links[1].name);
+	r->links[1].name = strdup("/usr/bin/python3.11");
+	el_test_assert_error(el__record_to_json(&doc, r), EL_EINVAL,
+			     "run record: " DEPS "[6].name: not after the observed object before it (sorted by path, each once)");
+	assert_null(doc);
+	el_record_free(r);
+	/* Not UTF-8. */
+	r = sample_traced();
+	free(r->links[0].value);
+	r->links[0].value = strdup("usr/l\xe9");
+	el_test_assert_error(el__record_to_json(&doc, r), EL_EINVAL, "run record: links[0]: not UTF-8");
+	assert_null(doc);
+	el_record_free(r);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -1209,6 +1387,9 @@ int main(void)
 		cmocka_unit_test(test_golden_reads_back),
 		cmocka_unit_test(test_observed_round_trip),
 		cmocka_unit_test(test_observed_refusals),
+		cmocka_unit_test(test_traced_round_trip),
+		cmocka_unit_test(test_traced_refusals),
+		cmocka_unit_test(test_traced_write_refusals),
 		cmocka_unit_test(test_minimal_round_trip),
 		cmocka_unit_test(test_edge_round_trip),
 		cmocka_unit_test(test_write_refuses_bad_record),
