@@ -7,6 +7,7 @@
 #include "sandbox/observe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,75 @@ static bool keep_plan_links(el_sandbox_objects *objs, const el_sandbox_plan *pla
 	return true;
 }
 
+/*
+ * The interpreter an executable script's "#!" line names, a path inside
+ * the sandbox (malloc'd), or NULL: the kernel opens it with no system call
+ * the trace sees, so the script's own first line is where it is found.
+ */
+static char *script_interpreter(const char *host_path)
+{
+	char head[256];
+	struct stat st;
+	ssize_t n = -1;
+	size_t len;
+	int fd = open(host_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	const char *p;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+		n = read(fd, head, sizeof(head) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		return NULL;
+	head[n] = '\0';
+	p = head + 2 + strspn(head + 2, " \t");
+	len = strcspn(p, " \t\r\n");
+	return p[0] == '/' && p[len] != '\0' ? strndup(p, len) : NULL;
+}
+
+/*
+ * With trace: each kept script's interpreter as one more kept object, with
+ * the links on the way to it (#!/usr/bin/python3 names a link). An
+ * interpreter that is a script itself is followed too, as the kernel
+ * does, a few deep.
+ */
+static int add_interpreters(el_sandbox_objects *objs, const el_sandbox_plan *plan, bool *used)
+{
+	size_t from = 0;
+
+	for (int depth = 0; depth < 4 && from < objs->count; depth++) {
+		size_t to = objs->count;
+
+		for (size_t i = from; i < to; i++) {
+			el__path_links met = { 0 };
+			char *line = script_interpreter(objs->items[i].path), *real = NULL;
+			el_sandbox_object *grown;
+			struct stat st;
+			bool ok = true;
+
+			if (line && (real = host_file(plan, line, &st, &met))) {
+				grown = realloc(objs->items, (objs->count + 1) * sizeof(*grown));
+				ok = grown != NULL;
+				if (ok) {
+					objs->items = grown;
+					memset(&grown[objs->count], 0, sizeof(*grown));
+					grown[objs->count++].path = real;
+					real = NULL;
+					note_plan_links(used, plan, line);
+					ok = keep_links(objs, plan, &met);
+				}
+			}
+			free(real);
+			free(line);
+			el__path_links_free(&met);
+			if (!ok)
+				return el__error_oom();
+		}
+		from = to;
+	}
+	return EL_OK;
+}
+
 static int link_by_path(const void *a, const void *b)
 {
 	return strcmp(((const el_sandbox_link *)a)->path, ((const el_sandbox_link *)b)->path);
@@ -349,6 +419,9 @@ int el_sandbox_observed(el_sandbox_objects **out, const el_sandbox *sandbox, con
 		}
 		el__path_links_free(&met);
 	}
+	/* Scripts run by the kernel's #!: their interpreters, which no call of theirs named. */
+	if (ret == EL_OK && used)
+		ret = add_interpreters(objs, plan, used);
 	if (ret == EL_OK && used && !keep_plan_links(objs, plan, used))
 		ret = el__error_oom();
 	if (ret != EL_OK)

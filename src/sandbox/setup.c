@@ -376,11 +376,11 @@ static void write_line(const char *a, const char *b, const char *c)
 }
 
 /*
- * With trace: the names execvp will try for the command, as lines for
- * the observer's file. envlock cannot always read them from this
- * process's execve (an unprivileged envlock may not read memory shared
- * with PID 1, which is not dumpable); names that do not exist are
- * dropped after the run like any other.
+ * With trace: the name execvp will run the command from, as a line for
+ * the observer's file: envlock cannot always read it from this process's
+ * execve (an unprivileged envlock may not read memory shared with PID 1,
+ * which is not dumpable). On PATH, the first entry that holds an
+ * executable of that name, as execvp finds it.
  */
 static void trace_command_names(const el__setup *s)
 {
@@ -404,10 +404,14 @@ static void trace_command_names(const el__setup *s)
 		size_t len = end ? (size_t)(end - path) : strlen(path);
 		char dir[PATH_MAX];
 
-		if (len > 0 && len < sizeof(dir) && path[0] == '/') {
+		if (len > 0 && len + 1 + strlen(name) < sizeof(dir) && path[0] == '/') {
 			memcpy(dir, path, len);
-			dir[len] = '\0';
-			write_line(dir, "/", name);
+			dir[len] = '/';
+			strcpy(dir + len + 1, name);
+			if (access(dir, X_OK) == 0) {
+				write_line(dir, "", "");
+				return;
+			}
 		}
 		path = end ? end + 1 : NULL;
 	}

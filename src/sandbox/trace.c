@@ -87,7 +87,7 @@ static bool seen_before(el__tracer *t, const char *line)
  * time (the string may end just before an unmapped page). false when it
  * cannot be read or is longer than size - 1.
  */
-static bool read_string(el__tracer *t, pid_t pid, uint64_t addr, char *buf, size_t size)
+static bool read_string_once(el__tracer *t, pid_t pid, uint64_t addr, char *buf, size_t size)
 {
 	size_t done = 0;
 
@@ -118,6 +118,24 @@ static bool read_string(el__tracer *t, pid_t pid, uint64_t addr, char *buf, size
 		done += (size_t)n;
 	}
 	return false;
+}
+
+/*
+ * Through the kept /proc/PID/mem, and when that fails, once more through a
+ * new one: the kept one reads the memory the process had when it was
+ * opened, which an execve (by any of its threads) has replaced since.
+ */
+static bool read_string(el__tracer *t, pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	bool kept = t->mem_fd >= 0 && t->mem_pid == pid;
+
+	if (read_string_once(t, pid, addr, buf, size))
+		return true;
+	if (t->mem_fd >= 0) {
+		close(t->mem_fd);
+		t->mem_fd = -1;
+	}
+	return kept && read_string_once(t, pid, addr, buf, size);
 }
 
 /* The directory a relative path starts from: the process's working directory, or its descriptor dirfd. */

@@ -49,7 +49,7 @@ char *el__path_resolve(const char *path, el__path_links *links)
 		return fail(ENAMETOOLONG);
 	strcpy(todo, path);
 	for (;;) {
-		char target[PATH_MAX], next[PATH_MAX];
+		char target[PATH_MAX + 1], next[PATH_MAX];
 		const char *end;
 		struct stat st;
 		size_t len, rest;
@@ -91,12 +91,13 @@ char *el__path_resolve(const char *path, el__path_links *links)
 		}
 		if (++followed > MAX_LINKS)
 			return fail(ELOOP);
-		n = readlink(done, target, sizeof(target) - 1);
+		/* A link's text is at most PATH_MAX - 1 bytes: PATH_MAX read means it did not fit. */
+		n = readlink(done, target, PATH_MAX);
 		if (n < 0)
 			return NULL;
 		if (n == 0)
 			return fail(ENOENT);
-		if ((size_t)n == sizeof(target) - 1)
+		if (n == PATH_MAX)
 			return fail(ENAMETOOLONG);
 		target[n] = '\0';
 		if (links && !note_link(links, done, target))

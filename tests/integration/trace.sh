@@ -11,8 +11,6 @@
 # ./prog, fexecve), a static program, the usage errors, a run without
 # --trace, replay of a traced record and of records edited after the run.
 # As root and as the unprivileged user envlock-test, as exec.sh runs them.
-#
-# Checks marked KNOWN BUG fail until the bug they name is fixed.
 . "$(dirname "$0")/lib.sh"
 need jq sha256sum
 [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed (the checks run it inside the sandbox)"
@@ -323,25 +321,23 @@ sandbox" "$status $(cat "$scratch/out")"
 		"$(jq '.predicate.runDetails.byproducts[-1].annotations.exitStatus' "$rec/many.json")"
 	check_eq "$p 20000 opens: the 250 files, each once" 250 "$(names "$rec/many.json" | grep -c "^$dir/many/f[0-9]*\$" || true)"
 	check_record "$p 20000 opens" "$rec/many.json"
-	# KNOWN BUG: a program run a second time in a run (the same path
-	# executed) loses every file it opens: trace.c skips an execve whose path
-	# it wrote before without closing the /proc/PID/mem it opened for it, so
-	# the new program's paths are read from the memory exec replaced (and
-	# fail) until a notification from another process comes in between.
+	# A program run a second time in a run (the same path executed): the
+	# tracer must read the new program's paths from its new memory, not
+	# from the /proc/PID/mem it kept for the memory exec replaced.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --ro-bind "$dir/data" --record "$rec/again.json" --trace -- \
 		sh -c "cat $dir/data/a.txt; cat $dir/data/b.txt"
 	check_eq "$p a program run twice: exit status and output" "0 A
 B" "$status $(cat "$scratch/out")"
 	check_eq "$p a program run twice: what the first read" yes "$(has "$rec/again.json" "$dir/data/a.txt")"
-	check_eq "$p KNOWN BUG a program run twice: what the second read" yes "$(has "$rec/again.json" "$dir/data/b.txt")"
+	check_eq "$p a program run twice: what the second read" yes "$(has "$rec/again.json" "$dir/data/b.txt")"
 	run "$scratch/out" "$scratch/err" el exec --no-lock --ro-bind "$dir/data" --record "$rec/exec-again.json" --trace -- \
 		sh -c "/usr/bin/cat $dir/data/a.txt; exec /usr/bin/cat $dir/data/b.txt"
 	check_eq "$p exec of a program run before: exit status and output" "0 A
 B" "$status $(cat "$scratch/out")"
-	check_eq "$p KNOWN BUG exec of a program run before: what the exec'd program read" yes \
+	check_eq "$p exec of a program run before: what the exec'd program read" yes \
 		"$(has "$rec/exec-again.json" "$dir/data/b.txt")"
 
-	# ---- relative paths (each program run once a run: see the KNOWN BUG above) ----
+	# ---- relative paths (each program run once a run) ----
 	run "$scratch/out" "$scratch/err" el exec --no-lock --ro-bind "$dir/rel" --record "$rec/rel.json" --trace -- \
 		sh -c "cd $dir/rel/sub && cat r.txt ../up.txt >/dev/null && cd $dir/rel && ./prog"
 	check_eq "$p relative: exit status" "0 " "$status $(cat "$scratch/err")"
@@ -371,25 +367,23 @@ through ../.." "$status $(cat "$scratch/out")"
 	check_eq "$p links: the file behind a link to ../.." yes "$(has "$rec/links.json" "$dir/rel/far.txt")"
 	check_eq "$p links: the link to ../.." yes "$(has_link "$rec/links.json" "$dir/rel/d1/d2/up" ../..)"
 	check_record "$p links" "$rec/links.json"
-	# KNOWN BUG: a script's #! interpreter is opened by the kernel, with no
-	# system call the trace sees: the link /usr/bin/python3 it went through
-	# is missing (the interpreter's file itself is there, from the observer).
+	# A script's #! interpreter is opened by the kernel, with no system call
+	# the trace sees: it comes from the script's first line, with the link
+	# /usr/bin/python3 it names.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --record "$rec/shebang.json" --trace -- ./script
 	check_eq "$p #! script: exit status and output" "0 shebang" "$status $(cat "$scratch/out")"
 	check_eq "$p #! script: the script" yes "$(has "$rec/shebang.json" "$dir/work/script")"
 	check_eq "$p #! script: the interpreter" yes "$(has "$rec/shebang.json" "$interp")"
 	if [ -n "$py_link" ]; then
-		check_eq "$p KNOWN BUG #! script: the link /usr/bin/python3 -> $py_link of its #! line" yes \
+		check_eq "$p #! script: the link /usr/bin/python3 -> $py_link of its #! line" yes \
 			"$(has_link "$rec/shebang.json" /usr/bin/python3 "$py_link")"
 	fi
-	# KNOWN BUG: for a command found on PATH, setup.c writes every PATH
-	# candidate that exists, not only the one executed: /usr/bin/cat is listed
-	# though the run executed /usr/local/bin/cat (and /bin is listed for every
-	# run of a command named without a slash).
+	# A command found on PATH: only the entry execvp runs is listed, not a
+	# later one the run never executed.
 	run "$scratch/out" "$scratch/err" el exec --no-lock --ro-bind "$dir/shadow:/usr/local/bin" --record "$rec/path.json" --trace -- cat
 	check_eq "$p command on PATH: the first found ran" "0 shadowed" "$status $(cat "$scratch/out")"
 	check_eq "$p command on PATH: the program executed" yes "$(has "$rec/path.json" "$dir/shadow/cat")"
-	check_eq "$p KNOWN BUG command on PATH: not a later PATH entry the run never executed" "" \
+	check_eq "$p command on PATH: not a later PATH entry the run never executed" "" \
 		"$(names "$rec/path.json" | grep -xF "$(readlink -f /usr/bin/cat)" || true)"
 
 	# ---- a static program ----
