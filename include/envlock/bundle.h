@@ -108,6 +108,13 @@ typedef struct el_image_options {
  */
 EL_API int el_image_root(char **root, const char *image, const el_image_options *opts);
 
+/* A declared data entry of a bundle's run. */
+typedef struct el_bundle_data {
+	char *path;         /* absolute, as the run had it */
+	char *digest;       /* "sha256:<hex>" */
+	bool carried;       /* in the bundle's root tree; false: packed with --no-data */
+} el_bundle_data;
+
 /* A bundle made ready to run (el_bundle_open). */
 typedef struct el_bundle {
 	char sha256[65];    /* the bundle file's SHA-256: its name, and its key in the cache */
@@ -120,6 +127,8 @@ typedef struct el_bundle {
 	char *profile;      /* its envlock/profile */
 	char *profile_text; /* that file's text (includes written in place), NUL-terminated */
 	size_t profile_len;
+	el_bundle_data *data; /* the lock's declared data, as bundle.json lists it */
+	size_t data_count;
 } el_bundle;
 
 /*
@@ -131,5 +140,14 @@ typedef struct el_bundle {
  */
 EL_API int el_bundle_open(el_bundle **out, const char *file, const el_image_options *opts);
 EL_API void el_bundle_free(el_bundle *bundle);
+
+/*
+ * Where the bundle's tree holds its carried data entry i: a host path
+ * under bundle->root, its links resolved inside the tree (an absolute link
+ * of the bundle's names a path of the tree, never one of this machine's).
+ * For a bind at data[i].path, since the sandbox's /var/tmp and /tmp are its
+ * own and would hide it. EL_ENOTFOUND when the tree lacks it.
+ */
+EL_API int el_bundle_data_source(char **source, const el_bundle *bundle, size_t i);
 
 #endif

@@ -38,6 +38,11 @@ void el_bundle_free(el_bundle *b)
 	free(b->lock);
 	free(b->profile);
 	free(b->profile_text);
+	for (size_t i = 0; i < b->data_count; i++) {
+		free(b->data[i].path);
+		free(b->data[i].digest);
+	}
+	free(b->data);
 	free(b);
 }
 
@@ -54,6 +59,35 @@ static char *member(const char *dir, const char *rel, bool want_dir)
 		return NULL;
 	}
 	return path;
+}
+
+/* bundle.json's "data": [{path (absolute), digest ("sha256:<hex>"), carried}]. */
+static int read_data(el_bundle *b, const json_t *list, const char *file)
+{
+	size_t i;
+	const json_t *d;
+
+	if (!list)
+		return EL_OK;
+	if (!json_is_array(list) || !(b->data = calloc(json_array_size(list) + 1, sizeof(*b->data))))
+		return json_is_array(list) ? el__error_oom()
+					   : el__error(EL_EINVAL, "%s: envlock/bundle.json: data is not a list", file);
+	json_array_foreach (list, i, d) {
+		const char *path = json_string_value(json_object_get(d, "path"));
+		const char *digest = json_string_value(json_object_get(d, "digest"));
+		const json_t *carried = json_object_get(d, "carried");
+
+		if (!path || path[0] != '/' || !digest || strncmp(digest, "sha256:", 7) != 0 || !json_is_boolean(carried))
+			return el__error(EL_EINVAL, "%s: envlock/bundle.json: data[%zu] is not {path, digest, carried}", file, i);
+		el_bundle_data *e = &b->data[b->data_count++];
+
+		e->carried = json_is_true(carried);
+		e->path = strdup(path);
+		e->digest = strdup(digest);
+		if (!e->path || !e->digest)
+			return el__error_oom();
+	}
+	return EL_OK;
 }
 
 /* envlock/bundle.json: format 1, an absolute working directory, the members it names there. */
@@ -91,7 +125,7 @@ static int read_index(el_bundle *b, const char *file)
 		   (json_is_string(lock) && !(b->lock = member(b->dir, "envlock/env.lock", false)))) {
 		ret = el__error(EL_EINVAL, "%s: an envlock bundle without its root/, code/, record, profile or the lock "
 				"its index names", file);
-	} else {
+	} else if ((ret = read_data(b, json_object_get(index, "data"), file)) == EL_OK) {
 		el__buf profile;
 
 		el__buf_init(&profile);
@@ -104,6 +138,30 @@ done:
 	json_decref(index);
 	el__buf_free(&text);
 	free(path);
+	return ret;
+}
+
+int el_bundle_data_source(char **source, const el_bundle *b, size_t i)
+{
+	el__buf inside, host;
+	int ret;
+
+	*source = NULL;
+	if (i >= b->data_count || !b->data[i].carried)
+		return el__error(EL_EINVAL, "data entry %zu: not carried by the bundle", i);
+	el__buf_init(&inside);
+	el__buf_init(&host);
+	ret = el__resolve_in_root(&inside, b->root, b->data[i].path);
+	if (ret == EL_OK)
+		el__root_path(&host, b->root, inside.data);
+	if (ret == EL_OK && el__buf_failed(&host))
+		ret = el__error_oom();
+	else if (ret != EL_OK)
+		ret = el__error(ret, "data %s: not in the bundle's tree", b->data[i].path);
+	if (ret == EL_OK)
+		*source = el__buf_detach(&host, NULL);
+	el__buf_free(&inside);
+	el__buf_free(&host);
 	return ret;
 }
 

@@ -110,25 +110,28 @@ static int add_closure(packer *p)
 	return ret;
 }
 
-/* A declared data path of the lock, absolute: relative ones are the lock's directory's. */
+/*
+ * A declared data path of the lock, absolute and without "." or "..": a
+ * relative one is the lock's directory's (../data beside the repository),
+ * as the run's sandbox bound it.
+ */
 static char *data_path(const el_record *r, const char *name)
 {
-	el__buf b;
+	const char *slash = r->lock_path ? strrchr(r->lock_path, '/') : NULL;
+	el__buf b, clean;
+	char *out = NULL;
 
 	el__buf_init(&b);
-	if (name[0] == '/') {
+	el__buf_init(&clean);
+	if (name[0] == '/')
 		el__buf_puts(&b, name);
-	} else {
-		const char *slash = strrchr(r->lock_path, '/');
-
-		el__buf_add(&b, r->lock_path, (size_t)(slash - r->lock_path));
-		el__buf_printf(&b, "/%s", name);
-	}
-	if (el__buf_failed(&b)) {
-		el__buf_free(&b);
-		return NULL;
-	}
-	return el__buf_detach(&b, NULL);
+	else if (slash)
+		el__buf_printf(&b, "%.*s/%s", (int)(slash - r->lock_path), r->lock_path, name);
+	if (!el__buf_failed(&b) && b.len && el__path_lexical(&clean, b.data) == EL_OK)
+		out = el__buf_detach(&clean, NULL);
+	el__buf_free(&b);
+	el__buf_free(&clean);
+	return out;
 }
 
 /* One data entry: hashed again and checked against the record; carried unless --no-data. */

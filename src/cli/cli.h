@@ -66,6 +66,14 @@ bool cli_find_lock(char **out, const char *command, const char *otherwise);
  */
 const char *const *cli_environment(void);
 
+/*
+ * --bind SRC[:DEST], --ro-bind SRC[:DEST] (kind) or --tmpfs DEST (arg),
+ * appended to *mounts: SRC made absolute, DEST NULL when not given. false
+ * when out of memory or arg is not a mount; free with cli_mounts_free().
+ */
+bool cli_mount_add(el_mount **mounts, size_t *count, el_mount_kind kind, const char *arg);
+void cli_mounts_free(el_mount *mounts, size_t count);
+
 /* path made absolute against the current directory (not resolved), for free(); NULL when out of memory. */
 char *cli_absolute_path(const char *path);
 

@@ -116,50 +116,6 @@ typedef struct exec_args {
 	cli_signing signing;
 } exec_args;
 
-static void mounts_free(el_mount *mounts, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		free(mounts[i].source);
-		free(mounts[i].dest);
-	}
-	free(mounts);
-}
-
-/* --bind SRC[:DEST], --ro-bind SRC[:DEST], --tmpfs DEST. */
-static bool add_mount(exec_args *a, el_mount_kind kind, const char *arg)
-{
-	el_mount *grown = realloc(a->mounts, (a->mount_count + 1) * sizeof(*a->mounts));
-	el_mount *m;
-	const char *colon;
-
-	if (!grown)
-		return false;
-	a->mounts = grown;
-	m = &a->mounts[a->mount_count];
-	memset(m, 0, sizeof(*m));
-	m->kind = kind;
-	if (kind == EL_MOUNT_TMPFS) {
-		m->dest = strdup(arg);
-	} else {
-		char *source;
-
-		colon = strchr(arg, ':');
-		source = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
-		m->source = source ? cli_absolute_path(source) : NULL;
-		free(source);
-		m->dest = colon ? strdup(colon + 1) : NULL;
-		if (!m->source || (colon && !m->dest)) {
-			free(m->source);
-			free(m->dest);
-			return false;
-		}
-	}
-	if (kind == EL_MOUNT_TMPFS && !m->dest)
-		return false;
-	a->mount_count++;
-	return true;
-}
-
 __attribute__((format(printf, 1, 2))) static int exec_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -220,7 +176,8 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'b':
 		case 'r':
 		case 't':
-			if (!add_mount(a, c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg))
+			if (!cli_mount_add(&a->mounts, &a->mount_count,
+					   c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg))
 				return exec_usage_error("cannot use '%s' as a mount", optarg);
 			break;
 		case 'h':
@@ -374,6 +331,8 @@ int cmd_exec(int argc, char **argv)
 	exec_run run = { 0 };
 	exec_record_target target = { .dirfd = -1 };
 	exec_bundle bundle = { 0 };
+	el_mount *bundle_mounts = NULL; /* with --bundle: its data's binds, then the command line's */
+	size_t bundle_mount_count = 0;
 	char *workdir = NULL, *lock_abs = NULL, *found = NULL, *lock_dir = NULL, *here = NULL, *run_dir = NULL;
 	char *python_abs = NULL, *image_root = NULL;
 	int workdir_fd = -1, keep_fd = -1, status;
@@ -457,12 +416,17 @@ int cmd_exec(int argc, char **argv)
 		}
 		sopts.image_root = image_root;
 	}
-	if (a.bundle) {
-		sopts.image_root = bundle.bundle->root;
-		sopts.workdir_copy = bundle.copy;
-	}
 	sopts.mounts = a.mounts;
 	sopts.mount_count = a.mount_count;
+	if (a.bundle) {
+		if (!exec_bundle_check_data(&bundle, a.mounts, a.mount_count, "exec") ||
+		    !exec_bundle_mounts(&bundle_mounts, &bundle_mount_count, &bundle, a.mounts, a.mount_count, "exec"))
+			goto done;
+		sopts.image_root = bundle.bundle->root;
+		sopts.workdir_copy = bundle.copy;
+		sopts.mounts = bundle_mounts;
+		sopts.mount_count = bundle_mount_count;
+	}
 	sopts.seed = a.seed;
 	sopts.argv = a.argv;
 	sopts.host_uid = geteuid();
@@ -577,6 +541,7 @@ done:
 		free(protect[i]);
 	free(protect);
 	cli_signing_free(&a.signing);
-	mounts_free(a.mounts, a.mount_count);
+	cli_mounts_free(a.mounts, a.mount_count);
+	cli_mounts_free(bundle_mounts, bundle_mount_count);
 	return status;
 }

@@ -33,7 +33,7 @@
 
 static const char usage_text[] =
 	"usage: envlock replay [options] RUN.json...\n"
-	"       envlock replay [--on-drift WHAT] --bundle FILE\n"
+	"       envlock replay [--on-drift WHAT] [--ro-bind SRC:DEST]... --bundle FILE\n"
 	"\n"
 	"Run each recorded command again, in the sandbox, under the lock and the\n"
 	"profile it ran with, and compare its outputs with the record bit for bit.\n"
@@ -51,7 +51,9 @@ static const char usage_text[] =
 	"      --bundle FILE   replay the run a bundle carries (envlock pack), in the\n"
 	"                      bundle: its root tree, a scratch copy of its code, its\n"
 	"                      lock and profile; the drift check judges only what the\n"
-	"                      bundle cannot carry (kernel, CPU, GPU driver)\n"
+	"                      bundle cannot carry (kernel, CPU, GPU driver); data it\n"
+	"                      was packed without is bound with --ro-bind SRC:PATH\n"
+	"                      and checked against the run's digest first\n"
 	"  -j, --jobs N        replay up to N records at once (records that write the\n"
 	"                      same output still run one after the other); default 1\n"
 	"      --on-drift WHAT refuse (default): a record whose lock this machine has\n"
@@ -497,6 +499,8 @@ int cmd_replay(int argc, char **argv)
 	el_profile *policy = NULL;
 	const char *bundle = NULL;
 	bool others = false; /* an option --bundle does not go with */
+	el_mount *mounts = NULL; /* with --bundle: --bind, --ro-bind and --tmpfs, for the run */
+	size_t mount_count = 0;
 	int c, status = CLI_EXIT_USAGE;
 	char *end;
 
@@ -509,7 +513,7 @@ int cmd_replay(int argc, char **argv)
 			others = true;
 			continue;
 		}
-		others = others || (c != 'B' && c != 'd' && c != 'h');
+		others = others || (c != 'B' && c != 'd' && c != 'h' && c != 'b' && c != 'r' && c != 't');
 		switch (c) {
 		case 'B':
 			if (!*optarg) {
@@ -525,7 +529,10 @@ int cmd_replay(int argc, char **argv)
 		case 'b':
 		case 'r':
 		case 't':
-			if (!*optarg || !replay_allow_mount(&allow, c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg)) {
+			if (!*optarg ||
+			    !replay_allow_mount(&allow, c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg) ||
+			    !cli_mount_add(&mounts, &mount_count,
+					   c == 'b' ? EL_MOUNT_BIND : c == 'r' ? EL_MOUNT_RO_BIND : EL_MOUNT_TMPFS, optarg)) {
 				status = cli_usage_error("replay", "cannot use '%s' as a mount", optarg);
 				goto done;
 			}
@@ -564,12 +571,12 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	if (bundle && (optind < argc || others)) {
-		status = cli_usage_error("replay", "--bundle replays the record the bundle carries: it takes no RUN.json "
-					 "and no option but --on-drift");
+		status = cli_usage_error("replay", "--bundle replays the record the bundle carries: it takes no RUN.json, "
+					 "and no option but --on-drift, --bind, --ro-bind and --tmpfs");
 		goto done;
 	}
 	if (bundle) {
-		status = replay_bundle(bundle, rp.on_drift);
+		status = replay_bundle(bundle, rp.on_drift, mounts, mount_count);
 		goto done;
 	}
 	if (optind >= argc) {
@@ -629,6 +636,7 @@ int cmd_replay(int argc, char **argv)
 	status = cli_finish_stdout(rp.unsigned_refused ? CLI_EXIT_USAGE
 				   : rp.differed == 0 && !rp.keep_failed ? CLI_EXIT_OK : 1);
 done:
+	cli_mounts_free(mounts, mount_count);
 	replay_allow_free(&allow);
 	if (rp.keep && rp.keep_fd >= 0)
 		close(rp.keep_fd);

@@ -53,7 +53,7 @@ static bool compare(const el_record *r, const char *file, const char *copy, int 
 	return same;
 }
 
-int replay_bundle(const char *file, el_severity on_drift)
+int replay_bundle(const char *file, el_severity on_drift, const el_mount *mounts, size_t mount_count)
 {
 	exec_bundle eb;
 	el_sandbox_options sopts = { .host_uid = geteuid(), .host_gid = getegid(), .message_prefix = "envlock: replay: " };
@@ -62,6 +62,8 @@ int replay_bundle(const char *file, el_severity on_drift)
 	el_lock *lock = NULL;
 	exec_run run = { 0 };
 	char *lock_dir = NULL;
+	el_mount *all = NULL; /* the bundle's data binds, then mounts */
+	size_t all_count = 0;
 	int status = CLI_EXIT_USAGE;
 	bool same;
 
@@ -71,6 +73,8 @@ int replay_bundle(const char *file, el_severity on_drift)
 		cli_error("replay: --bundle %s: its record binds paths of the machine it ran on: not replayed here", file);
 		goto done;
 	}
+	if (!exec_bundle_check_data(&eb, mounts, mount_count, "replay"))
+		goto done;
 	if (eb.bundle->lock && (!cli_read_lock(&lock, eb.bundle->lock) || !(lock_dir = cli_lock_dir(eb.bundle->lock))))
 		goto done;
 	if (lock && strcmp(el_lock_stored_fingerprint(lock), eb.record->lock_fingerprint ? eb.record->lock_fingerprint : "") != 0) {
@@ -85,6 +89,10 @@ int replay_bundle(const char *file, el_severity on_drift)
 	sopts.image_root = eb.bundle->root;
 	sopts.seed = eb.record->seed;
 	sopts.argv = eb.record->argv;
+	if (!exec_bundle_mounts(&all, &all_count, &eb, mounts, mount_count, "replay"))
+		goto done;
+	sopts.mounts = all;
+	sopts.mount_count = all_count;
 	if (el_sandbox_plan_new(&plan, &sopts) != EL_OK) {
 		cli_error("replay: --bundle %s: %s", file, el_error_last());
 		goto done;
@@ -98,6 +106,7 @@ int replay_bundle(const char *file, el_severity on_drift)
 	printf("replay: 1 record: %d reproduced, %d not\n", same ? 1 : 0, same ? 0 : 1);
 	status = cli_finish_stdout(same ? CLI_EXIT_OK : 1);
 done:
+	cli_mounts_free(all, all_count);
 	el_sandbox_plan_free(plan);
 	el_lock_free(lock);
 	el_profile_free(profile);

@@ -646,7 +646,8 @@ static int add_inputs(plan_builder *b)
 	el_lock_entry *data = NULL;
 	size_t count = 0;
 	char *dir = NULL;
-	int ret = b->opts->lock ? el_lock_data(&data, &count, b->opts->lock) : EL_OK;
+	/* In a bundle the data is the tree's, at the paths the run had it (or bound by the caller). */
+	int ret = b->opts->lock && !b->opts->image_root ? el_lock_data(&data, &count, b->opts->lock) : EL_OK;
 
 	if (ret == EL_OK && count)
 		dir = lock_dir(b);
