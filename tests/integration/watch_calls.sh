@@ -16,14 +16,15 @@ libc=$(ldd "$ENVLOCK" | awk '$1 ~ /^libc\.so/ {print $3}')
 pure="__ctype_b_loc __ctype_tolower_loc __errno_location __sched_cpualloc __sched_cpucount __sched_cpufree
 alphasort asprintf calloc free malloc realloc madvise memchr memcmp memcpy memmem memmove memset qsort snprintf
 vsnprintf dprintf fprintf fputc fputs fwrite strerrordesc_np ferror fflush strcasecmp strchr strcmp strcpy strcspn strdup strerror
-strftime strlen strncasecmp strncmp strndup strnlen strpbrk strrchr strspn strstr strtok strtok_r strtol
+strchrnul strftime strlen strncasecmp strncmp strndup strnlen strpbrk strrchr strspn strstr strtok strtok_r strtol
 strtoll strtoul strtoull strverscmp fnmatch gmtime_r timegm dlerror dlsym memrchr"
 # On a descriptor: its file was watched when it was opened (or the call writes).
 descriptors="close closedir dirfd fdopendir fstat fstatfs lseek mmap munmap pread read readdir rewinddir
 posix_fadvise fcntl ioctl poll recvmsg sendmsg write pwrite fsync ftruncate dup dup2 dup3 futimens"
-# Changes: a capture writes only its cache, which it does not watch; a file
+# Changes: a capture writes only its cache, which it does not watch (pack
+# writes its bundle beside its name, then renames it); a file
 # it changed anywhere else has a fresh identity, which is not trusted.
-changes="chmod fchmod mkdir mkdirat mkdtemp linkat renameat symlinkat unlink unlinkat utimensat"
+changes="chmod fchmod mkdir mkdirat mkdtemp mkostemp linkat rename renameat symlinkat unlink unlinkat utimensat"
 # The process itself and the sandbox's setup, never a probe's answer; the
 # record's key holds the working directory and the user; sysconf sizes
 # thread pools; gnu_get_libc_version is this process's libc, whose file
