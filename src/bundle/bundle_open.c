@@ -212,6 +212,10 @@ int el_bundle_open(el_bundle **out, const char *file, const el_image_options *op
 						  el__mtime_ns(&now) != el__mtime_ns(&st) ||
 						  el__ctime_ns(&now) != el__ctime_ns(&st)))
 				unpacked = el__error(EL_EINVAL, "%s: changed while it was unpacked", file);
+			/* Only a bundle is kept: another archive's tree is removed with the refusal. */
+			if (unpacked == EL_OK && (fstatat(dest.top, "envlock/bundle.json", &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+						  !S_ISREG(now.st_mode)))
+				unpacked = el__error(EL_EINVAL, "%s: not an envlock bundle (no envlock/bundle.json)", file);
 			ret = el__dest_close(&dest, unpacked);
 		}
 		/* Made meanwhile by another run: as good. */

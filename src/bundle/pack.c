@@ -40,6 +40,8 @@ typedef struct packer {
 	el__pack_tree tree;
 	json_t *data_index;      /* bundle.json's "data" */
 	el__cache *cache;        /* the stat cache: a file hashed after the run is not read twice */
+	char **data_real;        /* each declared data path, its links resolved: the closure leaves them to add_data */
+	size_t data_count;
 } packer;
 
 /* Whether path is dir or below it. */
@@ -75,6 +77,17 @@ static int check_file(packer *p, const char *path, const char *want_hex, bool *e
 	return EL_OK;
 }
 
+/* Whether path is the run's code or declared data, which go in as such (or, with --no-data, not at all). */
+static bool code_or_data(const packer *p, const char *path)
+{
+	if (below(path, p->record->workdir))
+		return true;
+	for (size_t i = 0; i < p->data_count; i++)
+		if (below(path, p->data_real[i]))
+			return true;
+	return false;
+}
+
 /* The files and links the trace found outside the working directory and the data. */
 static int add_closure(packer *p)
 {
@@ -85,7 +98,7 @@ static int add_closure(packer *p)
 		const char *path = r->observed[i].name, *hex = r->observed[i].value + strlen("sha256:");
 		bool exec = false;
 
-		if (below(path, r->workdir))
+		if (code_or_data(p, path))
 			continue;
 		ret = check_file(p, path, hex, &exec);
 		if (ret == EL_OK)
@@ -95,7 +108,7 @@ static int add_closure(packer *p)
 		char text[PATH_MAX];
 		ssize_t n;
 
-		if (below(r->links[i].name, r->workdir))
+		if (code_or_data(p, r->links[i].name))
 			continue;
 		n = readlink(r->links[i].name, text, sizeof(text) - 1);
 		if (n < 0 || (text[n] = '\0', strcmp(text, r->links[i].value) != 0))
@@ -148,10 +161,15 @@ static int add_data_entry(packer *p, const char *name, const char *want)
 		ret = !given ? el__error_oom() : el__error_errno(EL_EINVAL, "data %s", given ? given : name);
 		goto done;
 	}
+	p->data_real[p->data_count++] = strdup(real);
+	if (!p->data_real[p->data_count - 1]) {
+		ret = el__error_oom();
+		goto done;
+	}
 	ret = el_data_hash(&tree, real, &dopts);
 	if (ret == EL_OK && strcmp(tree->digest, want) != 0)
-		ret = el__error(EL_EINVAL, "data %s: changed since the run (%.19s..., the record's %.19s...)", given,
-				tree->digest, want);
+		ret = el__error(EL_EINVAL, "data %s: changed since the run (its digest is %.19s..., the record's %.19s...); "
+				"run again with --trace to pack what runs now", given, tree->digest, want);
 	entry = json_pack("{s:s, s:s, s:b}", "path", given, "digest", want, "carried", !p->opts->no_data);
 	if (ret == EL_OK && (!entry || json_array_append_new(p->data_index, entry) != 0))
 		ret = el__error_oom();
@@ -193,6 +211,8 @@ static int add_data(packer *p)
 {
 	int ret = EL_OK;
 
+	if (!(p->data_real = calloc(p->record->data_count + 1, sizeof(*p->data_real))))
+		return el__error_oom();
 	for (size_t i = 0; i < p->record->data_count && ret == EL_OK; i++)
 		ret = add_data_entry(p, p->record->data[i].name, p->record->data[i].value);
 	return ret;
@@ -365,8 +385,10 @@ static int add_root(packer *p, el__pack_writer *w)
 static int add_members(packer *p, el__pack_writer *w)
 {
 	el__buf sig;
-	int ret = add_index(p, w);
+	int ret = el__pack_add_dir(w, "envlock");
 
+	if (ret == EL_OK)
+		ret = add_index(p, w);
 	el__buf_init(&sig);
 	el__buf_printf(&sig, "%s.sig", p->opts->record);
 	if (ret == EL_OK)
@@ -447,9 +469,9 @@ int el_pack(const el_pack_options *opts, char sha256_hex[EL_SHA256_HEX])
 	p.record_text = text.data;
 	p.record_len = text.len;
 	if (ret == EL_OK)
-		ret = add_closure(&p);
-	if (ret == EL_OK)
 		ret = add_data(&p);
+	if (ret == EL_OK)
+		ret = add_closure(&p);
 	if (ret == EL_OK)
 		ret = el__pack_tree_finish(&p.tree);
 	if (ret == EL_OK)
@@ -458,6 +480,9 @@ int el_pack(const el_pack_options *opts, char sha256_hex[EL_SHA256_HEX])
 		el__cache_save(p.cache);
 	el__cache_free(p.cache);
 	el__pack_tree_free(&p.tree);
+	for (size_t i = 0; i < p.data_count; i++)
+		free(p.data_real[i]);
+	free(p.data_real);
 	json_decref(p.data_index);
 	el_record_free(p.record);
 	el__buf_free(&text);

@@ -162,7 +162,22 @@ done:
 	return ret;
 }
 
-/* No git: what the trace saw of the working directory, relative to it. */
+/* Whether the working directory's file rel ("/out.txt") is one of the run's outputs: made by it, not its code. */
+static bool an_output(const el_record *r, const char *rel)
+{
+	for (size_t i = 0; i < r->output_count; i++) {
+		const char *out = r->outputs[i].path;
+		size_t n = strlen(out);
+
+		while (n && out[n - 1] == '/')
+			n--;
+		if (strncmp(rel + 1, out, n) == 0 && (rel[1 + n] == '\0' || rel[1 + n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* No git: what the trace saw of the working directory, relative to it, the run's outputs left out. */
 static int pack_traced(el__pack_writer *w, const el_record *r)
 {
 	const size_t top = strlen(r->workdir);
@@ -172,7 +187,7 @@ static int pack_traced(el__pack_writer *w, const el_record *r)
 	for (size_t i = 0; i < r->observed_count && ret == EL_OK; i++) {
 		const char *path = r->observed[i].name;
 
-		if (strncmp(path, r->workdir, top) == 0 && path[top] == '/')
+		if (strncmp(path, r->workdir, top) == 0 && path[top] == '/' && !an_output(r, path + top))
 			ret = el__pack_tree_add(&tree, path + top, EL__PACK_FILE, NULL, r->observed[i].value + 7, false);
 	}
 	for (size_t i = 0; i < r->link_count && ret == EL_OK; i++) {

@@ -38,9 +38,26 @@ int el__pack_tree_add(el__pack_tree *t, const char *path, el__pack_kind kind, co
 	return EL_OK;
 }
 
+/*
+ * Paths in the order of their components: '/' before any other byte, so
+ * that a directory's whole subtree follows it at once ("a/b" before "a.c"
+ * and "a-c"). An extraction that dates a directory once its entries are
+ * in (GNU tar) then never adds to it again.
+ */
+int el__pack_path_cmp(const char *a, const char *b)
+{
+	for (; *a && *a == *b; a++, b++)
+		;
+	if (*a == *b)
+		return 0;
+	if (*a == '/' || *b == '/')
+		return *a == '/' ? (*b ? -1 : 1) : (*a ? 1 : -1);
+	return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+}
+
 static int by_path(const void *a, const void *b)
 {
-	return strcmp(((const el__pack_node *)a)->path, ((const el__pack_node *)b)->path);
+	return el__pack_path_cmp(((const el__pack_node *)a)->path, ((const el__pack_node *)b)->path);
 }
 
 static bool same(const el__pack_node *a, const el__pack_node *b)

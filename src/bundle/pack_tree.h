@@ -23,9 +23,12 @@ typedef struct el__pack_node {
 } el__pack_node;
 
 typedef struct el__pack_tree {
-	el__pack_node *nodes; /* after el__pack_tree_finish: sorted by path, bytewise, each once */
+	el__pack_node *nodes; /* after el__pack_tree_finish: sorted by el__pack_path_cmp, each once */
 	size_t count, cap;
 } el__pack_tree;
+
+/* Order of paths by their components ('/' sorts before any other byte); strcmp's sign convention. */
+int el__pack_path_cmp(const char *a, const char *b);
 
 /* Add a node (its strings copied). EL_OK, or out of memory. */
 int el__pack_tree_add(el__pack_tree *t, const char *path, el__pack_kind kind, const char *target,

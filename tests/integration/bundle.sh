@@ -33,6 +33,23 @@ out() { cat "$scratch/out"; }
 err() { cat "$scratch/err"; }
 x() { run "$scratch/out" "$scratch/err" "$@"; }
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
+# A directory's data digest, computed here from its manifest: "<sha256> <size> <mode> <path>" lines, sorted.
+manifest_digest() {
+	python3 - "$1" <<'PY'
+import hashlib, os, stat, sys
+top, lines = sys.argv[1], []
+for here, dirs, files in os.walk(top):
+    for name in dirs + files:
+        path = os.path.join(here, name)
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            continue
+        data = os.readlink(path).encode() if stat.S_ISLNK(st.st_mode) else open(path, "rb").read()
+        rel = os.path.relpath(path, top).replace("\\", "\\\\").replace("\n", "\\n")
+        lines.append(f"{hashlib.sha256(data).hexdigest()} {len(data)} {stat.filemode(st.st_mode)} {rel}\n".encode())
+print("sha256:" + hashlib.sha256(b"".join(sorted(lines, key=lambda l: l.split(b" ", 3)[3]))).hexdigest())
+PY
+}
 yes_no() { if "$@"; then echo yes; else echo no; fi; }
 . "$(dirname "$0")/sandbox_halves.sh"
 
@@ -120,7 +137,7 @@ PY
 	TZ=UTC tar --zstd --full-time -tvf "$b" >"$scratch/tv"
 	tar --zstd -tf "$b" >"$scratch/names"
 	check_eq "$p layout: the members' order (bundle.json, record, its .sig, lock, its .sig, profile, code/, store/, root/)" \
-		"envlock/bundle.json envlock/record.json envlock/record.json.sig envlock/env.lock envlock/env.lock.sig envlock/profile code store root" \
+		"envlock/ envlock/bundle.json envlock/record.json envlock/record.json.sig envlock/env.lock envlock/env.lock.sig envlock/profile code store root" \
 		"$(awk -F/ '{ g = $1 == "envlock" ? $0 : $1 } g != last { printf "%s%s", sep, g; sep = " "; last = g }' "$scratch/names")"
 	check_eq "$p layout: every entry owned by 0/0" "0/0" "$(awk '{ print $2 }' "$scratch/tv" | sort -u)"
 	check_eq "$p layout: every entry has the record's start time ($started, to the second)" "$when" \
@@ -129,7 +146,8 @@ PY
 		"$(awk '$1 !~ /^(drwxr-xr-x|-rw-r--r--|-rwxr-xr-x|lrwxrwxrwx|hrw-r--r--|hrwxr-xr-x)$/' "$scratch/tv")"
 	check_eq "$p layout: store/ in order of digest" "$(grep '^store/sha256/.' "$scratch/names" | LC_ALL=C sort)" \
 		"$(grep '^store/sha256/.' "$scratch/names")"
-	check_eq "$p layout: root/ in path order" "$(grep '^root/' "$scratch/names" | sed 's:/$::' | LC_ALL=C sort)" \
+	# By components: '/' before any other byte, so that a directory's subtree follows it at once.
+	check_eq "$p layout: root/ in path order" "$(grep '^root/' "$scratch/names" | sed 's:/$::' | tr / '\001' | LC_ALL=C sort | tr '\001' /)" \
 		"$(grep '^root/' "$scratch/names" | sed 's:/$::')"
 	check_eq "$p layout: root/ holds directories, links and hard links into store/ only" "" \
 		"$(awk '$6 ~ /^root\// && !($1 ~ /^[dl]/ || ($1 ~ /^h/ && $7 == "link" && $8 == "to" && $9 ~ /^store\/sha256\/[0-9a-f]+$/ && length($9) == 77))' "$scratch/tv")"
@@ -295,7 +313,7 @@ Try 'envlock pack --help'." "$status $(err)"
 		"1 envlock: pack: $dir/nodir/b.envlock: No such file or directory" "$status $(err)"
 
 	x el replay --bundle "$b" "$repo/run.json"
-	check_eq "$p replay --bundle with a RUN.json: exit 2, the usage message" "2 envlock replay: --bundle replays the record the bundle carries: it takes no RUN.json and no option but --on-drift
+	check_eq "$p replay --bundle with a RUN.json: exit 2, the usage message" "2 envlock replay: --bundle replays the record the bundle carries: it takes no RUN.json, and no option but --on-drift, --bind, --ro-bind and --tmpfs
 Try 'envlock replay --help'." "$status $(err)"
 	x el exec --bundle "$b" --lock env.lock -- true
 	check_eq "$p exec --bundle --lock: 125, the usage message" "125 envlock: exec: --bundle brings its own lock, root, interpreter and working directory: it does not go with --lock
@@ -369,11 +387,10 @@ PY
 		"$(jq -r '.data[] | "\(.carried) \(.digest) \(.path)"' "$dir/xn/envlock/bundle.json" | while read -r c d pth; do echo "$c $d $(realpath -m "$pth")"; done)"
 
 	# A file the run read, changed since: refused, naming it.
-	local was
-	was=$(sum "$dir/data/in.txt")
+	# Declared data is checked as a whole, by its digest: that of its manifest (README, Data).
 	echo "changed" >>"$dir/data/in.txt"
 	refused "pack after a file the run read changed" \
-		"envlock: pack: $dir/data/in.txt: changed since the run (its SHA-256 is $(sum "$dir/data/in.txt" | cut -c1-12)..., the record's ${was:0:12}...); run again with --trace to pack what runs now" \
+		"envlock: pack: data $dir/data: changed since the run (its digest is $(manifest_digest "$dir/data" | cut -c1-19)..., the record's ${data_digest:0:19}...); run again with --trace to pack what runs now" \
 		"$dir/data.json" -o "$o"
 	cd /
 }
