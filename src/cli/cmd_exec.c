@@ -46,8 +46,9 @@ static const char usage_text[] =
 	"      --image PATH       run in the root file system of an OCI image (a layout\n"
 	"                         directory, or a podman or docker save archive) instead\n"
 	"                         of the host's system directories; made once in the\n"
-	"                         cache, every blob checked against its digest (for now\n"
-	"                         with --no-lock, and without --record)\n"
+	"                         cache, every blob checked against its digest; with\n"
+	"                         --lock FILE the drift check judges only what the image\n"
+	"                         cannot carry (kernel, CPU, GPU driver); not recorded yet\n"
 	"      --bundle FILE      run in a bundle (envlock pack): its root tree instead of\n"
 	"                         the host's system directories, a scratch copy of its\n"
 	"                         code as the working directory (at the recorded path),\n"
@@ -205,11 +206,13 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "--require-signed checks the lock's signature: --no-lock has none");
 	a->argv = argv + optind;
 	/*
-	 * An image's own tree has no lock yet (a capture of it is to come), a
-	 * record would not name the image, and the interpreter is the image's.
+	 * With a lock, an image's run is judged on what the image cannot carry
+	 * (the kernel, the CPU, the GPU driver), as a bundle's; a record would
+	 * not name the image, and the interpreter is the image's.
 	 */
-	if (a->image && !a->no_lock)
-		return exec_usage_error("%s", "--image runs without a lock for now: add --no-lock");
+	if (a->image && !a->no_lock && !a->lock_given)
+		return exec_usage_error("%s", "--image takes the lock to check the machine against with --lock FILE, "
+					"or runs without one: --no-lock");
 	if (a->image && a->record)
 		return exec_usage_error("%s", "--image cannot be recorded yet: the record would not name the image");
 	if (a->image && a->python)
@@ -495,7 +498,7 @@ int cmd_exec(int argc, char **argv)
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;
 	run.observe = sopts.observe;
-	run.bundle = a.bundle != NULL;
+	run.carried_by = a.bundle ? "bundle" : a.image ? "image" : NULL;
 	status = exec_run_sandbox(&run);
 	/* Read only now, so that the sandbox's processes never had the secret in their memory. */
 	if (a.record && sign_path && el_key_load_private(&sign_key, sign_path) != EL_OK) {

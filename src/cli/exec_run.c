@@ -68,9 +68,9 @@ static bool uncarried_path(const char *path)
 }
 
 /*
- * exec --bundle: keep the findings about the machine itself; the others
- * are about what the bundle brings, and are said (by section) to be
- * skipped, not judged.
+ * exec --bundle or --image: keep the findings about the machine itself;
+ * the others are about what the tree brings, and are said (by section) to
+ * be skipped, not judged.
  */
 static void keep_uncarried(exec_run *run)
 {
@@ -99,8 +99,9 @@ static void keep_uncarried(exec_run *run)
 	}
 	diff->count = kept;
 	if (dropped)
-		fprintf(stderr, "envlock: note: %s: %zu finding%s not judged: the bundle carries %s\n", run_name(run),
-			dropped, dropped == 1 ? "" : "s", skipped.text);
+		fprintf(stderr, "envlock: note: %s: %zu finding%s not judged: the %s carries %s\n", run_name(run),
+			dropped, dropped == 1 ? "" : "s", run->carried_by,
+			skipped.text);
 }
 
 /*
@@ -120,7 +121,7 @@ static int check_drift(exec_run *run)
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
-	if (el_lock_diff(&run->diff, run->lock, run->now) == EL_OK && run->bundle)
+	if (el_lock_diff(&run->diff, run->lock, run->now) == EL_OK && run->carried_by)
 		keep_uncarried(run);
 	if (!run->diff || el_drift_verdict(&run->verdict, run->diff, run->profile, 0) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());

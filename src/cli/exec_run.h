@@ -22,11 +22,12 @@ typedef struct exec_run {
 	const char *python;        /* --python for the check, or NULL */
 	el_severity on_drift;      /* --on-drift: refuse, warn (run despite refused drift) or ignore (no report) */
 	/*
-	 * exec --bundle: the bundle carries the system files, the interpreter
-	 * and the code, so only what it cannot carry is judged (the kernel,
-	 * the CPU, the GPU driver and devices); the rest is said to be skipped.
+	 * exec --bundle or --image: the tree carries the system files and the
+	 * interpreter (a bundle the code too), so only what it cannot carry is
+	 * judged (the kernel, the CPU, the GPU driver and devices); the rest
+	 * is said to be skipped. "bundle" or "image"; NULL: the host's tree.
 	 */
-	bool bundle;
+	const char *carried_by;
 	/* Say what the command left outside the working directory (exec), or keep it in keep_scratch. */
 	bool scratch;
 	const char *keep_scratch;  /* --keep-scratch DIR, or NULL */

@@ -98,7 +98,7 @@ int replay_bundle(const char *file, el_severity on_drift, const el_mount *mounts
 		goto done;
 	}
 	run = (exec_run){ .command = "replay", .plan = plan, .lock = lock, .lock_path = eb.bundle->lock,
-			  .lock_dir = lock_dir, .profile = profile, .on_drift = on_drift, .bundle = true };
+			  .lock_dir = lock_dir, .profile = profile, .on_drift = on_drift, .carried_by = "bundle" };
 	fflush(NULL);
 	status = exec_run_sandbox(&run);
 	same = compare(eb.record, file, eb.copy, status);

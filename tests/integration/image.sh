@@ -99,9 +99,20 @@ done
 # What does not go with --image yet: said before anything is made.
 cd "$base"
 run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$base/cache-usage" "$ENVLOCK" exec --image "$base/img" -- true
-check_eq "--image with a lock: 125" 125 "$status"
-check_eq "--image with a lock: the message" "envlock: exec: --image runs without a lock for now: add --no-lock
+check_eq "--image without --lock or --no-lock: 125" 125 "$status"
+check_eq "--image without --lock or --no-lock: the message" "envlock: exec: --image takes the lock to check the machine against with --lock FILE, or runs without one: --no-lock
 Try 'envlock exec --help' for more information." "$(cat "$scratch/err")"
+
+# With a lock: only what the image cannot carry is judged; a lock's data
+# that changed since is said not judged, and the run goes on.
+echo before >"$base/declared"
+run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$scratch/cache-lock" "$ENVLOCK" capture --data "$base/declared" -o "$base/image.lock"
+check_eq "a lock for the image run: capture exits 0" 0 "$status"
+echo after >"$base/declared"
+run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$scratch/cache-lock" "$ENVLOCK" exec --lock "$base/image.lock" \
+	--image "$base/img" -- true
+check_eq "--image --lock: a changed data entry is not judged, the run goes on" "0 envlock: note: exec: 1 finding not judged: the image carries data" \
+	"$status $(cat "$scratch/err")"
 run "$scratch/out" "$scratch/err" env ENVLOCK_CACHE_DIR="$base/cache-usage" "$ENVLOCK" exec --no-lock --record r.json \
 	--image "$base/img" -- true
 check_eq "--image with --record: the message" "envlock: exec: --image cannot be recorded yet: the record would not name the image
