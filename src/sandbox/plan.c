@@ -937,6 +937,25 @@ static int add_workdir_step(plan_builder *b, const char *workdir)
 static int check_destination_makeable(const plan_builder *b, const char *dest, const char *what, const char *where);
 
 /*
+ * The working directory *clean (taken) is the plan's; the command starts
+ * where the user stands when that is inside it (src/ of a repository).
+ */
+static int settle_workdir(plan_builder *b, char **clean)
+{
+	if (b->opts->cwd && path_within(b->opts->cwd, *clean)) {
+		int ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
+
+		if (ret != EL_OK)
+			return ret;
+	}
+	if (!b->plan->cwd && !(b->plan->cwd = strdup(*clean)))
+		return el__error_oom();
+	b->workdir = *clean;
+	*clean = NULL;
+	return EL_OK;
+}
+
+/*
  * exec --bundle: the working directory is a path of the bundle's tree (it
  * packs the directory, empty), and the copy of the bundle's code is bound
  * there; nothing of the host's is looked at.
@@ -950,14 +969,8 @@ static int add_bundle_workdir(plan_builder *b, const char *given)
 		ret = el__error(EL_EINVAL, "working directory %s: not a directory of the bundle's tree", clean);
 	if (ret == EL_OK)
 		ret = add_workdir_step(b, clean);
-	if (ret == EL_OK && b->opts->cwd && path_within(b->opts->cwd, clean))
-		ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
-	if (ret == EL_OK && !b->plan->cwd && !(b->plan->cwd = strdup(clean)))
-		ret = el__error_oom();
-	if (ret == EL_OK) {
-		b->workdir = clean;
-		clean = NULL;
-	}
+	if (ret == EL_OK)
+		ret = settle_workdir(b, &clean);
 	free(clean);
 	return ret;
 }
@@ -1036,15 +1049,8 @@ static int add_workdir(plan_builder *b)
 	el__buf_free(&git);
 	if (ret == EL_OK)
 		ret = add_protected(b, clean);
-	/* The command starts where the user stands, when that is inside (src/ of a repository). */
-	if (ret == EL_OK && b->opts->cwd && path_within(b->opts->cwd, clean))
-		ret = normalize_path(&b->plan->cwd, "current directory", b->opts->cwd);
-	if (ret == EL_OK && !b->plan->cwd && !(b->plan->cwd = strdup(clean)))
-		ret = el__error_oom();
-	if (ret == EL_OK) {
-		b->workdir = clean;
-		clean = NULL;
-	}
+	if (ret == EL_OK)
+		ret = settle_workdir(b, &clean);
 done:
 	free(clean);
 	return ret;
