@@ -9,6 +9,7 @@
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
 #   bubblewrap util-linux python3-numpy python3-torch nodejs npm ShellCheck zstd
+#   slurm slurm-slurmd slurm-slurmctld slurm-devel munge
 # then, as root, packaging/create-test-user.sh and
 # packaging/install-test-node.sh
 set -eu
@@ -19,6 +20,7 @@ packages="
   libcmocka-dev
   git jq python3 python3-pip python3-venv strace clang hyperfine
   bubblewrap util-linux python3-numpy python3-torch shellcheck zstd
+  slurmd slurmctld slurm-client munge libslurm-dev
 "
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -226,6 +226,23 @@ static int parse_args(exec_args *a, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A task of a Slurm step of several tasks (srun sets SLURM_STEP_NUM_TASKS
+ * in each) reaches the others over the network: a profile's "net none"
+ * would leave it waiting at the rendezvous, so it is refused at once.
+ */
+static bool ranks_can_meet(const el_profile *profile)
+{
+	const char *tasks = getenv("SLURM_STEP_NUM_TASKS");
+
+	if (profile->net != EL_NET_NONE || !tasks || strtol(tasks, NULL, 10) < 2)
+		return true;
+	cli_error("exec: the profile %s says \"net none\", which would cut this task off from the other %ld of its "
+		  "Slurm step: use a profile with the host's network, such as distributed", profile->name,
+		  strtol(tasks, NULL, 10) - 1);
+	return false;
+}
+
 /* The working directory's absolute path and a descriptor of it, for the record. */
 static bool open_workdir(char **path, int *fd, const char *given)
 {
@@ -389,6 +406,8 @@ int cmd_exec(int argc, char **argv)
 					 : !cli_load_profile(&profile, a.profile_name, lock))
 		goto done;
 	/* Only a profile the user named decides how the lock is judged, not one the lock names. */
+	if (!ranks_can_meet(profile))
+		goto done;
 	a.signing.policy = a.profile_name ? profile : NULL;
 	cli_signing_note_unnamed(&a.signing, profile);
 	if (lock && !cli_signing_check_lock(&a.signing, "exec", a.lock_path, lock))

@@ -108,9 +108,26 @@ static void keep_uncarried(exec_run *run)
  * The drift check, while the sandbox sets itself up. Returns 0 to go on,
  * or EXEC_FAILED; the findings go to stderr, the verdict into run.
  */
+/*
+ * The machine the check describes, for its messages: under Slurm (srun
+ * sets SLURMD_NODENAME in each task), the node by its name, so that of a
+ * step's many refusals each says which node drifted.
+ */
+static const char *machine_label(char *buf, size_t size)
+{
+	const char *node = getenv("SLURMD_NODENAME");
+
+	if (!node || !*node || strlen(node) > 64 || strpbrk(node, " \t\n\r"))
+		return "this machine";
+	snprintf(buf, size, "node %s", node);
+	return buf;
+}
+
 static int check_drift(exec_run *run)
 {
-	report_options ropts = { .old_label = run->lock_path, .new_label = "this machine",
+	char label[80];
+	const char *machine = machine_label(label, sizeof(label));
+	report_options ropts = { .old_label = run->lock_path, .new_label = machine,
 				 .unicode = report_unicode_auto(), .color = false, .format = REPORT_TEXT };
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment(), .profile = run->profile, .python = run->python,
 				     .checking = run->lock, .workdir = run->lock_dir, .sandbox = run->plan };
@@ -127,7 +144,7 @@ static int check_drift(exec_run *run)
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}
-	report_not_compared(run->diff, run->lock_path, "this machine");
+	report_not_compared(run->diff, run->lock_path, machine);
 	/* A requirement of the profile (a clean tree) is policy: --on-drift does not lift it. */
 	if (el_profile_unmet(&unmet, run->profile, run->now) != EL_OK) {
 		cli_error("%s: out of memory", run_name(run));
@@ -146,8 +163,8 @@ static int check_drift(exec_run *run)
 		} else if (el_verdict_outcome(run->verdict) == EL_OUTCOME_REFUSE && run->on_drift == EL_SEVERITY_WARN) {
 			cli_error("%s: running despite the drift (--on-drift warn)", run_name(run));
 		} else if (el_verdict_outcome(run->verdict) == EL_OUTCOME_REFUSE) {
-			cli_error("%s: refusing to run: this machine has drifted from %s (--on-drift warn runs anyway)",
-				  run_name(run), run->lock_path);
+			cli_error("%s: refusing to run: %s has drifted from %s (--on-drift warn runs anyway)",
+				  run_name(run), machine, run->lock_path);
 			refuse = true;
 		}
 	}

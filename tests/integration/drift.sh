@@ -403,17 +403,18 @@ printf 'include default\nsetenv TZ Asia/Tokyo\n' >"$scratch/no-profiles/default"
 printf 'include default\n' >"$scratch/no-profiles/team"
 run "$scratch/out" "$scratch/err" "$ENVLOCK" profiles
 check_eq "profiles: exit 0" 0 "$status"
-check_eq "profiles: the listing" "$(printf '%-10s  %s\n' \
+check_eq "profiles: the listing" "$(printf '%-11s  %s\n' \
 	ci "(built in)" \
 	default "$scratch/no-profiles/default" \
 	"" "(built in) (shadowed)" \
+	distributed "(built in)" \
 	jax "(built in)" \
 	pytorch "(built in)" \
 	strict "(built in)" \
 	team "$scratch/no-profiles/team" \
-	tensorflow "(built in)")" "$(sed -n '1,8p' "$scratch/out")"
+	tensorflow "(built in)")" "$(sed -n '1,9p' "$scratch/out")"
 check_eq "profiles: the lookup order" "$(printf '%s\n' "Looked up in this order:" "  $scratch/no-profiles" "  (built in)")" \
-	"$(sed -n '10,$p' "$scratch/out")"
+	"$(sed -n '11,$p' "$scratch/out")"
 # A profile that includes its own name extends the next one down.
 run "$scratch/tokyo.lock" "$scratch/err" "$ENVLOCK" capture
 check_eq "a user default over the built-in one: its pin" Asia/Tokyo "$(jq -r .env.TZ "$scratch/tokyo.lock")"
