@@ -1492,10 +1492,36 @@ static void test_builtin_jax(void **state)
 	el_profile_free(p);
 }
 
+/* distributed: pytorch's pins, NCCL's algorithm pinned, the ranks' identity passed through, the host's network. */
+static void test_builtin_distributed(void **state)
+{
+	el_profile *p = load("distributed"), *torch = load("pytorch");
+	static const char *const kept[] = { "SLURM_PROCID", "SLURM_NODEID", "SLURM_LOCALID", "MASTER_ADDR",
+					    "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "PMI_RANK" };
+
+	(void)state;
+	assert_int_equal(p->pin_count, torch->pin_count + 2);
+	assert_string_equal(pin(p, "NCCL_ALGO"), "Ring");
+	assert_string_equal(pin(p, "NCCL_NVLS_ENABLE"), "0");
+	assert_string_equal(pin(p, "ENVLOCK_TORCH_DETERMINISTIC"), "1");
+	assert_int_equal(p->net, EL_NET_HOST);
+	assert_true(p->python_seed);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < p->keepenv_count; k++)
+			found = found || strcmp(p->keepenv[k], kept[i]) == 0;
+		assert_true(found);
+		assert_null(pin(p, kept[i]));
+	}
+	el_profile_free(torch);
+	el_profile_free(p);
+}
+
 /* The built-in copies are the files in profiles/: loading either gives the same pins and policy. */
 static void test_builtins_match_sources(void **state)
 {
-	static const char *const names[] = { "default", "pytorch", "tensorflow", "jax", "strict", "ci" };
+	static const char *const names[] = { "default", "pytorch", "tensorflow", "jax", "strict", "ci", "distributed" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *path = str("%s/%s", PROFILES_DIR, names[i]), *builtin_pins;
@@ -1696,6 +1722,7 @@ static void test_list(void **state)
 		       "ci (built in) -\n"
 		       "default %1$s/default -\n"
 		       "default (built in) %1$s/default\n"
+		       "distributed (built in) -\n"
 		       "jax (built in) -\n"
 		       "pytorch (built in) -\n"
 		       "strict (built in) -\n"
@@ -1706,7 +1733,7 @@ static void test_list(void **state)
 	el_profile_entries_free(entries, n);
 }
 
-/* With empty directories only the six built-in profiles are listed. */
+/* With empty directories only the seven built-in profiles are listed. */
 static void test_list_builtins_only(void **state)
 {
 	el_profile_entry *entries = NULL;
@@ -1715,6 +1742,7 @@ static void test_list_builtins_only(void **state)
 	assert_int_equal(el_profile_list(&entries, &n), EL_OK);
 	assert_string_equal(entries_text(entries, n), "ci (built in) -\n"
 						      "default (built in) -\n"
+						      "distributed (built in) -\n"
 						      "jax (built in) -\n"
 						      "pytorch (built in) -\n"
 						      "strict (built in) -\n"
@@ -1948,6 +1976,7 @@ int main(void)
 		TEST(test_builtin_pytorch),
 		TEST(test_builtin_tensorflow),
 		TEST(test_builtin_jax),
+		TEST(test_builtin_distributed),
 		TEST(test_builtins_match_sources),
 		TEST(test_pattern_exact_and_prefix),
 		TEST(test_pattern_long_index),
