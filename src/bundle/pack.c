@@ -154,7 +154,6 @@ static int add_data_entry(packer *p, const char *name, const char *want)
 	el__path_links links = { 0 };
 	el_data_tree *tree = NULL;
 	char *given = data_path(p->record, name), *real = NULL;
-	json_t *entry;
 	int ret;
 
 	if (!given || !(real = el__path_resolve(given, &links))) {
@@ -170,9 +169,13 @@ static int add_data_entry(packer *p, const char *name, const char *want)
 	if (ret == EL_OK && strcmp(tree->digest, want) != 0)
 		ret = el__error(EL_EINVAL, "data %s: changed since the run (its digest is %.19s..., the record's %.19s...); "
 				"run again with --trace to pack what runs now", given, tree->digest, want);
-	entry = json_pack("{s:s, s:s, s:b}", "path", given, "digest", want, "carried", !p->opts->no_data);
-	if (ret == EL_OK && (!entry || json_array_append_new(p->data_index, entry) != 0))
-		ret = el__error_oom();
+	if (ret == EL_OK) {
+		json_t *entry = json_pack("{s:s, s:s, s:b}", "path", given, "digest", want, "carried", !p->opts->no_data);
+
+		/* json_array_append_new takes the entry, also when it fails. */
+		if (!entry || json_array_append_new(p->data_index, entry) != 0)
+			ret = el__error_oom();
+	}
 	/* The links on the way to it are how the run named it: they go with it. */
 	for (size_t i = 0; i < links.count && ret == EL_OK && !p->opts->no_data; i++)
 		ret = el__pack_tree_add(&p->tree, links.items[i].path, EL__PACK_LINK, links.items[i].target, NULL, false);
