@@ -69,12 +69,9 @@ static int refuse(const char *name, const char *fmt, ...)
 	char shown[256], reason[600];
 	va_list ap;
 
-	el__printable_copy(shown, sizeof(shown), name, strlen(name));
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	el__entry_refusal(shown, reason, name, fmt, ap);
 	va_end(ap);
-	/* A reason may quote a link's target. */
-	el__printable(reason, strlen(reason));
 	return el__error(EL_EINVAL, "member '%s': %s", shown, reason);
 }
 

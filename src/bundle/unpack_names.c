@@ -1,12 +1,14 @@
 #include "bundle/unpack_names.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/checksum.h"
 #include "util/error.h"
+#include "util/text.h"
 
 el__name_status el__name_normalize(char **out, const char *raw)
 {
@@ -174,4 +176,12 @@ void el__name_set_free(el__name_set *set)
 	free(set->slots);
 	set->slots = NULL;
 	set->cap = set->count = 0;
+}
+
+void el__entry_refusal(char shown[256], char reason[600], const char *name, const char *fmt, va_list ap)
+{
+	el__printable_copy(shown, 256, name, strlen(name));
+	vsnprintf(reason, 600, fmt, ap);
+	/* A reason may quote a link's target or a path of the archive's. */
+	el__printable(reason, strlen(reason));
 }

@@ -1,6 +1,7 @@
 #ifndef EL_BUNDLE_UNPACK_NAMES_H
 #define EL_BUNDLE_UNPACK_NAMES_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,6 +39,14 @@ const char *el__name_split(const char *name, char **dir);
  * EL_OK or EL_ENOMEM.
  */
 int el__name_split_path(const char *path, char **dir, char **base);
+
+/*
+ * What a refusal of the entry name says, made printable (a hostile name or
+ * link target may hold control characters): shown gets the name, reason
+ * fmt's text. For the one-line messages of el_unpack and the bundle writer.
+ */
+void el__entry_refusal(char shown[256], char reason[600], const char *name, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /*
  * A symbolic link named name (normalized) with this target stays inside
