@@ -28,31 +28,33 @@ check_eq "the test cluster: two nodes, idle" "2" "$(sinfo -h -t idle -o '%D')"
 cd "$work"
 export ENVLOCK_CACHE_DIR=$work/cache
 x() { run "$scratch/out" "$scratch/err" "$@"; }
+# srun -Q: no "queued and waiting for resources" on stderr when a step starts
+# while the last one's nodes are still being released.
 # One line per task, in rank order (srun interleaves them).
 ranks() { sort -n "$scratch/out" | paste -sd'|'; }
 
-x srun -N2 -n2 sh -c 'echo "$SLURM_PROCID $SLURM_NODEID $SLURM_LOCALID"'
+x srun -Q -N2 -n2 sh -c 'echo "$SLURM_PROCID $SLURM_NODEID $SLURM_LOCALID"'
 check_eq "srun alone: two tasks, one per node" "0 0 0|1 1 0" "$(ranks)"
 
-x srun -N2 -n2 "$ENVLOCK" exec --no-lock --profile distributed -- \
+x srun -Q -N2 -n2 "$ENVLOCK" exec --no-lock --profile distributed -- \
 	sh -c 'echo "$SLURM_PROCID $SLURM_NODEID $SLURM_LOCALID $SLURM_NTASKS $(hostname)"'
 check_eq "srun envlock exec --profile distributed: exit 0, nothing on stderr" "0 " "$status $(cat "$scratch/err")"
 check_eq "srun envlock exec --profile distributed: each rank keeps its identity, in the sandbox" \
 	"0 0 0 2 envlock|1 1 0 2 envlock" "$(ranks)"
 
-x srun -N2 -n2 "$ENVLOCK" exec --no-lock -- sh -c 'echo "rank=${SLURM_PROCID-unset}"'
+x srun -Q -N2 -n2 "$ENVLOCK" exec --no-lock -- sh -c 'echo "rank=${SLURM_PROCID-unset}"'
 check_eq "srun envlock exec (default profile): the environment is cleared, ranks see no identity" \
 	"rank=unset|rank=unset" "$(sort "$scratch/out" | paste -sd'|')"
 
-x srun -N2 -n2 "$ENVLOCK" exec --no-lock --profile distributed -- sh -c 'exit $((SLURM_PROCID + 3))'
+x srun -Q -N2 -n2 "$ENVLOCK" exec --no-lock --profile distributed -- sh -c 'exit $((SLURM_PROCID + 3))'
 check_eq "a task's exit status reaches srun" 4 "$status"
 
 printf 'include default\nnet none\n' >"$work/isolated"
-x srun -N2 -n2 "$ENVLOCK" exec --no-lock --profile "$work/isolated" -- true
+x srun -Q -N2 -n2 "$ENVLOCK" exec --no-lock --profile "$work/isolated" -- true
 check_eq "net none in a step of two tasks: refused at once, by every task" \
 	"125 2 envlock: exec: the profile $work/isolated says \"net none\", which would cut this task off from the other 1 of its Slurm step: use a profile with the host's network, such as distributed" \
 	"$status $(grep -c 'net none' "$scratch/err") $(grep -m1 'net none' "$scratch/err")"
-x srun -N1 -n1 "$ENVLOCK" exec --no-lock --profile "$work/isolated" -- true
+x srun -Q -N1 -n1 "$ENVLOCK" exec --no-lock --profile "$work/isolated" -- true
 check_eq "net none in a step of one task: nothing to reach, it runs" "0 " "$status $(cat "$scratch/err")"
 
 # ---- a data-parallel run, under the lock, twice ----
@@ -65,7 +67,7 @@ if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 	check_eq "capture --profile distributed: exit 0" 0 "$status"
 	ddp() {
 		MASTER_ADDR=127.0.0.1 MASTER_PORT=$(slurm_free_port) GLOO_SOCKET_IFNAME=lo \
-			x srun -N2 -n2 "$ENVLOCK" exec --seed 42 -- /usr/bin/python3 train_ddp.py "$1"
+			x srun -Q -N2 -n2 "$ENVLOCK" exec --seed 42 -- /usr/bin/python3 train_ddp.py "$1"
 	}
 	ddp first.bin
 	check_eq "srun -N2 -n2 envlock exec: the data-parallel run, exit 0" 0 "$status"
@@ -75,7 +77,7 @@ if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 
 	# node2 sees other bytes at the lock's data path (a mount of its own): it refuses, by name.
 	# shellcheck disable=SC2016 # the task's shell expands them
-	x srun -N2 -n2 sh -c 'if [ "$SLURM_NODEID" = 1 ]; then
+	x srun -Q -N2 -n2 sh -c 'if [ "$SLURM_NODEID" = 1 ]; then
 		exec unshare -m sh -c "mount --bind '"$work"'/other.csv '"$work"'/data/in.csv && exec '"$ENVLOCK"' exec -- true"
 	fi
 	exec "$0" exec -- true' "$ENVLOCK"
