@@ -78,6 +78,7 @@ static void keep_uncarried(exec_run *run)
 	struct {
 		char text[256]; /* the sections skipped, "libraries, python" */
 		size_t len;
+		size_t last; /* where the last name in text starts */
 	} skipped = { .len = 0 };
 	size_t kept = 0, dropped = 0;
 
@@ -88,9 +89,13 @@ static void keep_uncarried(exec_run *run)
 			diff->findings[kept++] = *f;
 			continue;
 		}
-		if (!strstr(skipped.text, f->section) && skipped.len + strlen(f->section) + 3 < sizeof(skipped.text))
+		/* The findings come section by section: a section is new when it is not the last one named. */
+		if ((!skipped.len || strcmp(skipped.text + skipped.last, f->section) != 0) &&
+		    skipped.len + strlen(f->section) + 3 < sizeof(skipped.text)) {
+			skipped.last = skipped.len + (skipped.len ? 2 : 0);
 			skipped.len += (size_t)snprintf(skipped.text + skipped.len, sizeof(skipped.text) - skipped.len,
 							"%s%s", skipped.len ? ", " : "", f->section);
+		}
 		free(f->path);
 		free(f->section);
 		free(f->old_value);
@@ -104,10 +109,6 @@ static void keep_uncarried(exec_run *run)
 			skipped.text);
 }
 
-/*
- * The drift check, while the sandbox sets itself up. Returns 0 to go on,
- * or EXEC_FAILED; the findings go to stderr, the verdict into run.
- */
 /*
  * The machine the check describes, for its messages: under Slurm (srun
  * sets SLURMD_NODENAME in each task), the node by its name, so that of a
@@ -123,6 +124,10 @@ static const char *machine_label(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The drift check, while the sandbox sets itself up. Returns 0 to go on,
+ * or EXEC_FAILED; the findings go to stderr, the verdict into run.
+ */
 static int check_drift(exec_run *run)
 {
 	char label[80];
