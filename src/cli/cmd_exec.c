@@ -30,6 +30,9 @@ static const char usage_text[] =
 	"      --no-lock          run without a lock: no drift check, the profile's pins\n"
 	"      --profile P        the profile (default: the one named in the lock)\n"
 	"      --on-drift WHAT    refuse (default), warn or ignore\n"
+	"      --no-check         take the lock's pins and profile without checking this\n"
+	"                         machine against it: the caller did (srun --envlock\n"
+	"                         checks each node once, before its tasks start)\n"
 	"      --seed N           PYTHONHASHSEED=N and ENVLOCK_SEED=N; seeds Python's\n"
 	"                         random, numpy, torch and tensorflow at their import\n"
 	"  -C, --workdir DIR      the writable working directory (default: the lock's\n"
@@ -82,6 +85,7 @@ static const struct option longopts[] = {
 	{ "no-lock", no_argument, NULL, 'N' },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "on-drift", required_argument, NULL, 'd' },
+	{ "no-check", no_argument, NULL, 'c' },
 	{ "seed", required_argument, NULL, 's' },
 	{ "workdir", required_argument, NULL, 'C' },
 	{ "bind", required_argument, NULL, 'b' },
@@ -107,7 +111,7 @@ static const struct option longopts[] = {
 
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image, *bundle;
-	bool no_lock, dry_run, lock_given, no_observe, trace;
+	bool no_lock, no_check, dry_run, lock_given, no_observe, trace;
 	el_severity drift;
 	el_mount *mounts;
 	size_t mount_count;
@@ -143,6 +147,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		switch (c) {
 		case 'l': a->lock_path = optarg; a->lock_given = true; break;
 		case 'N': a->no_lock = true; break;
+		case 'c': a->no_check = true; break;
 		case 'I': a->image = optarg; break;
 		case 'B': a->bundle = optarg; break;
 		case 'p': a->profile_name = optarg; break;
@@ -194,6 +199,14 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		return exec_usage_error("%s", "--lock and --no-lock contradict each other");
 	if (optind >= argc)
 		return exec_usage_error("%s", "no command to run (envlock exec [options] -- CMD [ARG]...)");
+	if (a->no_check && a->no_lock)
+		return exec_usage_error("%s", "--no-check takes a lock's pins: --no-lock has none");
+	/* A record says what the check found and which commit ran: both come from the check's capture. */
+	if (a->no_check && a->record)
+		return exec_usage_error("%s", "--no-check does not go with --record: the record holds the check's findings");
+	if (a->no_check && (a->image || a->bundle))
+		return exec_usage_error("--no-check does not go with %s: the check is what judges the machine under it",
+					a->image ? "--image" : "--bundle");
 	if (a->output_count && !a->record)
 		return exec_usage_error("%s", "--output names what goes in the run record: it needs --record");
 	if (a->trace && !a->record)
@@ -513,6 +526,7 @@ int cmd_exec(int argc, char **argv)
 	run.profile = profile;
 	run.python = a.python;
 	run.on_drift = a.drift;
+	run.no_check = a.no_check;
 	run.scratch = true;
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;

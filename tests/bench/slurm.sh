@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark of a Slurm step's start with envlock: `srun -N2 -n2 true`
 # against `srun -N2 -n2 envlock exec --no-lock -- true` and the same under a
-# lock with the distributed profile, on a cluster of the benchmark's own
+# lock with the distributed profile, and the SPANK plugin's
+# `srun -N2 -n2 --envlock true` under the same lock (each node checked once,
+# each task an envlock exec --no-check), on a cluster of the benchmark's own
 # (tests/tools/slurm_cluster.sh: munge, slurmctld and two slurmd on this
-# machine), in alternating rounds (ROUNDS, default 5) of RUNS hyperfine
-# runs (default 20). Medians of the rounds' medians, and the ratios to
-# plain srun. (The SPANK plugin's `srun --envlock` is not there yet.)
+# machine; the plugin in its plugstack.conf for every step, plain srun's
+# too), in alternating rounds (ROUNDS, default 5) of RUNS hyperfine runs
+# (default 20). Medians of the rounds' medians, and the ratios to plain srun.
 #
 # Usage, as root: tests/bench/slurm.sh [path/to/envlock]   (default: build/envlock)
 set -euo pipefail
@@ -26,6 +28,9 @@ scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/envlock-slurm-bench.XXXXXX")
 chmod 755 "$scratch"
 trap 'slurm_cluster_stop "$scratch/cluster"; rm -rf "$scratch"' EXIT
 slurm_cluster_start "$scratch/cluster" 2
+plugin=$(dirname "$envlock")/envlock_spank.so
+[ -e "$plugin" ] || { echo "slurm.sh: $plugin was not built (Slurm's headers)" >&2; exit 1; }
+echo "required $plugin envlock=$envlock" >"$scratch/cluster/plugstack.conf"
 export ENVLOCK_CACHE_DIR=$scratch/cache
 cd "$scratch"
 "$envlock" capture --profile distributed -o env.lock 2>/dev/null
@@ -43,11 +48,13 @@ for r in $(seq "$rounds"); do
 	median_ms "plain-$r" "srun -N2 -n2 true" >>"$scratch/plain"
 	median_ms "nolock-$r" "srun -N2 -n2 $envlock exec --no-lock --profile distributed -- true" >>"$scratch/nolock"
 	median_ms "lock-$r" "srun -N2 -n2 $envlock exec --lock $scratch/env.lock -- true" >>"$scratch/lock"
+	median_ms "plugin-$r" "srun -N2 -n2 --envlock=$scratch/env.lock true" >>"$scratch/plugin"
 done
 median_of() { jq -s 'sort | .[length / 2 | floor]' "$scratch/$1"; }
-plain=$(median_of plain) nolock=$(median_of nolock) lock=$(median_of lock)
+plain=$(median_of plain) nolock=$(median_of nolock) lock=$(median_of lock) plugin=$(median_of plugin)
 
 printf '\n%-60s %12s\n' "measure (median of $rounds rounds of $runs runs)" "value"
 printf '%-60s %9s ms\n' "srun -N2 -n2 true" "$plain"
 printf '%-60s %9s ms   %sx srun\n' "srun -N2 -n2 envlock exec --no-lock -- true" "$nolock" "$(jq -n "$nolock / $plain * 100 | round / 100")"
 printf '%-60s %9s ms   %sx srun\n' "srun -N2 -n2 envlock exec --lock (distributed) -- true" "$lock" "$(jq -n "$lock / $plain * 100 | round / 100")"
+printf '%-60s %9s ms   %sx srun\n' "srun -N2 -n2 --envlock (distributed lock) true" "$plugin" "$(jq -n "$plugin / $plain * 100 | round / 100")"

@@ -8,6 +8,12 @@
 # two-rank torch.distributed run (gloo, on the CPU: tests/workload/
 # train_ddp.py) under the lock gives the same weights twice; a node whose
 # view of the lock's data differs fails the step, naming itself.
+#
+# The same with the SPANK plugin (envlock_spank.so, srun --envlock): each
+# node checked once before its tasks start, as the step's user (root and
+# envlock-test); a node that drifted named in one line, its tasks ended
+# with 125 without running; the same weights as under the wrapper; a bad
+# lock or profile stopped in srun; the limits srun propagates kept.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "not root: slurmd and slurmctld of the test's own cluster need root"
 for tool in srun sinfo slurmctld slurmd munged python3; do
@@ -91,5 +97,126 @@ if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 else
 	skip_part "python3-torch or python3-numpy is not installed: the data-parallel run"
 fi
+
+# ---- the SPANK plugin: srun --envlock ----
+plugin=$(dirname "$ENVLOCK")/envlock_spank.so
+if [ ! -e "$plugin" ]; then
+	skip_part "envlock_spank.so was not built (Slurm's headers, libslurm-dev, were not found)"
+	finish
+fi
+echo "required $plugin envlock=$ENVLOCK" >"$cluster/plugstack.conf"
+mkdir -p "$work/plain"
+cd "$work/plain"
+x srun --help
+check_eq "srun --help lists the plugin's options" \
+	"--envlock=LOCK|--envlock-profile=P|--envlock-seed=N|--envlock-record=DIR" \
+	"$(grep -o -- '--envlock[a-z-]*=[A-Z]*' "$scratch/out" | paste -sd'|')"
+
+printf 'include distributed\nsetenv ENVLOCK_TEST_PIN pinned\n' >"$work/plain/dist.profile"
+x "$ENVLOCK" capture --profile "$work/plain/dist.profile" -o env.lock
+check_eq "capture for the plugin's runs: exit 0" 0 "$status"
+# A lock made with a profile file names it by path: the steps name it too.
+prof=--envlock-profile=$work/plain/dist.profile
+x srun -Q -N2 -n2 --envlock "$prof" sh -c 'echo "$SLURM_PROCID $(hostname) $ENVLOCK_TEST_PIN $$"'
+check_eq "srun --envlock: exit 0, nothing on stderr" "0 " "$status $(cat "$scratch/err")"
+check_eq "srun --envlock: every rank in the sandbox (its hostname, its PID namespace), pinned, with its identity" \
+	"0 envlock pinned 2|1 envlock pinned 2" "$(ranks)"
+x srun -Q -N2 -n2 sh -c 'echo "$(hostname) ${ENVLOCK_TEST_PIN-unset}"'
+check_eq "srun without --envlock: the plugin leaves the step alone" \
+	"$(hostname) unset|$(hostname) unset" "$(sort "$scratch/out" | paste -sd'|')"
+x srun -Q -N2 -n2 --envlock "$prof" sh -c 'exit $((SLURM_PROCID + 3))'
+check_eq "srun --envlock: a task's exit status reaches srun" 4 "$status"
+x sh -c 'ulimit -n 777 && exec srun -Q -n1 --envlock "$0" sh -c "ulimit -n"' "$prof"
+check_eq "srun --envlock: the open-files limit srun propagates reaches the command" "0 777" "$status $(cat "$scratch/out")"
+
+x srun -Q -N2 -n2 --envlock=missing.lock touch ran
+check_eq "srun --envlock=missing.lock: srun stops, before any task" \
+	"1 srun: error: envlock: missing.lock: No such file or directory no task ran" \
+	"$status $(head -1 "$scratch/err") $([ -e ran ] && echo a task ran || echo no task ran)"
+x srun -Q -N2 -n2 --envlock --envlock-profile=nonesuch touch ran
+check_eq "srun --envlock-profile=nonesuch: srun stops, before any task" \
+	"1 srun: error: envlock: profile 'nonesuch' not found (looked in $HOME/.config/envlock/profiles, /etc/envlock/profiles, /usr/local/share/envlock/profiles, and the built-in profiles) no task ran" \
+	"$status $(head -1 "$scratch/err") $([ -e ran ] && echo a task ran || echo no task ran)"
+x srun -Q -n1 --envlock-profile=distributed true
+check_eq "--envlock-profile without --envlock: refused" \
+	"1 srun: error: envlock: --envlock-profile, --envlock-seed and --envlock-record go with --envlock" \
+	"$status $(head -1 "$scratch/err")"
+
+x srun -Q -N2 -n2 --envlock "$prof" --envlock-record=runs true
+check_eq "srun --envlock --envlock-record=runs: exit 0" 0 "$status"
+check_eq "srun --envlock-record: one record per rank, in runs/" 2 "$(find runs -name '*.json' | wc -l)"
+x python3 "$EL_SOURCE_DIR/tests/tools/intoto_check.py" runs/*.json
+check_eq "srun --envlock-record: each rank's record is a valid in-toto statement" "0 " "$status $(cat "$scratch/out")"
+check_eq "srun --envlock-record: each record's command is the task's" '["true"]|["true"]' \
+	"$(for r in runs/*.json; do python3 -c 'import json, sys
+print(json.dumps(json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["externalParameters"]["argv"]))' "$r"; done | paste -sd'|')"
+
+if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+	cd "$work"
+	plugin_ddp() {
+		MASTER_ADDR=127.0.0.1 MASTER_PORT=$(slurm_free_port) GLOO_SOCKET_IFNAME=lo \
+			x srun -Q -N2 -n2 --envlock --envlock-profile=distributed --envlock-seed=42 \
+			/usr/bin/python3 train_ddp.py "$1"
+	}
+	plugin_ddp plugin1.bin
+	check_eq "srun -N2 -n2 --envlock: the data-parallel run, exit 0, nothing on stderr" "0 " \
+		"$status $(cat "$scratch/err")"
+	plugin_ddp plugin2.bin
+	check_eq "srun --envlock again: the same weights, bit for bit" "$(sha256sum <plugin1.bin)" "$(sha256sum <plugin2.bin)"
+	check_eq "srun --envlock and srun envlock exec: the same weights" "$(sha256sum <first.bin)" "$(sha256sum <plugin1.bin)"
+
+	# node2's slurmd, and so its check and its tasks, see other bytes at the lock's data path.
+	# (check exits 1: it found the drift)
+	report=$(unshare -m sh -c "mount --bind '$work/other.csv' '$work/data/in.csv' && exec '$ENVLOCK' check --format json" || true)
+	expected=$(printf '%s' "$report" | python3 -c 'import json, sys
+f = [f for f in json.load(sys.stdin)["findings"] if f["severity"] == "refuse"][0]
+print("%s (%s\u2026 \u2192 %s\u2026)" % (f["path"], f["old"][:15], f["new"][:15]))')
+	# shellcheck disable=SC2016 # the inner shell expands them
+	if slurm_node_restart "$cluster" node2 unshare -m --propagation private \
+		sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$work/other.csv" "$work/data/in.csv"; then
+		rm -f ran.0 ran.1
+		x srun -Q -N2 -n2 --envlock --envlock-profile=distributed sh -c 'touch ran.$SLURM_PROCID'
+		check_eq "srun --envlock, node2 drifted: the step fails with envlock's status" 125 "$status"
+		check_eq "srun --envlock, node2 drifted: one line names it and what changed; srun names its task" \
+			"slurmstepd-node2: error: envlock: node node2 has drifted from env.lock: $expected|srun: error: node2: task 1: Exited with exit code 125" \
+			"$(grep -v '^srun: error: node1' "$scratch/err" | paste -sd'|')"
+		check_eq "srun --envlock, node2 drifted: node1's task ran, node2's did not" "ran.0" "$(ls ran.* | paste -sd' ')"
+		slurm_node_restart "$cluster" node2 || fail "node2's slurmd did not start again"
+	else
+		fail "node2's slurmd did not start again in a mount namespace of its own"
+	fi
+
+else
+	skip_part "python3-torch or python3-numpy is not installed: the data-parallel run under srun --envlock"
+fi
+
+# As an unprivileged user: each node's check runs as that user, its real uid
+# too (nothing it runs could take root back). The lock's interpreter says who
+# ran it, from a sitecustomize on PYTHONPATH (srun passes the user's
+# environment on; a fresh cache makes the check ask the interpreter).
+cd "$work/plain"
+mkdir -p spy
+cat >spy/sitecustomize.py <<SPY
+import os
+with open("$work/plain/check-ids", "a") as ids:
+    ids.write("%d %d\n" % os.getresuid()[:2])
+SPY
+chown -R envlock-test "$work/plain"
+as_user() {
+	x su envlock-test -s /bin/sh -c "cd '$work/plain' && PYTHONPATH='$work/plain/spy' ENVLOCK_CACHE_DIR='$work/plain/cache.$1' SLURM_CONF='$SLURM_CONF' $2"
+}
+as_user 0 "'$ENVLOCK' capture --python /usr/bin/python3 --data dist.profile -o user.lock"
+check_eq "capture as envlock-test: exit 0" 0 "$status"
+rm -f check-ids
+as_user 1 "srun -Q -N2 -n2 --envlock=user.lock id -u"
+check_eq "srun --envlock as envlock-test: exit 0, the tasks in the sandbox" "0 1000|1000" \
+	"$status $(paste -sd'|' "$scratch/out")"
+check_eq "srun --envlock as envlock-test: each node's check ran the lock's interpreter as the user (real and effective uid), never as root" \
+	"$(id -u envlock-test) $(id -u envlock-test)" "$(sort -u check-ids 2>&1)"
+echo changed >>dist.profile
+as_user 2 "srun -Q -N2 -n2 --envlock=user.lock true"
+check_eq "srun --envlock as envlock-test, the data changed: every node refuses, named" \
+	"125 node1 node2" \
+	"$status $(sed -n 's/^slurmstepd-[a-z0-9]*: error: envlock: node \([a-z0-9]*\) has drifted from user.lock: data.*/\1/p' "$scratch/err" | sort | paste -sd' ')"
 
 finish

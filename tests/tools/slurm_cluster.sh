@@ -28,7 +28,9 @@ slurm_wait_idle() {
 
 slurm_cluster_start() {
 	local dir=$1 nodes=${2:-2} ctld_port n
-	mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
+	mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge" "$dir/munge-socket"
+	# The key is root's; the socket is every user's (each user's srun asks munged).
+	chmod 755 "$dir" "$dir/munge-socket"
 	chmod 700 "$dir/munge"
 	dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
 	chmod 400 "$dir/munge/munge.key"
@@ -39,7 +41,7 @@ slurm_cluster_start() {
 		echo "SlurmUser=root"
 		echo "SlurmdUser=root"
 		echo "AuthType=auth/munge"
-		echo "AuthInfo=socket=$dir/munge/munge.sock"
+		echo "AuthInfo=socket=$dir/munge-socket/munge.sock"
 		echo "CredType=cred/munge"
 		echo "StateSaveLocation=$dir/state"
 		echo "SlurmdSpoolDir=$dir/spool/%n"
@@ -65,7 +67,7 @@ slurm_cluster_start() {
 	} >"$dir/slurm.conf"
 	: >"$dir/plugstack.conf"
 	export SLURM_CONF=$dir/slurm.conf
-	munged --socket="$dir/munge/munge.sock" --key-file="$dir/munge/munge.key" --pid-file="$dir/munge/munged.pid" \
+	munged --socket="$dir/munge-socket/munge.sock" --key-file="$dir/munge/munge.key" --pid-file="$dir/munge/munged.pid" \
 		--log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed" --force ||
 		{ tail -3 "$dir/log/munged.log" >&2; slurm_cluster_stop "$dir"; return 1; }
 	slurmctld || { tail -5 "$dir/log/slurmctld.log" >&2; slurm_cluster_stop "$dir"; return 1; }
@@ -93,4 +95,21 @@ slurm_cluster_stop() {
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	done
+}
+
+# Start node NODE's slurmd again, as PREFIX... slurmd -N NODE (a prefix such
+# as "unshare -m sh -c '...; exec \"\$@\"' sh" gives that node a view of its
+# own); with no prefix, as it was started. Waits until every node is idle.
+slurm_node_restart() {
+	local dir=$1 node=$2 nodes pid
+	shift 2
+	nodes=$(grep -c '^NodeName=' "$dir/slurm.conf")
+	pid=$(cat "$dir/slurmd-$node.pid")
+	kill "$pid"
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	"$@" slurmd -N "$node" || { tail -5 "$dir/log/slurmd-$node.log" >&2; return 1; }
+	slurm_wait_idle "$nodes"
 }
