@@ -106,6 +106,11 @@ typedef struct el_record {
 				      file: absolute host path -> the link's text as read; sorted by
 				      path, paths unique and none an observed object's */
 	size_t link_count;
+	el_record_pair *launcher;  /* where the launcher placed the run: under Slurm (srun), its
+				      rank, node and devices, as srun set them (SLURM_PROCID,
+				      SLURMD_NODENAME, CUDA_VISIBLE_DEVICES...), name -> value,
+				      sorted by name; none outside a launcher */
+	size_t launcher_count;
 } el_record;
 
 /*

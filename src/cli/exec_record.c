@@ -176,6 +176,41 @@ static bool add_env(el_record *r, const el_sandbox_plan *plan)
 	return true;
 }
 
+/*
+ * Under srun, where it placed this run: the rank, the node and the devices,
+ * from what srun set in envlock's environment (the sandbox may clear them
+ * for the command). Sorted by name, as the record keeps them. A job record
+ * gathers the ranks' records by these.
+ */
+static const char *const launcher_vars[] = {
+	"CUDA_VISIBLE_DEVICES", "SLURMD_NODENAME",	"SLURM_JOB_ID",		"SLURM_LOCALID",
+	"SLURM_NODEID",		"SLURM_PROCID",		"SLURM_STEP_GPUS",	"SLURM_STEP_ID",
+	"SLURM_STEP_NODELIST",	"SLURM_STEP_NUM_NODES", "SLURM_STEP_NUM_TASKS",
+};
+
+static bool add_launcher(el_record *r)
+{
+	size_t n = sizeof(launcher_vars) / sizeof(launcher_vars[0]);
+
+	if (!getenv("SLURM_JOB_ID") || !getenv("SLURM_PROCID"))
+		return true;
+	if (!(r->launcher = calloc(n, sizeof(*r->launcher))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *value = getenv(launcher_vars[i]);
+		el_record_pair *p = &r->launcher[r->launcher_count];
+
+		if (!value)
+			continue;
+		p->name = strdup(launcher_vars[i]);
+		p->value = strdup(value);
+		r->launcher_count++;
+		if (!p->name || !p->value)
+			return false;
+	}
+	return true;
+}
+
 static bool add_mounts(el_record *r, const el_mount *mounts, size_t count)
 {
 	if (!(r->mounts = calloc(count ? count : 1, sizeof(*r->mounts))))
@@ -304,7 +339,7 @@ static bool build(el_record *r, const exec_record_input *in)
 	r->usage = in->run->usage;
 	r->exit_status = in->status;
 	r->traced = in->trace;
-	return add_env(r, in->plan) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
+	return add_env(r, in->plan) && add_launcher(r) && add_mounts(r, in->mounts, in->mount_count) && add_data(r, in->lock) &&
 	       add_code(r, in->run->now) && add_outputs(r, in) && add_observed(r, in->run->observed);
 }
 

@@ -123,23 +123,24 @@ static json_t *string_array(struct builder *b, char *const *items, size_t n, con
 	return arr;
 }
 
-static json_t *env_object(struct builder *b, const el_record *r)
+/* Variables, name -> value (env, launcher): what is called "what"[i] in messages. */
+static json_t *variables_object(struct builder *b, const el_record_pair *pairs, size_t count, const char *what)
 {
 	json_t *env = object(b);
 	char field[64];
 
-	for (size_t i = 0; i < r->env_count && !b->ret; i++) {
-		const char *name = r->env[i].name;
+	for (size_t i = 0; i < count && !b->ret; i++) {
+		const char *name = pairs[i].name;
 
-		snprintf(field, sizeof(field), "env[%zu].name", i);
+		snprintf(field, sizeof(field), "%s[%zu].name", what, i);
 		if (!name || !el__utf8_valid(name, strlen(name)))
 			refuse(b, "%s: %s", field, name ? "not UTF-8" : "NULL");
 		else if (json_object_get(env, name))
 			refuse(b, "%s: %s given twice", field, name);
-		snprintf(field, sizeof(field), "env[%zu].value", i);
-		set(b, env, name, text(b, r->env[i].value, field));
+		snprintf(field, sizeof(field), "%s[%zu].value", what, i);
+		set(b, env, name, text(b, pairs[i].value, field));
 		/* A NULL value would be left out: the reader should see it missing. */
-		if (!r->env[i].value && !b->ret)
+		if (!pairs[i].value && !b->ret)
 			set(b, env, name, checked(b, json_null()));
 	}
 	return env;
@@ -199,7 +200,7 @@ static json_t *external_parameters(struct builder *b, const el_record *r)
 	set(b, ext, "argv", string_array(b, r->argv, r->argc, "argv"));
 	set(b, ext, "workdir", text(b, r->workdir, "workdir"));
 	set(b, ext, "lock", lock_object(b, r));
-	set(b, ext, "env", env_object(b, r));
+	set(b, ext, "env", variables_object(b, r->env, r->env_count, "env"));
 	set(b, ext, "seed", text(b, r->seed, "seed"));
 	set(b, ext, "python", text(b, r->python, "python"));
 	if (!el_severity_name(r->on_drift))
@@ -209,6 +210,8 @@ static json_t *external_parameters(struct builder *b, const el_record *r)
 	set(b, ext, "outputs", outputs_array(b, r));
 	if (r->traced)
 		set(b, ext, "trace", checked(b, json_true()));
+	if (r->launcher_count)
+		set(b, ext, "launcher", variables_object(b, r->launcher, r->launcher_count, "launcher"));
 	return ext;
 }
 

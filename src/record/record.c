@@ -35,6 +35,10 @@
  *                                for a tmpfs), dest}, in command-line order
  *       outputs[]                every --output path as given, in order
  *       trace (optional)         true: exec --trace
+ *       launcher (optional)      where a launcher placed the run, name -> value:
+ *                                under srun, the rank, node and devices srun
+ *                                set (SLURM_PROCID, SLURM_LOCALID,
+ *                                SLURMD_NODENAME, CUDA_VISIBLE_DEVICES...)
  *     internalParameters         what envlock chose:
  *       profile                  the profile's name
  *       sandbox (optional)       the sandbox settings, an object passed through
@@ -221,6 +225,7 @@ void el_record_free(el_record *record)
 	free(record->seed);
 	free(record->python);
 	free_pairs(record->env, record->env_count);
+	free_pairs(record->launcher, record->launcher_count);
 	for (size_t i = 0; i < record->mount_count; i++) {
 		free(record->mounts[i].source);
 		free(record->mounts[i].dest);

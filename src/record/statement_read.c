@@ -114,23 +114,25 @@ static char **strings_of(struct reader *rd, const json_t *arr, size_t *n)
 	return out;
 }
 
-static void read_env(struct reader *rd, const json_t *env_obj)
+/* Variables, name -> value (env, launcher); an absent object is none. */
+static void read_variables(struct reader *rd, const json_t *obj, el_record_pair **pairs, size_t *count)
 {
-	el_record *r = rd->r;
 	const char *key;
 	json_t *v;
 
-	if (!(r->env = calloc(json_object_size(env_obj) + 1, sizeof(*r->env)))) {
+	if (!obj)
+		return;
+	if (!(*pairs = calloc(json_object_size(obj) + 1, sizeof(**pairs)))) {
 		oom(rd);
 		return;
 	}
 	/* Written with sorted keys; jansson keeps the order it read. */
-	json_object_foreach((json_t *)(uintptr_t)env_obj, key, v) {
-		el_record_pair *p = &r->env[r->env_count];
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+		el_record_pair *p = &(*pairs)[*count];
 
 		if (!(p->value = copy(rd, v)))
 			return;
-		r->env_count++;
+		(*count)++;
 		if (!(p->name = strdup(key))) {
 			oom(rd);
 			return;
@@ -201,7 +203,9 @@ static void read_external(struct reader *rd, const json_t *ext)
 		r->lock_path = copy(rd, at(lock_obj, "path"));
 		r->lock_fingerprint = prefixed(rd, digest_of(lock_obj, "sha256"));
 	}
-	read_env(rd, at(ext, "env"));
+	read_variables(rd, at(ext, "env"), &rd->r->env, &rd->r->env_count);
+	if (!rd->ret)
+		read_variables(rd, at(ext, "launcher"), &rd->r->launcher, &rd->r->launcher_count);
 	r->seed = copy(rd, at(ext, "seed"));
 	r->python = copy(rd, at(ext, "python"));
 	r->traced = at(ext, "trace") != NULL; /* only true passes the shape */

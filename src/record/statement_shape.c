@@ -164,6 +164,7 @@ static const el__json_member external_members[] = {
 	{ "mounts", &mounts, true },
 	{ "outputs", &strings, true },
 	{ "trace", &observed_true, false },
+	{ "launcher", &env, false },
 	{ NULL, NULL, false },
 };
 static const el__json_shape external = { .type = EL__JSON_OBJECT, .members = external_members };

@@ -471,6 +471,16 @@ half_checks() {
 			"$(grep -F 'env.OMP_NUM_THREADS' "$scratch/err")"
 		check_eq "$p --on-drift warn: the last line" "envlock: exec: running despite the drift (--on-drift warn)" \
 			"$(tail -1 "$scratch/err")"
+		# --no-check: the lock's pins, no capture, nothing said (srun --envlock checked the node).
+		x el exec --lock omp.lock --no-check -- sh -c 'echo "$OMP_NUM_THREADS"'
+		check_eq "$p --no-check: 0, the lock's pin inside, nothing on stderr" "0 $omp " "$status $(out) $(cat "$scratch/err")"
+		x el exec --no-lock --no-check -- true
+		check_eq "$p --no-check --no-lock: refused" \
+			"125 envlock: exec: --no-check takes a lock's pins: --no-lock has none" "$status $(head -1 "$scratch/err")"
+		x el exec --lock omp.lock --no-check --record runs/ -- true
+		check_eq "$p --no-check --record: refused" \
+			"125 envlock: exec: --no-check does not go with --record: the record holds the check's findings" \
+			"$status $(head -1 "$scratch/err")"
 		# A lock made where a run could use more CPUs: its count inside all the same, and a warning.
 		local big=$((threads + 1))
 		jq --arg n "$big" '.threads = ($n | tonumber) | .env.OMP_NUM_THREADS = $n | .env.MKL_NUM_THREADS = $n |

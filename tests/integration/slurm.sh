@@ -150,6 +150,11 @@ check_eq "srun --envlock-record: each rank's record is a valid in-toto statement
 check_eq "srun --envlock-record: each record's command is the task's" '["true"]|["true"]' \
 	"$(for r in runs/*.json; do python3 -c 'import json, sys
 print(json.dumps(json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["externalParameters"]["argv"]))' "$r"; done | paste -sd'|')"
+check_eq "srun --envlock-record: each record says where srun placed its rank (rank, node, the step's shape)" \
+	"0 0 node1 0 2 2|1 1 node2 0 2 2" \
+	"$(for r in runs/*.json; do python3 -c 'import json, sys
+l = json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["externalParameters"]["launcher"]
+print(l["SLURM_PROCID"], l["SLURM_NODEID"], l["SLURMD_NODENAME"], l["SLURM_LOCALID"], l["SLURM_STEP_NUM_NODES"], l["SLURM_STEP_NUM_TASKS"])' "$r"; done | sort | paste -sd'|')"
 
 if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 	cd "$work"

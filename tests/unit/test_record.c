@@ -196,6 +196,11 @@ static void assert_same(const el_record *a, const el_record *b)
 		assert_string_equal(a->env[i].name, b->env[i].name);
 		assert_string_equal(a->env[i].value, b->env[i].value);
 	}
+	assert_int_equal(a->launcher_count, b->launcher_count);
+	for (size_t i = 0; i < a->launcher_count; i++) {
+		assert_string_equal(a->launcher[i].name, b->launcher[i].name);
+		assert_string_equal(a->launcher[i].value, b->launcher[i].value);
+	}
 	assert_int_equal(a->mount_count, b->mount_count);
 	for (size_t i = 0; i < a->mount_count; i++) {
 		assert_int_equal(a->mounts[i].kind, b->mounts[i].kind);
@@ -845,6 +850,67 @@ static void test_traced_refusals(void **state)
 	el_record_free(r);
 }
 
+/* A rank of a Slurm step: where srun placed it, kept in the record and read back. */
+static el_record *sample_launched(void)
+{
+	el_record *r = sample();
+
+	r->launcher = calloc(3, sizeof(*r->launcher));
+	r->launcher[0] = pair("CUDA_VISIBLE_DEVICES", "2,3");
+	r->launcher[1] = pair("SLURMD_NODENAME", "node7");
+	r->launcher[2] = pair("SLURM_PROCID", "13");
+	r->launcher_count = 3;
+	return r;
+}
+
+static void test_launcher_round_trip(void **state)
+{
+	el_record *r = sample_launched(), *back = NULL, *plain = sample();
+	json_t *doc = NULL, *launcher;
+	char *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(el__record_to_json(&doc, r), EL_OK);
+	launcher = json_object_get(json_object_get(json_object_get(json_object_get(doc, "predicate"), "buildDefinition"),
+						   "externalParameters"),
+				   "launcher");
+	assert_int_equal(json_object_size(launcher), 3);
+	assert_string_equal(json_string_value(json_object_get(launcher, "SLURMD_NODENAME")), "node7");
+	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
+	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
+	assert_same(r, back);
+	json_decref(doc);
+	/* Outside a launcher there is no member at all. */
+	assert_int_equal(el__record_to_json(&doc, plain), EL_OK);
+	assert_null(json_object_get(
+		json_object_get(json_object_get(json_object_get(doc, "predicate"), "buildDefinition"), "externalParameters"),
+		"launcher"));
+	json_decref(doc);
+	free(text);
+	el_record_free(back);
+	el_record_free(r);
+	el_record_free(plain);
+}
+
+static void test_launcher_refusals(void **state)
+{
+	static const struct refusal cases[] = {
+		{ EXT ".launcher.SLURM_PROCID", "13", EXT ".launcher.SLURM_PROCID: not a string" },
+		{ EXT ".launcher", "[]", EXT ".launcher: not an object" },
+	};
+	el_record *r = sample_launched();
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *doc = NULL;
+
+		assert_int_equal(el__record_to_json(&doc, r), EL_OK);
+		assert_refused(doc, &cases[i]);
+	}
+	el_record_free(r);
+}
+
 /* The writer reads its document back: it makes no record of links the reader would refuse. */
 static void test_traced_write_refusals(void **state)
 {
@@ -1388,6 +1454,8 @@ int main(void)
 		cmocka_unit_test(test_observed_round_trip),
 		cmocka_unit_test(test_observed_refusals),
 		cmocka_unit_test(test_traced_round_trip),
+		cmocka_unit_test(test_launcher_round_trip),
+		cmocka_unit_test(test_launcher_refusals),
 		cmocka_unit_test(test_traced_refusals),
 		cmocka_unit_test(test_traced_write_refusals),
 		cmocka_unit_test(test_minimal_round_trip),
