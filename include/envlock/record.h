@@ -133,6 +133,12 @@ struct el_sandbox_plan;
 EL_API int el_record_set_sandbox(el_record *record, const struct el_sandbox_plan *plan);
 
 /*
+ * How many of the drift findings the record holds have this severity;
+ * -1 when the run made no drift check (exec --no-lock, --no-check).
+ */
+EL_API long el_record_drift_count(const el_record *record, el_severity severity);
+
+/*
  * The directory inside the sandbox the command started in (sandbox.cwd),
  * borrowed from the record: EL_ENOTFOUND (*cwd NULL) when the record does
  * not say, EL_EINVAL (*cwd NULL) when what it says is not a string.

@@ -187,6 +187,24 @@ int el_record_set_sandbox(el_record *record, const el_sandbox_plan *plan)
 	return EL_OK;
 }
 
+long el_record_drift_count(const el_record *record, el_severity severity)
+{
+	const char *name = el_severity_name(severity);
+	size_t i;
+	const json_t *f;
+	long n = 0;
+
+	if (!record->drift)
+		return -1;
+	json_array_foreach(record->drift->findings, i, f) {
+		const char *s = json_string_value(json_object_get(f, "severity"));
+
+		if (name && s && strcmp(s, name) == 0)
+			n++;
+	}
+	return n;
+}
+
 int el_record_sandbox_cwd(const char **cwd, const el_record *record)
 {
 	const json_t *v = record->sandbox ? json_object_get(record->sandbox->settings, "cwd") : NULL;

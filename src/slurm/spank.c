@@ -10,7 +10,9 @@
  *                    says so in one line that names it, and each of its
  *                    tasks ends with status 125, as envlock exec's would;
  *   task_init        in each task's process, as the user: exec
- *                    `envlock exec --no-check ... -- CMD` in place of CMD.
+ *                    `envlock exec --no-check ... -- CMD` in place of CMD;
+ *   exit (srun)      with --envlock-record DIR, once the step ended: the
+ *                    job record DIR/job-J.S.json (job_record.c).
  *
  * Why exec from task_init rather than enter a sandbox made per node (as
  * pyxis enters its container): envlock's sandbox is more than a mount
@@ -28,6 +30,7 @@
  * plugstack.conf: optional /usr/lib/.../envlock_spank.so [envlock=PATH]
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@
 #include <slurm/spank.h>
 
 #include "envlock/envlock.h"
+#include "slurm/job_record.h"
 #include "slurm/node_check.h"
 
 SPANK_PLUGIN(envlock, 1);
@@ -347,11 +351,59 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	return -1;
 }
 
+/* A number srun set in its own environment for the step (SLURM_JOB_ID...); -1 when none. */
+static long step_number(const char *name)
+{
+	const char *value = getenv(name);
+	char *end;
+	long n;
+
+	if (!value || *value < '0' || *value > '9')
+		return -1;
+	errno = 0;
+	n = strtol(value, &end, 10);
+	return errno || *end || n > UINT32_MAX ? -1 : n;
+}
+
+/*
+ * In srun, once every task ended and wrote its record: the step's job
+ * record, and one line saying it. The step is named by what srun set in
+ * its own environment (its spank items are gone by then).
+ */
+static void write_job_record(void)
+{
+	long job = step_number("SLURM_JOB_ID"), step = step_number("SLURM_STEP_ID");
+	long tasks = step_number("SLURM_STEP_NUM_TASKS");
+	char job_id[24], step_id[24], error[512];
+	job_summary summary;
+
+	if (tasks < 0)
+		tasks = step_number("SLURM_NTASKS");
+	if (job < 0 || step < 0 || tasks < 0) {
+		slurm_error("envlock: the job record: srun did not say the step's job, id or tasks");
+		return;
+	}
+	snprintf(job_id, sizeof(job_id), "%ld", job);
+	snprintf(step_id, sizeof(step_id), "%ld", step);
+	if (job_record_write(opt.record, job_id, step_id, tasks, &summary, error, sizeof(error)) != 0) {
+		slurm_error("envlock: the job record: %s", error);
+		return;
+	}
+	if (summary.agree)
+		slurm_info("envlock: %sjob-%s.%s.json: %zu rank%s on %zu node%s agree", opt.record, job_id, step_id,
+			   summary.ranks, summary.ranks == 1 ? "" : "s", summary.nodes, summary.nodes == 1 ? "" : "s");
+	else
+		slurm_error("envlock: %sjob-%s.%s.json: the ranks disagree: %s", opt.record, job_id, step_id,
+			    summary.first);
+}
+
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
 	(void)sp;
 	(void)ac;
 	(void)av;
+	if (opt.on && opt.record && spank_context() == S_CTX_LOCAL)
+		write_job_record();
 	free(opt.lock);
 	free(opt.profile);
 	free(opt.record);

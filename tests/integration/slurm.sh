@@ -144,17 +144,39 @@ check_eq "--envlock-profile without --envlock: refused" \
 
 x srun -Q -N2 -n2 --envlock "$prof" --envlock-record=runs true
 check_eq "srun --envlock --envlock-record=runs: exit 0" 0 "$status"
-check_eq "srun --envlock-record: one record per rank, in runs/" 2 "$(find runs -name '*.json' | wc -l)"
-x python3 "$EL_SOURCE_DIR/tests/tools/intoto_check.py" runs/*.json
+check_eq "srun --envlock-record: one record per rank, in runs/" 2 "$(find runs -name 'run-*.json' | wc -l)"
+x python3 "$EL_SOURCE_DIR/tests/tools/intoto_check.py" runs/run-*.json
 check_eq "srun --envlock-record: each rank's record is a valid in-toto statement" "0 " "$status $(cat "$scratch/out")"
 check_eq "srun --envlock-record: each record's command is the task's" '["true"]|["true"]' \
-	"$(for r in runs/*.json; do python3 -c 'import json, sys
+	"$(for r in runs/run-*.json; do python3 -c 'import json, sys
 print(json.dumps(json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["externalParameters"]["argv"]))' "$r"; done | paste -sd'|')"
 check_eq "srun --envlock-record: each record says where srun placed its rank (rank, node, the step's shape)" \
 	"0 0 node1 0 2 2|1 1 node2 0 2 2" \
-	"$(for r in runs/*.json; do python3 -c 'import json, sys
+	"$(for r in runs/run-*.json; do python3 -c 'import json, sys
 l = json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["externalParameters"]["launcher"]
 print(l["SLURM_PROCID"], l["SLURM_NODEID"], l["SLURMD_NODENAME"], l["SLURM_LOCALID"], l["SLURM_STEP_NUM_NODES"], l["SLURM_STEP_NUM_TASKS"])' "$r"; done | sort | paste -sd'|')"
+
+# The job record srun writes once the step ended: the ranks, where they ran, whether they agree.
+job_view() {
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["agree"], j["tasks"], " ".join("%d:%s:%s:%d" % (r["rank"], r["node"], r["localId"], r["exitStatus"]) for r in j["ranks"]),
+      sorted(j["nodes"]), "|".join(j["disagreements"]))' "$1"
+}
+check_eq "srun --envlock-record: one job record for the step, beside the ranks' records" 1 "$(find runs -name 'job-*.json' | wc -l)"
+job=$(find runs -name 'job-*.json' | head -1)
+check_eq "the job record: the ranks agree, each rank's node, local id and status, the nodes" \
+	"True 2 0:node1:0:0 1:node2:0:0 ['node1', 'node2'] " "$(job_view "$job")"
+check_eq "the job record names each rank's record" \
+	"$(cd runs && ls run-*.json | sort | paste -sd' ')" \
+	"$(python3 -c 'import json, sys; print(" ".join(sorted(r["record"] for r in json.load(open(sys.argv[1]))["ranks"])))' "$job")"
+x srun -Q -N2 -n2 --envlock "$prof" --envlock-record=failing/ sh -c 'exit $SLURM_PROCID'
+job=$(find failing -name 'job-*.json' | head -1)
+check_eq "a step whose rank 1 failed: srun says the ranks disagree, naming the first reason" \
+	"1 srun: error: envlock: $job: the ranks disagree: rank 1 (node2) exited 1" \
+	"$status $(grep 'envlock:' "$scratch/err")"
+check_eq "a step whose rank 1 failed: the job record says so" \
+	"False 2 0:node1:0:0 1:node2:0:1 ['node1', 'node2'] rank 1 (node2) exited 1" "$(job_view "$job")"
 
 if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 	cd "$work"

@@ -294,6 +294,7 @@ static void test_minimal_round_trip(void **state)
 	assert_null(back->git_commit);
 	assert_int_equal(back->git_dirty, -1);
 	assert_null(back->drift);
+	assert_int_equal(el_record_drift_count(back, EL_SEVERITY_REFUSE), -1);
 	assert_null(back->sandbox);
 	assert_int_equal(back->env_count, 0);
 	assert_int_equal(back->mount_count, 0);
@@ -880,6 +881,9 @@ static void test_launcher_round_trip(void **state)
 	assert_int_equal(el_record_serialize(&text, &len, r), EL_OK);
 	assert_int_equal(el_record_parse(&back, text, len, "run.json"), EL_OK);
 	assert_same(r, back);
+	/* The sample's one finding is a warning. */
+	assert_int_equal(el_record_drift_count(back, EL_SEVERITY_WARN), 1);
+	assert_int_equal(el_record_drift_count(back, EL_SEVERITY_REFUSE), 0);
 	json_decref(doc);
 	/* Outside a launcher there is no member at all. */
 	assert_int_equal(el__record_to_json(&doc, plain), EL_OK);
