@@ -153,6 +153,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 /* In srun, before any node is asked: a lock or a profile that cannot be read stops here. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
+	(void)sp;
 	(void)ac;
 	(void)av;
 	if (!opt.on || spank_context() != S_CTX_LOCAL) {
@@ -162,7 +163,6 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		}
 		return 0;
 	}
-	(void)sp;
 	if (opt.lock) {
 		el_lock *lock = NULL;
 
