@@ -187,12 +187,33 @@ static void judge(json_t *ranks, long tasks, json_t *disagreements, job_summary 
 		disagree(disagreements, summary, "rank %ld left no record", expected);
 }
 
-/* dir/name, replaced atomically: a temporary beside it (O_EXCL, no link followed), then renamed. */
+static bool write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * dir/name holding text and the newline a text file ends with, replaced
+ * atomically: a temporary beside it (O_EXCL, no link followed), then renamed.
+ */
 static int write_beside(const char *dir, const char *name, const char *text, char *error, size_t size)
 {
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, rc = -1;
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, saved;
 	char tmp[256];
-	size_t len = strlen(text), done = 0;
+	bool ok;
 
 	if (dirfd < 0) {
 		snprintf(error, size, "%s: %s", dir, strerror(errno));
@@ -206,35 +227,25 @@ static int write_beside(const char *dir, const char *name, const char *text, cha
 	}
 	if (fd < 0) {
 		snprintf(error, size, "%s/%s: %s", dir, name, strerror(errno));
-		goto done;
+		close(dirfd);
+		return -1;
 	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
+	ok = write_all(fd, text, strlen(text)) && write_all(fd, "\n", 1) && fsync(fd) == 0;
+	saved = errno;
+	if (close(fd) != 0 && ok) {
+		ok = false;
+		saved = errno;
 	}
-	if (done != len || fsync(fd) != 0 || close(fd) != 0) {
-		snprintf(error, size, "%s/%s: %s", dir, name, strerror(errno ? errno : EIO));
-		fd = -1;
+	if (ok && renameat(dirfd, tmp, dirfd, name) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		snprintf(error, size, "%s/%s: %s", dir, name, strerror(saved));
 		unlinkat(dirfd, tmp, 0);
-		goto done;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		snprintf(error, size, "%s/%s: %s", dir, name, strerror(errno));
-		unlinkat(dirfd, tmp, 0);
-		goto done;
-	}
-	rc = 0;
-done:
-	if (fd >= 0)
-		close(fd);
 	close(dirfd);
-	return rc;
+	return ok ? 0 : -1;
 }
 
 int job_record_write(const char *dir, const char *job, const char *step, long tasks, job_summary *summary,
@@ -259,19 +270,6 @@ int job_record_write(const char *dir, const char *job, const char *step, long ta
 		return -1;
 	}
 	snprintf(name, sizeof(name), "job-%s.%s.json", job, step);
-	/* One line at the end, as a text file has. */
-	{
-		size_t len = strlen(text);
-		char *line = realloc(text, len + 2);
-
-		if (!line) {
-			free(text);
-			snprintf(error, error_size, "%s", "out of memory");
-			return -1;
-		}
-		text = line;
-		memcpy(text + len, "\n", 2);
-	}
 	rc = write_beside(dir, name, text, error, error_size);
 	free(text);
 	return rc;

@@ -68,6 +68,14 @@ static void put_value(char *message, size_t size, json_t *value)
 	append(message, size, "%s%s", shown, text[n] ? "\u2026" : "");
 }
 
+/* What came from the lock or the check's output may not break the line the message is. */
+static void keep_one_line(char *message)
+{
+	for (char *c = message; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+}
+
 int node_check_summary(char *message, size_t size, const char *json, const char *node, const char *lock)
 {
 	json_t *root = json_loads(json, 0, NULL), *findings, *f;
@@ -101,10 +109,7 @@ int node_check_summary(char *message, size_t size, const char *json, const char 
 	else if (refused == 0)
 		append(message, size, "%s", "what changed is refused by the profile's requirements");
 	json_decref(root);
-	/* Paths come from the lock: nothing in them may break the line. */
-	for (char *c = message; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
+	keep_one_line(message);
 	return 0;
 }
 
@@ -208,9 +213,7 @@ static void first_line(char *message, size_t size, const char *node, const char 
 		return;
 	}
 	snprintf(message, size, "node %s: %.*s", node, (int)n, text);
-	for (char *c = message; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
+	keep_one_line(message);
 }
 
 int node_check_run(const node_check *check, char *message, size_t size)
