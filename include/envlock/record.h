@@ -234,6 +234,56 @@ EL_API int el_record_read(el_record **out, const char *path);
  */
 EL_API bool el_record_output_path_valid(const char *path);
 
+/*
+ * A Slurm step's job record (srun --envlock-record DIR writes
+ * DIR/job-J.S.json when the step ends): where each rank ran and its run
+ * record, each node's capture, the lock the nodes were judged by.
+ * Paths are the job record's directory joined with the plain file names
+ * it holds.
+ */
+typedef struct el_job_rank {
+	long rank;
+	char *node;        /* SLURMD_NODENAME; NULL when the record did not say */
+	char *record;      /* the rank's run record */
+	int exit_status;
+} el_job_rank;
+
+typedef struct el_job_node {
+	char *name;
+	char *capture;     /* its check's capture (a lock); NULL when it saved none */
+	char *fingerprint; /* that capture's; NULL with it */
+	long drift_refused;
+} el_job_node;
+
+typedef struct el_job_record {
+	char *job, *step;  /* Slurm's ids, digits */
+	long tasks;
+	char *lock_path;   /* the lock the nodes were judged by, as given; NULL: none */
+	char *lock_fingerprint;
+	char *profile;     /* NULL with lock_path */
+	el_job_rank *ranks; /* the ranks that left a record, by rank */
+	size_t rank_count;
+	el_job_node *nodes; /* by name */
+	size_t node_count;
+	bool nodes_alike;
+	bool agree;
+} el_job_record;
+
+/*
+ * Read a job record. It must have the shape the plugin writes; a rank's
+ * record or a node's capture named by anything but a plain file name
+ * (no "/", not "." or "..") is refused, as is a rank listed twice or out
+ * of order. EL_ENOTFOUND for a missing file, EL_EINVAL otherwise, with
+ * a message naming the file and the member. On success *out is for
+ * el_job_record_free().
+ */
+EL_API int el_job_record_read(el_job_record **out, const char *path);
+
+/* The node called name, or NULL. */
+EL_API const el_job_node *el_job_record_node(const el_job_record *job, const char *name);
+
+EL_API void el_job_record_free(el_job_record *job);
+
 /* Release the record and everything it points to; accepts NULL. */
 EL_API void el_record_free(el_record *record);
 

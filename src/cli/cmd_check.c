@@ -11,7 +11,7 @@
 
 static const char usage_text[] =
 	"usage: envlock check [--lock FILE] [--profile P] [--format F] [--strict] [--python EXE]\n"
-	"                     [--require-signed] [--trust PUBKEY]...\n"
+	"                     [--save-capture FILE] [--require-signed] [--trust PUBKEY]...\n"
 	"\n"
 	"Capture this machine now and report where it has drifted from the lock.\n"
 	"\n"
@@ -22,6 +22,9 @@ static const char usage_text[] =
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
 	"      --python EXE   the Python interpreter to compare (default: the lock's)\n"
+	"      --save-capture FILE\n"
+	"                     also write what this machine is now, as a lock, to FILE\n"
+	"                     (atomically): for envlock diff against the lock, later\n"
 	CLI_SIGNING_HELP
 	"  -h, --help         show this help\n"
 	"\n"
@@ -37,6 +40,7 @@ static const struct option longopts[] = {
 	{ "color", required_argument, NULL, 'c' },
 	{ "colour", required_argument, NULL, 'c' },
 	{ "python", required_argument, NULL, 'P' },
+	{ "save-capture", required_argument, NULL, 'S' },
 	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
 	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
 	{ "key", required_argument, NULL, CLI_OPT_KEY },
@@ -48,7 +52,7 @@ int cmd_check(int argc, char **argv)
 {
 	report_options ropts = { .old_label = "env.lock", .new_label = "this machine", .unicode = report_unicode_auto() };
 	el_capture_options copts = { .warn = cli_print_warning, .env = cli_environment() };
-	const char *lock_path = NULL, *profile_name = NULL, *color = "auto";
+	const char *lock_path = NULL, *profile_name = NULL, *color = "auto", *save_capture = NULL;
 	el_profile *profile = NULL;
 	el_lock *lock = NULL, *now = NULL;
 	el_diff *diff = NULL;
@@ -71,6 +75,7 @@ int cmd_check(int argc, char **argv)
 		case 's': flags |= EL_VERDICT_STRICT; break;
 		case 'c': color = optarg; break;
 		case 'P': copts.python = optarg; break;
+		case 'S': save_capture = optarg; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format)) {
 				status = cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
@@ -122,6 +127,11 @@ int cmd_check(int argc, char **argv)
 	copts.profile = profile;
 	copts.checking = lock;
 	if (el_capture(&now, &copts) != EL_OK) {
+		cli_error("%s", el_error_last());
+		goto done;
+	}
+	/* Before the report: a failed write is a failed check, whatever it found. */
+	if (save_capture && el_lock_write_file(now, save_capture) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;
 	}

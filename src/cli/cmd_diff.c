@@ -3,16 +3,23 @@
 #include <string.h>
 
 #include "envlock/envlock.h"
+#include "envlock/record.h"
 
 #include "cli/cli.h"
 #include "cli/report.h"
 
 static const char usage_text[] =
 	"usage: envlock diff A B [--profile P] [--format F] [--strict]\n"
+	"       envlock diff --job JOB.json NODE [NODE_B] [options]\n"
 	"\n"
 	"Compare two locks (two machines, two dates): what B changes from A.\n"
+	"With --job, the captures the nodes of a Slurm step saved (srun --envlock\n"
+	"--envlock-record): NODE_B's against NODE's, or NODE's against the lock the\n"
+	"step ran with.\n"
 	"\n"
-	"      --profile P    drift policy (default: the profile named in A)\n"
+	"      --job FILE     a job record (DIR/job-J.S.json); the arguments name nodes\n"
+	"      --profile P    drift policy (default: the profile named in A, or the\n"
+	"                     one the job record names)\n"
 	"      --format F     text (default), json or github\n"
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
@@ -23,6 +30,7 @@ static const char usage_text[] =
 
 static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, 'p' },
+	{ "job", required_argument, NULL, 'j' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "strict", no_argument, NULL, 's' },
 	{ "color", required_argument, NULL, 'c' },
@@ -31,10 +39,43 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A node's capture in the job record, or NULL after saying why. */
+static const char *node_capture(const el_job_record *job, const char *job_path, const char *name)
+{
+	const el_job_node *node = el_job_record_node(job, name);
+
+	if (!node) {
+		cli_error("%s: no node %s in the step", job_path, name);
+		return NULL;
+	}
+	if (!node->capture)
+		cli_error("%s: node %s saved no capture", job_path, name);
+	return node->capture;
+}
+
+/* The two locks --job NODE [NODE_B] names: NODE's capture against the step's lock, or NODE_B's against NODE's. */
+static bool job_files(el_job_record **job, const char *job_path, char **nodes, int count, const char *files[2])
+{
+	if (el_job_record_read(job, job_path) != EL_OK) {
+		cli_error("%s", el_error_last());
+		return false;
+	}
+	if (count == 1) {
+		if (!(*job)->lock_path) {
+			cli_error("%s: the step's lock is not known; name two nodes", job_path);
+			return false;
+		}
+		files[0] = (*job)->lock_path;
+		return (files[1] = node_capture(*job, job_path, nodes[0])) != NULL;
+	}
+	return (files[0] = node_capture(*job, job_path, nodes[0])) && (files[1] = node_capture(*job, job_path, nodes[1]));
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	report_options ropts = { .unicode = report_unicode_auto() };
-	const char *profile_name = NULL, *color = "auto", *files[2];
+	const char *profile_name = NULL, *color = "auto", *files[2], *job_path = NULL;
+	el_job_record *job = NULL;
 	el_profile *profile = NULL;
 	el_lock *a = NULL, *b = NULL;
 	el_diff *diff = NULL;
@@ -48,6 +89,7 @@ int cmd_diff(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': profile_name = optarg; break;
+		case 'j': job_path = optarg; break;
 		case 's': flags |= EL_VERDICT_STRICT; break;
 		case 'c': color = optarg; break;
 		case 'f':
@@ -64,14 +106,21 @@ int cmd_diff(int argc, char **argv)
 		}
 	}
 	nfiles = argc - optind;
-	if (nfiles == 2) {
-		files[0] = argv[optind];
-		files[1] = argv[optind + 1];
-	}
-	if (nfiles != 2)
+	if (job_path && (nfiles < 1 || nfiles > 2))
+		return cli_usage_error("diff", "--job expects one node or two (NODE [NODE_B])");
+	if (!job_path && nfiles != 2)
 		return cli_usage_error("diff", nfiles > 2 ? "expects two lock files, got more" : "expects two lock files, A and B");
 	if (!cli_parse_color(color, &ropts.color))
 		return cli_usage_error("diff", "--color takes auto, always or never, not '%s'", color);
+	if (job_path) {
+		if (!job_files(&job, job_path, argv + optind, nfiles, files))
+			goto done;
+		if (!profile_name)
+			profile_name = job->profile;
+	} else {
+		files[0] = argv[optind];
+		files[1] = argv[optind + 1];
+	}
 
 	if (!cli_read_lock(&a, files[0]) || !cli_read_lock(&b, files[1]) || !cli_load_profile(&profile, profile_name, a))
 		goto done;
@@ -95,5 +144,6 @@ done:
 	el_lock_free(a);
 	el_lock_free(b);
 	el_profile_free(profile);
+	el_job_record_free(job);
 	return status;
 }

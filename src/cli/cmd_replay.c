@@ -27,12 +27,14 @@
 #include "cli/exec_scratch.h"
 #include "cli/replay_bundle.h"
 #include "cli/replay_guard.h"
+#include "cli/replay_launch.h"
 #include "cli/replay_run.h"
 #include "cli/report.h"
 #include "cli/signing.h"
 
 static const char usage_text[] =
 	"usage: envlock replay [options] RUN.json...\n"
+	"       envlock replay [options] --launcher srun JOB.json\n"
 	"       envlock replay [--on-drift WHAT] [--ro-bind SRC:DEST]... --bundle FILE\n"
 	"\n"
 	"Run each recorded command again, in the sandbox, under the lock and the\n"
@@ -54,6 +56,13 @@ static const char usage_text[] =
 	"                      bundle cannot carry (kernel, CPU, GPU driver); data it\n"
 	"                      was packed without is bound with --ro-bind SRC:PATH\n"
 	"                      and checked against the run's digest first\n"
+	"      --launcher srun replay a Slurm step from its job record (srun --envlock\n"
+	"                      --envlock-record DIR wrote DIR/job-J.S.json): srun starts\n"
+	"                      each rank again on the node it ran on, and each replays\n"
+	"                      its own run record with the options given here\n"
+	"      --job-rank JOB.json\n"
+	"                      what each task of --launcher srun runs: replay the rank\n"
+	"                      SLURM_PROCID names\n"
 	"  -j, --jobs N        replay up to N records at once (records that write the\n"
 	"                      same output still run one after the other); default 1\n"
 	"      --on-drift WHAT refuse (default): a record whose lock this machine has\n"
@@ -87,6 +96,8 @@ static const struct option longopts[] = {
 	{ "on-drift", required_argument, NULL, 'd' },
 	{ "keep", required_argument, NULL, 'k' },
 	{ "bundle", required_argument, NULL, 'B' },
+	{ "launcher", required_argument, NULL, 'L' },
+	{ "job-rank", required_argument, NULL, 'R' },
 	{ "workdir", required_argument, NULL, 'C' },
 	{ "lock", required_argument, NULL, 'l' },
 	{ "python", required_argument, NULL, 'P' },
@@ -492,12 +503,33 @@ static void run_all(replay *rp)
 	}
 }
 
+/* The options before the job record, but --launcher (at argv[launcher_at]): what each rank's replay is given. */
+static bool launcher_options(char **argv, int end, int launcher_at, char ***out, size_t *count)
+{
+	*count = 0;
+	if (!(*out = calloc((size_t)end + 1, sizeof(**out))))
+		return false;
+	for (int i = 1; i < end; i++) {
+		if (i == launcher_at) {
+			/* "--launcher srun" is two words, "--launcher=srun" one. */
+			i += !strchr(argv[i], '=');
+			continue;
+		}
+		(*out)[(*count)++] = argv[i];
+	}
+	return true;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	replay rp = { .parallel = 1, .keep_fd = -1, .on_drift = EL_SEVERITY_REFUSE };
 	replay_allow allow = { 0 };
 	el_profile *policy = NULL;
-	const char *bundle = NULL;
+	const char *bundle = NULL, *launcher = NULL, *job_rank = NULL;
+	char *rank_record = NULL; /* --job-rank: the rank's run record */
+	char **passed = NULL;     /* --launcher: the options each rank's replay gets */
+	size_t passed_count = 0;
+	int launcher_at = -1;
 	bool others = false; /* an option --bundle does not go with */
 	el_mount *mounts = NULL; /* with --bundle: --bind, --ro-bind and --tmpfs, for the run */
 	size_t mount_count = 0;
@@ -522,6 +554,16 @@ int cmd_replay(int argc, char **argv)
 			}
 			bundle = optarg;
 			break;
+		case 'L':
+			if (strcmp(optarg, "srun") != 0) {
+				status = cli_usage_error("replay", "--launcher takes srun, not '%s'", optarg);
+				goto done;
+			}
+			launcher = optarg;
+			/* Where it was (value in the same word or the next), to be left out of what the ranks get. */
+			launcher_at = argv[optind - 1] == optarg ? optind - 2 : optind - 1;
+			break;
+		case 'R': job_rank = optarg; break;
 		case 'C': allow.workdir = optarg; break;
 		case 'l': allow.lock = optarg; break;
 		case 'P': allow.python = optarg; break;
@@ -579,7 +621,33 @@ int cmd_replay(int argc, char **argv)
 		status = replay_bundle(bundle, rp.on_drift, mounts, mount_count);
 		goto done;
 	}
-	if (optind >= argc) {
+	if ((launcher || job_rank) && rp.keep) {
+		status = cli_usage_error("replay", "--keep is not taken with --launcher: each rank replays on its own node");
+		goto done;
+	}
+	if (launcher && job_rank) {
+		status = cli_usage_error("replay", "--launcher and --job-rank do not go together");
+		goto done;
+	}
+	if (launcher) {
+		if (argc - optind != 1) {
+			status = cli_usage_error("replay", "--launcher srun replays one job record");
+			goto done;
+		}
+		if (!launcher_options(argv, optind, launcher_at, &passed, &passed_count)) {
+			cli_error("out of memory");
+			goto done;
+		}
+		status = replay_launch_srun(argv[optind], passed, passed_count);
+		goto done;
+	}
+	if (job_rank && optind < argc) {
+		status = cli_usage_error("replay", "--job-rank takes no RUN.json");
+		goto done;
+	}
+	if (job_rank && !(rank_record = replay_job_rank(job_rank)))
+		goto done;
+	if (optind >= argc && !rank_record) {
 		status = cli_usage_error("replay", "no run record to replay");
 		goto done;
 	}
@@ -592,7 +660,7 @@ int cmd_replay(int argc, char **argv)
 		goto done;
 	}
 	rp.signing.policy = policy;
-	rp.count = (size_t)(argc - optind);
+	rp.count = rank_record ? 1 : (size_t)(argc - optind);
 	if (!(rp.jobs = calloc(rp.count, sizeof(*rp.jobs)))) {
 		cli_error("out of memory");
 		goto done;
@@ -602,7 +670,7 @@ int cmd_replay(int argc, char **argv)
 	for (size_t i = 0; i < rp.count; i++) {
 		job *j = &rp.jobs[i];
 
-		j->file = argv[optind + (int)i];
+		j->file = rank_record ? rank_record : argv[optind + (int)i];
 		/* Read once: what is verified is what is parsed. */
 		if (!cli_read_file(&j->text, &j->len, j->file, 16u << 20, "replay"))
 			goto done;
@@ -652,6 +720,8 @@ done:
 		free(rp.jobs[i].text);
 	}
 	free(rp.jobs);
+	free(rank_record);
+	free(passed);
 	cli_signing_free(&rp.signing);
 	el_profile_free(policy);
 	return status;

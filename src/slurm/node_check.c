@@ -116,7 +116,7 @@ int node_check_summary(char *message, size_t size, const char *json, const char 
 /* The child: become the user for good, then run the check. Never returns. */
 __attribute__((noreturn)) static void run_check(const node_check *check, int out, int err)
 {
-	const char *argv[10];
+	const char *argv[12];
 	size_t n = 0;
 	sigset_t all;
 
@@ -147,6 +147,10 @@ __attribute__((noreturn)) static void run_check(const node_check *check, int out
 	if (check->profile) {
 		argv[n++] = "--profile";
 		argv[n++] = check->profile;
+	}
+	if (check->save_capture) {
+		argv[n++] = "--save-capture";
+		argv[n++] = check->save_capture;
 	}
 	argv[n] = NULL;
 	/* execve's prototype takes what it never writes as char *const[]. */

@@ -17,6 +17,7 @@ typedef struct node_check {
 	const char *lock;          /* --lock, or NULL: found from the current directory */
 	const char *profile;       /* --profile, or NULL: the lock's */
 	const char *node;          /* this node's name, for the message */
+	const char *save_capture;  /* check --save-capture: where this node's capture goes, or NULL */
 	char *const *env;          /* the step's environment: PATH, HOME, VIRTUAL_ENV... */
 	node_user user;
 } node_check;

@@ -56,6 +56,7 @@ static struct {
 	char *profile;                /* --envlock-profile */
 	char *record;                 /* --envlock-record, ending in '/' */
 	char *seed;                   /* --envlock-seed */
+	char *outputs;                /* --envlock-output, PATH[,PATH...] */
 	const char *envlock;          /* the binary (plugstack.conf envlock=PATH) */
 	/*
 	 * This node failed its check (user_init said why, once): each of its
@@ -115,6 +116,13 @@ static int on_record(int val, const char *optarg, int remote)
 	return 0;
 }
 
+static int on_output(int val, const char *optarg, int remote)
+{
+	(void)val;
+	(void)remote;
+	return set_value(&opt.outputs, optarg, "--envlock-output");
+}
+
 static int on_seed(int val, const char *optarg, int remote)
 {
 	(void)val;
@@ -131,6 +139,10 @@ struct spank_option spank_options[] = {
 	  on_profile },
 	{ "envlock-seed", "N", "With --envlock: seed every rank with N (envlock exec --seed N)", 1, 0, on_seed },
 	{ "envlock-record", "DIR", "With --envlock: write each rank's run record into DIR", 1, 0, on_record },
+	{ "envlock-output", "PATH[,PATH...]",
+	  "With --envlock-record: the files whose digests the records keep (envlock exec --output); a PATH is "
+	  "rank 0's, a PATH with %r each rank's own, %r its rank",
+	  1, 0, on_output },
 	SPANK_OPTIONS_TABLE_END
 };
 
@@ -150,6 +162,41 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/* --envlock-output's paths, each as exec --output takes it (rank 0's name standing for %r), checked in srun. */
+static int check_outputs(const char *list)
+{
+	const char *item = list;
+
+	for (;;) {
+		size_t len = strcspn(item, ",");
+		char path[4096];
+		char *mark;
+
+		if (len == 0 || len >= sizeof(path) - 1) {
+			slurm_error("envlock: --envlock-output: '%s' is not a list of paths", list);
+			return -1;
+		}
+		memcpy(path, item, len);
+		path[len] = '\0';
+		if ((mark = strstr(path, "%r"))) {
+			if (strstr(mark + 2, "%r")) {
+				slurm_error("envlock: --envlock-output: %s: one %%r at most", path);
+				return -1;
+			}
+			mark[0] = '0';
+			memmove(mark + 1, mark + 2, strlen(mark + 2) + 1);
+		}
+		if (!el_record_output_path_valid(path)) {
+			slurm_error("envlock: --envlock-output: %.*s is not a path inside the working directory", (int)len,
+				    item);
+			return -1;
+		}
+		if (!item[len])
+			return 0;
+		item += len + 1;
+	}
+}
+
 /* In srun, before any node is asked: a lock or a profile that cannot be read stops here. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
@@ -157,12 +204,19 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	(void)ac;
 	(void)av;
 	if (!opt.on || spank_context() != S_CTX_LOCAL) {
-		if (!opt.on && (opt.profile || opt.seed || opt.record) && spank_context() == S_CTX_LOCAL) {
-			slurm_error("envlock: --envlock-profile, --envlock-seed and --envlock-record go with --envlock");
+		if (!opt.on && (opt.profile || opt.seed || opt.record || opt.outputs) && spank_context() == S_CTX_LOCAL) {
+			slurm_error("envlock: --envlock-profile, --envlock-seed, --envlock-record and --envlock-output go "
+				    "with --envlock");
 			return -1;
 		}
 		return 0;
 	}
+	if (opt.outputs && !opt.record) {
+		slurm_error("envlock: --envlock-output goes with --envlock-record (the digests are in the records)");
+		return -1;
+	}
+	if (opt.outputs && check_outputs(opt.outputs) != 0)
+		return -1;
 	if (opt.lock) {
 		el_lock *lock = NULL;
 
@@ -200,11 +254,31 @@ static void node_name(spank_t sp, char *name, size_t size)
 	name[size - 1] = '\0';
 }
 
+/*
+ * With --envlock-record DIR: DIR/node-NAME.JOB.STEP.lock, where the check
+ * saves this node's capture for the job record. The node's name makes a
+ * file name only when it is a plain one (Slurm's node names are).
+ */
+static bool capture_path(spank_t sp, const char *node, char *path, size_t size)
+{
+	uint32_t job, step;
+	int n;
+
+	if (!*node || *node == '.' || strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+					     strlen(node))
+		return false;
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
+		return false;
+	n = snprintf(path, size, "%snode-%s.%lu.%lu.lock", opt.record, node, (unsigned long)job, (unsigned long)step);
+	return n > 0 && (size_t)n < size;
+}
+
 /* Once per node, before any task: the drift check. */
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
 	node_check check = { .envlock = opt.envlock, .lock = opt.lock, .profile = opt.profile };
-	char node[256], message[2048];
+	char node[256], message[2048], capture[4096];
 	char **env = NULL;
 
 	(void)ac;
@@ -223,6 +297,13 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 		return 0;
 	}
 	check.env = env;
+	if (opt.record && !capture_path(sp, node, capture, sizeof(capture))) {
+		slurm_error("envlock: node %s: the node's name or the step's id cannot name its capture in %s", node,
+			    opt.record);
+		opt.node_refused = true;
+		return 0;
+	}
+	check.save_capture = opt.record ? capture : NULL;
 	if (node_check_run(&check, message, sizeof(message)) != NODE_CLEAN) {
 		slurm_error("envlock: %s", message);
 		opt.node_refused = true;
@@ -296,10 +377,59 @@ static char **task_env(char **env)
 	return out;
 }
 
+/* How many paths --envlock-output lists (an upper bound: empty items are skipped). */
+static size_t output_count(void)
+{
+	size_t n = opt.outputs ? 1 : 0;
+
+	for (const char *c = opt.outputs; c && *c; c++)
+		n += *c == ',';
+	return n;
+}
+
+/*
+ * --envlock-output's paths, as this task's exec --output: a path with %r
+ * is each rank's own (%r its rank); a plain one is rank 0's, the rank
+ * that saves a checkpoint, so that no rank records a file another is
+ * still writing. The paths are cut out of list, which the exec keeps.
+ */
+static int add_outputs(spank_t sp, char *list, char **args, size_t *n)
+{
+	uint32_t rank;
+	char *save = NULL;
+
+	if (!list)
+		return 0;
+	if (spank_get_item(sp, S_TASK_GLOBAL_ID, &rank) != ESPANK_SUCCESS) {
+		slurm_error("envlock: --envlock-output: the task's rank is unknown");
+		return -1;
+	}
+	for (char *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+		char *mark = strstr(path, "%r"), *own;
+
+		if (!mark && rank != 0)
+			continue;
+		if (mark) {
+			if (strstr(mark + 2, "%r")) {
+				slurm_error("envlock: --envlock-output: %s: one %%r at most", path);
+				return -1;
+			}
+			if (asprintf(&own, "%.*s%lu%s", (int)(mark - path), path, (unsigned long)rank, mark + 2) < 0) {
+				slurm_error("envlock: out of memory");
+				return -1;
+			}
+			path = own; /* the exec replaces this process: nothing to free */
+		}
+		args[(*n)++] = "--output";
+		args[(*n)++] = path;
+	}
+	return 0;
+}
+
 /* In each task's process, as the user: become envlock exec of the task's command. */
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
-	char **argv = NULL, **env = NULL, **exec_env, **args;
+	char **argv = NULL, **env = NULL, **exec_env = NULL, **args = NULL, *outputs = NULL;
 	int argc = 0;
 	size_t n = 0;
 
@@ -315,8 +445,12 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 		slurm_error("envlock: the task's command or environment is unknown");
 		return -1;
 	}
-	if (!(exec_env = task_env(env)) || !(args = calloc((size_t)argc + 16, sizeof(*args)))) {
+	if (!(exec_env = task_env(env)) ||
+	    !(args = calloc((size_t)argc + 16 + 2 * output_count(), sizeof(*args))) ||
+	    (opt.outputs && !(outputs = strdup(opt.outputs)))) {
 		slurm_error("envlock: out of memory");
+		free(args);
+		free(exec_env);
 		return -1;
 	}
 	args[n++] = "envlock";
@@ -337,6 +471,12 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	if (opt.record) {
 		args[n++] = "--record";
 		args[n++] = opt.record;
+		if (add_outputs(sp, outputs, args, &n) != 0) {
+			free(args);
+			free(exec_env);
+			free(outputs);
+			return -1;
+		}
 	} else {
 		args[n++] = "--no-check";
 	}
@@ -348,6 +488,7 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	slurm_error("envlock: %s: %s", opt.envlock, strerror(errno));
 	free(args);
 	free(exec_env);
+	free(outputs);
 	return -1;
 }
 
@@ -375,6 +516,7 @@ static void write_job_record(void)
 	long job = step_number("SLURM_JOB_ID"), step = step_number("SLURM_STEP_ID");
 	long tasks = step_number("SLURM_STEP_NUM_TASKS");
 	char job_id[24], step_id[24], error[512];
+	job_step record = { .dir = opt.record, .job = job_id, .step = step_id, .lock = opt.lock, .profile = opt.profile };
 	job_summary summary;
 
 	if (tasks < 0)
@@ -385,11 +527,17 @@ static void write_job_record(void)
 	}
 	snprintf(job_id, sizeof(job_id), "%ld", job);
 	snprintf(step_id, sizeof(step_id), "%ld", step);
-	if (job_record_write(opt.record, job_id, step_id, tasks, &summary, error, sizeof(error)) != 0) {
+	record.tasks = tasks;
+	if (job_record_write(&record, &summary, error, sizeof(error)) != 0) {
 		slurm_error("envlock: the job record: %s", error);
 		return;
 	}
-	if (summary.agree)
+	if (summary.agree && summary.unlike[0][0])
+		slurm_info("envlock: %sjob-%s.%s.json: %zu rank%s on %zu node%s agree; the nodes differ in what the "
+			   "profile allows (envlock diff --job %sjob-%s.%s.json %s %s)",
+			   opt.record, job_id, step_id, summary.ranks, summary.ranks == 1 ? "" : "s", summary.nodes,
+			   summary.nodes == 1 ? "" : "s", opt.record, job_id, step_id, summary.unlike[0], summary.unlike[1]);
+	else if (summary.agree)
 		slurm_info("envlock: %sjob-%s.%s.json: %zu rank%s on %zu node%s agree", opt.record, job_id, step_id,
 			   summary.ranks, summary.ranks == 1 ? "" : "s", summary.nodes, summary.nodes == 1 ? "" : "s");
 	else
@@ -408,6 +556,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	free(opt.profile);
 	free(opt.record);
 	free(opt.seed);
-	opt.lock = opt.profile = opt.record = opt.seed = NULL;
+	free(opt.outputs);
+	opt.lock = opt.profile = opt.record = opt.seed = opt.outputs = NULL;
 	return 0;
 }
