@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <slurm/spank.h>
@@ -197,6 +198,24 @@ static int check_outputs(const char *list)
 	}
 }
 
+/* mkdir -p path (it ends in '/'): 0, or -1 with errno. */
+static int make_dirs(const char *path)
+{
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (char *slash = strchr(copy + 1, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+			rc = -1;
+		*slash = '/';
+	}
+	free(copy);
+	return rc;
+}
+
 /* In srun, before any node is asked: a lock or a profile that cannot be read stops here. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
@@ -217,6 +236,11 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	}
 	if (opt.outputs && check_outputs(opt.outputs) != 0)
 		return -1;
+	/* Made here, as the user, before the nodes' checks save their captures in it. */
+	if (opt.record && make_dirs(opt.record) != 0) {
+		slurm_error("envlock: --envlock-record: %s: %s", opt.record, strerror(errno));
+		return -1;
+	}
 	if (opt.lock) {
 		el_lock *lock = NULL;
 

@@ -109,7 +109,7 @@ mkdir -p "$work/plain"
 cd "$work/plain"
 x srun --help
 check_eq "srun --help lists the plugin's options" \
-	"--envlock=LOCK|--envlock-profile=P|--envlock-seed=N|--envlock-record=DIR" \
+	"--envlock=LOCK|--envlock-profile=P|--envlock-seed=N|--envlock-record=DIR|--envlock-output=PATH" \
 	"$(grep -o -- '--envlock[a-z-]*=[A-Z]*' "$scratch/out" | paste -sd'|')"
 
 printf 'include distributed\nsetenv ENVLOCK_TEST_PIN pinned\n' >"$work/plain/dist.profile"
@@ -139,7 +139,7 @@ check_eq "srun --envlock-profile=nonesuch: srun stops, before any task" \
 	"$status $(head -1 "$scratch/err") $([ -e ran ] && echo a task ran || echo no task ran)"
 x srun -Q -n1 --envlock-profile=distributed true
 check_eq "--envlock-profile without --envlock: refused" \
-	"1 srun: error: envlock: --envlock-profile, --envlock-seed and --envlock-record go with --envlock" \
+	"1 srun: error: envlock: --envlock-profile, --envlock-seed, --envlock-record and --envlock-output go with --envlock" \
 	"$status $(head -1 "$scratch/err")"
 
 x srun -Q -N2 -n2 --envlock "$prof" --envlock-record=runs true
@@ -178,6 +178,70 @@ check_eq "a step whose rank 1 failed: srun says the ranks disagree, naming the f
 check_eq "a step whose rank 1 failed: the job record says so" \
 	"False 2 0:node1:0:0 1:node2:0:1 ['node1', 'node2'] rank 1 (node2) exited 1" "$(job_view "$job")"
 
+# Each node's check saved its capture beside the records: the job record
+# judges each against the lock, and the nodes against each other.
+job=$(find runs -name 'job-*.json' | head -1)
+step=${job#runs/job-}
+step=${step%.json}
+check_eq "srun --envlock-record: each node's capture, saved by its check, beside the records" \
+	"node-node1.$step.lock node-node2.$step.lock" "$(cd runs && ls node-*.lock | paste -sd' ')"
+node_view() {
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+lock = j["lock"]
+print(lock["path"], lock["fingerprint"] == json.load(open(lock["path"]))["fingerprint"], j["profile"], j["nodesAlike"],
+      " ".join("%s:%s:%d:%d:%s" % (name, "same" if n["fingerprint"] == lock["fingerprint"] else n["fingerprint"],
+                                   len(n["findings"]), n["driftRefused"], n["capture"]) for name, n in sorted(j["nodes"].items())))' "$1"
+}
+check_eq "the job record: the lock, each node's capture with the lock's fingerprint and no finding, the nodes alike" \
+	"$work/plain/env.lock True $work/plain/dist.profile True node1:same:0:0:node-node1.$step.lock node2:same:0:0:node-node2.$step.lock" \
+	"$(node_view "$job")"
+x "$ENVLOCK" diff --job "$job" node1 node2
+check_eq "diff --job JOB node1 node2: one node's capture against the other's" \
+	"0 runs/node-node2.$step.lock against runs/node-node1.$step.lock (profile $work/plain/dist.profile)||no drift" \
+	"$status $(paste -sd'|' "$scratch/out")"
+x "$ENVLOCK" diff --job "$job" node2
+check_eq "diff --job JOB node2: the node's capture against the step's lock" \
+	"0 runs/node-node2.$step.lock against $work/plain/env.lock (profile $work/plain/dist.profile)||no drift" \
+	"$status $(paste -sd'|' "$scratch/out")"
+x "$ENVLOCK" diff --job "$job" node3
+check_eq "diff --job JOB node3: no such node, said" "2 envlock: $job: no node node3 in the step" \
+	"$status $(cat "$scratch/err")"
+
+# Outputs: a PATH is rank 0's, a PATH with %r each rank's own.
+# shellcheck disable=SC2016 # the task's shell expands them
+echo "rank 0" >in-0.txt
+echo "rank 1" >in-1.txt
+x srun -Q -N2 -n2 --envlock "$prof" --envlock-record=outs --envlock-output='rank-%r.txt,all.txt' \
+	sh -c 'cat in-$SLURM_PROCID.txt >rank-$SLURM_PROCID.txt && if [ "$SLURM_PROCID" = 0 ]; then echo all >all.txt; fi'
+job=$(find outs -name 'job-*.json' | head -1)
+check_eq "srun --envlock-output='rank-%r.txt,all.txt': rank 0 records both, rank 1 its own" \
+	"0 0:rank-0.txt,all.txt 1:rank-1.txt" \
+	"$status $(python3 -c 'import json, sys
+print(" ".join("%d:%s" % (r["rank"], ",".join(o["path"] for o in r["outputs"] if o["sha256"])) for r in json.load(open(sys.argv[1]))["ranks"]))' "$job")"
+# Not a repository, a profile file: both confirmed, with options each rank's replay gets.
+x "$ENVLOCK" replay --launcher srun -C "$work/plain" --profile "$work/plain/dist.profile" "$job"
+check_eq "replay --launcher srun: each rank replayed on its node, every output reproduced" \
+	"0 2 replay: $job: 2 ranks on 2 nodes reproduced" \
+	"$status $(grep -c '^[01]:   reproduced bit for bit$' "$scratch/out") $(tail -1 "$scratch/out")"
+echo "rank one" >in-1.txt
+x "$ENVLOCK" replay --launcher=srun --workdir "$work/plain" --profile "$work/plain/dist.profile" "$job"
+check_eq "replay --launcher srun, rank 1's input changed: rank 1 differs, the step is not reproduced" \
+	"1 1:   NOT reproduced replay: $job: not every rank reproduced (srun exited 1)" \
+	"$status $(grep 'NOT reproduced' "$scratch/out") $(tail -1 "$scratch/out")"
+check_eq "replay --launcher srun: what the ranks wrote did not reach the working directory" "rank 1" "$(cat rank-1.txt)"
+x srun -Q -n1 --envlock "$prof" --envlock-output=all.txt true
+check_eq "--envlock-output without --envlock-record: refused" \
+	"1 srun: error: envlock: --envlock-output goes with --envlock-record (the digests are in the records)" \
+	"$status $(head -1 "$scratch/err")"
+x srun -Q -n1 --envlock "$prof" --envlock-record=outs --envlock-output=../all.txt true
+check_eq "--envlock-output outside the working directory: refused in srun" \
+	"1 srun: error: envlock: --envlock-output: ../all.txt is not a path inside the working directory" \
+	"$status $(head -1 "$scratch/err")"
+x "$ENVLOCK" replay --launcher mpirun "$job"
+check_eq "replay --launcher mpirun: refused" "2 envlock replay: --launcher takes srun, not 'mpirun'" \
+	"$status $(head -1 "$scratch/err")"
+
 if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 	cd "$work"
 	plugin_ddp() {
@@ -191,6 +255,19 @@ if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 	plugin_ddp plugin2.bin
 	check_eq "srun --envlock again: the same weights, bit for bit" "$(sha256sum <plugin1.bin)" "$(sha256sum <plugin2.bin)"
 	check_eq "srun --envlock and srun envlock exec: the same weights" "$(sha256sum <first.bin)" "$(sha256sum <plugin1.bin)"
+
+	# Recorded, then replayed through srun: the ranks meet again, each on its node.
+	MASTER_ADDR=127.0.0.1 MASTER_PORT=$(slurm_free_port) GLOO_SOCKET_IFNAME=lo \
+		x srun -Q -N2 -n2 --envlock --envlock-profile=distributed --envlock-seed=42 --envlock-record=ddp \
+		--envlock-output=recorded.bin /usr/bin/python3 train_ddp.py recorded.bin
+	check_eq "srun --envlock-record, the data-parallel run: exit 0, the same weights" \
+		"0 $(sha256sum <plugin1.bin)" "$status $(sha256sum <recorded.bin)"
+	job=$(find ddp -name 'job-*.json' | head -1)
+	MASTER_ADDR=127.0.0.1 MASTER_PORT=$(slurm_free_port) GLOO_SOCKET_IFNAME=lo \
+		x "$ENVLOCK" replay --launcher srun -C "$work" "$job"
+	check_eq "replay --launcher srun of the data-parallel step: rank 0's weights again, bit for bit" \
+		"0 1 replay: $job: 2 ranks on 2 nodes reproduced" \
+		"$status $(grep -c "^0:   reproduced  recorded.bin  sha256:$(sha256sum <recorded.bin | cut -d' ' -f1)$" "$scratch/out") $(tail -1 "$scratch/out")"
 
 	# node2's slurmd, and so its check and its tasks, see other bytes at the lock's data path.
 	# (check exits 1: it found the drift)
@@ -209,6 +286,24 @@ print("%s (%s\u2026 \u2192 %s\u2026)" % (f["path"], f["old"][:15], f["new"][:15]
 			"slurmstepd-node2: error: envlock: node node2 has drifted from env.lock: $expected|srun: error: node2: task 1: Exited with exit code 125" \
 			"$(grep -v '^srun: error: node1' "$scratch/err" | LC_ALL=C sort | paste -sd'|')"
 		check_eq "srun --envlock, node2 drifted: node1's task ran, node2's did not" "ran.0" "$(ls ran.* | paste -sd' ')"
+		x srun -Q -N2 -n2 --envlock --envlock-profile=distributed --envlock-record=drifted true
+		job=$(find drifted -name 'job-*.json' | head -1)
+		check_eq "srun --envlock-record, node2 drifted: srun says why the ranks disagree, the node first" \
+			"125 srun: error: envlock: $job: the ranks disagree: node node2 has drifted from the lock: data.data" \
+			"$status $(grep 'envlock: drifted/' "$scratch/err")"
+		check_eq "the job record of that step: node1 as the lock, node2 with its finding, not alike, rank 1 missing" \
+			"False False node1:0: node2:1:data.data node node2 has drifted from the lock: data.data|rank 1 left no record" \
+			"$(python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["agree"], j["nodesAlike"], " ".join("%s:%d:%s" % (k, n["driftRefused"], ",".join(f["path"] for f in n["findings"] if f["severity"] == "refuse"))
+      for k, n in sorted(j["nodes"].items())), "|".join(j["disagreements"]))' "$job")"
+		x "$ENVLOCK" diff --color never --job "$job" node1 node2
+		check_eq "diff --job JOB node1 node2: exit 1, the data node2 sees refused" "1 1" \
+			"$status $(grep -c '^  refuse  data\.data ' "$scratch/out")"
+		x "$ENVLOCK" replay --launcher srun "$job"
+		check_eq "replay --launcher srun of a step a node refused: not replayed, said" \
+			"2 envlock: replay: $job: rank 1 left no record; a step is replayed whole" \
+			"$status $(cat "$scratch/err")"
 		slurm_node_restart "$cluster" node2 || fail "node2's slurmd did not start again"
 	else
 		fail "node2's slurmd did not start again in a mount namespace of its own"
