@@ -65,6 +65,20 @@ check_eq "the link to /etc/shadow is recorded, not followed" \
 run out err "$ENVLOCK" check --lock env.lock
 check_eq "check, nothing changed: exit 0" 0 "$status"
 
+# check --save-capture: what the check saw, as a lock that diff compares (the Slurm plugin's node captures).
+printf 'HELLO\n' >tree/extra.txt
+run out err "$ENVLOCK" check --lock env.lock --save-capture now.lock
+check_eq "check --save-capture, a file added: exit 1, the capture saved" "1 valid" \
+	"$status $("$ENVLOCK" show now.lock >/dev/null 2>&1 && echo valid)"
+run out err "$ENVLOCK" diff env.lock now.lock --format json
+check_eq "diff of the lock and the saved capture: the data the check found changed" "1 data.tree" \
+	"$status $(jq -r '[.findings[] | select(.severity == "refuse") | .path] | join(" ")' out)"
+rm tree/extra.txt
+run out err "$ENVLOCK" check --lock env.lock --save-capture nowhere/now.lock
+check_eq "check --save-capture into a missing directory: exit 2, said, no report" \
+	"2 envlock: nowhere/now.lock: cannot open its directory: No such file or directory " \
+	"$status $(cat err) $(cat out)"
+
 # check_files WHAT EXPECTED-LINES: check exits 1 and lists exactly these file lines under data.tree.
 check_files() {
 	run out err "$ENVLOCK" check --lock env.lock
