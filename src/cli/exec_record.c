@@ -177,22 +177,27 @@ static bool add_env(el_record *r, const el_sandbox_plan *plan)
 }
 
 /*
- * Under srun, where it placed this run: the rank, the node and the devices,
- * from what srun set in envlock's environment (the sandbox may clear them
- * for the command). Sorted by name, as the record keeps them. A job record
- * gathers the ranks' records by these.
+ * Under a launcher, where it placed this run: the rank, the world, the
+ * node and the devices, from what srun or torchrun (or a job script
+ * setting torch.distributed's variables) set in envlock's environment;
+ * the sandbox may clear them for the command. Sorted by name, as the
+ * record keeps them. A job record gathers the ranks' records by these.
  */
 static const char *const launcher_vars[] = {
-	"CUDA_VISIBLE_DEVICES", "SLURMD_NODENAME",	"SLURM_JOB_ID",		"SLURM_LOCALID",
-	"SLURM_NODEID",		"SLURM_PROCID",		"SLURM_STEP_GPUS",	"SLURM_STEP_ID",
-	"SLURM_STEP_NODELIST",	"SLURM_STEP_NUM_NODES", "SLURM_STEP_NUM_TASKS",
+	"CUDA_VISIBLE_DEVICES", "LOCAL_RANK",	   "LOCAL_WORLD_SIZE",	  "MASTER_ADDR",
+	"MASTER_PORT",		"RANK",		   "SLURMD_NODENAME",	  "SLURM_JOB_ID",
+	"SLURM_LOCALID",	"SLURM_NODEID",	   "SLURM_PROCID",	  "SLURM_STEP_GPUS",
+	"SLURM_STEP_ID",	"SLURM_STEP_NODELIST", "SLURM_STEP_NUM_NODES", "SLURM_STEP_NUM_TASKS",
+	"WORLD_SIZE",
 };
 
 static bool add_launcher(el_record *r)
 {
 	size_t n = sizeof(launcher_vars) / sizeof(launcher_vars[0]);
+	bool srun = getenv("SLURM_JOB_ID") && getenv("SLURM_PROCID");
+	bool torch = getenv("RANK") && getenv("WORLD_SIZE");
 
-	if (!getenv("SLURM_JOB_ID") || !getenv("SLURM_PROCID"))
+	if (!srun && !torch)
 		return true;
 	if (!(r->launcher = calloc(n, sizeof(*r->launcher))))
 		return false;

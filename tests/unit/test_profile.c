@@ -1492,7 +1492,7 @@ static void test_builtin_jax(void **state)
 	el_profile_free(p);
 }
 
-/* distributed: pytorch's pins, NCCL's algorithm pinned, the ranks' identity passed through, the host's network. */
+/* distributed: pytorch's pins, NCCL's algorithm and protocol pinned, the ranks' identity passed through, the host's network. */
 static void test_builtin_distributed(void **state)
 {
 	el_profile *p = load("distributed"), *torch = load("pytorch");
@@ -1500,9 +1500,10 @@ static void test_builtin_distributed(void **state)
 					    "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "PMI_RANK" };
 
 	(void)state;
-	assert_int_equal(p->pin_count, torch->pin_count + 2);
+	assert_int_equal(p->pin_count, torch->pin_count + 3);
 	assert_string_equal(pin(p, "NCCL_ALGO"), "Ring");
 	assert_string_equal(pin(p, "NCCL_NVLS_ENABLE"), "0");
+	assert_string_equal(pin(p, "NCCL_PROTO"), "Simple");
 	assert_string_equal(pin(p, "ENVLOCK_TORCH_DETERMINISTIC"), "1");
 	assert_int_equal(p->net, EL_NET_HOST);
 	assert_true(p->python_seed);

@@ -4,8 +4,9 @@ Each rank of a torch.distributed job (gloo, on the CPU) trains the same
 two-layer network on its shard of a generated regression problem, the
 gradients averaged across ranks by DistributedDataParallel; rank 0 writes
 the weights to the path given, as train.py writes them. The rank and world
-come from Slurm's srun (SLURM_PROCID, SLURM_NTASKS), the rendezvous from
-MASTER_ADDR and MASTER_PORT. Every rank seeds torch with the same number
+come from torchrun (RANK, WORLD_SIZE) or else from Slurm's srun
+(SLURM_PROCID, SLURM_NTASKS), the rendezvous from MASTER_ADDR and
+MASTER_PORT. Every rank seeds torch with the same number
 (ENVLOCK_SEED, which `envlock exec --seed N` sets), so the data and the
 initial weights agree: run twice, rank 0's file must be identical.
 """
@@ -18,8 +19,8 @@ import torch.distributed as dist
 
 
 def main(path):
-    rank = int(os.environ["SLURM_PROCID"])
-    world = int(os.environ["SLURM_NTASKS"])
+    rank = int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "")))
+    world = int(os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "")))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.manual_seed(int(os.environ.get("ENVLOCK_SEED", "0")))
     inputs = torch.randn(1024, 16)
