@@ -352,8 +352,11 @@ static json_t *gather_nodes(const job_step *step, json_t *ranks, const el_lock *
 		json_t *node = json_object_get(nodes, names[i]);
 		const char *capture = json_string_value(json_object_get(node, "capture"));
 
+		/* Each node's check saves one before its tasks start: a node that ran ranks without is not known. */
 		if (capture)
 			judge_node(node, names[i], step->dir, capture, lock, profile, disagreements, summary);
+		else
+			disagree(disagreements, summary, "node %s saved no capture", names[i]);
 	}
 	note_unlike(nodes, names, summary);
 	free(names);

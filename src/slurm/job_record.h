@@ -28,9 +28,9 @@
  *
  * A node's findings are its capture compared with the lock under the
  * profile; nodesAlike says whether every node's capture has the same
- * fingerprint. The ranks agree when every rank of the step left a record,
- * all ran under the same lock, no node and no rank found drift the
- * profile refuses, and all exited 0. Nodes that differ only in what the
+ * fingerprint. The ranks agree when every node saved its capture, every
+ * rank of the step left a record, all ran under the same lock, no node
+ * and no rank found drift the profile refuses, and all exited 0. Nodes that differ only in what the
  * profile allows still agree, but not alike.
  */
 typedef struct job_summary {

@@ -262,13 +262,16 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	return 0;
 }
 
-/* This node's name in the cluster (slurmd -N), for the messages. */
-static void node_name(spank_t sp, char *name, size_t size)
+/*
+ * This node's name in the cluster, for the messages and its capture's
+ * file: slurmd's own (slurmstepd inherits SLURMD_NODENAME from it), else
+ * the host's short name, as Slurm names nodes by default. Not the step's
+ * environment: in a batch job it holds the batch host's name on every node.
+ */
+static void node_name(char *name, size_t size)
 {
 	const char *env = getenv("SLURMD_NODENAME");
 
-	if (spank_getenv(sp, "SLURMD_NODENAME", name, (int)size) == ESPANK_SUCCESS && *name)
-		return;
 	if (env && *env) {
 		snprintf(name, size, "%s", env);
 		return;
@@ -276,6 +279,7 @@ static void node_name(spank_t sp, char *name, size_t size)
 	if (gethostname(name, size) != 0)
 		snprintf(name, size, "%s", "(unnamed)");
 	name[size - 1] = '\0';
+	name[strcspn(name, ".")] = '\0';
 }
 
 /*
@@ -309,7 +313,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	(void)av;
 	if (!opt.on || !spank_remote(sp))
 		return 0;
-	node_name(sp, node, sizeof(node));
+	node_name(node, sizeof(node));
 	check.node = node;
 	if (spank_get_item(sp, S_JOB_UID, &check.user.uid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_GID, &check.user.gid) != ESPANK_SUCCESS ||

@@ -269,6 +269,31 @@ if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
 		"0 1 replay: $job: 2 ranks on 2 nodes reproduced" \
 		"$status $(grep -c "^0:   reproduced  recorded.bin  sha256:$(sha256sum <recorded.bin | cut -d' ' -f1)$" "$scratch/out") $(tail -1 "$scratch/out")"
 
+	# The README's batch job: sbatch, then srun --envlock with torchrun on each node
+	# (a static rendezvous, node rank = SLURM_NODEID). torchrun.py is torchrun,
+	# mended for Debian 12's Python; the sandbox sees the working directory.
+	cp "$EL_SOURCE_DIR/tests/tools/torchrun.py" "$work/"
+	cat >"$work/job.sh" <<JOB
+#!/bin/bash
+#SBATCH -N 2 --ntasks-per-node=1
+export MASTER_ADDR=127.0.0.1 MASTER_PORT=$(slurm_free_port) GLOO_SOCKET_IFNAME=lo
+srun -K --envlock --envlock-profile=distributed --envlock-seed=42 --envlock-record=batch \\
+    sh -c 'exec /usr/bin/python3 torchrun.py --nnodes="\$SLURM_NNODES" --node_rank="\$SLURM_NODEID" \\
+        --nproc_per_node=1 --master_addr="\$MASTER_ADDR" --master_port="\$MASTER_PORT" \\
+        --no_python /usr/bin/python3 train_ddp.py batch.bin'
+JOB
+	x timeout 300 sbatch --wait -o "$work/batch.out" "$work/job.sh"
+	check_eq "sbatch, srun --envlock, torchrun on each node: the job ends with 0" 0 "$status"
+	check_eq "sbatch with torchrun: the weights of every other way, bit for bit" \
+		"$(sha256sum <plugin1.bin)" "$(sha256sum <batch.bin 2>&1)"
+	job=$(find batch -name 'job-*.json' | head -1)
+	check_eq "sbatch with torchrun: the job record's line, in the job's output" \
+		"srun: envlock: $job: 2 ranks on 2 nodes agree" "$(grep '^srun: envlock:' "$work/batch.out")"
+	# A batch job's environment names the batch host on every node: each node's check names its own.
+	check_eq "sbatch: each node saved its capture under its own name" \
+		"node-node1.${job#batch/job-}|node-node2.${job#batch/job-}" \
+		"$(cd batch && ls node-*.lock | sed 's/\.lock$/.json/' | paste -sd'|')"
+
 	# node2's slurmd, and so its check and its tasks, see other bytes at the lock's data path.
 	# (check exits 1: it found the drift)
 	report=$(unshare -m sh -c "mount --bind '$work/other.csv' '$work/data/in.csv' && exec '$ENVLOCK' check --format json" || true)

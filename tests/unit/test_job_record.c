@@ -95,6 +95,8 @@ static void test_agree(void **state)
 
 	/* Listed in any order; another step's record and a file that is no record are left out. */
 	fixture_lock(dir, "a.lock", "env.lock");
+	fixture_lock(dir, "a.lock", "node-node1.12.0.lock");
+	fixture_lock(dir, "a.lock", "node-node2.12.0.lock");
 	rank_record(dir, "run-b.json", "0", "1", "node2", LOCK_A, 0, NULL);
 	rank_record(dir, "run-a.json", "0", "0", "node1", LOCK_A, 0, NULL);
 	rank_record(dir, "run-c.json", "1", "0", "node1", LOCK_B, 3, NULL);
@@ -123,16 +125,17 @@ static void test_disagree(void **state)
 	json_t *doc, *reasons;
 
 	fixture_lock(dir, "a.lock", "env.lock");
+	fixture_lock(dir, "a.lock", "node-node1.12.0.lock");
 	rank_record(dir, "run-0.json", "0", "0", "node1", LOCK_A, 0, NULL);
 	rank_record(dir, "run-2.json", "0", "2", "node2", LOCK_B, 0, NULL);
 	rank_record(dir, "run-3.json", "0", "3", "node2", LOCK_A, 125, "data.in");
 	assert_int_equal(write_job(dir, 5, NULL, &s, error), 0);
 	assert_false(s.agree);
-	assert_string_equal(s.first, "rank 1 left no record");
+	assert_string_equal(s.first, "node node2 saved no capture");
 	doc = read_job(dir, "job-12.0.json");
 	reasons = json_object_get(doc, "disagreements");
 	assert_string_equal(el_test_json(reasons),
-			    "[\"rank 1 left no record\",\"rank 2 (node2) ran under another lock\","
+			    "[\"node node2 saved no capture\",\"rank 1 left no record\",\"rank 2 (node2) ran under another lock\","
 			    "\"rank 3 (node2) found 1 finding refused\",\"rank 3 (node2) exited 125\","
 			    "\"rank 4 left no record\"]");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(doc, "nodes"), "node2"),
