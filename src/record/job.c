@@ -164,7 +164,7 @@ static int report(el__json_walk *w, const el__json_fault *f)
 
 	switch (f->kind) {
 	case EL__JSON_MISSING:
-		return el__error(EL_EINVAL, "%s: %s is missing (not a job record?)", display, at);
+		return el__error(EL_EINVAL, "%s: %s is missing", display, at);
 	case EL__JSON_UNKNOWN:
 		return el__error(EL_EINVAL, "%s: %s: not part of a job record", display, at);
 	case EL__JSON_OTHER:
@@ -272,6 +272,11 @@ int el_job_record_read(el_job_record **out, const char *path)
 	if (!(doc = json_loadb(content.data, content.len, JSON_REJECT_DUPLICATES, &err))) {
 		el__printable(err.text, strlen(err.text));
 		ret = el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", path, err.line, err.column, err.text);
+		goto done;
+	}
+	/* Another kind of file (a lock, a run record) gets one line that says so, not its first member. */
+	if (!json_is_object(doc) || !json_object_get(doc, "job") || !json_object_get(doc, "ranks")) {
+		ret = el__error(EL_EINVAL, "%s: not a job record (srun --envlock-record writes them)", path);
 		goto done;
 	}
 	el__buf_init(&walk.path);

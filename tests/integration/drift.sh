@@ -365,6 +365,29 @@ bad "unknown format" "$(printf "envlock check: unknown format 'yaml' (text, json
 	"$ENVLOCK" check --format yaml
 bad "diff with one file" "$(printf "envlock diff: expects two lock files, A and B\nTry 'envlock diff --help'.")" -- \
 	"$ENVLOCK" diff base.lock
+bad "diff --job with no node" "$(printf "envlock diff: --job expects one node or two (NODE [NODE_B])\nTry 'envlock diff --help'.")" -- \
+	"$ENVLOCK" diff --job job.json
+bad "diff --job of a missing job record" "envlock: nojob.json: No such file or directory" -- \
+	"$ENVLOCK" diff --job nojob.json node1 node2
+bad "diff --job of a lock, not a job record" "envlock: base.lock: not a job record (srun --envlock-record writes them)" -- \
+	"$ENVLOCK" diff --job base.lock node1
+# A Slurm step's job record (srun --envlock-record), as a job in the job's own directory could leave it.
+printf '{"job":"1","step":"0","tasks":1,"lock":null,"profile":null,"ranks":[],"nodes":{"n1":{"ranks":[],"capture":"../base.lock","fingerprint":null,"findings":null,"driftRefused":0}},"nodesAlike":true,"agree":true,"disagreements":[]}' >job.json
+bad "diff --job: a capture outside the job record's directory" "envlock: job.json: nodes.n1.capture: expected a file name of the job record's directory, or null" -- \
+	"$ENVLOCK" diff --job job.json n1
+printf '{"job":"1","step":"0","tasks":1,"lock":null,"profile":null,"ranks":[],"nodes":{"n1":{"ranks":[],"capture":null,"fingerprint":null,"findings":null,"driftRefused":0}},"nodesAlike":true,"agree":true,"disagreements":[]}' >job.json
+bad "diff --job NODE without the step's lock" "envlock: job.json: the step's lock is not known; name two nodes" -- \
+	"$ENVLOCK" diff --job job.json n1
+bad "diff --job: a node that saved no capture" "envlock: job.json: node n1 saved no capture" -- \
+	"$ENVLOCK" diff --job job.json n1 n1
+bad "replay --launcher srun of two files" "$(printf "envlock replay: --launcher srun replays one job record\nTry 'envlock replay --help'.")" -- \
+	"$ENVLOCK" replay --launcher srun job.json job.json
+bad "replay --launcher srun --keep" "$(printf "envlock replay: --keep is not taken with --launcher: each rank replays on its own node\nTry 'envlock replay --help'.")" -- \
+	"$ENVLOCK" replay --keep kept --launcher srun job.json
+bad "replay --launcher srun: a step with a rank missing" "envlock: replay: job.json: rank 0 left no record; a step is replayed whole" -- \
+	"$ENVLOCK" replay --launcher srun job.json
+bad "replay --job-rank outside srun" "envlock: replay: --job-rank is what each task of replay --launcher srun runs (SLURM_PROCID is not set)" -- \
+	env -u SLURM_PROCID "$ENVLOCK" replay --job-rank job.json
 cd - >/dev/null
 
 # ---- show ----

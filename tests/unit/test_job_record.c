@@ -327,7 +327,10 @@ static void test_read_refusals(void **state)
 	}
 	el_test_write(dir, "job.json", "{\"ranks\": []}");
 	el_test_assert_error(el_job_record_read(&job, el_test_fmt("%s/job.json", dir)), EL_EINVAL,
-			     el_test_fmt("%s/job.json: job is missing (not a job record?)", dir));
+			     el_test_fmt("%s/job.json: not a job record (srun --envlock-record writes them)", dir));
+	el_test_write(dir, "job.json", "{\"job\": \"1\", \"ranks\": []}");
+	el_test_assert_error(el_job_record_read(&job, el_test_fmt("%s/job.json", dir)), EL_EINVAL,
+			     el_test_fmt("%s/job.json: step is missing", dir));
 	el_test_assert_error(el_job_record_read(&job, el_test_fmt("%s/none.json", dir)), EL_ENOTFOUND,
 			     el_test_fmt("%s/none.json: No such file or directory", dir));
 }
