@@ -279,6 +279,9 @@ typedef struct el_job_record {
  */
 EL_API int el_job_record_read(el_job_record **out, const char *path);
 
+/* The same for text read from path (named in messages; its directory holds what the record names). */
+EL_API int el_job_record_parse(el_job_record **out, const char *text, size_t len, const char *path);
+
 /* The node called name, or NULL. */
 EL_API const el_job_node *el_job_record_node(const el_job_record *job, const char *name);
 

@@ -59,7 +59,7 @@ static bool array_or_null(const json_t *v)
 	return json_is_array(v) || json_is_null(v);
 }
 
-static const el__json_shape text = { .type = EL__JSON_STRING };
+static const el__json_shape any_text = { .type = EL__JSON_STRING };
 static const el__json_shape id = { EL__JSON_STRING, .valid = digits, .what = "a string of digits" };
 static const el__json_shape count = { EL__JSON_INTEGER, .valid = not_negative, .what = "an integer, 0 or more" };
 static const el__json_shape status = { EL__JSON_INTEGER, .valid = exit_status, .what = "an exit status, 0 to 255" };
@@ -69,12 +69,12 @@ static const el__json_shape file = { EL__JSON_STRING, .valid = plain_name,
 				     .what = "a file name of the job record's directory" };
 static const el__json_shape optional_file = { EL__JSON_ANY, .valid = plain_name_or_null,
 					      .what = "a file name of the job record's directory, or null" };
-static const el__json_shape texts = { EL__JSON_ARRAY, .item = &text };
+static const el__json_shape texts = { EL__JSON_ARRAY, .item = &any_text };
 static const el__json_shape counts = { EL__JSON_ARRAY, .item = &count };
 static const el__json_shape findings = { EL__JSON_ANY, .valid = array_or_null, .what = "an array or null" };
 
 static const el__json_member output_members[] = {
-	{ "path", &text, true },
+	{ "path", &any_text, true },
 	{ "sha256", &optional_text, true },
 	{ NULL, NULL, false },
 };
@@ -253,26 +253,20 @@ static int fill(el_job_record *job, const json_t *doc, const char *dir)
 	return EL_OK;
 }
 
-int el_job_record_read(el_job_record **out, const char *path)
+int el_job_record_parse(el_job_record **out, const char *text, size_t len, const char *path)
 {
 	struct reader reader = { path };
 	el__json_walk walk = { .report = report, .data = &reader };
 	el_job_record *job = NULL;
 	json_error_t err;
-	json_t *doc = NULL;
-	el__buf content;
+	json_t *doc;
 	char *dir = NULL;
 	int ret;
 
 	*out = NULL;
-	el__buf_init(&content);
-	ret = el__read_file(&content, path, EL__RECORD_MAX_BYTES, false);
-	if (ret != EL_OK)
-		goto done;
-	if (!(doc = json_loadb(content.data, content.len, JSON_REJECT_DUPLICATES, &err))) {
+	if (!(doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err))) {
 		el__printable(err.text, strlen(err.text));
-		ret = el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", path, err.line, err.column, err.text);
-		goto done;
+		return el__error(EL_EINVAL, "%s:%d:%d: invalid JSON: %s", path, err.line, err.column, err.text);
 	}
 	/* Another kind of file (a lock, a run record) gets one line that says so, not its first member. */
 	if (!json_is_object(doc) || !json_object_get(doc, "job") || !json_object_get(doc, "ranks")) {
@@ -296,6 +290,19 @@ done:
 		el_job_record_free(job);
 	free(dir);
 	json_decref(doc);
+	return ret;
+}
+
+int el_job_record_read(el_job_record **out, const char *path)
+{
+	el__buf content;
+	int ret;
+
+	*out = NULL;
+	el__buf_init(&content);
+	ret = el__read_file(&content, path, EL__RECORD_MAX_BYTES, false);
+	if (ret == EL_OK)
+		ret = el_job_record_parse(out, content.data, content.len, path);
 	el__buf_free(&content);
 	return ret;
 }
