@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Replay a bundle on another machine, made here: a fresh Debian root from
 # debootstrap, with no Python and no PyTorch, where envlock is the only
 # thing added. The bundle must bring everything its run needs; the replay

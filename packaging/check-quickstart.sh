@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Run README.md's two Quick start lines, exactly as written, in a fresh
 # Debian 12 root made with debootstrap: proof that a newcomer's machine
 # needs nothing this repository does not install itself.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Create envlock-test, the unprivileged user the sandbox tests run envlock as
 # (through runuser or setpriv), since envlock exec must work without root.
 # A system user with a home of its own and no login shell. Idempotent: when

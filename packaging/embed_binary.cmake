@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUT, a C file holding FILE's bytes as the array SYMBOL (and
 # SYMBOL_len): envlock writes it into the sandbox, so it needs no installed
 # copy. HEADER is the header that declares the two.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUT, a C file holding the shipped profiles (FILES, a list) as byte
 # arrays, so that envlock finds them even when it is not installed.
 set(body "/* Generated from profiles/ by packaging/embed_profiles.cmake: do not edit. */\n")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUT, a C file holding profiles/python/sitecustomize.py (FILE) as a
 # byte array: envlock writes it into the sandbox, so it needs no installed copy.
 file(READ "${FILE}" hex HEX)

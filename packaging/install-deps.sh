@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install what envlock needs to build and to run its whole test suite.
 #
 # Debian 12 / Ubuntu 22.04 and later (run as root, or it uses sudo):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install what the DSSE interop test (tests/integration/sign_interop.sh)
 # needs: Node.js, npm and sigstore-js's @sigstore/core, whose DSSE
 # pre-authentication encoding and signature checks cross-check envlock's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef ENVLOCK_CAPTURE_H
 #define ENVLOCK_CAPTURE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef ENVLOCK_PROFILE_H
 #define ENVLOCK_PROFILE_H
 

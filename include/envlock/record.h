@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef ENVLOCK_RECORD_H
 #define ENVLOCK_RECORD_H
 

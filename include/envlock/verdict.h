@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef ENVLOCK_VERDICT_H
 #define ENVLOCK_VERDICT_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # envlock's Python seeding hook.
 #
 # `envlock exec` writes this file, built into it, to the read-only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * envlock's LD_AUDIT observer: the dynamic loader calls la_objopen for
  * every object it maps (the program, its DT_NEEDED libraries, dlopen'd

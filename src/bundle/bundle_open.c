@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A bundle made ready to run (el_bundle_open): unpacked once into the
  * cache by its SHA-256, its index read back. The archive was hostile

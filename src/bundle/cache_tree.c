@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Trees kept in the user's cache (cache_tree.h). */
 #include "bundle/cache_tree.h"
 

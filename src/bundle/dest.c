@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The new directory an archive or an image is unpacked into (bundle/dest.h).
  */

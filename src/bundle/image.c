@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Image root file systems kept in the cache (el_image_root): made by
  * el__oci_unpack under images/<key> of the user's cache directory, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An OCI image's root file system, without a daemon or a registry
  * (bundle/oci.h): the layout's JSON read with jansson, each blob checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_BUNDLE_OCI_H
 #define EL_BUNDLE_OCI_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * envlock pack: a traced run's record, lock, profile, code, data and the
  * files it used, in one deterministic tar (zstd). The layout is in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bundle's code/ (pack_code.h). */
 #include "bundle/pack_code.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle's root tree, as a sorted list of nodes (pack_tree.h). */
 #include "bundle/pack_tree.h"
 

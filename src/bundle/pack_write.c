@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Writing a bundle, byte for byte the same for the same members
  * (bundle/pack_write.h). libarchive formats and compresses; what would

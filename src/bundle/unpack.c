@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unpacking an archive that may be hostile (envlock/bundle.h). libarchive
  * reads and decompresses; the writing is envlock's own, through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * envlock replay: re-run recorded runs under their lock and profile, in
  * the sandbox, on an overlay of their working directory (replay_run.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/exec_bundle.h"
 
 #include <stdlib.h>

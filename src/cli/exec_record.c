@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * exec --record: the run record of DESIGN.md, written once the run is
  * over, for failed and refused runs too.

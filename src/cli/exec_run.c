@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Running a planned sandbox for exec and replay: start it, check drift
  * while it sets itself up, let the command go only after the verdict,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Nothing is lost silently: what a command wrote outside the working
  * directory goes with the sandbox, and exec says so when the run ends

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Finding the lock as git finds .git: from the current directory upward,
  * stopping at the repository root (a directory holding .git) or at "/".

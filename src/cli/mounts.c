@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The --bind, --ro-bind and --tmpfs arguments of exec and replay --bundle. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The re-lock hint check and exec print under refused drift: the capture
  * that locks this machine as the lock was made (its profile, interpreter

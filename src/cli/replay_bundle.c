@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* replay --bundle (replay_bundle.h). */
 #include "cli/replay_bundle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What replay takes from a record, held to what replay would choose
  * itself (see replay_guard.h): a job cannot steer the next replay by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay --launcher srun: a Slurm step's job record replayed through srun,
  * each rank on its node, each task replaying its own rank's run record.

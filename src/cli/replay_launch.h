@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_CLI_REPLAY_LAUNCH_H
 #define EL_CLI_REPLAY_LAUNCH_H
 

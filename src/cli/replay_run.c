@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A replay must never overwrite what the recorded run made: the command
  * runs on an overlay of the working directory whose writes stay in the

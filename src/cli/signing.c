@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Signatures for check, exec and replay: what they require and trust,
  * and exec signing its run records (see signing.h).

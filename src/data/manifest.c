@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The manifest of a directory tree as text, read back, and compared. The
  * format is in include/envlock/data.h.

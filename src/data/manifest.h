@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_DATA_MANIFEST_H
 #define EL_DATA_MANIFEST_H
 

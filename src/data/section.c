@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The lock's data section: every declared file or tree (--data, the
  * profile's data directives, and for check and exec the lock's own

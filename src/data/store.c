@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The manifest store: manifests of hashed trees kept by their address in
  * the cache directory, manifests/<hex>, so that check can say which files

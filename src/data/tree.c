@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hashing declared data: a file, or a directory tree walked without
  * following any symbolic link in it, its files hashed on every core. See

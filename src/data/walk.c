@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The walk of a data tree on several threads: see walk.h. A warm re-check
  * of a tree is this walk and nothing else (every digest comes from the

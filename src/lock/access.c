@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What others read of a lock, member by member. The schema is known here
  * and in the reader, not by the callers: they ask for the interpreter or

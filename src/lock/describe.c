@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A lock in a few lines for people (envlock show): where and when it was
  * captured, its thread count, and each section, with large members

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_LOCK_LOCK_INTERNAL_H
 #define EL_LOCK_LOCK_INTERNAL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The capture command that makes a lock like a given one on this machine:
  * the same profile, interpreter and declared data. What check prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What each lock schema added to the fingerprinted body. A lock written
  * before a member existed has none of it; comparing it with a capture

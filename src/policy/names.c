@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The words of the two vocabularies a profile, the command line and a run
  * record share: drift severities and mount kinds. Each has one table, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A profile's requirements on the run, as opposed to drift from the lock:
  * "require clean-tree" asks that the tracked files match the commit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The drift verdict: every finding's severity under the profile, and what
  * they add up to. check, diff, exec and replay all decide from this, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Which files of a data tree changed, for each data finding: both
  * addresses are looked up in the manifest store and compared. A report

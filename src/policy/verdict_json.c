@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verdict as JSON: the document check and diff print with --format
  * json, and the findings a run record keeps. One shape for both, made in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A record into its Statement. The builder turns C values into JSON and
  * catches only what JSON cannot say (text that is not UTF-8, a digest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading a Slurm step's job record (the plugin's src/slurm/job_record.c
  * writes it): its shape checked as data (util/json_shape.h), then the

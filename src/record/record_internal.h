@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_RECORD_INTERNAL_H
 #define EL_RECORD_INTERNAL_H
 

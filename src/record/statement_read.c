@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A Statement back into a record: the shape record.c describes and
  * build.c writes, nothing read past. The document is checked first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a run record may hold, as data (util/json_shape.h): every member
  * of the Statement record.c describes, its type and the values it may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A record onto disk, durably and atomically: serialized, written to a
  * temporary file in the target directory, fsync'd, then renamed into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Dropping every capability the command could hold or regain, with
  * libcap: the bounding set first (that needs CAP_SETPCAP, which is about

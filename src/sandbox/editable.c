@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The sources of editable installs ("pip install -e"): a package installed
  * that way is imported from its source directory, wherever that lies (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Idmapped binds for a sandbox started by root: see idmap.h. The mapping
  * is a user namespace whose only line maps 0 to EL__ROOT_RUNS_AS (uid and

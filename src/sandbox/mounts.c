@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Building the sandbox's root, in its own mount namespace, the way
  * bubblewrap does: a private tmpfs becomes the root for a moment, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * After an observed run: the observer's lines into host files and their
  * SHA-256. The lines are the command's to write (it holds descriptor 3),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replay's working directory: the host's, read-only, as the lower layer of
  * an overlay whose upper layer is a tmpfs of the sandbox's own, so that

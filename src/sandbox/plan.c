@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Deciding the sandbox: everything it will be, from the profile, the lock
  * and the options, worked out on the host without running anything. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The plan as text, for --dry-run: what the sandbox will be, step by step,
  * in the order the setup carries it out.

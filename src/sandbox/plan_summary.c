@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What others ask of a plan: the environment the command got, the
  * sandbox's settings in a few JSON members (for the run record), and

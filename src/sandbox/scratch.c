@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a run left in the sandbox's scratch mounts (see sandbox.h), listed
  * or copied out once the sandbox ended. The mounts are those PID 1 sent

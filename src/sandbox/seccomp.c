@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The seccomp filter, compiled from the rules of seccomp_rules.c (and the
  * plan's denials) into two programs that the kernel runs one after the

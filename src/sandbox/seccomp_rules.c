@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The built-in seccomp rules. Each holds its reason, printed with it, so
  * that --dry-run says why as well as what.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_SANDBOX_SECCOMP_RULES_H
 #define EL_SANDBOX_SECCOMP_RULES_H
 

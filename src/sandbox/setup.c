@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The sandbox's first process, in order: map the user, name the host,
  * bring up loopback, build the root, pin the CPUs and turn off ASLR,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * envlock's side of the sandbox: clone the first process into the new
  * namespaces, learn over a pipe whether its setup worked, tell it when to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * exec --trace: the supervisor thread (trace.h). Every notification is
  * answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE, whatever happens while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The working directory of a replay, which must never write to the host's:
  * the overlay's merged view that PID 1 sent (what the command wrote, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DSSE envelopes (github.com/secure-systems-lab/dsse, protocol v1): the
  * signature covers the pre-authentication encoding, never the JSON, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Key pairs as PEM files. The private key is the one secret envlock keeps,
  * so it is created the way ssh-keygen creates one (mode 0600 whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two key types envlock signs with, in and out of their DER forms
  * without OpenSSL 3's encoder and decoder framework: its first use builds

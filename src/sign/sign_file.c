@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Signatures beside the files they sign: FILE.sig holds FILE's bytes
  * whole, so verification compares bytes, not a digest of them, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The job record of a step: the ranks' run records and the nodes'
  * captures, read with libenvlock, gathered into one file that says where

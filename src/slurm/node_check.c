@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The drift check of one node, once per step, before any of its tasks
  * starts: `envlock check --format json` as the step's user, and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_SLURM_NODE_CHECK_H
 #define EL_SLURM_NODE_CHECK_H
 

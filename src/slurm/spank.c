@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * envlock_spank.so: `srun --envlock[=LOCK] [--envlock-profile=P]
  * [--envlock-seed=N] [--envlock-record=DIR] CMD` runs every task of the step in envlock's

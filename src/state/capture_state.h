@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_STATE_CAPTURE_STATE_H
 #define EL_STATE_CAPTURE_STATE_H
 

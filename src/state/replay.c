@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A dependency looked at again: the same call, on the same name, compared
  * with what the capture found.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The recorder: one watch active at a time, fed by the libc wrappers from
  * every thread of the capture (the parallel hashing of libraries too).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The libc boundary of the state record. The binary is linked with
  * --wrap=NAME for each function here (CMakeLists.txt, EL_WATCHED_CALLS),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PEP 610 direct_url.json, read once for everyone who needs it: the
  * python probe records it in python.installs, the sandbox binds editable

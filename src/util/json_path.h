@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_UTIL_JSON_PATH_H
 #define EL_UTIL_JSON_PATH_H
 

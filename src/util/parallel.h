@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_UTIL_PARALLEL_H
 #define EL_UTIL_PARALLEL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* realpath() with the links it followed (resolve.h). */
 #include "util/resolve.h"
 

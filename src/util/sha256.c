@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * For el__sha256 (and el__sha256_hex): OpenSSL's SHA256_* calls,
  * deprecated in 3.0 in favour of EVP but kept, reach the same assembly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Walking and copying trees a job controlled: see tree.h. Every step is
  * relative to a descriptor, and the source is never trusted to stay what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A program built against the installed library, as a user builds one:
  * `cc consumer.c $(pkg-config --cflags --libs envlock)`. It reads a lock

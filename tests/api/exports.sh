@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # libenvlock.so exports its public API and nothing else: every symbol it
 # defines is an el_ name and none is an el__ internal, and every function
 # (and variable) the public headers mark EL_API is there. The headers name

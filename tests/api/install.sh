@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The installed tree is enough to build against libenvlock: install the
 # build to a temporary prefix, compile tests/api/consumer.c with what
 # pkg-config says for envlock (and nothing from the source or build tree),

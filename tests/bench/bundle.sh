@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks of bundles against their targets (DESIGN.md), each ratio
 # against its anchor measured in the same run:
 #  - pack throughput at least 0.8x `tar --zstd -cf` of the same files (the

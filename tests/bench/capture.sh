@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of `envlock capture` and `envlock check` against their targets:
 #   capture warm (stat cache filled): median under 10 ms, no child process,
 #   and at least 50x faster than `python3 -m pip freeze` measured in the same run;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Two envlock binaries against each other on exec and check, alternating,
 # so that a busy minute weighs on both alike: for "must not regress by
 # more than N%" between a change and the commit before it.

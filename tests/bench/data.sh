@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of data hashing against its targets (DESIGN.md):
 #   - one 1 GiB file: envlock's throughput per core at least 0.9x sha256sum's
 #     on the same file, measured in the same run;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * el_hashbench PATH CACHE_DIR THREADS: hash PATH as capture --data does
  * (CACHE_DIR "" for no digest cache, THREADS 0 for every core) and print

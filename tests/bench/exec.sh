@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of `envlock exec` against its target:
 #   exec of /bin/true with the drift check (a lock captured here, nothing
 #   drifted) no slower than bwrap --unshare-all --die-with-parent --ro-bind / /

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Sourced by the benchmarks here, after their set -euo pipefail: what each
 # of them starts with. Its messages name the script that sources it

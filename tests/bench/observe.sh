@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The cost of observed libraries (the LD_AUDIT observer and hashing what
 # the run loaded): `import torch` (Debian's python3-torch; numpy where
 # torch is missing) run with `envlock exec --no-lock --record` and with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of `envlock sign` and `envlock verify` on a run record of about
 # 100 KiB (a real one: exec --record of a command with a long argv),
 # against the anchor `sha256sum` of the same file measured in the same run:

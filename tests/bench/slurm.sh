@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of a Slurm step's start with envlock: `srun -N2 -n2 true`
 # against `srun -N2 -n2 envlock exec --no-lock -- true` and the same under a
 # lock with the distributed profile, and the SPANK plugin's

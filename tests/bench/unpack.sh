@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark of `envlock unpack` against its target: unpacking at least as
 # fast as `tar -x` of the same archive (DESIGN.md: "unpack at least 1.0x
 # tar -x"), measured in the same run. The archive is a tree like a bundle's:

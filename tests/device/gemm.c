@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A cuBLAS SGEMM whose output bytes are hashed, for tests/device/run.sh:
  * two runs on the same machine and stack must print the same hashes.

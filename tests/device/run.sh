@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock on a machine with a real NVIDIA GPU: capture against nvidia-smi,
 # exec's device passthrough (gpu auto, none, require; as root and as an
 # unprivileged user), cuBLAS and PyTorch determinism inside the sandbox.

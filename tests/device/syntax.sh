@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The ctest device.syntax: tests/device/run.sh parses, and shellcheck (when
 # installed) finds nothing in it. Exit 77 when shellcheck is not installed,
 # 1 under ENVLOCK_TEST_STRICT (packaging/install-deps.sh installs it).

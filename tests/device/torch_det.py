@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small GEMM and convolution (forward and backward) on the GPU, hashed.
 
 For tests/device/run.sh, run under `envlock exec --profile pytorch --seed 0`:

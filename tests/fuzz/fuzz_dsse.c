@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the DSSE envelope reader, with two trusted keys
  * (P-256 and Ed25519, fixed: the seed corpus holds envelopes they signed,

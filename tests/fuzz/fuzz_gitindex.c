@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the git index reader. A job can write the index of
  * a .git it creates in its working directory, so the reader takes hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the job record reader: whatever the bytes,
  * el_job_record_parse either refuses them with EL_EINVAL (or EL_ENOMEM)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the ld.so.cache parser: whatever the bytes, parsing
  * either fails with EL_EINVAL or yields entries whose strings all end inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the lock reader: whatever the bytes, el_lock_parse
  * either refuses them with EL_EINVAL and a one-line message naming the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the manifest reader: whatever the bytes,
  * el_data_manifest_parse either refuses them with EL_EINVAL and one line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the profile parser: whatever the bytes,
  * el_profile_parse either refuses them with EL_EINVAL (or EL_ENOMEM) and a

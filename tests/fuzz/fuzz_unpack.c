@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for unpacking: whatever the bytes, el__unpack_into
  * either unpacks them or refuses them with one line naming the archive,

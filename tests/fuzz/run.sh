@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer targets with clang in a build tree of their own and
 # run each for a bounded time over its seed corpus in tests/fuzz/corpus/.
 # A crash fails the test and leaves the input in the build tree: turn it

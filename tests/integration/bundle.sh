@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock pack, unpack, exec --bundle and replay --bundle as a user types
 # them: a repository with a committed lock, a run recorded with --trace,
 # packed into one file.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A run carried to another machine: the PyTorch workload (tests/workload/
 # train.py) run under its lock with --seed, --record and --trace, packed
 # into a bundle, and replayed from the bundle alone: the sandbox's system

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capture on this machine, cross-checked against the system's own tools.
 . "$(dirname "$0")/lib.sh"
 need jq sha256sum

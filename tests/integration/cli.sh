@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The command-line contract: exit codes, messages and files, byte for byte.
 . "$(dirname "$0")/lib.sh"
 need jq

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capture --data and check against the system's own tools: a tree's address
 # is the SHA-256 of the manifest that find, sha256sum and readlink build
 # (README "Data"), a file's is sha256sum's; check names the files that

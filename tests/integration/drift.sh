@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check, diff, show and profiles: golden reports, drift scenarios made from
 # a real capture of this machine, and bad input.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock exec: exit statuses and messages, the environment inside (exactly
 # the plan's), identity, file system and process state, the profile's
 # sandbox directives, the options' mounts, --seed, the drift check before

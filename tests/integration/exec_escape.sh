@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock exec against a command that tries to get out: el_escape (the
 # system calls the filter must stop, and the process's state) compared with
 # tests/stubs/el_escape.expected, TIOCSTI on a real terminal, the sandbox's

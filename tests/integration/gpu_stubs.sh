@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The gpu section: capture --root on a fixture root assembled from the stub
 # libraries (always), then capture on this machine against its own CUDA
 # toolkit's headers (only where the loader can find a toolkit).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock exec --image: the sandbox's root is an OCI image's (built here by
 # tests/tools/make_run_image.py from this machine's sh, cat, ls...): its
 # files and layers as the image says (the upper layer's file, a whiteout),

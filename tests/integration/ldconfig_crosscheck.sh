@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cross-check the lock's "libraries" section against the loader's own tools
 # on this machine: for every soname, `ldconfig -p` must list it for the
 # native ABI and resolve it to the same real file, sha256sum must agree with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the integration scripts: sourced, never run.
 # ENVLOCK is the binary under test (set by ctest).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # exec --record's and capture --observe's observed libraries: the shared objects the run loaded
 # (envlock's LD_AUDIT library reporting over descriptor 3) in the record's
 # resolvedDependencies with the SHA-256 of the host's file: Debian's numpy

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # python.installs in a real venv: a package installed with `pip install -e`
 # (PEP 660, direct_url.json with dir_info.editable) or with `setup.py
 # develop` (a legacy .egg-link, no direct_url.json) has its source's tree

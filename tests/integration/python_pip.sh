@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The python section says exactly what `EXE -m pip list --format=json` says,
 # for the interpreters a machine typically has: Debian's /usr/bin/python3
 # (always: packaging/ installs python3-pip and python3-venv), python3 on PATH,

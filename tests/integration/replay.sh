@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock replay never touches the recorded outputs: the command runs on an
 # overlay of its working directory (or, where the kernel refuses one, as it
 # does a working directory already two overlays deep, or where

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real workload, recorded and replayed: tests/workload/train.py (PyTorch on
 # the CPU, generated data, a few seconds of training) under envlock exec
 # --seed gives the same weights, byte for byte, run after run and with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The sandbox's own messages and its command's process. A failure after
 # the go is one line on the command's standard error that starts with what
 # the calling command gave (exec, capture --observe, replay: the library

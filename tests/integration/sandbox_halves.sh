@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the sandbox tests (exec.sh, exec_escape.sh) after lib.sh, with
 # $user set: which halves to run. "root" as whoever runs the script, "user"
 # as $user through setpriv; "self" alone when not run as root. Sets halves.

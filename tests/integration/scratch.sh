@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Nothing is lost silently: what envlock exec's command leaves outside the
 # working directory (/tmp, /var/tmp, /run, $HOME, /dev/shm, tmpfs mounts)
 # is listed on stderr when it ends, envlock's own files and /dev left out;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock key, sign and verify as a user types them: a signing key in the
 # default place and one named with --out, a lock made by capture and a run
 # record made by exec signed and verified, every way a signature can fail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock's DSSE signatures against sigstore-js (@sigstore/core), for both
 # key types: sigstore-js's pre-authentication encoding and Node's crypto
 # verify what envlock sign writes, for a lock and a run record, and refuse

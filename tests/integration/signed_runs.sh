@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Signatures in the everyday loop: exec --record signs the record when a
 # signing key is configured; --require-signed / --trust (and the profile's
 # require-signed on / trust) make check, exec and replay refuse a lock or

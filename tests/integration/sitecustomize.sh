@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Python seeding hook that `envlock exec` puts first on PYTHONPATH
 # (profiles/python/sitecustomize.py), run straight with python3, no sandbox:
 # random seeded at start, numpy and torch at their first import (a stand-in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What a skip makes of a test's exit status: lib.sh's skip and skip_part
 # (tests/tools/skip.sh) and the unit tests' el_test_skip, el_test_skip_case
 # and el_test_skip_part (tests/unit/helpers.c, through el_skip_probe).

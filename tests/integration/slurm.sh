@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock under a real Slurm: a cluster of the test's own (munge, slurmctld
 # and two slurmd from Debian, tests/tools/slurm_cluster.sh), started here
 # and stopped at the end. srun -N2 -n2 envlock exec runs every task in the

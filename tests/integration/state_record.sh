@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The state record (README, "The state record"): check and exec on an
 # unchanged machine take the lock's sections from it without probing, and
 # every change to what the probes read is still found with a record there:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A job cannot steer what runs next. Its working directory is writable, and
 # earlier records, the lock and the record directory may lie in it: the
 # job cannot change the lock or swap a directory on its way, cannot touch

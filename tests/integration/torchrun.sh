@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock inside each worker of torchrun (torchrun --no_python envlock exec
 # ... -- python train.py): a two-worker torch.distributed run (gloo, on the
 # CPU, tests/workload/train_ddp.py) under the distributed profile, twice,

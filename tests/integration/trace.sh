@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # exec --record --trace: every file the run opened or executed (seccomp user
 # notification, answered by envlock, the calls going on unchanged), resolved
 # on the host, in the record's resolvedDependencies with the SHA-256 of the

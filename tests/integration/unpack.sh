@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # envlock unpack [--max-bytes N] [--max-entries N] [--max-ratio N] FILE DIR:
 # a tar archive (plain, gzip or zstd) becomes DIR, safely.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The state record stands for a capture only if it saw every file and
 # variable the probes looked at: they are seen at libc's boundary
 # (src/state/wrap.c, linked with --wrap for each of EL_WATCHED_CALLS). So

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The everyday loop of DESIGN.md ("Schema 2 and the everyday loop") in a
 # repository laid out like a user's training project, typed as a user types
 # it: capture in the repository, commit the lock, check, run from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcublas stub: cublasGetProperty answers the parts of $ENVLOCK_STUB_CUBLAS ("12.4.5"),
  * cublasLtGetVersion the number in $ENVLOCK_STUB_CUBLASLT. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcuda stub: cuDriverGetVersion answers $ENVLOCK_STUB_CUDA (1000*M+10*m), with or without cuInit. */
 #include "stub.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcudart stub: cudaRuntimeGetVersion answers $ENVLOCK_STUB_CUDART (1000*M+10*m). */
 #include "stub.h"
 

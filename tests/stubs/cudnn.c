@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcudnn stub: cudnnGetVersion answers $ENVLOCK_STUB_CUDNN (cuDNN 9: M*10000+m*100+p). */
 #include <stddef.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An LD_PRELOAD library for envlock itself, for the sandbox tests: it says
  * on standard error when the sandbox's command process, before its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * el_escape: run inside envlock's sandbox, it tries to break out or
  * misbehave and prints one line per attempt, `NAME RESULT`, then a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The window between the plan and the set-up: a bind source the plan
  * resolved is replaced by a symbolic link before the sandbox starts. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A stand-in compiler binary (an ELF file, unlike a shell script) for the
  * toolchain tests: `<self> --version` prints the first line of <self>.version

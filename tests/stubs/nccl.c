@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libnccl stub: ncclGetVersion answers $ENVLOCK_STUB_NCCL (2.9+: M*10000+m*100+p). */
 #include "stub.h"
 

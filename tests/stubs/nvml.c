@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libnvidia-ml stub: $ENVLOCK_STUB_GPUS devices (default 2), alternately an
  * H100 and an A100 as a real driver would describe them. $ENVLOCK_STUB_NVML

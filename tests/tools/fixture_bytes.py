@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bytes for the archive and image fixtures (make_archives.py, make_oci.py):
 the same on every run, so that the fixtures and their digests are too."""
 import hashlib

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Check files against in-toto Statement v1 and SLSA Provenance v1.
 
     intoto_check.py FILE...

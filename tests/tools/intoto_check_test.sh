@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The in-toto validator against its fixtures: every good record passes,
 # every bad one fails with exactly the lines of bad.expected, and a file
 # that is not JSON is exit 2.

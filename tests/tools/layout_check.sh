@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # README.md's Layout section is the map of the tree: every path it lists
 # exists, and every directory of the source tree (src/ and its
 # subdirectories, include/, profiles/, packaging/, the tests' directories)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The archives tests/integration/unpack.sh gives to envlock unpack.
 
     make_archives.py OUTDIR [CANARY_DIR]

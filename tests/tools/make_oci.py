@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The OCI images tests/unit/test_oci.c gives to el__oci_unpack.
 
     make_oci.py OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A small OCI image that runs: this machine's sh, cat, ls, env and id with
 the shared libraries they load (found with ldd), in an OCI image layout
 directory, for the tests of exec --image.

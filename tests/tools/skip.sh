@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the test scripts (tests/integration/lib.sh, tests/fuzz/run.sh,
 # tests/device/syntax.sh): how a test, or a part of one, that cannot do what
 # it is meant to on this machine says so. ctest reads exit status 77 as

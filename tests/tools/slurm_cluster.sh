@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # A Slurm cluster of the tests' own on this machine, from Debian's slurmctld,
 # slurmd and munge: one munged, one slurmctld and N slurmd (nodes node1..N,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """torchrun, as the tests run it.
 
 Debian 12's python3-torch (1.13) ships a torchrun that fails at once on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_TEST_HELPERS_H
 #define EL_TEST_HELPERS_H
 

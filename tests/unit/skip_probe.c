@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Not a unit test: a binary that skips on request, for
  * tests/integration/skips.sh to check what the unit tests' skips

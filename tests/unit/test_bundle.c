@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/bundle: the checks on an archive's entry names, the set of names
  * unpacked, and el_unpack on archives made here (the hostile ones at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/probe/git/code.c on real git repositories made in temp dirs, and the
  * index reader of src/probe/git/gitindex.c on real and hand-made index images.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* src/probe/system/cpu.c on fixture /proc/cpuinfo files. */
 #include "helpers.h"
 

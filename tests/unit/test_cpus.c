@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* src/util/cpus.c: the CPUs a run may use, on fixture roots and on this machine. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/data: content addresses of files and trees, the manifest text and
  * its parser, comparison, the digest cache and the manifest store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The diff engine: which leaves differ between two locks, and how they are named. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/probe/python/frameworks.c and the gpu stack switch (gpu.c, el__gpu_stack)
  * on site-packages trees laid out like the real wheels: torch 2.x,

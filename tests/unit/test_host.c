@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* src/probe/system/host.c on fixture roots: os-release, kernel release, arch, glibc. */
 #include "helpers.h"
 

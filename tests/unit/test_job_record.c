@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Slurm plugin's job record (src/slurm/job_record.c): the ranks'
  * records of one step gathered from a directory, in rank order, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util/json_shape: a document checked against a shape table, and the first fault named by its path. */
 #include "helpers.h"
 

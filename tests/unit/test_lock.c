@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/lock: the RFC 8785 canonical form, the fingerprint, serialization and
  * atomic lock file writes.

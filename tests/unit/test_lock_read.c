@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading a lock back: schema, shape, fingerprint, and the path syntax of findings. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Slurm plugin's one-line summary of a node's drift (src/slurm/
  * node_check.c): what it names, what it leaves out, that it stays one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The observer's lines (sandbox/observe.c): untrusted text from the run,
  * parsed into distinct absolute paths; everything else refused and counted.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * el__oci_unpack (src/bundle/oci.h) on the images tests/tools/make_oci.py
  * writes, once for the group: the good ones (an OCI layout of three layers

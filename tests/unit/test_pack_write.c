@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/bundle/pack_write: a bundle written here unpacks with el_unpack to
  * the members given, with the modes and links asked for; the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Profiles: every directive, the syntax, includes, the lookup, the shipped profiles and drift patterns. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/probe/python/python.c, python_locate.c and pyenv.c on fixture roots built in
  * temporary directories. Fake interpreters are shell scripts that print the

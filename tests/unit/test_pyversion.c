@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/probe/python/pyversion.c and pymetadata.c: names, versions and METADATA
  * headers spelled the way pip spells them. The expected versions were

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/record: run records as in-toto Statements. A record serializes to the
  * expected document, reads back field by field, is written atomically

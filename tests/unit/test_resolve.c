@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/util/resolve.c: el__path_resolve is realpath(3) that also lists the
  * symbolic links it followed. Every case is held against realpath(3) (the

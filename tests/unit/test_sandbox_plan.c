@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The sandbox plan: what el_sandbox_plan_new decides from the profile, the
  * lock and the options on a fixture host root, and what --dry-run prints.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The seccomp filter does what --dry-run says it does. The seccomp lines
  * of a printed plan are read back into rules; the plan's filter, compiled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/sign: keys and DSSE envelopes. The PAE is DSSE's to the byte, an
  * envelope verifies with the key that made it and with no other, every

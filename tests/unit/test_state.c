@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/state: the watch of what a capture reads, the record that stands for
  * it, and the record's key. Each kind of change a capture's inputs can go

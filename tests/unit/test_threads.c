@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The thread count (src/probe/system/threads.c) and its pins in env
  * (src/probe/system/env.c), on fixture roots: what a capture records, and what

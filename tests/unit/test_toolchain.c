@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/probe/system/toolchain.c with fake compilers (shell scripts) in a fixture
  * root. PATH entries are looked up under the root: with PATH=/bin the probe

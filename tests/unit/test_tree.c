@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Walking and copying a tree someone else controls (util/tree.h): exact
  * counts, what is copied and how (links as links, set-id bits dropped,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/util: buffers, file helpers, atomic writes, SHA-256, the stat cache,
  * error messages and running programs.

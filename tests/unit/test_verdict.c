@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The drift verdict: each finding's severity under a profile, the outcome, and its JSON. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small training run, for the reproducibility tests.
 
 Generates a regression problem, trains a two-layer network on it for a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small data-parallel training run, for the cluster tests.
 
 Each rank of a torch.distributed job (gloo, on the CPU) trains the same

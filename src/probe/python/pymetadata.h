@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef EL_PROBE_PYMETADATA_H
 #define EL_PROBE_PYMETADATA_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cpu.topology: how the logical CPUs are laid out, from sysfs. Sockets,
  * cores and threads per core decide how thread pools and NUMA placement

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <gnu/libc-version.h>
 #include <string.h>
 #include <sys/utsname.h>
