@@ -26,16 +26,8 @@ if ! command -v debootstrap >/dev/null; then
 	apt-get install -y debootstrap >/dev/null || die "debootstrap is not installed and cannot be"
 fi
 
-# The first mirror of this machine's apt sources (deb822 or one-line format).
-mirror=
-for f in /etc/apt/sources.list.d/*.sources; do
-	[ -e "$f" ] || continue
-	mirror=$(awk '$1 == "URIs:" { print $2; exit }' "$f")
-	[ -z "$mirror" ] || break
-done
-if [ -z "$mirror" ] && [ -e /etc/apt/sources.list ]; then
-	mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:/) { print $i; exit } }' /etc/apt/sources.list)
-fi
+. "$(dirname "$0")/apt-mirror.sh"
+mirror=$(apt_mirror) || true
 [ -n "$mirror" ] || die "no mirror found in this machine's apt sources"
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [ -n "$suite" ] || die "no release code name in /etc/os-release"

@@ -5,7 +5,8 @@
 # needs nothing this repository does not install itself.
 #
 #   packaging/check-quickstart.sh [ROOT]    (as root; needs debootstrap and
-#                                            a reachable Debian mirror)
+#                                            the mirror of this machine's
+#                                            apt sources, or DEBIAN_MIRROR)
 #
 # ROOT defaults to a new directory under /var/tmp; an existing ROOT made by
 # an earlier run is reused as the base system but gets a fresh checkout.
@@ -13,11 +14,12 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${1:-/var/tmp/envlock-quickstart-root}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+. "$repo/packaging/apt-mirror.sh"
+mirror=${DEBIAN_MIRROR:-$(apt_mirror)} || { echo "check-quickstart.sh: no mirror in this machine's apt sources: set DEBIAN_MIRROR" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "check-quickstart.sh: run as root" >&2; exit 1; }
 if [ ! -x "$root/bin/sh" ]; then
-	debootstrap --variant=minbase bookworm "$root" "$mirror"
+	debootstrap --variant=minbase "$(. /etc/os-release && echo "$VERSION_CODENAME")" "$root" "$mirror"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 [ -f /etc/apt/sources.list.d/debian.sources ] && cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every source file says its license (LICENSE: Apache-2.0) in an SPDX line:
 # C in its first line, scripts and CMake in their first comment (after a
-# shebang). Test fixtures, corpora and the sample project are data.
+# shebang). Test fixtures, corpora and the sample project are data. And no
+# package mirror's host name is written anywhere: the scripts that need one
+# take it from the machine's apt sources (packaging/apt-mirror.sh).
 . "$(dirname "$0")/lib.sh"
 
 cd "$EL_SOURCE_DIR"
@@ -19,4 +21,7 @@ missing=$(find . \( -path ./build -o -path './build-*' -o -path ./.git -o -path 
 	esac
 done)
 check_eq "every source file has its SPDX line" "" "$missing"
+check_eq "no package mirror's host name in the repository" "" \
+	"$(grep -rIoE '(deb|ftp|security|archive)\.(debian\.org|ubuntu\.com)|mirrors?\.[a-z0-9-]+\.(org|com|net|edu)' \
+		--exclude-dir=.git --exclude-dir='build*' . | grep -v ':mirrors\{0,1\}\.example\.' | cut -d: -f1 | sort -u)"
 finish
