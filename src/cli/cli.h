@@ -105,6 +105,16 @@ int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((fo
 /* The unknown option getopt_long() just refused, as the user wrote it ("-x", "--frob"). */
 const char *cli_bad_option(char **argv);
 
+/*
+ * "Did you mean" (suggest.c). cli_closest: the name of names nearest to
+ * typed when near enough to be a typo, else NULL. cli_unknown_option:
+ * after getopt_long refused an option, "unknown option '--recrod'; did you
+ * mean '--record'?" (or without the question), in a static buffer.
+ */
+const char *cli_closest(const char *typed, const char *const *names, size_t count);
+struct option;
+const char *cli_unknown_option(char **argv, const struct option *longopts);
+
 /* Flush stdout and report a failed write (a full disk, a closed pipe). */
 int cli_finish_stdout(int status);
 

@@ -138,7 +138,7 @@ int cmd_capture(int argc, char **argv)
 			status = cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
 			goto done;
 		default:
-			status = cli_usage_error("capture", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("capture", "%s", cli_unknown_option(argv, longopts));
 			goto done;
 		}
 	}

@@ -91,7 +91,7 @@ int cmd_check(int argc, char **argv)
 			status = cli_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
 			goto done;
 		default:
-			status = cli_usage_error("check", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("check", "%s", cli_unknown_option(argv, longopts));
 			goto done;
 		}
 	}

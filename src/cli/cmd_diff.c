@@ -103,7 +103,7 @@ int cmd_diff(int argc, char **argv)
 		case ':':
 			return cli_usage_error("diff", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("diff", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("diff", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	nfiles = argc - optind;

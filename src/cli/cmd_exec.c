@@ -193,7 +193,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case ':':
 			return exec_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return exec_usage_error("unknown option '%s'", cli_bad_option(argv));
+			return exec_usage_error("%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (a->no_lock && a->lock_given)

@@ -99,7 +99,7 @@ static int key_generate(int argc, char **argv)
 		case ':':
 			return cli_usage_error("key generate", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("key generate", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("key generate", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (optind < argc)
@@ -160,7 +160,7 @@ static int key_id(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);
 		default:
-			return cli_usage_error("key id", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("key id", "%s", cli_unknown_option(argv, id_longopts));
 		}
 	}
 	if (argc - optind > 1)

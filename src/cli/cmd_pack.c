@@ -56,7 +56,7 @@ int cmd_pack(int argc, char **argv)
 		case ':':
 			return cli_usage_error("pack", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("pack", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("pack", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (argc - optind != 1)

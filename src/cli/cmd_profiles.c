@@ -37,7 +37,7 @@ int cmd_profiles(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cli_finish_stdout(CLI_EXIT_OK);
 		default:
-			return cli_usage_error("profiles", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("profiles", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (optind < argc)

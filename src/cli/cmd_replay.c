@@ -609,7 +609,7 @@ int cmd_replay(int argc, char **argv)
 			status = cli_usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
 			goto done;
 		default:
-			status = cli_usage_error("replay", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("replay", "%s", cli_unknown_option(argv, longopts));
 			goto done;
 		}
 	}

@@ -106,7 +106,7 @@ int cmd_show(int argc, char **argv)
 			status = cli_finish_stdout(CLI_EXIT_OK);
 			goto done;
 		default:
-			status = cli_usage_error("show", "unknown option '%s'", cli_bad_option(argv));
+			status = cli_usage_error("show", "%s", cli_unknown_option(argv, longopts));
 			goto done;
 		}
 	}

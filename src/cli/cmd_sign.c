@@ -49,7 +49,7 @@ int cmd_sign(int argc, char **argv)
 		case ':':
 			return cli_usage_error("sign", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("sign", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("sign", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (optind == argc)

@@ -75,7 +75,7 @@ int cmd_unpack(int argc, char **argv)
 		case ':':
 			return cli_usage_error("unpack", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("unpack", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("unpack", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (argc - optind != 2)

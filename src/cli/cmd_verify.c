@@ -114,7 +114,7 @@ int cmd_verify(int argc, char **argv)
 			return cli_usage_error("verify", "option '%s' needs a value", argv[optind - 1]);
 		default:
 			free(trust);
-			return cli_usage_error("verify", "unknown option '%s'", cli_bad_option(argv));
+			return cli_usage_error("verify", "%s", cli_unknown_option(argv, longopts));
 		}
 	}
 	if (optind == argc) {

@@ -161,9 +161,20 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(name, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	if (name[0] == '-')
+	if (name[0] == '-') {
 		cli_error("unknown option '%s'. See 'envlock --help'.", name);
-	else
-		cli_error("'%s' is not an envlock command. See 'envlock --help'.", name);
+		return CLI_EXIT_USAGE;
+	}
+	{
+		const char *names[sizeof(commands) / sizeof(commands[0])], *closest;
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			names[i] = commands[i].name;
+		closest = cli_closest(name, names, sizeof(commands) / sizeof(commands[0]));
+		if (closest)
+			cli_error("'%s' is not an envlock command; did you mean '%s'? See 'envlock --help'.", name, closest);
+		else
+			cli_error("'%s' is not an envlock command. See 'envlock --help'.", name);
+	}
 	return CLI_EXIT_USAGE;
 }

@@ -418,6 +418,34 @@ static void trace_command_names(const el__setup *s)
 	}
 }
 
+/*
+ * Why a command was not found, in buf. A bare name that is a file of the
+ * working directory ("train.py") was meant as that file: execvp looks in
+ * PATH only, so say how to run it. Built with put(): nothing is allocated.
+ */
+static const char *not_found_why(const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name), n = 0;
+	const char *runner = NULL;
+
+	if (strchr(name, '/') || faccessat(AT_FDCWD, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return "command not found";
+	if (len > 3 && strcmp(name + len - 3, ".py") == 0)
+		runner = "python3 ";
+	else if (len > 3 && strcmp(name + len - 3, ".sh") == 0)
+		runner = "sh ";
+	n = put(buf, size - 1, n, "command not found; it is a file here: run it as ");
+	if (runner) {
+		n = put(buf, size - 1, n, runner);
+		n = put(buf, size - 1, n, name);
+		n = put(buf, size - 1, n, " or ");
+	}
+	n = put(buf, size - 1, n, "./");
+	n = put(buf, size - 1, n, name);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* In the command's process: the last steps, then execve. Never returns. */
 __attribute__((noreturn)) static void run_command(el__setup *s)
 {
@@ -452,7 +480,9 @@ __attribute__((noreturn)) static void run_command(el__setup *s)
 	environ = plan->env;
 	execvp(plan->argv[0], plan->argv);
 	if (errno == ENOENT) {
-		say(s, plan->argv[0], "command not found");
+		char why[512];
+
+		say(s, plan->argv[0], not_found_why(plan->argv[0], why, sizeof(why)));
 		_exit(127);
 	}
 	say_exit(s, plan->argv[0], 126);

@@ -22,6 +22,24 @@ run "$o" "$e" "$ENVLOCK" frobnicate
 check_eq "unknown command exits 2" 2 "$status"
 check_eq "unknown command message" "envlock: 'frobnicate' is not an envlock command. See 'envlock --help'." "$(cat "$e")"
 
+run "$o" "$e" "$ENVLOCK" chekc
+check_eq "a mistyped command: exit 2, the nearest named" \
+	"2 envlock: 'chekc' is not an envlock command; did you mean 'check'? See 'envlock --help'." "$status $(cat "$e")"
+run "$o" "$e" "$ENVLOCK" cap
+check_eq "a word too far from every command: no guess" \
+	"envlock: 'cap' is not an envlock command. See 'envlock --help'." "$(cat "$e")"
+
+run "$o" "$e" "$ENVLOCK" check --strcit
+check_eq "a mistyped option: exit 2, the nearest of the command's own named" \
+	"2 envlock check: unknown option '--strcit'; did you mean '--strict'?|Try 'envlock check --help'." \
+	"$status $(paste -sd'|' "$e")"
+run "$o" "$e" "$ENVLOCK" exec --recrod=runs/ -- true
+check_eq "a mistyped option with its value: exec's usage status, the nearest named" \
+	"125 envlock: exec: unknown option '--recrod=runs/'; did you mean '--record'?" "$status $(head -1 "$e")"
+run "$o" "$e" "$ENVLOCK" check --s
+check_eq "a prefix two options share: both named" \
+	"2 envlock check: ambiguous option '--s' (--strict, --save-capture)" "$status $(head -1 "$e")"
+
 run "$o" "$e" "$ENVLOCK" --frobnicate
 check_eq "unknown global option exits 2" 2 "$status"
 check_eq "unknown global option message" "envlock: unknown option '--frobnicate'. See 'envlock --help'." "$(cat "$e")"

@@ -93,6 +93,7 @@ half_checks() {
 	cp "$EL_STUBS_DIR/el_escape" "$dir/work/el_escape"
 	printf '#!/bin/sh\necho should not run\n' >"$dir/work/notexec"
 	chmod 644 "$dir/work/notexec"
+	printf 'print("should not run")\n' >"$dir/work/train.py"
 	# A copy of its own: the binary under test stays the same while the checks run.
 	cp "$ENVLOCK" "$dir/envlock"
 	bin=$dir/envlock
@@ -151,6 +152,13 @@ half_checks() {
 	x el exec --no-lock -- no-such-command-anywhere
 	check_eq "$p not on PATH: 127" 127 "$status"
 	check_eq "$p not on PATH: the message" "envlock: exec: no-such-command-anywhere: command not found" "$(err)"
+	x el exec --no-lock -- train.py
+	check_eq "$p a script of the working directory named bare: 127, and how to run it" \
+		"127 envlock: exec: train.py: command not found; it is a file here: run it as python3 train.py or ./train.py" \
+		"$status $(err)"
+	x el exec --no-lock -- notexec
+	check_eq "$p a file of the working directory named bare: how to run it" \
+		"127 envlock: exec: notexec: command not found; it is a file here: run it as ./notexec" "$status $(err)"
 	x el exec --no-lock -- ./notexec
 	check_eq "$p not executable: 126" 126 "$status"
 	check_eq "$p not executable: the message" "envlock: exec: ./notexec: Permission denied" "$(err)"
