@@ -98,6 +98,8 @@ void cli_print_warning(void *data, const char *section, const char *message);
 
 /* "envlock: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From now on cli_error also prints each error as a GitHub ::error on stdout (--format github). */
+void cli_errors_as_github(void);
 
 /* The usage error every command gives: the message, then a pointer to --help. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

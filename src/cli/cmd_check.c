@@ -103,6 +103,8 @@ int cmd_check(int argc, char **argv)
 		status = cli_usage_error("check", "--color takes auto, always or never, not '%s'", color);
 		goto done;
 	}
+	if (ropts.format == REPORT_GITHUB)
+		cli_errors_as_github();
 
 	if (!lock_path && !cli_find_lock(&found, "check", ""))
 		goto done;

@@ -10,7 +10,7 @@
 #include "cli/report.h"
 
 static const char usage_text[] =
-	"usage: envlock diff A B [--profile P] [--format F] [--strict]\n"
+	"usage: envlock diff A B [--profile P] [--format F] [--strict] [--stat]\n"
 	"       envlock diff --job JOB.json NODE [NODE_B] [options]\n"
 	"\n"
 	"Compare two locks (two machines, two dates): what B changes from A.\n"
@@ -23,6 +23,8 @@ static const char usage_text[] =
 	"                     one the job record names)\n"
 	"      --format F     text (default), json or github\n"
 	"      --strict       warnings fail too\n"
+	"      --stat         how many leaves each section added, removed and changed,\n"
+	"                     in place of the findings\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
 	"  -h, --help         show this help\n"
 	"\n"
@@ -34,11 +36,39 @@ static const struct option longopts[] = {
 	{ "job", required_argument, NULL, 'j' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "strict", no_argument, NULL, 's' },
+	{ "stat", no_argument, NULL, 'S' },
 	{ "color", required_argument, NULL, 'c' },
 	{ "colour", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/*
+ * --stat: per section, how many leaves B added, removed and changed, then
+ * the totals, as a table (the findings come in document order: a
+ * section's are together). 0, or -1 when stdout failed.
+ */
+static int print_stat(const el_diff *diff)
+{
+	size_t total[3] = { 0, 0, 0 }, i = 0;
+
+	printf("%-12s %7s %7s %7s\n", "section", "added", "removed", "changed");
+	while (i < diff->count) {
+		const char *section = diff->findings[i].section;
+		size_t counts[3] = { 0, 0, 0 };
+
+		for (; i < diff->count && strcmp(diff->findings[i].section, section) == 0; i++) {
+			el_drift_kind kind = diff->findings[i].kind;
+
+			counts[kind == EL_DRIFT_ADDED ? 0 : kind == EL_DRIFT_REMOVED ? 1 : 2]++;
+		}
+		printf("%-12s %7zu %7zu %7zu\n", section, counts[0], counts[1], counts[2]);
+		for (int k = 0; k < 3; k++)
+			total[k] += counts[k];
+	}
+	printf("%-12s %7zu %7zu %7zu\n", "total", total[0], total[1], total[2]);
+	return cli_finish_stdout(0) == 0 ? 0 : -1;
+}
 
 /* A node's capture in the job record, or NULL after saying why. */
 static const char *node_capture(const el_job_record *job, const char *job_path, const char *name)
@@ -82,6 +112,7 @@ int cmd_diff(int argc, char **argv)
 	el_diff *diff = NULL;
 	el_verdict *verdict = NULL;
 	unsigned flags = 0;
+	bool stat = false;
 	int c, nfiles = 0, status = CLI_EXIT_USAGE;
 
 	opterr = 0;
@@ -92,6 +123,7 @@ int cmd_diff(int argc, char **argv)
 		case 'p': profile_name = optarg; break;
 		case 'j': job_path = optarg; break;
 		case 's': flags |= EL_VERDICT_STRICT; break;
+		case 'S': stat = true; break;
 		case 'c': color = optarg; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format))
@@ -113,6 +145,8 @@ int cmd_diff(int argc, char **argv)
 		return cli_usage_error("diff", nfiles > 2 ? "expects two lock files, got more" : "expects two lock files, A and B");
 	if (!cli_parse_color(color, &ropts.color))
 		return cli_usage_error("diff", "--color takes auto, always or never, not '%s'", color);
+	if (ropts.format == REPORT_GITHUB)
+		cli_errors_as_github();
 	if (job_path) {
 		if (!job_files(&job, job_path, argv + optind, nfiles, files))
 			goto done;
@@ -137,7 +171,7 @@ int cmd_diff(int argc, char **argv)
 		cli_error("%s", el_error_last());
 		goto done;
 	}
-	if (report_drift(stdout, verdict, a, b, &ropts) == 0)
+	if ((stat ? print_stat(diff) : report_drift(stdout, verdict, a, b, &ropts)) == 0)
 		status = el_verdict_outcome(verdict) == EL_OUTCOME_REFUSE ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
 done:
 	el_verdict_free(verdict);

@@ -48,6 +48,35 @@ static void usage(FILE *out)
 	fprintf(out, "\nSee 'envlock <command> --help' for a command's options.\n");
 }
 
+/* --format github: errors become workflow commands too (cli_errors_as_github). */
+static bool errors_as_github;
+
+void cli_errors_as_github(void)
+{
+	errors_as_github = true;
+}
+
+/* The error again, as an ::error on stdout (GitHub reads workflow commands there), escaped. */
+static void github_error(const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fputs("::error title=envlock::", stdout);
+	for (const char *c = line; *c; c++) {
+		if (*c == '%')
+			fputs("%25", stdout);
+		else if (*c == '\n')
+			fputs("%0A", stdout);
+		else if (*c == '\r')
+			fputs("%0D", stdout);
+		else
+			fputc(*c, stdout);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -57,6 +86,11 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (errors_as_github) {
+		va_start(ap, fmt);
+		github_error(fmt, ap);
+		va_end(ap);
+	}
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -101,20 +101,20 @@ static void text_section_header(FILE *out, const struct style *st, const char *s
 }
 
 /* A finding's value as one line, "(absent)" dimmed when there is none. */
-static char *value_text(const char *json)
+char *report_value_text(const char *json)
 {
 	return json ? el_printable_json(json) : strdup("(absent)");
 }
 
 static void text_value(FILE *out, const struct style *st, const char *v)
 {
-	char *text = value_text(v);
+	char *text = report_value_text(v);
 
 	fprintf(out, "%s%s%s", v ? "" : st->dim, text ? text : "?", v ? "" : st->reset);
 	free(text);
 }
 
-static const char *data_change_name(el_data_change_kind kind)
+const char *report_data_change_name(el_data_change_kind kind)
 {
 	return kind == EL_DATA_ADDED ? "added" : kind == EL_DATA_REMOVED ? "removed" : "changed";
 }
@@ -125,7 +125,7 @@ static void text_data_files(FILE *out, const el_verdict_finding *f)
 	for (size_t i = 0; i < f->file_count; i++) {
 		char *path = el_printable_text(f->files[i].path);
 
-		fprintf(out, "          %-7s  %s\n", data_change_name(f->files[i].kind), path ? path : "?");
+		fprintf(out, "          %-7s  %s\n", report_data_change_name(f->files[i].kind), path ? path : "?");
 		free(path);
 	}
 }
@@ -208,90 +208,6 @@ static int report_json(FILE *out, const el_verdict *v, const report_options *opt
 	ret = fwrite(doc, 1, len, out) == len ? 0 : -1;
 	free(doc);
 	return ret;
-}
-
-/* ---- github ---- */
-
-/* Workflow-command escaping: data escapes %, CR and LF; properties also ':' and ','. */
-static void github_escaped(FILE *out, const char *s, bool property)
-{
-	for (; *s; s++) {
-		if (*s == '%')
-			fputs("%25", out);
-		else if (*s == '\r')
-			fputs("%0D", out);
-		else if (*s == '\n')
-			fputs("%0A", out);
-		else if (property && *s == ':')
-			fputs("%3A", out);
-		else if (property && *s == ',')
-			fputs("%2C", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-/* One annotation per file behind a data finding: "data.train: changed a/b.bin". */
-static void github_data_files(FILE *out, const el_verdict_finding *f, const report_options *opts)
-{
-	for (size_t i = 0; i < f->file_count; i++) {
-		char *path = el_printable_text(f->files[i].path);
-
-		fprintf(out, "::%s ", f->fails ? "error" : "warning");
-		if (opts->annotate_file) {
-			fputs("file=", out);
-			github_escaped(out, opts->annotate_file, true);
-			fputc(',', out);
-		}
-		fputs("title=envlock data drift::", out);
-		github_escaped(out, f->finding->path, false);
-		fprintf(out, ": %s ", data_change_name(f->files[i].kind));
-		github_escaped(out, path ? path : "?", false);
-		fputc('\n', out);
-		free(path);
-	}
-}
-
-static int report_github(FILE *out, const el_verdict *v, const report_options *opts)
-{
-	size_t count;
-	const el_verdict_finding *judged = el_verdict_findings(v, &count);
-
-	for (size_t i = 0; i < count; i++) {
-		const el_verdict_finding *j = &judged[i];
-		const el_finding *f = j->finding;
-		char *old_text, *new_text;
-
-		if (j->severity == EL_SEVERITY_IGNORE)
-			continue;
-		old_text = value_text(f->old_value);
-		new_text = value_text(f->new_value);
-		fprintf(out, "::%s ", j->fails ? "error" : "warning");
-		if (opts->annotate_file) {
-			fputs("file=", out);
-			github_escaped(out, opts->annotate_file, true);
-			fputc(',', out);
-		}
-		fprintf(out, "title=envlock drift (%s)::", el_severity_name(j->severity));
-		github_escaped(out, f->path, false);
-		fputs(": ", out);
-		github_escaped(out, old_text ? old_text : "?", false);
-		fputs(" -> ", out);
-		github_escaped(out, new_text ? new_text : "?", false);
-		fputc('\n', out);
-		free(old_text);
-		free(new_text);
-		github_data_files(out, j, opts);
-	}
-	if (opts->unmet) {
-		fputs("::error title=envlock requirement::", out);
-		github_escaped(out, opts->unmet, false);
-		fputc('\n', out);
-	}
-	fputs("envlock: ", out);
-	summary_line(out, v);
-	fputc('\n', out);
-	return 0;
 }
 
 void report_not_compared(const el_diff *diff, const char *old_label, const char *new_label)

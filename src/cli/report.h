@@ -47,6 +47,15 @@ void report_not_compared(const el_diff *diff, const char *old_label, const char 
 int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
 		 const report_options *opts);
 
+/* --format github (report_github.c): annotations grouped by section, and $GITHUB_STEP_SUMMARY. */
+int report_github(FILE *out, const el_verdict *verdict, const report_options *opts);
+
+/* A finding's value as one printable line, "(absent)" for none; malloc'd (NULL when out of memory). */
+char *report_value_text(const char *json);
+
+/* "added", "removed" or "changed". */
+const char *report_data_change_name(el_data_change_kind kind);
+
 /* Whether colour suits fd: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
 bool report_color_auto(int fd);
 

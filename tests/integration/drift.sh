@@ -46,6 +46,13 @@ golden_case diff.txt 1 -- env LC_ALL=C "$ENVLOCK" diff a.lock b.lock
 golden_case diff-utf8.txt 1 -- env LC_ALL=C.UTF-8 "$ENVLOCK" diff a.lock b.lock
 golden_case diff.json 1 -- "$ENVLOCK" diff a.lock b.lock --format json
 golden_case diff-github.txt 1 -- "$ENVLOCK" diff --format github a.lock b.lock
+golden_case diff-stat.txt 1 -- "$ENVLOCK" diff --stat a.lock b.lock
+# With $GITHUB_STEP_SUMMARY, a table of the sections goes there too (appended, as the runner expects).
+printf 'before\n' >"$scratch/summary.md"
+golden_case diff-github.txt 1 -- env GITHUB_STEP_SUMMARY="$scratch/summary.md" "$ENVLOCK" diff --format github a.lock b.lock
+[ "${update:-}" = 1 ] && tail -n +2 "$scratch/summary.md" >"$golden/diff-github-summary.md"
+check_eq "github: the step summary, after what the file held" "before
+$(cat "$golden/diff-github-summary.md")" "$(cat "$scratch/summary.md")"
 golden_case kernel.txt 0 -- env LC_ALL=C "$ENVLOCK" diff a.lock kernel.lock
 golden_case kernel-strict.txt 1 -- env LC_ALL=C "$ENVLOCK" diff --strict a.lock kernel.lock
 # A lock from before "threads" against one with it: the pins changed (refused), the count appeared (warned).
@@ -253,9 +260,21 @@ check_eq "show: a count nothing is pinned to" "threads      3 (nothing pinned to
 
 # github format
 run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/pin.lock" --format github
-check_eq "github: an ::error line for a refused pin" \
-	"::error file=$scratch/pin.lock,title=envlock drift (refuse)::env.TZ: Europe/Paris -> UTC" \
+check_eq "github: an ::error line for a refused pin, at its line of the lock" \
+	"::error file=$scratch/pin.lock,line=$(grep -n '"TZ":' "$scratch/pin.lock" | cut -d: -f1),title=envlock drift in env (1 failed%2C 0 warned)::env.TZ: Europe/Paris -> UTC" \
 	"$(grep '^::error' "$scratch/out")"
+# Many findings in a section: one annotation, its first five, and how many more.
+edit many '.env += {"A1": "1", "A2": "2", "A3": "3", "A4": "4", "A5": "5", "A6": "6", "A7": "7"}'
+run "$scratch/out" "$scratch/err" "$ENVLOCK" diff --format github "$scratch/many.lock" "$scratch/base.lock"
+check_eq "github: seven findings of a section, one annotation" "1 1" "$status $(grep -c '^::' "$scratch/out")"
+check_eq "github: its first five, then the count of the rest" \
+	"env.A1: 1 -> (absent)%0Aenv.A2: 2 -> (absent)%0Aenv.A3: 3 -> (absent)%0Aenv.A4: 4 -> (absent)%0Aenv.A5: 5 -> (absent)%0A... and 2 more" \
+	"$(grep '^::error' "$scratch/out" | sed 's/^[^:]*::[^:]*:://')"
+# Bad input is an annotation too, besides its line on stderr.
+run "$scratch/out" "$scratch/err" "$ENVLOCK" check --lock "$scratch/nowhere.lock" --format github
+check_eq "github: a lock that cannot be read: exit 2, an ::error on stdout, the line on stderr" \
+	"2 ::error title=envlock::$scratch/nowhere.lock: no such lock file (create one with 'envlock capture -o $scratch/nowhere.lock') envlock: $scratch/nowhere.lock: no such lock file (create one with 'envlock capture -o $scratch/nowhere.lock')" \
+	"$status $(cat "$scratch/out") $(cat "$scratch/err")"
 
 # ---- the lock's interpreter is run on the host only when nobody else can change it ----
 mkdir -p "$scratch/shared/bin"
