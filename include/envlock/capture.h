@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "envlock/api.h"
+#include "envlock/data.h"
 #include "envlock/lock.h"
 #include "envlock/profile.h"
 
@@ -114,6 +115,9 @@ typedef struct el_capture_options {
 	const struct el_sandbox_plan *sandbox;
 	el_warn_fn warn;
 	void *warn_data;
+	/* Progress of hashing the data section's files, or NULL (el_data_options.progress). */
+	el_data_progress_fn progress;
+	void *progress_data;
 } el_capture_options;
 
 /*

@@ -44,6 +44,25 @@ typedef struct el_data_tree {
 	char digest[EL_FINGERPRINT_SIZE]; /* "sha256:<hex>": the address */
 } el_data_tree;
 
+/*
+ * How far el_data_hash has got with the files it must read (those the
+ * digest cache does not know), for a progress display: the totals are
+ * known once the tree is walked, before any file is read.
+ */
+typedef struct el_data_progress {
+	const char *path;          /* the path given to el_data_hash */
+	unsigned long long bytes_done, bytes_total;
+	size_t files_done, files_total;
+} el_data_progress;
+
+/*
+ * Called once when hashing starts (nothing done yet), after each chunk
+ * read (about 1 MiB), and once when all is read. The calls come from the
+ * hashing threads, one at a time (the library serializes them); the
+ * callback must not call back into the library.
+ */
+typedef void (*el_data_progress_fn)(void *data, const el_data_progress *progress);
+
 typedef struct el_data_options {
 	/* The digest cache's directory, as el_capture_options.cache_dir: NULL the default, "" none. */
 	const char *cache_dir;
@@ -76,6 +95,9 @@ typedef struct el_data_options {
 	bool python_source;
 	/* More files and links than this in a tree (0: no limit): EL_ERROR, nothing hashed. */
 	size_t max_entries;
+	/* Progress of the reading, or NULL (see el_data_progress_fn). */
+	el_data_progress_fn progress;
+	void *progress_data;
 } el_data_options;
 
 /*

@@ -10,10 +10,11 @@
 
 #include "cli/cli.h"
 #include "cli/exec_run.h"
+#include "cli/progress.h"
 
 static const char usage_text[] =
 	"usage: envlock capture [-o FILE] [--profile P] [--data PATH]... [--python EXE]\n"
-	"                       [--root DIR [--trust-root]] [--observe -- CMD [ARG]...]\n"
+	"                       [--root DIR [--trust-root]] [--quiet] [--observe -- CMD [ARG]...]\n"
 	"\n"
 	"Probe this machine and print its lock (schema 3) on standard output.\n"
 	"\n"
@@ -26,6 +27,8 @@ static const char usage_text[] =
 	"      --root DIR     probe the tree at DIR instead of / (a mounted image, a fixture)\n"
 	"      --trust-root   run DIR's programs and load its libraries to ask their\n"
 	"                     versions (never done otherwise: only for trees you trust)\n"
+	"  -q, --quiet        no progress line while data is hashed (shown on a\n"
+	"                     terminal, for 64 MiB or more to read)\n"
 	"      --observe      run CMD once in the sandbox (no lock checked) and add the\n"
 	"                     shared objects it loaded to libraries, marked observed,\n"
 	"                     so that check compares them; CMD must succeed\n"
@@ -43,6 +46,7 @@ static const struct option longopts[] = {
 	{ "root", required_argument, NULL, 'R' },
 	{ "trust-root", no_argument, NULL, 'T' },
 	{ "observe", no_argument, NULL, 'O' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -103,10 +107,12 @@ int cmd_capture(int argc, char **argv)
 	/* At most one --data per argument. */
 	const char **data = calloc((size_t)argc, sizeof(*data));
 	size_t len, data_count = 0;
-	int c, status = CLI_EXIT_FAILURE;
+	int c, rc, status = CLI_EXIT_FAILURE;
 	bool observe = false;
 	el_sandbox_objects *objects = NULL;
 	const char **observed = NULL;
+	bool quiet = false;
+	cli_progress progress;
 
 	if (!data) {
 		cli_error("out of memory");
@@ -115,9 +121,10 @@ int cmd_capture(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
+		case 'q': quiet = true; break;
 		case 'p': profile_name = optarg; break;
 		case 'P': opts.python = optarg; break;
 		case 'R': opts.root = optarg; break;
@@ -178,7 +185,12 @@ int cmd_capture(int argc, char **argv)
 		opts.observed_count = objects->count;
 	}
 
-	switch (el_capture(&lock, &opts)) {
+	cli_progress_init(&progress, quiet);
+	opts.progress = cli_progress_report;
+	opts.progress_data = &progress;
+	rc = el_capture(&lock, &opts);
+	cli_progress_end(&progress);
+	switch (rc) {
 	case EL_OK:
 		break;
 	case EL_ENOTFOUND:

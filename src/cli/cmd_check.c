@@ -7,12 +7,13 @@
 #include "envlock/envlock.h"
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/signing.h"
 
 static const char usage_text[] =
 	"usage: envlock check [--lock FILE] [--profile P] [--format F] [--strict] [--python EXE]\n"
-	"                     [--save-capture FILE] [--require-signed] [--trust PUBKEY]...\n"
+	"                     [--save-capture FILE] [--quiet] [--require-signed] [--trust PUBKEY]...\n"
 	"\n"
 	"Capture this machine now and report where it has drifted from the lock.\n"
 	"\n"
@@ -23,6 +24,8 @@ static const char usage_text[] =
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
 	"      --python EXE   the Python interpreter to compare (default: the lock's)\n"
+	"  -q, --quiet        no progress line while data is hashed (shown on a\n"
+	"                     terminal, for 64 MiB or more to read)\n"
 	"      --save-capture FILE\n"
 	"                     also write what this machine is now, as a lock, to FILE\n"
 	"                     (atomically): for envlock diff against the lock, later\n"
@@ -42,6 +45,7 @@ static const struct option longopts[] = {
 	{ "colour", required_argument, NULL, 'c' },
 	{ "python", required_argument, NULL, 'P' },
 	{ "save-capture", required_argument, NULL, 'S' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "require-signed", no_argument, NULL, CLI_OPT_REQUIRE_SIGNED },
 	{ "trust", required_argument, NULL, CLI_OPT_TRUST },
 	{ "key", required_argument, NULL, CLI_OPT_KEY },
@@ -59,6 +63,9 @@ int cmd_check(int argc, char **argv)
 	el_diff *diff = NULL;
 	el_verdict *verdict = NULL;
 	unsigned flags = 0;
+	bool quiet = false;
+	cli_progress progress;
+	int rc;
 	cli_signing signing;
 	char *hint = NULL, *found = NULL, *unmet = NULL, *lock_dir = NULL;
 	int c, status = CLI_EXIT_USAGE;
@@ -67,7 +74,7 @@ int cmd_check(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:qh", longopts, NULL)) != -1) {
 		if (cli_signing_option(&signing, c, optarg))
 			continue;
 		switch (c) {
@@ -77,6 +84,7 @@ int cmd_check(int argc, char **argv)
 		case 'c': color = optarg; break;
 		case 'P': copts.python = optarg; break;
 		case 'S': save_capture = optarg; break;
+		case 'q': quiet = true; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format)) {
 				status = cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
@@ -129,7 +137,12 @@ int cmd_check(int argc, char **argv)
 	 */
 	copts.profile = profile;
 	copts.checking = lock;
-	if (el_capture(&now, &copts) != EL_OK) {
+	cli_progress_init(&progress, quiet);
+	copts.progress = cli_progress_report;
+	copts.progress_data = &progress;
+	rc = el_capture(&now, &copts);
+	cli_progress_end(&progress);
+	if (rc != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;
 	}

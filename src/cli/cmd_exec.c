@@ -34,6 +34,8 @@ static const char usage_text[] =
 	"      --no-check         take the lock's pins and profile without checking this\n"
 	"                         machine against it: the caller did (srun --envlock\n"
 	"                         checks each node once, before its tasks start)\n"
+	"      --quiet            no progress line while the check hashes data (shown on\n"
+	"                         a terminal, for 64 MiB or more to read)\n"
 	"      --seed N           PYTHONHASHSEED=N and ENVLOCK_SEED=N; seeds Python's\n"
 	"                         random, numpy, torch and tensorflow at their import\n"
 	"  -C, --workdir DIR      the writable working directory (default: the lock's\n"
@@ -87,6 +89,7 @@ static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, 'p' },
 	{ "on-drift", required_argument, NULL, 'd' },
 	{ "no-check", no_argument, NULL, 'c' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "seed", required_argument, NULL, 's' },
 	{ "workdir", required_argument, NULL, 'C' },
 	{ "bind", required_argument, NULL, 'b' },
@@ -112,7 +115,7 @@ static const struct option longopts[] = {
 
 typedef struct exec_args {
 	const char *lock_path, *profile_name, *workdir, *seed, *python, *record, *keep_scratch, *image, *bundle;
-	bool no_lock, no_check, dry_run, lock_given, no_observe, trace;
+	bool no_lock, no_check, dry_run, lock_given, no_observe, trace, quiet;
 	el_severity drift;
 	el_mount *mounts;
 	size_t mount_count;
@@ -149,6 +152,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 		case 'l': a->lock_path = optarg; a->lock_given = true; break;
 		case 'N': a->no_lock = true; break;
 		case 'c': a->no_check = true; break;
+		case 'q': a->quiet = true; break;
 		case 'I': a->image = optarg; break;
 		case 'B': a->bundle = optarg; break;
 		case 'p': a->profile_name = optarg; break;
@@ -528,6 +532,7 @@ int cmd_exec(int argc, char **argv)
 	run.python = a.python;
 	run.on_drift = a.drift;
 	run.no_check = a.no_check;
+	run.quiet = a.quiet;
 	run.scratch = true;
 	run.keep_scratch = a.keep_scratch;
 	run.keep_scratch_fd = keep_fd;

@@ -22,6 +22,7 @@ typedef struct exec_run {
 	const el_profile *profile;
 	const char *python;        /* --python for the check, or NULL */
 	bool no_check;             /* the lock's pins without the check (exec --no-check: the caller checked) */
+	bool quiet;                /* --quiet: no progress line while the check hashes data */
 	el_severity on_drift;      /* --on-drift: refuse, warn (run despite refused drift) or ignore (no report) */
 	/*
 	 * exec --bundle or --image: the tree carries the system files and the

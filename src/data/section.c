@@ -32,9 +32,12 @@ static char *data_key(const char *path)
  * A relative path is relative to base (the lock's directory), else to the
  * current directory; the key stays as given.
  */
-static int add_path(json_t *section, const char *path, bool missing_ok, const char *cache_dir, const char *base)
+static int add_path(json_t *section, const char *path, bool missing_ok, const el_capture_options *capture,
+		    const char *base)
 {
-	el_data_options opts = { .cache_dir = cache_dir };
+	const char *cache_dir = capture->cache_dir;
+	el_data_options opts = { .cache_dir = cache_dir, .progress = capture->progress,
+				 .progress_data = capture->progress_data };
 	el_data_tree *tree = NULL;
 	char *key = data_key(path), *where = NULL;
 	int ret;
@@ -83,12 +86,12 @@ int el__data_section(json_t **out, const el_capture_options *opts, const el_prof
 
 	*out = NULL;
 	for (size_t i = 0; ret == EL_OK && i < opts->data_count; i++)
-		ret = add_path(section, opts->data[i], false, opts->cache_dir, base);
+		ret = add_path(section, opts->data[i], false, opts, base);
 	for (size_t i = 0; ret == EL_OK && i < profile->data_count; i++)
-		ret = add_path(section, profile->data[i], opts->checking != NULL, opts->cache_dir, base);
+		ret = add_path(section, profile->data[i], opts->checking != NULL, opts, base);
 	json_object_foreach((json_t *)(uintptr_t)verify, key, value) {
 		if (ret == EL_OK)
-			ret = add_path(section, key, true, opts->cache_dir, base);
+			ret = add_path(section, key, true, opts, base);
 	}
 	if (ret != EL_OK || json_object_size(section) == 0) {
 		json_decref(section);

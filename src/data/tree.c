@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "data/datacache.h"
@@ -45,6 +46,9 @@ typedef struct pending {
 
 typedef struct walk {
 	const char *top;   /* the path the user gave, for messages */
+	/* Progress (options->progress): what is read so far, reported under the lock. */
+	pthread_mutex_t progress_lock;
+	el_data_progress progress;
 	el_data_tree *tree;
 	pending *jobs;
 	size_t job_count;
@@ -166,6 +170,21 @@ static int open_beneath(int rootfd, const char *rel)
 	return fd;
 }
 
+/* A chunk of n bytes read (or, n == 0, a file done): the caller's progress callback told, one call at a time. */
+static void report(walk *w, size_t n, bool file_done)
+{
+	pthread_mutex_lock(&w->progress_lock);
+	w->progress.bytes_done += n;
+	w->progress.files_done += file_done;
+	w->options->progress(w->options->progress_data, &w->progress);
+	pthread_mutex_unlock(&w->progress_lock);
+}
+
+static void read_bytes(void *data, size_t n)
+{
+	report(data, n, false);
+}
+
 /*
  * Hash one queued file. It must still be the file the walk saw, and must
  * not change while it is read: a torn digest is never recorded.
@@ -197,7 +216,9 @@ static void hash_pending(void *data, size_t i)
 			el__buf_putc(&name, '/');
 			el__buf_puts(&name, e->path);
 		}
-		job->rc = el__buf_failed(&name) ? el__error_oom() : el__sha256_fd(e->sha256, fd, name.data);
+		job->rc = el__buf_failed(&name) ? el__error_oom()
+			  : w->options->progress ? el__sha256_fd_counting(e->sha256, fd, name.data, read_bytes, w)
+						 : el__sha256_fd(e->sha256, fd, name.data);
 		el__buf_free(&name);
 		if (job->rc == EL_OK && (fstat(fd, &after) != 0 || !same_file(&after, &before)))
 			job->rc = el__data_fail(w->top, "", e->path, EL_ERROR, "changed while it was hashed");
@@ -206,6 +227,8 @@ static void hash_pending(void *data, size_t i)
 		close(fd);
 	if (job->rc != EL_OK)
 		snprintf(job->error, sizeof(job->error), "%s", el_error_last());
+	else if (w->options->progress)
+		report(w, 0, true);
 }
 
 static unsigned nibble(char c)
@@ -222,6 +245,13 @@ static void unhex(unsigned char md[32], const char *hex)
 
 static int hash_all(walk *w, unsigned threads)
 {
+	if (w->options->progress && w->job_count) {
+		w->progress.path = w->top;
+		w->progress.files_total = w->job_count;
+		for (size_t i = 0; i < w->job_count; i++)
+			w->progress.bytes_total += (unsigned long long)w->jobs[i].st.st_size;
+		report(w, 0, false);
+	}
 	if (w->job_count > 1)
 		el__parallel_for(w->job_count, el__data_threads(threads), hash_pending, w);
 	else if (w->job_count)
@@ -300,7 +330,7 @@ int el_data_hash(el_data_tree **out, const char *path, const el_data_options *op
 {
 	static const el_data_options defaults;
 	el_data_tree *t = calloc(1, sizeof(*t));
-	walk w = { .top = path, .tree = t, .rootfd = -1, .options = options };
+	walk w = { .top = path, .tree = t, .rootfd = -1, .options = options, .progress_lock = PTHREAD_MUTEX_INITIALIZER };
 	char *dir = NULL;
 	const char *why = NULL;
 	int ret;

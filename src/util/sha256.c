@@ -135,6 +135,12 @@ int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len)
 
 int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
 {
+	return el__sha256_fd_counting(hex, fd, path, NULL, NULL);
+}
+
+int el__sha256_fd_counting(char hex[EL_SHA256_HEX], int fd, const char *path, void (*read_bytes)(void *, size_t),
+			   void *data)
+{
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -161,6 +167,8 @@ int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path)
 		if (n == 0)
 			break;
 		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+		if (read_bytes)
+			read_bytes(data, (size_t)n);
 	}
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen)) {
 		ret = el__error(EL_ERROR, "%s: SHA-256 failed", path);

@@ -37,6 +37,9 @@ int el__sha256_hex(char hex[EL_SHA256_HEX], const void *data, size_t len);
  * names it in error messages.
  */
 int el__sha256_fd(char hex[EL_SHA256_HEX], int fd, const char *path);
+/* The same, calling read_bytes(data, n) after each chunk of n bytes it read (progress). */
+int el__sha256_fd_counting(char hex[EL_SHA256_HEX], int fd, const char *path, void (*read_bytes)(void *, size_t),
+			   void *data);
 
 /*
  * SHA-256 of a regular file's content (OpenSSL EVP). The file is opened

@@ -131,8 +131,9 @@ run out err "$ENVLOCK" check --lock env.lock --format json
 check_eq "json: files of data.tree" '[{"change":"changed","path":"a.txt"}]' \
 	"$(jq -c '.findings[] | select(.path == "data.tree") | .files' out)"
 run out err "$ENVLOCK" check --lock env.lock --format github
-check_eq "github: one annotation per file" "::error file=env.lock,title=envlock data drift::data.tree: changed a.txt" \
-	"$(grep 'data drift' out)"
+check_eq "github: the data section's annotation lists the files that changed" "data.tree%0A  changed a.txt" \
+	"$(grep '^::error file=env.lock,line=[0-9]*,title=envlock drift in data (1 failed%2C 0 warned)::data.tree: ' out |
+		sed 's/: sha256:[0-9a-f]* -> sha256:[0-9a-f]*//; s/^.*:://')"
 check_eq "re-lock hint keeps the interpreter and the data" \
 	"If the change is intended, re-lock: envlock capture --python $(jq -r .python.executable env.lock) --data tree --data tree/sub/blob.bin -o env.lock" \
 	"$("$ENVLOCK" check --lock env.lock | tail -1)"
