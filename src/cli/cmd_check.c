@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"  -l, --lock FILE    the lock to check against (default: env.lock here or in\n"
 	"                     the nearest directory above, up to the repository root)\n"
 	"      --profile P    drift policy (default: the profile named in the lock)\n"
-	"      --format F     text (default), json or github\n"
+	"      --format F     text (default), json, github or junit\n"
 	"      --strict       warnings fail too\n"
 	"      --color WHEN   colour the text report: auto (default), always or never\n"
 	"      --python EXE   the Python interpreter to compare (default: the lock's)\n"
@@ -87,7 +87,7 @@ int cmd_check(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format)) {
-				status = cli_usage_error("check", "unknown format '%s' (text, json or github)", optarg);
+				status = cli_usage_error("check", "unknown format '%s' (text, json, github or junit)", optarg);
 				goto done;
 			}
 			break;

@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"      --job FILE     a job record (DIR/job-J.S.json); the arguments name nodes\n"
 	"      --profile P    drift policy (default: the profile named in A, or the\n"
 	"                     one the job record names)\n"
-	"      --format F     text (default), json or github\n"
+	"      --format F     text (default), json, github or junit\n"
 	"      --strict       warnings fail too\n"
 	"      --stat         how many leaves each section added, removed and changed,\n"
 	"                     in place of the findings\n"
@@ -127,7 +127,7 @@ int cmd_diff(int argc, char **argv)
 		case 'c': color = optarg; break;
 		case 'f':
 			if (!report_parse_format(optarg, &ropts.format))
-				return cli_usage_error("diff", "unknown format '%s' (text, json or github)", optarg);
+				return cli_usage_error("diff", "unknown format '%s' (text, json, github or junit)", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -20,7 +20,7 @@ bool report_parse_format(const char *name, report_format *out)
 	static const struct {
 		const char *name;
 		report_format format;
-	} names[] = { { "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "github", REPORT_GITHUB } };
+	} names[] = { { "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "github", REPORT_GITHUB }, { "junit", REPORT_JUNIT } };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i].name) == 0) {
@@ -231,6 +231,9 @@ int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, 
 		break;
 	case REPORT_GITHUB:
 		ret = report_github(out, verdict, opts);
+		break;
+	case REPORT_JUNIT:
+		ret = report_junit(out, verdict, old_lock, new_lock, opts);
 		break;
 	default:
 		ret = report_text(out, verdict, old_lock, new_lock, opts);

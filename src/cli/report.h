@@ -12,6 +12,7 @@ typedef enum report_format {
 	REPORT_TEXT,   /* grouped by section, for people */
 	REPORT_JSON,   /* one object, for programs */
 	REPORT_GITHUB, /* ::error and ::warning workflow commands */
+	REPORT_JUNIT,  /* JUnit XML, a testcase per section */
 } report_format;
 
 typedef struct report_options {
@@ -49,6 +50,10 @@ int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, 
 
 /* --format github (report_github.c): annotations grouped by section, and $GITHUB_STEP_SUMMARY. */
 int report_github(FILE *out, const el_verdict *verdict, const report_options *opts);
+
+/* --format junit (report_junit.c). */
+int report_junit(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
+		 const report_options *opts);
 
 /* A finding's value as one printable line, "(absent)" for none; malloc'd (NULL when out of memory). */
 char *report_value_text(const char *json);

@@ -47,6 +47,11 @@ golden_case diff-utf8.txt 1 -- env LC_ALL=C.UTF-8 "$ENVLOCK" diff a.lock b.lock
 golden_case diff.json 1 -- "$ENVLOCK" diff a.lock b.lock --format json
 golden_case diff-github.txt 1 -- "$ENVLOCK" diff --format github a.lock b.lock
 golden_case diff-stat.txt 1 -- "$ENVLOCK" diff --stat a.lock b.lock
+golden_case diff-junit.xml 1 -- "$ENVLOCK" diff --format junit a.lock b.lock
+check_eq "junit: well-formed XML, a testcase per section, those with refused drift failing" "7 4 4" \
+	"$(python3 -c 'import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+print(len(d.getElementsByTagName("testcase")), len(d.getElementsByTagName("failure")), d.documentElement.getAttribute("failures"))' "$golden/diff-junit.xml")"
 # With $GITHUB_STEP_SUMMARY, a table of the sections goes there too (appended, as the runner expects).
 printf 'before\n' >"$scratch/summary.md"
 golden_case diff-github.txt 1 -- env GITHUB_STEP_SUMMARY="$scratch/summary.md" "$ENVLOCK" diff --format github a.lock b.lock
@@ -381,7 +386,7 @@ bad "meta.profile as a path" "envlock: the lock's meta.profile is not a profile 
 	"$ENVLOCK" check --lock steal.lock
 bad "unknown short option" "$(printf "envlock check: unknown option '-x'\nTry 'envlock check --help'.")" -- \
 	"$ENVLOCK" check -xh
-bad "unknown format" "$(printf "envlock check: unknown format 'yaml' (text, json or github)\nTry 'envlock check --help'.")" -- \
+bad "unknown format" "$(printf "envlock check: unknown format 'yaml' (text, json, github or junit)\nTry 'envlock check --help'.")" -- \
 	"$ENVLOCK" check --format yaml
 bad "diff with one file" "$(printf "envlock diff: expects two lock files, A and B\nTry 'envlock diff --help'.")" -- \
 	"$ENVLOCK" diff base.lock
