@@ -22,7 +22,7 @@ packages="
   git jq python3 python3-pip python3-venv strace clang hyperfine
   bubblewrap util-linux python3-numpy python3-torch shellcheck zstd
   slurmd slurmctld slurm-client munge libslurm-dev
-  zsh fish python3-yaml
+  zsh fish python3-yaml python3-jsonschema
 "
 
 if [ "$(id -u)" -eq 0 ]; then
