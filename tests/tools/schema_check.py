@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Validate the locks under some directories against schema/lock.schema.json.
+"""Validate the locks and run records under some directories against schema/.
 
     schema_check.py ENVLOCK SCHEMA_DIR DIR...
 
 A lock is a regular JSON file whose top level has an integer "envlock" and
 a "fingerprint" (whatever its name: tests write locks under many) that the
 envlock binary reads back (`envlock show`): the bad input the tests make
-on purpose, refused there, is not what the schema describes. Prints one
-line per fault ("FILE: /json/path: message"), then "validated N", and
-exits 1 when a lock does not match. Debian's python3-jsonschema, draft
+on purpose, refused there, is not what the schema describes. A run record
+is an in-toto Statement whose buildType is envlock's (the integration
+scripts check every Statement they leave with intoto_check.py). Locks go
+against lock.schema.json, records against record.schema.json. Prints one
+line per fault ("FILE: /json/path: message"), then "validated N locks, M
+records", and exits 1 when a file does not match. Debian's python3-jsonschema, draft
 2020-12.
 """
 import json
@@ -20,8 +23,11 @@ import sys
 
 from jsonschema import Draft202012Validator
 
+STATEMENT = "https://in-toto.io/Statement/v1"
+BUILD_TYPE = "urn:envlock:exec:v1"
 
-def locks(tops):
+
+def documents(tops):
     for top in tops:
         for d, _, files in os.walk(top):
             for name in sorted(files):
@@ -41,30 +47,42 @@ def locks(tops):
                         doc = json.load(f)
                 except (OSError, ValueError):
                     continue
+                if not isinstance(doc, dict):
+                    continue
                 if isinstance(doc.get("envlock"), int) and "fingerprint" in doc:
-                    yield path, doc
+                    yield "lock", path, doc
+                build = doc.get("predicate", {}) if doc.get("_type") == STATEMENT else {}
+                build = build.get("buildDefinition", {}) if isinstance(build, dict) else {}
+                if isinstance(build, dict) and build.get("buildType") == BUILD_TYPE:
+                    yield "record", path, doc
 
 
 def read_back(envlock, path):
     return subprocess.run([envlock, "show", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
-def main():
-    envlock, schema_dir, tops = sys.argv[1], sys.argv[2], sys.argv[3:]
-    with open(os.path.join(schema_dir, "lock.schema.json")) as f:
+def validator(schema_dir, name):
+    with open(os.path.join(schema_dir, name)) as f:
         schema = json.load(f)
     Draft202012Validator.check_schema(schema)
-    validator = Draft202012Validator(schema)
-    n = bad = 0
-    for path, doc in locks(tops):
-        if not read_back(envlock, path):
+    return Draft202012Validator(schema)
+
+
+def main():
+    envlock, schema_dir, tops = sys.argv[1], sys.argv[2], sys.argv[3:]
+    validators = {"lock": validator(schema_dir, "lock.schema.json"),
+                  "record": validator(schema_dir, "record.schema.json")}
+    counts = {"lock": 0, "record": 0}
+    bad = 0
+    for kind, path, doc in documents(tops):
+        if kind == "lock" and not read_back(envlock, path):
             continue
-        n += 1
-        for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.path))[:5]:
+        counts[kind] += 1
+        for error in sorted(validators[kind].iter_errors(doc), key=lambda e: list(e.path))[:5]:
             bad += 1
             where = "/" + "/".join(str(p) for p in error.path)
             print("%s: %s: %s" % (path, where, error.message[:300]))
-    print("validated %d" % n)
+    print("validated %d locks, %d records" % (counts["lock"], counts["record"]))
     return 1 if bad else 0
 
 
