@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "envlock/api.h"
+#include "envlock/data.h"
 
 /*
  * Archives are hostile input: a bundle or an image layer comes from another
@@ -60,6 +61,13 @@ typedef struct el_pack_options {
 	const char *output; /* the bundle; replaced atomically, never left half written */
 	bool no_data;       /* leave the declared data out: its digests still travel, to be checked on arrival */
 	const char *cache_dir; /* the stat cache; NULL: the default, "": none */
+	/*
+	 * Progress, or NULL: of hashing the data again ("hashing"), then of
+	 * writing the store's files into the bundle ("packing": called once
+	 * before, after each file, and at the end).
+	 */
+	el_data_progress_fn progress;
+	void *progress_data;
 } el_pack_options;
 
 /*

@@ -50,7 +50,8 @@ typedef struct el_data_tree {
  * known once the tree is walked, before any file is read.
  */
 typedef struct el_data_progress {
-	const char *path;          /* the path given to el_data_hash */
+	const char *doing;         /* "hashing" (el_data_hash), "packing" (el_pack) */
+	const char *path;          /* the path given to el_data_hash; the bundle being written */
 	unsigned long long bytes_done, bytes_total;
 	size_t files_done, files_total;
 } el_data_progress;

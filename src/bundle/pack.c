@@ -151,7 +151,8 @@ static char *data_path(const el_record *r, const char *name)
 /* One data entry: hashed again and checked against the record; carried unless --no-data. */
 static int add_data_entry(packer *p, const char *name, const char *want)
 {
-	el_data_options dopts = { .cache_dir = p->opts->cache_dir };
+	el_data_options dopts = { .cache_dir = p->opts->cache_dir, .progress = p->opts->progress,
+				  .progress_data = p->opts->progress_data };
 	el__path_links links = { 0 };
 	el_data_tree *tree = NULL;
 	char *given = data_path(p->record, name), *real = NULL;
@@ -302,11 +303,29 @@ static int add_index(packer *p, el__pack_writer *w)
 	return ret;
 }
 
+/* The store's work before it starts: each content once, files[] sorted by digest; the first call. */
+static void store_progress_start(const packer *p, const el__pack_node **files, size_t n, el_data_progress *progress)
+{
+	struct stat st;
+
+	progress->doing = "packing";
+	progress->path = p->opts->output;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(files[i - 1]->sha256, files[i]->sha256) == 0)
+			continue;
+		progress->files_total++;
+		if (stat(files[i]->path, &st) == 0)
+			progress->bytes_total += (unsigned long long)st.st_size;
+	}
+	p->opts->progress(p->opts->progress_data, progress);
+}
+
 /* store/sha256/<hex>: each content once, in order of digest, read from the first path that has it. */
 static int add_store(packer *p, el__pack_writer *w)
 {
 	const el__pack_tree *t = &p->tree;
 	const el__pack_node **files = calloc(t->count + 1, sizeof(*files));
+	el_data_progress progress = { 0 };
 	size_t n = 0;
 	int ret = EL_OK;
 
@@ -332,6 +351,8 @@ static int add_store(packer *p, el__pack_writer *w)
 		}
 		files[j] = f;
 	}
+	if (p->opts->progress)
+		store_progress_start(p, files, n, &progress);
 	for (size_t i = 0; i < n && ret == EL_OK; i++) {
 		char member[80];
 		struct stat st;
@@ -352,6 +373,11 @@ static int add_store(packer *p, el__pack_writer *w)
 		}
 		if (fd >= 0)
 			close(fd);
+		if (ret == EL_OK && p->opts->progress) {
+			progress.bytes_done += (unsigned long long)st.st_size;
+			progress.files_done++;
+			p->opts->progress(p->opts->progress_data, &progress);
+		}
 	}
 	free(files);
 	return ret;

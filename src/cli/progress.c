@@ -77,7 +77,8 @@ void cli_progress_report(void *data, const el_data_progress *progress)
 	for (char *c = shown; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	fprintf(stderr, "\r\033[Kenvlock: hashing %s: %s of %s (%d%%), %zu of %zu files, %s/s%s", shown, done,
+	fprintf(stderr, "\r\033[Kenvlock: %s %s: %s of %s (%d%%), %zu of %zu files, %s/s%s",
+		progress->doing ? progress->doing : "hashing", shown, done,
 		total, (int)(100.0 * (double)progress->bytes_done / (double)progress->bytes_total),
 		progress->files_done, progress->files_total, rate, left);
 	fflush(stderr);

@@ -246,6 +246,7 @@ static void unhex(unsigned char md[32], const char *hex)
 static int hash_all(walk *w, unsigned threads)
 {
 	if (w->options->progress && w->job_count) {
+		w->progress.doing = "hashing";
 		w->progress.path = w->top;
 		w->progress.files_total = w->job_count;
 		for (size_t i = 0; i < w->job_count; i++)

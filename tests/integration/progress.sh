@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Progress while data is hashed, under a real pseudo-terminal (script(1)):
-# one line on stderr, rewritten in place ("\r", erase to the end of the
-# line) and cleared at the end, for 64 MiB or more to read; nothing when
-# stderr is not a terminal, with --quiet, with TERM=dumb, or for less.
+# Progress while data is hashed or packed, under a real pseudo-terminal
+# (script(1)): one line on stderr, rewritten in place ("\r", erase to the
+# end of the line) and cleared at the end, for 64 MiB or more to read
+# (capture, check, exec) or to pack; nothing when stderr is not a
+# terminal, with --quiet, with TERM=dumb, or for less.
 . "$(dirname "$0")/lib.sh"
 need script
 export ENVLOCK_CACHE_DIR=$scratch/cache
@@ -11,6 +12,8 @@ cd "$scratch"
 mkdir big small
 truncate -s 40M big/a.bin
 truncate -s 40M big/b.bin
+# Another content than a.bin's: a bundle stores each content once.
+printf x | dd of=big/b.bin conv=notrunc status=none
 echo small >small/one.txt
 
 # on_tty FILE CMD...: CMD with a pseudo-terminal for its stdin, stdout and stderr, all written to FILE.
@@ -25,7 +28,7 @@ on_tty() {
 	fi
 }
 # The progress lines of FILE, one per update, escapes shown as text.
-lines() { tr '\r' '\n' <"$1" | cat -v | grep 'hashing' || true; }
+lines() { tr '\r' '\n' <"$1" | cat -v | grep -E 'hashing|packing' || true; }
 
 rm -rf cache
 on_tty tty.out "$ENVLOCK" capture --data big -o big.lock
@@ -63,4 +66,14 @@ check_eq "check -q: none" "" "$(lines tty.out)"
 rm -rf cache
 on_tty tty.out "$ENVLOCK" exec --quiet --lock big.lock -- true
 check_eq "exec --quiet: none, and the command ran" "0 " "$status $(lines tty.out)"
+# pack: the data hashed again, then the bundle written, each with its line.
+run out err "$ENVLOCK" exec --lock big.lock --record run.json --trace -- true
+check_eq "a traced run of the big lock: exit 0" 0 "$status"
+on_tty tty.out "$ENVLOCK" pack run.json -o bundle.tar.zst
+check_eq "pack on a terminal: exit 0, the bundle's line first" \
+	"0 ^[[Kenvlock: packing bundle.tar.zst: 0 B of" "$status $(lines tty.out | grep packing | head -1 | cut -c1-43)"
+check_eq "pack on a terminal: the line erased before the bundle's name is printed" \
+	"^[[Ksha256:" "$(tr '\r' '\n' <tty.out | cat -v | grep -o '^\^\[\[Ksha256:')"
+on_tty tty.out "$ENVLOCK" pack -q run.json -o bundle2.tar.zst
+check_eq "pack -q: none" "0 " "$status $(lines tty.out)"
 finish
