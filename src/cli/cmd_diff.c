@@ -70,6 +70,20 @@ static int print_stat(const el_diff *diff)
 	return cli_finish_stdout(0) == 0 ? 0 : -1;
 }
 
+/*
+ * A lock a job record names (a node's capture, the step's lock). The record
+ * and its directory are the job's to write: a link planted there could name
+ * any file, so what is wrong with one is said without quoting what it holds.
+ */
+static bool read_named(el_lock **out, const char *path, const char *job_path)
+{
+	if (el_lock_read_file(out, path) == EL_OK)
+		return true;
+	el_error_clear();
+	cli_error("%s: %s cannot be read as a lock", job_path, path);
+	return false;
+}
+
 /* A node's capture in the job record, or NULL after saying why. */
 static const char *node_capture(const el_job_record *job, const char *job_path, const char *name)
 {
@@ -150,6 +164,14 @@ int cmd_diff(int argc, char **argv)
 	if (job_path) {
 		if (!job_files(&job, job_path, argv + optind, nfiles, files))
 			goto done;
+		/*
+		 * A job record lies where the job could write: it may name a
+		 * profile, never a file to read (a parse error would quote it).
+		 */
+		if (!profile_name && job->profile && !el_profile_name_valid(job->profile)) {
+			cli_error("%s: the step's profile is a file (%s): name it with --profile", job_path, job->profile);
+			goto done;
+		}
 		if (!profile_name)
 			profile_name = job->profile;
 	} else {
@@ -157,7 +179,10 @@ int cmd_diff(int argc, char **argv)
 		files[1] = argv[optind + 1];
 	}
 
-	if (!cli_read_lock(&a, files[0]) || !cli_read_lock(&b, files[1]) || !cli_load_profile(&profile, profile_name, a))
+	if (job ? !read_named(&a, files[0], job_path) || !read_named(&b, files[1], job_path)
+		: !cli_read_lock(&a, files[0]) || !cli_read_lock(&b, files[1]))
+		goto done;
+	if (!cli_load_profile(&profile, profile_name, a))
 		goto done;
 	if (el_lock_diff(&diff, a, b) != EL_OK) {
 		cli_error("%s", el_error_last());

@@ -405,6 +405,15 @@ bad "diff --job NODE without the step's lock" "envlock: job.json: the step's loc
 	"$ENVLOCK" diff --job job.json n1
 bad "diff --job: a node that saved no capture" "envlock: job.json: node n1 saved no capture" -- \
 	"$ENVLOCK" diff --job job.json n1 n1
+# A job record names files in a directory the job could write: a planted link is read, never quoted.
+ln -s /etc/shadow node-n2.1.0.lock
+printf '{"job":"1","step":"0","tasks":1,"lock":{"path":"/etc/shadow","fingerprint":"x"},"profile":"/etc/shadow","ranks":[],"nodes":{"n2":{"ranks":[],"capture":"node-n2.1.0.lock","fingerprint":null,"findings":null,"driftRefused":0}},"nodesAlike":true,"agree":true,"disagreements":[]}' >job2.json
+bad "diff --job: a profile file named by the job record" "envlock: job2.json: the step's profile is a file (/etc/shadow): name it with --profile" -- \
+	"$ENVLOCK" diff --job job2.json n2
+bad "diff --job: a lock the job record names that is no lock: not quoted" "envlock: job2.json: /etc/shadow cannot be read as a lock" -- \
+	"$ENVLOCK" diff --job job2.json n2 --profile default
+bad "diff --job: a capture that is a planted link: not quoted" "envlock: job2.json: node-n2.1.0.lock cannot be read as a lock" -- \
+	"$ENVLOCK" diff --job job2.json n2 n2 --profile default
 bad "replay --launcher srun of two files" "$(printf "envlock replay: --launcher srun replays one job record\nTry 'envlock replay --help'.")" -- \
 	"$ENVLOCK" replay --launcher srun job.json job.json
 bad "replay --launcher srun --keep" "$(printf "envlock replay: --keep is not taken with --launcher: each rank replays on its own node\nTry 'envlock replay --help'.")" -- \
