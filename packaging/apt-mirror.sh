@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # Sourced by the packaging scripts that make a fresh Debian root with
 # debootstrap: the mirror comes from this machine's own apt configuration,
 # never from a host name written here.
