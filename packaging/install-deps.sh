@@ -10,7 +10,8 @@
 #   libarchive-devel openssl-devel jansson-devel libcmocka-devel
 #   git jq python3 python3-pip strace clang compiler-rt hyperfine
 #   bubblewrap util-linux python3-numpy python3-torch nodejs npm ShellCheck zstd
-#   slurm slurm-slurmd slurm-slurmctld slurm-devel munge zsh fish
+#   slurm slurm-slurmd slurm-slurmctld slurm-devel munge zsh fish python3-pyyaml
+#   python3-jsonschema man-db groff-base
 # then, as root, packaging/create-test-user.sh and
 # packaging/install-test-node.sh
 set -eu
@@ -22,7 +23,7 @@ packages="
   git jq python3 python3-pip python3-venv strace clang hyperfine
   bubblewrap util-linux python3-numpy python3-torch shellcheck zstd
   slurmd slurmctld slurm-client munge libslurm-dev
-  zsh fish python3-yaml python3-jsonschema
+  zsh fish python3-yaml python3-jsonschema man-db groff-base
 "
 
 if [ "$(id -u)" -eq 0 ]; then

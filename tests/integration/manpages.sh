@@ -7,6 +7,7 @@
 # page renders without a warning from groff; the format pages hold their
 # tables.
 . "$(dirname "$0")/lib.sh"
+need groff man
 man_dir=${EL_MAN_DIR:-$(dirname "$ENVLOCK")/man}
 [ -d "$man_dir" ] || skip "no manual pages in $man_dir (python3 was not found when building)"
 
