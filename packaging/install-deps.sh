@@ -24,6 +24,7 @@ packages="
   bubblewrap util-linux python3-numpy python3-torch shellcheck zstd
   slurmd slurmctld slurm-client munge libslurm-dev
   zsh fish python3-yaml python3-jsonschema man-db groff-base
+  debhelper lintian rpm debootstrap
 "
 
 if [ "$(id -u)" -eq 0 ]; then
