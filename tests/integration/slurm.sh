@@ -197,11 +197,16 @@ print(lock["path"], lock["fingerprint"] == json.load(open(lock["path"]))["finger
 check_eq "the job record: the lock, each node's capture with the lock's fingerprint and no finding, the nodes alike" \
 	"$work/plain/env.lock True $work/plain/dist.profile True node1:same:0:0:node-node1.$step.lock node2:same:0:0:node-node2.$step.lock" \
 	"$(node_view "$job")"
+# The step ran with a profile file: a job record names it, diff takes it only from --profile.
 x "$ENVLOCK" diff --job "$job" node1 node2
+check_eq "diff --job, the step's profile a file: refused, said" \
+	"2 envlock: $job: the step's profile is a file ($work/plain/dist.profile): name it with --profile" \
+	"$status $(cat "$scratch/err")"
+x "$ENVLOCK" diff --job "$job" node1 node2 --profile "$work/plain/dist.profile"
 check_eq "diff --job JOB node1 node2: one node's capture against the other's" \
 	"0 runs/node-node2.$step.lock against runs/node-node1.$step.lock (profile $work/plain/dist.profile)||no drift" \
 	"$status $(paste -sd'|' "$scratch/out")"
-x "$ENVLOCK" diff --job "$job" node2
+x "$ENVLOCK" diff --job "$job" node2 --profile "$work/plain/dist.profile"
 check_eq "diff --job JOB node2: the node's capture against the step's lock" \
 	"0 runs/node-node2.$step.lock against $work/plain/env.lock (profile $work/plain/dist.profile)||no drift" \
 	"$status $(paste -sd'|' "$scratch/out")"
@@ -368,4 +373,6 @@ check_eq "srun --envlock as envlock-test, the data changed: every node refuses, 
 	"125 node1 node2" \
 	"$status $(sed -n 's/^slurmstepd-[a-z0-9]*: error: envlock: node \([a-z0-9]*\) has drifted from user.lock: data.*/\1/p' "$scratch/err" | sort | paste -sd' ')"
 
+# The locks, node captures and run records the steps left, validated against schema/ with the rest.
+base=$work
 finish
