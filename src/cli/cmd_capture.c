@@ -107,12 +107,11 @@ int cmd_capture(int argc, char **argv)
 	/* At most one --data per argument. */
 	const char **data = calloc((size_t)argc, sizeof(*data));
 	size_t len, data_count = 0;
-	int c, rc, status = CLI_EXIT_FAILURE;
+	int c, status = CLI_EXIT_FAILURE;
 	bool observe = false;
 	el_sandbox_objects *objects = NULL;
 	const char **observed = NULL;
 	bool quiet = false;
-	cli_progress progress;
 
 	if (!data) {
 		cli_error("out of memory");
@@ -185,12 +184,7 @@ int cmd_capture(int argc, char **argv)
 		opts.observed_count = objects->count;
 	}
 
-	cli_progress_init(&progress, quiet);
-	opts.progress = cli_progress_report;
-	opts.progress_data = &progress;
-	rc = el_capture(&lock, &opts);
-	cli_progress_end(&progress);
-	switch (rc) {
+	switch (cli_capture_shown(&lock, &opts, quiet)) {
 	case EL_OK:
 		break;
 	case EL_ENOTFOUND:

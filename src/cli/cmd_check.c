@@ -64,8 +64,6 @@ int cmd_check(int argc, char **argv)
 	el_verdict *verdict = NULL;
 	unsigned flags = 0;
 	bool quiet = false;
-	cli_progress progress;
-	int rc;
 	cli_signing signing;
 	char *hint = NULL, *found = NULL, *unmet = NULL, *lock_dir = NULL;
 	int c, status = CLI_EXIT_USAGE;
@@ -137,12 +135,7 @@ int cmd_check(int argc, char **argv)
 	 */
 	copts.profile = profile;
 	copts.checking = lock;
-	cli_progress_init(&progress, quiet);
-	copts.progress = cli_progress_report;
-	copts.progress_data = &progress;
-	rc = el_capture(&now, &copts);
-	cli_progress_end(&progress);
-	if (rc != EL_OK) {
+	if (cli_capture_shown(&now, &copts, quiet) != EL_OK) {
 		cli_error("%s", el_error_last());
 		goto done;
 	}

@@ -140,15 +140,8 @@ static int check_drift(exec_run *run)
 				     .checking = run->lock, .workdir = run->lock_dir, .sandbox = run->plan };
 	char *hint = NULL, *unmet = NULL;
 	bool refuse = false;
-	cli_progress progress;
-	int rc;
 
-	cli_progress_init(&progress, run->quiet);
-	copts.progress = cli_progress_report;
-	copts.progress_data = &progress;
-	rc = el_capture(&run->now, &copts);
-	cli_progress_end(&progress);
-	if (rc != EL_OK) {
+	if (cli_capture_shown(&run->now, &copts, run->quiet) != EL_OK) {
 		cli_error("%s: %s", run_name(run), el_error_last());
 		return EXEC_FAILED;
 	}

@@ -8,6 +8,7 @@
 #include "envlock/envlock.h"
 
 #include "cli/cli.h"
+#include "cli/report.h"
 
 extern char **environ;
 
@@ -63,16 +64,7 @@ static void github_error(const char *fmt, va_list ap)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	fputs("::error title=envlock::", stdout);
-	for (const char *c = line; *c; c++) {
-		if (*c == '%')
-			fputs("%25", stdout);
-		else if (*c == '\n')
-			fputs("%0A", stdout);
-		else if (*c == '\r')
-			fputs("%0D", stdout);
-		else
-			fputc(*c, stdout);
-	}
+	report_github_escaped(stdout, line, false);
 	fputc('\n', stdout);
 	fflush(stdout);
 }

@@ -93,3 +93,18 @@ void cli_progress_end(cli_progress *p)
 	fflush(stderr);
 	p->shown = false;
 }
+
+int cli_capture_shown(el_lock **out, el_capture_options *opts, bool quiet)
+{
+	cli_progress progress;
+	int rc;
+
+	cli_progress_init(&progress, quiet);
+	opts->progress = cli_progress_report;
+	opts->progress_data = &progress;
+	rc = el_capture(out, opts);
+	cli_progress_end(&progress);
+	opts->progress = NULL;
+	opts->progress_data = NULL;
+	return rc;
+}

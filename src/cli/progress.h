@@ -33,4 +33,7 @@ void cli_progress_report(void *p, const el_data_progress *progress);
 /* Clear a line still shown (the work failed, or ended between updates). */
 void cli_progress_end(cli_progress *p);
 
+/* el_capture(out, opts) with its data hashing shown as above (opts->progress set for it); its result. */
+int cli_capture_shown(el_lock **out, el_capture_options *opts, bool quiet);
+
 #endif

@@ -51,6 +51,9 @@ int report_drift(FILE *out, const el_verdict *verdict, const el_lock *old_lock, 
 /* --format github (report_github.c): annotations grouped by section, and $GITHUB_STEP_SUMMARY. */
 int report_github(FILE *out, const el_verdict *verdict, const report_options *opts);
 
+/* s in a workflow command: data escapes %, CR and LF; a property (title=, file=) also ':' and ','. */
+void report_github_escaped(FILE *out, const char *s, bool property);
+
 /* --format junit (report_junit.c). */
 int report_junit(FILE *out, const el_verdict *verdict, const el_lock *old_lock, const el_lock *new_lock,
 		 const report_options *opts);

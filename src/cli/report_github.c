@@ -22,8 +22,7 @@
 /* The files of a data finding it lists. */
 #define FILES_SHOWN 3
 
-/* Workflow-command escaping: data escapes %, CR and LF; properties also ':' and ','. */
-static void escaped(FILE *out, const char *s, bool property)
+void report_github_escaped(FILE *out, const char *s, bool property)
 {
 	for (; *s; s++) {
 		if (*s == '%')
@@ -132,18 +131,18 @@ static void finding_line(FILE *out, const el_verdict_finding *j)
 {
 	char *old_text = report_value_text(j->finding->old_value), *new_text = report_value_text(j->finding->new_value);
 
-	escaped(out, j->finding->path, false);
+	report_github_escaped(out, j->finding->path, false);
 	fputs(": ", out);
-	escaped(out, old_text ? old_text : "?", false);
+	report_github_escaped(out, old_text ? old_text : "?", false);
 	fputs(" -> ", out);
-	escaped(out, new_text ? new_text : "?", false);
+	report_github_escaped(out, new_text ? new_text : "?", false);
 	free(old_text);
 	free(new_text);
 	for (size_t i = 0; i < j->file_count && i < FILES_SHOWN; i++) {
 		char *path = el_printable_text(j->files[i].path);
 
 		fprintf(out, "%%0A  %s ", report_data_change_name(j->files[i].kind));
-		escaped(out, path ? path : "?", false);
+		report_github_escaped(out, path ? path : "?", false);
 		free(path);
 	}
 	if (j->file_count > FILES_SHOWN)
@@ -162,13 +161,13 @@ static void annotate(FILE *out, const el_verdict_finding *judged, const group *g
 	fprintf(out, "::%s ", g->failed ? "error" : "warning");
 	if (opts->annotate_file) {
 		fputs("file=", out);
-		escaped(out, opts->annotate_file, true);
+		report_github_escaped(out, opts->annotate_file, true);
 		if (line)
 			fprintf(out, ",line=%u", line);
 		fputc(',', out);
 	}
 	fputs("title=envlock drift in ", out);
-	escaped(out, g->section, true);
+	report_github_escaped(out, g->section, true);
 	fprintf(out, " (%zu failed%%2C %zu warned)::", g->failed, g->warned);
 	for (size_t i = g->first; i < g->first + g->count; i++) {
 		if (judged[i].severity == EL_SEVERITY_IGNORE)
@@ -289,7 +288,7 @@ int report_github(FILE *out, const el_verdict *v, const report_options *opts)
 	free(lock_text);
 	if (opts->unmet) {
 		fputs("::error title=envlock requirement::", out);
-		escaped(out, opts->unmet, false);
+		report_github_escaped(out, opts->unmet, false);
 		fputc('\n', out);
 	}
 	fprintf(out, "envlock: %zu refused, %zu warning%s, %zu ignored\n", el_verdict_count(v, EL_SEVERITY_REFUSE),

@@ -164,6 +164,30 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/*
+ * One --envlock-output path for rank: "%r" replaced by the rank, malloc'd;
+ * NULL when the path holds "%r" twice (said) or when out of memory (said).
+ */
+static char *rank_path(const char *path, size_t len, unsigned long rank)
+{
+	const char *mark = memmem(path, len, "%r", 2);
+	char *out;
+	int n;
+
+	if (mark && memmem(mark + 2, len - (size_t)(mark + 2 - path), "%r", 2)) {
+		slurm_error("envlock: --envlock-output: %.*s: one %%r at most", (int)len, path);
+		return NULL;
+	}
+	n = mark ? asprintf(&out, "%.*s%lu%.*s", (int)(mark - path), path, rank, (int)(len - (size_t)(mark + 2 - path)),
+			    mark + 2)
+		 : asprintf(&out, "%.*s", (int)len, path);
+	if (n < 0) {
+		slurm_error("envlock: out of memory");
+		return NULL;
+	}
+	return out;
+}
+
 /* --envlock-output's paths, each as exec --output takes it (rank 0's name standing for %r), checked in srun. */
 static int check_outputs(const char *list)
 {
@@ -171,24 +195,18 @@ static int check_outputs(const char *list)
 
 	for (;;) {
 		size_t len = strcspn(item, ",");
-		char path[4096];
-		char *mark;
+		char *path;
+		bool valid;
 
-		if (len == 0 || len >= sizeof(path) - 1) {
+		if (len == 0) {
 			slurm_error("envlock: --envlock-output: '%s' is not a list of paths", list);
 			return -1;
 		}
-		memcpy(path, item, len);
-		path[len] = '\0';
-		if ((mark = strstr(path, "%r"))) {
-			if (strstr(mark + 2, "%r")) {
-				slurm_error("envlock: --envlock-output: %s: one %%r at most", path);
-				return -1;
-			}
-			mark[0] = '0';
-			memmove(mark + 1, mark + 2, strlen(mark + 2) + 1);
-		}
-		if (!el_record_output_path_valid(path)) {
+		if (!(path = rank_path(item, len, 0)))
+			return -1;
+		valid = el_record_output_path_valid(path);
+		free(path);
+		if (!valid) {
 			slurm_error("envlock: --envlock-output: %.*s is not a path inside the working directory", (int)len,
 				    item);
 			return -1;
@@ -434,21 +452,11 @@ static int add_outputs(spank_t sp, char *list, char **args, size_t *n)
 		return -1;
 	}
 	for (char *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
-		char *mark = strstr(path, "%r"), *own;
-
-		if (!mark && rank != 0)
+		if (!strstr(path, "%r") && rank != 0)
 			continue;
-		if (mark) {
-			if (strstr(mark + 2, "%r")) {
-				slurm_error("envlock: --envlock-output: %s: one %%r at most", path);
-				return -1;
-			}
-			if (asprintf(&own, "%.*s%lu%s", (int)(mark - path), path, (unsigned long)rank, mark + 2) < 0) {
-				slurm_error("envlock: out of memory");
-				return -1;
-			}
-			path = own; /* the exec replaces this process: nothing to free */
-		}
+		/* The exec replaces this process: nothing to free. */
+		if (!(path = rank_path(path, strlen(path), rank)))
+			return -1;
 		args[(*n)++] = "--output";
 		args[(*n)++] = path;
 	}
